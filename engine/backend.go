@@ -1,0 +1,185 @@
+// Backend is the eager, kernel-sized interface the forward pass runs on.
+//
+// The model code in qwen3.go calls these ops one per line; a backend (engine/cpu,
+// engine/cuda) implements them on its device and registers itself with
+// Register. Weights keep their GGUF type on the device and MatMul dispatches on
+// it. Ops do not return errors: a shape mismatch is a programmer error (a
+// panic), and a device error is sticky — the backend records the first one and
+// returns it from Sync and Read, which the engine calls once per forward pass.
+package engine
+
+import (
+	"fmt"
+	"sort"
+	"sync"
+
+	"github.com/helexa/helexa/gguf"
+)
+
+// Row is one row of a batch: a token at a position in a sequence. Prefill,
+// decode and several sequences at once all use the same batch shape.
+type Row struct {
+	Token int32 // token id
+	Pos   int32 // position in its sequence, from 0
+	Seq   int32 // sequence slot in the KV cache
+}
+
+// Weight is a model tensor resident on a backend in its GGUF type.
+type Weight interface {
+	// Type is the tensor's GGUF element type.
+	Type() gguf.Type
+	// Dims returns (ne0, ne1): input features and output features for a
+	// matrix, (n, 1) for a vector.
+	Dims() (ne0, ne1 int)
+	// Bytes is the memory the weight occupies on the device.
+	Bytes() int64
+	// Free releases the device memory (a no-op for memory-mapped CPU weights).
+	Free()
+}
+
+// Buffer is a float32 activation buffer on a backend.
+type Buffer interface {
+	// Len is the number of float32 elements.
+	Len() int
+	Free()
+}
+
+// Rows is a batch description uploaded to a backend once per forward pass.
+type Rows interface {
+	// Cap is the largest batch Set accepts.
+	Cap() int
+	// Set uploads the batch rows; ops called afterwards see them.
+	Set(rows []Row) error
+	Free()
+}
+
+// KVCache holds the keys and values of every layer for a fixed number of
+// sequence slots, each nCtx positions long.
+type KVCache interface {
+	// Seqs is the number of sequence slots; Ctx the positions per slot.
+	Seqs() int
+	Ctx() int
+	Bytes() int64
+	Free()
+}
+
+// KVType selects the element type of a KV cache.
+type KVType int
+
+const (
+	KVF16 KVType = iota // half precision (default)
+	KVF32               // single precision
+)
+
+// KVShape describes a KV cache to allocate.
+type KVShape struct {
+	Layers int    // transformer layers
+	Seqs   int    // sequence slots
+	Ctx    int    // positions per slot
+	KVDim  int    // nHeadKV * headDim, the width of one K (or V) row
+	Type   KVType // element type
+}
+
+// Backend runs the ops of the forward pass on one device.
+//
+// Shapes: n is the number of batch rows; activations are row-major [n, dim].
+// For a weight of Dims (ne0, ne1), MatMul computes dst[n, ne1] = x[n, ne0] · Wᵀ,
+// i.e. dst[r][o] = Σ_i W[o][i]·x[r][i], where row o of W is ne0 contiguous
+// elements in the GGUF type (the GGUF/ggml layout).
+type Backend interface {
+	// Name identifies the device ("cpu", "cuda:0").
+	Name() string
+
+	// LoadWeight makes a tensor resident. data holds the tensor's raw GGUF
+	// bytes (it may be memory-mapped; a backend that keeps the slice must not
+	// write to it). ne1 is 1 for vectors.
+	LoadWeight(name string, typ gguf.Type, ne0, ne1 int, data []byte) (Weight, error)
+	NewBuffer(n int) (Buffer, error)
+	NewRows(capacity int) (Rows, error)
+	NewKVCache(shape KVShape) (KVCache, error)
+
+	// Write copies host data into dst[0:len(src)].
+	Write(dst Buffer, src []float32) error
+	// Read waits for queued work and copies src[0:len(dst)] to the host; it
+	// returns the first error recorded since the last Sync or Read.
+	Read(dst []float32, src Buffer) error
+	// Sync waits for queued work and returns the first recorded error.
+	Sync() error
+
+	// Embed writes dst[r] = row rows[r].Token of w, dequantized to f32.
+	// w has Dims (nEmbd, nVocab).
+	Embed(dst Buffer, w Weight, rows Rows, n int)
+	// RMSNorm writes dst[r] = x[r] / sqrt(mean(x[r]²) + eps) * w for n rows
+	// of dim elements; w has dim elements. dst may alias x.
+	RMSNorm(dst, x Buffer, w Weight, n, dim int, eps float32)
+	// MatMul writes dst[n, ne1] = x[n, ne0] · Wᵀ.
+	MatMul(dst Buffer, w Weight, x Buffer, n int)
+	// RoPE rotates, in place, each of the nHead heads (headDim wide) of the
+	// n rows of x by the row's position, NeoX layout (element i pairs with
+	// i+headDim/2), θ_i = pos · base^(-2i/headDim).
+	RoPE(x Buffer, rows Rows, n, nHead, headDim int, base float32)
+	// StoreKV writes row r of k and v ([n, KVDim]) into layer's cache at
+	// (rows[r].Seq, rows[r].Pos).
+	StoreKV(c KVCache, layer int, k, v Buffer, rows Rows, n int)
+	// Attention writes dst[n, nHead*headDim]: for each row r and head h,
+	// softmax(q[r,h]·K[s, 0..p]ᵀ · scale) · V[s, 0..p], where s, p are the
+	// row's Seq and Pos and K, V are read from layer's cache using head
+	// h / (nHead/nHeadKV) (grouped-query attention).
+	Attention(dst, q Buffer, c KVCache, layer int, rows Rows, n, nHead, nHeadKV, headDim int, scale float32)
+	// SwiGLU writes dst[i] = silu(gate[i]) * up[i] for i < n. dst may alias gate.
+	SwiGLU(dst, gate, up Buffer, n int)
+	// Add writes dst[i] += x[i] for i < n.
+	Add(dst, x Buffer, n int)
+	// CopyRows copies row idx[i] of src to row i of dst, rows dim wide.
+	CopyRows(dst, src Buffer, idx []int, dim int)
+
+	// Close releases the backend (all resources must be freed first).
+	Close() error
+}
+
+// Opener creates a backend for a device ordinal (-1 for "any").
+type Opener func(device int, opts BackendOptions) (Backend, error)
+
+// BackendOptions are the settings a backend is opened with.
+type BackendOptions struct {
+	Threads int // CPU worker threads; 0 = all cores
+}
+
+var (
+	backendsMu sync.Mutex
+	backends   = map[string]Opener{}
+)
+
+// Register makes a backend available under name ("cpu", "cuda"). Backends
+// call it from init; the engine never imports a backend package.
+func Register(name string, open Opener) {
+	backendsMu.Lock()
+	defer backendsMu.Unlock()
+	if _, dup := backends[name]; dup {
+		panic("engine: backend " + name + " registered twice")
+	}
+	backends[name] = open
+}
+
+// Backends lists the registered backend names, sorted.
+func Backends() []string {
+	backendsMu.Lock()
+	defer backendsMu.Unlock()
+	names := make([]string, 0, len(backends))
+	for n := range backends {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
+}
+
+// OpenBackend opens the registered backend name on device ordinal dev.
+func OpenBackend(name string, dev int, opts BackendOptions) (Backend, error) {
+	backendsMu.Lock()
+	open, ok := backends[name]
+	backendsMu.Unlock()
+	if !ok {
+		return nil, fmt.Errorf("engine: backend %q not available (have %v)", name, Backends())
+	}
+	return open(dev, opts)
+}
