@@ -1,0 +1,72 @@
+// This file holds the tensor side of a parsed File: looking tensors up by
+// name, their element counts, whether this package can convert their type,
+// and access to their bytes in the data section.
+
+package gguf
+
+import "fmt"
+
+// Tensor returns the tensor info with the given name.
+func (f *File) Tensor(name string) (*TensorInfo, error) {
+	i, ok := f.tensorIndex[name]
+	if !ok {
+		return nil, fmt.Errorf("gguf: tensor %q: %w", name, ErrNotFound)
+	}
+	return &f.Tensors[i], nil
+}
+
+// TensorData returns the bytes of t. When the file is memory-mapped the slice
+// aliases the read-only mapping (writing to it faults) and is valid until
+// Close; otherwise the bytes are read into a new slice.
+func (f *File) TensorData(t *TensorInfo) ([]byte, error) {
+	if t.Offset > uint64(f.Size) || t.Size < 0 || uint64(t.Size) > uint64(f.Size)-t.Offset ||
+		f.DataOffset+int64(t.Offset) > f.Size-t.Size {
+		return nil, fmt.Errorf("gguf: tensor %q: data at offset %d (%d bytes) beyond file size %d", t.Name, t.Offset, t.Size, f.Size)
+	}
+	start := f.DataOffset + int64(t.Offset)
+	if f.data != nil {
+		return f.data[start : start+t.Size : start+t.Size], nil
+	}
+	if f.r == nil {
+		return nil, fmt.Errorf("gguf: tensor %q: file is closed", t.Name)
+	}
+	b := make([]byte, t.Size)
+	if _, err := f.r.ReadAt(b, start); err != nil {
+		return nil, fmt.Errorf("gguf: tensor %q: reading %d bytes at offset %d: %w", t.Name, t.Size, start, err)
+	}
+	return b, nil
+}
+
+// Elements returns the number of elements of t.
+func (t *TensorInfo) Elements() int64 {
+	n := int64(1)
+	for _, d := range t.Shape {
+		n *= d
+	}
+	return n
+}
+
+// Rows returns the number of rows of t: its elements divided by ne0.
+func (t *TensorInfo) Rows() int64 {
+	if len(t.Shape) == 0 || t.Shape[0] == 0 {
+		return 0
+	}
+	return t.Elements() / t.Shape[0]
+}
+
+// RowSize returns the bytes of one row (ne0 elements) of t.
+func (t *TensorInfo) RowSize() int64 {
+	if len(t.Shape) == 0 {
+		return 0
+	}
+	return t.Type.RowSize(t.Shape[0])
+}
+
+// CheckType returns an error wrapping ErrUnsupported, naming the tensor and
+// its type, when this package cannot convert t's type to float32.
+func (t *TensorInfo) CheckType() error {
+	if !t.Type.Supported() {
+		return &formatError{fmt.Sprintf("gguf: tensor %q: type %s not supported", t.Name, t.Type), ErrUnsupported}
+	}
+	return nil
+}
