@@ -1,0 +1,99 @@
+// This file holds the model-listing types: the OpenAI GET /v1/models list and
+// neuron's management API (GET /models, POST /models/load and /models/unload,
+// GET /models/{id}/endpoint) that the gateway uses.
+
+package api
+
+import "time"
+
+// ModelList is the response of GET /v1/models.
+type ModelList struct {
+	Object string  `json:"object"` // "list"
+	Data   []Model `json:"data"`
+}
+
+// Model is one entry of GET /v1/models.
+type Model struct {
+	ID      string `json:"id"`
+	Object  string `json:"object"` // "model"
+	Created int64  `json:"created"`
+	OwnedBy string `json:"owned_by"`
+}
+
+// Model statuses reported by GET /models.
+const (
+	StatusLoading   = "loading"
+	StatusReady     = "ready"
+	StatusUnloading = "unloading"
+)
+
+// ModelEntry describes a model in GET /models.
+type ModelEntry struct {
+	// ID is the name clients pass as "model": the alias, or the reference it
+	// was loaded from.
+	ID string `json:"id"`
+	// Source is the reference or path the model was loaded from; Path is the
+	// resolved local file.
+	Source  string `json:"source"`
+	Path    string `json:"path,omitempty"`
+	Backend string `json:"backend"`
+	Device  string `json:"device"`
+	// CtxSize is the context length of a sequence, in tokens.
+	CtxSize int `json:"ctx_size"`
+	// MemoryBytes is the memory the weights and KV cache occupy.
+	MemoryBytes int64 `json:"memory_bytes"`
+	// KVCacheUsage is the fraction of KV-cache positions in use, 0 to 1.
+	KVCacheUsage float64   `json:"kv_cache_usage"`
+	Status       string    `json:"status"`
+	LoadedAt     time.Time `json:"loaded_at"`
+	// InFlight counts the requests running or queued for the model.
+	InFlight int `json:"in_flight"`
+	Running  int `json:"running"`
+	Queued   int `json:"queued"`
+}
+
+// ModelsResponse is the response of GET /models.
+type ModelsResponse struct {
+	Object string       `json:"object"` // "list"
+	Data   []ModelEntry `json:"data"`
+}
+
+// LoadRequest is the body of POST /models/load, and one default model of the
+// daemon's configuration.
+type LoadRequest struct {
+	// Model is a local GGUF path or a hub reference (org/repo:QUANT,
+	// org/repo/file.gguf).
+	Model string `json:"model"`
+	// CtxSize is the context length; 0 takes the daemon's default.
+	CtxSize int `json:"ctx_size,omitempty"`
+	// Device is auto, cpu or cuda[:N]; empty takes the daemon's default.
+	Device string `json:"device,omitempty"`
+	// Alias is the id clients use; empty uses Model.
+	Alias string `json:"alias,omitempty"`
+}
+
+// UnloadRequest is the body of POST /models/unload.
+type UnloadRequest struct {
+	Model string `json:"model"`
+	// TimeoutSeconds bounds the wait for running generations; 0 takes the
+	// server's default. When they do not finish in time the answer is 409.
+	TimeoutSeconds float64 `json:"timeout_s,omitempty"`
+}
+
+// UnloadResponse is the response of POST /models/unload.
+type UnloadResponse struct {
+	ID     string `json:"id"`
+	Status string `json:"status"` // "unloaded"
+}
+
+// EndpointResponse is the response of GET /models/{id}/endpoint: the base
+// URL of the OpenAI API that serves the model.
+type EndpointResponse struct {
+	ID       string `json:"id"`
+	Endpoint string `json:"endpoint"`
+}
+
+// Health is the body of GET /health when the daemon serves.
+type Health struct {
+	Status string `json:"status"` // "ok"
+}
