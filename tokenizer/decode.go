@@ -1,0 +1,74 @@
+// This file holds decoding: ids back to text, all at once (Decode) or token
+// by token during generation (StreamDecoder). Both turn the concatenated
+// bytes of the tokens into text the same way, so the pieces a StreamDecoder
+// releases always add up to Decode of the same ids.
+package tokenizer
+
+import "unicode/utf8"
+
+// Decode returns the text of ids. Added and special tokens come out
+// verbatim, padding rows and ids out of range as nothing, and bytes that do
+// not form valid UTF-8 as U+FFFD (one per maximal ill-formed subpart, as
+// Hugging Face decoders do).
+func (t *Tokenizer) Decode(ids []int32) string {
+	var raw []byte
+	for _, id := range ids {
+		raw = append(raw, t.piece(id)...)
+	}
+	if utf8.Valid(raw) {
+		return string(raw)
+	}
+	return string(appendLossy(nil, raw))
+}
+
+// piece returns the bytes id stands for.
+func (t *Tokenizer) piece(id int32) []byte {
+	if id < 0 || int(id) >= len(t.pieces) {
+		return nil
+	}
+	return t.pieces[id]
+}
+
+// StreamDecoder turns generated ids into text incrementally. Add returns
+// only complete UTF-8 text and returns each byte once: the start of a
+// multi-byte character cut across tokens is held back until its last byte
+// arrives. The rule for bad input: bytes that can no longer become a valid
+// character (a stray continuation byte, a lead byte followed by a byte that
+// does not continue it) come out at once as U+FFFD, so at most the last 3
+// bytes are ever held, and Flush releases those as U+FFFD. The
+// concatenation of everything Add and Flush return equals Decode of the
+// same ids. A StreamDecoder is not safe for concurrent use.
+type StreamDecoder struct {
+	t       *Tokenizer
+	pending []byte
+}
+
+// NewDecoder returns a StreamDecoder for t.
+func (t *Tokenizer) NewDecoder() *StreamDecoder { return &StreamDecoder{t: t} }
+
+// Add feeds one id and returns the text it completes, possibly "".
+func (d *StreamDecoder) Add(id int32) string {
+	d.pending = append(d.pending, d.t.piece(id)...)
+	keep := incompleteTail(d.pending)
+	ready := d.pending[:len(d.pending)-keep]
+	var out string
+	if utf8.Valid(ready) {
+		out = string(ready)
+	} else {
+		out = string(appendLossy(nil, ready))
+	}
+	n := copy(d.pending, d.pending[len(ready):])
+	d.pending = d.pending[:n]
+	return out
+}
+
+// Flush returns the held-back bytes (an unfinished character, as U+FFFD)
+// and resets the decoder.
+func (d *StreamDecoder) Flush() string {
+	out := string(appendLossy(nil, d.pending))
+	d.pending = d.pending[:0]
+	return out
+}
+
+// Pending reports how many bytes are held back.
+func (d *StreamDecoder) Pending() int { return len(d.pending) }

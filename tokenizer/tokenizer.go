@@ -1,0 +1,234 @@
+// This file holds the Tokenizer: its construction from a Vocab, encoding
+// (added tokens, normalization, pre-tokenization, BPE) and the accessors the
+// engine uses (special ids, end-of-generation set, chat template).
+package tokenizer
+
+import (
+	"fmt"
+
+	"golang.org/x/text/unicode/norm"
+)
+
+// Tokenizer encodes text to token ids and back. It is safe for concurrent
+// use.
+type Tokenizer struct {
+	tokens []string
+	types  []TokenType
+	ids    map[string]int32 // first id of each entry
+	pieces [][]byte         // bytes each id decodes to
+
+	byteID       [256]int32       // id of each single byte
+	merges       map[uint64]merge // pairKey(left, right) -> merge
+	pre          PreTokenizer
+	normalize    func(string) string
+	ignoreMerges bool
+	specials     specialMatcher
+	cache        *wordCache
+
+	eos, bos, pad int32
+	addBOS        bool
+	eog           []int32
+	chatTemplate  string
+}
+
+// merge is the result of merging a pair: its priority (lower first) and the
+// id of the merged token.
+type merge struct{ rank, id int32 }
+
+func pairKey(left, right int32) uint64 { return uint64(uint32(left))<<32 | uint64(uint32(right)) }
+
+// eogNames are entries that end generation besides EOS, as llama.cpp's
+// vocabulary loader (llama-vocab.cpp, v0.5.0) treats them: end-of-turn
+// tokens of the known chat formats and the fill-in-the-middle separators.
+var eogNames = map[string]bool{
+	"<|eot_id|>": true, "<|im_end|>": true, "<|end|>": true, "<end_of_turn>": true,
+	"<|endoftext|>": true, "<|eom_id|>": true, "<EOT>": true, "_<EOT>": true,
+	"<|end▁of▁sentence|>": true, "<|fim_pad|>": true, "<|repo_name|>": true,
+	"<|file_sep|>": true,
+}
+
+// New builds a Tokenizer from v. Inconsistent or unsupported vocabularies
+// give an error wrapping ErrInvalid.
+func New(v *Vocab) (*Tokenizer, error) {
+	if err := v.check(); err != nil {
+		return nil, err
+	}
+	n := len(v.Tokens)
+	t := &Tokenizer{
+		tokens:       v.Tokens,
+		types:        v.Types,
+		ids:          make(map[string]int32, n),
+		pieces:       make([][]byte, n),
+		merges:       make(map[uint64]merge, len(v.Merges)),
+		eos:          v.EOS,
+		bos:          v.BOS,
+		pad:          v.PAD,
+		addBOS:       v.AddBOS,
+		chatTemplate: v.ChatTemplate,
+		cache:        newWordCache(),
+	}
+	if t.types == nil {
+		t.types = make([]TokenType, n)
+		for i := range t.types {
+			t.types[i] = TypeNormal
+		}
+	}
+	pt := preTokenizers[v.Pre]
+	t.pre = pt.pre
+	t.ignoreMerges = v.IgnoreMerges
+	switch v.Normalizer {
+	case "NFC":
+		t.normalize = norm.NFC.String
+	case "NFD":
+		t.normalize = norm.NFD.String
+	case "NFKC":
+		t.normalize = norm.NFKC.String
+	case "NFKD":
+		t.normalize = norm.NFKD.String
+	}
+
+	var special []int32
+	for i, tok := range v.Tokens {
+		id := int32(i)
+		typ := t.types[i]
+		if _, dup := t.ids[tok]; !dup {
+			t.ids[tok] = id
+		}
+		switch {
+		case IsSpecialType(typ):
+			t.pieces[i] = []byte(tok)
+			if tok != "" {
+				special = append(special, id)
+			}
+			if eogNames[tok] || id == v.EOS {
+				t.eog = append(t.eog, id)
+			}
+		case typ == TypeByte:
+			b, _ := parseByteToken(tok)
+			t.pieces[i] = []byte{b}
+		case typ == TypeUnused:
+			// Padding rows decode to nothing.
+		default:
+			t.pieces[i], _ = byteLevelDecode(tok)
+			if id == v.EOS {
+				t.eog = append(t.eog, id)
+			}
+		}
+	}
+	t.specials = newSpecialMatcher(v.Tokens, special)
+
+	for b := 0; b < 256; b++ {
+		sym := string(byteRune[b])
+		id, ok := t.ids[sym]
+		if !ok || IsSpecialType(t.types[id]) || t.types[id] == TypeUnused {
+			return nil, fmt.Errorf("%w: byte 0x%02x (%q) has no normal vocabulary entry", ErrInvalid, b, sym)
+		}
+		t.byteID[b] = id
+	}
+	for i, m := range v.Merges {
+		left, ok1 := t.ids[m[0]]
+		right, ok2 := t.ids[m[1]]
+		res, ok3 := t.ids[m[0]+m[1]]
+		if !ok1 || !ok2 || !ok3 {
+			missing := m[0]
+			switch {
+			case !ok1:
+			case !ok2:
+				missing = m[1]
+			default:
+				missing = m[0] + m[1]
+			}
+			return nil, fmt.Errorf("%w: merge %d (%q %q): %q is not in the vocabulary", ErrInvalid, i, m[0], m[1], missing)
+		}
+		k := pairKey(left, right)
+		if _, dup := t.merges[k]; !dup {
+			t.merges[k] = merge{rank: int32(i), id: res}
+		}
+	}
+	return t, nil
+}
+
+// Encode returns the token ids of text. Added and special tokens written in
+// the text become their ids (the longest one wins where several match at
+// the same place); no BOS is added. Any byte string is accepted.
+func (t *Tokenizer) Encode(text string) []int32 {
+	out := make([]int32, 0, len(text)/3+1)
+	var pieces []string
+	t.specials.split(text, func(seg string, id int32) {
+		if id >= 0 {
+			out = append(out, id)
+			return
+		}
+		if t.normalize != nil {
+			seg = t.normalize(seg)
+		}
+		pieces = t.pre.Split(pieces[:0], seg)
+		for _, p := range pieces {
+			out = t.encodePiece(out, p)
+		}
+	})
+	return out
+}
+
+// VocabSize returns the number of vocabulary entries (ids are below it).
+func (t *Tokenizer) VocabSize() int { return len(t.tokens) }
+
+// Token returns the vocabulary entry of id as stored (byte-level spelling
+// for normal tokens), or "" for an id out of range.
+func (t *Tokenizer) Token(id int32) string {
+	if id < 0 || int(id) >= len(t.tokens) {
+		return ""
+	}
+	return t.tokens[id]
+}
+
+// TokenType returns the type of id, TypeUndefined when out of range.
+func (t *Tokenizer) TokenType(id int32) TokenType {
+	if id < 0 || int(id) >= len(t.types) {
+		return TypeUndefined
+	}
+	return t.types[id]
+}
+
+// IsSpecial reports whether id is a control, user-defined or unknown
+// token: one matched verbatim in text and decoded verbatim.
+func (t *Tokenizer) IsSpecial(id int32) bool { return IsSpecialType(t.TokenType(id)) }
+
+// ID returns the id of a vocabulary entry spelled as Token returns it.
+func (t *Tokenizer) ID(token string) (int32, bool) {
+	id, ok := t.ids[token]
+	return id, ok
+}
+
+// EOG returns the end-of-generation ids: EOS and the end-of-turn and
+// fill-in-the-middle separator tokens, in id order. The caller must not
+// modify the slice.
+func (t *Tokenizer) EOG() []int32 { return t.eog }
+
+// IsEOG reports whether id ends generation.
+func (t *Tokenizer) IsEOG(id int32) bool {
+	for _, e := range t.eog {
+		if e == id {
+			return true
+		}
+	}
+	return false
+}
+
+// EOS returns the end-of-sequence id, if the vocabulary has one.
+func (t *Tokenizer) EOS() (int32, bool) { return t.eos, t.eos >= 0 }
+
+// BOS returns the beginning-of-sequence id, if the vocabulary has one.
+func (t *Tokenizer) BOS() (int32, bool) { return t.bos, t.bos >= 0 }
+
+// PAD returns the padding id, if the vocabulary has one.
+func (t *Tokenizer) PAD() (int32, bool) { return t.pad, t.pad >= 0 }
+
+// AddBOS reports whether prompts should start with BOS.
+func (t *Tokenizer) AddBOS() bool { return t.addBOS && t.bos >= 0 }
+
+// ChatTemplate returns the model's chat template, "" if none.
+func (t *Tokenizer) ChatTemplate() string { return t.chatTemplate }
+
+// PreTokenizer returns the pre-tokenizer in use.
+func (t *Tokenizer) PreTokenizer() PreTokenizer { return t.pre }
