@@ -1,0 +1,176 @@
+// This file holds Context: the per-sequence state of a model — its KV cache
+// and the activation buffers of the forward pass, allocated once for the
+// largest batch so that Forward allocates nothing — and the checks that turn
+// a bad batch into an error before any op runs.
+
+package engine
+
+import (
+	"errors"
+	"fmt"
+)
+
+// ErrBadBatch reports a Forward batch the context cannot run: too many rows,
+// a token outside the vocabulary, a sequence slot or position outside the
+// cache, or a logit row that is not in the batch.
+var ErrBadBatch = errors.New("engine: bad batch")
+
+// Default context sizes used when ContextOptions leaves them zero.
+const (
+	// defaultCtx caps the default KV cache length: the full trained context
+	// of recent models (40960 for Qwen3) would take gigabytes per sequence.
+	defaultCtx = 4096
+	// defaultBatch is the default prefill chunk, llama.cpp's n_batch default.
+	defaultBatch = 512
+	// maxLogitRows bounds the rows whose logits one matrix product computes;
+	// more logit rows are done in chunks of this size. 32 rows of a 151936
+	// vocabulary are 19 MiB.
+	maxLogitRows = 32
+)
+
+// ContextOptions size a Context. Zero fields take defaults: Seqs 1, Ctx the
+// smaller of the trained context and 4096, Batch the smaller of 512 and
+// Seqs*Ctx, KV f16.
+type ContextOptions struct {
+	Seqs  int    // sequence slots in the KV cache
+	Ctx   int    // positions per sequence
+	Batch int    // most rows per Forward call
+	KV    KVType // KV cache element type
+}
+
+// Context is the state needed to run a model on up to Seqs sequences: the KV
+// cache and preallocated scratch buffers. It is not safe for concurrent use.
+type Context struct {
+	m         *Model
+	o         ContextOptions
+	kv        KVCache
+	rows      Rows
+	attnScale float32
+	logitCap  int
+
+	// Scratch activations, [Batch, width] unless noted.
+	x      Buffer // residual stream [Batch, nEmbd]
+	xb     Buffer // normalized input of a block [Batch, nEmbd]
+	q      Buffer // queries [Batch, nHead*headDim]
+	k      Buffer // keys [Batch, nHeadKV*headDim]
+	v      Buffer // values [Batch, nHeadKV*headDim]
+	att    Buffer // attention output [Batch, nHead*headDim]
+	proj   Buffer // attn_output / ffn_down result [Batch, nEmbd]
+	gate   Buffer // ffn_gate result, then SwiGLU [Batch, nFF]
+	up     Buffer // ffn_up result [Batch, nFF]
+	lx     Buffer // rows that want logits [logitCap, nEmbd]
+	logits Buffer // [logitCap, nVocab]
+}
+
+// NewContext allocates a context for m.
+func (m *Model) NewContext(o ContextOptions) (*Context, error) {
+	cfg := m.cfg
+	if o.Seqs < 0 || o.Ctx < 0 || o.Batch < 0 {
+		return nil, fmt.Errorf("engine: context options %+v: negative size", o)
+	}
+	if o.Seqs == 0 {
+		o.Seqs = 1
+	}
+	if o.Ctx == 0 {
+		o.Ctx = min(cfg.NCtxTrain, defaultCtx)
+	}
+	if o.Batch == 0 {
+		o.Batch = min(defaultBatch, o.Seqs*o.Ctx)
+	}
+	if o.KV != KVF16 && o.KV != KVF32 {
+		return nil, fmt.Errorf("engine: context options: kv type %d", o.KV)
+	}
+	c := &Context{m: m, o: o, attnScale: attnScale(cfg.HeadDim), logitCap: min(o.Batch, maxLogitRows)}
+	var err error
+	c.kv, err = m.b.NewKVCache(KVShape{Layers: cfg.NLayer, Seqs: o.Seqs, Ctx: o.Ctx, KVDim: cfg.KVDim(), Type: o.KV})
+	if err == nil {
+		c.rows, err = m.b.NewRows(o.Batch)
+	}
+	bufs := []struct {
+		dst  *Buffer
+		size int
+	}{
+		{&c.x, o.Batch * cfg.NEmbd},
+		{&c.xb, o.Batch * cfg.NEmbd},
+		{&c.q, o.Batch * cfg.QDim()},
+		{&c.k, o.Batch * cfg.KVDim()},
+		{&c.v, o.Batch * cfg.KVDim()},
+		{&c.att, o.Batch * cfg.QDim()},
+		{&c.proj, o.Batch * cfg.NEmbd},
+		{&c.gate, o.Batch * cfg.NFF},
+		{&c.up, o.Batch * cfg.NFF},
+		{&c.lx, c.logitCap * cfg.NEmbd},
+		{&c.logits, c.logitCap * cfg.NVocab},
+	}
+	for _, bf := range bufs {
+		if err != nil {
+			break
+		}
+		*bf.dst, err = m.b.NewBuffer(bf.size)
+	}
+	if err != nil {
+		c.Free()
+		return nil, fmt.Errorf("engine: new context: %w", err)
+	}
+	return c, nil
+}
+
+// Options returns the options the context was created with, defaults filled in.
+func (c *Context) Options() ContextOptions { return c.o }
+
+// Model returns the model the context runs.
+func (c *Context) Model() *Model { return c.m }
+
+// KVBytes is the memory the KV cache occupies.
+func (c *Context) KVBytes() int64 {
+	if c.kv == nil {
+		return 0
+	}
+	return c.kv.Bytes()
+}
+
+// Free releases the cache and buffers.
+func (c *Context) Free() {
+	for _, b := range []Buffer{c.x, c.xb, c.q, c.k, c.v, c.att, c.proj, c.gate, c.up, c.lx, c.logits} {
+		if b != nil {
+			b.Free()
+		}
+	}
+	if c.rows != nil {
+		c.rows.Free()
+	}
+	if c.kv != nil {
+		c.kv.Free()
+	}
+	*c = Context{m: c.m, o: c.o}
+}
+
+// checkBatch validates a Forward call before any op runs.
+func (c *Context) checkBatch(rows []Row, logitRows []int, logits []float32) error {
+	if c.kv == nil {
+		return fmt.Errorf("%w: context is freed", ErrBadBatch)
+	}
+	if len(rows) == 0 || len(rows) > c.o.Batch {
+		return fmt.Errorf("%w: %d rows (batch size %d)", ErrBadBatch, len(rows), c.o.Batch)
+	}
+	nVocab := c.m.cfg.NVocab
+	for i, r := range rows {
+		switch {
+		case r.Token < 0 || int(r.Token) >= nVocab:
+			return fmt.Errorf("%w: row %d: token %d outside the vocabulary [0, %d)", ErrBadBatch, i, r.Token, nVocab)
+		case r.Seq < 0 || int(r.Seq) >= c.o.Seqs:
+			return fmt.Errorf("%w: row %d: sequence %d outside [0, %d)", ErrBadBatch, i, r.Seq, c.o.Seqs)
+		case r.Pos < 0 || int(r.Pos) >= c.o.Ctx:
+			return fmt.Errorf("%w: row %d: position %d beyond the context size %d", ErrBadBatch, i, r.Pos, c.o.Ctx)
+		}
+	}
+	for _, j := range logitRows {
+		if j < 0 || j >= len(rows) {
+			return fmt.Errorf("%w: logit row %d outside the batch of %d", ErrBadBatch, j, len(rows))
+		}
+	}
+	if len(logits) < len(logitRows)*nVocab {
+		return fmt.Errorf("%w: logits holds %d floats, need %d", ErrBadBatch, len(logits), len(logitRows)*nVocab)
+	}
+	return nil
+}

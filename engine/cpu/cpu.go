@@ -1,0 +1,149 @@
+// Package cpu is the pure-Go reference backend of the engine. It runs every
+// op of engine.Backend on the host, parallel over output rows on a persistent
+// worker pool; weights stay in their GGUF type, memory-mapped, and MatMul
+// dequantizes them row by row (or dots them block by block, for the types
+// with a fused kernel).
+//
+// This file holds the backend itself: registration, buffers, batch rows and
+// host transfers. The ops live in ops.go, matmul.go and attention.go.
+package cpu
+
+import (
+	"fmt"
+	"runtime"
+
+	"github.com/helexa/helexa/engine"
+)
+
+func init() {
+	engine.Register("cpu", func(device int, opts engine.BackendOptions) (engine.Backend, error) {
+		if device > 0 {
+			return nil, fmt.Errorf("cpu: no device %d (the cpu backend has device 0 only)", device)
+		}
+		return New(opts), nil
+	})
+}
+
+// Backend is the CPU implementation of engine.Backend. Ops are synchronous:
+// when an op returns its result is in the destination buffer.
+type Backend struct {
+	pool    *pool
+	threads int
+
+	// scratch is per-worker float32 memory (a dequantized weight row, the
+	// attention scores of one head); each holds at least maxScratch floats.
+	scratch    [][]float32
+	maxScratch int
+
+	// Preallocated op descriptors, so dispatching an op allocates nothing.
+	mm   matmulTask
+	emb  embedTask
+	norm normTask
+	rope ropeTask
+	att  attentionTask
+}
+
+// New returns a CPU backend with opts.Threads workers (all cores when 0).
+func New(opts engine.BackendOptions) *Backend {
+	n := opts.Threads
+	if n <= 0 {
+		n = runtime.NumCPU()
+	}
+	b := &Backend{pool: newPool(n), threads: n}
+	b.scratch = make([][]float32, n)
+	return b
+}
+
+// Threads is the number of workers ops run on.
+func (b *Backend) Threads() int { return b.threads }
+
+// Name identifies the backend.
+func (b *Backend) Name() string { return "cpu" }
+
+// growScratch makes every worker's scratch hold at least n floats. It runs
+// when weights and caches are created, never inside an op.
+func (b *Backend) growScratch(n int) {
+	if n <= b.maxScratch {
+		return
+	}
+	b.maxScratch = n
+	for i := range b.scratch {
+		b.scratch[i] = make([]float32, n)
+	}
+}
+
+// buffer is a host float32 activation buffer.
+type buffer struct{ d []float32 }
+
+func (x *buffer) Len() int { return len(x.d) }
+func (x *buffer) Free()    { x.d = nil }
+
+// NewBuffer allocates a zeroed buffer of n floats.
+func (b *Backend) NewBuffer(n int) (engine.Buffer, error) {
+	if n < 0 {
+		return nil, fmt.Errorf("cpu: buffer of %d elements", n)
+	}
+	return &buffer{d: make([]float32, n)}, nil
+}
+
+// rows is the batch description: a host copy of the rows.
+type rows struct {
+	r   []engine.Row
+	cap int
+}
+
+func (r *rows) Cap() int { return r.cap }
+
+func (r *rows) Set(batch []engine.Row) error {
+	if len(batch) > r.cap {
+		return fmt.Errorf("cpu: batch of %d rows exceeds capacity %d", len(batch), r.cap)
+	}
+	r.r = r.r[:len(batch)]
+	copy(r.r, batch)
+	return nil
+}
+
+func (r *rows) Free() { r.r = nil }
+
+// NewRows allocates a batch description for up to capacity rows.
+func (b *Backend) NewRows(capacity int) (engine.Rows, error) {
+	if capacity <= 0 {
+		return nil, fmt.Errorf("cpu: rows capacity %d", capacity)
+	}
+	return &rows{r: make([]engine.Row, 0, capacity), cap: capacity}, nil
+}
+
+// Write copies src into dst.
+func (b *Backend) Write(dst engine.Buffer, src []float32) error {
+	d := buf(dst)
+	if len(src) > len(d) {
+		return fmt.Errorf("cpu: write of %d floats into a buffer of %d", len(src), len(d))
+	}
+	copy(d, src)
+	return nil
+}
+
+// Read copies the first len(dst) floats of src.
+func (b *Backend) Read(dst []float32, src engine.Buffer) error {
+	s := buf(src)
+	if len(dst) > len(s) {
+		return fmt.Errorf("cpu: read of %d floats from a buffer of %d", len(dst), len(s))
+	}
+	copy(dst, s)
+	return nil
+}
+
+// Sync returns nil: CPU ops finish before they return and record no errors.
+func (b *Backend) Sync() error { return nil }
+
+// Close stops the worker pool.
+func (b *Backend) Close() error {
+	b.pool.close()
+	return nil
+}
+
+// buf returns the host slice of a buffer created by this backend.
+func buf(x engine.Buffer) []float32 { return x.(*buffer).d }
+
+// batch returns the rows set on r.
+func batch(r engine.Rows) []engine.Row { return r.(*rows).r }

@@ -1,0 +1,68 @@
+// This file holds MatMul: dst[n, ne1] = x[n, ne0] · Wᵀ with W in its GGUF
+// type. Workers take ranges of output features; each turns one weight row
+// into float32 (a view for F32, a dequantization into its scratch row
+// otherwise) and dots it with every batch row, so a weight row is read once
+// per call whatever the batch size.
+
+package cpu
+
+import (
+	"fmt"
+
+	"github.com/helexa/helexa/engine"
+)
+
+// matmulTask is one MatMul call.
+type matmulTask struct {
+	b      *Backend
+	w      *weight
+	x, dst []float32
+	n      int
+}
+
+func (t *matmulTask) run(wid, lo, hi int) {
+	ne0, ne1 := t.w.ne0, t.w.ne1
+	tmp := t.b.scratch[wid]
+	for o := lo; o < hi; o++ {
+		row := t.w.row(o, tmp)
+		for r := range t.n {
+			t.dst[r*ne1+o] = dot(row, t.x[r*ne0:(r+1)*ne0])
+		}
+	}
+}
+
+// MatMul writes dst[n, ne1] = x[n, ne0] · Wᵀ.
+func (b *Backend) MatMul(dst engine.Buffer, w engine.Weight, x engine.Buffer, n int) {
+	t := &b.mm
+	t.b, t.w = b, w.(*weight)
+	ne0, ne1 := t.w.ne0, t.w.ne1
+	if x.Len() < n*ne0 || dst.Len() < n*ne1 {
+		panic(fmt.Sprintf("cpu: matmul: x %d / dst %d floats too small for %d rows of [%d, %d]", x.Len(), dst.Len(), n, ne0, ne1))
+	}
+	t.x, t.dst, t.n = buf(x)[:n*ne0], buf(dst)[:n*ne1], n
+	b.pool.parallel(t, ne1, 4)
+	t.w, t.x, t.dst = nil, nil, nil
+}
+
+// dot returns Σ a[i]·b[i] over len(a) elements in float32, with eight
+// independent partial sums so the loop is not one long dependency chain.
+func dot(a, b []float32) float32 {
+	b = b[:len(a)]
+	var s0, s1, s2, s3, s4, s5, s6, s7 float32
+	i := 0
+	for ; i+8 <= len(a); i += 8 {
+		aa, bb := a[i:i+8:i+8], b[i:i+8:i+8]
+		s0 += aa[0] * bb[0]
+		s1 += aa[1] * bb[1]
+		s2 += aa[2] * bb[2]
+		s3 += aa[3] * bb[3]
+		s4 += aa[4] * bb[4]
+		s5 += aa[5] * bb[5]
+		s6 += aa[6] * bb[6]
+		s7 += aa[7] * bb[7]
+	}
+	for ; i < len(a); i++ {
+		s0 += a[i] * b[i]
+	}
+	return ((s0 + s1) + (s2 + s3)) + ((s4 + s5) + (s6 + s7))
+}

@@ -1,0 +1,99 @@
+// This file holds the persistent worker pool the CPU ops run on: a fixed set
+// of goroutines that split an index range [0, total) into chunks and take
+// them from a shared atomic counter, so one dispatch costs a few channel
+// sends and no allocation.
+
+package cpu
+
+import (
+	"sync"
+	"sync/atomic"
+)
+
+// task is one parallel op. run processes indices [lo, hi) on worker wid
+// (0 is the calling goroutine); wid selects per-worker scratch memory.
+type task interface {
+	run(wid, lo, hi int)
+}
+
+// pool runs tasks on n workers: the caller plus n-1 goroutines that live
+// until close.
+type pool struct {
+	mu    sync.Mutex // one dispatch at a time
+	n     int
+	wake  []chan struct{}
+	wg    sync.WaitGroup
+	t     task
+	total int
+	chunk int
+	next  atomic.Int64
+}
+
+func newPool(n int) *pool {
+	if n < 1 {
+		n = 1
+	}
+	p := &pool{n: n}
+	for i := 1; i < n; i++ {
+		ch := make(chan struct{}, 1)
+		p.wake = append(p.wake, ch)
+		go p.worker(i, ch)
+	}
+	return p
+}
+
+func (p *pool) worker(wid int, wake chan struct{}) {
+	for range wake {
+		p.drain(wid)
+		p.wg.Done()
+	}
+}
+
+// drain takes chunks until the range is exhausted.
+func (p *pool) drain(wid int) {
+	for {
+		lo := int(p.next.Add(int64(p.chunk))) - p.chunk
+		if lo >= p.total {
+			return
+		}
+		p.t.run(wid, lo, min(lo+p.chunk, p.total))
+	}
+}
+
+// parallel runs t over [0, total) in chunks of at least minChunk indices and
+// returns when all are done.
+func (p *pool) parallel(t task, total, minChunk int) {
+	if total <= 0 {
+		return
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	// About four chunks per worker balances uneven rows without making the
+	// shared counter hot.
+	chunk := max(minChunk, total/(4*p.n), 1)
+	chunks := (total + chunk - 1) / chunk
+	if p.n == 1 || chunks == 1 {
+		t.run(0, 0, total)
+		return
+	}
+	p.t, p.total, p.chunk = t, total, chunk
+	p.next.Store(0)
+	helpers := min(p.n-1, chunks-1)
+	p.wg.Add(helpers)
+	for i := range helpers {
+		p.wake[i] <- struct{}{}
+	}
+	p.drain(0)
+	p.wg.Wait()
+	p.t = nil
+}
+
+// close stops the worker goroutines.
+func (p *pool) close() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for _, ch := range p.wake {
+		close(ch)
+	}
+	p.wake = nil
+}
