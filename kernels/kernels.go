@@ -1,0 +1,60 @@
+// Package kernels holds helexa's CUDA kernels: the CUDA C sources (*.cu) and
+// the PTX that scripts/build-kernels.sh compiles from them, one file per
+// compute capability, embedded in the binary. The CUDA backend loads the PTX
+// that suits the device; the driver compiles it to machine code.
+package kernels
+
+import (
+	"embed"
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+)
+
+//go:embed ptx/*.ptx
+var ptxFS embed.FS
+
+// archs lists the compute capabilities with a PTX file (major*10 + minor),
+// ascending. It must match ARCHS in scripts/build-kernels.sh.
+var archs = []int{80, 89, 90}
+
+// Archs returns the compute capabilities (major*10 + minor) that have PTX,
+// ascending.
+func Archs() []int { return append([]int(nil), archs...) }
+
+// PTX returns the PTX for the highest compute capability <= cc (major*10 +
+// minor) and its architecture name ("sm_89"). src is nil when the device is
+// older than every PTX file. The returned slice is shared: do not modify it.
+func PTX(cc int) (arch string, src []byte) {
+	for i := len(archs) - 1; i >= 0; i-- {
+		if archs[i] <= cc {
+			arch = "sm_" + strconv.Itoa(archs[i])
+			b, err := ptxFS.ReadFile("ptx/" + arch + ".ptx")
+			if err != nil {
+				// The files are embedded at build time; a missing one is a build error.
+				panic(fmt.Sprintf("kernels: embedded %s.ptx missing: %v", arch, err))
+			}
+			return arch, b
+		}
+	}
+	return "", nil
+}
+
+// Entries returns the names of the kernel entry points (.entry) in a PTX
+// module, sorted.
+func Entries(src []byte) []string {
+	var names []string
+	for _, line := range strings.Split(string(src), "\n") {
+		rest, ok := strings.CutPrefix(line, ".visible .entry ")
+		if !ok {
+			continue
+		}
+		if i := strings.IndexAny(rest, "( "); i >= 0 {
+			rest = rest[:i]
+		}
+		names = append(names, rest)
+	}
+	sort.Strings(names)
+	return names
+}
