@@ -5,6 +5,7 @@ package tokenizer
 
 import (
 	"fmt"
+	"slices"
 
 	"golang.org/x/text/unicode/norm"
 )
@@ -116,6 +117,12 @@ func New(v *Vocab) (*Tokenizer, error) {
 		}
 	}
 	t.specials = newSpecialMatcher(v.Tokens, special)
+	for _, id := range v.ExtraEOG {
+		if !slices.Contains(t.eog, id) {
+			t.eog = append(t.eog, id)
+		}
+	}
+	slices.Sort(t.eog)
 
 	for b := 0; b < 256; b++ {
 		sym := string(byteRune[b])

@@ -57,6 +57,8 @@ type Vocab struct {
 	Merges [][2]string
 	// EOS, BOS and PAD are the special ids, -1 when absent.
 	EOS, BOS, PAD int32
+	// ExtraEOG lists more end-of-generation ids (GGUF eot/eom ids).
+	ExtraEOG []int32
 	// AddBOS tells callers to put BOS in front of a prompt.
 	AddBOS bool
 	// ChatTemplate is the model's Jinja chat template, "" if none.
@@ -138,6 +140,11 @@ func (v *Vocab) check() error {
 	}{{"eos", v.EOS}, {"bos", v.BOS}, {"padding", v.PAD}} {
 		if s.id < -1 || int64(s.id) >= int64(n) {
 			return fmt.Errorf("%w: %s token id %d out of range [0, %d)", ErrInvalid, s.name, s.id, n)
+		}
+	}
+	for _, id := range v.ExtraEOG {
+		if id < 0 || int64(id) >= int64(n) {
+			return fmt.Errorf("%w: end-of-generation id %d out of range [0, %d)", ErrInvalid, id, n)
 		}
 	}
 	return nil
