@@ -1,0 +1,210 @@
+// This file holds `neuron logits`: it evaluates a list of token ids with a
+// model and prints the logits as JSON, the tool for checking numerical
+// fidelity against other engines (llama.cpp, transformers).
+
+package main
+
+import (
+	"bufio"
+	"cmp"
+	"fmt"
+	"io"
+	"math"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/helexa/helexa/engine"
+	_ "github.com/helexa/helexa/engine/cpu" // registers the "cpu" backend
+	"github.com/helexa/helexa/gguf"
+)
+
+// logitsOptions are the settings of one `neuron logits` run.
+type logitsOptions struct {
+	Model   string  // GGUF file
+	Tokens  []int32 // token ids to evaluate, positions 0..n-1 of one sequence
+	All     bool    // logits of every position, not only the last
+	Top     int     // > 0: print the Top largest logits per position instead
+	Threads int     // CPU worker threads, 0 = all cores
+	CtxSize int     // KV cache positions, 0 = the number of tokens
+	Device  string  // backend name with optional ordinal ("cpu", "cuda:0")
+}
+
+func init() {
+	var o logitsOptions
+	var tokens string
+	cmd := &cobra.Command{
+		Use:   "logits MODEL --tokens 1,2,3",
+		Short: "Print the logits a model gives a list of token ids, as JSON",
+		Long: `Evaluate token ids with a model and print {"n_vocab":N,"logits":[[...]]} for the
+last position (every position with --all). With --top K print instead
+{"n_vocab":N,"top":[[[id,logit],...],...]}: the K largest logits per position,
+descending (ties by lowest id).`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			o.Model = args[0]
+			var err error
+			if o.Tokens, err = parseTokenList(tokens); err != nil {
+				return err
+			}
+			return runLogits(cmd.OutOrStdout(), o)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&tokens, "tokens", "", "comma-separated token ids (required)")
+	f.BoolVar(&o.All, "all", false, "print the logits of every position")
+	f.IntVar(&o.Top, "top", 0, "print only the K largest logits per position")
+	f.IntVar(&o.Threads, "threads", 0, "CPU threads (0 = all cores)")
+	f.IntVar(&o.CtxSize, "ctx-size", 0, "context size (0 = the number of tokens)")
+	f.StringVar(&o.Device, "device", "cpu", "backend: cpu or cuda[:N]")
+	_ = cmd.MarkFlagRequired("tokens")
+	rootCmd.AddCommand(cmd)
+}
+
+// parseTokenList parses "1,2,3" into token ids.
+func parseTokenList(s string) ([]int32, error) {
+	var ids []int32
+	for i, part := range strings.Split(s, ",") {
+		part = strings.TrimSpace(part)
+		v, err := strconv.ParseInt(part, 10, 32)
+		if err != nil || v < 0 {
+			return nil, fmt.Errorf("--tokens: item %d %q is not a token id", i, part)
+		}
+		ids = append(ids, int32(v))
+	}
+	return ids, nil
+}
+
+// parseDevice splits "cuda:1" into ("cuda", 1); a bare name means device -1
+// (any).
+func parseDevice(s string) (string, int, error) {
+	name, ord, found := strings.Cut(s, ":")
+	if !found {
+		return name, -1, nil
+	}
+	n, err := strconv.Atoi(ord)
+	if err != nil || n < 0 {
+		return "", 0, fmt.Errorf("--device %q: bad device ordinal", s)
+	}
+	return name, n, nil
+}
+
+// runLogits evaluates o.Tokens and writes the JSON result to w.
+func runLogits(w io.Writer, o logitsOptions) error {
+	if len(o.Tokens) == 0 {
+		return fmt.Errorf("logits: no tokens")
+	}
+	if o.Top < 0 {
+		return fmt.Errorf("logits: --top %d is negative", o.Top)
+	}
+	name, dev, err := parseDevice(o.Device)
+	if err != nil {
+		return err
+	}
+	f, err := gguf.Open(o.Model)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	b, err := engine.OpenBackend(name, dev, engine.BackendOptions{Threads: o.Threads})
+	if err != nil {
+		return err
+	}
+	defer b.Close()
+	m, err := engine.LoadModel(f, b)
+	if err != nil {
+		return err
+	}
+	defer m.Free()
+
+	n := len(o.Tokens)
+	ctxSize := max(o.CtxSize, n)
+	if o.CtxSize > 0 && n > o.CtxSize {
+		return fmt.Errorf("logits: %d tokens do not fit --ctx-size %d", n, o.CtxSize)
+	}
+	batch := min(n, 512) // llama.cpp's default n_batch
+	ctx, err := m.NewContext(engine.ContextOptions{Ctx: ctxSize, Batch: batch, KV: engine.KVF32})
+	if err != nil {
+		return err
+	}
+	defer ctx.Free()
+
+	nVocab := m.Config().NVocab
+	first := n - 1 // first position whose logits are printed
+	if o.All {
+		first = 0
+	}
+	logits := make([]float32, (n-first)*nVocab)
+	rows := make([]engine.Row, 0, batch)
+	var want []int
+	for start := 0; start < n; start += batch {
+		rows, want = rows[:0], want[:0]
+		for i := start; i < min(start+batch, n); i++ {
+			rows = append(rows, engine.Row{Token: o.Tokens[i], Pos: int32(i)})
+			if i >= first {
+				want = append(want, i-start)
+			}
+		}
+		out := logits[max(start-first, 0)*nVocab:]
+		if err := ctx.Forward(rows, want, out); err != nil {
+			return fmt.Errorf("logits: %w", err)
+		}
+	}
+	return writeLogitsJSON(w, logits, nVocab, o.Top)
+}
+
+// writeLogitsJSON prints the logits of each position (nVocab floats each),
+// or their top k as [id, logit] pairs when k > 0. Floats use the shortest
+// text that reads back as the same float32; NaN and infinities print as null.
+func writeLogitsJSON(w io.Writer, logits []float32, nVocab, k int) error {
+	bw := bufio.NewWriter(w)
+	var num []byte
+	appendF := func(v float32) {
+		if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
+			bw.WriteString("null") // JSON has no NaN or infinity
+			return
+		}
+		num = strconv.AppendFloat(num[:0], float64(v), 'g', -1, 32)
+		bw.Write(num)
+	}
+	fmt.Fprintf(bw, `{"n_vocab":%d,`, nVocab)
+	if k > 0 {
+		bw.WriteString(`"top":[`)
+	} else {
+		bw.WriteString(`"logits":[`)
+	}
+	ids := make([]int, nVocab)
+	for p := 0; p*nVocab < len(logits); p++ {
+		if p > 0 {
+			bw.WriteByte(',')
+		}
+		row := logits[p*nVocab : (p+1)*nVocab]
+		bw.WriteByte('[')
+		if k > 0 {
+			for i := range ids {
+				ids[i] = i
+			}
+			slices.SortStableFunc(ids, func(a, b int) int { return cmp.Compare(row[b], row[a]) })
+			for j, id := range ids[:min(k, nVocab)] {
+				if j > 0 {
+					bw.WriteByte(',')
+				}
+				fmt.Fprintf(bw, "[%d,", id)
+				appendF(row[id])
+				bw.WriteByte(']')
+			}
+		} else {
+			for j, v := range row {
+				if j > 0 {
+					bw.WriteByte(',')
+				}
+				appendF(v)
+			}
+		}
+		bw.WriteByte(']')
+	}
+	bw.WriteString("]}\n")
+	return bw.Flush()
+}

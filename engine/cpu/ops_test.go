@@ -1,0 +1,358 @@
+// This file tests each op of the CPU backend against a plain float64
+// implementation written here, on random inputs, with a stated tolerance.
+
+package cpu
+
+import (
+	"math"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/helexa/helexa/engine"
+	"github.com/helexa/helexa/gguf"
+)
+
+// opTol is the largest normalized error accepted for float32 ops checked
+// against float64: a few float32 roundings on sums of a few hundred terms.
+const opTol = 1e-5
+
+func newTestBackend(t testing.TB, threads int) *Backend {
+	t.Helper()
+	b := New(engine.BackendOptions{Threads: threads})
+	t.Cleanup(func() { b.Close() })
+	return b
+}
+
+func TestMatMul(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	b := newTestBackend(t, 3)
+	for _, typ := range allTypes {
+		for _, n := range []int{1, 3} {
+			t.Run(typ.String(), func(t *testing.T) {
+				const ne0, ne1 = 512, 37
+				data := randomWeight(rng, typ, ne0, ne1)
+				w, err := b.LoadWeight("w", typ, ne0, ne1, data)
+				if err != nil {
+					t.Fatal(err)
+				}
+				x := randomVec(rng, n*ne0)
+				dst := newBuffer(t, b, make([]float32, n*ne1))
+				b.MatMul(dst, w, newBuffer(t, b, x), n)
+				got := make([]float32, n*ne1)
+				if err := b.Read(got, dst); err != nil {
+					t.Fatal(err)
+				}
+				want := refMatMul(dequantAll(t, typ, data, ne0*ne1), x, n, ne0, ne1)
+				if rel, abs := maxRelErr(got, want); rel > opTol {
+					t.Errorf("%s n=%d: normalized error %.3g (max |Δ| %.3g), tolerance %g", typ, n, rel, abs, opTol)
+				}
+			})
+		}
+	}
+}
+
+func TestLoadWeightErrors(t *testing.T) {
+	b := newTestBackend(t, 1)
+	cases := []struct {
+		name     string
+		typ      gguf.Type
+		ne0, ne1 int
+		bytes    int
+	}{
+		{"unsupported type", gguf.TypeIQ2_XXS, 256, 1, 66},
+		{"short data", gguf.TypeF32, 8, 2, 60},
+		{"partial block", gguf.TypeQ8_0, 48, 1, 51},
+		{"zero rows", gguf.TypeF32, 8, 0, 0},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			if _, err := b.LoadWeight("w", c.typ, c.ne0, c.ne1, make([]byte, c.bytes)); err == nil {
+				t.Fatal("LoadWeight succeeded, want an error")
+			}
+		})
+	}
+}
+
+func TestEmbed(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	b := newTestBackend(t, 2)
+	for _, typ := range []gguf.Type{gguf.TypeF32, gguf.TypeF16, gguf.TypeQ8_0, gguf.TypeQ6_K} {
+		t.Run(typ.String(), func(t *testing.T) {
+			const ne0, ne1 = 256, 50
+			data := randomWeight(rng, typ, ne0, ne1)
+			w, err := b.LoadWeight("emb", typ, ne0, ne1, data)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := dequantAll(t, typ, data, ne0*ne1)
+			toks := []int32{7, 0, 49, 7, 23}
+			rs := make([]engine.Row, len(toks))
+			for i, tok := range toks {
+				rs[i] = engine.Row{Token: tok, Pos: int32(i)}
+			}
+			dst := newBuffer(t, b, make([]float32, len(toks)*ne0))
+			b.Embed(dst, w, newRows(t, b, rs), len(toks))
+			got := buf(dst)
+			for r, tok := range toks {
+				for i := range ne0 {
+					if got[r*ne0+i] != want[int(tok)*ne0+i] {
+						t.Fatalf("row %d (token %d) element %d: %g, want %g", r, tok, i, got[r*ne0+i], want[int(tok)*ne0+i])
+					}
+				}
+			}
+		})
+	}
+}
+
+func TestRMSNorm(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	b := newTestBackend(t, 3)
+	cases := []struct {
+		name   string
+		n, dim int
+		alias  bool
+	}{
+		{"rows", 5, 256, false},
+		{"in place", 3, 1024, true},
+		{"per head", 4 * 16, 64, true},
+	}
+	const eps = 1e-6
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			x := randomVec(rng, c.n*c.dim)
+			wv := randomVec(rng, c.dim)
+			w, err := b.LoadWeight("norm", gguf.TypeF32, c.dim, 1, f32Bytes(wv))
+			if err != nil {
+				t.Fatal(err)
+			}
+			xb := newBuffer(t, b, x)
+			dst := xb
+			if !c.alias {
+				dst = newBuffer(t, b, make([]float32, len(x)))
+			}
+			b.RMSNorm(dst, xb, w, c.n, c.dim, eps)
+			want := make([]float64, len(x))
+			for r := range c.n {
+				var ss float64
+				for i := range c.dim {
+					ss += float64(x[r*c.dim+i]) * float64(x[r*c.dim+i])
+				}
+				s := 1 / math.Sqrt(ss/float64(c.dim)+eps)
+				for i := range c.dim {
+					want[r*c.dim+i] = float64(x[r*c.dim+i]) * s * float64(wv[i])
+				}
+			}
+			if rel, abs := maxRelErr(buf(dst), want); rel > opTol {
+				t.Errorf("normalized error %.3g (max |Δ| %.3g), tolerance %g", rel, abs, opTol)
+			}
+		})
+	}
+}
+
+func TestRoPE(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 8))
+	b := newTestBackend(t, 2)
+	cases := []struct {
+		name           string
+		nHead, headDim int
+		base           float64
+		pos            []int32
+	}{
+		{"qwen3 heads", 4, 128, 1e6, []int32{0, 1, 17, 4000}},
+		{"small base", 2, 64, 1e4, []int32{3, 250, 9}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			n, width := len(c.pos), c.nHead*c.headDim
+			x := randomVec(rng, n*width)
+			rs := make([]engine.Row, n)
+			for i, p := range c.pos {
+				rs[i] = engine.Row{Pos: p}
+			}
+			xb := newBuffer(t, b, x)
+			b.RoPE(xb, newRows(t, b, rs), n, c.nHead, c.headDim, float32(c.base))
+			want := make([]float64, len(x))
+			half := c.headDim / 2
+			for r := range n {
+				for h := range c.nHead {
+					o := r*width + h*c.headDim
+					for i := range half {
+						th := float64(c.pos[r]) * math.Pow(c.base, -2*float64(i)/float64(c.headDim))
+						x0, x1 := float64(x[o+i]), float64(x[o+i+half])
+						want[o+i] = x0*math.Cos(th) - x1*math.Sin(th)
+						want[o+i+half] = x0*math.Sin(th) + x1*math.Cos(th)
+					}
+				}
+			}
+			if rel, abs := maxRelErr(buf(xb), want); rel > opTol {
+				t.Errorf("normalized error %.3g (max |Δ| %.3g), tolerance %g", rel, abs, opTol)
+			}
+		})
+	}
+}
+
+func TestAttention(t *testing.T) {
+	const nHead, nHeadKV, headDim, ctx, seqs, layers = 4, 2, 64, 16, 2, 2
+	const kvDim = nHeadKV * headDim
+	scale := float32(1 / math.Sqrt(headDim))
+	for _, kt := range []engine.KVType{engine.KVF32, engine.KVF16} {
+		name := map[engine.KVType]string{engine.KVF32: "f32", engine.KVF16: "f16"}[kt]
+		t.Run(name, func(t *testing.T) {
+			rng := rand.New(rand.NewPCG(9, 10))
+			b := newTestBackend(t, 3)
+			kc, err := b.NewKVCache(engine.KVShape{Layers: layers, Seqs: seqs, Ctx: ctx, KVDim: kvDim, Type: kt})
+			if err != nil {
+				t.Fatal(err)
+			}
+			// Host copy of what the cache should hold (layer 1 only).
+			var hostK, hostV [seqs][ctx][]float32
+			round := func(v []float32) []float32 {
+				if kt == engine.KVF16 {
+					for i := range v {
+						v[i] = f16ToF32(f32ToF16(v[i]))
+					}
+				}
+				return v
+			}
+			// Fill: seq 0 gets a 6-token prefill, seq 1 a 3-token prefill,
+			// then one batch decodes a row of each sequence.
+			steps := [][]engine.Row{
+				{{Seq: 0, Pos: 0}, {Seq: 0, Pos: 1}, {Seq: 0, Pos: 2}, {Seq: 0, Pos: 3}, {Seq: 0, Pos: 4}, {Seq: 0, Pos: 5}},
+				{{Seq: 1, Pos: 0}, {Seq: 1, Pos: 1}, {Seq: 1, Pos: 2}},
+				{{Seq: 1, Pos: 3}, {Seq: 0, Pos: 6}},
+			}
+			for _, rs := range steps {
+				n := len(rs)
+				k, v, q := randomVec(rng, n*kvDim), randomVec(rng, n*kvDim), randomVec(rng, n*nHead*headDim)
+				rows := newRows(t, b, rs)
+				b.StoreKV(kc, 1, newBuffer(t, b, k), newBuffer(t, b, v), rows, n)
+				for r, row := range rs {
+					hostK[row.Seq][row.Pos] = round(append([]float32(nil), k[r*kvDim:(r+1)*kvDim]...))
+					hostV[row.Seq][row.Pos] = round(append([]float32(nil), v[r*kvDim:(r+1)*kvDim]...))
+				}
+				dst := newBuffer(t, b, make([]float32, n*nHead*headDim))
+				b.Attention(dst, newBuffer(t, b, q), kc, 1, rows, n, nHead, nHeadKV, headDim, scale)
+				want := make([]float64, n*nHead*headDim)
+				for r, row := range rs {
+					for h := range nHead {
+						g := h / (nHead / nHeadKV)
+						qh := q[(r*nHead+h)*headDim : (r*nHead+h+1)*headDim]
+						s := make([]float64, row.Pos+1)
+						mx := math.Inf(-1)
+						for p := range s {
+							for i := range headDim {
+								s[p] += float64(qh[i]) * float64(hostK[row.Seq][p][g*headDim+i])
+							}
+							s[p] *= float64(scale)
+							mx = max(mx, s[p])
+						}
+						var sum float64
+						for p := range s {
+							s[p] = math.Exp(s[p] - mx)
+							sum += s[p]
+						}
+						for p := range s {
+							for i := range headDim {
+								want[(r*nHead+h)*headDim+i] += s[p] / sum * float64(hostV[row.Seq][p][g*headDim+i])
+							}
+						}
+					}
+				}
+				if rel, abs := maxRelErr(buf(dst), want); rel > opTol {
+					t.Errorf("batch %v: normalized error %.3g (max |Δ| %.3g), tolerance %g", rs, rel, abs, opTol)
+				}
+			}
+		})
+	}
+}
+
+func TestElementwise(t *testing.T) {
+	rng := rand.New(rand.NewPCG(11, 12))
+	b := newTestBackend(t, 2)
+	const n = 1000
+	g, u, x := randomVec(rng, n), randomVec(rng, n), randomVec(rng, n)
+
+	t.Run("SwiGLU", func(t *testing.T) {
+		dst := newBuffer(t, b, g)
+		b.SwiGLU(dst, dst, newBuffer(t, b, u), n)
+		want := make([]float64, n)
+		for i := range want {
+			gv := float64(g[i])
+			want[i] = gv / (1 + math.Exp(-gv)) * float64(u[i])
+		}
+		if rel, abs := maxRelErr(buf(dst), want); rel > opTol {
+			t.Errorf("normalized error %.3g (max |Δ| %.3g), tolerance %g", rel, abs, opTol)
+		}
+	})
+	t.Run("Add", func(t *testing.T) {
+		dst := newBuffer(t, b, g)
+		b.Add(dst, newBuffer(t, b, x), n)
+		for i, v := range buf(dst) {
+			if v != g[i]+x[i] {
+				t.Fatalf("element %d: %g, want %g", i, v, g[i]+x[i])
+			}
+		}
+	})
+	t.Run("CopyRows", func(t *testing.T) {
+		const dim = 10
+		dst := newBuffer(t, b, make([]float32, 3*dim))
+		idx := []int{99, 0, 42}
+		b.CopyRows(dst, newBuffer(t, b, x), idx, dim)
+		for i, j := range idx {
+			for e := range dim {
+				if buf(dst)[i*dim+e] != x[j*dim+e] {
+					t.Fatalf("row %d element %d: %g, want %g", i, e, buf(dst)[i*dim+e], x[j*dim+e])
+				}
+			}
+		}
+	})
+}
+
+func TestPoolCoversRange(t *testing.T) {
+	p := newPool(4)
+	defer p.close()
+	for _, total := range []int{1, 2, 7, 64, 1000, 4097} {
+		c := &countTask{seen: make([]int32, total)}
+		p.parallel(c, total, 1)
+		for i, s := range c.seen {
+			if s != 1 {
+				t.Fatalf("total %d: index %d run %d times", total, i, s)
+			}
+		}
+	}
+}
+
+type countTask struct{ seen []int32 }
+
+func (c *countTask) run(_, lo, hi int) {
+	for i := lo; i < hi; i++ {
+		c.seen[i]++ // chunks are disjoint, so no two workers touch one index
+	}
+}
+
+func TestHalfConversion(t *testing.T) {
+	for h := range 1 << 16 {
+		if got, want := f16ToF32(uint16(h)), gguf.F16ToF32(uint16(h)); math.Float32bits(got) != math.Float32bits(want) && !(got != got && want != want) {
+			t.Fatalf("f16ToF32(%#04x) = %g, gguf gives %g", h, got, want)
+		}
+	}
+	rng := rand.New(rand.NewPCG(13, 14))
+	vals := []float32{0, -0, 1, 65504, 65520, 1e10, -1e10, 5.96e-8, 2.98e-8, 2.99e-8, 6.1e-5, 1.0009766, 1.00048828125}
+	for range 100000 {
+		vals = append(vals, math.Float32frombits(rng.Uint32()&0xbfffffff|0x30000000)) // exponents near the half range
+	}
+	for _, v := range vals {
+		if got, want := f32ToF16(v), gguf.F32ToF16(v); got != want {
+			t.Fatalf("f32ToF16(%g) = %#04x, gguf gives %#04x", v, got, want)
+		}
+	}
+}
+
+func f32Bytes(v []float32) []byte {
+	out := make([]byte, 4*len(v))
+	for i, x := range v {
+		bits := math.Float32bits(x)
+		out[4*i], out[4*i+1], out[4*i+2], out[4*i+3] = byte(bits), byte(bits>>8), byte(bits>>16), byte(bits>>24)
+	}
+	return out
+}
