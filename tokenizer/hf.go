@@ -238,27 +238,32 @@ func ParseHF(tokenizerJSON, config []byte) (*Vocab, error) {
 	return v, nil
 }
 
-// hfMerges reads merges written either as "left right" strings or as
-// ["left", "right"] pairs.
+// hfMerges reads merges written as "left right" strings or as
+// ["left", "right"] pairs (newer files).
 func hfMerges(raw json.RawMessage) ([][2]string, error) {
 	if len(raw) == 0 || string(raw) == "null" {
 		return nil, nil
 	}
-	var pairs [][2]string
-	if err := json.Unmarshal(raw, &pairs); err == nil {
-		return pairs, nil
+	var items []json.RawMessage
+	if err := json.Unmarshal(raw, &items); err != nil {
+		return nil, fmt.Errorf("%w: merges: %w", ErrInvalid, err)
 	}
-	var lines []string
-	if err := json.Unmarshal(raw, &lines); err != nil {
-		return nil, fmt.Errorf("%w: merges: neither strings nor pairs: %w", ErrInvalid, err)
-	}
-	out := make([][2]string, len(lines))
-	for i, l := range lines {
-		p, ok := splitMerge(l)
-		if !ok {
-			return nil, fmt.Errorf("%w: merge %d %q is not two tokens separated by a space", ErrInvalid, i, l)
+	out := make([][2]string, len(items))
+	for i, item := range items {
+		var line string
+		if err := json.Unmarshal(item, &line); err == nil {
+			p, ok := splitMerge(line)
+			if !ok {
+				return nil, fmt.Errorf("%w: merge %d %q is not two tokens separated by a space", ErrInvalid, i, line)
+			}
+			out[i] = p
+			continue
 		}
-		out[i] = p
+		var pair []string
+		if err := json.Unmarshal(item, &pair); err != nil || len(pair) != 2 {
+			return nil, fmt.Errorf("%w: merge %d is neither a string nor a pair of strings: %s", ErrInvalid, i, truncate(string(item), 80))
+		}
+		out[i] = [2]string{pair[0], pair[1]}
 	}
 	return out, nil
 }

@@ -5,6 +5,8 @@ package tokenizer
 
 import (
 	"encoding/json"
+	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -15,13 +17,12 @@ import (
 	"golang.org/x/text/unicode/norm"
 )
 
-// referenceDir returns <repo>/../shared/reference, skipping the test when
-// it is absent.
-func referenceDir(t testing.TB) string {
-	t.Helper()
+// findReference returns <repo>/../shared/reference, where the repository
+// root is the nearest directory above the test holding go.mod.
+func findReference() (string, error) {
 	dir, err := os.Getwd()
 	if err != nil {
-		t.Fatal(err)
+		return "", err
 	}
 	for {
 		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
@@ -29,13 +30,24 @@ func referenceDir(t testing.TB) string {
 		}
 		parent := filepath.Dir(dir)
 		if parent == dir {
-			t.Skip("reference data not found: no go.mod above the test directory")
+			return "", errors.New("no go.mod above the test directory")
 		}
 		dir = parent
 	}
 	ref := filepath.Join(dir, "..", "shared", "reference")
 	if _, err := os.Stat(filepath.Join(ref, "qwen3-tokenizer", "tokenizer.json")); err != nil {
-		t.Skipf("reference data not found at %s (needs qwen3-tokenizer/tokenizer.json): %v", ref, err)
+		return "", fmt.Errorf("%s lacks qwen3-tokenizer/tokenizer.json: %w", ref, err)
+	}
+	return ref, nil
+}
+
+// referenceDir returns the reference directory, skipping the test when it
+// is absent.
+func referenceDir(t testing.TB) string {
+	t.Helper()
+	ref, err := findReference()
+	if err != nil {
+		t.Skipf("reference data not found (want <repo>/../shared/reference): %v", err)
 	}
 	return ref
 }
