@@ -136,42 +136,6 @@ func TestFromSourceVariants(t *testing.T) {
 	}
 }
 
-// TestReferenceGGUFTemplate checks that the template stored in the reference
-// models is recognised. It reads the string with a minimal scan of the GGUF
-// metadata (key, value type 8 = string, uint64 length, bytes) so that it
-// does not depend on the gguf package.
-func TestReferenceGGUFTemplate(t *testing.T) {
-	ref := referenceDir(t)
-	path := filepath.Join(ref, "models", "mini-q8_0.gguf")
-	data, err := os.ReadFile(path)
-	if err != nil {
-		t.Skipf("reference model missing: %v", err)
-	}
-	key := []byte("tokenizer.chat_template")
-	i := strings.Index(string(data), string(key))
-	if i < 0 || i+len(key)+12 > len(data) {
-		t.Fatalf("%s has no tokenizer.chat_template key", path)
-	}
-	p := data[i+len(key):]
-	if typ := uint32(p[0]) | uint32(p[1])<<8 | uint32(p[2])<<16 | uint32(p[3])<<24; typ != 8 {
-		t.Fatalf("tokenizer.chat_template has GGUF type %d, want 8 (string)", typ)
-	}
-	var n uint64
-	for k := 7; k >= 0; k-- {
-		n = n<<8 | uint64(p[4+k])
-	}
-	if n > uint64(len(p)-12) {
-		t.Fatalf("string length %d runs past the file", n)
-	}
-	src := string(p[12 : 12+n])
-	if src != loadReferenceTemplate(t, ref) {
-		t.Error("GGUF template differs from tokenizer_config.json's")
-	}
-	if tm, err := FromSource(src); err != nil || tm.Name() != "qwen3" {
-		t.Errorf("FromSource(GGUF template) = %v, %v", tm, err)
-	}
-}
-
 func TestTemplateFromConfig(t *testing.T) {
 	cases := []struct {
 		name, cfg, want string

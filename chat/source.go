@@ -1,6 +1,6 @@
-// This file reads a chat template's source from a Hugging Face
-// tokenizer_config.json, where chat_template is either a string or a list of
-// named templates.
+// This file reads a chat template's source from a model: the
+// tokenizer.chat_template string of a GGUF file, or the chat_template of a
+// Hugging Face tokenizer_config.json (a string or a list of named templates).
 
 package chat
 
@@ -9,7 +9,57 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
+	"os"
+
+	"github.com/helexa/helexa/gguf"
 )
+
+// ggufTemplateKey is the GGUF metadata key of the chat template (GGUF spec,
+// "tokenizer.chat_template").
+const ggufTemplateKey = "tokenizer.chat_template"
+
+// TemplateFromFile returns the chat template source of a model file: a GGUF
+// file (recognised by its "GGUF" magic) or a tokenizer_config.json. A model
+// without a template is an error wrapping ErrUnsupportedTemplate.
+func TemplateFromFile(path string) (string, error) {
+	fh, err := os.Open(path)
+	if err != nil {
+		return "", fmt.Errorf("chat: %w", err)
+	}
+	magic := make([]byte, 4)
+	_, err = io.ReadFull(fh, magic)
+	fh.Close()
+	if err == nil && string(magic) == "GGUF" {
+		f, err := gguf.Open(path)
+		if err != nil {
+			return "", fmt.Errorf("chat: %w", err)
+		}
+		defer f.Close()
+		return TemplateFromGGUF(f)
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return "", fmt.Errorf("chat: %w", err)
+	}
+	src, err := TemplateFromConfig(data)
+	if err != nil {
+		return "", fmt.Errorf("%w (file %s)", err, path)
+	}
+	return src, nil
+}
+
+// TemplateFromGGUF returns the tokenizer.chat_template of a GGUF file.
+func TemplateFromGGUF(f *gguf.File) (string, error) {
+	if _, ok := f.Lookup(ggufTemplateKey); !ok {
+		return "", fmt.Errorf("%w: the GGUF file has no %s", ErrUnsupportedTemplate, ggufTemplateKey)
+	}
+	src, err := f.String(ggufTemplateKey)
+	if err != nil {
+		return "", fmt.Errorf("chat: %w", err)
+	}
+	return src, nil
+}
 
 // TemplateFromConfig returns the chat_template of a tokenizer_config.json.
 // When chat_template is a list of {"name", "template"} entries, the one
