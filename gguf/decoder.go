@@ -74,7 +74,7 @@ func (d *decoder) next(n uint64, what string) ([]byte, error) {
 func (d *decoder) fill() error {
 	n := min(int64(windowSize), d.size-d.pos)
 	if d.buf == nil {
-		d.buf = make([]byte, windowSize)
+		d.buf = make([]byte, min(int64(windowSize), d.size))
 	}
 	d.buf = d.buf[:n]
 	d.off = d.pos
