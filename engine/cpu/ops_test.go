@@ -4,6 +4,7 @@
 package cpu
 
 import (
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"testing"
@@ -27,8 +28,10 @@ func TestMatMul(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 2))
 	b := newTestBackend(t, 3)
 	for _, typ := range allTypes {
-		for _, n := range []int{1, 3} {
-			t.Run(typ.String(), func(t *testing.T) {
+		// n = 1 and 3 take the fused kernels where a type has one, 8 the
+		// dequantize-then-dot path.
+		for _, n := range []int{1, 3, 8} {
+			t.Run(fmt.Sprintf("%s/n=%d", typ, n), func(t *testing.T) {
 				const ne0, ne1 = 512, 37
 				data := randomWeight(rng, typ, ne0, ne1)
 				w, err := b.LoadWeight("w", typ, ne0, ne1, data)

@@ -143,3 +143,6 @@ func maxRelErr(got []float32, want []float64) (rel, abs float64) {
 	}
 	return abs / max(scale, 1e-30), abs
 }
+
+// engineOpts returns backend options with the given thread count.
+func engineOpts(threads int) engine.BackendOptions { return engine.BackendOptions{Threads: threads} }
