@@ -282,3 +282,20 @@ func parseToolCall(body string) (api.ToolCall, bool) {
 	}
 	return api.ToolCall{Type: "function", Function: api.FunctionCall{Name: *v.Name, Arguments: args}}, true
 }
+
+// outputFormat is implemented by templates that know what their model's
+// output holds for a request.
+type outputFormat interface {
+	ParserOptions(r Request) ParserOptions
+}
+
+// ParserOptionsFor returns the parser options for the output of a model
+// prompted with t.Render(r): reasoning when the template enables thinking
+// for r, tool calls when r offers tools. A template that does not say
+// gets {Thinking: false, Tools: len(r.Tools) > 0}.
+func ParserOptionsFor(t Template, r Request) ParserOptions {
+	if f, ok := t.(outputFormat); ok {
+		return f.ParserOptions(r)
+	}
+	return ParserOptions{Tools: len(r.Tools) > 0}
+}

@@ -8,6 +8,8 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+
+	"github.com/helexa/helexa/api"
 )
 
 // parsed is the merged result of a parse: all reasoning, all content, and
@@ -209,4 +211,26 @@ func FuzzParser(f *testing.F) {
 			t.Fatalf("plain parse changed %q to %q", in, whole.Content)
 		}
 	})
+}
+
+func TestParserOptionsFor(t *testing.T) {
+	off, on := false, true
+	tools := []api.Tool{{Type: "function", Function: api.FunctionDecl{Name: "f"}}}
+	cases := []struct {
+		name string
+		r    Request
+		want ParserOptions
+	}{
+		{"default thinks", Request{}, ParserOptions{Thinking: true}},
+		{"thinking on", Request{EnableThinking: &on}, ParserOptions{Thinking: true}},
+		{"thinking off", Request{EnableThinking: &off}, ParserOptions{}},
+		{"tools", Request{Tools: tools, EnableThinking: &off}, ParserOptions{Tools: true}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			if got := ParserOptionsFor(Qwen3{}, c.r); got != c.want {
+				t.Errorf("got %+v, want %+v", got, c.want)
+			}
+		})
+	}
 }

@@ -169,3 +169,12 @@ func toolJSON(t api.Tool) (string, error) {
 	}
 	return PythonJSON(raw)
 }
+
+// ParserOptions says that Qwen3 reasons unless r turns thinking off, and
+// may call tools when r offers them.
+func (Qwen3) ParserOptions(r Request) ParserOptions {
+	return ParserOptions{
+		Thinking: r.EnableThinking == nil || *r.EnableThinking,
+		Tools:    len(r.Tools) > 0,
+	}
+}
