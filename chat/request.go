@@ -27,13 +27,19 @@ type wireMessage struct {
 	Name             string         `json:"name"`
 }
 
+// wireToolCall is a tool call as OpenAI sends it ({"function": {"name",
+// "arguments"}}) or in the flat form chat templates also accept ({"name",
+// "arguments"}, used when "function" is absent).
 type wireToolCall struct {
-	ID       string `json:"id"`
-	Type     string `json:"type"`
-	Function struct {
-		Name      string          `json:"name"`
-		Arguments json.RawMessage `json:"arguments"`
-	} `json:"function"`
+	ID       string        `json:"id"`
+	Type     string        `json:"type"`
+	Function *wireFunction `json:"function"`
+	wireFunction
+}
+
+type wireFunction struct {
+	Name      string          `json:"name"`
+	Arguments json.RawMessage `json:"arguments"`
 }
 
 // wireRequest is the part of a chat-completions body that templates use.
@@ -75,12 +81,16 @@ func RequestFromJSON(body []byte) (Request, error) {
 		out := api.Message{Role: m.Role, Content: m.Content, ReasoningContent: m.ReasoningContent,
 			ToolCallID: m.ToolCallID, Name: m.Name}
 		for j, tc := range m.ToolCalls {
-			args, err := argumentsText(tc.Function.Arguments)
+			fn := tc.wireFunction
+			if tc.Function != nil {
+				fn = *tc.Function
+			}
+			args, err := argumentsText(fn.Arguments)
 			if err != nil {
 				return Request{}, fmt.Errorf("chat: request: message %d: tool call %d: %w", i, j, err)
 			}
 			out.ToolCalls = append(out.ToolCalls, api.ToolCall{ID: tc.ID, Type: tc.Type,
-				Function: api.FunctionCall{Name: tc.Function.Name, Arguments: args}})
+				Function: api.FunctionCall{Name: fn.Name, Arguments: args}})
 		}
 		r.Messages[i] = out
 	}

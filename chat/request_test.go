@@ -28,6 +28,7 @@ func TestRequestFromJSON(t *testing.T) {
 		{"no generation prompt", `{"messages":[{"role":"user","content":"x"}],"add_generation_prompt":false}`, nil, false, ""},
 		{"string arguments kept", `{"messages":[{"role":"assistant","content":null,"tool_calls":[{"id":"a","type":"function","function":{"name":"f","arguments":"{\"b\":1,\"a\":2}"}}]}]}`, nil, true, `{"b":1,"a":2}`},
 		{"object arguments as json.dumps", `{"messages":[{"role":"assistant","content":"","tool_calls":[{"function":{"name":"f","arguments":{"b":1,"a":"é"}}}]}]}`, nil, true, `{"b": 1, "a": "é"}`},
+		{"flat tool call", `{"messages":[{"role":"assistant","tool_calls":[{"name":"f","arguments":{"x":1}}]}]}`, nil, true, `{"x": 1}`},
 		{"null arguments", `{"messages":[{"role":"assistant","tool_calls":[{"function":{"name":"f","arguments":null}}]}]}`, nil, true, `null`},
 	}
 	for _, c := range cases {
@@ -45,6 +46,9 @@ func TestRequestFromJSON(t *testing.T) {
 			if c.arguments != "" {
 				if len(r.Messages[0].ToolCalls) != 1 {
 					t.Fatalf("tool calls: %+v", r.Messages[0].ToolCalls)
+				}
+				if got := r.Messages[0].ToolCalls[0].Function.Name; got != "f" {
+					t.Errorf("name = %q, want f", got)
 				}
 				if got := r.Messages[0].ToolCalls[0].Function.Arguments; got != c.arguments {
 					t.Errorf("arguments = %q, want %q", got, c.arguments)
