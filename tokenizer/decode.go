@@ -11,7 +11,11 @@ import "unicode/utf8"
 // not form valid UTF-8 as U+FFFD (one per maximal ill-formed subpart, as
 // Hugging Face decoders do).
 func (t *Tokenizer) Decode(ids []int32) string {
-	var raw []byte
+	n := 0
+	for _, id := range ids {
+		n += len(t.piece(id))
+	}
+	raw := make([]byte, 0, n)
 	for _, id := range ids {
 		raw = append(raw, t.piece(id)...)
 	}

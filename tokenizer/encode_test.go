@@ -46,7 +46,7 @@ func TestBPEScanEqualsHeap(t *testing.T) {
 		" " + strings.Repeat("the", 50),
 	}
 	for _, c := range loadCases(t, referenceDir(t)+"/tokenizer-cases.json") {
-		inputs = append(inputs, tk.pre.Split(nil, norm.NFC.String(c.Text))...)
+		inputs = append(inputs, Split(tk.pre, nil, norm.NFC.String(c.Text))...)
 	}
 	for _, in := range inputs {
 		scan := tk.bpe(nil, in, false)
@@ -142,7 +142,7 @@ func FuzzEncode(f *testing.F) {
 		if !strings.Contains(s, "<") && dec != norm.NFC.String(s) {
 			t.Fatalf("Decode(Encode(%q)) = %q, want NFC %q", s, dec, norm.NFC.String(s))
 		}
-		for _, p := range tk.pre.Split(nil, norm.NFC.String(s)) {
+		for _, p := range Split(tk.pre, nil, norm.NFC.String(s)) {
 			if a, b := tk.bpe(nil, p, false), tk.bpe(nil, p, true); !slices.Equal(a, b) {
 				t.Fatalf("piece %q: scan %v, heap %v", p, a, b)
 			}

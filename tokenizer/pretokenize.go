@@ -12,12 +12,23 @@ import (
 	"unicode/utf8"
 )
 
-// PreTokenizer cuts text into pieces. Split appends to dst the pieces of
-// text, in order; they are substrings of text that together cover it
-// exactly. It must accept any string, including invalid UTF-8.
+// PreTokenizer cuts text into pieces that BPE merges independently. Next
+// returns the end of the piece that starts at byte i of s (0 <= i < len(s));
+// it is always greater than i, so the pieces cover s exactly. It must accept
+// any string, including invalid UTF-8.
 type PreTokenizer interface {
 	Name() string
-	Split(dst []string, text string) []string
+	Next(s string, i int) int
+}
+
+// Split appends the pieces of text under p to dst.
+func Split(p PreTokenizer, dst []string, text string) []string {
+	for i := 0; i < len(text); {
+		end := p.Next(text, i)
+		dst = append(dst, text[i:end])
+		i = end
+	}
+	return dst
 }
 
 // preTokenizers maps the GGUF `tokenizer.ggml.pre` names we support (and
@@ -96,12 +107,24 @@ func classAt(s string, i int) (class, width int) {
 
 func isSpaceClass(c int) bool { return c == classSpace || c == classNewline }
 
+// Class sets for runOf.
+const (
+	letters = 1 << classLetter
+	others  = 1 << classOther
+	spaces  = 1<<classSpace | 1<<classNewline
+)
+
 // runOf returns the end of the run of characters starting at i whose class
-// satisfies ok, and how many characters it holds.
-func runOf(s string, i int, ok func(int) bool) (end, count int) {
+// is in the set, and how many characters it holds.
+func runOf(s string, i int, set uint8) (end, count int) {
 	for i < len(s) {
-		c, w := classAt(s, i)
-		if !ok(c) {
+		var c, w int
+		if b := s[i]; b < utf8.RuneSelf {
+			c, w = int(asciiClass[b]), 1
+		} else {
+			c, w = classAt(s, i)
+		}
+		if set&(1<<c) == 0 {
 			break
 		}
 		i += w
@@ -109,9 +132,6 @@ func runOf(s string, i int, ok func(int) bool) (end, count int) {
 	}
 	return i, count
 }
-
-func isLetter(c int) bool { return c == classLetter }
-func isOther(c int) bool  { return c == classOther }
 
 // contraction returns the end of a contraction ('s 't 're 've 'm 'll 'd)
 // starting at i, or -1. With fold set it matches case-insensitively under
@@ -162,31 +182,21 @@ type regexSplitter struct {
 // Name returns the pre-tokenizer name ("qwen2" or "llama3").
 func (p regexSplitter) Name() string { return p.name }
 
-// Split appends the pieces of text to dst.
-func (p regexSplitter) Split(dst []string, text string) []string {
-	for i := 0; i < len(text); {
-		end := p.match(text, i)
-		dst = append(dst, text[i:end])
-		i = end
-	}
-	return dst
-}
-
-// match returns the end of the match starting at i (> i: every character
+// Next returns the end of the match starting at i (> i: every character
 // is matched by some alternative).
-func (p regexSplitter) match(s string, i int) int {
+func (p regexSplitter) Next(s string, i int) int {
 	if e := contraction(s, i, true); e > 0 {
 		return e
 	}
 	c0, w0 := classAt(s, i)
 	// [^\r\n\p{L}\p{N}]?\p{L}+
 	if c0 == classLetter {
-		end, _ := runOf(s, i, isLetter)
+		end, _ := runOf(s, i, letters)
 		return end
 	}
 	if c0 != classNewline && c0 != classNumber && i+w0 < len(s) {
 		if c1, _ := classAt(s, i+w0); c1 == classLetter {
-			end, _ := runOf(s, i+w0, isLetter)
+			end, _ := runOf(s, i+w0, letters)
 			return end
 		}
 	}
@@ -210,7 +220,7 @@ func (p regexSplitter) match(s string, i int) int {
 		}
 	}
 	if c, _ := classAt(s, start); c == classOther {
-		end, _ := runOf(s, start, isOther)
+		end, _ := runOf(s, start, others)
 		for end < len(s) && (s[end] == '\r' || s[end] == '\n') {
 			end++
 		}
@@ -223,7 +233,7 @@ func (p regexSplitter) match(s string, i int) int {
 // matchSpace matches `\s*[\r\n]+|\s+(?!\S)|\s+` at i, where s[i] is
 // whitespace.
 func matchSpace(s string, i int) int {
-	end, count := runOf(s, i, isSpaceClass)
+	end, count := runOf(s, i, spaces)
 	// \s*[\r\n]+ : backtrack to the last newline of the run.
 	for j := end - 1; j >= i; j-- {
 		if s[j] == '\r' || s[j] == '\n' {
@@ -247,17 +257,8 @@ type gpt2Splitter struct{}
 // Name returns "gpt2".
 func (gpt2Splitter) Name() string { return "gpt2" }
 
-// Split appends the pieces of text to dst.
-func (p gpt2Splitter) Split(dst []string, text string) []string {
-	for i := 0; i < len(text); {
-		end := p.match(text, i)
-		dst = append(dst, text[i:end])
-		i = end
-	}
-	return dst
-}
-
-func (gpt2Splitter) match(s string, i int) int {
+// Next returns the end of the match starting at i.
+func (gpt2Splitter) Next(s string, i int) int {
 	if e := contraction(s, i, false); e > 0 {
 		return e
 	}
@@ -271,11 +272,11 @@ func (gpt2Splitter) match(s string, i int) int {
 	}
 	switch c {
 	case classLetter, classNumber, classOther:
-		end, _ := runOf(s, start, func(x int) bool { return x == c })
+		end, _ := runOf(s, start, 1<<c)
 		return end
 	}
 	// Whitespace: `\s+(?!\S)|\s+`.
-	end, count := runOf(s, i, isSpaceClass)
+	end, count := runOf(s, i, spaces)
 	if end == len(s) || count == 1 {
 		return end
 	}

@@ -49,7 +49,7 @@ func TestPreTokenizers(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got := tt.pre.Split(nil, tt.in)
+			got := Split(tt.pre, nil, tt.in)
 			if !slices.Equal(got, tt.want) {
 				t.Errorf("Split(%q) = %q, want %q", tt.in, got, tt.want)
 			}
@@ -64,7 +64,7 @@ func FuzzPreTokenize(f *testing.F) {
 	names := []string{"qwen2", "llama3", "gpt2"}
 	f.Fuzz(func(t *testing.T, s string) {
 		for _, name := range names {
-			pieces := preTokenizers[name].pre.Split(nil, s)
+			pieces := Split(preTokenizers[name].pre, nil, s)
 			for _, p := range pieces {
 				if p == "" {
 					t.Fatalf("%s: empty piece in %q", name, pieces)

@@ -160,7 +160,6 @@ func New(v *Vocab) (*Tokenizer, error) {
 // the same place); no BOS is added. Any byte string is accepted.
 func (t *Tokenizer) Encode(text string) []int32 {
 	out := make([]int32, 0, len(text)/3+1)
-	var pieces []string
 	t.specials.split(text, func(seg string, id int32) {
 		if id >= 0 {
 			out = append(out, id)
@@ -169,9 +168,10 @@ func (t *Tokenizer) Encode(text string) []int32 {
 		if t.normalize != nil {
 			seg = t.normalize(seg)
 		}
-		pieces = t.pre.Split(pieces[:0], seg)
-		for _, p := range pieces {
-			out = t.encodePiece(out, p)
+		for i := 0; i < len(seg); {
+			end := t.pre.Next(seg, i)
+			out = t.encodePiece(out, seg[i:end])
+			i = end
 		}
 	})
 	return out
