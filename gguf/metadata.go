@@ -110,6 +110,10 @@ func (a Array) Len() int {
 	return 0
 }
 
+// Elem returns element i of a as an interface value (uint8, string, Array,
+// ...). It panics if i is out of range.
+func (a Array) Elem(i int) any { return arrayElem(a, i) }
+
 // KV is one metadata key/value pair. Value holds the Go type matching Type:
 // uint8, int8, uint16, int16, uint32, int32, float32, bool, string, uint64,
 // int64, float64, or Array.
