@@ -197,8 +197,19 @@ func link(blob, pointer string) error {
 	return nil
 }
 
-// errNotCached says why a reference could not be served from the cache.
+// errNotCached marks a reference the cache cannot serve (errors.Is); the
+// message is the missingError's detail.
 var errNotCached = errors.New("not in the cache")
+
+// missingError says what is missing from the cache.
+type missingError struct{ detail string }
+
+func (e *missingError) Error() string        { return e.detail }
+func (e *missingError) Is(target error) bool { return target == errNotCached }
+
+func missing(format string, args ...any) error {
+	return &missingError{detail: fmt.Sprintf(format, args...)}
+}
 
 // cachedFiles returns the snapshot paths of files, all of which must be in
 // the cache (their blobs included) and resolve inside it.
@@ -223,7 +234,7 @@ func (c cache) checkInside(p string) error {
 	real, err := filepath.EvalSymlinks(p)
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
-			return fmt.Errorf("%w: %s", errNotCached, p)
+			return missing("%s is missing", p)
 		}
 		return fmt.Errorf("hub: %w", err)
 	}
@@ -275,7 +286,7 @@ func (c cache) snapshotFiles(repo, commit string) ([]string, error) {
 	})
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
-			return nil, fmt.Errorf("%w: %s", errNotCached, dir)
+			return nil, missing("no snapshot %s", dir)
 		}
 		return nil, fmt.Errorf("hub: %w", err)
 	}
@@ -290,7 +301,7 @@ func (c cache) lookup(r Ref) ([]string, error) {
 	commit, err := c.readRef(r.Repo, r.rev())
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
-			return nil, fmt.Errorf("%w: no refs/%s for %s", errNotCached, r.rev(), r.Repo)
+			return nil, missing("no refs/%s (revision never downloaded)", r.rev())
 		}
 		return nil, err
 	}
@@ -309,7 +320,7 @@ func (c cache) lookup(r Ref) ([]string, error) {
 			if errors.Is(err, ErrAmbiguous) {
 				return nil, err
 			}
-			return nil, fmt.Errorf("%w: %w", errNotCached, err)
+			return nil, missing("%v", err)
 		}
 		files = m.files
 	}

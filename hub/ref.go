@@ -66,7 +66,7 @@ func ParseRef(s string) (Ref, error) {
 		r.Revision = s[i+1:]
 		s = s[:i]
 		if err := ValidateRevision(r.Revision); err != nil {
-			return Ref{}, fmt.Errorf("reference %q: %w", orig, err)
+			return Ref{}, fmt.Errorf("%w (in %q)", err, orig)
 		}
 	}
 	slash := strings.IndexByte(s, '/')
@@ -81,18 +81,18 @@ func ParseRef(s string) (Ref, error) {
 		case '/':
 			r.File = rest[j+1:]
 			if err := ValidateRepoPath(r.File); err != nil {
-				return Ref{}, fmt.Errorf("reference %q: %w", orig, err)
+				return Ref{}, fmt.Errorf("%w (in %q)", err, orig)
 			}
 		case ':':
 			r.Quant = rest[j+1:]
 			if err := validateQuant(r.Quant); err != nil {
-				return Ref{}, fmt.Errorf("reference %q: %w", orig, err)
+				return Ref{}, fmt.Errorf("%w (in %q)", err, orig)
 			}
 		}
 	}
 	r.Repo = s[:slash] + "/" + name
 	if err := ValidateRepoID(r.Repo); err != nil {
-		return Ref{}, fmt.Errorf("reference %q: %w", orig, err)
+		return Ref{}, fmt.Errorf("%w (in %q)", err, orig)
 	}
 	return r, nil
 }
