@@ -94,7 +94,7 @@ func TestChooseMatMul(t *testing.T) {
 		{"prefill q8_0", gguf.TypeQ8_0, 80, matvecMaxRows + 1, kernel{"matmul_q8_0_f32", kindMatMul}},
 		{"prefill f16 hopper", gguf.TypeF16, 90, 512, kernel{"matmul_f16_f32", kindMatMul}},
 		{"prefill bf16 ada", gguf.TypeBF16, 89, 64, kernel{"matmul_bf16_f32", kindMatMul}},
-		{"prefill f32", gguf.TypeF32, 90, 100, kernel{"matmul_f32_f32", kindMatMul}},
+		{"prefill f32 stays exact", gguf.TypeF32, 90, 100, kernel{"matvec_f32_f32", kindMatVec}},
 		{"prefill q6_k", gguf.TypeQ6_K, 120, 33, kernel{"matmul_q6_k_f32", kindMatMul}},
 		{"prefill q5_k", gguf.TypeQ5_K, 86, 9, kernel{"matmul_q5_k_f32", kindMatMul}},
 		{"prefill q4_0", gguf.TypeQ4_0, 80, 4096, kernel{"matmul_q4_0_f32", kindMatMul}},

@@ -100,7 +100,10 @@ func chooseMatMul(typ gguf.Type, cc, nRows int) kernel {
 	if !Supported(typ) || nRows <= 0 {
 		return kernel{}
 	}
-	if nRows <= matvecMaxRows || cc < mmaMinCC {
+	// F32 weights stay on the f32 kernel at every batch size: the tensor-core
+	// kernel rounds its operands to f16, which F32 models are chosen to avoid
+	// (llama.cpp multiplies them in f32; the reference tolerance is 1e-4).
+	if nRows <= matvecMaxRows || cc < mmaMinCC || typ == gguf.TypeF32 {
 		return kernel{name: matvecKernel(typ), kind: kindMatVec}
 	}
 	return kernel{name: matmulKernel(typ), kind: kindMatMul}
