@@ -28,14 +28,23 @@ const maxJSONDepth = 512
 // dict does), integers keep their digits, other numbers are printed as
 // Python's float repr, and strings are escaped as Python escapes them.
 func PythonJSON(src []byte) (string, error) {
+	s, err := pythonJSON(src)
+	if err != nil {
+		return "", fmt.Errorf("chat: json: %w", err)
+	}
+	return s, nil
+}
+
+// pythonJSON is PythonJSON with errors that callers prefix themselves.
+func pythonJSON(src []byte) (string, error) {
 	dec := json.NewDecoder(bytes.NewReader(src))
 	dec.UseNumber()
 	v, err := readPyValue(dec, 0)
 	if err != nil {
-		return "", fmt.Errorf("chat: json: %w", err)
+		return "", err
 	}
 	if _, err := dec.Token(); err != io.EOF {
-		return "", errors.New("chat: json: trailing data after value")
+		return "", errors.New("trailing data after the JSON value")
 	}
 	var b strings.Builder
 	writePyValue(&b, v)

@@ -167,7 +167,7 @@ func toolJSON(t api.Tool) (string, error) {
 			return "", err
 		}
 	}
-	return PythonJSON(raw)
+	return pythonJSON(raw)
 }
 
 // ParserOptions says that Qwen3 reasons unless r turns thinking off, and

@@ -140,7 +140,7 @@ func argumentsText(raw json.RawMessage) (string, error) {
 		}
 		return s, nil
 	}
-	s, err := PythonJSON(raw)
+	s, err := pythonJSON(raw)
 	if err != nil {
 		return "", fmt.Errorf("function.arguments: %w", err)
 	}
