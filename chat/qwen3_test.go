@@ -161,3 +161,38 @@ func TestTemplateFromConfig(t *testing.T) {
 		})
 	}
 }
+
+// TestQwen3RandomConversations compares the native template with Python
+// jinja2 on random conversations (testdata/random-conversations.jsonl, made
+// by testdata/jinja_random.py with seed 20261127 from the reference
+// template; the prompts are Jinja's output).
+func TestQwen3RandomConversations(t *testing.T) {
+	data, err := os.ReadFile(filepath.Join("testdata", "random-conversations.jsonl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSpace(string(data)), "\n")
+	if len(lines) < 100 {
+		t.Fatalf("only %d random conversations", len(lines))
+	}
+	for i, line := range lines {
+		var c struct {
+			Request json.RawMessage `json:"request"`
+			Prompt  string          `json:"prompt"`
+		}
+		if err := json.Unmarshal([]byte(line), &c); err != nil {
+			t.Fatalf("line %d: %v", i+1, err)
+		}
+		req, err := RequestFromJSON(c.Request)
+		if err != nil {
+			t.Fatalf("line %d: %v", i+1, err)
+		}
+		got, err := Qwen3{}.Render(req)
+		if err != nil {
+			t.Fatalf("line %d: %v", i+1, err)
+		}
+		if got != c.Prompt {
+			t.Errorf("line %d: request %s\n got %q\nwant %q", i+1, c.Request, got, c.Prompt)
+		}
+	}
+}
