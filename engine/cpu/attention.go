@@ -152,36 +152,3 @@ func (b *Backend) Attention(dst, q engine.Buffer, kc engine.KVCache, layer int, 
 	b.pool.parallel(t, n*nHead, 1)
 	t.c, t.dst, t.q, t.rows = nil, nil, nil, nil
 }
-
-// dotF16 returns Σ a[i]·f16(b[i]).
-func dotF16(a []float32, b []uint16) float32 {
-	b = b[:len(a)]
-	var s0, s1, s2, s3 float32
-	i := 0
-	for ; i+4 <= len(a); i += 4 {
-		s0 += a[i] * f16Table[b[i]]
-		s1 += a[i+1] * f16Table[b[i+1]]
-		s2 += a[i+2] * f16Table[b[i+2]]
-		s3 += a[i+3] * f16Table[b[i+3]]
-	}
-	for ; i < len(a); i++ {
-		s0 += a[i] * f16Table[b[i]]
-	}
-	return (s0 + s1) + (s2 + s3)
-}
-
-// axpy computes y += a·x.
-func axpy(y []float32, a float32, x []float32) {
-	x = x[:len(y)]
-	for i := range y {
-		y[i] += a * x[i]
-	}
-}
-
-// axpyF16 computes y += a·f16(x).
-func axpyF16(y []float32, a float32, x []uint16) {
-	x = x[:len(y)]
-	for i := range y {
-		y[i] += a * f16Table[x[i]]
-	}
-}

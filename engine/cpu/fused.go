@@ -13,6 +13,7 @@ package cpu
 
 import (
 	"encoding/binary"
+	"unsafe"
 
 	"github.com/helexa/helexa/gguf"
 )
@@ -36,6 +37,9 @@ func f16At(b []byte, i int) float32 { return f16Table[binary.LittleEndian.Uint16
 
 func dotF16Row(w []byte, x []float32) float32 {
 	w = w[:2*len(x)]
+	if hasAVX2 && len(x)%16 == 0 && len(x) > 0 {
+		return dotF16AVX2(&x[0], (*uint16)(unsafe.Pointer(&w[0])), len(x))
+	}
 	var s0, s1, s2, s3 float32
 	i := 0
 	for ; i+4 <= len(x); i += 4 {
@@ -54,6 +58,9 @@ func dotF16Row(w []byte, x []float32) float32 {
 
 func dotBF16Row(w []byte, x []float32) float32 {
 	w = w[:2*len(x)]
+	if hasAVX2 && len(x)%16 == 0 && len(x) > 0 {
+		return dotBF16AVX2(&x[0], (*uint16)(unsafe.Pointer(&w[0])), len(x))
+	}
 	var s0, s1, s2, s3 float32
 	i := 0
 	for ; i+4 <= len(x); i += 4 {

@@ -1,0 +1,88 @@
+// This file holds the float32 inner loops of MatMul and Attention: dot
+// products and axpy over f32 and f16 data. Each dispatches to the amd64
+// assembly kernel when the CPU has AVX2/FMA/F16C (dot_amd64.s) and falls
+// back to the plain Go loop, which is the reference the kernels are tested
+// against.
+
+package cpu
+
+// dot returns Σ a[i]·b[i] over len(a) elements.
+func dot(a, b []float32) float32 {
+	b = b[:len(a)]
+	if hasAVX2 && len(a) >= 8 {
+		return dotAVX2(&a[0], &b[0], len(a))
+	}
+	return dotGo(a, b)
+}
+
+// dotGo is dot in Go, with eight independent partial sums so the loop is
+// not one long dependency chain.
+func dotGo(a, b []float32) float32 {
+	b = b[:len(a)]
+	var s0, s1, s2, s3, s4, s5, s6, s7 float32
+	i := 0
+	for ; i+8 <= len(a); i += 8 {
+		aa, bb := a[i:i+8:i+8], b[i:i+8:i+8]
+		s0 += aa[0] * bb[0]
+		s1 += aa[1] * bb[1]
+		s2 += aa[2] * bb[2]
+		s3 += aa[3] * bb[3]
+		s4 += aa[4] * bb[4]
+		s5 += aa[5] * bb[5]
+		s6 += aa[6] * bb[6]
+		s7 += aa[7] * bb[7]
+	}
+	for ; i < len(a); i++ {
+		s0 += a[i] * b[i]
+	}
+	return ((s0 + s1) + (s2 + s3)) + ((s4 + s5) + (s6 + s7))
+}
+
+// dotF16 returns Σ a[i]·f16(b[i]).
+func dotF16(a []float32, b []uint16) float32 {
+	b = b[:len(a)]
+	if hasAVX2 && len(a)%16 == 0 && len(a) > 0 {
+		return dotF16AVX2(&a[0], &b[0], len(a))
+	}
+	return dotF16Go(a, b)
+}
+
+func dotF16Go(a []float32, b []uint16) float32 {
+	b = b[:len(a)]
+	var s0, s1, s2, s3 float32
+	i := 0
+	for ; i+4 <= len(a); i += 4 {
+		s0 += a[i] * f16Table[b[i]]
+		s1 += a[i+1] * f16Table[b[i+1]]
+		s2 += a[i+2] * f16Table[b[i+2]]
+		s3 += a[i+3] * f16Table[b[i+3]]
+	}
+	for ; i < len(a); i++ {
+		s0 += a[i] * f16Table[b[i]]
+	}
+	return (s0 + s1) + (s2 + s3)
+}
+
+// axpy computes y += a·x.
+func axpy(y []float32, a float32, x []float32) {
+	x = x[:len(y)]
+	if hasAVX2 && len(y)%8 == 0 && len(y) > 0 {
+		axpyAVX2(&y[0], a, &x[0], len(y))
+		return
+	}
+	for i := range y {
+		y[i] += a * x[i]
+	}
+}
+
+// axpyF16 computes y += a·f16(x).
+func axpyF16(y []float32, a float32, x []uint16) {
+	x = x[:len(y)]
+	if hasAVX2 && len(y)%8 == 0 && len(y) > 0 {
+		axpyF16AVX2(&y[0], a, &x[0], len(y))
+		return
+	}
+	for i := range y {
+		y[i] += a * f16Table[x[i]]
+	}
+}

@@ -1,0 +1,25 @@
+// This file declares the amd64 assembly kernels (dot_amd64.s) and turns them
+// on when the CPU has AVX2, FMA and F16C.
+
+package cpu
+
+import "golang.org/x/sys/cpu"
+
+// hasAVX2 selects the assembly kernels; tests turn it off to check the Go
+// versions on the same machine.
+var hasAVX2 = cpu.X86.HasAVX2 && cpu.X86.HasFMA && cpu.X86.HasF16C
+
+//go:noescape
+func dotAVX2(a, b *float32, n int) float32
+
+//go:noescape
+func dotF16AVX2(a *float32, b *uint16, n int) float32
+
+//go:noescape
+func axpyF16AVX2(y *float32, a float32, x *uint16, n int)
+
+//go:noescape
+func axpyAVX2(y *float32, a float32, x *float32, n int)
+
+//go:noescape
+func dotBF16AVX2(a *float32, b *uint16, n int) float32

@@ -1,0 +1,178 @@
+// AVX2/FMA/F16C dot products for amd64; dot_amd64.go selects them when the
+// CPU has the features, and dot.go's plain Go versions are the reference
+// they are tested against.
+
+#include "textflag.h"
+
+// func dotAVX2(a, b *float32, n int) float32
+// Σ a[i]·b[i], 32 elements per iteration in four accumulators.
+TEXT ·dotAVX2(SB), NOSPLIT, $0-28
+	MOVQ a+0(FP), SI
+	MOVQ b+8(FP), DI
+	MOVQ n+16(FP), CX
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+
+loop32:
+	CMPQ CX, $32
+	JL   loop8
+	VMOVUPS     0(SI), Y4
+	VMOVUPS     32(SI), Y5
+	VMOVUPS     64(SI), Y6
+	VMOVUPS     96(SI), Y7
+	VFMADD231PS 0(DI), Y4, Y0
+	VFMADD231PS 32(DI), Y5, Y1
+	VFMADD231PS 64(DI), Y6, Y2
+	VFMADD231PS 96(DI), Y7, Y3
+	ADDQ        $128, SI
+	ADDQ        $128, DI
+	SUBQ        $32, CX
+	JMP         loop32
+
+loop8:
+	CMPQ        CX, $8
+	JL          reduce
+	VMOVUPS     0(SI), Y4
+	VFMADD231PS 0(DI), Y4, Y0
+	ADDQ        $32, SI
+	ADDQ        $32, DI
+	SUBQ        $8, CX
+	JMP         loop8
+
+reduce:
+	VADDPS       Y1, Y0, Y0
+	VADDPS       Y3, Y2, Y2
+	VADDPS       Y2, Y0, Y0
+	VEXTRACTF128 $1, Y0, X1
+	VADDPS       X1, X0, X0
+	VHADDPS      X0, X0, X0
+	VHADDPS      X0, X0, X0
+
+tail:
+	CMPQ        CX, $0
+	JE          done
+	VMOVSS      0(SI), X1
+	VFMADD231SS 0(DI), X1, X0
+	ADDQ        $4, SI
+	ADDQ        $4, DI
+	DECQ        CX
+	JMP         tail
+
+done:
+	VZEROUPPER
+	MOVSS X0, ret+24(FP)
+	RET
+
+// func dotF16AVX2(a *float32, b *uint16, n int) float32
+// Σ a[i]·f16(b[i]), 16 elements per iteration; n must be a multiple of 16.
+TEXT ·dotF16AVX2(SB), NOSPLIT, $0-28
+	MOVQ a+0(FP), SI
+	MOVQ b+8(FP), DI
+	MOVQ n+16(FP), CX
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+
+loop16:
+	CMPQ        CX, $16
+	JL          reduce16
+	VCVTPH2PS   0(DI), Y4
+	VCVTPH2PS   16(DI), Y5
+	VFMADD231PS 0(SI), Y4, Y0
+	VFMADD231PS 32(SI), Y5, Y1
+	ADDQ        $64, SI
+	ADDQ        $32, DI
+	SUBQ        $16, CX
+	JMP         loop16
+
+reduce16:
+	VADDPS       Y1, Y0, Y0
+	VEXTRACTF128 $1, Y0, X1
+	VADDPS       X1, X0, X0
+	VHADDPS      X0, X0, X0
+	VHADDPS      X0, X0, X0
+	VZEROUPPER
+	MOVSS        X0, ret+24(FP)
+	RET
+
+// func axpyF16AVX2(y *float32, a float32, x *uint16, n int)
+// y[i] += a·f16(x[i]); n must be a multiple of 8.
+TEXT ·axpyF16AVX2(SB), NOSPLIT, $0-32
+	MOVQ         y+0(FP), DI
+	VBROADCASTSS a+8(FP), Y3
+	MOVQ         x+16(FP), SI
+	MOVQ         n+24(FP), CX
+
+loop8a:
+	CMPQ        CX, $8
+	JL          donea
+	VCVTPH2PS   0(SI), Y4
+	VMOVUPS     0(DI), Y5
+	VFMADD231PS Y4, Y3, Y5
+	VMOVUPS     Y5, 0(DI)
+	ADDQ        $16, SI
+	ADDQ        $32, DI
+	SUBQ        $8, CX
+	JMP         loop8a
+
+donea:
+	VZEROUPPER
+	RET
+
+// func axpyAVX2(y *float32, a float32, x *float32, n int)
+// y[i] += a·x[i]; n must be a multiple of 8.
+TEXT ·axpyAVX2(SB), NOSPLIT, $0-32
+	MOVQ         y+0(FP), DI
+	VBROADCASTSS a+8(FP), Y3
+	MOVQ         x+16(FP), SI
+	MOVQ         n+24(FP), CX
+
+loop8b:
+	CMPQ        CX, $8
+	JL          doneb
+	VMOVUPS     0(SI), Y4
+	VMOVUPS     0(DI), Y5
+	VFMADD231PS Y4, Y3, Y5
+	VMOVUPS     Y5, 0(DI)
+	ADDQ        $32, SI
+	ADDQ        $32, DI
+	SUBQ        $8, CX
+	JMP         loop8b
+
+doneb:
+	VZEROUPPER
+	RET
+
+// func dotBF16AVX2(a *float32, b *uint16, n int) float32
+// Σ a[i]·bf16(b[i]), 16 elements per iteration; n must be a multiple of 16.
+TEXT ·dotBF16AVX2(SB), NOSPLIT, $0-28
+	MOVQ a+0(FP), SI
+	MOVQ b+8(FP), DI
+	MOVQ n+16(FP), CX
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+
+loop16b:
+	CMPQ        CX, $16
+	JL          reduce16b
+	VPMOVZXWD   0(DI), Y4
+	VPMOVZXWD   16(DI), Y5
+	VPSLLD      $16, Y4, Y4
+	VPSLLD      $16, Y5, Y5
+	VFMADD231PS 0(SI), Y4, Y0
+	VFMADD231PS 32(SI), Y5, Y1
+	ADDQ        $64, SI
+	ADDQ        $32, DI
+	SUBQ        $16, CX
+	JMP         loop16b
+
+reduce16b:
+	VADDPS       Y1, Y0, Y0
+	VEXTRACTF128 $1, Y0, X1
+	VADDPS       X1, X0, X0
+	VHADDPS      X0, X0, X0
+	VHADDPS      X0, X0, X0
+	VZEROUPPER
+	MOVSS        X0, ret+24(FP)
+	RET

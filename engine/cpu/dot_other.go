@@ -1,0 +1,14 @@
+//go:build !amd64
+
+// This file stands in for the amd64 assembly kernels on other
+// architectures: hasAVX2 is false, so the Go versions in dot.go run.
+
+package cpu
+
+var hasAVX2 = false
+
+func dotAVX2(a, b *float32, n int) float32                { panic("unreachable") }
+func dotF16AVX2(a *float32, b *uint16, n int) float32     { panic("unreachable") }
+func axpyF16AVX2(y *float32, a float32, x *uint16, n int) { panic("unreachable") }
+func axpyAVX2(y *float32, a float32, x *float32, n int)   { panic("unreachable") }
+func dotBF16AVX2(a *float32, b *uint16, n int) float32    { panic("unreachable") }

@@ -1,0 +1,78 @@
+// This file checks the assembly kernels against the Go loops, and runs the
+// op tests once more with the assembly turned off so the Go paths are
+// covered on machines that have AVX2.
+
+package cpu
+
+import (
+	"math"
+	"math/rand/v2"
+	"testing"
+	"unsafe"
+)
+
+func TestDotKernels(t *testing.T) {
+	if !hasAVX2 {
+		t.Skip("skipping: no AVX2/FMA/F16C, the Go loops are the only path")
+	}
+	rng := rand.New(rand.NewPCG(31, 32))
+	for _, n := range []int{8, 16, 24, 33, 64, 100, 1024, 3072} {
+		a, b := randomVec(rng, n), randomVec(rng, n)
+		h := make([]uint16, n)
+		for i := range h {
+			h[i] = f32ToF16(b[i])
+		}
+		bf := make([]uint16, n)
+		for i := range bf {
+			bf[i] = uint16(math.Float32bits(b[i]) >> 16)
+		}
+		var mag float64
+		for i := range a {
+			mag += math.Abs(float64(a[i]) * float64(b[i]))
+		}
+		check := func(name string, got, want float32) {
+			t.Helper()
+			if e := math.Abs(float64(got)-float64(want)) / mag; e > 1e-6 {
+				t.Errorf("%s n=%d: %g, Go %g (relative error %.3g)", name, n, got, want, e)
+			}
+		}
+		check("dot", dotAVX2(&a[0], &b[0], n), dotGo(a, b))
+		if n%16 == 0 {
+			check("dotF16", dotF16AVX2(&a[0], &h[0], n), dotF16Go(a, h))
+			bb := unsafe.Slice((*byte)(unsafe.Pointer(&bf[0])), 2*n)
+			hasAVX2 = false
+			want := dotBF16Row(bb, a)
+			hasAVX2 = true
+			check("dotBF16", dotBF16AVX2(&a[0], &bf[0], n), want)
+		}
+		if n%8 == 0 {
+			y1, y2 := append([]float32(nil), a...), append([]float32(nil), a...)
+			axpyAVX2(&y1[0], 0.37, &b[0], n)
+			for i := range y2 {
+				y2[i] += 0.37 * b[i]
+			}
+			y3, y4 := append([]float32(nil), a...), append([]float32(nil), a...)
+			axpyF16AVX2(&y3[0], -1.5, &h[0], n)
+			for i := range y4 {
+				y4[i] += -1.5 * f16Table[h[i]]
+			}
+			for i := range y1 {
+				if math.Abs(float64(y1[i]-y2[i])) > 1e-6 || math.Abs(float64(y3[i]-y4[i])) > 1e-5 {
+					t.Fatalf("axpy n=%d element %d: %g/%g, Go %g/%g", n, i, y1[i], y3[i], y2[i], y4[i])
+				}
+			}
+		}
+	}
+}
+
+// TestOpsWithoutAssembly reruns the op tests on the Go loops.
+func TestOpsWithoutAssembly(t *testing.T) {
+	if !hasAVX2 {
+		t.Skip("skipping: the other tests already ran without assembly")
+	}
+	hasAVX2 = false
+	defer func() { hasAVX2 = true }()
+	t.Run("MatMul", TestMatMul)
+	t.Run("Attention", TestAttention)
+	t.Run("Fused", TestFusedKernels)
+}
