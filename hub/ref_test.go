@@ -238,3 +238,35 @@ func FuzzParseRef(f *testing.F) {
 		}
 	})
 }
+
+// FuzzPick feeds server-sent listings (newline-separated names) to the
+// model selection: it must never panic, and whatever it picks must be a
+// valid repository path that carries the quantization.
+func FuzzPick(f *testing.F) {
+	f.Add("m-Q8_0.gguf\nm-Q4_K_M.gguf", "Q8_0")
+	f.Add("a/m-Q2_K-00001-of-00002.gguf\na/m-Q2_K-00002-of-00002.gguf\n../x-Q2_K.gguf", "q2_k")
+	f.Add("mmproj-F16.gguf\nm-BF16.gguf\nm-F16.gguf", "F16")
+	f.Fuzz(func(t *testing.T, list, quant string) {
+		if validateQuant(quant) != nil {
+			quant = ""
+		}
+		m, err := pick(Ref{Repo: "o/r", Quant: quant}, strings.Split(list, "\n"))
+		if err != nil {
+			if !errors.Is(err, ErrNotFound) && !errors.Is(err, ErrAmbiguous) {
+				t.Fatalf("pick: unexpected error kind %v", err)
+			}
+			return
+		}
+		if len(m.files) == 0 {
+			t.Fatal("pick returned no files")
+		}
+		for _, file := range m.files {
+			if err := ValidateRepoPath(file); err != nil {
+				t.Fatalf("picked invalid path %q: %v", file, err)
+			}
+		}
+		if quant != "" && !matchQuant(m.name(), quant) {
+			t.Fatalf("picked %q for quant %q", m.name(), quant)
+		}
+	})
+}
