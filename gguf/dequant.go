@@ -12,6 +12,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"math"
+	"unsafe"
 )
 
 // Supported reports whether this package can convert t to and from float32.
@@ -82,22 +83,47 @@ func f16At(b []byte, i int) float32 { return F16ToF32(binary.LittleEndian.Uint16
 
 func dequantF32(src []byte, dst []float32) {
 	src = src[:4*len(dst)]
-	for i := range dst {
+	if littleEndian {
+		copy(dst, unsafe.Slice((*float32)(unsafe.Pointer(unsafe.SliceData(src))), len(dst)))
+		return
+	}
+	n := len(dst) &^ 7
+	for i := 0; i < n; i += 8 {
+		s, d := (*[32]byte)(src[4*i:]), (*[8]float32)(dst[i:])
+		for j := range d {
+			d[j] = math.Float32frombits(binary.LittleEndian.Uint32(s[4*j:]))
+		}
+	}
+	for i := n; i < len(dst); i++ {
 		dst[i] = math.Float32frombits(binary.LittleEndian.Uint32(src[4*i:]))
 	}
 }
 
+// dequantF16 and dequantBF16 convert eight elements per step so the bounds
+// are checked once per step rather than per element.
 func dequantF16(src []byte, dst []float32) {
-	src = src[:2*len(dst)]
-	for i := range dst {
+	n := len(dst) &^ 7
+	for i := 0; i < n; i += 8 {
+		s, d := (*[16]byte)(src[2*i:]), (*[8]float32)(dst[i:])
+		for j := range d {
+			d[j] = F16ToF32(uint16(s[2*j]) | uint16(s[2*j+1])<<8)
+		}
+	}
+	for i := n; i < len(dst); i++ {
 		dst[i] = F16ToF32(binary.LittleEndian.Uint16(src[2*i:]))
 	}
 }
 
 func dequantBF16(src []byte, dst []float32) {
-	src = src[:2*len(dst)]
-	for i := range dst {
-		dst[i] = math.Float32frombits(uint32(binary.LittleEndian.Uint16(src[2*i:])) << 16)
+	n := len(dst) &^ 7
+	for i := 0; i < n; i += 8 {
+		s, d := (*[16]byte)(src[2*i:]), (*[8]float32)(dst[i:])
+		for j := range d {
+			d[j] = math.Float32frombits((uint32(s[2*j]) | uint32(s[2*j+1])<<8) << 16)
+		}
+	}
+	for i := n; i < len(dst); i++ {
+		dst[i] = BF16ToF32(binary.LittleEndian.Uint16(src[2*i:]))
 	}
 }
 

@@ -8,22 +8,19 @@ package gguf
 import "math"
 
 // F16ToF32 returns the float32 value of the IEEE half-precision number h.
-// Every half value, subnormals, infinities and NaNs included, is exact.
+// Every half value, subnormals, infinities and NaNs included, is exact. The
+// exponent and mantissa are moved into float32 position and the value is
+// rebiased by multiplying with 2^112 (2^(127-15)), which also normalises
+// half subnormals; only infinities and NaNs take the other branch.
 func F16ToF32(h uint16) float32 {
-	sign := uint32(h&0x8000) << 16
-	exp := uint32(h>>10) & 0x1f
-	mant := uint32(h & 0x3ff)
-	switch {
-	case exp == 0x1f: // infinity or NaN: keep the payload
-		return math.Float32frombits(sign | 0x7f800000 | mant<<13)
-	case exp != 0: // normal: rebias 15 -> 127
-		return math.Float32frombits(sign | (exp+112)<<23 | mant<<13)
-	case mant == 0:
-		return math.Float32frombits(sign)
+	o := uint32(h&0x7fff) << 13
+	var f float32
+	if o >= 0x7c00<<13 {
+		f = math.Float32frombits(o | 0x7f800000) // infinity or NaN, payload kept
+	} else {
+		f = math.Float32frombits(o) * 0x1p112
 	}
-	// Subnormal half: mant * 2^-24, exact in float32.
-	f := float32(mant) * (1.0 / (1 << 24))
-	return math.Float32frombits(sign | math.Float32bits(f))
+	return math.Float32frombits(math.Float32bits(f) | uint32(h&0x8000)<<16)
 }
 
 // F32ToF16 rounds f to the nearest half-precision value (ties to even);
