@@ -92,7 +92,7 @@ func TestF32ToF16Rounding(t *testing.T) {
 		// Exponents across the half range and beyond, random mantissas.
 		e := r.IntN(50) - 30
 		check(float32(math.Ldexp(r.Float64()*2-1, e)))
-		check(math.Float32frombits(r.Uint32() &^ (0xff << 23) | uint32(100+r.IntN(60))<<23))
+		check(math.Float32frombits(r.Uint32()&^(0xff<<23) | uint32(100+r.IntN(60))<<23))
 	}
 	// Midpoints between neighbouring halves round to the even one.
 	for h := uint16(0); h < 0x7bff; h++ {
