@@ -1,0 +1,232 @@
+// This file holds POST /v1/chat/completions, non-streaming and streaming.
+// A stream is: a chunk with the assistant role, one chunk per content,
+// reasoning_content or tool_calls delta, a chunk with the finish_reason, a
+// usage chunk with no choices when stream_options.include_usage is set, and
+// "data: [DONE]". Every chunk carries the response's id.
+
+package server
+
+import (
+	"errors"
+	"net/http"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/helexa/helexa/api"
+)
+
+// chatRequest converts a validated chat request for the generator.
+func chatRequest(r *api.ChatCompletionRequest) *GenerateRequest {
+	g := &GenerateRequest{
+		Messages:       r.Messages,
+		Tools:          r.Tools,
+		EnableThinking: r.EnableThinking(),
+		JSONMode:       r.ResponseFormat != nil && r.ResponseFormat.Type == "json_object",
+		MaxTokens:      r.CompletionLimit(),
+		Stop:           r.Stop,
+		Sampling: samplingFrom(r.Temperature, r.TopP, r.MinP, r.RepetitionPenalty, r.PresencePenalty,
+			r.FrequencyPenalty, r.TopK, r.LogitBias, r.Seed),
+		Logprobs: r.Logprobs != nil && *r.Logprobs,
+	}
+	if r.TopLogprobs != nil {
+		g.TopLogprobs = *r.TopLogprobs
+	}
+	if tc := r.ToolChoice; tc != nil {
+		switch {
+		case tc.Function != "":
+			g.ToolChoice = tc.Function
+			g.Tools = nil
+			for _, t := range r.Tools {
+				if t.Function.Name == tc.Function {
+					g.Tools = append(g.Tools, t)
+				}
+			}
+		case tc.Mode == "none":
+			g.ToolChoice = "none"
+			g.Tools = nil
+		default:
+			g.ToolChoice = tc.Mode
+		}
+	}
+	return g
+}
+
+// toolCalls numbers a delta's tool calls and gives each an id.
+type toolCalls struct{ n int }
+
+func (t *toolCalls) number(calls []api.ToolCall, streaming bool) []api.ToolCall {
+	out := make([]api.ToolCall, len(calls))
+	for i, tc := range calls {
+		if tc.ID == "" {
+			tc.ID = "call_" + newID(12)
+		}
+		if tc.Type == "" {
+			tc.Type = "function"
+		}
+		if streaming {
+			idx := t.n
+			tc.Index = &idx
+		} else {
+			tc.Index = nil
+		}
+		t.n++
+		out[i] = tc
+	}
+	return out
+}
+
+// chatCompletions answers POST /v1/chat/completions.
+func (s *Server) chatCompletions(c echo.Context) error {
+	body, err := s.readBody(c)
+	if err != nil {
+		return err
+	}
+	req, apiErr := api.DecodeChatCompletionRequest(body)
+	if apiErr != nil {
+		return apiErr
+	}
+	info(c).model = req.Model
+	adm, err := s.admit(c, req.Model)
+	if errors.Is(err, errClientGone) {
+		return clientGone(c)
+	}
+	if err != nil {
+		if req.Stream && s.stop.Err() != nil {
+			w := &sseWriter{c: c}
+			w.fail(toAPIError(err))
+			return nil
+		}
+		return err
+	}
+	defer adm.done()
+
+	greq := chatRequest(req)
+	m := s.newMeter(c, req.Model)
+	id := "chatcmpl-" + newID(12)
+	created := time.Now().Unix()
+	if req.Stream {
+		return s.chatStream(c, adm, greq, m, req, id, created)
+	}
+
+	var content, reasoning []byte
+	var calls []api.ToolCall
+	var lps []api.TokenLogprob
+	var tcs toolCalls
+	res, err := adm.gen.Generate(adm.ctx, greq, func(d Delta) error {
+		m.tick(d.Tokens)
+		content = append(content, d.Content...)
+		reasoning = append(reasoning, d.Reasoning...)
+		calls = append(calls, tcs.number(d.ToolCalls, false)...)
+		lps = append(lps, d.Logprobs...)
+		return nil
+	})
+	if err != nil {
+		err = s.generationError(c, adm.ctx, err)
+		if errors.Is(err, errClientGone) {
+			return clientGone(c)
+		}
+		return err
+	}
+	s.finish(m, res)
+	msg := api.ResponseMessage{Role: "assistant", ReasoningContent: string(reasoning), ToolCalls: calls}
+	if len(content) > 0 || len(calls) == 0 {
+		text := string(content)
+		msg.Content = &text
+	}
+	choice := api.ChatChoice{Index: 0, Message: msg, FinishReason: res.FinishReason}
+	if greq.Logprobs {
+		choice.Logprobs = &api.Logprobs{Content: lps}
+	}
+	return c.JSON(http.StatusOK, api.ChatCompletion{
+		ID: id, Object: "chat.completion", Created: created, Model: req.Model,
+		Choices: []api.ChatChoice{choice},
+		Usage:   usage(res),
+	})
+}
+
+// usage builds the usage object of a result.
+func usage(res *Result) *api.Usage {
+	return &api.Usage{PromptTokens: res.PromptTokens, CompletionTokens: res.CompletionTokens,
+		TotalTokens: res.PromptTokens + res.CompletionTokens}
+}
+
+// chatStream runs a streaming chat completion.
+func (s *Server) chatStream(c echo.Context, adm *admission, greq *GenerateRequest, m *meter,
+	req *api.ChatCompletionRequest, id string, created int64) error {
+	w := &sseWriter{c: c}
+	chunk := func(d api.Delta, lp *api.Logprobs, finish *string) api.ChatCompletionChunk {
+		return api.ChatCompletionChunk{ID: id, Object: "chat.completion.chunk", Created: created, Model: req.Model,
+			Choices: []api.ChunkChoice{{Index: 0, Delta: d, Logprobs: lp, FinishReason: finish}}}
+	}
+	roleSent := false
+	sendRole := func() error {
+		if roleSent {
+			return nil
+		}
+		roleSent = true
+		empty := ""
+		return w.send(chunk(api.Delta{Role: "assistant", Content: &empty}, nil, nil))
+	}
+	var tcs toolCalls
+	res, err := adm.gen.Generate(adm.ctx, greq, func(d Delta) error {
+		m.tick(d.Tokens)
+		if err := sendRole(); err != nil {
+			return err
+		}
+		var lp *api.Logprobs
+		if greq.Logprobs && len(d.Logprobs) > 0 {
+			lp = &api.Logprobs{Content: d.Logprobs}
+		}
+		if d.Reasoning != "" {
+			if err := w.send(chunk(api.Delta{ReasoningContent: d.Reasoning}, lp, nil)); err != nil {
+				return err
+			}
+			lp = nil
+		}
+		if d.Content != "" {
+			text := d.Content
+			if err := w.send(chunk(api.Delta{Content: &text}, lp, nil)); err != nil {
+				return err
+			}
+			lp = nil
+		}
+		if len(d.ToolCalls) > 0 {
+			if err := w.send(chunk(api.Delta{ToolCalls: tcs.number(d.ToolCalls, true)}, lp, nil)); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		err = s.generationError(c, adm.ctx, err)
+		if errors.Is(err, errClientGone) {
+			return clientGone(c)
+		}
+		if !w.started && s.stop.Err() == nil {
+			return err // nothing sent yet: a plain HTTP error
+		}
+		info(c).errMsg = err.Error()
+		w.fail(toAPIError(err))
+		return nil
+	}
+	s.finish(m, res)
+	if err := sendRole(); err != nil {
+		return clientGone(c)
+	}
+	finish := res.FinishReason
+	if err := w.send(chunk(api.Delta{}, nil, &finish)); err != nil {
+		return clientGone(c)
+	}
+	if req.StreamOptions != nil && req.StreamOptions.IncludeUsage {
+		u := api.ChatCompletionChunk{ID: id, Object: "chat.completion.chunk", Created: created, Model: req.Model,
+			Choices: []api.ChunkChoice{}, Usage: usage(res)}
+		if err := w.send(u); err != nil {
+			return clientGone(c)
+		}
+	}
+	if err := w.done(); err != nil {
+		return clientGone(c)
+	}
+	return nil
+}

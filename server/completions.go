@@ -1,0 +1,141 @@
+// This file holds POST /v1/completions: raw prompt text (or token ids) in,
+// text out, non-streaming and streaming (chunks of object "text_completion",
+// a final chunk with the finish_reason, an optional usage chunk, [DONE]).
+
+package server
+
+import (
+	"errors"
+	"net/http"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/helexa/helexa/api"
+)
+
+// completionRequest converts a validated completion request for the generator.
+func completionRequest(r *api.CompletionRequest) *GenerateRequest {
+	g := &GenerateRequest{
+		Prompt:    r.Prompt.Text,
+		Tokens:    r.Prompt.Tokens,
+		MaxTokens: r.CompletionLimit(),
+		Stop:      r.Stop,
+		Sampling: samplingFrom(r.Temperature, r.TopP, r.MinP, r.RepetitionPenalty, r.PresencePenalty,
+			r.FrequencyPenalty, r.TopK, r.LogitBias, r.Seed),
+	}
+	if r.Logprobs != nil {
+		g.Logprobs = true
+		g.TopLogprobs = *r.Logprobs
+	}
+	return g
+}
+
+// legacyLogprobs converts token logprobs to the completions API's shape;
+// offset is the text length before these tokens.
+func legacyLogprobs(lps []api.TokenLogprob, offset int) *api.CompletionLogprobs {
+	out := &api.CompletionLogprobs{Tokens: []string{}, TokenLogprobs: []float64{}, TopLogprobs: []map[string]float64{}, TextOffset: []int{}}
+	for _, lp := range lps {
+		out.Tokens = append(out.Tokens, lp.Token)
+		out.TokenLogprobs = append(out.TokenLogprobs, lp.Logprob)
+		top := map[string]float64{}
+		for _, t := range lp.TopLogprobs {
+			top[t.Token] = t.Logprob
+		}
+		out.TopLogprobs = append(out.TopLogprobs, top)
+		out.TextOffset = append(out.TextOffset, offset)
+		offset += len(lp.Token)
+	}
+	return out
+}
+
+// completions answers POST /v1/completions.
+func (s *Server) completions(c echo.Context) error {
+	body, err := s.readBody(c)
+	if err != nil {
+		return err
+	}
+	req, apiErr := api.DecodeCompletionRequest(body)
+	if apiErr != nil {
+		return apiErr
+	}
+	info(c).model = req.Model
+	adm, err := s.admit(c, req.Model)
+	if errors.Is(err, errClientGone) {
+		return clientGone(c)
+	}
+	if err != nil {
+		if req.Stream && s.stop.Err() != nil {
+			(&sseWriter{c: c}).fail(toAPIError(err))
+			return nil
+		}
+		return err
+	}
+	defer adm.done()
+
+	greq := completionRequest(req)
+	m := s.newMeter(c, req.Model)
+	id := "cmpl-" + newID(12)
+	created := time.Now().Unix()
+	chunk := func(text string, lp *api.CompletionLogprobs, finish *string) api.Completion {
+		return api.Completion{ID: id, Object: "text_completion", Created: created, Model: req.Model,
+			Choices: []api.CompletionChoice{{Index: 0, Text: text, Logprobs: lp, FinishReason: finish}}}
+	}
+
+	var text []byte
+	var lps []api.TokenLogprob
+	w := &sseWriter{c: c}
+	res, err := adm.gen.Generate(adm.ctx, greq, func(d Delta) error {
+		m.tick(d.Tokens)
+		if !req.Stream {
+			text = append(text, d.Content...)
+			lps = append(lps, d.Logprobs...)
+			return nil
+		}
+		if d.Content == "" && len(d.Logprobs) == 0 {
+			return nil
+		}
+		var lp *api.CompletionLogprobs
+		if greq.Logprobs {
+			lp = legacyLogprobs(d.Logprobs, len(text))
+		}
+		text = append(text, d.Content...)
+		return w.send(chunk(d.Content, lp, nil))
+	})
+	if err != nil {
+		err = s.generationError(c, adm.ctx, err)
+		if errors.Is(err, errClientGone) {
+			return clientGone(c)
+		}
+		if req.Stream && (w.started || s.stop.Err() != nil) {
+			info(c).errMsg = err.Error()
+			w.fail(toAPIError(err))
+			return nil
+		}
+		return err
+	}
+	s.finish(m, res)
+	finish := res.FinishReason
+	if !req.Stream {
+		out := chunk(string(text), nil, &finish)
+		if greq.Logprobs {
+			out.Choices[0].Logprobs = legacyLogprobs(lps, 0)
+		}
+		out.Usage = usage(res)
+		return c.JSON(http.StatusOK, out)
+	}
+	if err := w.send(chunk("", nil, &finish)); err != nil {
+		return clientGone(c)
+	}
+	if req.StreamOptions != nil && req.StreamOptions.IncludeUsage {
+		u := api.Completion{ID: id, Object: "text_completion", Created: created, Model: req.Model,
+			Choices: []api.CompletionChoice{}, Usage: usage(res)}
+		if err := w.send(u); err != nil {
+			return clientGone(c)
+		}
+	}
+	if err := w.done(); err != nil {
+		return clientGone(c)
+	}
+	return nil
+}

@@ -1,0 +1,144 @@
+// Package server is neuron's HTTP API: the OpenAI-compatible chat and
+// completion endpoints, the model-management endpoints the gateway uses,
+// health and Prometheus metrics, on echo v4.
+//
+// The server never imports the engine. This file defines the small
+// interfaces it needs from it — a ModelManager that loads, lists and lends
+// out models, and a Generator that turns a request into a stream of text
+// deltas — in terms of the server's own and package api's types;
+// cmd/neuron adapts the engine to them.
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/helexa/helexa/api"
+)
+
+// ModelManager owns the loaded models.
+type ModelManager interface {
+	// Load loads a model and returns its description. Loading a model whose
+	// id (alias, else reference) is already loaded returns the loaded one.
+	// It must not block requests to other models while it runs.
+	Load(ctx context.Context, req api.LoadRequest) (ModelInfo, error)
+	// Unload frees a model. The server calls it only when no generation of
+	// the model runs or waits.
+	Unload(ctx context.Context, id string) error
+	// List describes the loaded models.
+	List() []ModelInfo
+	// Acquire lends out a loaded model's generator; the model is not freed
+	// before release is called. An unknown id is ErrModelNotFound.
+	Acquire(id string) (gen Generator, release func(), err error)
+}
+
+// ModelInfo describes a loaded model.
+type ModelInfo struct {
+	ID      string // the name clients use
+	Source  string // the reference or path it was loaded from
+	Path    string // the resolved local file
+	Backend string // cpu, cuda
+	Device  string // cpu, cuda:0, ...
+	CtxSize int    // context length of a sequence, in tokens
+	// MemoryBytes is what the weights and KV cache occupy.
+	MemoryBytes int64
+	// KVCacheUsage is the fraction of KV-cache positions in use, 0 to 1.
+	KVCacheUsage float64
+	LoadedAt     time.Time
+}
+
+// Generator runs generations on one model. Generate calls emit for each
+// piece of output, in order, from the calling goroutine; when emit returns an
+// error Generate stops and returns it. Generate stops with ctx's error within
+// a token once ctx is done.
+type Generator interface {
+	Generate(ctx context.Context, req *GenerateRequest, emit func(Delta) error) (*Result, error)
+}
+
+// GenerateRequest is a generation request as the server hands it to a
+// Generator. Exactly one of Messages (chat), Prompt or Tokens (raw) is set.
+type GenerateRequest struct {
+	// Chat mode: the template is applied and the output is parsed into
+	// content, reasoning and tool calls.
+	Messages []api.Message
+	// Tools are the tools offered to the model (already narrowed by
+	// tool_choice: none offers none, a named function offers only it).
+	Tools []api.Tool
+	// ToolChoice is "", "none", "auto", "required" or a function name.
+	ToolChoice string
+	// EnableThinking is nil for the template's default.
+	EnableThinking *bool
+	// JSONMode is response_format json_object.
+	JSONMode bool
+
+	// Raw mode.
+	Prompt string
+	Tokens []int32
+
+	// MaxTokens limits the completion; 0 leaves only the context as limit.
+	MaxTokens int
+	Stop      []string
+	Sampling  Sampling
+	// Logprobs asks for the sampled tokens' log probabilities and
+	// TopLogprobs for that many alternatives each.
+	Logprobs    bool
+	TopLogprobs int
+}
+
+// Sampling holds the sampling parameters with the OpenAI defaults applied
+// (temperature 1, top_p 1, top_k 0 = off, min_p 0 = off, penalties off).
+type Sampling struct {
+	Temperature       float32
+	TopP              float32
+	TopK              int
+	MinP              float32
+	RepetitionPenalty float32 // 1 = off
+	PresencePenalty   float32
+	FrequencyPenalty  float32
+	LogitBias         map[int32]float32
+	Seed              *uint64
+}
+
+// Delta is one piece of generated output; one of Content, Reasoning or
+// ToolCalls is set. Tokens counts the tokens it covers (for latency metrics).
+type Delta struct {
+	Content   string
+	Reasoning string
+	ToolCalls []api.ToolCall
+	Tokens    int
+	Logprobs  []api.TokenLogprob
+}
+
+// Result ends a generation.
+type Result struct {
+	// FinishReason is stop, length or tool_calls.
+	FinishReason     string
+	PromptTokens     int
+	CompletionTokens int
+}
+
+// Errors a ModelManager or Generator returns (wrapped with %w), which the
+// server maps to HTTP statuses. A *api.Error is sent as it is.
+var (
+	// ErrModelNotFound: the model is not loaded, or the reference names no
+	// model (404 model_not_found).
+	ErrModelNotFound = errors.New("server: model not found")
+	// ErrInvalidRequest: the request cannot be served as asked (400).
+	ErrInvalidRequest = errors.New("server: invalid request")
+	// ErrUnavailable: try again later (503 with Retry-After).
+	ErrUnavailable = errors.New("server: unavailable")
+	// ErrBusy: the model is in use (409).
+	ErrBusy = errors.New("server: model busy")
+)
+
+// ContextLengthError reports a prompt plus completion limit that do not fit
+// the model's context (400 context_length_exceeded).
+type ContextLengthError struct {
+	Prompt, Requested, Ctx int
+}
+
+func (e *ContextLengthError) Error() string {
+	return fmt.Sprintf("server: prompt of %d tokens plus %d requested exceeds the context of %d", e.Prompt, e.Requested, e.Ctx)
+}

@@ -1,0 +1,246 @@
+// This file holds what the chat and completion handlers share: admission of
+// a generation (model lookup, the per-model queue, the context that ends it
+// when the client leaves or the drain deadline passes), the SSE writer, and
+// the meter that feeds the latency metrics and the request log line.
+
+package server
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/labstack/echo/v4"
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/helexa/helexa/api"
+)
+
+// statusClientClosed is logged for requests whose client went away before
+// the answer (nginx's convention; nothing reaches the client).
+const statusClientClosed = 499
+
+// readBody reads the request body up to the server's limit.
+func (s *Server) readBody(c echo.Context) ([]byte, error) {
+	r := c.Request()
+	if r.ContentLength > s.opts.MaxBodyBytes {
+		return nil, &http.MaxBytesError{Limit: s.opts.MaxBodyBytes}
+	}
+	return io.ReadAll(http.MaxBytesReader(c.Response().Writer, r.Body, s.opts.MaxBodyBytes))
+}
+
+// admission is a generation that may run: it holds the model and a turn in
+// its queue until done is called.
+type admission struct {
+	gen  Generator
+	ctx  context.Context
+	done func()
+}
+
+// admit looks the model up, waits for a turn in its queue, and returns the
+// context the generation runs under: it ends when the client disconnects or
+// when the drain deadline passes.
+func (s *Server) admit(c echo.Context, model string) (*admission, error) {
+	if s.State() == StateDraining {
+		return nil, api.Unavailable(api.CodeShuttingDown, "neuron is shutting down")
+	}
+	gen, release, err := s.opts.Models.Acquire(model)
+	if err != nil {
+		if errors.Is(err, ErrModelNotFound) {
+			return nil, api.ModelNotFound(model)
+		}
+		return nil, err
+	}
+	ctx, cancel := context.WithCancel(c.Request().Context())
+	stopWatch := context.AfterFunc(s.stop, cancel)
+	g := s.gate(model)
+	if err := g.enter(ctx); err != nil {
+		ended := ctx.Err() != nil
+		stopWatch()
+		cancel()
+		release()
+		if ended {
+			if e := s.endedError(c); e != nil {
+				return nil, e
+			}
+		}
+		return nil, err
+	}
+	return &admission{gen: gen, ctx: ctx, done: func() {
+		g.leave()
+		stopWatch()
+		cancel()
+		release()
+	}}, nil
+}
+
+// errClientGone marks a request whose client disconnected.
+var errClientGone = errors.New("server: client disconnected")
+
+// endedError explains why a generation's context ended: the drain deadline
+// (503 shutting_down) or the client leaving (errClientGone).
+func (s *Server) endedError(c echo.Context) error {
+	if s.stop.Err() != nil {
+		return api.Unavailable(api.CodeShuttingDown, "neuron is shutting down; the request was ended at the drain deadline")
+	}
+	if c.Request().Context().Err() != nil {
+		return errClientGone
+	}
+	return nil
+}
+
+// generationError classifies a Generate error: a context that ended (client
+// gone, drain deadline) or an error of the request itself.
+func (s *Server) generationError(c echo.Context, ctx context.Context, err error) error {
+	if ctx.Err() != nil {
+		if e := s.endedError(c); e != nil {
+			return e
+		}
+	}
+	if errors.Is(err, ErrModelNotFound) {
+		return api.ModelNotFound(info(c).model)
+	}
+	return err
+}
+
+// clientGone records a request whose client left; nothing can be sent.
+func clientGone(c echo.Context) error {
+	info(c).errMsg = "client disconnected"
+	if !c.Response().Committed {
+		c.Response().WriteHeader(statusClientClosed)
+	}
+	return nil
+}
+
+// sseWriter writes a text/event-stream response; headers go out with the
+// first event, so errors found before any output are still plain HTTP
+// errors.
+type sseWriter struct {
+	c       echo.Context
+	started bool
+}
+
+func (w *sseWriter) start() {
+	h := w.c.Response().Header()
+	h.Set(echo.HeaderContentType, "text/event-stream")
+	h.Set("Cache-Control", "no-cache")
+	h.Set("Connection", "keep-alive")
+	h.Set("X-Accel-Buffering", "no") // keep reverse proxies from buffering the stream
+	w.c.Response().WriteHeader(http.StatusOK)
+	w.started = true
+}
+
+// send writes one data event.
+func (w *sseWriter) send(v any) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	return w.raw(b)
+}
+
+func (w *sseWriter) raw(b []byte) error {
+	if !w.started {
+		w.start()
+	}
+	buf := make([]byte, 0, len(b)+8)
+	buf = append(buf, "data: "...)
+	buf = append(buf, b...)
+	buf = append(buf, "\n\n"...)
+	if _, err := w.c.Response().Write(buf); err != nil {
+		return err
+	}
+	return http.NewResponseController(w.c.Response().Writer).Flush()
+}
+
+// done writes the end-of-stream marker.
+func (w *sseWriter) done() error { return w.raw([]byte("[DONE]")) }
+
+// fail ends a stream with one error event and the end marker.
+func (w *sseWriter) fail(e *api.Error) {
+	if w.send(api.ErrorResponse{Error: e}) == nil {
+		w.done()
+	}
+}
+
+// meter times a generation for the metrics and the log line.
+type meter struct {
+	ri          *reqInfo
+	start       time.Time
+	first, last time.Time
+	ttft, itl   prometheus.Observer
+}
+
+func (s *Server) newMeter(c echo.Context, model string) *meter {
+	ri := info(c)
+	ri.model = model
+	return &meter{ri: ri, start: ri.start,
+		ttft: s.metrics.ttft.WithLabelValues(model), itl: s.metrics.interToken.WithLabelValues(model)}
+}
+
+// tick records output covering tokens tokens.
+func (m *meter) tick(tokens int) {
+	now := time.Now()
+	if m.first.IsZero() {
+		m.first = now
+		m.ri.ttft = now.Sub(m.start)
+		m.ttft.Observe(m.ri.ttft.Seconds())
+	} else if tokens > 0 {
+		gap := now.Sub(m.last).Seconds() / float64(tokens)
+		for range tokens {
+			m.itl.Observe(gap)
+		}
+	}
+	m.last = now
+}
+
+// finish records the result's counts.
+func (s *Server) finish(m *meter, res *Result) {
+	m.ri.promptTokens = res.PromptTokens
+	m.ri.genTokens = res.CompletionTokens
+	m.ri.finish = res.FinishReason
+	if !m.first.IsZero() {
+		m.ri.decode = m.last.Sub(m.first)
+	}
+	s.metrics.promptTokens.WithLabelValues(m.ri.model).Add(float64(res.PromptTokens))
+	s.metrics.generationTokens.WithLabelValues(m.ri.model).Add(float64(res.CompletionTokens))
+}
+
+// samplingFrom applies the OpenAI defaults to the request's sampling fields.
+func samplingFrom(temperature, topP, minP, rep, presence, frequency *float64, topK *int,
+	logitBias map[string]float64, seed *int64) Sampling {
+	sp := Sampling{Temperature: 1, TopP: 1, RepetitionPenalty: 1}
+	set := func(dst *float32, v *float64) {
+		if v != nil {
+			*dst = float32(*v)
+		}
+	}
+	set(&sp.Temperature, temperature)
+	set(&sp.TopP, topP)
+	set(&sp.MinP, minP)
+	set(&sp.RepetitionPenalty, rep)
+	set(&sp.PresencePenalty, presence)
+	set(&sp.FrequencyPenalty, frequency)
+	if topK != nil {
+		sp.TopK = *topK
+	}
+	if len(logitBias) > 0 {
+		sp.LogitBias = make(map[int32]float32, len(logitBias))
+		for k, v := range logitBias {
+			id, err := strconv.ParseInt(k, 10, 32)
+			if err != nil || id < 0 {
+				continue // rejected by api's validation already
+			}
+			sp.LogitBias[int32(id)] = float32(v)
+		}
+	}
+	if seed != nil {
+		u := uint64(*seed)
+		sp.Seed = &u
+	}
+	return sp
+}

@@ -1,0 +1,264 @@
+// This file holds the model endpoints: the OpenAI list (GET /v1/models) and
+// neuron's management API — GET /models, POST /models/load (idempotent;
+// concurrent loads of one id share a single load, and loading never blocks
+// requests to other models), POST /models/unload (waits for the model's
+// generations, else 409), GET /models/{id}/endpoint — plus the daemon's
+// lifecycle helpers LoadDefaults and UnloadAll built on them.
+
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/helexa/helexa/api"
+)
+
+// modelID is the id a load request gives its model.
+func modelID(r api.LoadRequest) string {
+	if r.Alias != "" {
+		return r.Alias
+	}
+	return r.Model
+}
+
+// find returns the loaded model with the given id.
+func (s *Server) find(id string) (ModelInfo, bool) {
+	for _, m := range s.opts.Models.List() {
+		if m.ID == id {
+			return m, true
+		}
+	}
+	return ModelInfo{}, false
+}
+
+// Load loads a model unless a model of that id is loaded already; concurrent
+// loads of one id share one load. The load runs under ctx without any lock
+// the request path takes.
+func (s *Server) Load(ctx context.Context, req api.LoadRequest) (ModelInfo, error) {
+	id := modelID(req)
+	if m, ok := s.find(id); ok {
+		return m, nil
+	}
+	v, err, _ := s.loads.Do(id, func() (any, error) {
+		if m, ok := s.find(id); ok {
+			return m, nil
+		}
+		s.mu.Lock()
+		s.loading[id] = req
+		s.mu.Unlock()
+		defer func() {
+			s.mu.Lock()
+			delete(s.loading, id)
+			s.mu.Unlock()
+		}()
+		start := time.Now()
+		m, err := s.opts.Models.Load(ctx, req)
+		if err != nil {
+			return nil, err
+		}
+		s.metrics.loadSeconds.WithLabelValues(m.ID).Set(time.Since(start).Seconds())
+		return m, nil
+	})
+	if err != nil {
+		return ModelInfo{}, err
+	}
+	return v.(ModelInfo), nil
+}
+
+// Unload waits up to timeout for the model's running and queued
+// generations (admitting no new ones meanwhile), then unloads it. When they
+// do not finish in time it returns an error wrapping ErrBusy and the model
+// stays loaded.
+func (s *Server) Unload(ctx context.Context, id string, timeout time.Duration) error {
+	if _, ok := s.find(id); !ok {
+		return fmt.Errorf("%w: %q is not loaded", ErrModelNotFound, id)
+	}
+	g := s.gate(id)
+	if !g.close(ctx, timeout) {
+		return fmt.Errorf("%w: %q still has running generations after %s", ErrBusy, id, timeout)
+	}
+	if err := s.opts.Models.Unload(ctx, id); err != nil {
+		g.reopen()
+		return err
+	}
+	s.mu.Lock()
+	if s.gates[id] == g {
+		delete(s.gates, id)
+	}
+	s.mu.Unlock()
+	s.metrics.forget(id)
+	return nil
+}
+
+// LoadDefaults loads the daemon's default models one after the other
+// (parallel loads would contend for GPU memory), logging each with its
+// duration. A failure is logged as a warning and the next model is tried;
+// it returns the number loaded. It stops early when ctx ends.
+func (s *Server) LoadDefaults(ctx context.Context, models []api.LoadRequest) int {
+	n := 0
+	for _, req := range models {
+		if ctx.Err() != nil {
+			s.log.Warn("default model loading interrupted", "remaining", len(models)-n)
+			break
+		}
+		start := time.Now()
+		s.log.Info("loading default model", "model", req.Model, "alias", req.Alias)
+		m, err := s.Load(ctx, req)
+		if err != nil {
+			s.log.Warn("default model not loaded", "model", req.Model, "error", err.Error())
+			continue
+		}
+		n++
+		s.log.Info("default model loaded", "model", m.ID, "source", m.Source, "device", m.Device,
+			"ctx_size", m.CtxSize, "memory_bytes", m.MemoryBytes, "load_s", time.Since(start).Round(time.Millisecond).Seconds())
+	}
+	return n
+}
+
+// UnloadAll unloads every model after shutdown. Failures are logged as
+// warnings and do not stop the others.
+func (s *Server) UnloadAll(ctx context.Context) {
+	for _, m := range s.opts.Models.List() {
+		if err := s.opts.Models.Unload(ctx, m.ID); err != nil {
+			s.log.Warn("unload failed", "model", m.ID, "error", err.Error())
+			continue
+		}
+		s.log.Info("model unloaded", "model", m.ID)
+	}
+}
+
+// entry describes a model for GET /models.
+func (s *Server) entry(m ModelInfo) api.ModelEntry {
+	running, waiting, closing := s.gateCounts(m.ID)
+	status := api.StatusReady
+	if closing {
+		status = api.StatusUnloading
+	}
+	return api.ModelEntry{ID: m.ID, Source: m.Source, Path: m.Path, Backend: m.Backend, Device: m.Device,
+		CtxSize: m.CtxSize, MemoryBytes: m.MemoryBytes, KVCacheUsage: m.KVCacheUsage, Status: status,
+		LoadedAt: m.LoadedAt, InFlight: running + waiting, Running: running, Queued: waiting}
+}
+
+// sortedModels returns the loaded models by id.
+func (s *Server) sortedModels() []ModelInfo {
+	ms := s.opts.Models.List()
+	sort.Slice(ms, func(i, j int) bool { return ms[i].ID < ms[j].ID })
+	return ms
+}
+
+// listModels answers GET /models: loaded models, then those loading.
+func (s *Server) listModels(c echo.Context) error {
+	out := api.ModelsResponse{Object: "list", Data: []api.ModelEntry{}}
+	seen := map[string]bool{}
+	for _, m := range s.sortedModels() {
+		seen[m.ID] = true
+		out.Data = append(out.Data, s.entry(m))
+	}
+	s.mu.Lock()
+	var loading []api.ModelEntry
+	for id, req := range s.loading {
+		if !seen[id] {
+			loading = append(loading, api.ModelEntry{ID: id, Source: req.Model, Device: req.Device,
+				CtxSize: req.CtxSize, Status: api.StatusLoading})
+		}
+	}
+	s.mu.Unlock()
+	sort.Slice(loading, func(i, j int) bool { return loading[i].ID < loading[j].ID })
+	out.Data = append(out.Data, loading...)
+	return c.JSON(http.StatusOK, out)
+}
+
+// openAIModels answers GET /v1/models.
+func (s *Server) openAIModels(c echo.Context) error {
+	out := api.ModelList{Object: "list", Data: []api.Model{}}
+	for _, m := range s.sortedModels() {
+		out.Data = append(out.Data, api.Model{ID: m.ID, Object: "model", Created: m.LoadedAt.Unix(), OwnedBy: "neuron"})
+	}
+	return c.JSON(http.StatusOK, out)
+}
+
+// loadModel answers POST /models/load. The load goes on if the client
+// leaves (a model half-loaded for nobody is wasted work), so a retry finds
+// it loaded.
+func (s *Server) loadModel(c echo.Context) error {
+	if s.State() == StateDraining {
+		return api.Unavailable(api.CodeShuttingDown, "neuron is shutting down")
+	}
+	body, err := s.readBody(c)
+	if err != nil {
+		return err
+	}
+	req, apiErr := api.DecodeLoadRequest(body)
+	if apiErr != nil {
+		return apiErr
+	}
+	info(c).model = modelID(*req)
+	m, err := s.Load(context.WithoutCancel(c.Request().Context()), *req)
+	if err != nil {
+		if errors.Is(err, ErrModelNotFound) {
+			return &api.Error{Status: http.StatusNotFound, Type: api.TypeInvalidRequest, Param: "model",
+				Code: api.CodeModelNotFound, Message: err.Error()}
+		}
+		return err
+	}
+	return c.JSON(http.StatusOK, s.entry(m))
+}
+
+// unloadModel answers POST /models/unload.
+func (s *Server) unloadModel(c echo.Context) error {
+	body, err := s.readBody(c)
+	if err != nil {
+		return err
+	}
+	req, apiErr := api.DecodeUnloadRequest(body)
+	if apiErr != nil {
+		return apiErr
+	}
+	info(c).model = req.Model
+	timeout := s.opts.UnloadTimeout
+	if req.TimeoutSeconds > 0 {
+		timeout = time.Duration(req.TimeoutSeconds * float64(time.Second))
+	}
+	if err := s.Unload(c.Request().Context(), req.Model, timeout); err != nil {
+		if errors.Is(err, ErrModelNotFound) {
+			return api.ModelNotFound(req.Model)
+		}
+		return err
+	}
+	return c.JSON(http.StatusOK, api.UnloadResponse{ID: req.Model, Status: "unloaded"})
+}
+
+// modelEndpoint answers GET /models/{id}/endpoint with the base URL of the
+// OpenAI API serving the model: this server's, as the client reached it.
+func (s *Server) modelEndpoint(c echo.Context) error {
+	p := c.Request().URL.EscapedPath()
+	rest, ok := strings.CutPrefix(p, "/models/")
+	if !ok {
+		return echo.ErrNotFound
+	}
+	rawID, ok := strings.CutSuffix(rest, "/endpoint")
+	if !ok || rawID == "" {
+		return echo.ErrNotFound
+	}
+	id, err := url.PathUnescape(rawID)
+	if err != nil {
+		return api.Invalid("id", "model id in the path is not valid URL encoding")
+	}
+	if _, ok := s.find(id); !ok {
+		return api.ModelNotFound(id)
+	}
+	scheme := "http"
+	if c.Request().TLS != nil {
+		scheme = "https"
+	}
+	return c.JSON(http.StatusOK, api.EndpointResponse{ID: id, Endpoint: scheme + "://" + c.Request().Host + "/v1"})
+}

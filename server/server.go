@@ -1,0 +1,270 @@
+// This file holds the Server: its options, routes, state (starting, ready,
+// draining) and the serve/shutdown lifecycle.
+
+package server
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net"
+	"net/http"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/labstack/echo/v4"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"golang.org/x/sync/singleflight"
+
+	"github.com/helexa/helexa/api"
+)
+
+// Defaults of Options.
+const (
+	// DefaultMaxQueue is the queue length per model (issue 5: max_queue 64).
+	DefaultMaxQueue = 64
+	// DefaultMaxBodyBytes bounds request bodies: 16 MiB holds any chat
+	// history that fits a 128k-token context several times over.
+	DefaultMaxBodyBytes = 16 << 20
+	// DefaultUnloadTimeout is how long POST /models/unload waits for running
+	// generations before answering 409.
+	DefaultUnloadTimeout = 30 * time.Second
+	// drainGrace is how long shutdown waits, after ending open streams at
+	// the deadline, for their handlers to return before closing connections.
+	drainGrace = 2 * time.Second
+)
+
+// Options configure a Server.
+type Options struct {
+	Models ModelManager
+	Logger *slog.Logger
+	// APIKeys, when not empty, are required as "Authorization: Bearer KEY"
+	// on every endpoint but /health.
+	APIKeys []string
+	// MaxQueue is the number of requests that may wait per model; 0 waits
+	// none (a busy model answers 503 at once).
+	MaxQueue int
+	// Parallel is the number of generations a model runs at once (1 until
+	// the engine batches sequences).
+	Parallel int
+	// MaxBodyBytes bounds request bodies (413 beyond); 0 means the default.
+	MaxBodyBytes int64
+	// UnloadTimeout is the default wait of an unload; 0 means the default.
+	UnloadTimeout time.Duration
+	// Registry receives the metrics; nil makes a new one.
+	Registry *prometheus.Registry
+}
+
+// State is the server's serving state, as GET /health reports it.
+type State int32
+
+// Server states.
+const (
+	StateStarting State = iota
+	StateReady
+	StateDraining
+)
+
+// Server is neuron's HTTP API.
+type Server struct {
+	opts    Options
+	log     *slog.Logger
+	echo    *echo.Echo
+	metrics *metrics
+	keys    [][32]byte // sha256 of each API key
+	state   atomic.Int32
+
+	mu      sync.Mutex
+	gates   map[string]*gate
+	loading map[string]api.LoadRequest // id -> request, while it loads
+	loads   singleflight.Group
+
+	// stop is canceled at the drain deadline: every generation ends and open
+	// streams get an error event.
+	stop       context.Context
+	cancelStop context.CancelFunc
+	handlers   sync.WaitGroup
+
+	httpMu sync.Mutex
+	http   *http.Server
+}
+
+// New builds a server in the starting state.
+func New(o Options) *Server {
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	if o.MaxBodyBytes <= 0 {
+		o.MaxBodyBytes = DefaultMaxBodyBytes
+	}
+	if o.UnloadTimeout <= 0 {
+		o.UnloadTimeout = DefaultUnloadTimeout
+	}
+	if o.Parallel < 1 {
+		o.Parallel = 1
+	}
+	if o.MaxQueue < 0 {
+		o.MaxQueue = 0
+	}
+	if o.Registry == nil {
+		o.Registry = prometheus.NewRegistry()
+	}
+	s := &Server{
+		opts:    o,
+		log:     o.Logger,
+		gates:   map[string]*gate{},
+		loading: map[string]api.LoadRequest{},
+	}
+	s.keys = hashKeys(o.APIKeys)
+	s.stop, s.cancelStop = context.WithCancel(context.Background())
+	s.metrics = newMetrics(o.Registry, o.Models.List)
+	s.echo = s.routes()
+	return s
+}
+
+// routes builds the echo instance.
+func (s *Server) routes() *echo.Echo {
+	e := echo.New()
+	e.HideBanner = true
+	e.HidePort = true
+	e.HTTPErrorHandler = s.errorHandler
+	e.Use(s.requestLog, s.recoverPanic, s.auth)
+
+	e.GET("/health", s.health)
+	e.GET("/metrics", echo.WrapHandler(promhttp.HandlerFor(s.metrics.registry, promhttp.HandlerOpts{})))
+
+	e.GET("/models", s.listModels)
+	e.POST("/models/load", s.loadModel)
+	e.POST("/models/unload", s.unloadModel)
+	// Model ids carry slashes (org/repo:QUANT), so the endpoint route is a
+	// wildcard that the handler takes apart.
+	e.GET("/models/*", s.modelEndpoint)
+
+	e.GET("/v1/models", s.openAIModels)
+	e.POST("/v1/chat/completions", s.chatCompletions)
+	e.POST("/v1/completions", s.completions)
+	return e
+}
+
+// Handler returns the HTTP handler (for tests and embedding).
+func (s *Server) Handler() http.Handler { return s.echo }
+
+// State returns the serving state.
+func (s *Server) State() State { return State(s.state.Load()) }
+
+// SetState changes the serving state.
+func (s *Server) SetState(st State) { s.state.Store(int32(st)) }
+
+// Serve serves on ln until Shutdown; it marks the server ready once it
+// accepts. It returns nil after a Shutdown.
+func (s *Server) Serve(ln net.Listener) error {
+	hs := &http.Server{
+		Handler:           s.echo,
+		ReadHeaderTimeout: 30 * time.Second,
+		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
+	}
+	s.httpMu.Lock()
+	if s.http != nil {
+		s.httpMu.Unlock()
+		return errors.New("server: Serve called twice")
+	}
+	s.http = hs
+	s.httpMu.Unlock()
+	if s.State() == StateStarting {
+		s.SetState(StateReady)
+	}
+	err := hs.Serve(ln)
+	if errors.Is(err, http.ErrServerClosed) {
+		return nil
+	}
+	return err
+}
+
+// Shutdown drains the server: it stops accepting connections, lets running
+// requests and streams finish for up to timeout, then ends the generations
+// still running (open streams get an SSE error event), and closes every
+// connection. It reports whether everything finished within timeout.
+func (s *Server) Shutdown(timeout time.Duration) bool {
+	s.SetState(StateDraining)
+	s.httpMu.Lock()
+	hs := s.http
+	s.httpMu.Unlock()
+
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	clean := true
+	if hs != nil {
+		clean = hs.Shutdown(ctx) == nil
+	}
+	// Requests served without the listener (tests, embedding) are waited
+	// for through the handler count.
+	if clean && !waitGroupWait(ctx, &s.handlers) {
+		clean = false
+	}
+	if !clean {
+		s.log.Warn("shutdown deadline reached, ending open requests", "timeout", timeout)
+	}
+	s.cancelStop()
+	grace, cancelGrace := context.WithTimeout(context.Background(), drainGrace)
+	defer cancelGrace()
+	if hs != nil {
+		if err := hs.Shutdown(grace); err != nil {
+			hs.Close()
+		}
+	}
+	waitGroupWait(grace, &s.handlers)
+	return clean
+}
+
+// waitGroupWait waits for wg or ctx; it reports whether wg finished.
+func waitGroupWait(ctx context.Context, wg *sync.WaitGroup) bool {
+	done := make(chan struct{})
+	go func() { wg.Wait(); close(done) }()
+	select {
+	case <-done:
+		return true
+	case <-ctx.Done():
+		return false
+	}
+}
+
+// gate returns the admission gate of a model, creating it.
+func (s *Server) gate(id string) *gate {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	g, ok := s.gates[id]
+	if !ok {
+		running, waiting := s.metrics.running.WithLabelValues(id), s.metrics.waiting.WithLabelValues(id)
+		g = newGate(s.opts.Parallel, s.opts.MaxQueue, func(r, w int) {
+			running.Set(float64(r))
+			waiting.Set(float64(w))
+		})
+		s.gates[id] = g
+	}
+	return g
+}
+
+// gateCounts returns a model's running and queued generations.
+func (s *Server) gateCounts(id string) (running, waiting int, closing bool) {
+	s.mu.Lock()
+	g := s.gates[id]
+	s.mu.Unlock()
+	if g == nil {
+		return 0, 0, false
+	}
+	running, waiting = g.counts()
+	return running, waiting, g.isClosing()
+}
+
+// health answers GET /health.
+func (s *Server) health(c echo.Context) error {
+	switch s.State() {
+	case StateReady:
+		return c.JSON(http.StatusOK, api.Health{Status: "ok"})
+	case StateDraining:
+		return api.Unavailable(api.CodeShuttingDown, "neuron is shutting down")
+	}
+	return api.Unavailable("starting", "neuron is starting")
+}
