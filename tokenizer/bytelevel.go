@@ -39,20 +39,19 @@ func byteLevelEncode(b []byte) string {
 	return string(out)
 }
 
-// byteLevelDecode returns the bytes a vocabulary entry stands for. Like the
-// Hugging Face ByteLevel decoder, an entry holding any rune outside the
-// byte-level alphabet is taken as its own UTF-8 bytes; ok reports whether
-// every rune was in the alphabet.
-func byteLevelDecode(tok string) (b []byte, ok bool) {
-	out := make([]byte, 0, len(tok))
+// appendByteLevelDecode appends the bytes a vocabulary entry stands for.
+// Like the Hugging Face ByteLevel decoder, an entry holding any rune outside
+// the byte-level alphabet is taken as its own UTF-8 bytes.
+func appendByteLevelDecode(dst []byte, tok string) []byte {
+	start := len(dst)
 	for _, r := range tok {
 		c, found := runeByte[r]
 		if !found {
-			return []byte(tok), false
+			return append(dst[:start], tok...)
 		}
-		out = append(out, c)
+		dst = append(dst, c)
 	}
-	return out, true
+	return dst
 }
 
 // appendLossy appends b to dst as valid UTF-8: every maximal subpart of an

@@ -27,10 +27,10 @@ func (t *Tokenizer) Decode(ids []int32) string {
 
 // piece returns the bytes id stands for.
 func (t *Tokenizer) piece(id int32) []byte {
-	if id < 0 || int(id) >= len(t.pieces) {
+	if id < 0 || int(id) >= len(t.pieceOff)-1 {
 		return nil
 	}
-	return t.pieces[id]
+	return t.pieceData[t.pieceOff[id]:t.pieceOff[id+1]:t.pieceOff[id+1]]
 }
 
 // StreamDecoder turns generated ids into text incrementally. Add returns

@@ -240,3 +240,70 @@ func byteTokens(extra ...string) []string {
 	}
 	return append(toks, extra...)
 }
+
+// TestIgnoreMerges checks the llama3 rule: a piece that is itself a
+// vocabulary entry is one token even when the merges cannot build it.
+func TestIgnoreMerges(t *testing.T) {
+	for _, tt := range []struct {
+		pre  string
+		want string
+	}{
+		{"llama3", "[258]"},   // "abc" as a whole
+		{"qwen2", "[256 99]"}, // "ab" "c" by the merges
+		{"gpt2", "[256 99]"},
+	} {
+		md := mapMetadata{
+			keyModel:  "gpt2",
+			keyPre:    tt.pre,
+			keyTokens: byteTokens("ab", "bc", "abc"),
+			keyMerges: []string{"a b", "b c"},
+		}
+		tk, err := NewFromMetadata(md)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := fmt.Sprint(tk.Encode("abc")); got != tt.want {
+			t.Errorf("%s: Encode(abc) = %s, want %s", tt.pre, got, tt.want)
+		}
+	}
+}
+
+// FuzzMetadata builds vocabularies from fuzzed tokens, types, merges and
+// special ids: loading either fails with an error or gives a tokenizer
+// that encodes and decodes without panicking.
+func FuzzMetadata(f *testing.F) {
+	f.Add("ab\x00abc\x00<|x|>", []byte{1, 1, 3}, "a b\nab c", uint32(257), "qwen2")
+	f.Add("", []byte{}, "", uint32(0), "llama3")
+	f.Add("zz\x00", []byte{6}, "z z", uint32(1<<31), "gpt2")
+	f.Fuzz(func(t *testing.T, extra string, types []byte, merges string, eos uint32, pre string) {
+		toks := byteTokens(strings.Split(extra, "\x00")...)
+		md := mapMetadata{
+			keyModel:  "gpt2",
+			keyPre:    pre,
+			keyTokens: toks,
+			keyMerges: strings.Split(merges, "\n"),
+			keyEOS:    eos,
+		}
+		if len(types) > 0 {
+			tt := make([]int32, len(toks))
+			for i := range tt {
+				tt[i] = int32(types[i%len(types)] % 8)
+			}
+			md[keyTokenType] = tt
+		}
+		tk, err := NewFromMetadata(md)
+		if err != nil {
+			if !errors.Is(err, ErrInvalid) {
+				t.Fatalf("error %v is not ErrInvalid", err)
+			}
+			return
+		}
+		ids := tk.Encode(extra + " abc <|x|> \xff")
+		for _, id := range ids {
+			if id < 0 || int(id) >= tk.VocabSize() {
+				t.Fatalf("id %d out of range", id)
+			}
+		}
+		tk.Decode(ids)
+	})
+}

@@ -5,6 +5,7 @@ package tokenizer
 
 import (
 	"fmt"
+	"math"
 	"slices"
 
 	"golang.org/x/text/unicode/norm"
@@ -16,7 +17,10 @@ type Tokenizer struct {
 	tokens []string
 	types  []TokenType
 	ids    map[string]int32 // first id of each entry
-	pieces [][]byte         // bytes each id decodes to
+	// pieceData[pieceOff[id]:pieceOff[id+1]] are the bytes id decodes to
+	// (one buffer rather than a slice per token keeps the heap small).
+	pieceData []byte
+	pieceOff  []uint32
 
 	byteID       [256]int32       // id of each single byte
 	merges       map[uint64]merge // pairKey(left, right) -> merge
@@ -59,7 +63,7 @@ func New(v *Vocab) (*Tokenizer, error) {
 		tokens:       v.Tokens,
 		types:        v.Types,
 		ids:          make(map[string]int32, n),
-		pieces:       make([][]byte, n),
+		pieceOff:     make([]uint32, 1, n+1),
 		merges:       make(map[uint64]merge, len(v.Merges)),
 		eos:          v.EOS,
 		bos:          v.BOS,
@@ -97,7 +101,7 @@ func New(v *Vocab) (*Tokenizer, error) {
 		}
 		switch {
 		case IsSpecialType(typ):
-			t.pieces[i] = []byte(tok)
+			t.pieceData = append(t.pieceData, tok...)
 			if tok != "" {
 				special = append(special, id)
 			}
@@ -106,15 +110,19 @@ func New(v *Vocab) (*Tokenizer, error) {
 			}
 		case typ == TypeByte:
 			b, _ := parseByteToken(tok)
-			t.pieces[i] = []byte{b}
+			t.pieceData = append(t.pieceData, b)
 		case typ == TypeUnused:
 			// Padding rows decode to nothing.
 		default:
-			t.pieces[i], _ = byteLevelDecode(tok)
+			t.pieceData = appendByteLevelDecode(t.pieceData, tok)
 			if id == v.EOS {
 				t.eog = append(t.eog, id)
 			}
 		}
+		if len(t.pieceData) > math.MaxUint32 {
+			return nil, fmt.Errorf("%w: vocabulary text exceeds 4 GiB", ErrInvalid)
+		}
+		t.pieceOff = append(t.pieceOff, uint32(len(t.pieceData)))
 	}
 	t.specials = newSpecialMatcher(v.Tokens, special)
 	for _, id := range v.ExtraEOG {
