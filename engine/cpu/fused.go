@@ -80,6 +80,10 @@ func dotBF16Row(w []byte, x []float32) float32 {
 // dotQ8_0: block of 32 = f16 d, 32 int8 quants; w = d·q.
 func dotQ8_0(w []byte, x []float32) float32 {
 	const bs, size = 32, 34
+	if nb := len(x) / bs; hasAVX2 && nb > 0 {
+		w = w[:nb*size]
+		return dotQ8_0AVX2(&x[0], &w[0], nb)
+	}
 	var sum float32
 	for blk := range len(x) / bs {
 		b := w[blk*size : (blk+1)*size : (blk+1)*size]
@@ -101,6 +105,10 @@ func dotQ8_0(w []byte, x []float32) float32 {
 // nibble of byte l, element l+16 the high one; w = d·(q-8).
 func dotQ4_0(w []byte, x []float32) float32 {
 	const bs, size = 32, 18
+	if nb := len(x) / bs; hasAVX2 && nb > 0 {
+		w = w[:nb*size]
+		return dotQ4_0AVX2(&x[0], &w[0], nb)
+	}
 	var sum float32
 	for blk := range len(x) / bs {
 		b := w[blk*size : (blk+1)*size : (blk+1)*size]
@@ -137,6 +145,15 @@ func dotQ4_K(w []byte, x []float32) float32 {
 		d, dmin := f16At(b, 0), f16At(b, 2)
 		scales := b[4:16:16]
 		xb := x[blk*gguf.QK_K : (blk+1)*gguf.QK_K : (blk+1)*gguf.QK_K]
+		if hasAVX2 {
+			var s [16]float32
+			for j := range 8 {
+				sc, m := scaleMinK4(j, scales)
+				s[j], s[8+j] = d*sc, dmin*m
+			}
+			sum += dotQ4_KSuperAVX2(&xb[0], &b[16], &s)
+			continue
+		}
 		var acc, accMin float32
 		for n := range 4 {
 			q := b[16+32*n : 48+32*n : 48+32*n]
@@ -202,6 +219,14 @@ func dotQ6_K(w []byte, x []float32) float32 {
 		b := w[blk*size : (blk+1)*size : (blk+1)*size]
 		d := f16At(b, 208)
 		xb := x[blk*gguf.QK_K : (blk+1)*gguf.QK_K : (blk+1)*gguf.QK_K]
+		if hasAVX2 {
+			var s [16]float32
+			for j := range 16 {
+				s[j] = d * float32(int8(b[192+j]))
+			}
+			sum += dotQ6_KSuperAVX2(&xb[0], &b[0], &s)
+			continue
+		}
 		var acc float32
 		for h := range 2 {
 			ql := b[64*h : 64*h+64 : 64*h+64]
