@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"runtime"
 	"strings"
 	"testing"
 )
@@ -246,5 +247,35 @@ func TestRewriteReferenceModels(t *testing.T) {
 				t.Errorf("read-back metadata or tensor infos differ")
 			}
 		})
+	}
+}
+
+// TestWriterStreams writes a 64 MiB tensor produced at write time and checks
+// that the writer never holds it in memory.
+func TestWriterStreams(t *testing.T) {
+	const n = 16 << 20 // float32 elements: 64 MiB
+	w := NewWriter()
+	w.AddKV("general.architecture", "stream")
+	w.AddTensorFunc("big", TypeF32, []int64{4096, n / 4096}, func(out io.Writer) error {
+		chunk := make([]byte, 1<<16)
+		for written := 0; written < 4*n; written += len(chunk) {
+			if _, err := out.Write(chunk); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	size, err := w.WriteTo(io.Discard)
+	runtime.ReadMemStats(&after)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if size < 4*n {
+		t.Errorf("wrote %d bytes, want at least %d", size, 4*n)
+	}
+	if alloc := after.TotalAlloc - before.TotalAlloc; alloc > 4<<20 {
+		t.Errorf("writing a 64 MiB streamed tensor allocated %d bytes", alloc)
 	}
 }
