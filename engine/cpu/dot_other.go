@@ -7,12 +7,13 @@ package cpu
 
 var hasAVX2 = false
 
-func dotAVX2(a, b *float32, n int) float32                         { panic("unreachable") }
-func dotF16AVX2(a *float32, b *uint16, n int) float32              { panic("unreachable") }
-func axpyF16AVX2(y *float32, a float32, x *uint16, n int)          { panic("unreachable") }
-func axpyAVX2(y *float32, a float32, x *float32, n int)            { panic("unreachable") }
-func dotBF16AVX2(a *float32, b *uint16, n int) float32             { panic("unreachable") }
-func dotQ8_0AVX2(x *float32, w *byte, nb int) float32              { panic("unreachable") }
-func dotQ4_0AVX2(x *float32, w *byte, nb int) float32              { panic("unreachable") }
-func dotQ4_KSuperAVX2(x *float32, q *byte, s *[16]float32) float32 { panic("unreachable") }
-func dotQ6_KSuperAVX2(x *float32, b *byte, s *[16]float32) float32 { panic("unreachable") }
+func dotAVX2(a, b *float32, n int) float32                                   { panic("unreachable") }
+func dotF16AVX2(a *float32, b *uint16, n int) float32                        { panic("unreachable") }
+func axpyF16AVX2(y *float32, a float32, x *uint16, n int)                    { panic("unreachable") }
+func axpyAVX2(y *float32, a float32, x *float32, n int)                      { panic("unreachable") }
+func dotBF16AVX2(a *float32, b *uint16, n int) float32                       { panic("unreachable") }
+func dotQ8_0AVX2(x *float32, w *byte, nb int) float32                        { panic("unreachable") }
+func dotQ4_0AVX2(x *float32, w *byte, nb int) float32                        { panic("unreachable") }
+func dotQ4_KSuperAVX2(x *float32, q *byte, s *[16]float32) float32           { panic("unreachable") }
+func dotQ6_KSuperAVX2(x *float32, b *byte, s *[16]float32) float32           { panic("unreachable") }
+func dotQ5_KSuperAVX2(x *float32, qh *byte, q *byte, s *[16]float32) float32 { panic("unreachable") }

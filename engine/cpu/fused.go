@@ -186,6 +186,15 @@ func dotQ5_K(w []byte, x []float32) float32 {
 		scales := b[4:16:16]
 		qh := b[16:48:48]
 		xb := x[blk*gguf.QK_K : (blk+1)*gguf.QK_K : (blk+1)*gguf.QK_K]
+		if hasAVX2 {
+			var s [16]float32
+			for j := range 8 {
+				sc, m := scaleMinK4(j, scales)
+				s[j], s[8+j] = d*sc, dmin*m
+			}
+			sum += dotQ5_KSuperAVX2(&xb[0], &b[16], &b[48], &s)
+			continue
+		}
 		var acc, accMin float32
 		for n := range 4 {
 			q := b[48+32*n : 80+32*n : 80+32*n]

@@ -13,3 +13,6 @@ func dotQ4_KSuperAVX2(x *float32, q *byte, s *[16]float32) float32
 
 //go:noescape
 func dotQ6_KSuperAVX2(x *float32, b *byte, s *[16]float32) float32
+
+//go:noescape
+func dotQ5_KSuperAVX2(x *float32, qh *byte, q *byte, s *[16]float32) float32

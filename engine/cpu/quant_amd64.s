@@ -260,3 +260,83 @@ k6group:
 	VZEROUPPER
 	MOVSS        X0, ret+24(FP)
 	RET
+
+// Q5_K: like Q4K_STEP with the fifth bit taken from QH (the qh bytes of
+// these 8 lanes, shifted right by 2n): bit 0 extends the low nibble, bit 1
+// the high one. Y7 = 16, Y15 = 15.
+#define Q5K_STEP(qoff, xoff, xoffhi, QH) \
+	VPMOVZXBD   qoff(DI), Y4      \
+	VPSRLD      $4, Y4, Y8        \
+	VPAND       Y15, Y4, Y4       \
+	VPSLLD      $4, QH, Y9        \
+	VPAND       Y7, Y9, Y9        \
+	VPOR        Y9, Y4, Y4        \
+	VPSLLD      $3, QH, Y9        \
+	VPAND       Y7, Y9, Y9        \
+	VPOR        Y9, Y8, Y8        \
+	VCVTDQ2PS   Y4, Y4            \
+	VCVTDQ2PS   Y8, Y8            \
+	VMOVUPS     xoff(SI), Y9      \
+	VMOVUPS     xoffhi(SI), Y10   \
+	VFMADD231PS Y9, Y4, Y2        \
+	VADDPS      Y9, Y3, Y3        \
+	VFMADD231PS Y10, Y8, Y5       \
+	VADDPS      Y10, Y6, Y6
+
+// func dotQ5_KSuperAVX2(x *float32, qh *byte, q *byte, s *[16]float32) float32
+// One Q5_K super-block: qh its 32 high-bit bytes, q its 128 bytes of
+// nibbles, s as for dotQ4_KSuperAVX2.
+TEXT ·dotQ5_KSuperAVX2(SB), NOSPLIT, $0-36
+	MOVQ         x+0(FP), SI
+	MOVQ         qh+8(FP), R8
+	MOVQ         q+16(FP), DI
+	MOVQ         s+24(FP), DX
+	VXORPS       Y0, Y0, Y0
+	VXORPS       Y1, Y1, Y1
+	MOVL         $15, AX
+	VMOVD        AX, X15
+	VPBROADCASTD X15, Y15
+	MOVL         $16, AX
+	VMOVD        AX, X7
+	VPBROADCASTD X7, Y7
+	VPMOVZXBD    0(R8), Y11
+	VPMOVZXBD    8(R8), Y12
+	VPMOVZXBD    16(R8), Y13
+	VPMOVZXBD    24(R8), Y14
+	MOVQ         $4, CX
+
+k5loop:
+	VXORPS       Y2, Y2, Y2
+	VXORPS       Y3, Y3, Y3
+	VXORPS       Y5, Y5, Y5
+	VXORPS       Y6, Y6, Y6
+	Q5K_STEP(0, 0, 128, Y11)
+	Q5K_STEP(8, 32, 160, Y12)
+	Q5K_STEP(16, 64, 192, Y13)
+	Q5K_STEP(24, 96, 224, Y14)
+	VBROADCASTSS 0(DX), Y4
+	VFMADD231PS  Y2, Y4, Y0
+	VBROADCASTSS 4(DX), Y4
+	VFMADD231PS  Y5, Y4, Y0
+	VBROADCASTSS 32(DX), Y4
+	VFMADD231PS  Y3, Y4, Y1
+	VBROADCASTSS 36(DX), Y4
+	VFMADD231PS  Y6, Y4, Y1
+	VPSRLD       $2, Y11, Y11
+	VPSRLD       $2, Y12, Y12
+	VPSRLD       $2, Y13, Y13
+	VPSRLD       $2, Y14, Y14
+	ADDQ         $32, DI
+	ADDQ         $256, SI
+	ADDQ         $8, DX
+	DECQ         CX
+	JNZ          k5loop
+
+	VSUBPS       Y1, Y0, Y0
+	VEXTRACTF128 $1, Y0, X1
+	VADDPS       X1, X0, X0
+	VHADDPS      X0, X0, X0
+	VHADDPS      X0, X0, X0
+	VZEROUPPER
+	MOVSS        X0, ret+32(FP)
+	RET
