@@ -7,16 +7,20 @@ package tokenizer
 import "unicode/utf8"
 
 // byteRune maps a byte to the rune that represents it in vocabulary
-// entries, and runeByte is its inverse. The table is the one of GPT-2's
+// entries, and runeByte is its inverse (-1 for runes outside the alphabet;
+// all alphabet runes are below 0x100+68). The table is the one of GPT-2's
 // bytes_to_unicode: printable Latin-1 bytes ('!'..'~', '¡'..'¬', '®'..'ÿ')
 // stand for themselves, the other 68 bytes are numbered from U+0100 up in
 // byte order.
 var (
 	byteRune [256]rune
-	runeByte = make(map[rune]byte, 256)
+	runeByte [0x100 + 68]int16
 )
 
 func init() {
+	for i := range runeByte {
+		runeByte[i] = -1
+	}
 	next := rune(256)
 	for b := 0; b < 256; b++ {
 		printable := (b >= '!' && b <= '~') || (b >= 0xA1 && b <= 0xAC) || (b >= 0xAE && b <= 0xFF)
@@ -26,7 +30,7 @@ func init() {
 			byteRune[b] = next
 			next++
 		}
-		runeByte[byteRune[b]] = byte(b)
+		runeByte[byteRune[b]] = int16(b)
 	}
 }
 
@@ -45,11 +49,10 @@ func byteLevelEncode(b []byte) string {
 func appendByteLevelDecode(dst []byte, tok string) []byte {
 	start := len(dst)
 	for _, r := range tok {
-		c, found := runeByte[r]
-		if !found {
+		if r < 0 || int(r) >= len(runeByte) || runeByte[r] < 0 {
 			return append(dst[:start], tok...)
 		}
-		dst = append(dst, c)
+		dst = append(dst, byte(runeByte[r]))
 	}
 	return dst
 }
