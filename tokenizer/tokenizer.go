@@ -105,9 +105,6 @@ func New(v *Vocab) (*Tokenizer, error) {
 			if tok != "" {
 				special = append(special, id)
 			}
-			if eogNames[tok] || id == v.EOS {
-				t.eog = append(t.eog, id)
-			}
 		case typ == TypeByte:
 			b, _ := parseByteToken(tok)
 			t.pieceData = append(t.pieceData, b)
@@ -115,9 +112,9 @@ func New(v *Vocab) (*Tokenizer, error) {
 			// Padding rows decode to nothing.
 		default:
 			t.pieceData = appendByteLevelDecode(t.pieceData, tok)
-			if id == v.EOS {
-				t.eog = append(t.eog, id)
-			}
+		}
+		if id == v.EOS || (IsSpecialType(typ) && eogNames[tok]) {
+			t.eog = append(t.eog, id)
 		}
 		if len(t.pieceData) > math.MaxUint32 {
 			return nil, fmt.Errorf("%w: vocabulary text exceeds 4 GiB", ErrInvalid)
@@ -140,20 +137,23 @@ func New(v *Vocab) (*Tokenizer, error) {
 		}
 		t.byteID[b] = id
 	}
+	if len(v.Merges) > math.MaxInt32 {
+		return nil, fmt.Errorf("%w: %d merges exceed int32 ranks", ErrInvalid, len(v.Merges))
+	}
+	var joined []byte
 	for i, m := range v.Merges {
-		left, ok1 := t.ids[m[0]]
-		right, ok2 := t.ids[m[1]]
-		res, ok3 := t.ids[m[0]+m[1]]
-		if !ok1 || !ok2 || !ok3 {
-			missing := m[0]
-			switch {
-			case !ok1:
-			case !ok2:
-				missing = m[1]
-			default:
-				missing = m[0] + m[1]
-			}
-			return nil, fmt.Errorf("%w: merge %d (%q %q): %q is not in the vocabulary", ErrInvalid, i, m[0], m[1], missing)
+		joined = append(append(joined[:0], m[0]...), m[1]...)
+		left, ok := t.ids[m[0]]
+		if !ok {
+			return nil, mergeError(i, m, m[0])
+		}
+		right, ok := t.ids[m[1]]
+		if !ok {
+			return nil, mergeError(i, m, m[1])
+		}
+		res, ok := t.ids[string(joined)]
+		if !ok {
+			return nil, mergeError(i, m, string(joined))
 		}
 		k := pairKey(left, right)
 		if _, dup := t.merges[k]; !dup {
@@ -161,6 +161,10 @@ func New(v *Vocab) (*Tokenizer, error) {
 		}
 	}
 	return t, nil
+}
+
+func mergeError(i int, m [2]string, missing string) error {
+	return fmt.Errorf("%w: merge %d (%q %q): %q is not in the vocabulary", ErrInvalid, i, m[0], m[1], missing)
 }
 
 // Encode returns the token ids of text. Added and special tokens written in
