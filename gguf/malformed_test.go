@@ -94,6 +94,7 @@ func malformedCases() []malformedCase {
 		{"bad magic", append([]byte("GGML"), valid[4:]...), `bad magic "GGML"`, ErrCorrupt},
 		{"version 1", new(raw).header(0, 0).get()[:4:4], "", nil}, // replaced below
 		{"version 4", append(append([]byte("GGUF"), 4, 0, 0, 0), valid[8:]...), "GGUF version 4", ErrUnsupported},
+		{"version 0", append(append([]byte("GGUF"), 0, 0, 0, 0), valid[8:]...), "GGUF version 0 (supported: 2, 3)", ErrUnsupported},
 		{"byte-swapped version", append(append([]byte("GGUF"), 0, 0, 0, 3), valid[8:]...), "byte-swapped version", ErrUnsupported},
 		{"absurd tensor count", new(raw).header(1<<60, 0).data(64).get(), "tensor count 1152921504606846976 exceeds", ErrCorrupt},
 		{"absurd kv count", new(raw).header(0, math.MaxUint64).data(64).get(), "metadata count 18446744073709551615 exceeds", ErrCorrupt},
@@ -152,6 +153,12 @@ func TestValidFileParses(t *testing.T) {
 	}
 	if n, err := f.Uint32("test.n"); err != nil || n != 7 || len(f.Tensors) != 2 || f.DataOffset%32 != 0 {
 		t.Errorf("test.n = %d, %v; %d tensors; data offset %d", n, err, len(f.Tensors), f.DataOffset)
+	}
+	// GGUF v2 has the same layout as v3 (v3 only added big-endian files).
+	binary.LittleEndian.PutUint32(b[4:], 2)
+	f, err = Read(bytes.NewReader(b), int64(len(b)))
+	if err != nil || f.Version != 2 || len(f.Tensors) != 2 {
+		t.Errorf("version 2 file: %v", err)
 	}
 }
 

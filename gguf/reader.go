@@ -195,7 +195,7 @@ func (f *File) parseHeader(d *decoder) error {
 		return nil
 	case v == 1:
 		return unsupportedf("GGUF version 1 (32-bit counts) is obsolete; convert the file again")
-	case v&0xffff == 0 && bits.ReverseBytes32(v) <= 0xffff:
+	case v != 0 && v&0xffff == 0 && bits.ReverseBytes32(v) <= 0xffff:
 		return unsupportedf("byte-swapped version %#x: big-endian GGUF files are not supported", v)
 	}
 	return unsupportedf("GGUF version %d (supported: 2, 3)", v)
