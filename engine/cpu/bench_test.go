@@ -35,3 +35,28 @@ func BenchmarkMatMul(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkMatMulPrefill multiplies a 64-row batch, the prompt-processing
+// shape, through the dequantize-then-dot path.
+func BenchmarkMatMulPrefill(b *testing.B) {
+	rng := rand.New(rand.NewPCG(1, 1))
+	be := New(engineOpts(0))
+	defer be.Close()
+	const n, ne0, ne1 = 64, 1024, 1024
+	for _, typ := range allTypes {
+		b.Run(fmt.Sprintf("%s/%dx%dx%d", typ, n, ne1, ne0), func(b *testing.B) {
+			data := randomWeight(rng, typ, ne0, ne1)
+			w, err := be.LoadWeight("w", typ, ne0, ne1, data)
+			if err != nil {
+				b.Fatal(err)
+			}
+			x := newBuffer(b, be, randomVec(rng, n*ne0))
+			dst := newBuffer(b, be, make([]float32, n*ne1))
+			b.ReportAllocs()
+			for b.Loop() {
+				be.MatMul(dst, w, x, n)
+			}
+			b.ReportMetric(float64(2*n*ne0*ne1)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+		})
+	}
+}

@@ -86,3 +86,14 @@ func axpyF16(y []float32, a float32, x []uint16) {
 		y[i] += a * f16Table[x[i]]
 	}
 }
+
+// dot4 writes out[k] = Σ x[i]·wk[i] for four equally long rows.
+func dot4(x, w0, w1, w2, w3 []float32, out []float32) {
+	n := len(x)
+	w0, w1, w2, w3, out = w0[:n], w1[:n], w2[:n], w3[:n], out[:4]
+	if hasAVX2 && n%8 == 0 && n > 0 {
+		dot4AVX2(&x[0], &w0[0], &w1[0], &w2[0], &w3[0], n, &out[0])
+		return
+	}
+	out[0], out[1], out[2], out[3] = dotGo(w0, x), dotGo(w1, x), dotGo(w2, x), dotGo(w3, x)
+}

@@ -176,3 +176,67 @@ reduce16b:
 	VZEROUPPER
 	MOVSS        X0, ret+24(FP)
 	RET
+
+// func dot4AVX2(x, w0, w1, w2, w3 *float32, n int, out *float32)
+// out[k] = Σ x[i]·wk[i] for four rows at once, so each load of x feeds four
+// FMAs; n must be a multiple of 8.
+TEXT ·dot4AVX2(SB), NOSPLIT, $0-56
+	MOVQ   x+0(FP), SI
+	MOVQ   w0+8(FP), R8
+	MOVQ   w1+16(FP), R9
+	MOVQ   w2+24(FP), R10
+	MOVQ   w3+32(FP), R11
+	MOVQ   n+40(FP), CX
+	MOVQ   out+48(FP), DX
+	XORQ   AX, AX
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+
+d4loop16:
+	CMPQ        CX, $16
+	JL          d4loop8
+	VMOVUPS     (SI)(AX*1), Y8
+	VMOVUPS     32(SI)(AX*1), Y9
+	VFMADD231PS (R8)(AX*1), Y8, Y0
+	VFMADD231PS (R9)(AX*1), Y8, Y1
+	VFMADD231PS (R10)(AX*1), Y8, Y2
+	VFMADD231PS (R11)(AX*1), Y8, Y3
+	VFMADD231PS 32(R8)(AX*1), Y9, Y4
+	VFMADD231PS 32(R9)(AX*1), Y9, Y5
+	VFMADD231PS 32(R10)(AX*1), Y9, Y6
+	VFMADD231PS 32(R11)(AX*1), Y9, Y7
+	ADDQ        $64, AX
+	SUBQ        $16, CX
+	JMP         d4loop16
+
+d4loop8:
+	CMPQ        CX, $8
+	JL          d4reduce
+	VMOVUPS     (SI)(AX*1), Y8
+	VFMADD231PS (R8)(AX*1), Y8, Y0
+	VFMADD231PS (R9)(AX*1), Y8, Y1
+	VFMADD231PS (R10)(AX*1), Y8, Y2
+	VFMADD231PS (R11)(AX*1), Y8, Y3
+	ADDQ        $32, AX
+	SUBQ        $8, CX
+	JMP         d4loop8
+
+d4reduce:
+	VADDPS       Y4, Y0, Y0
+	VADDPS       Y5, Y1, Y1
+	VADDPS       Y6, Y2, Y2
+	VADDPS       Y7, Y3, Y3
+	VHADDPS      Y1, Y0, Y0
+	VHADDPS      Y3, Y2, Y2
+	VHADDPS      Y2, Y0, Y0
+	VEXTRACTF128 $1, Y0, X1
+	VADDPS       X1, X0, X0
+	VMOVUPS      X0, (DX)
+	VZEROUPPER
+	RET

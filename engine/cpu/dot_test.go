@@ -37,6 +37,20 @@ func TestDotKernels(t *testing.T) {
 			}
 		}
 		check("dot", dotAVX2(&a[0], &b[0], n), dotGo(a, b))
+		if n%8 == 0 {
+			// dot4 with rows a, b, a, b against x = b.
+			var out [4]float32
+			dot4AVX2(&b[0], &a[0], &b[0], &a[0], &b[0], n, &out[0])
+			check("dot4[0]", out[0], dotGo(a, b))
+			check("dot4[2]", out[2], dotGo(a, b))
+			var bb float64
+			for _, v := range b {
+				bb += float64(v) * float64(v)
+			}
+			if e := math.Abs(float64(out[1])-bb) / bb; e > 1e-6 || out[1] != out[3] {
+				t.Errorf("dot4 n=%d: rows 1 and 3 give %g and %g, want %g", n, out[1], out[3], bb)
+			}
+		}
 		if n%16 == 0 {
 			check("dotF16", dotF16AVX2(&a[0], &h[0], n), dotF16Go(a, h))
 			bb := unsafe.Slice((*byte)(unsafe.Pointer(&bf[0])), 2*n)

@@ -54,6 +54,26 @@ func TestMatMul(t *testing.T) {
 	}
 }
 
+// TestMatMulOddWidth covers F32 rows whose width is not a multiple of the
+// vector kernels' 8 lanes, and a batch tail.
+func TestMatMulOddWidth(t *testing.T) {
+	rng := rand.New(rand.NewPCG(15, 16))
+	b := newTestBackend(t, 2)
+	const ne0, ne1, n = 100, 23, 6
+	data := randomWeight(rng, gguf.TypeF32, ne0, ne1)
+	w, err := b.LoadWeight("w", gguf.TypeF32, ne0, ne1, data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	x := randomVec(rng, n*ne0)
+	dst := newBuffer(t, b, make([]float32, n*ne1))
+	b.MatMul(dst, w, newBuffer(t, b, x), n)
+	want := refMatMul(dequantAll(t, gguf.TypeF32, data, ne0*ne1), x, n, ne0, ne1)
+	if rel, abs := maxRelErr(buf(dst), want); rel > opTol {
+		t.Errorf("normalized error %.3g (max |Δ| %.3g), tolerance %g", rel, abs, opTol)
+	}
+}
+
 func TestLoadWeightErrors(t *testing.T) {
 	b := newTestBackend(t, 1)
 	cases := []struct {

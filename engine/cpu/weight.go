@@ -62,7 +62,7 @@ func (b *Backend) LoadWeight(name string, typ gguf.Type, ne0, ne1 int, data []by
 			dequantRow(typ, w.rowBytes(o), w.f32[o*ne0:(o+1)*ne0])
 		}
 	}
-	b.growScratch(ne0)
+	b.growScratch(tileRows(ne0) * ne0)
 	return w, nil
 }
 
