@@ -41,6 +41,7 @@ type Backend struct {
 	norm normTask
 	rope ropeTask
 	att  attentionTask
+	elem elemTask
 }
 
 // New returns a CPU backend with opts.Threads workers (all cores when 0).

@@ -137,20 +137,43 @@ func (b *Backend) RoPE(x engine.Buffer, rs engine.Rows, n, nHead, headDim int, b
 	t.x, t.rows = nil, nil
 }
 
+// elemTask is an elementwise op over n floats: SwiGLU (up != nil) or Add.
+type elemTask struct {
+	dst, a, up []float32
+}
+
+func (t *elemTask) run(_, lo, hi int) {
+	d, a := t.dst[lo:hi], t.a[lo:hi]
+	if t.up == nil {
+		for i, v := range a {
+			d[i] += v
+		}
+		return
+	}
+	u := t.up[lo:hi]
+	for i, g := range a {
+		// silu(g)·u in float32 as ggml_vec_swiglu_f32: g/(1+e^-g), then ·u.
+		d[i] = g / (1 + float32(math.Exp(float64(-g)))) * u[i]
+	}
+}
+
+// elemChunk is the smallest elementwise range worth a worker (a few µs).
+const elemChunk = 4096
+
 // SwiGLU writes dst[i] = silu(gate[i]) * up[i].
 func (b *Backend) SwiGLU(dst, gate, up engine.Buffer, n int) {
-	d, g, u := buf(dst)[:n], buf(gate)[:n], buf(up)[:n]
-	for i, x := range g {
-		d[i] = x / (1 + float32(math.Exp(float64(-x)))) * u[i]
-	}
+	t := &b.elem
+	t.dst, t.a, t.up = buf(dst)[:n], buf(gate)[:n], buf(up)[:n]
+	b.pool.parallel(t, n, elemChunk)
+	t.dst, t.a, t.up = nil, nil, nil
 }
 
 // Add writes dst[i] += x[i].
 func (b *Backend) Add(dst, x engine.Buffer, n int) {
-	d, s := buf(dst)[:n], buf(x)[:n]
-	for i, v := range s {
-		d[i] += v
-	}
+	t := &b.elem
+	t.dst, t.a, t.up = buf(dst)[:n], buf(x)[:n], nil
+	b.pool.parallel(t, n, elemChunk)
+	t.dst, t.a = nil, nil
 }
 
 // CopyRows copies row idx[i] of src to row i of dst.

@@ -292,7 +292,7 @@ func TestAttention(t *testing.T) {
 func TestElementwise(t *testing.T) {
 	rng := rand.New(rand.NewPCG(11, 12))
 	b := newTestBackend(t, 2)
-	const n = 1000
+	const n = 3*elemChunk + 5 // several worker chunks and a tail
 	g, u, x := randomVec(rng, n), randomVec(rng, n), randomVec(rng, n)
 
 	t.Run("SwiGLU", func(t *testing.T) {
