@@ -25,6 +25,17 @@ func (t *Tokenizer) Decode(ids []int32) string {
 	return string(appendLossy(nil, raw))
 }
 
+// TokenBytes returns a copy of the bytes id decodes to on its own (raw,
+// possibly part of a UTF-8 sequence), as OpenAI log-probabilities report
+// them; nil for ids out of range and padding rows.
+func (t *Tokenizer) TokenBytes(id int32) []byte {
+	p := t.piece(id)
+	if len(p) == 0 {
+		return nil
+	}
+	return append([]byte(nil), p...)
+}
+
 // piece returns the bytes id stands for.
 func (t *Tokenizer) piece(id int32) []byte {
 	if id < 0 || int(id) >= len(t.pieceOff)-1 {

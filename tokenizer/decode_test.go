@@ -103,6 +103,25 @@ func TestStreamDecoder(t *testing.T) {
 	}
 }
 
+func TestTokenBytes(t *testing.T) {
+	tk := qwen3(t)
+	// 104811 is "中文" (tokenizer-cases.json); 151645 <|im_end|>; 151700 is
+	// beyond the Qwen3 tokenizer.json vocabulary.
+	for _, tt := range []struct {
+		id   int32
+		want string
+	}{{104811, "中文"}, {151645, "<|im_end|>"}, {220, " "}, {151700, ""}, {-1, ""}} {
+		if got := string(tk.TokenBytes(tt.id)); got != tt.want {
+			t.Errorf("TokenBytes(%d) = %q, want %q", tt.id, got, tt.want)
+		}
+	}
+	b := tk.TokenBytes(104811)
+	b[0] = 'x'
+	if tk.Decode([]int32{104811}) != "中文" {
+		t.Error("TokenBytes returned the tokenizer's own memory")
+	}
+}
+
 // TestStreamDecoderRandom feeds random id sequences, biased towards bytes
 // that form and break multi-byte characters, and checks the invariants.
 func TestStreamDecoderRandom(t *testing.T) {

@@ -3,6 +3,9 @@
 package tokenizer
 
 import (
+	"encoding/json"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -75,4 +78,42 @@ func FuzzPreTokenize(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestPreTokenizersGolden compares the splitters with the regexes
+// themselves, run by Python's regex module on 600 generated strings
+// (testdata/gen_pretokenize.py writes the golden file).
+func TestPreTokenizersGolden(t *testing.T) {
+	data, err := os.ReadFile(filepath.Join("testdata", "pretokenize-golden.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var golden struct {
+		Cases []struct {
+			Pre    string
+			Text   string
+			Pieces []string
+		}
+	}
+	if err := json.Unmarshal(data, &golden); err != nil {
+		t.Fatal(err)
+	}
+	if len(golden.Cases) < 1000 {
+		t.Fatalf("only %d golden cases", len(golden.Cases))
+	}
+	failed := 0
+	for _, c := range golden.Cases {
+		pt, ok := preTokenizers[c.Pre]
+		if !ok {
+			t.Fatalf("unknown pre-tokenizer %q in golden file", c.Pre)
+		}
+		if got := Split(pt.pre, nil, c.Text); !slices.Equal(got, c.Pieces) {
+			if failed++; failed <= 20 {
+				t.Errorf("%s: Split(%q) = %q, want %q", c.Pre, c.Text, got, c.Pieces)
+			}
+		}
+	}
+	if failed > 0 {
+		t.Errorf("%d of %d golden cases differ", failed, len(golden.Cases))
+	}
 }
