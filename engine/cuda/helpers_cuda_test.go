@@ -10,6 +10,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/helexa/helexa/engine"
@@ -134,13 +135,15 @@ func widen(x []float32) []float64 {
 }
 
 // checkErr fails when the normalized error of got against ref exceeds tol,
-// and logs it either way (the device run collects these lines).
-func checkErr(t testing.TB, what string, got []float32, ref []float64, tol float64) {
+// and logs it either way in a fixed form that scripts/gpu-check.sh
+// collects: key groups the cases of one op, kernel and type ("matmul/Q4_K/
+// mma vs float64"); detail names the case.
+func checkErr(t testing.TB, key, detail string, got []float32, ref []float64, tol float64) {
 	t.Helper()
 	norm, maxAbs := errStats(got, ref)
-	t.Logf("%s: normalized error %.3g (bound %.3g), max abs diff %.3g", what, norm, tol, maxAbs)
+	t.Logf("opstat key=%s err=%.3g bound=%.3g maxabs=%.3g case=%s", strings.ReplaceAll(key, " ", "_"), norm, tol, maxAbs, detail)
 	if !(norm <= tol) {
-		t.Errorf("%s: normalized error %.3g exceeds %.3g (max abs diff %.3g)", what, norm, tol, maxAbs)
+		t.Errorf("%s %s: normalized error %.3g exceeds %.3g (max abs diff %.3g)", key, detail, norm, tol, maxAbs)
 	}
 }
 

@@ -163,8 +163,9 @@ func TestModelParityLlamaCpp(t *testing.T) {
 					}
 				}
 			}
-			t.Logf("%s vs llama.cpp: max |Δlogit| last %.3g, steps %.3g (tolerance %g); greedy %d/%d before near-ties",
-				rm.name, maxLast, maxStep, rm.tol, agree, compared)
+			// One line per model in a fixed form that scripts/gpu-check.sh collects.
+			t.Logf("modelstat model=%s vs=llama.cpp dlogit=%.3g tol=%g greedy=%d/%d (last %.3g, steps %.3g)",
+				rm.name, max(maxLast, maxStep), rm.tol, agree, compared, maxLast, maxStep)
 		})
 	}
 }
@@ -238,7 +239,7 @@ func TestModelParityCPU(t *testing.T) {
 						agree++
 					}
 				}
-				t.Logf("%s gpu vs cpu: max |Δlogit| %.3g (tolerance %g); greedy %d/%d before near-ties", name, maxLogit, rm.tol, agree, compared)
+				t.Logf("modelstat model=%s vs=cpu dlogit=%.3g tol=%g greedy=%d/%d", name, maxLogit, rm.tol, agree, compared)
 			})
 		}
 	}
@@ -353,7 +354,7 @@ func TestGraphReplay(t *testing.T) {
 		}
 		ref[i] = float64(y)
 	}
-	checkErr(t, "3 replays of 2 adds", download(t, g, gy, n), ref, 0)
+	checkErr(t, "graph_replay vs float32", "3 replays of 2 adds", download(t, g, gy, n), ref, 0)
 	// Update with a different op sequence of the same shape.
 	if err := graph.Update(func() { g.Add(gy, gx, n); g.Add(gx, gx, n) }); err != nil {
 		t.Fatal(err)

@@ -96,14 +96,15 @@ func TestOpMatMul(t *testing.T) {
 					gx, gd := upload(t, g, x), poisoned(t, g, n*sh.ne1)
 					g.MatMul(gd, gw, gx, n)
 					got := download(t, g, gd, n*sh.ne1)
-					tol := 1e-5
+					tol, kind := 1e-5, "matvec"
 					if chooseMatMul(typ, g.ComputeCapability(), n).kind == kindMatMul {
-						tol = 3e-3
+						tol, kind = 3e-3, "mma"
 					}
-					checkErr(t, name+" vs float64", got, ref, tol)
+					key := "matmul/" + typ.String() + "/" + kind
+					checkErr(t, key+" vs float64", name, got, ref, tol)
 					cx, cd := upload(t, c, x), poisoned(t, c, n*sh.ne1)
 					c.MatMul(cd, cw, cx, n)
-					checkErr(t, name+" vs cpu", got, widen(download(t, c, cd, n*sh.ne1)), max(tol, 1e-2))
+					checkErr(t, key+" vs cpu", name, got, widen(download(t, c, cd, n*sh.ne1)), max(tol, 1e-2))
 				})
 			}
 		}
@@ -128,10 +129,10 @@ func TestOpEmbed(t *testing.T) {
 				gd := poisoned(t, g, n*nEmbd)
 				g.Embed(gd, gw, setRows(t, g, rows), n)
 				got := download(t, g, gd, n*nEmbd)
-				checkErr(t, fmt.Sprintf("embed %s n=%d vs float64", typ, n), got, ref, 1e-6)
+				checkErr(t, "embed/"+typ.String()+" vs float64", fmt.Sprintf("n=%d", n), got, ref, 1e-6)
 				cd := poisoned(t, c, n*nEmbd)
 				c.Embed(cd, cw, setRows(t, c, rows), n)
-				checkErr(t, fmt.Sprintf("embed %s n=%d vs cpu", typ, n), got, widen(download(t, c, cd, n*nEmbd)), 1e-6)
+				checkErr(t, "embed/"+typ.String()+" vs cpu", fmt.Sprintf("n=%d", n), got, widen(download(t, c, cd, n*nEmbd)), 1e-6)
 			}
 		})
 	}
@@ -193,10 +194,10 @@ func TestOpRMSNorm(t *testing.T) {
 				}
 				g.RMSNorm(gd, gx, gw, cs.n, cs.dim, eps)
 				got := download(t, g, gd, len(x))
-				checkErr(t, "rmsnorm "+name+" vs float64", got, ref, 1e-5)
+				checkErr(t, "rmsnorm vs float64", name, got, ref, 1e-5)
 				cx, cd := upload(t, c, x), poisoned(t, c, len(x))
 				c.RMSNorm(cd, cx, cw, cs.n, cs.dim, eps)
-				checkErr(t, "rmsnorm "+name+" vs cpu", got, widen(download(t, c, cd, len(x))), 1e-5)
+				checkErr(t, "rmsnorm vs cpu", name, got, widen(download(t, c, cd, len(x))), 1e-5)
 			})
 		}
 	}
@@ -241,10 +242,10 @@ func TestOpRoPE(t *testing.T) {
 			gx := upload(t, g, x)
 			g.RoPE(gx, setRows(t, g, rows), cs.n, cs.nHead, cs.headDim, cs.base)
 			got := download(t, g, gx, len(x))
-			checkErr(t, "rope "+name+" vs float64", got, ref, 1e-5)
+			checkErr(t, "rope vs float64", name, got, ref, 1e-5)
 			cx := upload(t, c, x)
 			c.RoPE(cx, setRows(t, c, rows), cs.n, cs.nHead, cs.headDim, cs.base)
-			checkErr(t, "rope "+name+" vs cpu", got, widen(download(t, c, cx, len(x))), 1e-5)
+			checkErr(t, "rope vs cpu", name, got, widen(download(t, c, cx, len(x))), 1e-5)
 		})
 	}
 }
@@ -351,10 +352,10 @@ func TestOpAttention(t *testing.T) {
 				gd := poisoned(t, g, n*qDim)
 				g.Attention(gd, upload(t, g, q), gc, layer, setRows(t, g, rows), n, cs.nHead, cs.nHeadKV, cs.headDim, scale)
 				got := download(t, g, gd, n*qDim)
-				checkErr(t, "attention "+name+" vs float64", got, ref, 1e-5)
+				checkErr(t, "attention/kv-"+kvName(cs.kv)+" vs float64", name, got, ref, 1e-5)
 				cd := poisoned(t, c, n*qDim)
 				c.Attention(cd, upload(t, c, q), cc, layer, setRows(t, c, rows), n, cs.nHead, cs.nHeadKV, cs.headDim, scale)
-				checkErr(t, "attention "+name+" vs cpu", got, widen(download(t, c, cd, n*qDim)), 1e-4)
+				checkErr(t, "attention/kv-"+kvName(cs.kv)+" vs cpu", name, got, widen(download(t, c, cd, n*qDim)), 1e-4)
 			}
 		})
 	}
@@ -397,10 +398,10 @@ func TestOpElementwise(t *testing.T) {
 			gg := upload(t, g, gate)
 			g.SwiGLU(gg, gg, upload(t, g, up), n) // dst aliases gate, as the forward pass does
 			got := download(t, g, gg, n)
-			checkErr(t, fmt.Sprintf("swiglu n=%d vs float64", n), got, ref, 1e-5)
+			checkErr(t, "swiglu vs float64", fmt.Sprintf("n=%d", n), got, ref, 1e-5)
 			cg := upload(t, c, gate)
 			c.SwiGLU(cg, cg, upload(t, c, up), n)
-			checkErr(t, fmt.Sprintf("swiglu n=%d vs cpu", n), got, widen(download(t, c, cg, n)), 1e-5)
+			checkErr(t, "swiglu vs cpu", fmt.Sprintf("n=%d", n), got, widen(download(t, c, cg, n)), 1e-5)
 		})
 		t.Run(fmt.Sprintf("add/n=%d", n), func(t *testing.T) {
 			ref := make([]float64, n)
@@ -409,7 +410,7 @@ func TestOpElementwise(t *testing.T) {
 			}
 			gd := upload(t, g, gate)
 			g.Add(gd, upload(t, g, x), n)
-			checkErr(t, fmt.Sprintf("add n=%d", n), download(t, g, gd, n), ref, 0)
+			checkErr(t, "add vs float32", fmt.Sprintf("n=%d", n), download(t, g, gd, n), ref, 0)
 		})
 	}
 }
@@ -428,10 +429,10 @@ func TestOpCopyRows(t *testing.T) {
 			gd := poisoned(t, g, max(len(idx), 1)*dim)
 			g.CopyRows(gd, upload(t, g, src), idx, dim)
 			got := download(t, g, gd, len(idx)*dim)
-			checkErr(t, fmt.Sprintf("copy rows %v", idx), got, ref, 0)
+			checkErr(t, "copy_rows vs exact", fmt.Sprint(idx), got, ref, 0)
 			cd := poisoned(t, c, max(len(idx), 1)*dim)
 			c.CopyRows(cd, upload(t, c, src), idx, dim)
-			checkErr(t, fmt.Sprintf("copy rows %v vs cpu", idx), got, widen(download(t, c, cd, len(idx)*dim)), 0)
+			checkErr(t, "copy_rows vs cpu", fmt.Sprint(idx), got, widen(download(t, c, cd, len(idx)*dim)), 0)
 		})
 	}
 }
@@ -474,6 +475,13 @@ func TestOpArgmax(t *testing.T) {
 			}
 		}
 	}
+}
+
+func kvName(k engine.KVType) string {
+	if k == engine.KVF32 {
+		return "f32"
+	}
+	return "f16"
 }
 
 // cpuOnly hides the Argmaxer method so ArgmaxRows takes its fallback.
