@@ -13,11 +13,12 @@ import (
 
 // hfTokenizer is the part of tokenizer.json this package reads.
 type hfTokenizer struct {
-	AddedTokens  []hfAddedToken  `json:"added_tokens"`
-	Normalizer   json.RawMessage `json:"normalizer"`
-	PreTokenizer json.RawMessage `json:"pre_tokenizer"`
-	Decoder      json.RawMessage `json:"decoder"`
-	Model        hfModel         `json:"model"`
+	AddedTokens   []hfAddedToken  `json:"added_tokens"`
+	Normalizer    json.RawMessage `json:"normalizer"`
+	PreTokenizer  json.RawMessage `json:"pre_tokenizer"`
+	Decoder       json.RawMessage `json:"decoder"`
+	PostProcessor json.RawMessage `json:"post_processor"`
+	Model         hfModel         `json:"model"`
 }
 
 type hfAddedToken struct {
@@ -229,6 +230,14 @@ func ParseHF(tokenizerJSON, config []byte) (*Vocab, error) {
 		}
 		*s.dst = id
 	}
+	// A post-processor that puts a special token in front of every
+	// sequence (Llama 3's TemplateProcessing) means BOS is added, unless
+	// tokenizer_config.json says otherwise.
+	if first := hfTemplateFirst(hf.PostProcessor); first != "" {
+		if id, ok := index[first]; ok && (v.BOS < 0 || v.BOS == id) {
+			v.BOS, v.AddBOS = id, true
+		}
+	}
 	if cfg.AddBOSToken != nil {
 		v.AddBOS = *cfg.AddBOSToken
 	}
@@ -314,6 +323,37 @@ func hfChatTemplate(raw json.RawMessage) (string, error) {
 		}
 	}
 	return "", nil
+}
+
+// hfTemplateFirst returns the special token a TemplateProcessing
+// post-processor (alone or in a Sequence) puts first in a single sequence,
+// or "".
+func hfTemplateFirst(raw json.RawMessage) string {
+	var c struct {
+		Type       string            `json:"type"`
+		Processors []json.RawMessage `json:"processors"`
+		Single     []struct {
+			SpecialToken *struct {
+				ID string `json:"id"`
+			} `json:"SpecialToken"`
+		} `json:"single"`
+	}
+	if len(raw) == 0 || json.Unmarshal(raw, &c) != nil {
+		return ""
+	}
+	switch c.Type {
+	case "Sequence":
+		for _, p := range c.Processors {
+			if first := hfTemplateFirst(p); first != "" {
+				return first
+			}
+		}
+	case "TemplateProcessing":
+		if len(c.Single) > 0 && c.Single[0].SpecialToken != nil {
+			return c.Single[0].SpecialToken.ID
+		}
+	}
+	return ""
 }
 
 // hfNormalizer maps the normalizer object to a Vocab.Normalizer value.

@@ -96,6 +96,45 @@ func TestFromFilesSmall(t *testing.T) {
 	}
 }
 
+// TestParseHFPostProcessorBOS checks that a TemplateProcessing
+// post-processor starting with a special token (as in Llama 3's
+// tokenizer.json) makes it BOS with AddBOS set, unless the config decides.
+func TestParseHFPostProcessorBOS(t *testing.T) {
+	template := map[string]any{"type": "Sequence", "processors": []any{
+		map[string]any{"type": "ByteLevel"},
+		map[string]any{"type": "TemplateProcessing", "single": []any{
+			map[string]any{"SpecialToken": map[string]any{"id": "<|im_end|>", "type_id": 0}},
+			map[string]any{"Sequence": map[string]any{"id": "A", "type_id": 0}},
+		}},
+	}}
+	for _, tt := range []struct {
+		name    string
+		post    any
+		cfgBOS  any
+		wantBOS int32
+		wantAdd bool
+	}{
+		{"no post-processor", nil, nil, -1, false},
+		{"template", template, nil, 261, true},
+		{"template, config says no", template, false, 261, false},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			tok, cfg := smallHF()
+			tok["post_processor"] = tt.post
+			if tt.cfgBOS != nil {
+				cfg["add_bos_token"] = tt.cfgBOS
+			}
+			v, err := ParseHF(mustJSON(t, tok), mustJSON(t, cfg))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if v.BOS != tt.wantBOS || v.AddBOS != tt.wantAdd {
+				t.Errorf("BOS %d AddBOS %v, want %d %v", v.BOS, v.AddBOS, tt.wantBOS, tt.wantAdd)
+			}
+		})
+	}
+}
+
 func TestParseHFErrors(t *testing.T) {
 	tests := []struct {
 		name   string
