@@ -135,7 +135,7 @@ func parseMeta(h http.Header, rev string, loc *url.URL) (meta, error) {
 		m.commit = rev
 	}
 	if !isCommit(m.commit) {
-		return meta{}, fmt.Errorf("%w: the server sent no valid %s (got %q); is the endpoint a Hugging Face hub?", ErrInvalidRef, headerRepoCommit, clipValue(m.commit))
+		return meta{}, errorOf(ErrBadResponse, "the server sent no valid %s (got %q); is the endpoint a Hugging Face hub?", headerRepoCommit, clipValue(m.commit))
 	}
 	etag := h.Get(headerLinkedEtag)
 	if etag == "" {
@@ -143,7 +143,7 @@ func parseMeta(h http.Header, rev string, loc *url.URL) (meta, error) {
 	}
 	m.etag = normalizeEtag(etag)
 	if !isHash(m.etag) {
-		return meta{}, fmt.Errorf("%w: the server sent no usable etag (got %q): cannot verify the download", ErrInvalidRef, clipValue(etag))
+		return meta{}, errorOf(ErrBadResponse, "the server sent no usable etag (got %q): cannot verify the download", clipValue(etag))
 	}
 	size := h.Get(headerLinkedSize)
 	if size == "" {
@@ -152,7 +152,7 @@ func parseMeta(h http.Header, rev string, loc *url.URL) (meta, error) {
 	if size != "" {
 		n, err := strconv.ParseInt(strings.TrimSpace(size), 10, 64)
 		if err != nil || n < 0 {
-			return meta{}, fmt.Errorf("%w: bad file size %q", ErrInvalidRef, clipValue(size))
+			return meta{}, errorOf(ErrBadResponse, "the server sent a bad file size %q", clipValue(size))
 		}
 		m.size = n
 	}
@@ -329,7 +329,7 @@ var errStalled = errors.New("transfer stalled")
 // stalled transfer, or a 429/5xx; never a cancelled ctx, a policy refusal
 // or a checksum mismatch.
 func retryable(ctx context.Context, err error) bool {
-	if ctx.Err() != nil || errors.Is(err, ErrInsecureRedirect) || errors.Is(err, ErrChecksum) || errors.Is(err, ErrInvalidRef) {
+	if ctx.Err() != nil || errors.Is(err, ErrInsecureRedirect) || errors.Is(err, ErrChecksum) || errors.Is(err, ErrInvalidRef) || errors.Is(err, ErrBadResponse) {
 		return false
 	}
 	var se *statusError

@@ -320,7 +320,7 @@ func (c cache) lookup(r Ref) ([]string, error) {
 			if errors.Is(err, ErrAmbiguous) {
 				return nil, err
 			}
-			return nil, missing("%v", err)
+			return nil, missing("%v", strings.TrimPrefix(err.Error(), "hub: "))
 		}
 		files = m.files
 	}

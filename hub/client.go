@@ -35,7 +35,25 @@ var (
 	// ErrInsecureRedirect reports a redirect to a plain-http URL outside the
 	// endpoint's origin.
 	ErrInsecureRedirect = errors.New("hub: insecure redirect")
+	// ErrBadResponse reports an answer from the hub we cannot use safely: a
+	// missing or malformed commit, etag or size.
+	ErrBadResponse = errors.New("hub: bad response")
 )
+
+// kindError is an error of a sentinel's kind (errors.Is) whose message is its
+// own, so that wrapping does not repeat the sentinel's text.
+type kindError struct {
+	kind error
+	msg  string
+}
+
+func (e *kindError) Error() string { return e.msg }
+func (e *kindError) Unwrap() error { return e.kind }
+
+// errorOf formats an error of the given kind.
+func errorOf(kind error, format string, args ...any) error {
+	return &kindError{kind: kind, msg: fmt.Sprintf(format, args...)}
+}
 
 // userAgent identifies us to the hub.
 const userAgent = "helexa-hub/1"
@@ -159,7 +177,7 @@ func localPath(ref string) (string, bool, error) {
 		return abs, true, nil
 	}
 	if filepath.IsAbs(p) || strings.HasPrefix(ref, "./") || strings.HasPrefix(ref, "../") || strings.HasPrefix(ref, "~") {
-		return "", false, fmt.Errorf("%w: local file %q does not exist", ErrNotFound, ref)
+		return "", false, errorOf(ErrNotFound, "hub: local file %q does not exist", ref)
 	}
 	return "", false, nil
 }
@@ -313,13 +331,13 @@ func (c *Client) checkTarget(u *url.URL) error {
 	if strings.EqualFold(u.Scheme, "https") || c.sameOrigin(u) {
 		return nil
 	}
-	return fmt.Errorf("%w: to %s://%s (only https, or the endpoint's own origin)", ErrInsecureRedirect, u.Scheme, u.Host)
+	return errorOf(ErrInsecureRedirect, "refusing a redirect to %s://%s (only https, or the endpoint's own origin)", u.Scheme, u.Host)
 }
 
 // maxRedirects bounds a download's redirect chain, as net/http's default does.
 const maxRedirects = 10
 
-var errTooManyRedirects = errors.New("hub: too many redirects")
+var errTooManyRedirects = errors.New("too many redirects")
 
 // checkRedirect is the download client's redirect policy: at most 10 hops,
 // each allowed by checkTarget, and the token never follows a redirect off

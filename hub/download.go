@@ -41,7 +41,7 @@ type partial struct {
 // reset empties the partial file to start over.
 func (p *partial) reset() error {
 	if err := p.f.Truncate(0); err != nil {
-		return fmt.Errorf("hub: %w", err)
+		return err
 	}
 	p.have = 0
 	if p.h != nil {
@@ -60,7 +60,7 @@ func (c *Client) download(ctx context.Context, file string, m meta, blob string)
 		err = c.downloadOnce(ctx, file, m, tmp, blob)
 	}
 	if err == errRestart {
-		err = fmt.Errorf("%w: %s: the downloaded bytes do not hash to %s", ErrChecksum, file, m.etag)
+		err = errorOf(ErrChecksum, "hub: %s: checksum mismatch: the downloaded bytes do not hash to %s", file, m.etag)
 	}
 	return err
 }
@@ -119,7 +119,7 @@ func (c *Client) downloadOnce(ctx context.Context, file string, m meta, tmp, blo
 		if resumed {
 			return errRestart
 		}
-		return fmt.Errorf("%w: %s: %d bytes hash to %s, the hub announced %s", ErrChecksum, file, p.have, sum, m.etag)
+		return errorOf(ErrChecksum, "hub: %s: checksum mismatch: %d bytes hash to %s, the hub announced %s", file, p.have, sum, m.etag)
 	}
 	if err := f.Sync(); err != nil {
 		return fmt.Errorf("hub: %w", err)
@@ -196,7 +196,7 @@ func (c *Client) transfer(ctx context.Context, p *partial, m meta, pr *tracker) 
 		return newStatusError(resp)
 	}
 	if _, err := p.f.Seek(p.have, io.SeekStart); err != nil {
-		return fmt.Errorf("hub: %w", err)
+		return err
 	}
 	buf := make([]byte, copyBufSize)
 	for {
@@ -204,10 +204,10 @@ func (c *Client) transfer(ctx context.Context, p *partial, m meta, pr *tracker) 
 		if n > 0 {
 			watchdog.Reset(c.o.StallTimeout)
 			if m.size >= 0 && p.have+int64(n) > m.size {
-				return fmt.Errorf("%w: the server sent more than the announced %d bytes", ErrChecksum, m.size)
+				return errorOf(ErrChecksum, "checksum mismatch: the server sent more than the announced %d bytes", m.size)
 			}
 			if _, err := p.f.Write(buf[:n]); err != nil {
-				return fmt.Errorf("hub: %w", err)
+				return err
 			}
 			if p.h != nil {
 				p.h.Write(buf[:n])
@@ -272,6 +272,9 @@ func (t *tracker) update(done int64, final bool) {
 		return
 	}
 	now := time.Now()
+	if done < t.base { // the partial file was discarded: measure afresh
+		t.base, t.start = done, now
+	}
 	if !final && now.Sub(t.last) < t.interval {
 		return
 	}

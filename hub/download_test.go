@@ -299,3 +299,30 @@ func TestConcurrentResolveDownloadsOnce(t *testing.T) {
 		t.Errorf("blob downloaded %d times by 4 concurrent resolvers, want 1", n)
 	}
 }
+
+func TestResumeWhenServerIgnoresRange(t *testing.T) {
+	want := payload(17, 300_000)
+	f := newFakeHub(t, hubOpts{})
+	f.noRange = true
+	f.addRepo("org/repo", commitA, map[string]*fakeFile{"m.gguf": {content: want, lfs: true}})
+	o := f.options(t)
+	var reports []Progress
+	o.Progress = func(p Progress) { reports = append(reports, p) }
+	o.ProgressInterval = time.Nanosecond
+	dir := blobDir(o.CacheDir, "org/repo")
+	os.MkdirAll(dir, 0o755)
+	os.WriteFile(filepath.Join(dir, sha256Hex(want)+incompleteSuffix), want[:100_000], 0o644)
+	p, err := newClient(t, o).Resolve(context.Background(), "org/repo/m.gguf")
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkFile(t, p, want)
+	if len(reports) == 0 {
+		t.Fatal("no progress")
+	}
+	for _, r := range reports {
+		if r.BytesPerSec < 0 || r.Done < 0 || r.Done > r.Total {
+			t.Fatalf("bad progress report %+v", r)
+		}
+	}
+}

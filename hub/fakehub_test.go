@@ -54,6 +54,7 @@ type fakeHub struct {
 	cutAfter map[string]int64 // blob sha256 or file path -> cut the next GET body after n bytes
 	status   int              // if set, every request answers this status
 	pageSize int              // tree API page size
+	noRange  bool             // ignore Range headers (answer 200 with everything)
 }
 
 type hubOpts struct {
@@ -273,7 +274,10 @@ func (f *fakeHub) serveBlob(w http.ResponseWriter, r *http.Request, sha string) 
 // the client sends), cutting the connection mid-body when asked.
 func (f *fakeHub) serveBytes(w http.ResponseWriter, r *http.Request, key string, b []byte) {
 	start := 0
-	if rg := r.Header.Get("Range"); rg != "" {
+	f.mu.Lock()
+	noRange := f.noRange
+	f.mu.Unlock()
+	if rg := r.Header.Get("Range"); rg != "" && !noRange {
 		n, err := strconv.Atoi(strings.TrimSuffix(strings.TrimPrefix(rg, "bytes="), "-"))
 		if err != nil || n < 0 {
 			http.Error(w, "bad range", http.StatusBadRequest)

@@ -156,3 +156,28 @@ func FormatETA(d time.Duration) string {
 	}
 	return fmt.Sprintf("%d:%02d", m, sec)
 }
+
+// ProgressEvery returns a Progress callback that passes a report on to fn at
+// most once per interval for each file, and always the one that completes
+// it: the pace for log lines (the daemon's "downloading ..." messages).
+func ProgressEvery(interval time.Duration, fn func(Progress)) func(Progress) {
+	var mu sync.Mutex
+	last := map[string]time.Time{}
+	return func(p Progress) {
+		mu.Lock()
+		now := time.Now()
+		done := p.Total >= 0 && p.Done >= p.Total
+		t, seen := last[p.File]
+		pass := done || !seen || now.Sub(t) >= interval
+		if pass {
+			last[p.File] = now
+		}
+		if done {
+			delete(last, p.File)
+		}
+		mu.Unlock()
+		if pass {
+			fn(p)
+		}
+	}
+}

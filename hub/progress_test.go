@@ -107,3 +107,15 @@ func TestIsTerminal(t *testing.T) {
 		}
 	}
 }
+
+func TestProgressEvery(t *testing.T) {
+	var got []Progress
+	f := ProgressEvery(time.Hour, func(p Progress) { got = append(got, p) })
+	for i := int64(0); i <= 10; i++ {
+		f(Progress{File: "a", Done: i, Total: 10})
+	}
+	f(Progress{File: "b", Done: 1, Total: 10})
+	if len(got) != 3 || got[0].Done != 0 || got[1].Done != 10 || got[2].File != "b" {
+		t.Errorf("passed %+v; want a's first and final reports, then b's first", got)
+	}
+}

@@ -78,10 +78,10 @@ func TestTraversalFromServer(t *testing.T) {
 		ref   string
 		want  error
 	}{
-		{"commit with dots", &fakeFile{content: content, lfs: true, commit: "../../../../tmp/evil"}, nil, "org/repo/m.gguf", ErrInvalidRef},
-		{"commit absolute", &fakeFile{content: content, lfs: true, commit: "/tmp/evil"}, nil, "org/repo/m.gguf", ErrInvalidRef},
-		{"etag with dots", &fakeFile{content: content, lfs: true, etag: "../../../evil"}, nil, "org/repo/m.gguf", ErrInvalidRef},
-		{"etag not a hash", &fakeFile{content: content, etag: "abc"}, nil, "org/repo/m.gguf", ErrInvalidRef},
+		{"commit with dots", &fakeFile{content: content, lfs: true, commit: "../../../../tmp/evil"}, nil, "org/repo/m.gguf", ErrBadResponse},
+		{"commit absolute", &fakeFile{content: content, lfs: true, commit: "/tmp/evil"}, nil, "org/repo/m.gguf", ErrBadResponse},
+		{"etag with dots", &fakeFile{content: content, lfs: true, etag: "../../../evil"}, nil, "org/repo/m.gguf", ErrBadResponse},
+		{"etag not a hash", &fakeFile{content: content, etag: "abc"}, nil, "org/repo/m.gguf", ErrBadResponse},
 		{"listed names escaping the repo", &fakeFile{content: content, lfs: true},
 			[]string{"../../evil-Q6_K.gguf", "/abs/evil-Q6_K.gguf", "a/../../evil-Q6_K.gguf", "a\\..\\evil-Q6_K.gguf"}, "org/repo:Q6_K", ErrNotFound},
 	} {

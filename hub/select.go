@@ -183,16 +183,16 @@ func pick(r Ref, listing []string) (candidate, error) {
 	}
 	for first, why := range incomplete {
 		if r.Quant == "" || matchQuant(first, r.Quant) {
-			return candidate{}, fmt.Errorf("%w: %s: split model %s: %s", ErrNotFound, r, first, why)
+			return candidate{}, errorOf(ErrNotFound, "hub: %s: split model %s: %s", r, first, why)
 		}
 	}
 	if len(matched) > 1 {
-		return candidate{}, fmt.Errorf("%w: %s matches %d models: %s; name one with org/repo/FILE.gguf or a longer quantization", ErrAmbiguous, r, len(matched), listNames(matched))
+		return candidate{}, errorOf(ErrAmbiguous, "hub: %s is ambiguous, it matches %d models: %s; name one with org/repo/FILE.gguf or a longer quantization", r, len(matched), listNames(matched))
 	}
 	if len(models) == 0 {
-		return candidate{}, fmt.Errorf("%w: %s: the repository has no GGUF files", ErrNotFound, r)
+		return candidate{}, errorOf(ErrNotFound, "hub: %s: the repository has no GGUF files", r)
 	}
-	return candidate{}, fmt.Errorf("%w: %s: no GGUF file carries quantization %q; available: %s", ErrNotFound, r, r.Quant, listNames(models))
+	return candidate{}, errorOf(ErrNotFound, "hub: %s: no GGUF file carries quantization %q; available: %s", r, r.Quant, listNames(models))
 }
 
 // listNames formats candidate names for an error, bounded so a huge
