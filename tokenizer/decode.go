@@ -54,8 +54,18 @@ func (t *Tokenizer) piece(id int32) []byte {
 // concatenation of everything Add and Flush return equals Decode of the
 // same ids. A StreamDecoder is not safe for concurrent use.
 type StreamDecoder struct {
-	t       *Tokenizer
-	pending []byte
+	t           *Tokenizer
+	pending     []byte
+	skipControl bool
+}
+
+// SkipControl makes the decoder drop control tokens (<|im_start|>,
+// <|im_end|>, ...) rather than write their text, as llama.cpp's server does
+// by default; user-defined tokens such as <think> still come out. It
+// returns d.
+func (d *StreamDecoder) SkipControl(skip bool) *StreamDecoder {
+	d.skipControl = skip
+	return d
 }
 
 // NewDecoder returns a StreamDecoder for t.
@@ -63,6 +73,9 @@ func (t *Tokenizer) NewDecoder() *StreamDecoder { return &StreamDecoder{t: t} }
 
 // Add feeds one id and returns the text it completes, possibly "".
 func (d *StreamDecoder) Add(id int32) string {
+	if d.skipControl && d.t.TokenType(id) == TypeControl {
+		return ""
+	}
 	d.pending = append(d.pending, d.t.piece(id)...)
 	keep := incompleteTail(d.pending)
 	ready := d.pending[:len(d.pending)-keep]

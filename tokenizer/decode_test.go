@@ -122,6 +122,18 @@ func TestTokenBytes(t *testing.T) {
 	}
 }
 
+func TestStreamDecoderSkipControl(t *testing.T) {
+	tk := byteTokenizer(t)
+	d := tk.NewDecoder().SkipControl(true)
+	var got string
+	for _, id := range []int32{'a', 256, 257, 'b'} { // a <|im_end|> <think> b
+		got += d.Add(id)
+	}
+	if got += d.Flush(); got != "a<think>b" {
+		t.Errorf("got %q, want %q", got, "a<think>b")
+	}
+}
+
 // TestStreamDecoderRandom feeds random id sequences, biased towards bytes
 // that form and break multi-byte characters, and checks the invariants.
 func TestStreamDecoderRandom(t *testing.T) {
