@@ -8,6 +8,7 @@ import (
 	"context"
 	"errors"
 	"math/rand/v2"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -110,6 +111,7 @@ func TestResolveRefForms(t *testing.T) {
 			})
 			rv := f.addRepo("org/revs", commitB, map[string]*fakeFile{"m-Q8_0.gguf": {content: v1, lfs: true}})
 			rv.branches["v1.0"] = commitB
+			rv.branches["refs/pr/7"] = commitB
 
 			o := f.options(t)
 			c := newClient(t, o)
@@ -128,6 +130,7 @@ func TestResolveRefForms(t *testing.T) {
 				{"org/revs:Q8_0@v1.0", "org/revs", "v1.0", commitB, "m-Q8_0.gguf", v1, true},
 				{"org/revs/m-Q8_0.gguf@" + commitB, "org/revs", "main", commitB, "m-Q8_0.gguf", v1, true},
 				{"org/revs", "org/revs", "main", commitB, "m-Q8_0.gguf", v1, true},
+				{"org/revs/m-Q8_0.gguf@refs/pr/7", "org/revs", "refs/pr/7", commitB, "m-Q8_0.gguf", v1, true},
 			} {
 				t.Run(rc.ref, func(t *testing.T) {
 					p, err := c.Resolve(ctx, rc.ref)
@@ -294,5 +297,34 @@ func TestNewValidatesOptions(t *testing.T) {
 				t.Fatal("New succeeded")
 			}
 		})
+	}
+}
+
+func TestRelativeRedirectIsFollowed(t *testing.T) {
+	// A renamed repository answers the old name with a relative redirect to
+	// the new one; the HEAD follows it (on the hub's own origin only).
+	f := newFakeHub(t, hubOpts{})
+	want := payload(10, 4000)
+	f.addRepo("org/new-name", commitA, map[string]*fakeFile{"m.gguf": {content: want, lfs: true}})
+	o := f.options(t)
+	base := o.HTTPClient.Transport
+	if base == nil {
+		base = http.DefaultTransport
+	}
+	o.HTTPClient = &http.Client{Transport: roundTripFunc(func(r *http.Request) (*http.Response, error) {
+		if strings.HasPrefix(r.URL.Path, "/org/old-name/") {
+			h := http.Header{}
+			h.Set("Location", strings.Replace(r.URL.Path, "/org/old-name/", "/org/new-name/", 1))
+			return &http.Response{StatusCode: http.StatusTemporaryRedirect, Header: h, Body: http.NoBody, Request: r}, nil
+		}
+		return base.RoundTrip(r)
+	})}
+	p, err := newClient(t, o).Resolve(context.Background(), "org/old-name/m.gguf")
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkFile(t, p, want)
+	if !strings.Contains(p, "models--org--old-name") {
+		t.Errorf("path %s: want the cache folder of the name asked for, as huggingface_hub keeps it", p)
 	}
 }

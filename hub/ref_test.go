@@ -6,6 +6,8 @@ package hub
 
 import (
 	"errors"
+	"net/http"
+	"net/url"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -267,6 +269,37 @@ func FuzzPick(f *testing.F) {
 		}
 		if quant != "" && !matchQuant(m.name(), quant) {
 			t.Fatalf("picked %q for quant %q", m.name(), quant)
+		}
+	})
+}
+
+// FuzzParseMeta feeds hostile header values to the metadata parser: it must
+// never panic, and what it accepts must be safe to use as cache names.
+func FuzzParseMeta(f *testing.F) {
+	f.Add(commitA, `"`+strings.Repeat("ab", 32)+`"`, "", "123")
+	f.Add("../../x", `W/"abc"`, `"..\x00"`, "-1")
+	f.Fuzz(func(t *testing.T, commit, etag, linked, size string) {
+		h := http.Header{}
+		h.Set(headerRepoCommit, commit)
+		h.Set("ETag", etag)
+		h.Set(headerLinkedEtag, linked)
+		h.Set(headerLinkedSize, size)
+		m, err := parseMeta(h, "main", &url.URL{Scheme: "https", Host: "h"})
+		if err != nil {
+			if !errors.Is(err, ErrBadResponse) {
+				t.Fatalf("unexpected error kind: %v", err)
+			}
+			return
+		}
+		if !isCommit(m.commit) || !isHash(m.etag) || m.size < -1 {
+			t.Fatalf("accepted %+v", m)
+		}
+		c := cache{root: "/cache"}
+		if _, err := c.blobPath("o/r", m.etag); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := c.snapshotDir("o/r", m.commit); err != nil {
+			t.Fatal(err)
 		}
 	})
 }
