@@ -1,9 +1,7 @@
-// Package hub resolves model references to local GGUF files, downloading them
-// from the Hugging Face hub into the standard Hugging Face cache when needed.
-//
 // This file holds the model-reference grammar and the validation of every
 // name that ends up in a URL or a cache path: repository ids (Hugging Face's
 // own rules), revisions, file paths inside a repository and quantization tags.
+
 package hub
 
 import (
