@@ -193,3 +193,20 @@ func TestStreamDecoderQwen3(t *testing.T) {
 		t.Error("no reference string cut a character across tokens; the test lost its point")
 	}
 }
+
+// FuzzStreamDecoder streams arbitrary byte tokens (plus the added tokens
+// 256-258 and ids out of range) and checks the decoder's invariants.
+func FuzzStreamDecoder(f *testing.F) {
+	f.Add([]byte("a€😀\xE2\x82x\x80\xF0\x9F"), []byte{0, 3})
+	tk := byteTokenizer(f)
+	f.Fuzz(func(t *testing.T, data, specials []byte) {
+		ids := bytesToIDs(string(data))
+		for i, s := range specials {
+			if len(ids) == 0 {
+				break
+			}
+			ids[(i*7+int(s))%len(ids)] = 256 + int32(s%5) // 259, 260: out of range
+		}
+		checkStream(t, tk, ids)
+	})
+}
