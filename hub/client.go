@@ -154,7 +154,7 @@ func (c *Client) ResolveFiles(ctx context.Context, ref string) ([]string, error)
 	}
 	r, err := ParseRef(ref)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("%w; no local file %q exists either", err, ref)
 	}
 	return c.Fetch(ctx, r)
 }
@@ -195,9 +195,9 @@ func (c *Client) Fetch(ctx context.Context, r Ref) ([]string, error) {
 		return paths, nil
 	}
 	paths, err := c.fetchOnline(ctx, r)
-	if err != nil && isNetworkError(err) && ctx.Err() == nil {
+	if err != nil && unavailable(err) && ctx.Err() == nil {
 		// As huggingface_hub does, fall back to what the cache holds when
-		// the hub cannot be reached.
+		// the hub cannot be reached or is failing.
 		if cached, cerr := c.cache.lookup(r); cerr == nil {
 			return cached, nil
 		}
@@ -304,6 +304,16 @@ func isNetworkError(err error) bool {
 	var ue *url.Error
 	var ne net.Error
 	return errors.As(err, &ue) || errors.As(err, &ne)
+}
+
+// unavailable reports whether err means the hub could not answer (a network
+// failure, or a 5xx or 429 after the retries) rather than that it said no.
+func unavailable(err error) bool {
+	var se *statusError
+	if errors.As(err, &se) {
+		return se.retryable()
+	}
+	return isNetworkError(err)
 }
 
 // origin returns scheme://host[:port] of u, lower-cased, with default ports

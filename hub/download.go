@@ -33,9 +33,10 @@ const incompleteSuffix = ".incomplete"
 // partial is a blob being written: the file, how many bytes of it are
 // trusted, and the running hash of exactly those bytes.
 type partial struct {
-	f    *os.File
-	have int64
-	h    hash.Hash // sha256 of f[:have]; nil for a git sha1 etag, hashed at the end
+	f       *os.File
+	have    int64
+	h       hash.Hash // sha256 of f[:have]; nil for a git sha1 etag, hashed at the end
+	resumed bool      // f[:have] holds bytes from an earlier transfer
 }
 
 // reset empties the partial file to start over.
@@ -43,7 +44,7 @@ func (p *partial) reset() error {
 	if err := p.f.Truncate(0); err != nil {
 		return err
 	}
-	p.have = 0
+	p.have, p.resumed = 0, false
 	if p.h != nil {
 		p.h.Reset()
 	}
@@ -91,8 +92,8 @@ func (c *Client) downloadOnce(ctx context.Context, file string, m meta, tmp, blo
 			return err
 		}
 	}
-	resumed := p.have > 0
-	if resumed && p.h != nil {
+	p.resumed = p.have > 0
+	if p.resumed && p.h != nil {
 		if _, err := io.Copy(p.h, io.NewSectionReader(f, 0, p.have)); err != nil {
 			return fmt.Errorf("hub: hashing %s: %w", tmp, err)
 		}
@@ -116,7 +117,7 @@ func (c *Client) downloadOnce(ctx context.Context, file string, m meta, tmp, blo
 	if sum != m.etag || (m.size >= 0 && p.have != m.size) {
 		f.Close()
 		os.Remove(tmp)
-		if resumed {
+		if p.resumed {
 			return errRestart
 		}
 		return errorOf(ErrChecksum, "hub: %s: checksum mismatch: %d bytes hash to %s, the hub announced %s", file, p.have, sum, m.etag)

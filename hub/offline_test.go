@@ -7,6 +7,7 @@ package hub
 import (
 	"context"
 	"errors"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -134,6 +135,16 @@ func TestFallbackToCacheWhenHubIsDown(t *testing.T) {
 	first, err := newClient(t, o).Resolve(context.Background(), "org/repo:Q8_0")
 	if err != nil {
 		t.Fatal(err)
+	}
+	f.status = http.StatusServiceUnavailable
+	for _, ref := range []string{"org/repo:Q8_0", "org/repo/m-Q8_0.gguf"} {
+		p, err := newClient(t, o).Resolve(context.Background(), ref)
+		if err != nil {
+			t.Fatalf("%s with the hub failing: %v", ref, err)
+		}
+		if p != first {
+			t.Errorf("%s: path %s, want %s", ref, p, first)
+		}
 	}
 	f.hub.Close()
 	for _, ref := range []string{"org/repo:Q8_0", "org/repo/m-Q8_0.gguf"} {
