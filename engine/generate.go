@@ -1,0 +1,523 @@
+// Generation: a request (chat messages, raw text or token ids) becomes
+// prompt tokens, the prompt is prefilled in chunks, and tokens are sampled
+// one at a time until an end-of-generation token, a stop string or the token
+// limit. Each token's text goes through the streaming decoder (whole UTF-8
+// characters only), the stop-string matcher (stop strings are never
+// emitted) and, in chat mode, the chat output parser (reasoning, content and
+// tool calls) before it reaches the caller's emit function.
+//
+// A Generator owns one Context. Each request runs in a sequence slot of the
+// context's KV cache; the slots make the loop ready to batch several
+// sequences later, but for now one request runs at a time and the others
+// wait for a free slot.
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/helexa/helexa/api"
+	"github.com/helexa/helexa/chat"
+	"github.com/helexa/helexa/tokenizer"
+)
+
+// ErrContextLength reports a request whose prompt plus requested tokens do
+// not fit the context; the error is a *ContextLengthError.
+var ErrContextLength = errors.New("engine: context length exceeded")
+
+// ErrBadRequest reports a generation request that cannot run: no prompt, a
+// token id outside the vocabulary, chat mode on a model without a usable
+// chat template, a negative limit.
+var ErrBadRequest = errors.New("engine: bad request")
+
+// ContextLengthError says by how much a request misses the context.
+type ContextLengthError struct {
+	Prompt    int // prompt tokens
+	Requested int // tokens to generate (max_tokens)
+	Ctx       int // context size of the model's KV cache
+}
+
+func (e *ContextLengthError) Error() string {
+	return fmt.Sprintf("engine: context length exceeded: %d prompt tokens + %d requested tokens > context size %d",
+		e.Prompt, e.Requested, e.Ctx)
+}
+
+// Is makes errors.Is(err, ErrContextLength) hold.
+func (e *ContextLengthError) Is(target error) bool { return target == ErrContextLength }
+
+// Finish reasons of a Result (the OpenAI API's values).
+const (
+	FinishStop      = "stop"       // end-of-generation token or stop string
+	FinishLength    = "length"     // MaxTokens reached
+	FinishToolCalls = "tool_calls" // the model called a tool
+)
+
+// GenerateRequest is one generation. Exactly one of Chat, Prompt and Tokens
+// is the prompt: Chat is rendered with the model's chat template, Prompt is
+// tokenized as raw text, Tokens are used as they are.
+type GenerateRequest struct {
+	Chat   *chat.Request
+	Prompt string
+	Tokens []int32
+
+	// MaxTokens limits the generated tokens; 0 means up to the end of the
+	// context.
+	MaxTokens int
+	// Stop strings end generation; neither they nor anything after them is
+	// returned.
+	Stop []string
+	// IgnoreEOS keeps generating through end-of-generation tokens.
+	IgnoreEOS bool
+	Sampling  SamplingParams
+	// Logprobs asks for each generated token's log-probability, TopLogprobs
+	// for that many alternatives per token as well (implies Logprobs).
+	Logprobs    bool
+	TopLogprobs int
+}
+
+// Event is what one step of generation releases to the caller. Text fields
+// hold only new text. Tokens are the ids generated since the previous event;
+// Logprobs, when requested, has one entry per id in Tokens.
+type Event struct {
+	Content   string
+	Reasoning string
+	ToolCalls []api.ToolCall
+	Tokens    []int32
+	Logprobs  []TokenLogprob
+}
+
+// Usage counts a request's tokens.
+type Usage struct {
+	PromptTokens     int `json:"prompt_tokens"`
+	CompletionTokens int `json:"completion_tokens"`
+	TotalTokens      int `json:"total_tokens"`
+}
+
+// Timings measure a request. Prompt throughput covers prefill up to the
+// first sampled token; generation throughput covers the tokens after the
+// first (each needs one decode step) over the time from the first token to
+// the last; TTFT runs from the start of Generate (template and tokenization
+// included) to the first sampled token.
+type Timings struct {
+	PromptMS        float64 `json:"prompt_ms"`
+	PromptTokPerSec float64 `json:"prompt_tok_s"`
+	GenMS           float64 `json:"gen_ms"`
+	GenTokPerSec    float64 `json:"gen_tok_s"`
+	TTFTMS          float64 `json:"ttft_ms"`
+}
+
+// Result is a finished generation. Text is the generated text as decoded
+// (stop string and anything after it removed, end-of-generation tokens not
+// rendered); in chat mode Content, Reasoning and ToolCalls are its parsed
+// parts, in raw mode Content equals Text.
+type Result struct {
+	Tokens       []int32
+	Text         string
+	Content      string
+	Reasoning    string
+	ToolCalls    []api.ToolCall
+	Logprobs     []TokenLogprob
+	FinishReason string
+	Usage        Usage
+	Timings      Timings
+	// Seed is the seed of the sampler's random stream (the request's, or
+	// the one drawn for it).
+	Seed uint64
+}
+
+// Generator runs generation requests on a loaded model. It is safe for
+// concurrent use; requests wait for a free sequence slot.
+type Generator struct {
+	model *Model
+	ctx   *Context
+	tok   *tokenizer.Tokenizer
+	tmpl  chat.Template // nil when the model's template is not supported
+	// tmplErr says why tmpl is nil.
+	tmplErr error
+
+	nVocab int
+	nCtx   int
+	batch  int
+	slots  chan int32 // free sequence slots
+	seqs   []*sequence
+	// fwd serializes Forward calls: a Context is not safe for concurrent use.
+	fwd sync.Mutex
+}
+
+// sequence is the per-slot state of one running request, allocated once per
+// slot and reused.
+type sequence struct {
+	slot    int32
+	sampler *Sampler
+	logits  []float32 // [nVocab] logits of the last row
+	rows    []Row     // [batch] batch being prepared
+}
+
+// NewGenerator wraps a model and a context made for it. tmpl may be nil for a
+// model without a supported chat template (then chat requests fail with
+// ErrBadRequest citing tmplErr).
+func NewGenerator(m *Model, c *Context, tok *tokenizer.Tokenizer, tmpl chat.Template, tmplErr error) *Generator {
+	o := c.Options()
+	g := &Generator{
+		model: m, ctx: c, tok: tok, tmpl: tmpl, tmplErr: tmplErr,
+		nVocab: m.Config().NVocab, nCtx: o.Ctx, batch: o.Batch,
+		slots: make(chan int32, o.Seqs),
+	}
+	if g.tmpl == nil && g.tmplErr == nil {
+		g.tmplErr = chat.ErrUnsupportedTemplate
+	}
+	for i := range o.Seqs {
+		g.seqs = append(g.seqs, &sequence{slot: int32(i)})
+		g.slots <- int32(i)
+	}
+	return g
+}
+
+// Model returns the generator's model.
+func (g *Generator) Model() *Model { return g.model }
+
+// Context returns the generator's context.
+func (g *Generator) Context() *Context { return g.ctx }
+
+// Tokenizer returns the model's tokenizer.
+func (g *Generator) Tokenizer() *tokenizer.Tokenizer { return g.tok }
+
+// Template returns the model's chat template, nil if it has no supported one.
+func (g *Generator) Template() chat.Template { return g.tmpl }
+
+// CtxSize is the number of positions a sequence can hold.
+func (g *Generator) CtxSize() int { return g.nCtx }
+
+// PromptTokens returns the prompt ids of req: the rendered chat template,
+// the tokenized text or the given ids (BOS prepended when the vocabulary
+// asks for it, except for given ids).
+func (g *Generator) PromptTokens(req *GenerateRequest) ([]int32, error) {
+	n := 0
+	if req.Chat != nil {
+		n++
+	}
+	if req.Prompt != "" {
+		n++
+	}
+	if len(req.Tokens) > 0 {
+		n++
+	}
+	if n != 1 {
+		return nil, fmt.Errorf("%w: exactly one of chat messages, prompt text and prompt tokens must be given (got %d)", ErrBadRequest, n)
+	}
+	var text string
+	switch {
+	case len(req.Tokens) > 0:
+		for i, id := range req.Tokens {
+			if id < 0 || int(id) >= g.nVocab {
+				return nil, fmt.Errorf("%w: prompt token %d (index %d) outside the vocabulary [0, %d)", ErrBadRequest, id, i, g.nVocab)
+			}
+		}
+		return req.Tokens, nil
+	case req.Chat != nil:
+		if g.tmpl == nil {
+			return nil, fmt.Errorf("%w: chat request: %w", ErrBadRequest, g.tmplErr)
+		}
+		var err error
+		if text, err = g.tmpl.Render(*req.Chat); err != nil {
+			return nil, fmt.Errorf("%w: chat template: %w", ErrBadRequest, err)
+		}
+	default:
+		text = req.Prompt
+	}
+	ids := g.tok.Encode(text)
+	if bos, ok := g.tok.BOS(); ok && g.tok.AddBOS() {
+		ids = append([]int32{bos}, ids...)
+	}
+	if len(ids) == 0 {
+		return nil, fmt.Errorf("%w: the prompt is empty", ErrBadRequest)
+	}
+	return ids, nil
+}
+
+// checkLength returns the token limit of a request with nPrompt prompt
+// tokens, or a *ContextLengthError.
+func (g *Generator) checkLength(nPrompt, maxTokens int) (int, error) {
+	if maxTokens < 0 {
+		return 0, fmt.Errorf("%w: max tokens %d is negative", ErrBadRequest, maxTokens)
+	}
+	limit := maxTokens
+	if limit == 0 {
+		limit = g.nCtx - nPrompt
+	}
+	if limit <= 0 || nPrompt+limit > g.nCtx {
+		return 0, &ContextLengthError{Prompt: nPrompt, Requested: max(maxTokens, 1), Ctx: g.nCtx}
+	}
+	return limit, nil
+}
+
+// acquire waits for a free sequence slot.
+func (g *Generator) acquire(ctx context.Context) (*sequence, error) {
+	select {
+	case slot := <-g.slots:
+		return g.seqs[slot], nil
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
+
+// release returns a slot.
+func (g *Generator) release(s *sequence) { g.slots <- s.slot }
+
+// forward runs one batch of the sequence with the logits of its last row.
+func (g *Generator) forward(s *sequence, rows []Row, wantLogits bool) error {
+	g.fwd.Lock()
+	defer g.fwd.Unlock()
+	if wantLogits {
+		return g.ctx.Forward(rows, []int{len(rows) - 1}, s.logits)
+	}
+	return g.ctx.Forward(rows, nil, nil)
+}
+
+// Generate runs req, calling emit with each piece of output as it is
+// produced. emit's error stops generation and is returned. On cancellation
+// (ctx), Generate returns the partial Result with ctx's error; ctx is
+// checked before every prefill chunk and every token.
+func (g *Generator) Generate(ctx context.Context, req GenerateRequest, emit func(Event) error) (*Result, error) {
+	start := time.Now()
+	prompt, err := g.PromptTokens(&req)
+	if err != nil {
+		return nil, err
+	}
+	limit, err := g.checkLength(len(prompt), req.MaxTokens)
+	if err != nil {
+		return nil, err
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	s, err := g.acquire(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer g.release(s)
+	if s.sampler == nil {
+		s.logits = make([]float32, g.nVocab)
+		s.rows = make([]Row, g.batch)
+		s.sampler = NewSampler(g.nVocab, g.nCtx, req.Sampling, req.TopLogprobs)
+	} else {
+		s.sampler.Reset(req.Sampling, req.TopLogprobs, g.nCtx)
+	}
+	if emit == nil {
+		emit = func(Event) error { return nil }
+	}
+	r := &run{g: g, s: s, req: &req, emit: emit, res: &Result{Seed: s.sampler.Seed()}, start: start}
+	r.res.Usage.PromptTokens = len(prompt)
+	err = r.loop(ctx, prompt, limit)
+	r.res.Usage.TotalTokens = r.res.Usage.PromptTokens + r.res.Usage.CompletionTokens
+	return r.res, err
+}
+
+// run is the state of one Generate call.
+type run struct {
+	g     *Generator
+	s     *sequence
+	req   *GenerateRequest
+	emit  func(Event) error
+	res   *Result
+	start time.Time
+
+	dec    *tokenizer.StreamDecoder
+	stop   *StopMatcher
+	parser *chat.Parser
+	text   strings.Builder
+	cont   strings.Builder
+	reas   strings.Builder
+
+	pendTokens []int32        // generated since the last event
+	pendLP     []TokenLogprob // their log-probabilities
+}
+
+// loop prefills the prompt and decodes up to limit tokens.
+func (r *run) loop(ctx context.Context, prompt []int32, limit int) error {
+	g, s, req := r.g, r.s, r.req
+	for _, t := range prompt {
+		s.sampler.Accept(t)
+	}
+	r.dec = g.tok.NewDecoder()
+	r.stop = NewStopMatcher(req.Stop)
+	if req.Chat != nil {
+		// Chat output leaves out control tokens (<|im_end|> when EOS is
+		// ignored, ...), as llama.cpp's server does; raw mode keeps them.
+		r.dec.SkipControl(true)
+		r.parser = chat.NewParser(chat.ParserOptionsFor(g.tmpl, *req.Chat))
+	}
+	wantLP := req.Logprobs || req.TopLogprobs > 0
+
+	// Prefill in chunks of the batch size; logits for the last row only.
+	prefillStart := time.Now()
+	for i := 0; i < len(prompt); i += g.batch {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		chunk := prompt[i:min(i+g.batch, len(prompt))]
+		rows := s.rows[:len(chunk)]
+		for j, t := range chunk {
+			rows[j] = Row{Token: t, Pos: int32(i + j), Seq: s.slot}
+		}
+		if err := g.forward(s, rows, i+len(chunk) == len(prompt)); err != nil {
+			return err
+		}
+	}
+	var firstTok time.Time
+	pos := len(prompt)
+	var lp TokenLogprob
+	for n := 0; ; n++ {
+		var lpp *TokenLogprob
+		if wantLP {
+			lpp = &lp
+		}
+		tok := s.sampler.Sample(s.logits, lpp)
+		s.sampler.Accept(tok)
+		if n == 0 {
+			firstTok = time.Now()
+			r.res.Timings.TTFTMS = ms(firstTok.Sub(r.start))
+			r.res.Timings.PromptMS = ms(firstTok.Sub(prefillStart))
+		}
+		r.res.Tokens = append(r.res.Tokens, tok)
+		r.res.Usage.CompletionTokens++
+		r.pendTokens = append(r.pendTokens, tok)
+		if wantLP {
+			r.pendLP = append(r.pendLP, r.logprob(lpp))
+		}
+		finish := ""
+		if !req.IgnoreEOS && g.tok.IsEOG(tok) {
+			finish = FinishStop
+		} else if stopped, err := r.text1(r.dec.Add(tok)); err != nil {
+			return err
+		} else if stopped {
+			finish = FinishStop
+		}
+		if finish == "" && n+1 >= limit {
+			finish = FinishLength
+		}
+		if finish != "" {
+			if err := r.finish(finish); err != nil {
+				return err
+			}
+			r.timings(firstTok, n)
+			return nil
+		}
+		if err := ctx.Err(); err != nil {
+			r.timings(firstTok, n)
+			return err
+		}
+		s.rows[0] = Row{Token: tok, Pos: int32(pos), Seq: s.slot}
+		pos++
+		if err := g.forward(s, s.rows[:1], true); err != nil {
+			return err
+		}
+	}
+}
+
+// logprob completes a sampled token's log-probability with text and a copy
+// of the alternatives (the sampler reuses its storage).
+func (r *run) logprob(lp *TokenLogprob) TokenLogprob {
+	out := TokenLogprob{Token: lp.Token, Text: r.g.tok.Decode([]int32{lp.Token}), Logprob: lp.Logprob}
+	if len(lp.Top) > 0 {
+		out.Top = make([]TopLogprob, len(lp.Top))
+		for i, t := range lp.Top {
+			out.Top[i] = TopLogprob{Token: t.Token, Text: r.g.tok.Decode([]int32{t.Token}), Logprob: t.Logprob}
+		}
+	}
+	return out
+}
+
+// text1 passes newly decoded text through the stop matcher and the parser
+// and emits what comes out. It reports whether a stop string matched.
+func (r *run) text1(piece string) (bool, error) {
+	out, stopped := r.stop.Feed(piece)
+	return stopped, r.output(out, false)
+}
+
+// output emits released text (parsed in chat mode), with the pending tokens.
+// final flushes the parser and emits even when there is no text.
+func (r *run) output(text string, final bool) error {
+	r.text.WriteString(text)
+	var deltas []chat.Delta
+	if r.parser != nil {
+		if text != "" {
+			deltas = r.parser.Feed(text)
+		}
+		if final {
+			deltas = append(deltas, r.parser.Finish()...)
+		}
+	} else if text != "" {
+		deltas = []chat.Delta{{Content: text}}
+	}
+	for _, d := range deltas {
+		r.cont.WriteString(d.Content)
+		r.reas.WriteString(d.Reasoning)
+		r.res.ToolCalls = append(r.res.ToolCalls, d.ToolCalls...)
+		ev := Event{Content: d.Content, Reasoning: d.Reasoning, ToolCalls: d.ToolCalls}
+		r.attachPending(&ev)
+		if err := r.emit(ev); err != nil {
+			return err
+		}
+	}
+	if final && len(r.pendTokens) > 0 {
+		var ev Event
+		r.attachPending(&ev)
+		return r.emit(ev)
+	}
+	return nil
+}
+
+// attachPending moves the tokens generated since the last event into ev.
+func (r *run) attachPending(ev *Event) {
+	if len(r.pendTokens) == 0 {
+		return
+	}
+	ev.Tokens = r.pendTokens
+	ev.Logprobs = r.pendLP
+	r.res.Logprobs = append(r.res.Logprobs, r.pendLP...)
+	r.pendTokens, r.pendLP = nil, nil
+}
+
+// finish flushes the decoder, the matcher and the parser and fills in the
+// result's text and finish reason.
+func (r *run) finish(reason string) error {
+	if !r.stop.Stopped() {
+		out, stopped := r.stop.Feed(r.dec.Flush())
+		if !stopped {
+			out += r.stop.Flush()
+		}
+		if err := r.output(out, true); err != nil {
+			return err
+		}
+	} else if err := r.output("", true); err != nil {
+		return err
+	}
+	if reason == FinishStop && r.parser != nil && r.parser.SawToolCall() {
+		reason = FinishToolCalls
+	}
+	r.res.FinishReason = reason
+	r.res.Text = r.text.String()
+	r.res.Content = r.cont.String()
+	r.res.Reasoning = r.reas.String()
+	return nil
+}
+
+// timings fills the throughput figures after n+1 generated tokens.
+func (r *run) timings(firstTok time.Time, n int) {
+	t := &r.res.Timings
+	if t.PromptMS > 0 {
+		t.PromptTokPerSec = float64(r.res.Usage.PromptTokens) / (t.PromptMS / 1000)
+	}
+	t.GenMS = ms(time.Since(firstTok))
+	if n > 0 && t.GenMS > 0 {
+		t.GenTokPerSec = float64(n) / (t.GenMS / 1000)
+	}
+}
+
+// ms converts a duration to milliseconds.
+func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }

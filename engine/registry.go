@@ -1,0 +1,421 @@
+// The model registry: the set of models loaded in a process. Load opens a
+// GGUF file on a backend and makes a Generator for it; Acquire lends a
+// Generator to one request and counts it in flight; Unload frees a model
+// only once no generation uses it, waiting up to the caller's deadline and
+// refusing (ErrModelBusy) otherwise; List reports each model's memory use,
+// context size and load.
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/helexa/helexa/chat"
+	"github.com/helexa/helexa/gguf"
+	"github.com/helexa/helexa/tokenizer"
+)
+
+var (
+	// ErrModelNotLoaded reports an id that names no loaded model (or one
+	// being unloaded).
+	ErrModelNotLoaded = errors.New("engine: model not loaded")
+	// ErrModelBusy reports an Unload that gave up waiting for in-flight
+	// generations.
+	ErrModelBusy = errors.New("engine: model busy")
+	// ErrModelExists reports a Load of an id already taken by another file.
+	ErrModelExists = errors.New("engine: model id already loaded")
+)
+
+// Default context sizing (DefaultCtxSize).
+const (
+	// defaultCtxCap caps the default context: enough for chat with tools
+	// and reasoning, a fraction of Qwen3's 40960 trained positions.
+	defaultCtxCap = 8192
+	// defaultKVBudget bounds the default KV cache of one model: 2 GiB
+	// holds 8192 positions of Qwen3-32B at f16 (64 layers · 2 · 1024 · 2
+	// bytes = 256 KiB per position).
+	defaultKVBudget = 2 << 30
+	// ctxGranule rounds default context sizes down to a multiple of 256.
+	ctxGranule = 256
+)
+
+// DefaultCtxSize is the context size used when LoadOptions leaves it 0: the
+// smallest of the model's trained context, 8192 positions, and the positions
+// whose KV cache (seqs sequences of kv elements) fits in 2 GiB, rounded down
+// to a multiple of 256 (at least 256, or the trained context if smaller).
+func DefaultCtxSize(cfg Config, kv KVType, seqs int) int {
+	elem := 2
+	if kv == KVF32 {
+		elem = 4
+	}
+	perPos := int64(2*cfg.NLayer*cfg.KVDim()*elem) * int64(max(seqs, 1)) // K and V
+	n := defaultCtxCap
+	if perPos > 0 {
+		n = min(n, int(defaultKVBudget/perPos))
+	}
+	n = max(n/ctxGranule*ctxGranule, ctxGranule)
+	if cfg.NCtxTrain > 0 {
+		n = min(n, cfg.NCtxTrain)
+	}
+	return n
+}
+
+// LoadOptions say which model to load and how.
+type LoadOptions struct {
+	// Path is the GGUF file.
+	Path string
+	// ID names the model in the registry; default: the file name without
+	// its .gguf extension.
+	ID string
+	// Aliases are further names Acquire accepts.
+	Aliases []string
+	// Source records where the file came from (a hub reference), for List.
+	Source string
+	// CtxSize is the positions per sequence; 0 = DefaultCtxSize.
+	CtxSize int
+	// Batch is the prefill chunk in rows; 0 = the context's default.
+	Batch int
+	// Seqs is the number of sequence slots; 0 = 1.
+	Seqs int
+	// Device is "auto" (or ""), "cpu", "cuda" or "cuda:N". "auto" tries
+	// CUDA and falls back to the CPU.
+	Device string
+	// Threads is the CPU worker count; 0 = all cores.
+	Threads int
+	// KV is the KV cache element type.
+	KV KVType
+}
+
+// ModelInfo describes a loaded model.
+type ModelInfo struct {
+	ID          string    `json:"id"`
+	Aliases     []string  `json:"aliases,omitempty"`
+	Path        string    `json:"path"`
+	Source      string    `json:"source,omitempty"`
+	Arch        string    `json:"arch"`
+	Backend     string    `json:"backend"`
+	CtxSize     int       `json:"ctx_size"`
+	CtxTrain    int       `json:"ctx_train"`
+	Seqs        int       `json:"seqs"`
+	WeightBytes int64     `json:"weight_bytes"`
+	KVBytes     int64     `json:"kv_bytes"`
+	MemoryBytes int64     `json:"memory_bytes"` // weights + KV cache
+	LoadedAt    time.Time `json:"loaded_at"`
+	InFlight    int       `json:"in_flight"`
+}
+
+// entry is one loaded model.
+type entry struct {
+	info      ModelInfo
+	gen       *Generator
+	file      *gguf.File
+	backend   Backend
+	inFlight  int
+	unloading bool
+	idle      chan struct{} // closed when inFlight drops to 0 during an unload
+}
+
+// Registry holds the loaded models. It is safe for concurrent use.
+type Registry struct {
+	log    *slog.Logger
+	loadMu sync.Mutex // one Load at a time
+	mu     sync.Mutex
+	models map[string]*entry
+	names  map[string]string // id or alias -> id
+}
+
+// NewRegistry returns an empty registry that logs to log (nil: discard).
+func NewRegistry(log *slog.Logger) *Registry {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &Registry{log: log, models: map[string]*entry{}, names: map[string]string{}}
+}
+
+// ModelID returns the default id of a model file: its base name without
+// the .gguf extension.
+func ModelID(path string) string {
+	return strings.TrimSuffix(filepath.Base(path), ".gguf")
+}
+
+// Load opens o.Path and makes the model available under o.ID. Loading an id
+// that is already loaded from the same file returns its info; from another
+// file, ErrModelExists.
+func (r *Registry) Load(ctx context.Context, o LoadOptions) (ModelInfo, error) {
+	if o.Path == "" {
+		return ModelInfo{}, errors.New("engine: load: no model path")
+	}
+	if o.ID == "" {
+		o.ID = ModelID(o.Path)
+	}
+	r.loadMu.Lock()
+	defer r.loadMu.Unlock()
+	if info, ok, err := r.existing(o); ok || err != nil {
+		return info, err
+	}
+	if err := ctx.Err(); err != nil {
+		return ModelInfo{}, err
+	}
+	start := time.Now()
+	e, err := r.open(ctx, o)
+	if err != nil {
+		return ModelInfo{}, err
+	}
+	r.mu.Lock()
+	for _, n := range append([]string{o.ID}, o.Aliases...) {
+		if _, taken := r.names[n]; !taken {
+			r.names[n] = o.ID
+		}
+	}
+	r.models[o.ID] = e
+	info := e.snapshot()
+	r.mu.Unlock()
+	r.log.Info("model loaded", "model", o.ID, "path", o.Path, "backend", info.Backend, "ctx_size", info.CtxSize,
+		"weight_bytes", info.WeightBytes, "kv_bytes", info.KVBytes, "load_ms", time.Since(start).Milliseconds())
+	return info, nil
+}
+
+// existing returns the info of an already loaded id.
+func (r *Registry) existing(o LoadOptions) (ModelInfo, bool, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	e, ok := r.models[o.ID]
+	if !ok {
+		if id, alias := r.names[o.ID]; alias {
+			return ModelInfo{}, false, fmt.Errorf("%w: %q is an alias of %q", ErrModelExists, o.ID, id)
+		}
+		return ModelInfo{}, false, nil
+	}
+	if filepath.Clean(e.info.Path) != filepath.Clean(o.Path) {
+		return ModelInfo{}, false, fmt.Errorf("%w: %q is loaded from %s, not %s", ErrModelExists, o.ID, e.info.Path, o.Path)
+	}
+	return e.snapshot(), true, nil
+}
+
+// open loads a model file on a backend and builds its generator.
+func (r *Registry) open(ctx context.Context, o LoadOptions) (_ *entry, err error) {
+	f, err := gguf.Open(o.Path)
+	if err != nil {
+		return nil, fmt.Errorf("engine: load %s: %w", o.Path, err)
+	}
+	e := &entry{file: f}
+	defer func() {
+		if err != nil {
+			e.free()
+		}
+	}()
+	cfg, err := ConfigFromGGUF(f)
+	if err != nil {
+		return nil, fmt.Errorf("engine: load %s: %w", o.Path, err)
+	}
+	tok, err := tokenizer.FromGGUF(f)
+	if err != nil {
+		return nil, fmt.Errorf("engine: load %s: %w", o.Path, err)
+	}
+	if e.backend, err = r.openBackend(o.Device, o.Threads); err != nil {
+		return nil, fmt.Errorf("engine: load %s: %w", o.Path, err)
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	m, err := LoadModel(f, e.backend)
+	if err != nil {
+		return nil, fmt.Errorf("engine: load %s: %w", o.Path, err)
+	}
+	e.gen = &Generator{model: m}
+	seqs := max(o.Seqs, 1)
+	nCtx := o.CtxSize
+	if nCtx == 0 {
+		nCtx = DefaultCtxSize(cfg, o.KV, seqs)
+	}
+	c, err := m.NewContext(ContextOptions{Seqs: seqs, Ctx: nCtx, Batch: o.Batch, KV: o.KV})
+	if err != nil {
+		return nil, fmt.Errorf("engine: load %s: %w", o.Path, err)
+	}
+	tmpl, tmplErr := chat.FromSource(tok.ChatTemplate())
+	if tmplErr != nil {
+		r.log.Warn("chat template not supported; chat requests to this model will fail", "model", o.ID, "err", tmplErr)
+	}
+	e.gen = NewGenerator(m, c, tok, tmpl, tmplErr)
+	e.info = ModelInfo{
+		ID: o.ID, Aliases: slices.Clone(o.Aliases), Path: o.Path, Source: o.Source, Arch: cfg.Arch,
+		Backend: e.backend.Name(), CtxSize: c.Options().Ctx, CtxTrain: cfg.NCtxTrain, Seqs: seqs,
+		WeightBytes: m.Bytes(), KVBytes: c.KVBytes(), LoadedAt: time.Now(),
+	}
+	e.info.MemoryBytes = e.info.WeightBytes + e.info.KVBytes
+	return e, nil
+}
+
+// openBackend opens the backend a device string names. "auto" tries CUDA
+// first and falls back to the CPU with a log line.
+func (r *Registry) openBackend(device string, threads int) (Backend, error) {
+	name, ord, err := ParseDevice(device)
+	if err != nil {
+		return nil, err
+	}
+	opts := BackendOptions{Threads: threads}
+	if name != "auto" {
+		return OpenBackend(name, ord, opts)
+	}
+	b, err := OpenBackend("cuda", -1, opts)
+	if err == nil {
+		return b, nil
+	}
+	r.log.Info("cuda backend unavailable, using cpu", "err", err)
+	return OpenBackend("cpu", -1, opts)
+}
+
+// ParseDevice splits a device string: "" and "auto" give ("auto", -1),
+// "cpu" ("cpu", -1), "cuda" ("cuda", -1: any device), "cuda:N" ("cuda", N).
+func ParseDevice(s string) (name string, ordinal int, err error) {
+	s = strings.ToLower(strings.TrimSpace(s))
+	if s == "" {
+		return "auto", -1, nil
+	}
+	name, ord, hasOrd := strings.Cut(s, ":")
+	switch name {
+	case "auto", "cpu", "cuda":
+	default:
+		return "", 0, fmt.Errorf("engine: device %q: want auto, cpu, cuda or cuda:N", s)
+	}
+	if !hasOrd {
+		return name, -1, nil
+	}
+	n, err := strconv.Atoi(ord)
+	if err != nil || n < 0 || name != "cuda" {
+		return "", 0, fmt.Errorf("engine: device %q: want auto, cpu, cuda or cuda:N", s)
+	}
+	return name, n, nil
+}
+
+// snapshot copies the entry's info with the current in-flight count; the
+// caller holds the registry lock.
+func (e *entry) snapshot() ModelInfo {
+	info := e.info
+	info.Aliases = slices.Clone(info.Aliases)
+	info.InFlight = e.inFlight
+	return info
+}
+
+// free releases everything the entry holds, in dependency order.
+func (e *entry) free() {
+	if e.gen != nil {
+		if e.gen.ctx != nil {
+			e.gen.ctx.Free()
+		}
+		if e.gen.model != nil {
+			e.gen.model.Free()
+		}
+	}
+	if e.backend != nil {
+		e.backend.Close()
+	}
+	if e.file != nil {
+		e.file.Close()
+	}
+}
+
+// List returns the loaded models, sorted by id.
+func (r *Registry) List() []ModelInfo {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	out := make([]ModelInfo, 0, len(r.models))
+	for _, e := range r.models {
+		out = append(out, e.snapshot())
+	}
+	slices.SortFunc(out, func(a, b ModelInfo) int { return strings.Compare(a.ID, b.ID) })
+	return out
+}
+
+// Acquire lends the generator of model id (or an alias) to one request. The
+// model stays loaded until release is called; release may be called more
+// than once.
+func (r *Registry) Acquire(id string) (*Generator, func(), error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	e := r.models[r.names[id]]
+	if e == nil || e.unloading {
+		return nil, nil, fmt.Errorf("%w: %q", ErrModelNotLoaded, id)
+	}
+	e.inFlight++
+	var once sync.Once
+	release := func() {
+		once.Do(func() {
+			r.mu.Lock()
+			defer r.mu.Unlock()
+			e.inFlight--
+			if e.inFlight == 0 && e.idle != nil {
+				close(e.idle)
+				e.idle = nil
+			}
+		})
+	}
+	return e.gen, release, nil
+}
+
+// Unload frees model id once no generation uses it. New requests are
+// refused while it waits; if ctx ends first, the model stays loaded and
+// Unload returns an error wrapping ErrModelBusy.
+func (r *Registry) Unload(ctx context.Context, id string) error {
+	r.mu.Lock()
+	key := r.names[id]
+	e := r.models[key]
+	if e == nil || e.unloading {
+		r.mu.Unlock()
+		return fmt.Errorf("%w: %q", ErrModelNotLoaded, id)
+	}
+	e.unloading = true
+	var idle chan struct{}
+	if e.inFlight > 0 {
+		idle = make(chan struct{})
+		e.idle = idle
+	}
+	r.mu.Unlock()
+	if idle != nil {
+		select {
+		case <-idle:
+		case <-ctx.Done():
+			r.mu.Lock()
+			n := e.inFlight
+			if n == 0 { // the last request ended just now
+				r.mu.Unlock()
+				break
+			}
+			e.unloading = false
+			e.idle = nil
+			r.mu.Unlock()
+			return fmt.Errorf("%w: %q has %d generations in flight: %w", ErrModelBusy, id, n, ctx.Err())
+		}
+	}
+	r.mu.Lock()
+	delete(r.models, key)
+	for n, target := range r.names {
+		if target == key {
+			delete(r.names, n)
+		}
+	}
+	r.mu.Unlock()
+	e.free()
+	r.log.Info("model unloaded", "model", key)
+	return nil
+}
+
+// Close unloads every model, waiting for in-flight generations up to ctx's
+// deadline; it returns the first error.
+func (r *Registry) Close(ctx context.Context) error {
+	var first error
+	for _, m := range r.List() {
+		if err := r.Unload(ctx, m.ID); err != nil && first == nil {
+			first = err
+		}
+	}
+	return first
+}
