@@ -132,7 +132,7 @@ func (s *Server) UnloadAll(ctx context.Context) {
 			s.log.Warn("unload failed", "model", m.ID, "error", err.Error())
 			continue
 		}
-		s.log.Info("model unloaded", "model", m.ID)
+		s.log.Debug("model unloaded", "model", m.ID)
 	}
 }
 

@@ -1,0 +1,448 @@
+// This file holds the daemon's configuration: the keys of neuron.toml, their
+// defaults, and how a file, NEURON_* environment variables and flags combine
+// (flags over environment over file over defaults, through viper). Unknown
+// keys and invalid values are errors that name the key.
+
+package main
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"reflect"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/go-viper/mapstructure/v2"
+	"github.com/spf13/pflag"
+	"github.com/spf13/viper"
+
+	"github.com/helexa/helexa/api"
+)
+
+// Config is the daemon's configuration.
+type Config struct {
+	Listen          string         `mapstructure:"listen"`
+	APIKeys         []string       `mapstructure:"api_keys"`
+	APIKeyFile      string         `mapstructure:"api_key_file"`
+	MaxQueue        int            `mapstructure:"max_queue"`
+	ShutdownTimeout time.Duration  `mapstructure:"shutdown_timeout"`
+	LogLevel        string         `mapstructure:"log_level"`
+	LogFormat       string         `mapstructure:"log_format"`
+	Hub             HubConfig      `mapstructure:"hub"`
+	Engine          EngineConfig   `mapstructure:"engine"`
+	DefaultModels   []DefaultModel `mapstructure:"default_models"`
+}
+
+// HubConfig is the [hub] table: where models come from.
+type HubConfig struct {
+	// CacheDir is the Hugging Face cache; empty uses HF_HUB_CACHE, HF_HOME
+	// or ~/.cache/huggingface/hub.
+	CacheDir string `mapstructure:"cache_dir"`
+	// Token authenticates to gated repositories; empty uses HF_TOKEN.
+	Token string `mapstructure:"token"`
+	// Offline resolves models from the cache only.
+	Offline bool `mapstructure:"offline"`
+}
+
+// EngineConfig is the [engine] table: defaults for every model.
+type EngineConfig struct {
+	Device    string `mapstructure:"device"`     // auto, cpu, cuda, cuda:N
+	Threads   int    `mapstructure:"threads"`    // CPU workers; 0 = all cores
+	CtxSize   int    `mapstructure:"ctx_size"`   // 0 = the engine's default for the model
+	BatchSize int    `mapstructure:"batch_size"` // prefill chunk in tokens; 0 = the engine's default
+}
+
+// DefaultModel is one [[default_models]] entry, loaded at start.
+type DefaultModel struct {
+	Model   string `mapstructure:"model"`
+	Alias   string `mapstructure:"alias"`
+	CtxSize int    `mapstructure:"ctx_size"`
+	Device  string `mapstructure:"device"`
+}
+
+// Defaults of the configuration keys.
+const (
+	defaultListen = "127.0.0.1:13131"
+	// defaultShutdownTimeout stays under the unit's TimeoutStopSec=120 so
+	// that systemd never has to kill a draining daemon.
+	defaultShutdownTimeout = 110 * time.Second
+	// maxMaxQueue bounds max_queue: beyond it a queue only hides overload.
+	maxMaxQueue = 100000
+)
+
+// configKeys are every key with its default; nested keys are dotted.
+var configKeys = map[string]any{
+	"listen":            defaultListen,
+	"api_keys":          []string{},
+	"api_key_file":      "",
+	"max_queue":         64,
+	"shutdown_timeout":  defaultShutdownTimeout,
+	"log_level":         "info",
+	"log_format":        "text",
+	"hub.cache_dir":     "",
+	"hub.token":         "",
+	"hub.offline":       false,
+	"engine.device":     "auto",
+	"engine.threads":    0,
+	"engine.ctx_size":   0,
+	"engine.batch_size": 0,
+	"default_models":    []DefaultModel{},
+}
+
+// defaultModelKeys are the keys of a [[default_models]] entry.
+var defaultModelKeys = []string{"model", "alias", "ctx_size", "device"}
+
+// envPrefix prefixes the environment variables: NEURON_LISTEN,
+// NEURON_HUB_CACHE_DIR, NEURON_ENGINE_DEVICE, ...
+const envPrefix = "NEURON"
+
+// envName is the environment variable of a key.
+func envName(key string) string {
+	return envPrefix + "_" + strings.ToUpper(strings.ReplaceAll(key, ".", "_"))
+}
+
+// configFlags are the serve command's flags and the keys they set.
+var configFlags = []struct {
+	flag, key, usage string
+}{
+	{"listen", "listen", "address to listen on (host:port)"},
+	{"api-key", "api_keys", "API key clients must send as a bearer token (repeatable)"},
+	{"api-key-file", "api_key_file", "file with one API key per line"},
+	{"max-queue", "max_queue", "requests that may wait per model before 503"},
+	{"shutdown-timeout", "shutdown_timeout", "how long running requests may finish at shutdown"},
+	{"log-level", "log_level", "debug, info, warn or error"},
+	{"log-format", "log_format", "text or json"},
+	{"hub-cache-dir", "hub.cache_dir", "Hugging Face cache directory"},
+	{"hub-token", "hub.token", "Hugging Face access token"},
+	{"hub-offline", "hub.offline", "resolve models from the cache only"},
+	{"device", "engine.device", "default device: auto, cpu, cuda or cuda:N"},
+	{"threads", "engine.threads", "CPU worker threads (0: all cores)"},
+	{"ctx-size", "engine.ctx_size", "default context size in tokens (0: the engine's default)"},
+	{"batch-size", "engine.batch_size", "prefill chunk in tokens (0: the engine's default)"},
+}
+
+// addConfigFlags defines the configuration flags on fs.
+func addConfigFlags(fs *pflag.FlagSet) {
+	fs.String("config", "", "configuration file (TOML; see neuron.example.toml)")
+	fs.StringArray("model", nil, "model to load at start, a hub reference or a path (repeatable; added to default_models)")
+	for _, f := range configFlags {
+		switch d := configKeys[f.key].(type) {
+		case string:
+			fs.String(f.flag, d, f.usage)
+		case []string:
+			fs.StringSlice(f.flag, d, f.usage)
+		case int:
+			fs.Int(f.flag, d, f.usage)
+		case bool:
+			fs.Bool(f.flag, d, f.usage)
+		case time.Duration:
+			fs.Duration(f.flag, d, f.usage)
+		default:
+			panic(fmt.Sprintf("config flag %s: unhandled default %T", f.flag, d))
+		}
+	}
+}
+
+// loadConfig reads the configuration: the file named by --config (if any),
+// then NEURON_* variables from environ, then the flags that were set. Every
+// --model adds a default model.
+func loadConfig(fs *pflag.FlagSet, environ []string) (*Config, error) {
+	v := viper.New()
+	for k, d := range configKeys {
+		v.SetDefault(k, d)
+	}
+	path, _ := fs.GetString("config")
+	if path != "" {
+		if err := checkConfigFile(path); err != nil {
+			return nil, err
+		}
+		v.SetConfigFile(path)
+		v.SetConfigType("toml")
+		if err := v.ReadInConfig(); err != nil {
+			return nil, fmt.Errorf("config %s: %w", path, err)
+		}
+	}
+	env, err := configEnv(environ)
+	if err != nil {
+		return nil, err
+	}
+	for k, val := range env {
+		v.Set(k, val)
+	}
+	for _, f := range configFlags {
+		if fl := fs.Lookup(f.flag); fl != nil && fl.Changed {
+			v.Set(f.key, flagValue(fs, f.flag, configKeys[f.key]))
+		}
+	}
+
+	var c Config
+	hook := mapstructure.ComposeDecodeHookFunc(secondsToDuration, mapstructure.StringToTimeDurationHookFunc(),
+		stringToDefaultModel, mapstructure.StringToSliceHookFunc(","))
+	if err := v.Unmarshal(&c, viper.DecodeHook(hook)); err != nil {
+		return nil, fmt.Errorf("config: %w", err)
+	}
+	models, _ := fs.GetStringArray("model")
+	for _, m := range models {
+		c.DefaultModels = append(c.DefaultModels, DefaultModel{Model: m})
+	}
+	if err := c.validate(); err != nil {
+		return nil, err
+	}
+	if c.APIKeyFile != "" {
+		keys, err := readKeyFile(c.APIKeyFile)
+		if err != nil {
+			return nil, err
+		}
+		c.APIKeys = append(c.APIKeys, keys...)
+	}
+	return &c, nil
+}
+
+// flagValue reads a flag with the type of its key's default.
+func flagValue(fs *pflag.FlagSet, name string, def any) any {
+	switch def.(type) {
+	case []string:
+		v, _ := fs.GetStringSlice(name)
+		return v
+	case int:
+		v, _ := fs.GetInt(name)
+		return v
+	case bool:
+		v, _ := fs.GetBool(name)
+		return v
+	case time.Duration:
+		v, _ := fs.GetDuration(name)
+		return v
+	}
+	v, _ := fs.GetString(name)
+	return v
+}
+
+// configEnv collects the NEURON_* variables as keys; an unknown NEURON_*
+// variable is an error, as an unknown key in the file is.
+func configEnv(environ []string) (map[string]string, error) {
+	byEnv := map[string]string{}
+	for k := range configKeys {
+		byEnv[envName(k)] = k
+	}
+	out := map[string]string{}
+	for _, kv := range environ {
+		name, val, _ := strings.Cut(kv, "=")
+		if !strings.HasPrefix(name, envPrefix+"_") {
+			continue
+		}
+		key, ok := byEnv[name]
+		if !ok {
+			return nil, fmt.Errorf("config: unknown environment variable %s (known: %s)", name, strings.Join(sortedKeys(byEnv), ", "))
+		}
+		out[key] = val
+	}
+	return out, nil
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	ks := make([]string, 0, len(m))
+	for k := range m {
+		ks = append(ks, k)
+	}
+	sort.Strings(ks)
+	return ks
+}
+
+// checkConfigFile rejects keys the configuration does not have, naming
+// them with their table (engine.devcie, default_models[1].aliass).
+func checkConfigFile(path string) error {
+	raw := viper.New()
+	raw.SetConfigFile(path)
+	raw.SetConfigType("toml")
+	if err := raw.ReadInConfig(); err != nil {
+		return fmt.Errorf("config %s: %w", path, err)
+	}
+	var unknown []string
+	for key, val := range raw.AllSettings() {
+		switch t := val.(type) {
+		case map[string]any:
+			for sub := range t {
+				if _, ok := configKeys[key+"."+sub]; !ok {
+					unknown = append(unknown, key+"."+sub)
+				}
+			}
+			if _, ok := configKeys[key]; ok {
+				unknown = append(unknown, key+" (not a table)")
+			}
+			continue
+		case []any:
+			if key == "default_models" {
+				for i, e := range t {
+					m, ok := e.(map[string]any)
+					if !ok {
+						return fmt.Errorf("config %s: default_models[%d]: want a table with model, alias, ctx_size, device", path, i)
+					}
+					for sub := range m {
+						if !slices.Contains(defaultModelKeys, sub) {
+							unknown = append(unknown, fmt.Sprintf("default_models[%d].%s", i, sub))
+						}
+					}
+				}
+				continue
+			}
+		}
+		if _, ok := configKeys[key]; !ok || strings.Contains(key, ".") {
+			unknown = append(unknown, key)
+		}
+	}
+	if len(unknown) > 0 {
+		sort.Strings(unknown)
+		return fmt.Errorf("config %s: unknown key %s", path, strings.Join(unknown, ", "))
+	}
+	return nil
+}
+
+// secondsToDuration reads a bare number as seconds (shutdown_timeout = 110).
+func secondsToDuration(from, to reflect.Type, data any) (any, error) {
+	if to != reflect.TypeOf(time.Duration(0)) {
+		return data, nil
+	}
+	switch v := data.(type) {
+	case int:
+		return time.Duration(v) * time.Second, nil
+	case int64:
+		return time.Duration(v) * time.Second, nil
+	case float64:
+		return time.Duration(v * float64(time.Second)), nil
+	case string:
+		if f, err := strconv.ParseFloat(v, 64); err == nil {
+			return time.Duration(f * float64(time.Second)), nil
+		}
+	}
+	return data, nil
+}
+
+// stringToDefaultModel reads a bare reference as a default model, so that
+// NEURON_DEFAULT_MODELS=ref1,ref2 works.
+func stringToDefaultModel(from, to reflect.Type, data any) (any, error) {
+	if from.Kind() != reflect.String {
+		return data, nil
+	}
+	switch to {
+	case reflect.TypeOf(DefaultModel{}):
+		return DefaultModel{Model: strings.TrimSpace(data.(string))}, nil
+	case reflect.TypeOf([]DefaultModel{}):
+		var out []DefaultModel
+		for _, ref := range strings.Split(data.(string), ",") {
+			if ref = strings.TrimSpace(ref); ref != "" {
+				out = append(out, DefaultModel{Model: ref})
+			}
+		}
+		return out, nil
+	}
+	return data, nil
+}
+
+// validate checks every value, naming the key of the first bad one.
+func (c *Config) validate() error {
+	bad := func(key, format string, args ...any) error {
+		return fmt.Errorf("config: %s: %s", key, fmt.Sprintf(format, args...))
+	}
+	if _, port, err := net.SplitHostPort(c.Listen); err != nil {
+		return bad("listen", "want host:port, got %q", c.Listen)
+	} else if n, err := strconv.Atoi(port); err != nil || n < 0 || n > 65535 {
+		return bad("listen", "port %q is not a number from 0 to 65535", port)
+	}
+	if c.MaxQueue < 0 || c.MaxQueue > maxMaxQueue {
+		return bad("max_queue", "want 0 to %d, got %d", maxMaxQueue, c.MaxQueue)
+	}
+	if c.ShutdownTimeout < 0 {
+		return bad("shutdown_timeout", "must not be negative, got %s", c.ShutdownTimeout)
+	}
+	if _, err := parseLogLevel(c.LogLevel); err != nil {
+		return bad("log_level", "%v", err)
+	}
+	if c.LogFormat != "text" && c.LogFormat != "json" {
+		return bad("log_format", "want text or json, got %q", c.LogFormat)
+	}
+	for i, k := range c.APIKeys {
+		if strings.TrimSpace(k) == "" || strings.ContainsAny(k, " \t\r\n") {
+			return bad("api_keys", "key %d is empty or contains whitespace", i)
+		}
+	}
+	if !api.ValidDevice(c.Engine.Device) {
+		return bad("engine.device", "want auto, cpu, cuda or cuda:N, got %q", c.Engine.Device)
+	}
+	if c.Engine.Threads < 0 {
+		return bad("engine.threads", "must not be negative, got %d", c.Engine.Threads)
+	}
+	if c.Engine.CtxSize < 0 {
+		return bad("engine.ctx_size", "must not be negative, got %d", c.Engine.CtxSize)
+	}
+	if c.Engine.BatchSize < 0 {
+		return bad("engine.batch_size", "must not be negative, got %d", c.Engine.BatchSize)
+	}
+	ids := map[string]int{}
+	for i, m := range c.DefaultModels {
+		key := fmt.Sprintf("default_models[%d]", i)
+		if strings.TrimSpace(m.Model) == "" {
+			return bad(key+".model", "is required")
+		}
+		if m.CtxSize < 0 {
+			return bad(key+".ctx_size", "must not be negative, got %d", m.CtxSize)
+		}
+		if m.Device != "" && !api.ValidDevice(m.Device) {
+			return bad(key+".device", "want auto, cpu, cuda or cuda:N, got %q", m.Device)
+		}
+		id := m.Alias
+		if id == "" {
+			id = m.Model
+		}
+		if j, dup := ids[id]; dup {
+			return bad(key, "model id %q is also default_models[%d]'s", id, j)
+		}
+		ids[id] = i
+	}
+	return nil
+}
+
+// readKeyFile reads API keys, one per line; blank lines and lines starting
+// with # are skipped.
+func readKeyFile(path string) ([]string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("config: api_key_file: %w", err)
+	}
+	defer f.Close()
+	var keys []string
+	sc := bufio.NewScanner(f)
+	for n := 1; sc.Scan(); n++ {
+		line := strings.TrimSpace(sc.Text())
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		if strings.ContainsAny(line, " \t") {
+			return nil, fmt.Errorf("config: api_key_file %s: line %d: a key must not contain whitespace", path, n)
+		}
+		keys = append(keys, line)
+	}
+	if err := sc.Err(); err != nil {
+		return nil, fmt.Errorf("config: api_key_file %s: %w", path, err)
+	}
+	if len(keys) == 0 {
+		return nil, errors.New("config: api_key_file " + path + ": no keys in the file")
+	}
+	return keys, nil
+}
+
+// loadRequests turns the default models into load requests with the
+// engine defaults applied.
+func (c *Config) loadRequests() []api.LoadRequest {
+	out := make([]api.LoadRequest, 0, len(c.DefaultModels))
+	for _, m := range c.DefaultModels {
+		out = append(out, api.LoadRequest{Model: m.Model, Alias: m.Alias, CtxSize: m.CtxSize, Device: m.Device})
+	}
+	return out
+}

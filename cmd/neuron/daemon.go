@@ -1,0 +1,114 @@
+// This file holds the daemon's lifecycle, apart from the engine so that it
+// can be tested with a fake model manager: load the default models one by
+// one, bind the listener, tell systemd it is ready, serve until SIGTERM or
+// SIGINT, drain (running requests and streams may finish for up to
+// shutdown_timeout; streams still open then end with an error event), unload
+// every model, and return nil so the process exits 0.
+
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net"
+	"os"
+	"time"
+
+	"github.com/helexa/helexa/server"
+)
+
+// unloadTimeout bounds the unloading of all models at exit; by then no
+// request runs, so freeing memory is all that is left.
+const unloadTimeout = 30 * time.Second
+
+// daemon is one run of `neuron serve`.
+type daemon struct {
+	cfg    *Config
+	models server.ModelManager
+	log    *slog.Logger
+	// signals delivers SIGTERM and SIGINT (a test sends on it directly).
+	signals <-chan os.Signal
+	// listening, when set, is called with the bound address once the
+	// daemon serves.
+	listening func(net.Addr)
+}
+
+// run runs the daemon until a signal and returns nil after a clean stop;
+// an error means it could not start.
+func (d *daemon) run() error {
+	srv := server.New(server.Options{
+		Models:   d.models,
+		Logger:   d.log,
+		APIKeys:  d.cfg.APIKeys,
+		MaxQueue: d.cfg.MaxQueue,
+	})
+
+	// The first signal stops the daemon whatever it is doing; during the
+	// default-model loads it cancels them.
+	stop := make(chan struct{})
+	loadCtx, cancelLoads := context.WithCancel(context.Background())
+	defer cancelLoads()
+	go func() {
+		sig, ok := <-d.signals
+		if ok {
+			d.log.Info("signal received, shutting down", "signal", sig.String(), "drain_timeout", d.cfg.ShutdownTimeout.String())
+		}
+		cancelLoads()
+		close(stop)
+	}()
+
+	if reqs := d.cfg.loadRequests(); len(reqs) > 0 {
+		sdNotify(fmt.Sprintf("STATUS=loading %d default models", len(reqs)))
+		n := srv.LoadDefaults(loadCtx, reqs)
+		d.log.Info("default models loaded", "loaded", n, "configured", len(reqs))
+	}
+	select {
+	case <-stop:
+		d.unloadAll(srv)
+		return nil
+	default:
+	}
+
+	ln, err := net.Listen("tcp", d.cfg.Listen)
+	if err != nil {
+		d.unloadAll(srv)
+		return fmt.Errorf("listen %s: %w", d.cfg.Listen, err)
+	}
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ln) }()
+	d.log.Info("neuron listening", "addr", ln.Addr().String(), "version", version, "api_keys", len(d.cfg.APIKeys) > 0)
+	if err := sdNotify("READY=1\nSTATUS=serving on " + ln.Addr().String()); err != nil {
+		d.log.Warn("systemd notification failed", "error", err.Error())
+	}
+	if d.listening != nil {
+		d.listening(ln.Addr())
+	}
+
+	var serveErr error
+	select {
+	case <-stop:
+	case serveErr = <-served:
+		d.log.Error("server stopped unexpectedly", "error", fmt.Sprint(serveErr))
+	}
+	sdNotify("STOPPING=1")
+	start := time.Now()
+	clean := srv.Shutdown(d.cfg.ShutdownTimeout)
+	if serveErr == nil {
+		serveErr = <-served
+	}
+	d.log.Info("requests drained", "clean", clean, "took", time.Since(start).Round(time.Millisecond).String())
+	d.unloadAll(srv)
+	d.log.Info("neuron stopped")
+	if serveErr != nil {
+		return fmt.Errorf("serve: %w", serveErr)
+	}
+	return nil
+}
+
+// unloadAll frees every model, warning about (and skipping) failures.
+func (d *daemon) unloadAll(srv *server.Server) {
+	ctx, cancel := context.WithTimeout(context.Background(), unloadTimeout)
+	defer cancel()
+	srv.UnloadAll(ctx)
+}
