@@ -1,0 +1,46 @@
+// This file holds `neuron serve`: it reads the configuration, builds the
+// logger and the engine-backed model manager, and runs the daemon until
+// SIGTERM or SIGINT.
+
+package main
+
+import (
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/spf13/cobra"
+)
+
+func init() {
+	cmd := &cobra.Command{
+		Use:   "serve",
+		Short: "Serve models over an OpenAI-compatible HTTP API",
+		Long: `Serve models over an OpenAI-compatible HTTP API (chat completions, completions,
+models) with neuron's model-management endpoints, health and Prometheus metrics.
+
+Configuration comes from the file given with --config (see neuron.example.toml),
+NEURON_* environment variables (NEURON_LISTEN, NEURON_ENGINE_DEVICE,
+NEURON_HUB_OFFLINE, NEURON_DEFAULT_MODELS=ref1,ref2, ...) and the flags below,
+each overriding the one before. Default models are loaded before the listener
+opens; SIGTERM or SIGINT drains running requests for up to shutdown_timeout.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			cfg, err := loadConfig(cmd.Flags(), os.Environ())
+			if err != nil {
+				return err
+			}
+			log, err := newLogger(os.Stderr, cfg.LogLevel, cfg.LogFormat)
+			if err != nil {
+				return err
+			}
+			sigs := make(chan os.Signal, 1)
+			signal.Notify(sigs, syscall.SIGTERM, os.Interrupt)
+			defer signal.Stop(sigs)
+			d := &daemon{cfg: cfg, models: newEngineManager(cfg, log), log: log, signals: sigs}
+			return d.run()
+		},
+	}
+	addConfigFlags(cmd.Flags())
+	rootCmd.AddCommand(cmd)
+}
