@@ -71,7 +71,7 @@ func (c *Client) resolveURL(repo, rev, file string) (*url.URL, error) {
 // retrying transient failures.
 func (c *Client) metadata(ctx context.Context, repo, rev, file string) (meta, error) {
 	var m meta
-	err := c.retry(ctx, func() error {
+	err := c.retry(ctx, c.apiRetries(), func() error {
 		var err error
 		m, err = c.headOnce(ctx, repo, rev, file)
 		return err
@@ -242,7 +242,7 @@ func (c *Client) getJSON(ctx context.Context, path string, v any) (string, error
 		return "", err
 	}
 	var link string
-	err = c.retry(ctx, func() error {
+	err = c.retry(ctx, c.apiRetries(), func() error {
 		req, err := c.newRequest(ctx, http.MethodGet, u)
 		if err != nil {
 			return err
@@ -287,13 +287,20 @@ func nextLink(h string) *url.URL {
 	return nil
 }
 
-// retry runs f until it succeeds, fails for good, or the retries are spent,
-// waiting RetryBackoff, then twice as long each time (at most
+// maxAPIRetries bounds the retries of metadata and listing requests: they
+// are cheap to redo later, and an unreachable hub should fall back to the
+// cache in seconds, not after the full download backoff.
+const maxAPIRetries = 2
+
+func (c *Client) apiRetries() int { return min(c.o.Retries, maxAPIRetries) }
+
+// retry runs f until it succeeds, fails for good, or retries retries are
+// spent, waiting RetryBackoff, then twice as long each time (at most
 // maxRetryBackoff), honouring ctx.
-func (c *Client) retry(ctx context.Context, f func() error) error {
+func (c *Client) retry(ctx context.Context, retries int, f func() error) error {
 	for attempt := 0; ; attempt++ {
 		err := f()
-		if err == nil || !retryable(ctx, err) || attempt >= c.o.Retries {
+		if err == nil || !retryable(ctx, err) || attempt >= retries {
 			return err
 		}
 		if werr := sleep(ctx, backoff(c.o.RetryBackoff, attempt)); werr != nil {

@@ -38,17 +38,26 @@ var (
 	// ErrBadResponse reports an answer from the hub we cannot use safely: a
 	// missing or malformed commit, etag or size.
 	ErrBadResponse = errors.New("hub: bad response")
+	// ErrUnavailable reports that the hub could not be reached (or failed
+	// with 5xx/429 after the retries) and the cache does not hold the model.
+	ErrUnavailable = errors.New("hub: unavailable")
 )
 
 // kindError is an error of a sentinel's kind (errors.Is) whose message is its
 // own, so that wrapping does not repeat the sentinel's text.
 type kindError struct {
-	kind error
-	msg  string
+	kind  error
+	msg   string
+	cause error // optional underlying error, also matched by errors.Is/As
 }
 
 func (e *kindError) Error() string { return e.msg }
-func (e *kindError) Unwrap() error { return e.kind }
+func (e *kindError) Unwrap() []error {
+	if e.cause == nil {
+		return []error{e.kind}
+	}
+	return []error{e.kind, e.cause}
+}
 
 // errorOf formats an error of the given kind.
 func errorOf(kind error, format string, args ...any) error {
@@ -198,9 +207,12 @@ func (c *Client) Fetch(ctx context.Context, r Ref) ([]string, error) {
 	if err != nil && unavailable(err) && ctx.Err() == nil {
 		// As huggingface_hub does, fall back to what the cache holds when
 		// the hub cannot be reached or is failing.
-		if cached, cerr := c.cache.lookup(r); cerr == nil {
+		cached, cerr := c.cache.lookup(r)
+		if cerr == nil {
 			return cached, nil
 		}
+		return nil, &kindError{kind: ErrUnavailable, cause: err, msg: fmt.Sprintf(
+			"%v; %s is not in the cache %s either (HF_HUB_OFFLINE=1 uses the cache only)", err, r, c.cache.repoDir(r.Repo))}
 	}
 	return paths, err
 }

@@ -100,9 +100,11 @@ func (c *Client) downloadOnce(ctx context.Context, file string, m meta, tmp, blo
 	}
 
 	pr := c.newTracker(file, m.size, p.have)
-	err = c.retry(ctx, func() error { return c.transfer(ctx, p, m, pr) })
+	err = c.retry(ctx, c.o.Retries, func() error { return c.transfer(ctx, p, m, pr) })
 	if err != nil {
-		if errors.Is(err, ErrChecksum) {
+		if errors.Is(err, ErrChecksum) || p.have == 0 {
+			// Bad bytes go; so does an empty file. Anything else stays
+			// as .incomplete for the next try to resume.
 			f.Close()
 			os.Remove(tmp)
 		}

@@ -173,17 +173,37 @@ func TestChecksumMismatchAfterCut(t *testing.T) {
 }
 
 func TestRetriesAreBounded(t *testing.T) {
-	f := newFakeHub(t, hubOpts{})
-	f.addRepo("org/repo", commitA, map[string]*fakeFile{"m.gguf": {content: []byte("x"), lfs: true}})
-	f.status = http.StatusServiceUnavailable
-	o := f.options(t)
-	o.Retries = 3
-	_, err := newClient(t, o).Resolve(context.Background(), "org/repo/m.gguf")
-	if err == nil || !strings.Contains(err.Error(), "503") {
-		t.Fatalf("err = %v, want the 503", err)
-	}
-	if n := len(f.requests()); n != 4 {
-		t.Errorf("%d requests, want 4 (1 + 3 retries)", n)
+	for _, tc := range []struct {
+		name       string
+		hubStatus  int // every hub request
+		blobStatus int // blob GETs only
+		path       string
+		wantTries  int
+	}{
+		{"metadata", http.StatusServiceUnavailable, 0, "/org/repo/resolve/main/m.gguf", 1 + maxAPIRetries},
+		{"transfer", 0, http.StatusBadGateway, "/blob/", 1 + 4},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := newFakeHub(t, hubOpts{})
+			f.addRepo("org/repo", commitA, map[string]*fakeFile{"m.gguf": {content: []byte("x"), lfs: true}})
+			f.status, f.blobBad = tc.hubStatus, tc.blobStatus
+			o := f.options(t)
+			o.Retries = 4
+			_, err := newClient(t, o).Resolve(context.Background(), "org/repo/m.gguf")
+			if err == nil || !strings.Contains(err.Error(), "HTTP 50") {
+				t.Fatalf("err = %v, want the 5xx", err)
+			}
+			n := 0
+			for _, r := range f.requests() {
+				if strings.HasPrefix(r.path, tc.path) {
+					n++
+				}
+			}
+			if n != tc.wantTries {
+				t.Errorf("%d requests to %s, want %d", n, tc.path, tc.wantTries)
+			}
+			assertNothingComplete(t, o.CacheDir, "org/repo")
+		})
 	}
 }
 

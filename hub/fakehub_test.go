@@ -55,6 +55,7 @@ type fakeHub struct {
 	status   int              // if set, every request answers this status
 	pageSize int              // tree API page size
 	noRange  bool             // ignore Range headers (answer 200 with everything)
+	blobBad  int              // if set, every LFS blob GET answers this status
 }
 
 type hubOpts struct {
@@ -253,6 +254,11 @@ func (f *fakeHub) serveCDN(w http.ResponseWriter, r *http.Request) {
 // serveBlob serves an LFS blob by its sha256.
 func (f *fakeHub) serveBlob(w http.ResponseWriter, r *http.Request, sha string) {
 	f.mu.Lock()
+	if f.blobBad != 0 {
+		f.mu.Unlock()
+		http.Error(w, "forced", f.blobBad)
+		return
+	}
 	var content []byte
 	found := false
 	for _, repo := range f.repos {

@@ -157,7 +157,8 @@ func TestFallbackToCacheWhenHubIsDown(t *testing.T) {
 		}
 	}
 	// Not cached and the hub down: the network error, not a cache miss.
-	if _, err := newClient(t, o).Resolve(context.Background(), "org/repo:Q4_0"); err == nil || errors.Is(err, ErrOffline) {
-		t.Fatalf("err = %v, want the connection error", err)
+	_, err = newClient(t, o).Resolve(context.Background(), "org/repo:Q4_0")
+	if !errors.Is(err, ErrUnavailable) || !isNetworkError(err) || !strings.Contains(err.Error(), "not in the cache") {
+		t.Fatalf("err = %v, want ErrUnavailable wrapping the connection error", err)
 	}
 }

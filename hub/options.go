@@ -47,7 +47,8 @@ type Options struct {
 	Progress func(Progress)
 
 	// Retries is how many times a failed transfer is retried; 0 means
-	// the default (5), a negative value means none.
+	// the default (5), a negative value means none. Metadata and listing
+	// requests are retried at most twice.
 	Retries int
 	// RetryBackoff is the first wait between tries, doubled each time;
 	// 0 means one second.
