@@ -217,6 +217,9 @@ func (c *Client) transfer(ctx context.Context, p *partial, m meta, pr *tracker) 
 			}
 			p.have += int64(n)
 			pr.update(p.have, false)
+			if err := ctx.Err(); err != nil {
+				return err
+			}
 		}
 		if rerr == io.EOF {
 			if m.size >= 0 && p.have < m.size {

@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -344,5 +345,45 @@ func TestResumeWhenServerIgnoresRange(t *testing.T) {
 		if r.BytesPerSec < 0 || r.Done < 0 || r.Done > r.Total {
 			t.Fatalf("bad progress report %+v", r)
 		}
+	}
+}
+
+func TestInterruptedDownloadResumesLater(t *testing.T) {
+	want := payload(18, 3_000_000)
+	sha := sha256Hex(want)
+	f := newFakeHub(t, hubOpts{})
+	f.addRepo("org/repo", commitA, map[string]*fakeFile{"m.gguf": {content: want, lfs: true}})
+	o := f.options(t)
+	o.ProgressInterval = time.Nanosecond
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	o.Progress = func(p Progress) {
+		if p.Done > 0 {
+			cancel() // the user pressed ^C once bytes arrived
+		}
+	}
+	_, err := newClient(t, o).Resolve(ctx, "org/repo/m.gguf")
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("err = %v, want context.Canceled", err)
+	}
+	blobs, _ := filepath.Glob(filepath.Join(blobDir(o.CacheDir, "org/repo"), "*"))
+	if len(blobs) != 1 || filepath.Base(blobs[0]) != sha+incompleteSuffix {
+		t.Fatalf("after the interruption the blobs are %v, want only %s%s", blobs, sha, incompleteSuffix)
+	}
+	fi, _ := os.Stat(blobs[0])
+	if snaps, _ := filepath.Glob(filepath.Join(o.CacheDir, repoFolder("org/repo"), "snapshots", "*", "*")); len(snaps) > 0 {
+		t.Fatalf("snapshot entries after an interrupted download: %v", snaps)
+	}
+
+	o.Progress = nil
+	p, err := newClient(t, o).Resolve(context.Background(), "org/repo/m.gguf")
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkFile(t, p, want)
+	reqs := f.requests()
+	last := reqs[len(reqs)-1]
+	if wantRange := "bytes=" + strconv.FormatInt(fi.Size(), 10) + "-"; last.rng != wantRange {
+		t.Errorf("resumed with Range %q, want %q", last.rng, wantRange)
 	}
 }
