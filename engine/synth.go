@@ -26,13 +26,13 @@ import (
 
 // SynthPreset is the shape of one model of a family.
 type SynthPreset struct {
-	Name                                         string
+	Name                                        string
 	NLayer, NEmbd, NFF, NHead, NHeadKV, HeadDim int
-	NVocab                                       int // rows of token_embd / output
-	NBPE                                         int // byte-level BPE tokens before the added tokens
-	NCtxTrain                                    int
-	Tied                                         bool
-	SizeLabel                                    string
+	NVocab                                      int // rows of token_embd / output
+	NBPE                                        int // byte-level BPE tokens before the added tokens
+	NCtxTrain                                   int
+	Tied                                        bool
+	SizeLabel                                   string
 }
 
 // qwen3Presets are the Qwen3 dense models, from the config.json of each
@@ -132,7 +132,7 @@ func NewSynthWriter(o SynthOptions) (*gguf.Writer, error) {
 	w.AddKV("qwen3.feed_forward_length", uint32(p.NFF))
 	w.AddKV("qwen3.attention.head_count", uint32(p.NHead))
 	w.AddKV("qwen3.attention.head_count_kv", uint32(p.NHeadKV))
-	w.AddKV("qwen3.rope.freq_base", float32(1e6))                   // Qwen3 rope_theta
+	w.AddKV("qwen3.rope.freq_base", float32(1e6))                    // Qwen3 rope_theta
 	w.AddKV("qwen3.attention.layer_norm_rms_epsilon", float32(1e-6)) // Qwen3 rms_norm_eps
 	w.AddKV("qwen3.attention.key_length", uint32(p.HeadDim))
 	w.AddKV("qwen3.attention.value_length", uint32(p.HeadDim))
