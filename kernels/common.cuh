@@ -10,14 +10,22 @@
 //
 // Block layouts are ggml's (ggml-common.h block_q8_0, block_q4_0,
 // block_q4_K, block_q5_K, block_q6_K); sizes are in bytes.
+//
+// With HELEXA_EMU defined the same sources compile as host C++ against the
+// CPU emulation in emu/emu.h, which is how the kernels are tested on
+// machines without a GPU (kernels/emu_test.go).
 #pragma once
 
+#ifdef HELEXA_EMU
+#include "emu/emu.h"
+#else
 #include <__clang_cuda_builtin_vars.h>
 
 #define __global__ __attribute__((global))
 #define __device__ __attribute__((device))
 #define __shared__ __attribute__((shared))
 #define DEVINLINE __attribute__((device)) __attribute__((always_inline)) inline
+#endif
 
 typedef unsigned char u8;
 typedef signed char i8;
@@ -41,6 +49,7 @@ typedef unsigned long long u64;
 
 // ---- conversions -----------------------------------------------------------
 
+#ifndef HELEXA_EMU
 DEVINLINE float h2f(u16 h) {
   float f;
   asm("cvt.f32.f16 %0, %1;" : "=f"(f) : "h"(h));
@@ -60,6 +69,8 @@ DEVINLINE u32 pack_h2(float lo, float hi) {
   asm("cvt.rn.f16x2.f32 %0, %1, %2;" : "=r"(r) : "f"(hi), "f"(lo));
   return r;
 }
+
+#endif
 
 DEVINLINE float bf2f(u16 b) { return __builtin_bit_cast(float, (u32)b << 16); }
 

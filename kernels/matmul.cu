@@ -14,11 +14,15 @@
 #define MM_THREADS 128
 
 DEVINLINE void mma16816(float* c, const u32* a, u32 b0, u32 b1) {
+#ifdef HELEXA_EMU
+  emu_mma16816(c, a, b0, b1);
+#else
   asm volatile(
       "mma.sync.aligned.m16n8k16.row.col.f32.f16.f16.f32 {%0,%1,%2,%3}, {%4,%5,%6,%7}, {%8,%9}, "
       "{%0,%1,%2,%3};"
       : "+f"(c[0]), "+f"(c[1]), "+f"(c[2]), "+f"(c[3])
       : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b0), "r"(b1));
+#endif
 }
 
 // matmul_impl: grid (ceil(ne1/MM_BN), ceil(n/MM_BM)), block MM_THREADS.
