@@ -142,3 +142,13 @@ type ContextLengthError struct {
 func (e *ContextLengthError) Error() string {
 	return fmt.Sprintf("server: prompt of %d tokens plus %d requested exceeds the context of %d", e.Prompt, e.Requested, e.Ctx)
 }
+
+// WithKind marks err as one of the kinds above (ErrModelNotFound, ...)
+// without changing its message: errors.Is(WithKind(k, err), k) holds, and
+// the client reads err's own words.
+func WithKind(kind, err error) error { return &kindError{kind: kind, err: err} }
+
+type kindError struct{ kind, err error }
+
+func (e *kindError) Error() string   { return e.err.Error() }
+func (e *kindError) Unwrap() []error { return []error{e.kind, e.err} }

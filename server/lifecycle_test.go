@@ -31,7 +31,9 @@ func serve(t *testing.T, s *Server) string {
 	go func() { done <- s.Serve(ln) }()
 	t.Cleanup(func() {
 		if s.State() != StateDraining {
-			s.Shutdown(time.Second)
+			ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+			s.Shutdown(ctx)
+			cancel()
 		}
 		if err := <-done; err != nil {
 			t.Errorf("serve: %v", err)
@@ -276,7 +278,7 @@ func TestShutdownLetsStreamFinish(t *testing.T) {
 	url := serve(t, s)
 	resp := startStream(t, url) // headers come with the first delta
 	shut := make(chan bool)
-	go func() { shut <- s.Shutdown(5 * time.Second) }()
+	go func() { shut <- s.Shutdown(timeoutCtx(t, 5*time.Second)) }()
 	events := sseEvents(t, resp.Body)
 	resp.Body.Close()
 	if !<-shut {
@@ -301,7 +303,7 @@ func TestDrainDeadlineEndsStream(t *testing.T) {
 	resp := startStream(t, url)
 	start := time.Now()
 	shut := make(chan bool)
-	go func() { shut <- s.Shutdown(200 * time.Millisecond) }()
+	go func() { shut <- s.Shutdown(timeoutCtx(t, 200*time.Millisecond)) }()
 	events := sseEvents(t, resp.Body)
 	resp.Body.Close()
 	if <-shut {
@@ -418,4 +420,12 @@ func TestUnloadAllContinuesPastFailures(t *testing.T) {
 	if !strings.Contains(buf.String(), `"level":"WARN","msg":"unload failed","model":"b"`) {
 		t.Errorf("no warning for b: %s", buf.String())
 	}
+}
+
+// timeoutCtx returns a context that ends after d, canceled at the end of
+// the test at the latest.
+func timeoutCtx(t *testing.T, d time.Duration) context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), d)
+	t.Cleanup(cancel)
+	return ctx
 }

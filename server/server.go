@@ -183,17 +183,15 @@ func (s *Server) Serve(ln net.Listener) error {
 }
 
 // Shutdown drains the server: it stops accepting connections, lets running
-// requests and streams finish for up to timeout, then ends the generations
-// still running (open streams get an SSE error event), and closes every
-// connection. It reports whether everything finished within timeout.
-func (s *Server) Shutdown(timeout time.Duration) bool {
+// requests and streams finish until ctx ends (the drain deadline), then ends
+// the generations still running (open streams get an SSE error event), and
+// closes every connection. It reports whether everything finished in time.
+func (s *Server) Shutdown(ctx context.Context) bool {
 	s.SetState(StateDraining)
 	s.httpMu.Lock()
 	hs := s.http
 	s.httpMu.Unlock()
 
-	ctx, cancel := context.WithTimeout(context.Background(), timeout)
-	defer cancel()
 	clean := true
 	if hs != nil {
 		clean = hs.Shutdown(ctx) == nil
@@ -204,7 +202,7 @@ func (s *Server) Shutdown(timeout time.Duration) bool {
 		clean = false
 	}
 	if !clean {
-		s.log.Warn("shutdown deadline reached, ending open requests", "timeout", timeout)
+		s.log.Warn("drain deadline reached, ending open requests")
 	}
 	s.cancelStop()
 	grace, cancelGrace := context.WithTimeout(context.Background(), drainGrace)

@@ -7,6 +7,7 @@ package server
 import (
 	"bufio"
 	"bytes"
+	"errors"
 
 	"encoding/json"
 	"io"
@@ -561,4 +562,15 @@ func TestDrainingRejectsNewGenerations(t *testing.T) {
 		t.Errorf("status %d %s", rec.Code, rec.Body)
 	}
 
+}
+
+func TestWithKind(t *testing.T) {
+	err := WithKind(ErrModelNotFound, errors.New(`model "x" is not in the hub cache`))
+	if !errors.Is(err, ErrModelNotFound) || err.Error() != `model "x" is not in the hub cache` {
+		t.Errorf("WithKind: %v", err)
+	}
+	e := toAPIError(WithKind(ErrUnavailable, errors.New("hub unreachable")))
+	if e.Status != 503 || e.Message != "hub unreachable" {
+		t.Errorf("mapped to %+v", e)
+	}
 }

@@ -2,8 +2,9 @@
 // can be tested with a fake model manager: load the default models one by
 // one, bind the listener, tell systemd it is ready, serve until SIGTERM or
 // SIGINT, drain (running requests and streams may finish for up to
-// shutdown_timeout; streams still open then end with an error event), unload
-// every model, and return nil so the process exits 0.
+// shutdown_timeout, or until a second signal; streams still open then end
+// with an error event), unload every model, and return nil so the process
+// exits 0.
 
 package main
 
@@ -93,7 +94,18 @@ func (d *daemon) run() error {
 	}
 	sdNotify("STOPPING=1")
 	start := time.Now()
-	clean := srv.Shutdown(d.cfg.ShutdownTimeout)
+	// A second signal ends the drain at once.
+	drain, endDrain := context.WithTimeout(context.Background(), d.cfg.ShutdownTimeout)
+	defer endDrain()
+	go func() {
+		select {
+		case sig := <-d.signals:
+			d.log.Warn("second signal, ending open requests now", "signal", sig.String())
+			endDrain()
+		case <-drain.Done():
+		}
+	}()
+	clean := srv.Shutdown(drain)
 	if serveErr == nil {
 		serveErr = <-served
 	}

@@ -19,6 +19,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -362,5 +363,32 @@ func TestSDNotifyWithoutSocket(t *testing.T) {
 	t.Setenv("NOTIFY_SOCKET", filepath.Join(t.TempDir(), "absent.sock"))
 	if err := sdNotify("READY=1"); err == nil {
 		t.Errorf("sdNotify to a missing socket succeeded")
+	}
+}
+
+func TestDaemonSecondSignalEndsDrain(t *testing.T) {
+	fm := newFakeModels(1000, 50*time.Millisecond)
+	var logs syncBuffer
+	cfg := &Config{ShutdownTimeout: time.Minute, DefaultModels: []DefaultModel{{Model: "m"}}}
+	base, sigs, done := startDaemon(t, cfg, fm, &logs)
+	resp, r := openStream(t, base, "m")
+	defer resp.Body.Close()
+	sigs <- syscall.SIGTERM
+	time.Sleep(200 * time.Millisecond) // the stream goes on while draining
+	start := time.Now()
+	sigs <- syscall.SIGTERM
+	events := readEvents(r)
+	if err := <-done; err != nil {
+		t.Errorf("run: %v", err)
+	}
+	if took := time.Since(start); took > 4*time.Second {
+		t.Errorf("second signal took %s to end the drain", took)
+	}
+	n := len(events)
+	if n < 4 || events[n-1] != "[DONE]" || !strings.Contains(events[n-2], `"code":"shutting_down"`) {
+		t.Errorf("stream not ended with an error event: %q", events[max(n-3, 0):])
+	}
+	if !strings.Contains(logs.String(), "second signal") {
+		t.Errorf("second signal not logged")
 	}
 }

@@ -100,26 +100,27 @@ func (m *engineManager) resolve(ctx context.Context, ref string) (string, error)
 		if st, err := os.Stat(ref); err == nil && !st.IsDir() {
 			return ref, nil
 		}
-		return "", fmt.Errorf("%w: %q is not a local file and the hub client is unavailable: %v",
-			server.ErrModelNotFound, ref, m.hubErr)
+		return "", server.WithKind(server.ErrModelNotFound,
+			fmt.Errorf("model %q is not a local file and the hub client is unavailable: %w", ref, m.hubErr))
 	}
 	path, err := m.hub.Resolve(ctx, ref)
 	switch {
 	case err == nil:
 		return path, nil
 	case errors.Is(err, hub.ErrOffline):
-		return "", fmt.Errorf("%w: %q is not in the hub cache and the hub is offline (hub.offline or HF_HUB_OFFLINE); run `neuron pull %s` where the hub is reachable: %v",
-			server.ErrModelNotFound, ref, ref, err)
+		return "", server.WithKind(server.ErrModelNotFound,
+			fmt.Errorf("model %q is not in the hub cache and the hub is offline (hub.offline or HF_HUB_OFFLINE); run `neuron pull %s` where the hub is reachable: %w", ref, ref, err))
 	case errors.Is(err, hub.ErrNotFound):
-		return "", fmt.Errorf("%w: %v", server.ErrModelNotFound, err)
+		return "", server.WithKind(server.ErrModelNotFound, fmt.Errorf("model %q: %w", ref, err))
 	case errors.Is(err, hub.ErrInvalidRef), errors.Is(err, hub.ErrAmbiguous):
-		return "", fmt.Errorf("%w: %v", server.ErrInvalidRequest, err)
+		return "", server.WithKind(server.ErrInvalidRequest, fmt.Errorf("model %q: %w", ref, err))
 	case errors.Is(err, hub.ErrUnauthorized):
-		return "", fmt.Errorf("%w: %v (set hub.token or HF_TOKEN for gated repositories)", server.ErrInvalidRequest, err)
+		return "", server.WithKind(server.ErrInvalidRequest,
+			fmt.Errorf("model %q: %w (set hub.token or HF_TOKEN for gated or private repositories)", ref, err))
 	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
 		return "", err
 	}
-	return "", fmt.Errorf("%w: resolving %q: %v", server.ErrUnavailable, ref, err)
+	return "", server.WithKind(server.ErrUnavailable, fmt.Errorf("model %q could not be fetched: %w", ref, err))
 }
 
 // Load resolves and loads a model with the engine defaults applied.
@@ -149,7 +150,7 @@ func (m *engineManager) Load(ctx context.Context, req api.LoadRequest) (server.M
 	info, err := m.reg.Load(ctx, o)
 	if err != nil {
 		if errors.Is(err, engine.ErrModelExists) {
-			return server.ModelInfo{}, fmt.Errorf("%w: %v", server.ErrInvalidRequest, err)
+			return server.ModelInfo{}, server.WithKind(server.ErrInvalidRequest, err)
 		}
 		return server.ModelInfo{}, err
 	}
@@ -180,9 +181,9 @@ func (m *engineManager) Unload(ctx context.Context, id string) error {
 	if err := m.reg.Unload(ctx, id); err != nil {
 		switch {
 		case errors.Is(err, engine.ErrModelNotLoaded):
-			return fmt.Errorf("%w: %v", server.ErrModelNotFound, err)
+			return server.WithKind(server.ErrModelNotFound, err)
 		case errors.Is(err, engine.ErrModelBusy):
-			return fmt.Errorf("%w: %v", server.ErrBusy, err)
+			return server.WithKind(server.ErrBusy, err)
 		}
 		return err
 	}
@@ -206,7 +207,7 @@ func (m *engineManager) Acquire(id string) (server.Generator, func(), error) {
 	g, release, err := m.reg.Acquire(id)
 	if err != nil {
 		if errors.Is(err, engine.ErrModelNotLoaded) {
-			return nil, nil, fmt.Errorf("%w: %v", server.ErrModelNotFound, err)
+			return nil, nil, server.WithKind(server.ErrModelNotFound, err)
 		}
 		return nil, nil, err
 	}
@@ -268,9 +269,9 @@ func (e *engineGenerator) Generate(ctx context.Context, req *server.GenerateRequ
 		case errors.As(err, &cl):
 			return nil, &server.ContextLengthError{Prompt: cl.Prompt, Requested: cl.Requested, Ctx: cl.Ctx}
 		case errors.Is(err, engine.ErrBadRequest):
-			return nil, fmt.Errorf("%w: %v", server.ErrInvalidRequest, err)
+			return nil, server.WithKind(server.ErrInvalidRequest, err)
 		case errors.Is(err, engine.ErrModelNotLoaded):
-			return nil, fmt.Errorf("%w: %v", server.ErrModelNotFound, err)
+			return nil, server.WithKind(server.ErrModelNotFound, err)
 		}
 		return nil, err
 	}
