@@ -313,6 +313,9 @@ func (g *Generator) Generate(ctx context.Context, req GenerateRequest, emit func
 	r := &run{g: g, s: s, req: &req, emit: emit, res: &Result{Seed: s.sampler.Seed()}, start: start}
 	r.res.Usage.PromptTokens = len(prompt)
 	err = r.loop(ctx, prompt, limit)
+	r.res.Text = r.text.String() // also the partial text of a cancelled request
+	r.res.Content = r.cont.String()
+	r.res.Reasoning = r.reas.String()
 	r.res.Usage.TotalTokens = r.res.Usage.PromptTokens + r.res.Usage.CompletionTokens
 	return r.res, err
 }
@@ -501,9 +504,6 @@ func (r *run) finish(reason string) error {
 		reason = FinishToolCalls
 	}
 	r.res.FinishReason = reason
-	r.res.Text = r.text.String()
-	r.res.Content = r.cont.String()
-	r.res.Reasoning = r.reas.String()
 	return nil
 }
 

@@ -410,3 +410,20 @@ func TestGenerateChat(t *testing.T) {
 		t.Fatalf("streamed content %q, result content %q, text %q", content.String(), res.Content, res.Text)
 	}
 }
+
+// BenchmarkGenerateMini measures the whole loop (forward, sampling,
+// decoding, stop matching) per generated token on the mini model.
+func BenchmarkGenerateMini(b *testing.B) {
+	g, _ := genModel(b, filepath.Join(genReference(b), "models", "mini-f32.gguf"), engine.ContextOptions{Ctx: 256, Batch: 64})
+	req := engine.GenerateRequest{Tokens: []int32{972, 1602, 1752, 1375, 211}, MaxTokens: 32, IgnoreEOS: true, Stop: []string{"never appears"},
+		Sampling: engine.SamplingParams{Temperature: 0.7, TopK: 40, TopP: 0.9}}
+	tokens := 0
+	for b.Loop() {
+		res, err := g.Generate(context.Background(), req, nil)
+		if err != nil {
+			b.Fatal(err)
+		}
+		tokens += len(res.Tokens)
+	}
+	b.ReportMetric(float64(tokens)/b.Elapsed().Seconds(), "tok/s")
+}
