@@ -25,7 +25,9 @@ type fakeGen struct {
 	result Result
 	err    error // returned before any output
 	panics bool
-	gate   chan struct{}
+	// panicAfterFirst emits one delta and panics.
+	panicAfterFirst bool
+	gate            chan struct{}
 	// delay between deltas.
 	delay time.Duration
 
@@ -54,6 +56,10 @@ func (g *fakeGen) Generate(ctx context.Context, req *GenerateRequest, emit func(
 	g.once.Do(func() { close(g.started) })
 	if g.panics {
 		panic("fake generator panic")
+	}
+	if g.panicAfterFirst {
+		emit(Delta{Content: "x", Tokens: 1})
+		panic("fake generator panic mid-stream")
 	}
 	if g.err != nil {
 		return nil, g.err

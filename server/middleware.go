@@ -136,7 +136,8 @@ func tokPerSec(tokens int, decode time.Duration) float64 {
 	return float64(int64(r*100)) / 100
 }
 
-// recoverPanic turns a handler panic into a 500 and a logged stack.
+// recoverPanic turns a handler panic into a 500 (or, in a stream under way,
+// an error event) and a logged stack.
 func (s *Server) recoverPanic(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) (err error) {
 		defer func() {
@@ -145,7 +146,14 @@ func (s *Server) recoverPanic(next echo.HandlerFunc) echo.HandlerFunc {
 					panic(r)
 				}
 				s.log.Error("handler panic", "req_id", info(c).id, "panic", fmt.Sprint(r), "stack", string(debug.Stack()))
-				err = api.ServerError("internal error (request %s)", info(c).id)
+				e := api.ServerError("internal error (request %s)", info(c).id)
+				if c.Response().Committed && strings.HasPrefix(c.Response().Header().Get(echo.HeaderContentType), "text/event-stream") {
+					// A stream under way ends as any failed stream does.
+					(&sseWriter{c: c, started: true}).fail(e)
+					info(c).errMsg = e.Message
+					return
+				}
+				err = e
 			}
 		}()
 		return next(c)

@@ -574,3 +574,25 @@ func TestWithKind(t *testing.T) {
 		t.Errorf("mapped to %+v", e)
 	}
 }
+
+func TestPanicMidStream(t *testing.T) {
+	gen := newFakeGen()
+	gen.panicAfterFirst = true
+	s, _ := testServer(t, Options{}, gen)
+	rec := do(s, "POST", "/v1/chat/completions", streamBody)
+	events := sseEvents(t, rec.Body)
+	n := len(events)
+	if rec.Code != 200 || n < 3 || events[n-1] != "[DONE]" || decodeErrorEvent(t, events[n-2]).Type != api.TypeServer {
+		t.Fatalf("status %d events %q", rec.Code, events)
+	}
+	// The daemon lives on.
+	if rec := do(s, "GET", "/v1/models", ""); rec.Code != 200 {
+		t.Errorf("after a panic: %d", rec.Code)
+	}
+}
+
+// decodeErrorEvent decodes an SSE error payload.
+func decodeErrorEvent(t *testing.T, data string) *api.Error {
+	t.Helper()
+	return decodeError(t, []byte(data))
+}

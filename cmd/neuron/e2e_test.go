@@ -28,6 +28,7 @@ import (
 	"github.com/openai/openai-go/v3"
 	"github.com/openai/openai-go/v3/option"
 	"github.com/openai/openai-go/v3/packages/respjson"
+	"github.com/openai/openai-go/v3/shared"
 
 	"github.com/helexa/helexa/gguf"
 	"github.com/helexa/helexa/tokenizer"
@@ -177,6 +178,57 @@ func TestEndToEndOpenAIClient(t *testing.T) {
 		}
 		if got := reasoning + "|" + content; text != "" && got != text {
 			t.Errorf("greedy stream differs from the non-streamed answer:\nstream %q\nplain  %q", got, text)
+		}
+	})
+
+	t.Run("tool round trip with logprobs", func(t *testing.T) {
+		// The assistant's earlier tool call comes back as the SDK turns a
+		// response message into a parameter.
+		var prior openai.ChatCompletionMessage
+		if err := json.Unmarshal([]byte(`{"role":"assistant","content":null,"tool_calls":[{"id":"call_1","type":"function",`+
+			`"function":{"name":"get_weather","arguments":"{\"city\":\"Paris\"}"}}]}`), &prior); err != nil {
+			t.Fatal(err)
+		}
+		tool := openai.ChatCompletionFunctionTool(shared.FunctionDefinitionParam{
+			Name:        "get_weather",
+			Description: openai.String("Current weather of a city"),
+			Parameters: shared.FunctionParameters{"type": "object",
+				"properties": map[string]any{"city": map[string]any{"type": "string"}}, "required": []string{"city"}},
+		})
+		cc, err := client.Chat.Completions.New(ctx, openai.ChatCompletionNewParams{
+			Model: "mini",
+			Messages: []openai.ChatCompletionMessageParamUnion{openai.UserMessage("Weather in Paris?"), prior.ToParam(),
+				openai.ToolMessage(`{"temp_c":21}`, "call_1")},
+			Tools:           []openai.ChatCompletionToolUnionParam{tool},
+			ToolChoice:      openai.ChatCompletionToolChoiceOptionUnionParam{OfAuto: openai.String("auto")},
+			ReasoningEffort: "none",
+			MaxTokens:       openai.Int(8),
+			Logprobs:        openai.Bool(true),
+			TopLogprobs:     openai.Int(2),
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ch := cc.Choices[0]
+		switch ch.FinishReason {
+		case "stop", "length":
+		case "tool_calls":
+			for _, tc := range ch.Message.ToolCalls {
+				if tc.ID == "" || tc.Function.Name == "" || !json.Valid([]byte(tc.Function.Arguments)) {
+					t.Errorf("tool call %s", tc.RawJSON())
+				}
+			}
+		default:
+			t.Errorf("finish_reason %q", ch.FinishReason)
+		}
+		lps := ch.Logprobs.Content
+		if len(lps) == 0 || len(lps) > int(cc.Usage.CompletionTokens) {
+			t.Fatalf("%d logprobs for %d tokens: %s", len(lps), cc.Usage.CompletionTokens, ch.Logprobs.RawJSON())
+		}
+		for _, lp := range lps {
+			if lp.Logprob > 0 || len(lp.TopLogprobs) != 2 || lp.TopLogprobs[0].Logprob < lp.TopLogprobs[1].Logprob {
+				t.Errorf("logprob %s", lp.RawJSON())
+			}
 		}
 	})
 
