@@ -53,6 +53,10 @@ type device struct {
 	module uintptr
 	funcs  map[string]uintptr
 	launch *launcher
+
+	// launchHook, when set (by tests, with a fake driver), receives every
+	// launch instead of the driver.
+	launchHook func(name string, grid, block dim3, args []karg) int32
 }
 
 // openDevice opens GPU ordinal (-1 for the first), retains its primary
@@ -195,16 +199,21 @@ type dim3 struct{ x, y, z uint32 }
 
 func grid1(n, per int) dim3 { return dim3{uint32((n + per - 1) / per), 1, 1} }
 
-// Kernel argument encodings: each slot is 8 bytes; the driver reads as many
-// bytes as the parameter's size, which on little-endian hosts are the low
-// bytes of the slot.
-func argPtr(p uint64) uint64  { return p }
-func argInt(v int) uint64     { return uint64(uint32(int32(v))) }
-func argU64(v uint64) uint64  { return v }
-func argF32(v float32) uint64 { return uint64(math.Float32bits(v)) }
+// karg is one kernel argument: its 8-byte slot and its PTX parameter type.
+// The driver reads as many bytes of the slot as the parameter's size, which
+// on little-endian hosts are the low bytes.
+type karg struct {
+	v    uint64
+	kind byte // 'p' device pointer (.u64), 'u' u64 (.u64), 'i' int (.u32), 'f' float (.f32)
+}
+
+func argPtr(p uint64) karg  { return karg{p, 'p'} }
+func argInt(v int) karg     { return karg{uint64(uint32(int32(v))), 'i'} }
+func argU64(v uint64) karg  { return karg{v, 'u'} }
+func argF32(v float32) karg { return karg{uint64(math.Float32bits(v)), 'f'} }
 
 // launchKernel queues kernel name on the stream. The device must be locked.
-func (dv *device) launchKernel(name string, grid, block dim3, args ...uint64) error {
+func (dv *device) launchKernel(name string, grid, block dim3, args ...karg) error {
 	f, ok := dv.funcs[name]
 	if !ok {
 		// Every launched name is in kernelNames, loaded at open.
@@ -213,8 +222,16 @@ func (dv *device) launchKernel(name string, grid, block dim3, args ...uint64) er
 	if len(args) > maxKernelArgs {
 		panic("cuda: too many kernel arguments for " + name)
 	}
+	if dv.launchHook != nil {
+		if r := dv.launchHook(name, grid, block, args); r != cudaSuccess {
+			return dv.d.check("cuLaunchKernel("+name+")", r)
+		}
+		return nil
+	}
 	l := dv.launch
-	copy(l.vals[:], args)
+	for i, a := range args {
+		l.vals[i] = a.v
+	}
 	r, _, _ := purego.SyscallN(dv.d.launchKernel, f,
 		uintptr(grid.x), uintptr(grid.y), uintptr(grid.z),
 		uintptr(block.x), uintptr(block.y), uintptr(block.z),
