@@ -6,6 +6,7 @@ package engine_test
 import (
 	"context"
 	"path/filepath"
+	"slices"
 	"testing"
 
 	"github.com/helexa/helexa/api"
@@ -183,5 +184,85 @@ func TestSynthMixTypes(t *testing.T) {
 	}
 	if ft, err := f.Uint32("general.file_type"); err != nil || ft != 15 {
 		t.Fatalf("general.file_type = %d, %v; want 15 (MOSTLY_Q4_K_M)", ft, err)
+	}
+}
+
+// TestSynthMatchesConverterLayout compares the tiny synthetic model with the
+// reference mini model, which llama.cpp's converter layout produced and
+// llama.cpp loads: the same metadata keys with the same value types, the same
+// tensors with the same shapes, and the same special tokens at the same ids
+// with the same token types.
+func TestSynthMatchesConverterLayout(t *testing.T) {
+	ref := genReference(t)
+	path := filepath.Join(t.TempDir(), "tiny.gguf")
+	if err := engine.WriteSynth(path, engine.SynthOptions{Arch: "qwen3", Preset: "tiny", Type: "f32", Seed: 1}); err != nil {
+		t.Fatal(err)
+	}
+	syn, err := gguf.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer syn.Close()
+	mini, err := gguf.Open(filepath.Join(ref, "models", "mini-f32.gguf"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer mini.Close()
+	if len(syn.KV) != len(mini.KV) {
+		t.Errorf("%d metadata keys, reference has %d", len(syn.KV), len(mini.KV))
+	}
+	for _, kv := range mini.KV {
+		got, ok := syn.Lookup(kv.Key)
+		if !ok {
+			t.Errorf("key %s missing", kv.Key)
+			continue
+		}
+		if got.Type != kv.Type {
+			t.Errorf("key %s has type %v, reference %v", kv.Key, got.Type, kv.Type)
+		}
+		if a, ok := kv.Value.(gguf.Array); ok && got.Value.(gguf.Array).Type != a.Type {
+			t.Errorf("array %s has element type %v, reference %v", kv.Key, got.Value.(gguf.Array).Type, a.Type)
+		}
+	}
+	for _, key := range []string{"qwen3.block_count", "qwen3.context_length", "qwen3.embedding_length", "qwen3.feed_forward_length",
+		"qwen3.attention.head_count", "qwen3.attention.head_count_kv", "qwen3.attention.key_length",
+		"tokenizer.ggml.eos_token_id", "tokenizer.ggml.padding_token_id", "tokenizer.ggml.bos_token_id"} {
+		a, _ := syn.Int(key)
+		b, _ := mini.Int(key)
+		if a != b {
+			t.Errorf("%s = %d, reference %d", key, a, b)
+		}
+	}
+	if len(syn.Tensors) != len(mini.Tensors) {
+		t.Errorf("%d tensors, reference has %d", len(syn.Tensors), len(mini.Tensors))
+	}
+	for _, ti := range mini.Tensors {
+		got, err := syn.Tensor(ti.Name)
+		if err != nil {
+			t.Error(err)
+			continue
+		}
+		if !slices.Equal(got.Shape, ti.Shape) || got.Type != ti.Type {
+			t.Errorf("tensor %s: %v %v, reference %v %v", ti.Name, got.Type, got.Shape, ti.Type, ti.Shape)
+		}
+	}
+	synTok, _ := syn.Strings("tokenizer.ggml.tokens")
+	miniTok, _ := mini.Strings("tokenizer.ggml.tokens")
+	synType, _ := syn.Int32s("tokenizer.ggml.token_type")
+	miniType, _ := mini.Int32s("tokenizer.ggml.token_type")
+	if len(synTok) != len(miniTok) || len(synType) != len(miniType) {
+		t.Fatalf("%d tokens / %d types, reference %d / %d", len(synTok), len(synType), len(miniTok), len(miniType))
+	}
+	// The byte symbols (ids 0-255) and everything from the added tokens on.
+	for id := range miniTok {
+		if id >= 256 && id < 2048 {
+			continue
+		}
+		if synTok[id] != miniTok[id] || synType[id] != miniType[id] {
+			t.Errorf("token %d = %q type %d, reference %q type %d", id, synTok[id], synType[id], miniTok[id], miniType[id])
+		}
+	}
+	if tmpl, _ := syn.String("tokenizer.chat_template"); tmpl != func() string { s, _ := mini.String("tokenizer.chat_template"); return s }() {
+		t.Error("chat template differs from the reference's Qwen3 template")
 	}
 }
