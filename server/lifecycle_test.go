@@ -429,3 +429,22 @@ func timeoutCtx(t *testing.T, d time.Duration) context.Context {
 	t.Cleanup(cancel)
 	return ctx
 }
+
+func TestShutdownBeforeServe(t *testing.T) {
+	s, _ := testServer(t, Options{}, nil)
+	s.Shutdown(timeoutCtx(t, time.Second))
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- s.Serve(ln) }()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Errorf("serve after shutdown: %v", err)
+		}
+	case <-time.After(2 * time.Second):
+		t.Fatal("Serve after Shutdown serves forever")
+	}
+}

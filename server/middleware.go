@@ -74,8 +74,8 @@ func validRequestID(s string) bool {
 // writes one log line when it ends.
 func (s *Server) requestLog(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		s.handlers.Add(1)
-		defer s.handlers.Done()
+		s.handlers.add()
+		defer s.handlers.done()
 		ri := info(c)
 		ri.id = c.Request().Header.Get(echo.HeaderXRequestID)
 		if !validRequestID(ri.id) {

@@ -85,7 +85,7 @@ type Server struct {
 	// streams get an error event.
 	stop       context.Context
 	cancelStop context.CancelFunc
-	handlers   sync.WaitGroup
+	handlers   tracker
 
 	httpMu sync.Mutex
 	http   *http.Server
@@ -163,7 +163,10 @@ func (s *Server) Serve(ln net.Listener) error {
 	hs := &http.Server{
 		Handler:           s.echo,
 		ReadHeaderTimeout: 30 * time.Second,
-		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
+		// Idle keep-alive connections are closed after two minutes; no
+		// write timeout, as streams last as long as generation does.
+		IdleTimeout: 2 * time.Minute,
+		ErrorLog:    slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
 	}
 	s.httpMu.Lock()
 	if s.http != nil {
@@ -172,6 +175,11 @@ func (s *Server) Serve(ln net.Listener) error {
 	}
 	s.http = hs
 	s.httpMu.Unlock()
+	if s.State() == StateDraining {
+		// Shutdown ran before the server was recorded: never serve.
+		ln.Close()
+		return nil
+	}
 	if s.State() == StateStarting {
 		s.SetState(StateReady)
 	}
@@ -198,7 +206,7 @@ func (s *Server) Shutdown(ctx context.Context) bool {
 	}
 	// Requests served without the listener (tests, embedding) are waited
 	// for through the handler count.
-	if clean && !waitGroupWait(ctx, &s.handlers) {
+	if clean && !s.handlers.wait(ctx) {
 		clean = false
 	}
 	if !clean {
@@ -212,16 +220,48 @@ func (s *Server) Shutdown(ctx context.Context) bool {
 			hs.Close()
 		}
 	}
-	waitGroupWait(grace, &s.handlers)
+	s.handlers.wait(grace)
 	return clean
 }
 
-// waitGroupWait waits for wg or ctx; it reports whether wg finished.
-func waitGroupWait(ctx context.Context, wg *sync.WaitGroup) bool {
-	done := make(chan struct{})
-	go func() { wg.Wait(); close(done) }()
+// tracker counts running handlers. Unlike a sync.WaitGroup it may be waited
+// on while requests still arrive.
+type tracker struct {
+	mu   sync.Mutex
+	n    int
+	idle chan struct{} // closed when n drops to 0, if someone waits
+}
+
+func (t *tracker) add() {
+	t.mu.Lock()
+	t.n++
+	t.mu.Unlock()
+}
+
+func (t *tracker) done() {
+	t.mu.Lock()
+	t.n--
+	if t.n == 0 && t.idle != nil {
+		close(t.idle)
+		t.idle = nil
+	}
+	t.mu.Unlock()
+}
+
+// wait waits until no handler runs or ctx ends; it reports which.
+func (t *tracker) wait(ctx context.Context) bool {
+	t.mu.Lock()
+	if t.n == 0 {
+		t.mu.Unlock()
+		return true
+	}
+	if t.idle == nil {
+		t.idle = make(chan struct{})
+	}
+	idle := t.idle
+	t.mu.Unlock()
 	select {
-	case <-done:
+	case <-idle:
 		return true
 	case <-ctx.Done():
 		return false
