@@ -12,6 +12,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"math"
+	"sync"
 	"unsafe"
 )
 
@@ -102,11 +103,12 @@ func dequantF32(src []byte, dst []float32) {
 // dequantF16 and dequantBF16 convert eight elements per step so the bounds
 // are checked once per step rather than per element.
 func dequantF16(src []byte, dst []float32) {
+	tab := f16Table()
 	n := len(dst) &^ 7
 	for i := 0; i < n; i += 8 {
 		s, d := (*[16]byte)(src[2*i:]), (*[8]float32)(dst[i:])
 		for j := range d {
-			d[j] = F16ToF32(uint16(s[2*j]) | uint16(s[2*j+1])<<8)
+			d[j] = tab[uint16(s[2*j])|uint16(s[2*j+1])<<8]
 		}
 	}
 	for i := n; i < len(dst); i++ {
@@ -126,6 +128,16 @@ func dequantBF16(src []byte, dst []float32) {
 		dst[i] = BF16ToF32(binary.LittleEndian.Uint16(src[2*i:]))
 	}
 }
+
+// f16Table returns the float32 value of every half, built on first use
+// (256 KiB, as ggml's ggml_table_f32_f16).
+var f16Table = sync.OnceValue(func() *[1 << 16]float32 {
+	t := new([1 << 16]float32)
+	for i := range t {
+		t[i] = F16ToF32(uint16(i))
+	}
+	return t
+})
 
 // Block layouts (ggml-common.h), 32 elements each:
 //
