@@ -5,7 +5,9 @@
 package gguf
 
 import (
+	"bytes"
 	"math/rand/v2"
+	"strconv"
 	"testing"
 )
 
@@ -49,5 +51,38 @@ func BenchmarkQuantizeRow(b *testing.B) {
 				QuantizeRow(c.typ, x, dst)
 			}
 		})
+	}
+}
+
+// BenchmarkReadVocabMetadata parses a header shaped like a full Qwen3 GGUF:
+// 151936 tokens, 151387 merges and the token types.
+func BenchmarkReadVocabMetadata(b *testing.B) {
+	const nTok, nMerge = 151936, 151387
+	tokens := make([]string, nTok)
+	types := make([]int32, nTok)
+	for i := range tokens {
+		tokens[i] = "tok" + strconv.Itoa(i)
+		types[i] = 1
+	}
+	merges := make([]string, nMerge)
+	for i := range merges {
+		merges[i] = "a" + strconv.Itoa(i) + " b"
+	}
+	w := NewWriter()
+	w.AddKV("tokenizer.ggml.tokens", tokens)
+	w.AddKV("tokenizer.ggml.token_type", types)
+	w.AddKV("tokenizer.ggml.merges", merges)
+	w.AddTensor("t", TypeF32, []int64{8}, make([]byte, 32))
+	var buf bytes.Buffer
+	if _, err := w.WriteTo(&buf); err != nil {
+		b.Fatal(err)
+	}
+	data := buf.Bytes()
+	b.SetBytes(int64(len(data)))
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := Read(bytes.NewReader(data), int64(len(data))); err != nil {
+			b.Fatal(err)
+		}
 	}
 }

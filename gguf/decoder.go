@@ -123,7 +123,10 @@ func (d *decoder) u64(what string) (uint64, error) {
 
 // str reads a GGUF string: a uint64 byte length, then the bytes.
 func (d *decoder) str(what string) (string, error) {
-	n, err := d.u64(what + " length")
+	if d.remaining() < 8 {
+		return "", d.errShort(8, what+" length")
+	}
+	n, err := d.u64(what)
 	if err != nil {
 		return "", err
 	}
