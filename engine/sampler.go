@@ -260,16 +260,20 @@ func (s *Sampler) draw(logits []float32) int32 {
 
 // filter runs top-k, top-p and min-p and returns the surviving candidates.
 func (s *Sampler) filter(logits []float32) []candidate {
-	c := s.cands[:s.nVocab]
-	for i, l := range logits {
-		c[i] = candidate{id: int32(i), logit: l}
-	}
+	var c []candidate
 	sorted := 0 // c[:sorted] are the best candidates in descending order
-	if k := s.p.TopK; k > 0 && k < len(c) {
+	switch k := s.p.TopK; {
+	case k > 0 && k <= heapTopKMax && k < s.nVocab:
+		c = topKHeap(s.cands[:0], logits, k)
+		sorted = k
+	case k > 0 && k < s.nVocab:
+		c = s.allCandidates(logits)
 		selectTop(c, k)
 		c = c[:k]
 		sortCands(c)
 		sorted = k
+	default:
+		c = s.allCandidates(logits)
 	}
 	if p := s.p.TopP; p > 0 && p < 1 {
 		c, sorted = topP(c, sorted, p)
@@ -278,6 +282,61 @@ func (s *Sampler) filter(logits []float32) []candidate {
 		c = minP(c, m)
 	}
 	return c
+}
+
+// heapTopKMax is the largest top-k taken with a bounded heap in one pass
+// over the logits; larger ones use quickselect on all candidates. With a
+// small k almost every logit is rejected by one comparison with the heap's
+// worst entry, several times faster than building all candidates.
+const heapTopKMax = 1024
+
+// allCandidates fills the working set with every token.
+func (s *Sampler) allCandidates(logits []float32) []candidate {
+	c := s.cands[:s.nVocab]
+	for i, l := range logits {
+		c[i] = candidate{id: int32(i), logit: l}
+	}
+	return c
+}
+
+// topKHeap returns the k best tokens of logits, best first, using h's
+// storage for a heap whose root is its worst entry.
+func topKHeap(h []candidate, logits []float32, k int) []candidate {
+	for i, l := range logits {
+		c := candidate{id: int32(i), logit: l}
+		if len(h) < k {
+			h = append(h, c)
+			for j := len(h) - 1; j > 0; { // sift up
+				parent := (j - 1) / 2
+				if !better(h[parent], h[j]) {
+					break
+				}
+				h[parent], h[j] = h[j], h[parent]
+				j = parent
+			}
+			continue
+		}
+		if !better(c, h[0]) {
+			continue
+		}
+		h[0] = c
+		for j := 0; ; { // sift down
+			worst, left, right := j, 2*j+1, 2*j+2
+			if left < k && better(h[worst], h[left]) {
+				worst = left
+			}
+			if right < k && better(h[worst], h[right]) {
+				worst = right
+			}
+			if worst == j {
+				break
+			}
+			h[j], h[worst] = h[worst], h[j]
+			j = worst
+		}
+	}
+	sortCands(h)
+	return h
 }
 
 // topP keeps the smallest prefix of the candidates (in descending order)

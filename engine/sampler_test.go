@@ -264,6 +264,14 @@ func TestSelectTop(t *testing.T) {
 				}
 			}
 		}
+		for _, k := range []int{1, 3, 40, n} {
+			got := topKHeap(make([]candidate, 0, n), logits, min(k, n))
+			for i := range got {
+				if got[i].id != ref[i].id {
+					t.Fatalf("n=%d heap top-%d: position %d has id %d, want %d", n, k, i, got[i].id, ref[i].id)
+				}
+			}
+		}
 		for _, p := range []float32{0.1, 0.5, 0.9, 0.99} {
 			c := make([]candidate, n)
 			for i, l := range logits {
@@ -339,6 +347,15 @@ func TestSamplerNoAlloc(t *testing.T) {
 	})
 	if allocs != 0 {
 		t.Fatalf("%v allocations per token, want 0", allocs)
+	}
+	p.TopK = 2000 // quickselect path
+	s.Reset(p, 5, 128)
+	allocs = testing.AllocsPerRun(20, func() {
+		copy(buf, logits)
+		s.Accept(s.Sample(buf, &lp))
+	})
+	if allocs != 0 {
+		t.Fatalf("%v allocations per token with top-k 2000, want 0", allocs)
 	}
 	p.TopK = 0 // top-p over the whole vocabulary
 	s.Reset(p, 5, 128)
