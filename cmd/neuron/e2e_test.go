@@ -275,6 +275,44 @@ func TestEndToEndOpenAIClient(t *testing.T) {
 		}
 	})
 
+	t.Run("management", func(t *testing.T) {
+		call := func(method, path, body string) (int, string) {
+			req, _ := http.NewRequestWithContext(ctx, method, base+path, strings.NewReader(body))
+			req.Header.Set("Authorization", "Bearer "+e2eKey)
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer resp.Body.Close()
+			b, _ := io.ReadAll(resp.Body)
+			return resp.StatusCode, string(b)
+		}
+		notGGUF := filepath.Join(t.TempDir(), "notes.gguf")
+		os.WriteFile(notGGUF, []byte("this is not a model"), 0o644)
+		q8 := filepath.Join(filepath.Dir(model), "mini-q8_0.gguf")
+		for _, tc := range []struct {
+			name, method, path, body string
+			status                   int
+			has                      string
+		}{
+			{"load missing file", "POST", "/models/load", `{"model":"/nonexistent/x.gguf"}`, 404, `"code":"model_not_found"`},
+			{"load a file that is not GGUF", "POST", "/models/load", `{"model":"` + notGGUF + `"}`, 400, `"type":"invalid_request_error"`},
+			{"load", "POST", "/models/load", `{"model":"` + q8 + `","alias":"q8","ctx_size":256}`, 200, `"ctx_size":256`},
+			{"load again", "POST", "/models/load", `{"model":"` + q8 + `","alias":"q8"}`, 200, `"id":"q8"`},
+			{"listed", "GET", "/models", ``, 200, `"id":"q8"`},
+			{"endpoint", "GET", "/models/q8/endpoint", ``, 200, `"endpoint":"` + base + `/v1"`},
+			{"chat", "POST", "/v1/chat/completions", `{"model":"q8","max_tokens":3,"messages":[{"role":"user","content":"hi"}]}`, 200, `"object":"chat.completion"`},
+			{"unload", "POST", "/models/unload", `{"model":"q8"}`, 200, `"status":"unloaded"`},
+			{"chat after unload", "POST", "/v1/chat/completions", `{"model":"q8","messages":[{"role":"user","content":"hi"}]}`, 404, `"code":"model_not_found"`},
+			{"unload again", "POST", "/models/unload", `{"model":"q8"}`, 404, `"code":"model_not_found"`},
+		} {
+			status, body := call(tc.method, tc.path, tc.body)
+			if status != tc.status || !strings.Contains(body, tc.has) {
+				t.Errorf("%s: %d %s, want %d with %s", tc.name, status, body, tc.status, tc.has)
+			}
+		}
+	})
+
 	t.Run("metrics", func(t *testing.T) {
 		req, _ := http.NewRequestWithContext(ctx, "GET", base+"/metrics", nil)
 		req.Header.Set("Authorization", "Bearer "+e2eKey)

@@ -20,6 +20,7 @@ import (
 	"github.com/helexa/helexa/chat"
 	"github.com/helexa/helexa/engine"
 	_ "github.com/helexa/helexa/engine/cpu" // registers the cpu backend
+	"github.com/helexa/helexa/gguf"
 	"github.com/helexa/helexa/hub"
 	"github.com/helexa/helexa/server"
 )
@@ -149,7 +150,7 @@ func (m *engineManager) Load(ctx context.Context, req api.LoadRequest) (server.M
 	}
 	info, err := m.reg.Load(ctx, o)
 	if err != nil {
-		if errors.Is(err, engine.ErrModelExists) {
+		if errors.Is(err, engine.ErrModelExists) || errors.Is(err, gguf.ErrCorrupt) || errors.Is(err, gguf.ErrUnsupported) {
 			return server.ModelInfo{}, server.WithKind(server.ErrInvalidRequest, err)
 		}
 		return server.ModelInfo{}, err
