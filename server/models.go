@@ -188,7 +188,7 @@ func (s *Server) openAIModels(c echo.Context) error {
 
 // loadModel answers POST /models/load. The load goes on if the client
 // leaves (a model half-loaded for nobody is wasted work), so a retry finds
-// it loaded.
+// it loaded; only the drain deadline stops it.
 func (s *Server) loadModel(c echo.Context) error {
 	if s.State() == StateDraining {
 		return api.Unavailable(api.CodeShuttingDown, "neuron is shutting down")
@@ -202,7 +202,10 @@ func (s *Server) loadModel(c echo.Context) error {
 		return apiErr
 	}
 	info(c).model = modelID(*req)
-	m, err := s.Load(context.WithoutCancel(c.Request().Context()), *req)
+	ctx, cancel := context.WithCancel(context.WithoutCancel(c.Request().Context()))
+	defer cancel()
+	defer context.AfterFunc(s.stop, cancel)() // the drain deadline ends it
+	m, err := s.Load(ctx, *req)
 	if err != nil {
 		if errors.Is(err, ErrModelNotFound) {
 			return &api.Error{Status: http.StatusNotFound, Type: api.TypeInvalidRequest, Param: "model",
