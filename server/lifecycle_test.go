@@ -79,6 +79,17 @@ func TestQueueFull(t *testing.T) {
 	}
 	// One runs, one waits: the next one is turned away.
 	waitFor(t, "one running and one queued", func() bool { r, w, _ := s.gateCounts("m"); return r == 1 && w == 1 })
+	metrics := do(s, "GET", "/metrics", "").Body.String()
+	for _, want := range []string{`neuron_num_requests_waiting{model="m"} 1`, `neuron_num_requests_running{model="m"} 1`} {
+		if !strings.Contains(metrics, want) {
+			t.Errorf("metrics lack %s", want)
+		}
+	}
+	var list api.ModelsResponse
+	json.Unmarshal(do(s, "GET", "/models", "").Body.Bytes(), &list)
+	if e := list.Data[0]; e.Running != 1 || e.Queued != 1 || e.InFlight != 2 {
+		t.Errorf("/models entry %+v", e)
+	}
 	resp, err := post(context.Background(), url+"/v1/chat/completions", chatBody)
 	if err != nil {
 		t.Fatal(err)
