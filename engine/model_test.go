@@ -356,3 +356,51 @@ func maxDiff32(a, b []float32) float64 {
 	}
 	return d
 }
+
+// TestForwardConcurrentContexts runs two contexts of one model from two
+// goroutines; each must get the logits it gets alone.
+func TestForwardConcurrentContexts(t *testing.T) {
+	m := tinyModel(t, false)
+	toks := [][]int32{{1, 2, 3, 4, 5, 6}, {90, 80, 70, 60}}
+	want := make([][]float32, len(toks))
+	run := func(c *engine.Context, ts []int32, out []float32) error {
+		rows := make([]engine.Row, len(ts))
+		for i, tok := range ts {
+			rows[i] = engine.Row{Token: tok, Pos: int32(i)}
+		}
+		return c.Forward(rows, []int{len(rows) - 1}, out)
+	}
+	ctxs := []*engine.Context{
+		newCtx(t, m, engine.ContextOptions{Ctx: 8, Batch: 8}),
+		newCtx(t, m, engine.ContextOptions{Ctx: 8, Batch: 8}),
+	}
+	for i := range toks {
+		want[i] = make([]float32, tnVocab)
+		if err := run(ctxs[i], toks[i], want[i]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	errs := make(chan error, 2)
+	got := [][]float32{make([]float32, tnVocab), make([]float32, tnVocab)}
+	for i := range toks {
+		go func() {
+			var err error
+			for range 20 {
+				if err = run(ctxs[i], toks[i], got[i]); err != nil {
+					break
+				}
+			}
+			errs <- err
+		}()
+	}
+	for range toks {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i := range toks {
+		if d := maxDiff32(got[i], want[i]); d != 0 {
+			t.Errorf("context %d: concurrent logits differ by %.3g", i, d)
+		}
+	}
+}

@@ -135,6 +135,8 @@ func (t *attentionTask) run(wid, lo, hi int) {
 
 // Attention writes dst[n, nHead*headDim] from q and the cache of layer.
 func (b *Backend) Attention(dst, q engine.Buffer, kc engine.KVCache, layer int, rs engine.Rows, n, nHead, nHeadKV, headDim int, scale float32) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
 	c := kc.(*kvCache)
 	if nHeadKV <= 0 || nHead%nHeadKV != 0 || nHeadKV*headDim != c.s.KVDim {
 		panic(fmt.Sprintf("cpu: attention: %d heads, %d kv heads of %d for kv width %d", nHead, nHeadKV, headDim, c.s.KVDim))

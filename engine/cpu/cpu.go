@@ -11,6 +11,7 @@ package cpu
 import (
 	"fmt"
 	"runtime"
+	"sync"
 
 	"github.com/helexa/helexa/engine"
 )
@@ -26,7 +27,12 @@ func init() {
 
 // Backend is the CPU implementation of engine.Backend. Ops are synchronous:
 // when an op returns its result is in the destination buffer.
+//
+// Ops may be called from several goroutines (two contexts of one model):
+// the ops that use the worker pool or the preallocated op descriptors hold
+// mu for their whole run.
 type Backend struct {
+	mu      sync.Mutex
 	pool    *pool
 	threads int
 

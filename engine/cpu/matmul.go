@@ -75,6 +75,8 @@ func tileRows(ne0 int) int { return max(4, min(maxTile, 65536/ne0)) }
 
 // MatMul writes dst[n, ne1] = x[n, ne0] · Wᵀ.
 func (b *Backend) MatMul(dst engine.Buffer, w engine.Weight, x engine.Buffer, n int) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
 	t := &b.mm
 	t.b, t.w = b, w.(*weight)
 	ne0, ne1 := t.w.ne0, t.w.ne1

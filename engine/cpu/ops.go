@@ -33,6 +33,8 @@ func (t *embedTask) run(_, lo, hi int) {
 
 // Embed writes dst[r] = row rows[r].Token of w.
 func (b *Backend) Embed(dst engine.Buffer, w engine.Weight, rs engine.Rows, n int) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
 	t := &b.emb
 	t.w = w.(*weight)
 	t.dst = buf(dst)[:n*t.w.ne0]
@@ -71,6 +73,8 @@ func (t *normTask) run(_, lo, hi int) {
 
 // RMSNorm writes dst[r] = x[r] / sqrt(mean(x[r]²) + eps) * w.
 func (b *Backend) RMSNorm(dst, x engine.Buffer, w engine.Weight, n, dim int, eps float32) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
 	t := &b.norm
 	ww := w.(*weight)
 	if ww.ne0*ww.ne1 != dim || ww.f32 == nil {
@@ -121,6 +125,8 @@ func (t *ropeTask) run(_, lo, hi int) {
 // RoPE rotates each head of x by its row's position: element i pairs with
 // i+headDim/2 and turns by pos·base^(-2i/headDim), computed in float64.
 func (b *Backend) RoPE(x engine.Buffer, rs engine.Rows, n, nHead, headDim int, base float32) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
 	if headDim%2 != 0 || headDim > maxHeadDim {
 		panic(fmt.Sprintf("cpu: rope: headDim %d must be even and at most %d", headDim, maxHeadDim))
 	}
@@ -162,6 +168,8 @@ const elemChunk = 4096
 
 // SwiGLU writes dst[i] = silu(gate[i]) * up[i].
 func (b *Backend) SwiGLU(dst, gate, up engine.Buffer, n int) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
 	t := &b.elem
 	t.dst, t.a, t.up = buf(dst)[:n], buf(gate)[:n], buf(up)[:n]
 	b.pool.parallel(t, n, elemChunk)
@@ -170,6 +178,8 @@ func (b *Backend) SwiGLU(dst, gate, up engine.Buffer, n int) {
 
 // Add writes dst[i] += x[i].
 func (b *Backend) Add(dst, x engine.Buffer, n int) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
 	t := &b.elem
 	t.dst, t.a, t.up = buf(dst)[:n], buf(x)[:n], nil
 	b.pool.parallel(t, n, elemChunk)
