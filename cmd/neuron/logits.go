@@ -29,7 +29,7 @@ type logitsOptions struct {
 	Top     int     // > 0: print the Top largest logits per position instead
 	Threads int     // CPU worker threads, 0 = all cores
 	CtxSize int     // KV cache positions, 0 = the number of tokens
-	Device  string  // backend name with optional ordinal ("cpu", "cuda:0")
+	Device  string  // "auto", "cpu", "cuda" or "cuda:N"
 }
 
 func init() {
@@ -58,7 +58,7 @@ descending (ties by lowest id).`,
 	f.IntVar(&o.Top, "top", 0, "print only the K largest logits per position")
 	f.IntVar(&o.Threads, "threads", 0, "CPU threads (0 = all cores)")
 	f.IntVar(&o.CtxSize, "ctx-size", 0, "context size (0 = the number of tokens)")
-	f.StringVar(&o.Device, "device", "cpu", "backend: cpu or cuda[:N]")
+	f.StringVar(&o.Device, "device", "cpu", "backend: auto, cpu, cuda or cuda:N")
 	_ = cmd.MarkFlagRequired("tokens")
 	rootCmd.AddCommand(cmd)
 }
@@ -77,18 +77,21 @@ func parseTokenList(s string) ([]int32, error) {
 	return ids, nil
 }
 
-// parseDevice splits "cuda:1" into ("cuda", 1); a bare name means device -1
-// (any).
-func parseDevice(s string) (string, int, error) {
-	name, ord, found := strings.Cut(s, ":")
-	if !found {
-		return name, -1, nil
+// openLogitsBackend opens the backend a --device string names; "auto"
+// tries CUDA first and falls back to the CPU.
+func openLogitsBackend(device string, threads int) (engine.Backend, error) {
+	name, ord, err := engine.ParseDevice(device)
+	if err != nil {
+		return nil, err
 	}
-	n, err := strconv.Atoi(ord)
-	if err != nil || n < 0 {
-		return "", 0, fmt.Errorf("--device %q: bad device ordinal", s)
+	opts := engine.BackendOptions{Threads: threads}
+	if name != "auto" {
+		return engine.OpenBackend(name, ord, opts)
 	}
-	return name, n, nil
+	if b, err := engine.OpenBackend("cuda", -1, opts); err == nil {
+		return b, nil
+	}
+	return engine.OpenBackend("cpu", -1, opts)
 }
 
 // runLogits evaluates o.Tokens and writes the JSON result to w.
@@ -99,20 +102,16 @@ func runLogits(w io.Writer, o logitsOptions) error {
 	if o.Top < 0 {
 		return fmt.Errorf("logits: --top %d is negative", o.Top)
 	}
-	name, dev, err := parseDevice(o.Device)
+	b, err := openLogitsBackend(o.Device, o.Threads)
 	if err != nil {
 		return err
 	}
+	defer b.Close()
 	f, err := gguf.Open(o.Model)
 	if err != nil {
 		return err
 	}
 	defer f.Close()
-	b, err := engine.OpenBackend(name, dev, engine.BackendOptions{Threads: o.Threads})
-	if err != nil {
-		return err
-	}
-	defer b.Close()
 	m, err := engine.LoadModel(f, b)
 	if err != nil {
 		return err
