@@ -12,7 +12,8 @@ import (
 
 // ErrBadBatch reports a Forward batch the context cannot run: too many rows,
 // a token outside the vocabulary, a sequence slot or position outside the
-// cache, or a logit row that is not in the batch.
+// cache, or a logit row that is not in the batch. A position beyond the
+// cache is also ErrContextLength.
 var ErrBadBatch = errors.New("engine: bad batch")
 
 // Default context sizes used when ContextOptions leaves them zero.
@@ -161,7 +162,7 @@ func (c *Context) checkBatch(rows []Row, logitRows []int, logits []float32) erro
 		case r.Seq < 0 || int(r.Seq) >= c.o.Seqs:
 			return fmt.Errorf("%w: row %d: sequence %d outside [0, %d)", ErrBadBatch, i, r.Seq, c.o.Seqs)
 		case r.Pos < 0 || int(r.Pos) >= c.o.Ctx:
-			return fmt.Errorf("%w: row %d: position %d beyond the context size %d", ErrBadBatch, i, r.Pos, c.o.Ctx)
+			return fmt.Errorf("%w: row %d: position %d outside the context size %d (%w)", ErrBadBatch, i, r.Pos, c.o.Ctx, ErrContextLength)
 		}
 	}
 	for _, j := range logitRows {

@@ -265,8 +265,12 @@ func TestForwardBatchErrors(t *testing.T) {
 	}
 	for _, cs := range cases {
 		t.Run(cs.name, func(t *testing.T) {
-			if err := c.Forward(cs.rows, cs.logitRows, cs.logits); !errors.Is(err, engine.ErrBadBatch) {
+			err := c.Forward(cs.rows, cs.logitRows, cs.logits)
+			if !errors.Is(err, engine.ErrBadBatch) {
 				t.Fatalf("Forward error %v, want ErrBadBatch", err)
+			}
+			if pos := strings.Contains(cs.name, "position"); errors.Is(err, engine.ErrContextLength) != pos {
+				t.Errorf("Forward error %v: errors.Is(ErrContextLength) = %v, want %v", err, !pos, pos)
 			}
 		})
 	}
