@@ -202,7 +202,7 @@ func quantQ8_0(src []float32, dst []byte) {
 // magic-number trick of ggml-quants.c nearest_int (adding 1.5*2^23 leaves the
 // rounded integer in the low mantissa bits).
 func nearestInt(f float32) int32 {
-	v := f + 12582912
+	v := float32(f) + 12582912 // float32() keeps a caller's product from fusing into this add
 	return int32(math.Float32bits(v)&0x7fffff) - 0x400000
 }
 

@@ -32,8 +32,8 @@ func makeQXQuants(nmax int32, x []float32, L []int8) float32 {
 		L[i] = int8(l + nmax)
 		w := v * v
 		fl := float32(l)
-		sumlx += float32(w*v) * fl
-		suml2 += float32(w*fl) * fl
+		sumlx += float32(float32(w*v) * fl)
+		suml2 += float32(float32(w*fl) * fl)
 	}
 	var scale float32
 	if suml2 != 0 {
@@ -44,13 +44,13 @@ func makeQXQuants(nmax int32, x []float32, L []int8) float32 {
 		if is == 0 {
 			continue
 		}
-		iscale = -(fn + float32(0.1)*float32(is)) / maxv
+		iscale = -(fn + float32(float32(0.1)*float32(is))) / maxv
 		sumlx, suml2 = 0, 0
 		for _, v := range x {
 			l := float32(clampInt(nearestInt(iscale*v), -nmax, nmax-1))
 			w := v * v
-			sumlx += float32(w*v) * l
-			suml2 += float32(w*l) * l
+			sumlx += float32(float32(w*v) * l)
+			suml2 += float32(float32(w*l) * l)
 		}
 		if suml2 > 0 && float32(sumlx*sumlx) > float32(best*suml2) {
 			for i, v := range x {
@@ -78,8 +78,8 @@ func makeQ3Quants(nmax int32, x []float32, L []int8) float32 {
 		l := clampInt(nearestInt(iscale*v), -nmax, nmax-1)
 		L[i] = int8(l)
 		w := v * v
-		sumlx += float32(w*v) * float32(l)
-		suml2 += float32(w*float32(l)) * float32(l)
+		sumlx += float32(float32(w*v) * float32(l))
+		suml2 += float32(float32(w*float32(l)) * float32(l))
 	}
 	for range 5 {
 		changed := 0
@@ -96,8 +96,8 @@ func makeQ3Quants(nmax int32, x []float32, L []int8) float32 {
 				continue
 			}
 			fl := float32(nl)
-			slx += float32(w*v) * fl
-			sl2 += float32(w*fl) * fl
+			slx += float32(float32(w*v) * fl)
+			sl2 += float32(float32(w*fl) * fl)
 			if sl2 > 0 && float32(float32(slx*slx)*suml2) > float32(float32(sumlx*sumlx)*sl2) {
 				L[i] = int8(nl)
 				sumlx, suml2 = slx, sl2
@@ -130,7 +130,7 @@ func makeQKX2Quants(nmax int32, x, weights []float32, L, Laux []uint8, rmin, rde
 		lo, hi = min(lo, x[i]), max(hi, x[i])
 		w := weights[i]
 		sumW += w
-		sumX += w * x[i]
+		sumX += float32(w * x[i])
 	}
 	lo = min(lo, 0)
 	if hi == lo {
@@ -147,7 +147,7 @@ func makeQKX2Quants(nmax int32, x, weights []float32, L, Laux []uint8, rmin, rde
 			} else {
 				diff *= diff
 			}
-			e += weights[i] * diff
+			e += float32(weights[i] * diff)
 		}
 		return e
 	}
@@ -165,9 +165,9 @@ func makeQKX2Quants(nmax int32, x, weights []float32, L, Laux []uint8, rmin, rde
 			Laux[i] = uint8(l)
 			w := weights[i]
 			fl := float32(l)
-			sumL += w * fl
-			sumL2 += float32(w*fl) * fl
-			sumXL += float32(w*fl) * v
+			sumL += float32(w * fl)
+			sumL2 += float32(float32(w*fl) * fl)
+			sumXL += float32(float32(w*fl) * v)
 		}
 		D := float32(sumW*sumL2) - float32(sumL*sumL)
 		if D <= 0 {
@@ -339,7 +339,7 @@ func quantK45(x []float32, b []byte, nmax int32, rmin, rdelta float32, nstep int
 		xs := x[32*j : 32*j+32]
 		var sumX2 float32
 		for _, v := range xs {
-			sumX2 += v * v
+			sumX2 += float32(v * v)
 		}
 		avX := sqrt32(sumX2 / 32)
 		for l, v := range xs {
