@@ -27,6 +27,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <memory>
 #include <tuple>
 #include <vector>
 
@@ -72,8 +73,8 @@ inline void emu_swap(emu_ctx* from, emu_ctx* to) { emu_switch(&from->sp, to->sp)
 // emu_make prepares ctx to start entry on stack: six zeroed callee-saved
 // registers, then entry as the return address of emu_switch, then a zero
 // return address for entry that keeps the ABI's 16-byte stack alignment.
-inline void emu_make(emu_ctx* ctx, std::vector<char>& stack, void (*entry)()) {
-  uintptr_t top = ((uintptr_t)(stack.data() + stack.size())) & ~(uintptr_t)15;
+inline void emu_make(emu_ctx* ctx, char* stack, size_t size, void (*entry)()) {
+  uintptr_t top = ((uintptr_t)(stack + size)) & ~(uintptr_t)15;
   void** sp = (void**)top;
   *--sp = nullptr;
   *--sp = (void*)entry;
@@ -85,18 +86,21 @@ struct emu_ctx {
   ucontext_t uc;
 };
 inline void emu_swap(emu_ctx* from, emu_ctx* to) { swapcontext(&from->uc, &to->uc); }
-inline void emu_make(emu_ctx* ctx, std::vector<char>& stack, void (*entry)()) {
+inline void emu_make(emu_ctx* ctx, char* stack, size_t size, void (*entry)()) {
   getcontext(&ctx->uc);
-  ctx->uc.uc_stack.ss_sp = stack.data();
-  ctx->uc.uc_stack.ss_size = stack.size();
+  ctx->uc.uc_stack.ss_sp = stack;
+  ctx->uc.uc_stack.ss_size = size;
   ctx->uc.uc_link = nullptr;
   makecontext(&ctx->uc, entry, 0);
 }
 #endif
 
+// EMU_STACK is each fiber's stack; the kernels need a few hundred bytes.
+#define EMU_STACK (64 << 10)
+
 struct emu_fiber {
   emu_ctx ctx;
-  std::vector<char> stack;
+  std::unique_ptr<char[]> stack;
   emu_dim3 tid;
   int state;
 };
@@ -195,11 +199,10 @@ inline void emu_entry() {
 }
 
 // emu_run_block runs the fibers of one block until all are done.
-inline void emu_run_block(std::vector<emu_fiber>& fs, std::vector<emu_warp>& warps) {
-  int n = (int)fs.size();
-  for (auto& f : fs) {
-    emu_make(&f.ctx, f.stack, emu_entry);
-    f.state = EMU_RUN;
+inline void emu_run_block(emu_fiber* fs, int n, std::vector<emu_warp>& warps) {
+  for (int i = 0; i < n; i++) {
+    emu_make(&fs[i].ctx, fs[i].stack.get(), EMU_STACK, emu_entry);
+    fs[i].state = EMU_RUN;
   }
   for (;;) {
     bool ran = false;
@@ -238,15 +241,15 @@ inline void emu_run_block(std::vector<emu_fiber>& fs, std::vector<emu_warp>& war
       continue;
     }
     bool block = true, anyBlock = false;
-    for (auto& f : fs) {
-      done = done && f.state == EMU_DONE;
-      block = block && (f.state == EMU_WAIT_BLOCK || f.state == EMU_DONE);
-      anyBlock = anyBlock || f.state == EMU_WAIT_BLOCK;
+    for (int i = 0; i < n; i++) {
+      done = done && fs[i].state == EMU_DONE;
+      block = block && (fs[i].state == EMU_WAIT_BLOCK || fs[i].state == EMU_DONE);
+      anyBlock = anyBlock || fs[i].state == EMU_WAIT_BLOCK;
     }
     if (done) return;
     if (block && anyBlock) {
-      for (auto& f : fs)
-        if (f.state == EMU_WAIT_BLOCK) f.state = EMU_RUN;
+      for (int i = 0; i < n; i++)
+        if (fs[i].state == EMU_WAIT_BLOCK) fs[i].state = EMU_RUN;
       continue;
     }
     fprintf(stderr, "emu: deadlock in block (%u,%u,%u): threads wait at different barriers\n", blockIdx.x, blockIdx.y,
@@ -259,9 +262,12 @@ inline void emu_run_block(std::vector<emu_fiber>& fs, std::vector<emu_warp>& war
 template <typename... P, typename... A>
 void emu_launch(void (*k)(P...), emu_dim3 grid, emu_dim3 block, A... args) {
   int n = (int)(block.x * block.y * block.z);
-  std::vector<emu_fiber> fs(n);
+  // Fibers and their stacks are kept from launch to launch.
+  static std::vector<emu_fiber> pool;
+  if ((int)pool.size() < n) pool.resize(n);
+  emu_fiber* fs = pool.data();
   for (int i = 0; i < n; i++) {
-    fs[i].stack.resize(64 << 10);
+    if (!fs[i].stack) fs[i].stack.reset(new char[EMU_STACK]);
     fs[i].tid = {(unsigned)i % block.x, ((unsigned)i / block.x) % block.y, (unsigned)i / (block.x * block.y)};
   }
   std::vector<emu_warp> warps((n + 31) / 32);
@@ -278,6 +284,6 @@ void emu_launch(void (*k)(P...), emu_dim3 grid, emu_dim3 block, A... args) {
     for (unsigned y = 0; y < grid.y; y++)
       for (unsigned x = 0; x < grid.x; x++) {
         blockIdx = {x, y, z};
-        emu_run_block(fs, warps);
+        emu_run_block(fs, n, warps);
       }
 }
