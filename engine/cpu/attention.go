@@ -33,12 +33,22 @@ func (c *kvCache) off(layer, seq, pos int) int {
 	return ((layer*c.s.Seqs+seq)*c.s.Ctx + pos) * c.s.KVDim
 }
 
+// maxKVElements bounds one of the K and V arrays (2^37 elements, 256 GiB in
+// f16): a larger request is a configuration mistake, not an allocation to try.
+const maxKVElements = 1 << 37
+
 // NewKVCache allocates a zeroed cache.
 func (b *Backend) NewKVCache(s engine.KVShape) (engine.KVCache, error) {
 	if s.Layers <= 0 || s.Seqs <= 0 || s.Ctx <= 0 || s.KVDim <= 0 {
 		return nil, fmt.Errorf("cpu: kv cache shape %+v", s)
 	}
-	n := s.Layers * s.Seqs * s.Ctx * s.KVDim
+	n := 1
+	for _, d := range [...]int{s.Layers, s.Seqs, s.Ctx, s.KVDim} {
+		if n > maxKVElements/d {
+			return nil, fmt.Errorf("cpu: kv cache %+v: more than %d elements", s, maxKVElements)
+		}
+		n *= d
+	}
 	c := &kvCache{s: s}
 	switch s.Type {
 	case engine.KVF32:

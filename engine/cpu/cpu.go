@@ -1,8 +1,10 @@
-// Package cpu is the pure-Go reference backend of the engine. It runs every
-// op of engine.Backend on the host, parallel over output rows on a persistent
+// Package cpu is the reference backend of the engine. It runs every op of
+// engine.Backend on the host, parallel over output rows on a persistent
 // worker pool; weights stay in their GGUF type, memory-mapped, and MatMul
-// dequantizes them row by row (or dots them block by block, for the types
-// with a fused kernel).
+// dequantizes them tile by tile (or dots them block by block, for the types
+// with a fused kernel). Hot loops have amd64 AVX2/FMA/F16C assembly beside
+// a plain Go version, which is what runs elsewhere and what the assembly is
+// tested against.
 //
 // This file holds the backend itself: registration, buffers, batch rows and
 // host transfers. The ops live in ops.go, matmul.go and attention.go.

@@ -2,9 +2,10 @@
 // type. Workers take ranges of output features. For a few batch rows (the
 // decode step) a type with a fused kernel (fused.go) dots each weight row in
 // its block format directly with each activation row. Otherwise a worker
-// turns one weight row into float32 (a view for F32, a dequantization into
-// its scratch row) and dots it with every batch row, so the decoding work is
-// done once per weight row whatever the batch size.
+// turns a tile of weight rows into float32 (views for F32, dequantized into
+// its scratch otherwise) and dots every batch row with the tile, four weight
+// rows at a time, so decoding is done once per weight row whatever the
+// batch size.
 
 package cpu
 

@@ -96,6 +96,27 @@ func TestLoadWeightErrors(t *testing.T) {
 	}
 }
 
+func TestNewKVCacheErrors(t *testing.T) {
+	b := newTestBackend(t, 1)
+	cases := []struct {
+		name string
+		s    engine.KVShape
+	}{
+		{"zero layers", engine.KVShape{Layers: 0, Seqs: 1, Ctx: 8, KVDim: 8}},
+		{"negative context", engine.KVShape{Layers: 1, Seqs: 1, Ctx: -8, KVDim: 8}},
+		{"too large", engine.KVShape{Layers: 64, Seqs: 64, Ctx: 1 << 20, KVDim: 8192}},
+		{"overflow", engine.KVShape{Layers: 1 << 20, Seqs: 1 << 20, Ctx: 1 << 20, KVDim: 1 << 20}},
+		{"bad type", engine.KVShape{Layers: 1, Seqs: 1, Ctx: 8, KVDim: 8, Type: 7}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			if _, err := b.NewKVCache(c.s); err == nil {
+				t.Fatal("NewKVCache succeeded, want an error")
+			}
+		})
+	}
+}
+
 func TestEmbed(t *testing.T) {
 	rng := rand.New(rand.NewPCG(3, 4))
 	b := newTestBackend(t, 2)
