@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 
@@ -426,4 +427,41 @@ func BenchmarkGenerateMini(b *testing.B) {
 		tokens += len(res.Tokens)
 	}
 	b.ReportMetric(float64(tokens)/b.Elapsed().Seconds(), "tok/s")
+}
+
+// TestGenerateConcurrent runs seeded requests from several goroutines at
+// once: they queue for the sequence slot and each gets the tokens it gets
+// alone.
+func TestGenerateConcurrent(t *testing.T) {
+	g, _ := genMini(t, engine.ContextOptions{Ctx: 128, Batch: 16})
+	req := func(seed uint64) engine.GenerateRequest {
+		return engine.GenerateRequest{Tokens: []int32{7, 8, 9}, MaxTokens: 8, IgnoreEOS: true,
+			Sampling: engine.SamplingParams{Temperature: 1, Seed: &seed}}
+	}
+	want := make([][]int32, 4)
+	for i := range want {
+		res, err := g.Generate(context.Background(), req(uint64(i)), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want[i] = res.Tokens
+	}
+	got := make([][]int32, len(want))
+	errs := make([]error, len(want))
+	var wg sync.WaitGroup
+	for i := range want {
+		wg.Go(func() {
+			res, err := g.Generate(context.Background(), req(uint64(i)), nil)
+			errs[i] = err
+			if res != nil {
+				got[i] = res.Tokens
+			}
+		})
+	}
+	wg.Wait()
+	for i := range want {
+		if errs[i] != nil || !slices.Equal(got[i], want[i]) {
+			t.Fatalf("request %d: %v, tokens %v; alone it gave %v", i, errs[i], got[i], want[i])
+		}
+	}
 }
