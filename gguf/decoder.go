@@ -207,6 +207,9 @@ func (d *decoder) array(depth int) (Array, error) {
 		return Array{}, corruptf("array of %d %s at offset %d needs at least %d bytes per element, only %d bytes left in the file",
 			n, t, d.pos-8, ms, d.remaining())
 	}
+	if n > math.MaxInt32 && math.MaxInt == math.MaxInt32 {
+		return Array{}, unsupportedf("array of %d elements at offset %d is too large for a 32-bit platform", n, d.pos-8)
+	}
 	a := Array{Type: t}
 	switch t {
 	case ValueString:

@@ -158,6 +158,9 @@ func (f *File) parse(d *decoder) error {
 	if nTensors > (d.remaining()-nKV*minKVSize)/minTensorInfo {
 		return corruptf("tensor count %d exceeds what the %d-byte file can hold", nTensors, f.Size)
 	}
+	if max(nKV, nTensors) > math.MaxInt32 && math.MaxInt == math.MaxInt32 {
+		return unsupportedf("%d keys and %d tensors are too many for a 32-bit platform", nKV, nTensors)
+	}
 	if err := f.parseKV(d, int(nKV)); err != nil {
 		return err
 	}

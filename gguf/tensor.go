@@ -4,7 +4,10 @@
 
 package gguf
 
-import "fmt"
+import (
+	"fmt"
+	"math"
+)
 
 // Tensor returns the tensor info with the given name.
 func (f *File) Tensor(name string) (*TensorInfo, error) {
@@ -29,6 +32,9 @@ func (f *File) TensorData(t *TensorInfo) ([]byte, error) {
 	}
 	if f.r == nil {
 		return nil, fmt.Errorf("gguf: tensor %q: file is closed", t.Name)
+	}
+	if uint64(t.Size) > math.MaxInt {
+		return nil, fmt.Errorf("gguf: tensor %q: %d bytes do not fit in memory on this platform", t.Name, t.Size)
 	}
 	b := make([]byte, t.Size)
 	if _, err := f.r.ReadAt(b, start); err != nil {
