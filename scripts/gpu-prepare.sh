@@ -17,6 +17,9 @@ mkdir -p .gpu/reference
 export CGO_ENABLED=0
 go test -c -tags cuda -trimpath -ldflags '-s -w' -o .gpu/cuda.test ./engine/cuda
 go build -trimpath -ldflags '-s -w' -o .gpu/neuron ./cmd/neuron
+if ! go list -deps ./cmd/neuron | grep -qx 'github.com/helexa/helexa/engine/cuda'; then
+  echo "gpu-prepare: warning: cmd/neuron does not import engine/cuda; neuron bench --device cuda will fail" >&2
+fi
 if ! .gpu/neuron --help 2>/dev/null | grep -qw synth; then
   echo "gpu-prepare: warning: neuron has no synth command yet; gpu-check will record the bench steps as failed" >&2
 fi

@@ -24,6 +24,11 @@ const (
 	argmaxThread = 256 // argmax.cu, fixed by its shared arrays
 )
 
+// attnScratchMax bounds the attention partials of one launch (a long
+// context's prefill would otherwise need gigabytes). A variable so tests can
+// force several row groups.
+var attnScratchMax int64 = 64 << 20
+
 // Scratch buffers the ops grow on demand.
 const (
 	scratchAttn   = iota // attention partial results
@@ -285,19 +290,31 @@ func (b *Backend) Attention(dst, q engine.Buffer, c engine.KVCache, layer int, r
 	if cc.shape.Type == engine.KVF32 {
 		name = kAttnF32
 	}
+	// The partial results take 4*(headDim+2) bytes per (row, head, split);
+	// rows go in groups that keep them under attnScratchMax.
+	perRow := int64(4 * nHead * nSplit * (headDim + 2))
+	group := int(max(1, min(int64(n), attnScratchMax/perRow)))
 	b.op(func() error {
-		part, err := b.scratchPtr(scratchAttn, int64(4*n*nHead*nSplit*(headDim+2)))
+		part, err := b.scratchPtr(scratchAttn, perRow*int64(group))
 		if err != nil {
 			return err
 		}
-		err = b.dev.launchKernel(name, dim3{uint32(nSplit), uint32(nHead), uint32(n)}, dim3{attnThreads, 1, 1},
-			argPtr(part), argPtr(qq.ptr), argPtr(cc.k(layer)), argPtr(cc.v(layer)), argPtr(rs.ptr),
-			argInt(nHead), argInt(nHeadKV), argInt(headDim), argInt(cc.shape.Ctx), argF32(scale))
-		if err != nil {
-			return err
+		for r0 := 0; r0 < n; r0 += group {
+			g := min(group, n-r0)
+			qOff := uint64(4 * r0 * nHead * headDim)
+			err = b.dev.launchKernel(name, dim3{uint32(nSplit), uint32(nHead), uint32(g)}, dim3{attnThreads, 1, 1},
+				argPtr(part), argPtr(qq.ptr+qOff), argPtr(cc.k(layer)), argPtr(cc.v(layer)), argPtr(rs.ptr+uint64(12*r0)),
+				argInt(nHead), argInt(nHeadKV), argInt(headDim), argInt(cc.shape.Ctx), argF32(scale))
+			if err != nil {
+				return err
+			}
+			err = b.dev.launchKernel(kAttnReduce, dim3{uint32(nHead), uint32(g), 1}, dim3{attnThreads, 1, 1},
+				argPtr(d.ptr+qOff), argPtr(part), argInt(nHead), argInt(headDim), argInt(nSplit))
+			if err != nil {
+				return err
+			}
 		}
-		return b.dev.launchKernel(kAttnReduce, dim3{uint32(nHead), uint32(n), 1}, dim3{attnThreads, 1, 1},
-			argPtr(d.ptr), argPtr(part), argInt(nHead), argInt(headDim), argInt(nSplit))
+		return nil
 	})
 }
 
