@@ -97,3 +97,16 @@ func dot4(x, w0, w1, w2, w3 []float32, out []float32) {
 	}
 	out[0], out[1], out[2], out[3] = dotGo(w0, x), dotGo(w1, x), dotGo(w2, x), dotGo(w3, x)
 }
+
+// dot2x4 writes out[k] = Σ x0[i]·wk[i] and out[4+k] = Σ x1[i]·wk[i] for
+// four weight rows and two activation rows of equal length.
+func dot2x4(x0, x1, w0, w1, w2, w3 []float32, out *[8]float32) {
+	n := len(x0)
+	x1, w0, w1, w2, w3 = x1[:n], w0[:n], w1[:n], w2[:n], w3[:n]
+	if hasAVX2 && n%8 == 0 && n > 0 {
+		dot2x4AVX2(&x0[0], &x1[0], &w0[0], &w1[0], &w2[0], &w3[0], n, &out[0])
+		return
+	}
+	dot4(x0, w0, w1, w2, w3, out[0:4])
+	dot4(x1, w0, w1, w2, w3, out[4:8])
+}

@@ -26,3 +26,6 @@ func dotBF16AVX2(a *float32, b *uint16, n int) float32
 
 //go:noescape
 func dot4AVX2(x, w0, w1, w2, w3 *float32, n int, out *float32)
+
+//go:noescape
+func dot2x4AVX2(x0, x1, w0, w1, w2, w3 *float32, n int, out *float32)

@@ -18,3 +18,4 @@ func dotQ4_KSuperAVX2(x *float32, q *byte, s *[16]float32) float32           { p
 func dotQ6_KSuperAVX2(x *float32, b *byte, s *[16]float32) float32           { panic("unreachable") }
 func dotQ5_KSuperAVX2(x *float32, qh *byte, q *byte, s *[16]float32) float32 { panic("unreachable") }
 func dot4AVX2(x, w0, w1, w2, w3 *float32, n int, out *float32)               { panic("unreachable") }
+func dot2x4AVX2(x0, x1, w0, w1, w2, w3 *float32, n int, out *float32)        { panic("unreachable") }

@@ -50,6 +50,21 @@ func TestDotKernels(t *testing.T) {
 			if e := math.Abs(float64(out[1])-bb) / bb; e > 1e-6 || out[1] != out[3] {
 				t.Errorf("dot4 n=%d: rows 1 and 3 give %g and %g, want %g", n, out[1], out[3], bb)
 			}
+			// dot2x4 with x rows (b, a) and weight rows (a, b, a, b).
+			var out8 [8]float32
+			dot2x4AVX2(&b[0], &a[0], &a[0], &b[0], &a[0], &b[0], n, &out8[0])
+			var aa float64
+			for _, v := range a {
+				aa += float64(v) * float64(v)
+			}
+			check("dot2x4[0]", out8[0], dotGo(a, b))
+			check("dot2x4[5]", out8[5], dotGo(a, b))
+			if e := math.Abs(float64(out8[1])-bb) / bb; e > 1e-6 || out8[1] != out8[3] {
+				t.Errorf("dot2x4 n=%d: x0·b gives %g and %g, want %g", n, out8[1], out8[3], bb)
+			}
+			if e := math.Abs(float64(out8[4])-aa) / aa; e > 1e-6 || out8[4] != out8[6] {
+				t.Errorf("dot2x4 n=%d: x1·a gives %g and %g, want %g", n, out8[4], out8[6], aa)
+			}
 		}
 		if n%16 == 0 {
 			check("dotF16", dotF16AVX2(&a[0], &h[0], n), dotF16Go(a, h))

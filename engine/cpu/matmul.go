@@ -41,8 +41,8 @@ func (t *matmulTask) run(wid, lo, hi int) {
 		return
 	}
 	// Tiles of up to maxTile weight rows are turned into float32 once, then
-	// every batch row is dotted with the tile four rows at a time: the
-	// activation row stays in L1 and the tile in L2.
+	// pairs of batch rows are dotted with the tile four weight rows at a
+	// time: the activation rows stay in L1 and the tile in L2.
 	tile := tileRows(ne0)
 	tmp := t.b.scratch[wid]
 	var wr [maxTile][]float32
@@ -51,7 +51,23 @@ func (t *matmulTask) run(wid, lo, hi int) {
 		for o := o0; o < o1; o++ {
 			wr[o-o0] = t.w.row(o, tmp[(o-o0)*ne0:])
 		}
-		for r := range t.n {
+		r := 0
+		for ; r+2 <= t.n; r += 2 {
+			x0, x1 := t.x[r*ne0:(r+1)*ne0], t.x[(r+1)*ne0:(r+2)*ne0]
+			d0, d1 := t.dst[r*ne1:(r+1)*ne1], t.dst[(r+1)*ne1:(r+2)*ne1]
+			o := o0
+			for ; o+4 <= o1; o += 4 {
+				k := o - o0
+				var out [8]float32
+				dot2x4(x0, x1, wr[k], wr[k+1], wr[k+2], wr[k+3], &out)
+				copy(d0[o:o+4], out[:4])
+				copy(d1[o:o+4], out[4:])
+			}
+			for ; o < o1; o++ {
+				d0[o], d1[o] = dot(wr[o-o0], x0), dot(wr[o-o0], x1)
+			}
+		}
+		for ; r < t.n; r++ {
 			x := t.x[r*ne0 : (r+1)*ne0]
 			d := t.dst[r*ne1 : (r+1)*ne1]
 			o := o0

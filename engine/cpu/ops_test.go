@@ -28,9 +28,9 @@ func TestMatMul(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 2))
 	b := newTestBackend(t, 3)
 	for _, typ := range allTypes {
-		// n = 1 and 3 take the fused kernels where a type has one, 8 the
-		// dequantize-then-dot path.
-		for _, n := range []int{1, 3, 8} {
+		// n = 1 and 3 take the fused kernels where a type has one, 5 and 8
+		// the dequantize-then-dot path (row pairs and a single tail row).
+		for _, n := range []int{1, 3, 5, 8} {
 			t.Run(fmt.Sprintf("%s/n=%d", typ, n), func(t *testing.T) {
 				const ne0, ne1 = 512, 37
 				data := randomWeight(rng, typ, ne0, ne1)
