@@ -13,6 +13,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -215,11 +216,57 @@ func TestUnsupportedTypeIsCheckedNotRejected(t *testing.T) {
 	}
 }
 
-// fuzzAllocBound is the most FuzzRead lets Read allocate for an n-byte input:
-// decoded metadata and tensor infos cost a bounded multiple of the bytes that
-// encode them (the worst case, a KV holding a 2-byte value, is about 10x), plus
-// fixed overhead.
-func fuzzAllocBound(n int) uint64 { return 32*uint64(n) + 128<<10 }
+// allocBound is the most Read may allocate for an n-byte input: decoded
+// metadata and tensor infos cost a bounded multiple of the bytes that encode
+// them (the densest inputs, measured by TestReadAllocationBound, cost about
+// 5x), plus fixed overhead.
+func allocBound(n int) uint64 { return 16*uint64(n) + 128<<10 }
+
+// allocOfRead returns the bytes Read allocates for b, and its error.
+func allocOfRead(b []byte) (uint64, error) {
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	_, err := Read(bytes.NewReader(b), int64(len(b)))
+	runtime.ReadMemStats(&after)
+	return after.TotalAlloc - before.TotalAlloc, err
+}
+
+// TestReadAllocationBound builds the inputs that decode to the most memory
+// per byte (many tiny keys, many empty nested arrays or strings, many
+// tensors) and checks them against allocBound.
+func TestReadAllocationBound(t *testing.T) {
+	const n = 20000
+	kvs := new(raw).header(0, n)
+	for i := range n {
+		kvs.str(strconv.Itoa(i)).u32(uint32(ValueUint16)).u8(1).u8(2)
+	}
+	nested := new(raw).header(0, 1).str("k").u32(uint32(ValueArray)).u32(uint32(ValueArray)).u64(n)
+	for range n {
+		nested.u32(uint32(ValueUint8)).u64(0)
+	}
+	strs := new(raw).header(0, 1).str("k").u32(uint32(ValueArray)).u32(uint32(ValueString)).u64(n)
+	for range n {
+		strs.u64(0)
+	}
+	tensors := new(raw).header(n, 0)
+	for i := range n {
+		tensors.tensor(strconv.Itoa(i), TypeF32, uint64(32*i), 1)
+	}
+	tensors.align(32).data(32 * n)
+	for _, c := range []struct {
+		name string
+		b    []byte
+	}{{"tiny keys", kvs.get()}, {"nested empty arrays", nested.get()}, {"empty strings", strs.get()}, {"tensors", tensors.get()}} {
+		got, err := allocOfRead(c.b)
+		if err != nil {
+			t.Errorf("%s: %v", c.name, err)
+		}
+		if got > allocBound(len(c.b)) {
+			t.Errorf("%s: Read of %d bytes allocated %d (bound %d)", c.name, len(c.b), got, allocBound(len(c.b)))
+		}
+		t.Logf("%s: %d bytes, %d allocated (%.1fx)", c.name, len(c.b), got, float64(got)/float64(len(c.b)))
+	}
+}
 
 func FuzzRead(f *testing.F) {
 	for _, c := range malformedCases() {
@@ -235,13 +282,10 @@ func FuzzRead(f *testing.F) {
 		}
 	}
 	f.Fuzz(func(t *testing.T, b []byte) {
-		var before, after runtime.MemStats
-		runtime.ReadMemStats(&before)
-		file, err := Read(bytes.NewReader(b), int64(len(b)))
-		runtime.ReadMemStats(&after)
-		if got := after.TotalAlloc - before.TotalAlloc; got > fuzzAllocBound(len(b)) {
-			t.Fatalf("Read of %d bytes allocated %d bytes (bound %d)", len(b), got, fuzzAllocBound(len(b)))
+		if got, _ := allocOfRead(b); got > allocBound(len(b)) {
+			t.Fatalf("Read of %d bytes allocated %d bytes (bound %d)", len(b), got, allocBound(len(b)))
 		}
+		file, err := Read(bytes.NewReader(b), int64(len(b)))
 		if err != nil {
 			if !errors.Is(err, ErrCorrupt) && !errors.Is(err, ErrUnsupported) {
 				t.Fatalf("error %v is neither ErrCorrupt nor ErrUnsupported", err)
