@@ -134,8 +134,10 @@ type Result struct {
 type Generator struct {
 	model *Model
 	ctx   *Context
-	tok   *tokenizer.Tokenizer
-	tmpl  chat.Template // nil when the model's template is not supported
+	// pass runs the forward passes: ctx, or a scripted stand-in in tests.
+	pass forwarder
+	tok  *tokenizer.Tokenizer
+	tmpl chat.Template // nil when the model's template is not supported
 	// tmplErr says why tmpl is nil.
 	tmplErr error
 
@@ -157,14 +159,26 @@ type sequence struct {
 	rows    []Row     // [batch] batch being prepared
 }
 
+// forwarder is what generation needs from a Context.
+type forwarder interface {
+	Forward(rows []Row, logitRows []int, logits []float32) error
+}
+
 // NewGenerator wraps a model and a context made for it. tmpl may be nil for a
 // model without a supported chat template (then chat requests fail with
 // ErrBadRequest citing tmplErr).
 func NewGenerator(m *Model, c *Context, tok *tokenizer.Tokenizer, tmpl chat.Template, tmplErr error) *Generator {
 	o := c.Options()
+	g := newGenerator(c, m.Config().NVocab, o, tok, tmpl, tmplErr)
+	g.model, g.ctx = m, c
+	return g
+}
+
+// newGenerator builds a generator over any forwarder with the given sizes.
+func newGenerator(f forwarder, nVocab int, o ContextOptions, tok *tokenizer.Tokenizer, tmpl chat.Template, tmplErr error) *Generator {
 	g := &Generator{
-		model: m, ctx: c, tok: tok, tmpl: tmpl, tmplErr: tmplErr,
-		nVocab: m.Config().NVocab, nCtx: o.Ctx, batch: o.Batch,
+		pass: f, tok: tok, tmpl: tmpl, tmplErr: tmplErr,
+		nVocab: nVocab, nCtx: o.Ctx, batch: o.Batch,
 		slots: make(chan int32, o.Seqs),
 	}
 	if g.tmpl == nil && g.tmplErr == nil {
@@ -273,9 +287,9 @@ func (g *Generator) forward(s *sequence, rows []Row, wantLogits bool) error {
 	g.fwd.Lock()
 	defer g.fwd.Unlock()
 	if wantLogits {
-		return g.ctx.Forward(rows, []int{len(rows) - 1}, s.logits)
+		return g.pass.Forward(rows, []int{len(rows) - 1}, s.logits)
 	}
-	return g.ctx.Forward(rows, nil, nil)
+	return g.pass.Forward(rows, nil, nil)
 }
 
 // Generate runs req, calling emit with each piece of output as it is
