@@ -211,6 +211,9 @@ func TestUnsupportedTypeIsCheckedNotRejected(t *testing.T) {
 	if err == nil || err.Error() != want || !errors.Is(err, ErrUnsupported) {
 		t.Errorf("CheckType = %v, want %q wrapping ErrUnsupported", err, want)
 	}
+	if err := f.CheckTypes(); err == nil || err.Error() != want {
+		t.Errorf("CheckTypes = %v, want %q", err, want)
+	}
 	if err := Dequantize(TypeIQ2_XXS, make([]byte, size), make([]float32, 256)); !errors.Is(err, ErrUnsupported) {
 		t.Errorf("Dequantize IQ2_XXS = %v, want ErrUnsupported", err)
 	}

@@ -76,3 +76,14 @@ func (t *TensorInfo) CheckType() error {
 	}
 	return nil
 }
+
+// CheckTypes returns the CheckType error of the first tensor whose type this
+// package cannot convert, or nil.
+func (f *File) CheckTypes() error {
+	for i := range f.Tensors {
+		if err := f.Tensors[i].CheckType(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
