@@ -34,8 +34,8 @@ const (
 	magic            = 0x46554747 // "GGUF" read as a little-endian uint32
 	DefaultAlignment = 32         // GGUF_DEFAULT_ALIGNMENT
 	KeyAlignment     = "general.alignment"
-	MaxDims          = 4  // GGML_MAX_DIMS
-	MaxNameLen       = 63 // GGML_MAX_NAME (64) less the terminating NUL
+	MaxDims          = 4                 // GGML_MAX_DIMS
+	MaxNameLen       = 63                // GGML_MAX_NAME (64) less the terminating NUL
 	minKVSize        = 8 + 4 + 1         // key length, value type, 1-byte value (the key may not be empty, so this is generous)
 	minTensorInfo    = 8 + 4 + 8 + 4 + 8 // empty name, 1 dim, type, offset
 )
