@@ -36,7 +36,7 @@ const (
 	KeyAlignment     = "general.alignment"
 	MaxDims          = 4                 // GGML_MAX_DIMS
 	MaxNameLen       = 63                // GGML_MAX_NAME (64) less the terminating NUL
-	minKVSize        = 8 + 4 + 1         // key length, value type, 1-byte value (the key may not be empty, so this is generous)
+	minKVSize        = 8 + 4 + 1         // key length, value type, 1-byte value: a lower bound
 	minTensorInfo    = 8 + 4 + 8 + 4 + 8 // empty name, 1 dim, type, offset
 )
 
