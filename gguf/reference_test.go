@@ -239,6 +239,15 @@ func TestDequantizeMatchesGGML(t *testing.T) {
 			if len(want) != rd.Rows*ne0 {
 				t.Fatalf("reference has %d values for %d rows of %d", len(want), rd.Rows, ne0)
 			}
+			all, err := f.TensorFloat32(ti)
+			if err != nil || len(all) != len(want) {
+				t.Fatalf("TensorFloat32: %d values, %v", len(all), err)
+			}
+			for i := range all {
+				if math.Float32bits(all[i]) != math.Float32bits(want[i]) {
+					t.Fatalf("TensorFloat32 element %d: %v, ggml %v", i, all[i], want[i])
+				}
+			}
 			got := make([]float32, ne0)
 			rs := int(ti.RowSize())
 			mismatches, maxDiff := 0, 0.0

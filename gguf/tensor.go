@@ -87,3 +87,24 @@ func (f *File) CheckTypes() error {
 	}
 	return nil
 }
+
+// TensorFloat32 returns the elements of t converted to float32 (row-major,
+// ne0 fastest). The result is a new slice of t.Elements() values.
+func (f *File) TensorFloat32(t *TensorInfo) ([]float32, error) {
+	if err := t.CheckType(); err != nil {
+		return nil, err
+	}
+	data, err := f.TensorData(t)
+	if err != nil {
+		return nil, err
+	}
+	n := t.Elements()
+	if uint64(n) > math.MaxInt/4 {
+		return nil, fmt.Errorf("gguf: tensor %q: %d elements do not fit in memory on this platform", t.Name, n)
+	}
+	out := make([]float32, n)
+	if err := Dequantize(t.Type, data, out); err != nil {
+		return nil, fmt.Errorf("gguf: tensor %q: %w", t.Name, err)
+	}
+	return out, nil
+}
