@@ -187,15 +187,26 @@ func quantQ8_0(src []float32, dst []byte) {
 	for i := range len(src) / qk {
 		x := src[i*qk : i*qk+qk]
 		b := dst[i*34 : i*34+34]
-		_, amax := absMax(x)
+		var amax float32
+		for _, v := range x {
+			amax = max(amax, abs32(v))
+		}
 		d := amax / 127
 		id := inv(d)
 		putF16(b, d)
 		q := b[2:34]
 		for j := range qk {
-			q[j] = uint8(int8(math.Round(float64(x[j] * id))))
+			q[j] = uint8(int8(roundHalfAway(x[j] * id)))
 		}
 	}
+}
+
+// roundHalfAway rounds to the nearest integer, halves away from zero, like
+// C's roundf, for |f| < 2^31. Adding ±0.5 in float64 is exact for any
+// float32 of that size, so truncating the sum rounds correctly.
+func roundHalfAway(f float32) int32 {
+	v := float64(f)
+	return int32(v + math.Copysign(0.5, v))
 }
 
 // nearestInt rounds to the nearest integer, ties to even, for |f| < 2^22: the

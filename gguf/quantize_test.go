@@ -7,6 +7,7 @@ package gguf
 import (
 	"bytes"
 	"math"
+	"math/rand/v2"
 	"path/filepath"
 	"testing"
 )
@@ -180,5 +181,23 @@ func TestQuantizeMatchesLlamaQuantize(t *testing.T) {
 				t.Errorf("%d of %d blocks differ from llama-quantize", differ, len(want)/bs)
 			}
 		})
+	}
+}
+
+func TestRoundHalfAway(t *testing.T) {
+	r := rand.New(rand.NewPCG(11, 12))
+	check := func(f float32) {
+		if got, want := roundHalfAway(f), int32(math.Round(float64(f))); got != want {
+			t.Fatalf("roundHalfAway(%v) = %d, want %d", f, got, want)
+		}
+	}
+	for i := -300; i <= 300; i++ {
+		h := float32(i) / 2 // every half-integer tie
+		check(h)
+		check(math.Nextafter32(h, 1000))
+		check(math.Nextafter32(h, -1000))
+	}
+	for range 100000 {
+		check(float32(r.NormFloat64() * 60))
 	}
 }
