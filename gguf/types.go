@@ -1,9 +1,7 @@
-// Package gguf reads and writes GGUF model files and converts between ggml's
-// quantized block formats and float32.
-//
 // This file holds the table of ggml tensor types: their numeric ids as stored
 // in GGUF tensor infos, their names, and their block layout. The ids and sizes
 // are ggml's (ggml.h enum ggml_type and the type traits in ggml.c).
+
 package gguf
 
 import "fmt"
