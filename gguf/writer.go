@@ -447,8 +447,25 @@ func (e *encoder) value(v any) {
 		e.u32(uint32(x.Type))
 		n := x.Len()
 		e.u64(uint64(n))
-		for i := range n {
-			e.value(arrayElem(x, i))
+		switch s := x.Values.(type) { // the large arrays of tokenizers, without boxing
+		case []string:
+			for _, v := range s {
+				e.str(v)
+			}
+		case []int32:
+			for _, v := range s {
+				e.u32(uint32(v))
+			}
+		case []float32:
+			for _, v := range s {
+				e.u32(math.Float32bits(v))
+			}
+		case []uint8:
+			e.bytes(s)
+		default:
+			for i := range n {
+				e.value(arrayElem(x, i))
+			}
 		}
 	default:
 		if e.err == nil {
