@@ -11,23 +11,24 @@
 #      report registers and spills
 #   3. the GPU tests (.gpu/cuda.test -test.v) in three processes: host-only
 #      tests, per-op parity, model parity / memory / graphs
-#   4. neuron synth + neuron bench --device cuda for 0.6b and 8b shapes,
-#      q8_0 and q4_k_m
-#   5. compute-sanitizer memcheck, then racecheck, over a short subset
+#   4. neuron synth + neuron bench --device cuda: 0.6b q8_0 and q4_k_m, then
+#      compute-sanitizer memcheck over a short subset of the tests, then 8b
+#      q4_k_m and q8_0, then racecheck over the same subset
 # and prints a summary table last: steps, per-op max normalized error,
 # model parity lines, bench tokens/s. Logs go to $OUT (the device run's
 # returned folder) or .gpu/out: env.log, tests.log, sanitizer.log,
 # bench.log, summary.txt.
 #
-# GPU_CHECK_BUDGET (seconds, default 540) bounds the whole run; steps that
+# GPU_CHECK_BUDGET (seconds, default 480) bounds the whole run; steps that
 # would start with less than their minimum left are recorded as skipped.
+# Steps run in order of importance, so a short budget loses the least.
 set -u
 cd "$(dirname "$0")/.."
 
 G=.gpu
 OUTDIR="${OUT:-$G/out}"
 mkdir -p "$OUTDIR"
-BUDGET="${GPU_CHECK_BUDGET:-540}"
+BUDGET="${GPU_CHECK_BUDGET:-480}"
 MODELS="${GPU_CHECK_MODELS:-/tmp/helexa-models}"
 START=$(date +%s)
 SUMMARY="$OUTDIR/summary.txt"
@@ -65,9 +66,14 @@ run() {
   local status=ok
   [ $rc -ne 0 ] && status="FAIL($rc)"
   [ $rc -eq 124 ] || [ $rc -eq 137 ] && status="TIMEOUT"
+  # A failed step's note starts with the last line it printed.
+  local why=""
+  if [ $rc -ne 0 ]; then
+    why="$(grep -v '^=== ' "$log" | grep -v '^[[:space:]]*$' | tail -1 | cut -c1-90); "
+  fi
   echo "=== $name: exit $rc after ${secs}s" >>"$log"
-  LAST_STATUS=$status LAST_SECS=$secs
-  ROWS+=("$(printf '%-28s %-8s %5s  %s' "$name" "$status" "$secs" "")")
+  LAST_STATUS=$status
+  ROWS+=("$(printf '%-28s %-8s %5s  %s' "$name" "$status" "$secs" "$why")")
   return $rc
 }
 
@@ -121,8 +127,8 @@ if [ -x "$G/cuda.test" ]; then
     note_last "tests pass $pass fail $fail skip $skip; subtests failed $subfail"
   }
   tests_group "tests: host-only" 10 60 '^(TestOpenWithout|TestBackendIs|TestError|TestChoose|TestLaunchShape|TestKernelNames|TestEverySupported|TestHalf|TestWiden)'
-  tests_group "tests: per-op parity" 30 240 '^TestOp[A-Z]'
-  tests_group "tests: models, memory, graph" 30 240 '^(TestModel|TestCanFit|TestGraph)'
+  tests_group "tests: per-op parity" 30 180 '^TestOp[A-Z]'
+  tests_group "tests: models, memory, graph" 30 180 '^(TestModel|TestCanFit|TestGraph)'
 else
   ROWS+=("$(printf '%-28s %-8s %5s  %s' tests missing - "$G/cuda.test not built (scripts/gpu-prepare.sh)")")
 fi
@@ -136,45 +142,54 @@ d=json.loads(open(sys.argv[1]).read().strip().splitlines()[-1]); print("%.1f" % 
     tr -d ' \n' <"$1" | grep -o "\"$2\":{[^}]*" | grep -o '"tok_s":[0-9.e+]*' | cut -d: -f2 | head -1
   fi
 }
-if [ -x "$G/neuron" ]; then
+bench_model() { # preset type reps min-seconds
+  local preset=$1 typ=$2 reps=$3 minsecs=$4
+  if [ ! -x "$G/neuron" ]; then
+    ROWS+=("$(printf '%-28s %-8s %5s  %s' "bench $preset $typ" missing - "$G/neuron not built")")
+    return
+  fi
   mkdir -p "$MODELS"
-  for spec in "0.6b q8_0 3 30" "0.6b q4_k_m 3 30" "8b q4_k_m 2 120" "8b q8_0 2 120"; do
-    set -- $spec
-    preset=$1 typ=$2 reps=$3 minsecs=$4
-    f="$MODELS/qwen3-$preset-$typ.gguf"
-    if run "synth $preset $typ" "$minsecs" 240 "$BENCHLOG" "$G/neuron" synth --arch qwen3 --preset "$preset" --type "$typ" -o "$f"; then
-      note_last "$(du -h "$f" | cut -f1)"
-      js="$OUTDIR/bench-$preset-$typ.json.tmp"
-      if run "bench $preset $typ" "$minsecs" 240 "$BENCHLOG" sh -c "'$G/neuron' bench '$f' -p 512 -n 128 -r $reps --device cuda --json | tee '$js'"; then
-        pp=$(tok_s "$js" pp) tg=$(tok_s "$js" tg)
-        note_last "pp512 $pp tok/s, tg128 $tg tok/s"
-        BENCH_ROWS+=("$(printf '%-8s %-8s %12s %12s' "$preset" "$typ" "$pp" "$tg")")
-      fi
-      cat "$js" >>"$BENCHLOG" 2>/dev/null
-      rm -f "$js"
+  local f="$MODELS/qwen3-$preset-$typ.gguf"
+  if run "synth $preset $typ" "$minsecs" 180 "$BENCHLOG" "$G/neuron" synth --arch qwen3 --preset "$preset" --type "$typ" -o "$f"; then
+    note_last "$(du -h "$f" | cut -f1)"
+    local js="$OUTDIR/bench-$preset-$typ.json.tmp"
+    if run "bench $preset $typ" "$minsecs" 180 "$BENCHLOG" bash -c "set -o pipefail; '$G/neuron' bench '$f' -p 512 -n 128 -r $reps --device cuda --json | tee '$js'"; then
+      local pp tg
+      pp=$(tok_s "$js" pp) tg=$(tok_s "$js" tg)
+      note_last "pp512 $pp tok/s, tg128 $tg tok/s"
+      BENCH_ROWS+=("$(printf '%-8s %-8s %12s %12s' "$preset" "$typ" "$pp" "$tg")")
     fi
-    rm -f "$f" # free the disk for the next model
-  done
-else
-  ROWS+=("$(printf '%-28s %-8s %5s  %s' bench missing - "$G/neuron not built")")
-fi
+    cat "$js" >>"$BENCHLOG" 2>/dev/null
+    rm -f "$js"
+  fi
+  rm -f "$f" # free the disk for the next model
+}
 
 # ---- 5. compute-sanitizer ---------------------------------------------------------------
 SAN=$(command -v compute-sanitizer || ls /usr/local/cuda/bin/compute-sanitizer 2>/dev/null | head -1)
 # A short subset, as go test -run patterns per subtest level: the small ops,
 # attention on an f16 cache, matmul (both kernels) for three weight types.
 SUBSET='^TestOp(Embed|RMSNorm|RoPE|Elementwise|CopyRows|Argmax|Attention|MatMul)$/^(F16|Q4_K|Q6_K|Q8_0|gqa2-f16|n=.*|swiglu|add|idx=.*)$/^(256x96|dim=.*|heads=.*|n=.*)$/^(n=1|n=9|alias=.*|dim=.*)$'
-if [ -n "$SAN" ] && [ -x "$G/cuda.test" ]; then
-  for tool in memcheck racecheck; do
-    before=$(wc -l <"$SANLOG")
-    run "compute-sanitizer $tool" 40 180 "$SANLOG" "$SAN" --tool "$tool" --error-exitcode 3 \
-      "$G/cuda.test" -test.count=1 -test.run "$SUBSET"
-    summ=$(tail -n +"$((before + 1))" "$SANLOG" | grep -E 'ERROR SUMMARY|RACECHECK SUMMARY' | tail -1 | sed 's/=*//')
-    note_last "${summ:-no summary line}"
-  done
-else
-  ROWS+=("$(printf '%-28s %-8s %5s  %s' compute-sanitizer missing - "not on PATH or no test binary")")
-fi
+sanitize() { # tool min max
+  local tool=$1 before summ
+  if [ -z "$SAN" ] || [ ! -x "$G/cuda.test" ]; then
+    ROWS+=("$(printf '%-28s %-8s %5s  %s' "compute-sanitizer $tool" missing - "not on PATH or no test binary")")
+    return
+  fi
+  before=$(wc -l <"$SANLOG")
+  run "compute-sanitizer $tool" "$2" "$3" "$SANLOG" "$SAN" --tool "$tool" --error-exitcode 3 \
+    "$G/cuda.test" -test.count=1 -test.run "$SUBSET"
+  summ=$(tail -n +"$((before + 1))" "$SANLOG" | grep -E 'ERROR SUMMARY|RACECHECK SUMMARY' | tail -1 | sed 's/=*//')
+  note_last "${summ:-no summary line}"
+}
+
+# Most important first: the budget may run out before the end.
+bench_model 0.6b q8_0 3 30
+bench_model 0.6b q4_k_m 3 30
+sanitize memcheck 40 150
+bench_model 8b q4_k_m 2 90
+bench_model 8b q8_0 2 90
+sanitize racecheck 40 120
 
 # ---- summary ---------------------------------------------------------------------------
 {
