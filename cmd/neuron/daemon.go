@@ -55,8 +55,8 @@ func (d *daemon) run() error {
 		if ok {
 			d.log.Info("signal received, shutting down", "signal", sig.String(), "drain_timeout", d.cfg.ShutdownTimeout.String())
 		}
+		close(stop) // before the loads end, so that run sees why they did
 		cancelLoads()
-		close(stop)
 	}()
 
 	if reqs := d.cfg.loadRequests(); len(reqs) > 0 {
