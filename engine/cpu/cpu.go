@@ -27,6 +27,8 @@ func init() {
 	})
 }
 
+var _ engine.Backend = (*Backend)(nil)
+
 // Backend is the CPU implementation of engine.Backend. Ops are synchronous:
 // when an op returns its result is in the destination buffer.
 //

@@ -8,6 +8,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"testing"
+	"unsafe"
 
 	"github.com/helexa/helexa/engine"
 	"github.com/helexa/helexa/gguf"
@@ -71,6 +72,27 @@ func TestMatMulOddWidth(t *testing.T) {
 	want := refMatMul(dequantAll(t, gguf.TypeF32, data, ne0*ne1), x, n, ne0, ne1)
 	if rel, abs := maxRelErr(buf(dst), want); rel > opTol {
 		t.Errorf("normalized error %.3g (max |Δ| %.3g), tolerance %g", rel, abs, opTol)
+	}
+}
+
+// TestLoadWeightNoCopy checks that matrices keep the caller's bytes (the
+// memory-mapped file) instead of copying them.
+func TestLoadWeightNoCopy(t *testing.T) {
+	rng := rand.New(rand.NewPCG(17, 18))
+	b := newTestBackend(t, 1)
+	for _, typ := range []gguf.Type{gguf.TypeF32, gguf.TypeQ4_K} {
+		data := randomWeight(rng, typ, 256, 4)
+		w, err := b.LoadWeight("w", typ, 256, 4, data)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ww := w.(*weight)
+		if unsafe.SliceData(ww.data) != unsafe.SliceData(data) {
+			t.Errorf("%s: weight bytes were copied", typ)
+		}
+		if ww.f32 != nil && unsafe.Pointer(unsafe.SliceData(ww.f32)) != unsafe.Pointer(unsafe.SliceData(data)) {
+			t.Errorf("%s: float32 view is a copy", typ)
+		}
 	}
 }
 
