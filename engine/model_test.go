@@ -171,6 +171,7 @@ func TestLoadModelErrors(t *testing.T) {
 			s.values["qwen3.rope.scaling.type"] = "yarn"
 		}, []string{"yarn"}, engine.ErrUnsupportedModel},
 		{"missing tensor", func(s *tinySpec) { s.drop("blk.1.ffn_up.weight") }, []string{"blk.1.ffn_up.weight"}, nil},
+		{"huge block count", func(s *tinySpec) { s.values["qwen3.block_count"] = uint32(1 << 24) }, []string{"block_count", "blk.16777215.attn_norm.weight"}, nil},
 		{"missing embedding", func(s *tinySpec) { s.drop("token_embd.weight") }, []string{"token_embd.weight"}, nil},
 		{"mis-shaped tensor", func(s *tinySpec) {
 			ts := s.tensor("blk.0.attn_k.weight")

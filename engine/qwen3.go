@@ -61,6 +61,11 @@ func LoadModel(f *gguf.File, b Backend) (*Model, error) {
 	if err != nil {
 		return nil, err
 	}
+	// The last block must exist before per-block slices are sized by a
+	// block_count read from the file.
+	if _, err := f.Tensor(fmt.Sprintf("blk.%d.attn_norm.weight", cfg.NLayer-1)); err != nil {
+		return nil, fmt.Errorf("engine: %s.block_count %d: %w", cfg.Arch, cfg.NLayer, err)
+	}
 	m := &Model{cfg: cfg, b: b}
 	load := func(name string, ne0, ne1 int) Weight {
 		if err != nil {
