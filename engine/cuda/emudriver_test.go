@@ -33,7 +33,7 @@ var (
 )
 
 // buildEmuServer compiles the emulated device once per test binary.
-func buildEmuServer(t *testing.T) string {
+func buildEmuServer(t testing.TB) string {
 	t.Helper()
 	cxx, err := exec.LookPath("clang++-16")
 	if err != nil {
@@ -67,7 +67,7 @@ type emuProc struct {
 	r     *bufio.Reader
 }
 
-func startEmu(t *testing.T) *emuProc {
+func startEmu(t testing.TB) *emuProc {
 	bin := buildEmuServer(t)
 	seed := rand.Uint64() >> 1
 	t.Logf("emulator schedule seed %d", seed)
@@ -140,7 +140,7 @@ func (e *emuProc) launch(name string, grid, block dim3, args []karg) (byte, erro
 }
 
 // newEmuBackend returns a backend whose device is the emulator.
-func newEmuBackend(t *testing.T) (*Backend, *fakeGPU) {
+func newEmuBackend(t testing.TB) (*Backend, *fakeGPU) {
 	b, f := newFakeBackend(t)
 	e := startEmu(t)
 	d := b.dev.d

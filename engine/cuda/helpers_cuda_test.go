@@ -21,9 +21,21 @@ import (
 // check script sets it so that a broken driver cannot pass silently.
 const requireEnv = "HELEXA_CUDA_REQUIRED"
 
+// emulateEnv runs these tests on the emulated device of emudriver_test.go
+// instead of a GPU (slow; it checks the tests and the host side without a
+// device).
+const emulateEnv = "HELEXA_CUDA_EMULATE"
+
+func emulated() bool { return os.Getenv(emulateEnv) == "1" }
+
 // openGPU opens device 0 or skips (fails under HELEXA_CUDA_REQUIRED=1).
+// Under HELEXA_CUDA_EMULATE=1 it returns a backend on the emulated device.
 func openGPU(t testing.TB) *Backend {
 	t.Helper()
+	if emulated() {
+		b, _ := newEmuBackend(t)
+		return b
+	}
 	b, err := Open(0)
 	if err != nil {
 		if errors.Is(err, ErrNoDevice) && os.Getenv(requireEnv) != "1" {

@@ -293,7 +293,8 @@ func (b *Backend) Attention(dst, q engine.Buffer, c engine.KVCache, layer int, r
 	// The partial results take 4*(headDim+2) bytes per (row, head, split);
 	// rows go in groups that keep them under attnScratchMax.
 	perRow := int64(4 * nHead * nSplit * (headDim + 2))
-	group := int(max(1, min(int64(n), attnScratchMax/perRow)))
+	// Groups also stay within the grid's z limit (65535).
+	group := int(max(1, min(int64(n), attnScratchMax/perRow, 65535)))
 	b.op(func() error {
 		part, err := b.scratchPtr(scratchAttn, perRow*int64(group))
 		if err != nil {
