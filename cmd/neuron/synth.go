@@ -26,7 +26,7 @@ func init() {
 seed, a synthetic vocabulary of the real size and the model family's chat
 template. It loads in neuron and in llama.cpp; its output is noise.
 Presets (qwen3): %s. Types: %s.
-q4_k_m and q5_k_m use Q6_K for the output matrix and, in about a third of the
+q4_k_m and q5_k_m use Q6_K for the output matrix and, in about half of the
 layers, attn_v and ffn_down, as llama.cpp's mixes do.`,
 			strings.Join(engine.SynthPresets("qwen3"), ", "), strings.Join(engine.SynthTypes(), ", ")),
 		Args: cobra.NoArgs,
