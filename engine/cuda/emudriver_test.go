@@ -30,7 +30,17 @@ var (
 	emuOnce sync.Once
 	emuBin  string
 	emuErr  error
+	emuDir  string
 )
+
+// TestMain removes the emulator binary the tests share.
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if emuDir != "" {
+		os.RemoveAll(emuDir)
+	}
+	os.Exit(code)
+}
 
 // buildEmuServer compiles the emulated device once per test binary.
 func buildEmuServer(t testing.TB) string {
@@ -40,12 +50,12 @@ func buildEmuServer(t testing.TB) string {
 		t.Skip("skipping: clang++-16 not installed (apt-get install clang-16)")
 	}
 	emuOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "helexa-emu-server-")
-		if err != nil {
+		var err error
+		if emuDir, err = os.MkdirTemp("", "helexa-emu-server-"); err != nil {
 			emuErr = err
 			return
 		}
-		emuBin = filepath.Join(dir, "emu_server")
+		emuBin = filepath.Join(emuDir, "emu_server")
 		src := filepath.Join("..", "..", "kernels", "emu", "emu_server.cc")
 		out, err := exec.Command(cxx, "-std=c++20", "-O2", "-I", filepath.Join("..", "..", "kernels"), "-o", emuBin, src).CombinedOutput()
 		if err != nil {
