@@ -20,20 +20,25 @@ import (
 	"github.com/helexa/helexa/gguf"
 )
 
-// referenceModels and their tolerances on |Δlogit| (reference README).
+// referenceModels with their tolerances on |Δlogit|: tol against llama.cpp
+// (reference README), cpuTol against our CPU backend, which multiplies
+// quantized weights with f32 activations as the GPU does (the GPU's
+// tensor-core prefill rounds activations to f16: a few 1e-3 on these
+// logits). cpuTol is also the margin below which a greedy step counts as a
+// near-tie in the GPU/CPU comparison.
 var referenceModels = []struct {
-	name string
-	tol  float64
+	name        string
+	tol, cpuTol float64
 }{
-	{"mini-f32", 1e-4},
-	{"mini-tied-f32", 1e-4},
-	{"mini-f16", 5e-3},
-	{"mini-bf16", 3e-2},
-	{"mini-q8_0", 0.15},
-	{"mini-q6_k", 0.15},
-	{"mini-q5_k_m", 0.15},
-	{"mini-q4_k_m", 0.15},
-	{"mini-q4_0", 0.15},
+	{"mini-f32", 1e-4, 1e-4},
+	{"mini-tied-f32", 1e-4, 1e-4},
+	{"mini-f16", 5e-3, 5e-3},
+	{"mini-bf16", 3e-2, 3e-2},
+	{"mini-q8_0", 0.15, 0.05},
+	{"mini-q6_k", 0.15, 0.05},
+	{"mini-q5_k_m", 0.15, 0.05},
+	{"mini-q4_k_m", 0.15, 0.05},
+	{"mini-q4_0", 0.15, 0.05},
 }
 
 // expectedOutputs is the part of expected/<model>.json the tests use.
@@ -224,11 +229,11 @@ func TestModelParityCPU(t *testing.T) {
 					ct, cm, cl := greedyRun(t, cctx, nVocab, prompt, steps)
 					d := maxAbsDiff(gl, widen(cl))
 					maxLogit = max(maxLogit, d)
-					if d > rm.tol {
-						t.Errorf("prompt %d: prompt logits differ from the cpu by %.3g (tolerance %g)", p, d, rm.tol)
+					if !(d <= rm.cpuTol) {
+						t.Errorf("prompt %d: prompt logits differ from the cpu by %.3g (tolerance %g)", p, d, rm.cpuTol)
 					}
 					for s := range steps {
-						if cm[s] < rm.tol {
+						if cm[s] < rm.cpuTol {
 							break
 						}
 						compared++
@@ -239,7 +244,7 @@ func TestModelParityCPU(t *testing.T) {
 						agree++
 					}
 				}
-				t.Logf("modelstat model=%s vs=cpu dlogit=%.3g tol=%g greedy=%d/%d", name, maxLogit, rm.tol, agree, compared)
+				t.Logf("modelstat model=%s vs=cpu dlogit=%.3g tol=%g greedy=%d/%d", name, maxLogit, rm.cpuTol, agree, compared)
 			})
 		}
 	}
