@@ -304,8 +304,10 @@ func TestModelUnloadReturnsMemory(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// The driver hands memory out in 2 MiB pages; allow one page of slack.
-	const slack = 2 << 20
+	// The driver hands memory out in 2 MiB pages and keeps small pools of its
+	// own; allow two pages of slack.
+	const slack = 4 << 20
+	t.Logf("device free memory: %d bytes before load, %d after unload (difference %d)", before, after, before-after)
 	if before-after > slack {
 		t.Errorf("device free memory %d bytes before load, %d after unload: %d bytes not returned", before, after, before-after)
 	}
