@@ -196,6 +196,8 @@ sanitize racecheck 40 120
   echo
   echo "==== helexa gpu-check on: ${CARD} ($(cat "$G/BUILD" 2>/dev/null | head -1)), $(elapsed)s ===="
   echo
+  grep -o 'device cuda:.*' "$TESTLOG" | head -1 | sed 's/^/  /'
+  echo
   echo "per-op max normalized error (bound) over all cases:"
   grep -o 'opstat key=[^ ]* err=[^ ]* bound=[^ ]*' "$TESTLOG" | sed 's/opstat //; s/key=//; s/err=//; s/bound=//' |
     awk '{ if (!($1 in m) || $2+0 > m[$1]+0 || $2 == "+Inf") m[$1]=$2; b[$1]=$3; n[$1]++ }

@@ -85,6 +85,15 @@ func (b *Backend) Multiprocessors() int { return b.dev.sms }
 // Arch names the PTX the kernels were loaded from ("sm_90").
 func (b *Backend) Arch() string { return b.dev.arch }
 
+// DriverVersion is the CUDA version the driver supports (12040 for 12.4).
+func (b *Backend) DriverVersion() int {
+	var v int32
+	if b.dev.d.cuDriverGetVersion == nil || b.dev.d.cuDriverGetVersion(&v) != cudaSuccess {
+		return 0
+	}
+	return int(v)
+}
+
 // Allocated is the device memory held by this backend's resources, in bytes.
 func (b *Backend) Allocated() int64 { return b.allocated.Load() }
 

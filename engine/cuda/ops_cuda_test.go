@@ -71,6 +71,24 @@ func setRows(t testing.TB, b engine.Backend, rows []engine.Row) engine.Rows {
 	return rs
 }
 
+// TestOpDevice reports the device and runs the smallest op end to end: the
+// first thing to read when the device run fails.
+func TestOpDevice(t *testing.T) {
+	g := openGPU(t)
+	defer g.Close()
+	free, total, err := g.MemInfo()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("device %s: %s, compute capability %d.%d, %d SMs, driver CUDA %d.%d, PTX %s, %d of %d MiB free",
+		g.Name(), g.DeviceName(), g.ComputeCapability()/10, g.ComputeCapability()%10, g.Multiprocessors(),
+		g.DriverVersion()/1000, g.DriverVersion()%1000/10, g.Arch(), free>>20, total>>20)
+	x := upload(t, g, []float32{1, 2, 3})
+	y := upload(t, g, []float32{10, 20, 30})
+	g.Add(y, x, 3)
+	checkErr(t, "add vs float32", "3 elements", download(t, g, y, 3), []float64{11, 22, 33}, 0)
+}
+
 func TestOpMatMul(t *testing.T) {
 	g, c := pair(t)
 	r := newRand(t)
