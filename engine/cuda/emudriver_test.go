@@ -56,8 +56,13 @@ func buildEmuServer(t testing.TB) string {
 			return
 		}
 		emuBin = filepath.Join(emuDir, "emu_server")
-		src := filepath.Join("..", "..", "kernels", "emu", "emu_server.cc")
-		out, err := exec.Command(cxx, "-std=c++20", "-O2", "-I", filepath.Join("..", "..", "kernels"), "-o", emuBin, src).CombinedOutput()
+		kdir, err := kernelsDir()
+		if err != nil {
+			emuErr = err
+			return
+		}
+		src := filepath.Join(kdir, "emu", "emu_server.cc")
+		out, err := exec.Command(cxx, "-std=c++20", "-O2", "-I", kdir, "-o", emuBin, src).CombinedOutput()
 		if err != nil {
 			emuErr = fmt.Errorf("compile %s: %v\n%s", src, err, out)
 		}
@@ -66,6 +71,25 @@ func buildEmuServer(t testing.TB) string {
 		t.Fatal(emuErr)
 	}
 	return emuBin
+}
+
+// kernelsDir finds <repo>/kernels from the working directory (the package
+// directory under go test, the repository root under scripts/gpu-check.sh).
+func kernelsDir() (string, error) {
+	dir, err := os.Getwd()
+	if err != nil {
+		return "", err
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "kernels", "emu", "emu_server.cc")); err == nil {
+			return filepath.Join(dir, "kernels"), nil
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return "", fmt.Errorf("kernels/emu/emu_server.cc not found above the working directory")
+		}
+		dir = parent
+	}
 }
 
 // emuProc is a running emulated device.
