@@ -12,6 +12,7 @@
 #define MM_PAD 8   // f16 padding per shared row: a 40-element (80-byte) stride keeps
                    // the fragment loads of a warp on 32 distinct banks
 #define MM_THREADS 128
+#define F16_MAX 65504.0f  // largest finite f16
 
 DEVINLINE void mma16816(float* c, const u32* a, u32 b0, u32 b1) {
 #ifdef HELEXA_EMU
@@ -58,6 +59,10 @@ DEVINLINE void matmul_impl(float* dst, const u8* w, const float* x, int ne0, int
 #pragma unroll
         for (int i = 0; i < 8; i++) v[i] = 0.0f;
       }
+      // Activations beyond the f16 range (65504) would become inf and then
+      // NaN in the products; they are clamped to it instead.
+#pragma unroll
+      for (int i = 0; i < 8; i++) v[i] = __nvvm_fmin_f(__nvvm_fmax_f(v[i], -F16_MAX), F16_MAX);
       u32* ap = (u32*)&As[r][8 * kg];
 #pragma unroll
       for (int i = 0; i < 4; i++) ap[i] = pack_h2(v[2 * i], v[2 * i + 1]);

@@ -153,6 +153,7 @@ inline float emu_shfl_xor(float v, int m) {
 #define __nvvm_shfl_sync_bfly_f32(mask, v, m, c) emu_shfl_xor((v), (m))
 #define __nvvm_ex2_approx_f(x) exp2f(x)
 #define __nvvm_fmax_f(a, b) fmaxf((a), (b))
+#define __nvvm_fmin_f(a, b) fminf((a), (b))
 #define __nvvm_sqrt_rn_f(x) sqrtf(x)
 #define __nvvm_sin_approx_f(x) sinf(x)
 #define __nvvm_cos_approx_f(x) cosf(x)

@@ -170,6 +170,22 @@ static void test_weights() {
   }
 }
 
+// test_matmul_clamp: an activation beyond the f16 range must not turn the
+// tensor-core product into inf/NaN.
+static void test_matmul_clamp() {
+  const int ne0 = 64, ne1 = 8, n = 16;
+  const wtype& t = wtypes[1];  // f16
+  auto w = random_weight(t, ne0, ne1);
+  auto x = randn((size_t)n * ne0, 1);
+  x[3] = 1e6f;
+  auto out = poison((size_t)n * ne1);
+  emu_launch(t.matmul, {1, 1, 1}, {128, 1, 1}, out.data(), w.data(), x.data(), ne0, ne1, n, (u64)ne0 * 2);
+  int bad = 0;
+  for (float v : out) bad += !std::isfinite(v);
+  if (bad) failures++;
+  printf("%-4s %-44s %d non-finite outputs\n", bad ? "FAIL" : "ok", "matmul_f16_f32 activation 1e6 clamped", bad);
+}
+
 static void test_rmsnorm() {
   const int cases[][2] = {{3, 256}, {5, 64}, {2, 1000}};
   for (auto& c : cases) {
@@ -362,6 +378,7 @@ int main(int argc, char** argv) {
     fprintf(stderr, "%s: %.2fs\n", name, std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
   };
   timed("weights", test_weights);
+  timed("matmul clamp", test_matmul_clamp);
   timed("rmsnorm", test_rmsnorm);
   timed("rope", test_rope);
   timed("attention f16", [] { test_attention<u16>(true); });
