@@ -10,6 +10,7 @@ package engine
 
 import (
 	"fmt"
+	"log/slog"
 	"sort"
 	"sync"
 
@@ -182,4 +183,59 @@ func OpenBackend(name string, dev int, opts BackendOptions) (Backend, error) {
 		return nil, fmt.Errorf("engine: backend %q not available (have %v)", name, Backends())
 	}
 	return open(dev, opts)
+}
+
+// MemoryChecker is implemented by backends whose device memory is a fixed
+// budget (a GPU). CanFit returns nil when bytes more can be allocated, else
+// an error naming the sizes.
+type MemoryChecker interface {
+	CanFit(bytes int64) error
+}
+
+// CheckFit refuses, before anything is allocated, a model file that would
+// not fit on b together with a context of options o: the weights (every
+// tensor of f, in its GGUF type) plus ContextBytes. Backends that do not
+// implement MemoryChecker (the CPU, whose weights stay memory-mapped) always
+// fit.
+func CheckFit(b Backend, f *gguf.File, o ContextOptions) error {
+	mc, ok := b.(MemoryChecker)
+	if !ok {
+		return nil
+	}
+	cfg, err := ConfigFromGGUF(f)
+	if err != nil {
+		return err
+	}
+	need, err := ContextBytes(cfg, o)
+	if err != nil {
+		return err
+	}
+	for _, t := range f.Tensors {
+		need += t.Size
+	}
+	if err := mc.CanFit(need); err != nil {
+		return fmt.Errorf("engine: model does not fit on %s: %w", b.Name(), err)
+	}
+	return nil
+}
+
+// OpenDevice opens the backend a device string names ("auto", "cpu", "cuda",
+// "cuda:N"; see ParseDevice). "auto" tries CUDA first and falls back to the
+// CPU, saying why in one info line on log (which may be nil).
+func OpenDevice(device string, opts BackendOptions, log *slog.Logger) (Backend, error) {
+	name, ord, err := ParseDevice(device)
+	if err != nil {
+		return nil, err
+	}
+	if name != "auto" {
+		return OpenBackend(name, ord, opts)
+	}
+	b, err := OpenBackend("cuda", -1, opts)
+	if err == nil {
+		return b, nil
+	}
+	if log != nil {
+		log.Info("cuda backend unavailable, using cpu", "err", err)
+	}
+	return OpenBackend("cpu", -1, opts)
 }

@@ -66,48 +66,22 @@ type Context struct {
 // NewContext allocates a context for m.
 func (m *Model) NewContext(o ContextOptions) (*Context, error) {
 	cfg := m.cfg
-	if o.Seqs < 0 || o.Ctx < 0 || o.Batch < 0 {
-		return nil, fmt.Errorf("engine: context options %+v: negative size", o)
-	}
-	if o.Seqs == 0 {
-		o.Seqs = 1
-	}
-	if o.Ctx == 0 {
-		o.Ctx = min(cfg.NCtxTrain, defaultCtx)
-	}
-	if o.Batch == 0 {
-		o.Batch = min(defaultBatch, o.Seqs*o.Ctx)
-	}
-	if o.KV != KVF16 && o.KV != KVF32 {
-		return nil, fmt.Errorf("engine: context options: kv type %d", o.KV)
+	o, err := o.resolve(cfg)
+	if err != nil {
+		return nil, err
 	}
 	c := &Context{m: m, o: o, attnScale: attnScale(cfg.HeadDim), logitCap: min(o.Batch, maxLogitRows)}
-	var err error
 	c.kv, err = m.b.NewKVCache(KVShape{Layers: cfg.NLayer, Seqs: o.Seqs, Ctx: o.Ctx, KVDim: cfg.KVDim(), Type: o.KV})
 	if err == nil {
 		c.rows, err = m.b.NewRows(o.Batch)
 	}
-	bufs := []struct {
-		dst  *Buffer
-		size int
-	}{
-		{&c.x, o.Batch * cfg.NEmbd},
-		{&c.xb, o.Batch * cfg.NEmbd},
-		{&c.q, o.Batch * cfg.QDim()},
-		{&c.k, o.Batch * cfg.KVDim()},
-		{&c.v, o.Batch * cfg.KVDim()},
-		{&c.att, o.Batch * cfg.QDim()},
-		{&c.proj, o.Batch * cfg.NEmbd},
-		{&c.gate, o.Batch * cfg.NFF},
-		{&c.up, o.Batch * cfg.NFF},
-		{&c.lx, c.logitCap * cfg.NEmbd},
-		{&c.logits, c.logitCap * cfg.NVocab},
-	}
-	for _, bf := range bufs {
+	sizes := scratchSizes(cfg, o)
+	bufs := []*Buffer{&c.x, &c.xb, &c.q, &c.k, &c.v, &c.att, &c.proj, &c.gate, &c.up, &c.lx, &c.logits}
+	for i, dst := range bufs {
 		if err != nil {
 			break
 		}
-		*bf.dst, err = m.b.NewBuffer(bf.size)
+		*dst, err = m.b.NewBuffer(sizes[i])
 	}
 	if err != nil {
 		c.Free()
@@ -174,4 +148,62 @@ func (c *Context) checkBatch(rows []Row, logitRows []int, logits []float32) erro
 		return fmt.Errorf("%w: logits holds %d floats, need %d", ErrBadBatch, len(logits), len(logitRows)*nVocab)
 	}
 	return nil
+}
+
+// resolve checks o and fills in its defaults for a model of cfg.
+func (o ContextOptions) resolve(cfg Config) (ContextOptions, error) {
+	if o.Seqs < 0 || o.Ctx < 0 || o.Batch < 0 {
+		return o, fmt.Errorf("engine: context options %+v: negative size", o)
+	}
+	if o.Seqs == 0 {
+		o.Seqs = 1
+	}
+	if o.Ctx == 0 {
+		o.Ctx = min(cfg.NCtxTrain, defaultCtx)
+	}
+	if o.Batch == 0 {
+		o.Batch = min(defaultBatch, o.Seqs*o.Ctx)
+	}
+	if o.KV != KVF16 && o.KV != KVF32 {
+		return o, fmt.Errorf("engine: context options: kv type %d", o.KV)
+	}
+	return o, nil
+}
+
+// scratchSizes lists the float32 elements of each scratch buffer of a
+// context, in the order x, xb, q, k, v, att, proj, gate, up, lx, logits.
+func scratchSizes(cfg Config, o ContextOptions) []int {
+	logitCap := min(o.Batch, maxLogitRows)
+	return []int{
+		o.Batch * cfg.NEmbd,   // x
+		o.Batch * cfg.NEmbd,   // xb
+		o.Batch * cfg.QDim(),  // q
+		o.Batch * cfg.KVDim(), // k
+		o.Batch * cfg.KVDim(), // v
+		o.Batch * cfg.QDim(),  // att
+		o.Batch * cfg.NEmbd,   // proj
+		o.Batch * cfg.NFF,     // gate
+		o.Batch * cfg.NFF,     // up
+		logitCap * cfg.NEmbd,  // lx
+		logitCap * cfg.NVocab, // logits
+	}
+}
+
+// ContextBytes estimates the device memory a context with options o needs
+// for a model of cfg: the KV cache (K and V of every layer, position and
+// sequence slot) and the scratch activations.
+func ContextBytes(cfg Config, o ContextOptions) (int64, error) {
+	o, err := o.resolve(cfg)
+	if err != nil {
+		return 0, err
+	}
+	elem := int64(2)
+	if o.KV == KVF32 {
+		elem = 4
+	}
+	n := 2 * int64(cfg.NLayer) * int64(o.Seqs) * int64(o.Ctx) * int64(cfg.KVDim()) * elem
+	for _, s := range scratchSizes(cfg, o) {
+		n += int64(s) * 4
+	}
+	return n, nil
 }

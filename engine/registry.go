@@ -226,17 +226,21 @@ func (r *Registry) open(ctx context.Context, o LoadOptions) (_ *entry, err error
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	m, err := LoadModel(f, e.backend)
-	if err != nil {
-		return nil, fmt.Errorf("engine: load %s: %w", o.Path, err)
-	}
-	e.gen = &Generator{model: m}
 	seqs := max(o.Seqs, 1)
 	nCtx := o.CtxSize
 	if nCtx == 0 {
 		nCtx = DefaultCtxSize(cfg, o.KV, seqs)
 	}
-	c, err := m.NewContext(ContextOptions{Seqs: seqs, Ctx: nCtx, Batch: o.Batch, KV: o.KV})
+	copts := ContextOptions{Seqs: seqs, Ctx: nCtx, Batch: o.Batch, KV: o.KV}
+	if err := CheckFit(e.backend, f, copts); err != nil {
+		return nil, fmt.Errorf("engine: load %s: %w", o.Path, err)
+	}
+	m, err := LoadModel(f, e.backend)
+	if err != nil {
+		return nil, fmt.Errorf("engine: load %s: %w", o.Path, err)
+	}
+	e.gen = &Generator{model: m}
+	c, err := m.NewContext(copts)
 	if err != nil {
 		return nil, fmt.Errorf("engine: load %s: %w", o.Path, err)
 	}
@@ -254,23 +258,10 @@ func (r *Registry) open(ctx context.Context, o LoadOptions) (_ *entry, err error
 	return e, nil
 }
 
-// openBackend opens the backend a device string names. "auto" tries CUDA
-// first and falls back to the CPU with a log line.
+// openBackend opens the backend a device string names, logging a fallback
+// from CUDA to the CPU.
 func (r *Registry) openBackend(device string, threads int) (Backend, error) {
-	name, ord, err := ParseDevice(device)
-	if err != nil {
-		return nil, err
-	}
-	opts := BackendOptions{Threads: threads}
-	if name != "auto" {
-		return OpenBackend(name, ord, opts)
-	}
-	b, err := OpenBackend("cuda", -1, opts)
-	if err == nil {
-		return b, nil
-	}
-	r.log.Info("cuda backend unavailable, using cpu", "err", err)
-	return OpenBackend("cpu", -1, opts)
+	return OpenDevice(device, BackendOptions{Threads: threads}, r.log)
 }
 
 // ParseDevice splits a device string: "" and "auto" give ("auto", -1),

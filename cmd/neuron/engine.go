@@ -19,7 +19,6 @@ import (
 	"github.com/helexa/helexa/api"
 	"github.com/helexa/helexa/chat"
 	"github.com/helexa/helexa/engine"
-	_ "github.com/helexa/helexa/engine/cpu" // registers the cpu backend
 	"github.com/helexa/helexa/gguf"
 	"github.com/helexa/helexa/hub"
 	"github.com/helexa/helexa/server"

@@ -17,7 +17,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/helexa/helexa/engine"
-	_ "github.com/helexa/helexa/engine/cpu" // registers the "cpu" backend
 	"github.com/helexa/helexa/gguf"
 )
 
@@ -77,23 +76,6 @@ func parseTokenList(s string) ([]int32, error) {
 	return ids, nil
 }
 
-// openLogitsBackend opens the backend a --device string names; "auto"
-// tries CUDA first and falls back to the CPU.
-func openLogitsBackend(device string, threads int) (engine.Backend, error) {
-	name, ord, err := engine.ParseDevice(device)
-	if err != nil {
-		return nil, err
-	}
-	opts := engine.BackendOptions{Threads: threads}
-	if name != "auto" {
-		return engine.OpenBackend(name, ord, opts)
-	}
-	if b, err := engine.OpenBackend("cuda", -1, opts); err == nil {
-		return b, nil
-	}
-	return engine.OpenBackend("cpu", -1, opts)
-}
-
 // runLogits evaluates o.Tokens and writes the JSON result to w.
 func runLogits(w io.Writer, o logitsOptions) error {
 	if len(o.Tokens) == 0 {
@@ -102,7 +84,7 @@ func runLogits(w io.Writer, o logitsOptions) error {
 	if o.Top < 0 {
 		return fmt.Errorf("logits: --top %d is negative", o.Top)
 	}
-	b, err := openLogitsBackend(o.Device, o.Threads)
+	b, err := engine.OpenDevice(o.Device, engine.BackendOptions{Threads: o.Threads}, nil)
 	if err != nil {
 		return err
 	}
@@ -112,19 +94,22 @@ func runLogits(w io.Writer, o logitsOptions) error {
 		return err
 	}
 	defer f.Close()
-	m, err := engine.LoadModel(f, b)
-	if err != nil {
-		return err
-	}
-	defer m.Free()
-
 	n := len(o.Tokens)
 	ctxSize := max(o.CtxSize, n)
 	if o.CtxSize > 0 && n > o.CtxSize {
 		return fmt.Errorf("logits: %d tokens do not fit --ctx-size %d", n, o.CtxSize)
 	}
 	batch := min(n, 512) // llama.cpp's default n_batch
-	ctx, err := m.NewContext(engine.ContextOptions{Ctx: ctxSize, Batch: batch, KV: engine.KVF32})
+	copts := engine.ContextOptions{Ctx: ctxSize, Batch: batch, KV: engine.KVF32}
+	if err := engine.CheckFit(b, f, copts); err != nil {
+		return err
+	}
+	m, err := engine.LoadModel(f, b)
+	if err != nil {
+		return err
+	}
+	defer m.Free()
+	ctx, err := m.NewContext(copts)
 	if err != nil {
 		return err
 	}

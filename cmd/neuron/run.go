@@ -22,7 +22,6 @@ import (
 	"github.com/helexa/helexa/api"
 	"github.com/helexa/helexa/chat"
 	"github.com/helexa/helexa/engine"
-	_ "github.com/helexa/helexa/engine/cpu" // registers the "cpu" backend
 )
 
 // runOptions are the settings of one `neuron run`.

@@ -56,8 +56,9 @@ type Backend struct {
 }
 
 var (
-	_ engine.Backend = (*Backend)(nil)
-	_ MemoryReporter = (*Backend)(nil)
+	_ engine.Backend       = (*Backend)(nil)
+	_ engine.MemoryChecker = (*Backend)(nil)
+	_ MemoryReporter       = (*Backend)(nil)
 )
 
 // Open opens GPU ordinal dev (-1 for the first). Without a driver or a
