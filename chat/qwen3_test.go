@@ -15,6 +15,7 @@ import (
 	"testing"
 
 	"github.com/helexa/helexa/api"
+	"github.com/helexa/helexa/internal/reftest"
 )
 
 type edgeCase struct {
@@ -85,7 +86,7 @@ func TestQwen3ToolWithoutRaw(t *testing.T) {
 }
 
 func TestFromSourceVariants(t *testing.T) {
-	ref := referenceDir(t)
+	ref := reftest.Dir(t)
 	src := loadReferenceTemplate(t, ref)
 	// Accepted variants render identically under Jinja (checked with
 	// jinja2 3.1: line endings are normalized by the lexer, the first tag's

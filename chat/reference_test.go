@@ -10,32 +10,9 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
-)
 
-// referenceDir returns <repo>/../shared/reference, skipping the test when
-// it is absent.
-func referenceDir(t testing.TB) string {
-	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Fatal("no go.mod above the test directory")
-		}
-		dir = parent
-	}
-	ref := filepath.Join(dir, "..", "shared", "reference")
-	if _, err := os.Stat(filepath.Join(ref, "chat-cases.json")); err != nil {
-		t.Skipf("reference data not found at %s (expected <repo>/../shared/reference/chat-cases.json): %v", ref, err)
-	}
-	return ref
-}
+	"github.com/helexa/helexa/internal/reftest"
+)
 
 // chatCase is one entry of chat-cases.json.
 type chatCase struct {
@@ -80,8 +57,8 @@ func loadReferenceTemplate(t *testing.T, ref string) string {
 }
 
 func TestReferenceChatCases(t *testing.T) {
-	ref := referenceDir(t)
-	data, err := os.ReadFile(filepath.Join(ref, "chat-cases.json"))
+	ref := reftest.Dir(t)
+	data, err := os.ReadFile(reftest.Path(t, "chat-cases.json"))
 	if err != nil {
 		t.Fatal(err)
 	}

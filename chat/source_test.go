@@ -9,13 +9,14 @@ import (
 	"testing"
 
 	"github.com/helexa/helexa/gguf"
+	"github.com/helexa/helexa/internal/reftest"
 )
 
 // TestTemplateFromReferenceModels reads the template of every reference
 // GGUF and of the reference tokenizer_config.json; all are the Qwen3
 // template.
 func TestTemplateFromReferenceModels(t *testing.T) {
-	ref := referenceDir(t)
+	ref := reftest.Dir(t)
 	paths, err := filepath.Glob(filepath.Join(ref, "models", "*.gguf"))
 	if err != nil || len(paths) == 0 {
 		t.Fatalf("no reference models in %s: %v", ref, err)

@@ -5,17 +5,16 @@
 package engine_test
 
 import (
-	"path/filepath"
 	"testing"
 
 	"github.com/helexa/helexa/engine"
+	"github.com/helexa/helexa/internal/reftest"
 )
 
 func BenchmarkDecodeStep(b *testing.B) {
-	ref := referenceDir(b)
 	for _, name := range []string{"mini-f32", "mini-f16", "mini-q8_0", "mini-q4_k_m"} {
 		b.Run(name, func(b *testing.B) {
-			m := openModel(b, filepath.Join(ref, "models", name+".gguf"), 0)
+			m := openModel(b, reftest.Model(b, name), 0)
 			c, err := m.NewContext(engine.ContextOptions{Ctx: 256, Batch: 128})
 			if err != nil {
 				b.Fatal(err)

@@ -7,10 +7,7 @@ package engine_test
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
-	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -22,32 +19,9 @@ import (
 	"github.com/helexa/helexa/engine"
 	_ "github.com/helexa/helexa/engine/cpu"
 	"github.com/helexa/helexa/gguf"
+	"github.com/helexa/helexa/internal/reftest"
 	"github.com/helexa/helexa/tokenizer"
 )
-
-// genReference returns <repo>/../shared/reference, skipping when absent.
-func genReference(t testing.TB) string {
-	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Skip("skipping: repository root (go.mod) not found")
-		}
-		dir = parent
-	}
-	ref := filepath.Join(dir, "..", "shared", "reference")
-	if _, err := os.Stat(filepath.Join(ref, "models")); err != nil {
-		t.Skipf("skipping: reference models not found at %s", ref)
-	}
-	return ref
-}
 
 // countingBackend counts MatMul calls, and can cancel a context after a
 // number of them, to observe how much work a request did.
@@ -97,32 +71,18 @@ func genModel(t testing.TB, path string, o engine.ContextOptions) (*engine.Gener
 	return engine.NewGenerator(m, c, tok, tmpl, tmplErr), b
 }
 
-// genExpected is the part of expected/<model>.json these tests use.
-type genExpected struct {
-	Prompts       [][]int32   `json:"prompts"`
-	Greedy        [][]int32   `json:"greedy"`
-	GreedyMargins [][]float64 `json:"greedy_margins"`
-}
-
 // TestGenerateGreedyReference runs greedy generation through the full loop
 // and compares with llama.cpp's greedy tokens up to the first step whose
 // top-1/top-2 margin is below the model's tolerance (reference README).
 func TestGenerateGreedyReference(t *testing.T) {
-	ref := genReference(t)
+	reftest.Dir(t) // skip the whole test, not each model, when the data is absent
 	for _, m := range []struct {
 		name string
 		tol  float64
 	}{{"mini-f32", 1e-4}, {"mini-q8_0", 0.15}} {
 		t.Run(m.name, func(t *testing.T) {
-			data, err := os.ReadFile(filepath.Join(ref, "expected", m.name+".json"))
-			if err != nil {
-				t.Fatal(err)
-			}
-			var exp genExpected
-			if err := json.Unmarshal(data, &exp); err != nil {
-				t.Fatal(err)
-			}
-			g, _ := genModel(t, filepath.Join(ref, "models", m.name+".gguf"), engine.ContextOptions{Ctx: 512, Batch: 64, KV: engine.KVF32})
+			exp := reftest.LoadExpected(t, m.name)
+			g, _ := genModel(t, reftest.Model(t, m.name), engine.ContextOptions{Ctx: 512, Batch: 64, KV: engine.KVF32})
 			compared := 0
 			for p, prompt := range exp.Prompts {
 				res, err := g.Generate(context.Background(), engine.GenerateRequest{
@@ -156,7 +116,7 @@ func TestGenerateGreedyReference(t *testing.T) {
 }
 
 func genMini(t *testing.T, o engine.ContextOptions) (*engine.Generator, *countingBackend) {
-	return genModel(t, filepath.Join(genReference(t), "models", "mini-f32.gguf"), o)
+	return genModel(t, reftest.Model(t, "mini-f32"), o)
 }
 
 func TestGenerateContextLength(t *testing.T) {
@@ -415,7 +375,7 @@ func TestGenerateChat(t *testing.T) {
 // BenchmarkGenerateMini measures the whole loop (forward, sampling,
 // decoding, stop matching) per generated token on the mini model.
 func BenchmarkGenerateMini(b *testing.B) {
-	g, _ := genModel(b, filepath.Join(genReference(b), "models", "mini-f32.gguf"), engine.ContextOptions{Ctx: 256, Batch: 64})
+	g, _ := genModel(b, reftest.Model(b, "mini-f32"), engine.ContextOptions{Ctx: 256, Batch: 64})
 	req := engine.GenerateRequest{Tokens: []int32{972, 1602, 1752, 1375, 211}, MaxTokens: 32, IgnoreEOS: true, Stop: []string{"never appears"},
 		Sampling: engine.SamplingParams{Temperature: 0.7, TopK: 40, TopP: 0.9}}
 	tokens := 0

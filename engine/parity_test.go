@@ -6,51 +6,14 @@
 package engine_test
 
 import (
-	"encoding/json"
 	"math"
-	"os"
-	"path/filepath"
 	"testing"
 
 	"github.com/helexa/helexa/engine"
 	_ "github.com/helexa/helexa/engine/cpu"
 	"github.com/helexa/helexa/gguf"
+	"github.com/helexa/helexa/internal/reftest"
 )
-
-// referenceDir returns <repo>/../shared/reference, skipping the test when it
-// is absent.
-func referenceDir(t testing.TB) string {
-	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Skip("skipping: repository root (go.mod) not found")
-		}
-		dir = parent
-	}
-	ref := filepath.Join(dir, "..", "shared", "reference")
-	if _, err := os.Stat(filepath.Join(ref, "models")); err != nil {
-		t.Skipf("skipping: reference data not found at %s", ref)
-	}
-	return ref
-}
-
-// expected is the part of expected/<model>.json the tests use.
-type expected struct {
-	Prompts       [][]int32     `json:"prompts"`
-	Greedy        [][]int32     `json:"greedy"`
-	GreedyMargins [][]float64   `json:"greedy_margins"`
-	StepTopIDs    [][][]int32   `json:"step_top_ids"`
-	StepTopLogits [][][]float64 `json:"step_top_logits"`
-	LastLogits    [][]float64   `json:"last_logits"`
-}
 
 // parityModels are the reference models with the tolerance the reference
 // README derives for each (how llama.cpp rounds activations for the type).
@@ -91,10 +54,10 @@ func openModel(t testing.TB, path string, threads int) *engine.Model {
 }
 
 func TestParityLlamaCpp(t *testing.T) {
-	ref := referenceDir(t)
+	reftest.Dir(t) // skip the whole test, not each model, when the data is absent
 	for _, pm := range parityModels {
 		t.Run(pm.name, func(t *testing.T) {
-			last, step := checkParity(t, ref, pm.name, pm.tol, engine.KVF32)
+			last, step := checkParity(t, pm.name, pm.tol, engine.KVF32)
 			t.Logf("%s: max |Δlogit| last position %.3g, teacher-forced top-8 %.3g (tolerance %g)", pm.name, last, step, pm.tol)
 		})
 	}
@@ -104,11 +67,11 @@ func TestParityLlamaCpp(t *testing.T) {
 // (llama.cpp's reference used f32). Rounding K and V to 11 significant bits
 // moves logits of order 1 by about 1e-3; 1e-2 bounds that.
 func TestParityF16Cache(t *testing.T) {
-	ref := referenceDir(t)
+	reftest.Dir(t) // skip the whole test, not each model, when the data is absent
 	const tol = 1e-2
 	for _, name := range []string{"mini-f32", "mini-tied-f32"} {
 		t.Run(name, func(t *testing.T) {
-			last, step := checkParity(t, ref, name, tol, engine.KVF16)
+			last, step := checkParity(t, name, tol, engine.KVF16)
 			t.Logf("%s, f16 KV cache: max |Δlogit| last position %.3g, teacher-forced top-8 %.3g (tolerance %g)", name, last, step, tol)
 		})
 	}
@@ -122,16 +85,9 @@ func TestParityF16Cache(t *testing.T) {
 // so checking the argmax of each teacher-forced step until the first step
 // whose top-1/top-2 margin is below tol checks free-running greedy decoding
 // up to its first near-tie. It returns the largest differences seen.
-func checkParity(t *testing.T, ref, name string, tol float64, kv engine.KVType) (maxLast, maxStep float64) {
-	raw, err := os.ReadFile(filepath.Join(ref, "expected", name+".json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var exp expected
-	if err := json.Unmarshal(raw, &exp); err != nil {
-		t.Fatal(err)
-	}
-	m := openModel(t, filepath.Join(ref, "models", name+".gguf"), 2)
+func checkParity(t *testing.T, name string, tol float64, kv engine.KVType) (maxLast, maxStep float64) {
+	exp := reftest.LoadExpected(t, name)
+	m := openModel(t, reftest.Model(t, name), 2)
 	nVocab := m.Config().NVocab
 	ctx, err := m.NewContext(engine.ContextOptions{Ctx: 512, Batch: 256, KV: kv})
 	if err != nil {

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/helexa/helexa/engine"
+	"github.com/helexa/helexa/internal/reftest"
 )
 
 func TestDefaultCtxSize(t *testing.T) {
@@ -90,11 +91,10 @@ func (s *syncBuffer) String() string {
 }
 
 func TestRegistryLoadList(t *testing.T) {
-	ref := genReference(t)
 	var logs syncBuffer
 	r := engine.NewRegistry(slog.New(slog.NewTextHandler(&logs, nil)))
 	defer r.Close(context.Background())
-	path := filepath.Join(ref, "models", "mini-f32.gguf")
+	path := reftest.Model(t, "mini-f32")
 	info, err := r.Load(context.Background(), engine.LoadOptions{Path: path, Aliases: []string{"mini"}, Device: "auto", Threads: 1})
 	if err != nil {
 		t.Fatal(err)
@@ -113,7 +113,7 @@ func TestRegistryLoadList(t *testing.T) {
 	if err != nil || !again.LoadedAt.Equal(info.LoadedAt) {
 		t.Fatalf("second Load: %+v, %v; want the first model back", again, err)
 	}
-	_, err = r.Load(context.Background(), engine.LoadOptions{Path: filepath.Join(ref, "models", "mini-q8_0.gguf"), ID: "mini-f32"})
+	_, err = r.Load(context.Background(), engine.LoadOptions{Path: reftest.Model(t, "mini-q8_0"), ID: "mini-f32"})
 	if !errors.Is(err, engine.ErrModelExists) {
 		t.Fatalf("Load of another file under a taken id: %v, want ErrModelExists", err)
 	}
@@ -151,10 +151,9 @@ func TestRegistryLoadList(t *testing.T) {
 // TestRegistryUnloadWaits checks that Unload refuses while a generation runs
 // past the deadline, and otherwise waits for it and frees the model after.
 func TestRegistryUnloadWaits(t *testing.T) {
-	ref := genReference(t)
 	r := engine.NewRegistry(nil)
 	defer r.Close(context.Background())
-	if _, err := r.Load(context.Background(), engine.LoadOptions{Path: filepath.Join(ref, "models", "mini-f32.gguf"), ID: "m", Device: "cpu", CtxSize: 256}); err != nil {
+	if _, err := r.Load(context.Background(), engine.LoadOptions{Path: reftest.Model(t, "mini-f32"), ID: "m", Device: "cpu", CtxSize: 256}); err != nil {
 		t.Fatal(err)
 	}
 	g, release, err := r.Acquire("m")

@@ -13,6 +13,7 @@ import (
 	"github.com/helexa/helexa/chat"
 	"github.com/helexa/helexa/engine"
 	"github.com/helexa/helexa/gguf"
+	"github.com/helexa/helexa/internal/reftest"
 )
 
 func TestSynthTinyGenerates(t *testing.T) {
@@ -193,7 +194,6 @@ func TestSynthMixTypes(t *testing.T) {
 // tensors with the same shapes, and the same special tokens at the same ids
 // with the same token types.
 func TestSynthMatchesConverterLayout(t *testing.T) {
-	ref := genReference(t)
 	path := filepath.Join(t.TempDir(), "tiny.gguf")
 	if err := engine.WriteSynth(path, engine.SynthOptions{Arch: "qwen3", Preset: "tiny", Type: "f32", Seed: 1}); err != nil {
 		t.Fatal(err)
@@ -203,7 +203,7 @@ func TestSynthMatchesConverterLayout(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer syn.Close()
-	mini, err := gguf.Open(filepath.Join(ref, "models", "mini-f32.gguf"))
+	mini, err := gguf.Open(reftest.Model(t, "mini-f32"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -16,6 +16,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/helexa/helexa/internal/reftest"
 )
 
 // raw builds GGUF bytes field by field, valid or not.
@@ -276,7 +278,7 @@ func FuzzRead(f *testing.F) {
 		f.Add(c.file)
 	}
 	f.Add(validFile())
-	if ref := refDirOrEmpty(); ref != "" {
+	if ref, err := reftest.Find(); err == nil {
 		paths, _ := filepath.Glob(filepath.Join(ref, "models", "*.gguf"))
 		for _, p := range paths {
 			if b, err := os.ReadFile(p); err == nil {
@@ -349,24 +351,4 @@ func rewrite(t *testing.T, f *File) []byte {
 		t.Fatalf("rewriting a parsed file: %v", err)
 	}
 	return buf.Bytes()
-}
-
-// refDirOrEmpty is refDir for contexts without a *testing.T to skip.
-func refDirOrEmpty() string {
-	dir, _ := os.Getwd()
-	for dir != "" {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			ref := filepath.Join(dir, "..", "shared", "reference")
-			if _, err := os.Stat(filepath.Join(ref, "models")); err == nil {
-				return ref
-			}
-			return ""
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return ""
-		}
-		dir = parent
-	}
-	return ""
 }

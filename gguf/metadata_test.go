@@ -9,9 +9,10 @@ import (
 	"errors"
 	"math"
 	"os"
-	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/helexa/helexa/internal/reftest"
 )
 
 func accessorFile(t *testing.T) *File {
@@ -112,8 +113,7 @@ func TestAccessorErrors(t *testing.T) {
 // TestReadAtPath parses a reference model through an *os.File instead of
 // the mapping and checks that tensor data is the same.
 func TestReadAtPath(t *testing.T) {
-	ref := refDir(t)
-	path := filepath.Join(ref, "models", "mini-q4_0.gguf")
+	path := reftest.Model(t, "mini-q4_0")
 	mapped, err := Open(path)
 	if err != nil {
 		t.Fatal(err)

@@ -10,6 +10,8 @@ import (
 	"math/rand/v2"
 	"path/filepath"
 	"testing"
+
+	"github.com/helexa/helexa/internal/reftest"
 )
 
 // quantTypes are the types Quantize produces, with the largest total error
@@ -122,7 +124,7 @@ func TestQuantizeSpecialBlocks(t *testing.T) {
 // mini-f32.gguf and compares with the same tensor in the files llama-quantize
 // made from it (no importance matrix, so ggml's reference quantizers ran).
 func TestQuantizeMatchesLlamaQuantize(t *testing.T) {
-	ref := refDir(t)
+	ref := reftest.Dir(t)
 	src, err := Open(filepath.Join(ref, "models", "mini-f32.gguf"))
 	if err != nil {
 		t.Fatal(err)

@@ -11,31 +11,9 @@ import (
 	"path/filepath"
 	"strconv"
 	"testing"
-)
 
-// refDir returns <repo>/../shared/reference, skipping the test when absent.
-func refDir(t testing.TB) string {
-	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Skip("reference data not found: no go.mod above the test directory")
-		}
-		dir = parent
-	}
-	ref := filepath.Join(dir, "..", "shared", "reference")
-	if _, err := os.Stat(filepath.Join(ref, "models")); err != nil {
-		t.Skipf("reference data not found at %s (expected <repo>/../shared/reference): %v", ref, err)
-	}
-	return ref
-}
+	"github.com/helexa/helexa/internal/reftest"
+)
 
 // refModels lists the reference mini models with the main tensor type of each.
 var refModels = []struct {
@@ -83,7 +61,7 @@ func refTensorShapes(tied bool) map[string][]int64 {
 }
 
 func TestReadReferenceModels(t *testing.T) {
-	ref := refDir(t)
+	ref := reftest.Dir(t)
 	for _, m := range refModels {
 		t.Run(m.file, func(t *testing.T) {
 			f, err := Open(filepath.Join(ref, "models", m.file))
@@ -200,7 +178,7 @@ type refDequant struct {
 }
 
 func TestDequantizeMatchesGGML(t *testing.T) {
-	ref := refDir(t)
+	ref := reftest.Dir(t)
 	for _, name := range []string{"F16", "BF16", "Q8_0", "Q4_0", "Q4_K", "Q5_K", "Q6_K"} {
 		t.Run(name, func(t *testing.T) {
 			raw, err := os.ReadFile(filepath.Join(ref, "dequant", name+".json"))

@@ -15,6 +15,8 @@ import (
 	"runtime"
 	"strings"
 	"testing"
+
+	"github.com/helexa/helexa/internal/reftest"
 )
 
 func TestWriterRoundTrip(t *testing.T) {
@@ -203,7 +205,7 @@ func TestWriteFileAtomic(t *testing.T) {
 // written by gguf-py and llama-quantize with the same layout rules, so the
 // copy must be byte-identical to the original.
 func TestRewriteReferenceModels(t *testing.T) {
-	ref := refDir(t)
+	ref := reftest.Dir(t)
 	for _, m := range refModels {
 		t.Run(m.file, func(t *testing.T) {
 			path := filepath.Join(ref, "models", m.file)

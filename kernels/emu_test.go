@@ -19,6 +19,7 @@ import (
 	"testing"
 
 	"github.com/helexa/helexa/gguf"
+	"github.com/helexa/helexa/internal/reftest"
 )
 
 var (
@@ -90,25 +91,16 @@ var dequantCases = []struct {
 	{"Q6_K", "mini-q6_k", "q6_k"},
 }
 
-func referenceDir(t *testing.T) string {
-	t.Helper()
-	ref := filepath.Join("..", "..", "shared", "reference")
-	if _, err := os.Stat(filepath.Join(ref, "dequant")); err != nil {
-		t.Skipf("skipping: reference data not found at %s", ref)
-	}
-	return ref
-}
-
 // TestDequantizersMatchGGML runs each type's embedding kernel (which is
 // nothing but its dequantizer) over every row of the reference tensor and
 // requires ggml's values bit for bit: on the host nothing fuses the
 // multiply-adds, so the arithmetic is ggml's.
 func TestDequantizersMatchGGML(t *testing.T) {
-	ref := referenceDir(t)
+	reftest.Path(t, "dequant") // skip before building the emulator when the data is absent
 	bin := buildEmu(t)
 	for _, c := range dequantCases {
 		t.Run(c.typ, func(t *testing.T) {
-			raw, err := os.ReadFile(filepath.Join(ref, "dequant", c.typ+".json"))
+			raw, err := os.ReadFile(reftest.Path(t, "dequant", c.typ+".json"))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -121,7 +113,7 @@ func TestDequantizersMatchGGML(t *testing.T) {
 			if err := json.Unmarshal(raw, &want); err != nil {
 				t.Fatal(err)
 			}
-			f, err := gguf.Open(filepath.Join(ref, "models", c.model+".gguf"))
+			f, err := gguf.Open(reftest.Model(t, c.model))
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -8,6 +8,8 @@ import (
 	"math/rand/v2"
 	"strings"
 	"testing"
+
+	"github.com/helexa/helexa/internal/reftest"
 )
 
 // benchCorpus returns about n bytes of mixed text from a fixed seed.
@@ -102,7 +104,7 @@ func BenchmarkStreamDecode(b *testing.B) {
 
 // BenchmarkLoadTokenizerJSON measures FromFiles on the Qwen3 files.
 func BenchmarkLoadTokenizerJSON(b *testing.B) {
-	dir := referenceDir(b) + "/qwen3-tokenizer"
+	dir := reftest.Path(b, "qwen3-tokenizer")
 	for b.Loop() {
 		if _, err := FromFiles(dir+"/tokenizer.json", dir+"/tokenizer_config.json"); err != nil {
 			b.Fatal(err)

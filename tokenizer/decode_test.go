@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"testing"
 	"unicode/utf8"
+
+	"github.com/helexa/helexa/internal/reftest"
 )
 
 func TestAppendLossy(t *testing.T) {
@@ -177,7 +179,7 @@ func checkStream(t *testing.T, tk *Tokenizer, ids []int32) {
 // multi-byte strings (CJK, emoji, Devanagari) cut characters across tokens.
 func TestStreamDecoderQwen3(t *testing.T) {
 	tk := qwen3(t)
-	cases := loadCases(t, filepath.Join(referenceDir(t), "tokenizer-cases.json"))
+	cases := loadCases(t, filepath.Join(reftest.Dir(t), "tokenizer-cases.json"))
 	held := 0
 	for _, c := range cases {
 		checkStream(t, tk, c.IDs)

@@ -12,6 +12,8 @@ import (
 	"unicode/utf8"
 
 	"golang.org/x/text/unicode/norm"
+
+	"github.com/helexa/helexa/internal/reftest"
 )
 
 // fuzzTokenizer is the reference Qwen3 tokenizer when the reference data
@@ -19,7 +21,7 @@ import (
 // runs.
 func fuzzTokenizer(t testing.TB) *Tokenizer {
 	t.Helper()
-	if _, err := findReference(); err == nil {
+	if _, err := reftest.Find("qwen3-tokenizer", "tokenizer.json"); err == nil {
 		return qwen3(t)
 	}
 	tok, cfg := smallHF()
@@ -45,7 +47,7 @@ func TestBPEScanEqualsHeap(t *testing.T) {
 		"中文测试中文测试中文测试", strings.Repeat("😀", 40), strings.Repeat("\n", 70),
 		" " + strings.Repeat("the", 50),
 	}
-	for _, c := range loadCases(t, referenceDir(t)+"/tokenizer-cases.json") {
+	for _, c := range loadCases(t, reftest.Dir(t)+"/tokenizer-cases.json") {
 		inputs = append(inputs, Split(tk.pre, nil, norm.NFC.String(c.Text))...)
 	}
 	for _, in := range inputs {

@@ -7,10 +7,11 @@ import (
 	"testing"
 
 	"github.com/helexa/helexa/gguf"
+	"github.com/helexa/helexa/internal/reftest"
 )
 
 func TestFromGGUFMiniModels(t *testing.T) {
-	ref := referenceDir(t)
+	ref := reftest.Dir(t)
 	paths, err := filepath.Glob(filepath.Join(ref, "models", "mini-*.gguf"))
 	if err != nil {
 		t.Fatal(err)

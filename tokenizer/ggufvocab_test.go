@@ -10,6 +10,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/helexa/helexa/internal/reftest"
 )
 
 // mapMetadata is Metadata over a map of Go values, typed as the GGUF
@@ -100,7 +102,7 @@ func converterKVs(t testing.TB, hf *Vocab, keep, rows int) mapMetadata {
 
 func qwen3Vocab(t testing.TB) *Vocab {
 	t.Helper()
-	dir := filepath.Join(referenceDir(t), "qwen3-tokenizer")
+	dir := filepath.Join(reftest.Dir(t), "qwen3-tokenizer")
 	v, err := VocabFromFiles(filepath.Join(dir, "tokenizer.json"), filepath.Join(dir, "tokenizer_config.json"))
 	if err != nil {
 		t.Fatal(err)
@@ -129,7 +131,7 @@ func TestMetadataFullVocabulary(t *testing.T) {
 	if got := tk.Decode([]int32{151700, 151645}); got != "<|im_end|>" {
 		t.Errorf("padding row decodes to %q, want nothing", got)
 	}
-	cases := loadCases(t, filepath.Join(referenceDir(t), "tokenizer-cases.json"))
+	cases := loadCases(t, filepath.Join(reftest.Dir(t), "tokenizer-cases.json"))
 	checkCases(t, tk, cases, func(c refCase) []int32 { return c.IDs })
 }
 
@@ -149,7 +151,7 @@ func TestMetadataMiniVocabulary(t *testing.T) {
 // Hugging Face differ (NFC), Hugging Face's ids are the expectation.
 func checkMini(t *testing.T, tk *Tokenizer) {
 	t.Helper()
-	cases := loadCases(t, filepath.Join(referenceDir(t), "expected", "mini-tokenizer-cases.json"))
+	cases := loadCases(t, filepath.Join(reftest.Dir(t), "expected", "mini-tokenizer-cases.json"))
 	checkCases(t, tk, cases, func(c refCase) []int32 {
 		if c.HFIDs != nil {
 			return c.HFIDs

@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/helexa/helexa/gguf"
+	"github.com/helexa/helexa/internal/reftest"
 )
 
 func TestFromGGUFFullVocabulary(t *testing.T) {
@@ -40,7 +41,7 @@ func TestFromGGUFFullVocabulary(t *testing.T) {
 	if tk.VocabSize() != qwen3Rows {
 		t.Errorf("VocabSize = %d, want %d", tk.VocabSize(), qwen3Rows)
 	}
-	cases := loadCases(t, filepath.Join(referenceDir(t), "tokenizer-cases.json"))
+	cases := loadCases(t, filepath.Join(reftest.Dir(t), "tokenizer-cases.json"))
 	checkCases(t, tk, cases, func(c refCase) []int32 { return c.IDs })
 	if got, want := tk.EOG(), []int32{151643, 151645, 151662, 151663, 151664}; !slices.Equal(got, want) {
 		t.Errorf("EOG = %v, want %v", got, want)

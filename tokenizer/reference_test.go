@@ -5,8 +5,6 @@ package tokenizer
 
 import (
 	"encoding/json"
-	"errors"
-	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -15,42 +13,9 @@ import (
 	"testing"
 
 	"golang.org/x/text/unicode/norm"
+
+	"github.com/helexa/helexa/internal/reftest"
 )
-
-// findReference returns <repo>/../shared/reference, where the repository
-// root is the nearest directory above the test holding go.mod.
-func findReference() (string, error) {
-	dir, err := os.Getwd()
-	if err != nil {
-		return "", err
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return "", errors.New("no go.mod above the test directory")
-		}
-		dir = parent
-	}
-	ref := filepath.Join(dir, "..", "shared", "reference")
-	if _, err := os.Stat(filepath.Join(ref, "qwen3-tokenizer", "tokenizer.json")); err != nil {
-		return "", fmt.Errorf("%s lacks qwen3-tokenizer/tokenizer.json: %w", ref, err)
-	}
-	return ref, nil
-}
-
-// referenceDir returns the reference directory, skipping the test when it
-// is absent.
-func referenceDir(t testing.TB) string {
-	t.Helper()
-	ref, err := findReference()
-	if err != nil {
-		t.Skipf("reference data not found (want <repo>/../shared/reference): %v", err)
-	}
-	return ref
-}
 
 type refCase struct {
 	Text    string  `json:"text"`
@@ -88,7 +53,7 @@ var (
 // qwen3 loads the reference Qwen3 tokenizer once for all tests.
 func qwen3(t testing.TB) *Tokenizer {
 	t.Helper()
-	ref := referenceDir(t)
+	ref := reftest.Dir(t)
 	qwen3Once.Do(func() {
 		dir := filepath.Join(ref, "qwen3-tokenizer")
 		qwen3Tok, qwen3Err = FromFiles(filepath.Join(dir, "tokenizer.json"), filepath.Join(dir, "tokenizer_config.json"))
@@ -116,7 +81,7 @@ func checkCases(t *testing.T, tk *Tokenizer, cases []refCase, want func(refCase)
 
 func TestQwen3ReferenceCases(t *testing.T) {
 	tk := qwen3(t)
-	cases := loadCases(t, filepath.Join(referenceDir(t), "tokenizer-cases.json"))
+	cases := loadCases(t, filepath.Join(reftest.Dir(t), "tokenizer-cases.json"))
 	checkCases(t, tk, cases, func(c refCase) []int32 { return c.IDs })
 	for _, c := range cases {
 		if got := tk.Decode(c.IDs); got != c.Decoded {

@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/spf13/pflag"
+
+	"github.com/helexa/helexa/internal/reftest"
 )
 
 // parseConfig loads a configuration from a file body (none when empty), an
@@ -46,7 +48,10 @@ func TestConfigDefaults(t *testing.T) {
 }
 
 func TestConfigExampleFile(t *testing.T) {
-	root := repoRoot(t)
+	root, err := reftest.RepoRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
 	body, err := os.ReadFile(filepath.Join(root, "neuron.example.toml"))
 	if err != nil {
 		t.Fatal(err)
@@ -72,22 +77,6 @@ func TestConfigExampleFile(t *testing.T) {
 		if !strings.Contains(string(body), "# "+k) {
 			t.Errorf("default_models key %s is not documented", k)
 		}
-	}
-}
-
-// repoRoot finds the module root from the test's directory.
-func repoRoot(t *testing.T) string {
-	t.Helper()
-	dir, _ := os.Getwd()
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Fatal("no go.mod above the test directory")
-		}
-		dir = parent
 	}
 }
 

@@ -31,23 +31,14 @@ import (
 	"github.com/openai/openai-go/v3/shared"
 
 	"github.com/helexa/helexa/gguf"
+	"github.com/helexa/helexa/internal/reftest"
 	"github.com/helexa/helexa/tokenizer"
 )
-
-// miniModel returns the reference mini model, skipping when it is absent.
-func miniModel(t *testing.T) string {
-	t.Helper()
-	path := filepath.Join(repoRoot(t), "..", "shared", "reference", "models", "mini-f32.gguf")
-	if _, err := os.Stat(path); err != nil {
-		t.Skipf("reference model not available (%v): these tests need ../shared/reference next to the repository", err)
-	}
-	return path
-}
 
 const e2eKey = "e2e-secret"
 
 func TestEndToEndOpenAIClient(t *testing.T) {
-	model := miniModel(t)
+	model := reftest.Model(t, "mini-f32")
 	var logs syncBuffer
 	cfg := &Config{
 		APIKeys:  []string{e2eKey},
@@ -362,7 +353,7 @@ func TestDaemonProcessHelper(t *testing.T) {
 }
 
 func TestDaemonProcessSIGTERM(t *testing.T) {
-	model := miniModel(t)
+	model := reftest.Model(t, "mini-f32")
 	args := []string{"serve", "--listen", "127.0.0.1:0", "--log-format", "json", "--device", "cpu", "--threads", "1",
 		"--ctx-size", "2048", "--hub-offline", "--hub-cache-dir", t.TempDir(), "--model", model}
 	cmd := exec.Command(os.Args[0], "-test.run=^TestDaemonProcessHelper$")

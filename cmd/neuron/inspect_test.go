@@ -15,17 +15,8 @@ import (
 	"testing"
 
 	"github.com/helexa/helexa/gguf"
+	"github.com/helexa/helexa/internal/reftest"
 )
-
-// inspectRefDir returns <repo>/../shared/reference/models or skips.
-func inspectRefDir(t *testing.T) string {
-	t.Helper()
-	dir := filepath.Join("..", "..", "..", "shared", "reference", "models")
-	if _, err := os.Stat(dir); err != nil {
-		t.Skipf("reference models not found at %s (<repo>/../shared/reference): %v", dir, err)
-	}
-	return dir
-}
 
 // inspectRefFiles lists each reference model with its general.file_type and
 // tensor type counts, from the reference README's table.
@@ -72,7 +63,7 @@ type inspectOutput struct {
 }
 
 func TestInspectJSONReference(t *testing.T) {
-	dir := inspectRefDir(t)
+	dir := reftest.Path(t, "models")
 	for _, ref := range inspectRefFiles {
 		t.Run(ref.file, func(t *testing.T) {
 			path := filepath.Join(dir, ref.file)
@@ -187,7 +178,7 @@ func equalInts(a, b []int64) bool {
 }
 
 func TestInspectTextSummarises(t *testing.T) {
-	dir := inspectRefDir(t)
+	dir := reftest.Path(t, "models")
 	var out bytes.Buffer
 	if err := runInspect(&out, filepath.Join(dir, "mini-q4_k_m.gguf"), false); err != nil {
 		t.Fatal(err)

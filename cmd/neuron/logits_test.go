@@ -8,44 +8,16 @@ import (
 	"bytes"
 	"encoding/json"
 	"math"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/helexa/helexa/internal/reftest"
 )
 
-// referenceDir returns <repo>/../shared/reference or skips the test.
-func referenceDir(t *testing.T) string {
-	t.Helper()
-	ref, err := filepath.Abs(filepath.Join("..", "..", "..", "shared", "reference"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := os.Stat(filepath.Join(ref, "models")); err != nil {
-		t.Skipf("skipping: reference data not found at %s", ref)
-	}
-	return ref
-}
-
-// refExpected is the part of expected/mini-f32.json the test reads.
-type refExpected struct {
-	Prompts       [][]int32     `json:"prompts"`
-	StepTopIDs    [][][]int32   `json:"step_top_ids"`
-	StepTopLogits [][][]float64 `json:"step_top_logits"`
-	LastLogits    [][]float64   `json:"last_logits"`
-}
-
 func TestRunLogits(t *testing.T) {
-	ref := referenceDir(t)
-	raw, err := os.ReadFile(filepath.Join(ref, "expected", "mini-f32.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var exp refExpected
-	if err := json.Unmarshal(raw, &exp); err != nil {
-		t.Fatal(err)
-	}
-	model := filepath.Join(ref, "models", "mini-f32.gguf")
+	exp := reftest.LoadExpected(t, "mini-f32")
+	model := reftest.Model(t, "mini-f32")
 	const tol = 1e-4 // the reference README's F32 tolerance
 	prompt := exp.Prompts[1]
 

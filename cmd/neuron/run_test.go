@@ -15,27 +15,14 @@ import (
 	"testing"
 
 	"github.com/helexa/helexa/engine"
+	"github.com/helexa/helexa/internal/reftest"
 )
-
-// runRefDir returns <repo>/../shared/reference or skips the test.
-func runRefDir(t *testing.T) string {
-	t.Helper()
-	ref, err := filepath.Abs(filepath.Join("..", "..", "..", "shared", "reference"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := os.Stat(filepath.Join(ref, "models")); err != nil {
-		t.Skipf("skipping: reference data not found at %s", ref)
-	}
-	return ref
-}
 
 // TestRunGreedyReference runs `neuron run MODEL --tokens ... --temp 0
 // --max-tokens 24 --ignore-eos --json` on every reference model and compares
 // the tokens with llama.cpp's greedy tokens up to the first step whose
 // top-1/top-2 margin is below the model's tolerance (reference README).
 func TestRunGreedyReference(t *testing.T) {
-	ref := runRefDir(t)
 	models := []struct {
 		name string
 		tol  float64
@@ -45,22 +32,11 @@ func TestRunGreedyReference(t *testing.T) {
 	}
 	for _, m := range models {
 		t.Run(m.name, func(t *testing.T) {
-			raw, err := os.ReadFile(filepath.Join(ref, "expected", m.name+".json"))
-			if err != nil {
-				t.Fatal(err)
-			}
-			var exp struct {
-				Prompts       [][]int32   `json:"prompts"`
-				Greedy        [][]int32   `json:"greedy"`
-				GreedyMargins [][]float64 `json:"greedy_margins"`
-			}
-			if err := json.Unmarshal(raw, &exp); err != nil {
-				t.Fatal(err)
-			}
+			exp := reftest.LoadExpected(t, m.name)
 			compared := 0
 			for p, prompt := range exp.Prompts {
 				var out bytes.Buffer
-				o := runOptions{Model: filepath.Join(ref, "models", m.name+".gguf"), Tokens: prompt, Raw: true, JSON: true,
+				o := runOptions{Model: reftest.Model(t, m.name), Tokens: prompt, Raw: true, JSON: true,
 					MaxTokens: 24, IgnoreEOS: true, Threads: 2, Device: "cpu", CtxSize: 512}
 				if err := runGenerate(context.Background(), &out, o); err != nil {
 					t.Fatal(err)
@@ -90,9 +66,8 @@ func TestRunGreedyReference(t *testing.T) {
 // TestRunStreamMatchesJSON checks that streamed text equals the JSON text
 // of the same seeded request.
 func TestRunStreamMatchesJSON(t *testing.T) {
-	ref := runRefDir(t)
 	seed := uint64(11)
-	o := runOptions{Model: filepath.Join(ref, "models", "mini-f32.gguf"), Prompt: "Once upon a time", Raw: true,
+	o := runOptions{Model: reftest.Model(t, "mini-f32"), Prompt: "Once upon a time", Raw: true,
 		MaxTokens: 16, IgnoreEOS: true, Threads: 2, Device: "cpu", CtxSize: 128,
 		Sampling: engine.SamplingParams{Temperature: 0.8, TopK: 40, Seed: &seed}}
 	var stream, js bytes.Buffer
@@ -113,8 +88,7 @@ func TestRunStreamMatchesJSON(t *testing.T) {
 }
 
 func TestRunErrors(t *testing.T) {
-	ref := runRefDir(t)
-	model := filepath.Join(ref, "models", "mini-f32.gguf")
+	model := reftest.Model(t, "mini-f32")
 	cases := []struct {
 		name string
 		o    runOptions

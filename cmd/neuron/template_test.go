@@ -9,13 +9,14 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/helexa/helexa/internal/reftest"
 )
 
 func TestRunTemplateReference(t *testing.T) {
-	ref := filepath.Join("..", "..", "..", "shared", "reference")
-	data, err := os.ReadFile(filepath.Join(ref, "chat-cases.json"))
+	data, err := os.ReadFile(reftest.Path(t, "chat-cases.json"))
 	if err != nil {
-		t.Skipf("reference data not found at %s (<repo>/../shared/reference): %v", ref, err)
+		t.Fatal(err)
 	}
 	var cases []struct {
 		Messages json.RawMessage `json:"messages"`
@@ -37,8 +38,8 @@ func TestRunTemplateReference(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, model := range []string{
-		filepath.Join(ref, "models", "mini-q8_0.gguf"),
-		filepath.Join(ref, "qwen3-tokenizer", "tokenizer_config.json"),
+		reftest.Model(t, "mini-q8_0"),
+		reftest.Path(t, "qwen3-tokenizer", "tokenizer_config.json"),
 	} {
 		t.Run(filepath.Base(model), func(t *testing.T) {
 			var out bytes.Buffer
@@ -53,7 +54,7 @@ func TestRunTemplateReference(t *testing.T) {
 	t.Run("stdin", func(t *testing.T) {
 		var out bytes.Buffer
 		in := strings.NewReader(`{"messages":[{"role":"user","content":"Hello!"}]}`)
-		if err := runTemplate(&out, in, filepath.Join(ref, "qwen3-tokenizer", "tokenizer_config.json"), "-"); err != nil {
+		if err := runTemplate(&out, in, reftest.Path(t, "qwen3-tokenizer", "tokenizer_config.json"), "-"); err != nil {
 			t.Fatal(err)
 		}
 		if want := cases[0].Prompt; out.String() != want {

@@ -4,28 +4,15 @@ package main
 
 import (
 	"bytes"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/helexa/helexa/internal/reftest"
 )
 
-// tokenizeReference returns <repo>/../shared/reference, skipping the test
-// when it is absent.
-func tokenizeReference(t *testing.T) string {
-	t.Helper()
-	ref, err := filepath.Abs(filepath.Join("..", "..", "..", "shared", "reference"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := os.Stat(filepath.Join(ref, "qwen3-tokenizer", "tokenizer.json")); err != nil {
-		t.Skipf("reference data not found at %s: %v", ref, err)
-	}
-	return ref
-}
-
 func TestRunTokenize(t *testing.T) {
-	ref := tokenizeReference(t)
+	ref := reftest.Dir(t)
 	tokJSON := filepath.Join(ref, "qwen3-tokenizer", "tokenizer.json")
 	mini := filepath.Join(ref, "models", "mini-q8_0.gguf")
 	tests := []struct {
@@ -59,7 +46,7 @@ func TestRunTokenize(t *testing.T) {
 }
 
 func TestRunTokenizeErrors(t *testing.T) {
-	ref := tokenizeReference(t)
+	ref := reftest.Dir(t)
 	mini := filepath.Join(ref, "models", "mini-q8_0.gguf")
 	tests := []struct {
 		name string

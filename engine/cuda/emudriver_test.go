@@ -10,7 +10,6 @@ package cuda
 import (
 	"bufio"
 	"encoding/binary"
-	"encoding/json"
 	"fmt"
 	"io"
 	"math"
@@ -24,6 +23,7 @@ import (
 
 	"github.com/helexa/helexa/engine"
 	"github.com/helexa/helexa/gguf"
+	"github.com/helexa/helexa/internal/reftest"
 )
 
 var (
@@ -340,15 +340,8 @@ func TestEmulatedModelMatchesLlamaCpp(t *testing.T) {
 	attnScratchMax = 16 << 10
 	for _, tc := range models {
 		t.Run(tc.model, func(t *testing.T) {
-			path := refModel(t, tc.model)
-			raw, err := os.ReadFile(filepath.Join(filepath.Dir(path), "..", "expected", tc.model+".json"))
-			if err != nil {
-				t.Fatal(err)
-			}
-			var exp expectedJSON
-			if err := json.Unmarshal(raw, &exp); err != nil {
-				t.Fatal(err)
-			}
+			path := reftest.Model(t, tc.model)
+			exp := reftest.LoadExpected(t, tc.model)
 			b, _ := newEmuBackend(t)
 			defer b.Close()
 			f, err := gguf.Open(path)
@@ -400,12 +393,4 @@ func TestEmulatedModelMatchesLlamaCpp(t *testing.T) {
 			}
 		})
 	}
-}
-
-type expectedJSON struct {
-	Prompts       [][]int32     `json:"prompts"`
-	Greedy        [][]int32     `json:"greedy"`
-	StepTopIDs    [][][]int32   `json:"step_top_ids"`
-	StepTopLogits [][][]float64 `json:"step_top_logits"`
-	LastLogits    [][]float64   `json:"last_logits"`
 }

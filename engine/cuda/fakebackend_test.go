@@ -6,25 +6,14 @@ package cuda
 
 import (
 	"errors"
-	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 
 	"github.com/helexa/helexa/engine"
 	"github.com/helexa/helexa/gguf"
+	"github.com/helexa/helexa/internal/reftest"
 )
-
-// refModel returns the path of a reference model, skipping when absent.
-func refModel(t *testing.T, name string) string {
-	t.Helper()
-	p := filepath.Join("..", "..", "..", "shared", "reference", "models", name+".gguf")
-	if _, err := os.Stat(p); err != nil {
-		t.Skipf("skipping: reference model not found at %s", p)
-	}
-	return p
-}
 
 func TestFakeDeviceForwardPass(t *testing.T) {
 	for _, tc := range []struct {
@@ -38,7 +27,7 @@ func TestFakeDeviceForwardPass(t *testing.T) {
 	} {
 		t.Run(tc.model, func(t *testing.T) {
 			b, fake := newFakeBackend(t)
-			f, err := gguf.Open(refModel(t, tc.model))
+			f, err := gguf.Open(reftest.Model(t, tc.model))
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -9,7 +9,6 @@ import (
 	"math"
 	"math/rand/v2"
 	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -157,34 +156,4 @@ func checkErr(t testing.TB, key, detail string, got []float32, ref []float64, to
 	if !(norm <= tol) {
 		t.Errorf("%s %s: normalized error %.3g exceeds %.3g (max abs diff %.3g)", key, detail, norm, tol, maxAbs)
 	}
-}
-
-// referenceDir returns <repo>/../shared/reference, or the copy the device
-// check carries in <repo>/.gpu/reference; it skips when neither exists.
-func referenceDir(t testing.TB) string {
-	t.Helper()
-	if d := os.Getenv("HELEXA_REFERENCE"); d != "" {
-		return d
-	}
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Skip("skipping: repository root (go.mod) not found; set HELEXA_REFERENCE")
-		}
-		dir = parent
-	}
-	for _, ref := range []string{filepath.Join(dir, "..", "shared", "reference"), filepath.Join(dir, ".gpu", "reference")} {
-		if _, err := os.Stat(filepath.Join(ref, "models")); err == nil {
-			return ref
-		}
-	}
-	t.Skipf("skipping: reference data not found at %s/../shared/reference or .gpu/reference", dir)
-	return ""
 }

@@ -8,16 +8,14 @@
 package cuda
 
 import (
-	"encoding/json"
 	"errors"
 	"math"
-	"os"
-	"path/filepath"
 	"testing"
 
 	"github.com/helexa/helexa/engine"
 	"github.com/helexa/helexa/engine/cpu"
 	"github.com/helexa/helexa/gguf"
+	"github.com/helexa/helexa/internal/reftest"
 )
 
 // referenceModels with their tolerances on |Δlogit|: tol against llama.cpp
@@ -39,29 +37,6 @@ var referenceModels = []struct {
 	{"mini-q5_k_m", 0.15, 0.05},
 	{"mini-q4_k_m", 0.15, 0.05},
 	{"mini-q4_0", 0.15, 0.05},
-}
-
-// expectedOutputs is the part of expected/<model>.json the tests use.
-type expectedOutputs struct {
-	Prompts       [][]int32     `json:"prompts"`
-	Greedy        [][]int32     `json:"greedy"`
-	GreedyMargins [][]float64   `json:"greedy_margins"`
-	StepTopIDs    [][][]int32   `json:"step_top_ids"`
-	StepTopLogits [][][]float64 `json:"step_top_logits"`
-	LastLogits    [][]float64   `json:"last_logits"`
-}
-
-func loadExpected(t *testing.T, ref, name string) expectedOutputs {
-	t.Helper()
-	raw, err := os.ReadFile(filepath.Join(ref, "expected", name+".json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var exp expectedOutputs
-	if err := json.Unmarshal(raw, &exp); err != nil {
-		t.Fatal(err)
-	}
-	return exp
 }
 
 // loadOn loads a model file on backend b, freed when the test ends.
@@ -117,13 +92,13 @@ func maxAbsDiff(got []float32, want []float64) float64 {
 // logits of every teacher-forced greedy step, and the greedy tokens up to
 // the first near-tie, against llama.cpp.
 func TestModelParityLlamaCpp(t *testing.T) {
-	ref := referenceDir(t)
+	reftest.Dir(t) // skip before opening the device when the data is absent
 	g := openGPU(t)
 	defer g.Close()
 	for _, rm := range referenceModels {
 		t.Run(rm.name, func(t *testing.T) {
-			exp := loadExpected(t, ref, rm.name)
-			m, ctx := loadOn(t, filepath.Join(ref, "models", rm.name+".gguf"), g, engine.ContextOptions{Ctx: 512, Batch: 256, KV: engine.KVF32})
+			exp := reftest.LoadExpected(t, rm.name)
+			m, ctx := loadOn(t, reftest.Model(t, rm.name), g, engine.ContextOptions{Ctx: 512, Batch: 256, KV: engine.KVF32})
 			nVocab := m.Config().NVocab
 			logits := make([]float32, nVocab)
 			var maxLast, maxStep float64
@@ -206,7 +181,7 @@ func greedyRun(t *testing.T, ctx *engine.Context, nVocab int, prompt []int32, st
 // to the first CPU near-tie and the prompt logits within the model's
 // tolerance.
 func TestModelParityCPU(t *testing.T) {
-	ref := referenceDir(t)
+	reftest.Dir(t) // skip before opening the device when the data is absent
 	g := openGPU(t)
 	defer g.Close()
 	c := cpu.New(engine.BackendOptions{Threads: 4})
@@ -215,8 +190,8 @@ func TestModelParityCPU(t *testing.T) {
 		for _, kv := range []engine.KVType{engine.KVF32, engine.KVF16} {
 			name := rm.name + map[engine.KVType]string{engine.KVF32: "/kv-f32", engine.KVF16: "/kv-f16"}[kv]
 			t.Run(name, func(t *testing.T) {
-				exp := loadExpected(t, ref, rm.name)
-				path := filepath.Join(ref, "models", rm.name+".gguf")
+				exp := reftest.LoadExpected(t, rm.name)
+				path := reftest.Model(t, rm.name)
 				o := engine.ContextOptions{Ctx: 512, Batch: 256, KV: kv}
 				gm, gctx := loadOn(t, path, g, o)
 				_, cctx := loadOn(t, path, c, o)
@@ -256,7 +231,7 @@ func TestModelUnloadReturnsMemory(t *testing.T) {
 	if emulated() {
 		t.Skip("skipping: needs two backends on one real device")
 	}
-	ref := referenceDir(t)
+	reftest.Dir(t) // skip before opening the device when the data is absent
 	watch := openGPU(t)
 	defer watch.Close()
 	before, total, err := watch.MemInfo()
@@ -267,7 +242,7 @@ func TestModelUnloadReturnsMemory(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	f, err := gguf.Open(filepath.Join(ref, "models", "mini-q4_k_m.gguf"))
+	f, err := gguf.Open(reftest.Model(t, "mini-q4_k_m"))
 	if err != nil {
 		t.Fatal(err)
 	}
