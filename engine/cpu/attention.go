@@ -11,6 +11,7 @@ import (
 	"math"
 
 	"github.com/helexa/helexa/engine"
+	"github.com/helexa/helexa/gguf"
 )
 
 // kvCache is the host KV cache. Exactly one of the f32 and f16 pairs is set.
@@ -80,8 +81,8 @@ func (b *Backend) StoreKV(kc engine.KVCache, layer int, k, v engine.Buffer, rs e
 		}
 		kd, vd := c.k16[o:o+dim], c.v16[o:o+dim]
 		for i := range dim {
-			kd[i] = f32ToF16(ks[i])
-			vd[i] = f32ToF16(vs[i])
+			kd[i] = gguf.F32ToF16(ks[i])
+			vd[i] = gguf.F32ToF16(vs[i])
 		}
 	}
 }

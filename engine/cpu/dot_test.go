@@ -9,6 +9,8 @@ import (
 	"math/rand/v2"
 	"testing"
 	"unsafe"
+
+	"github.com/helexa/helexa/gguf"
 )
 
 func TestDotKernels(t *testing.T) {
@@ -20,7 +22,7 @@ func TestDotKernels(t *testing.T) {
 		a, b := randomVec(rng, n), randomVec(rng, n)
 		h := make([]uint16, n)
 		for i := range h {
-			h[i] = f32ToF16(b[i])
+			h[i] = gguf.F32ToF16(b[i])
 		}
 		bf := make([]uint16, n)
 		for i := range bf {

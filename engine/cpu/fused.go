@@ -66,13 +66,13 @@ func dotBF16Row(w []byte, x []float32) float32 {
 	for ; i+4 <= len(x); i += 4 {
 		b := w[2*i : 2*i+8 : 2*i+8]
 		xx := x[i : i+4 : i+4]
-		s0 += xx[0] * bf16ToF32(uint16(b[0])|uint16(b[1])<<8)
-		s1 += xx[1] * bf16ToF32(uint16(b[2])|uint16(b[3])<<8)
-		s2 += xx[2] * bf16ToF32(uint16(b[4])|uint16(b[5])<<8)
-		s3 += xx[3] * bf16ToF32(uint16(b[6])|uint16(b[7])<<8)
+		s0 += xx[0] * gguf.BF16ToF32(uint16(b[0])|uint16(b[1])<<8)
+		s1 += xx[1] * gguf.BF16ToF32(uint16(b[2])|uint16(b[3])<<8)
+		s2 += xx[2] * gguf.BF16ToF32(uint16(b[4])|uint16(b[5])<<8)
+		s3 += xx[3] * gguf.BF16ToF32(uint16(b[6])|uint16(b[7])<<8)
 	}
 	for ; i < len(x); i++ {
-		s0 += x[i] * bf16ToF32(binary.LittleEndian.Uint16(w[2*i:]))
+		s0 += x[i] * gguf.BF16ToF32(binary.LittleEndian.Uint16(w[2*i:]))
 	}
 	return (s0 + s1) + (s2 + s3)
 }

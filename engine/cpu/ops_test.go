@@ -275,7 +275,7 @@ func TestAttention(t *testing.T) {
 			round := func(v []float32) []float32 {
 				if kt == engine.KVF16 {
 					for i := range v {
-						v[i] = f16ToF32(f32ToF16(v[i]))
+						v[i] = f16ToF32(gguf.F32ToF16(v[i]))
 					}
 				}
 				return v
@@ -396,20 +396,12 @@ func (c *countTask) run(_, lo, hi int) {
 	}
 }
 
+// TestHalfConversion checks f16Table against gguf.F16ToF32 for every bit
+// pattern (NaNs only need to stay NaNs).
 func TestHalfConversion(t *testing.T) {
 	for h := range 1 << 16 {
 		if got, want := f16ToF32(uint16(h)), gguf.F16ToF32(uint16(h)); math.Float32bits(got) != math.Float32bits(want) && !(got != got && want != want) {
 			t.Fatalf("f16ToF32(%#04x) = %g, gguf gives %g", h, got, want)
-		}
-	}
-	rng := rand.New(rand.NewPCG(13, 14))
-	vals := []float32{0, -0, 1, 65504, 65520, 1e10, -1e10, 5.96e-8, 2.98e-8, 2.99e-8, 6.1e-5, 1.0009766, 1.00048828125}
-	for range 100000 {
-		vals = append(vals, math.Float32frombits(rng.Uint32()&0xbfffffff|0x30000000)) // exponents near the half range
-	}
-	for _, v := range vals {
-		if got, want := f32ToF16(v), gguf.F32ToF16(v); got != want {
-			t.Fatalf("f32ToF16(%g) = %#04x, gguf gives %#04x", v, got, want)
 		}
 	}
 }

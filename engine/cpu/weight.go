@@ -92,7 +92,7 @@ func dequantRow(typ gguf.Type, src []byte, dst []float32) {
 		}
 	case gguf.TypeBF16:
 		for i := range dst {
-			dst[i] = bf16ToF32(uint16(src[2*i]) | uint16(src[2*i+1])<<8)
+			dst[i] = gguf.BF16ToF32(uint16(src[2*i]) | uint16(src[2*i+1])<<8)
 		}
 	default:
 		gguf.DequantizeRow(typ, src, dst)

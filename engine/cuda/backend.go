@@ -269,9 +269,9 @@ func widenVector(typ gguf.Type, data []byte) ([]float32, error) {
 		h := uint16(data[2*i]) | uint16(data[2*i+1])<<8
 		switch typ {
 		case gguf.TypeF16:
-			out[i] = halfToFloat(h)
+			out[i] = gguf.F16ToF32(h)
 		case gguf.TypeBF16:
-			out[i] = bf16ToFloat(h)
+			out[i] = gguf.BF16ToF32(h)
 		default:
 			return nil, fmt.Errorf("%s vectors are not supported (norm weights must be F32, F16 or BF16)", typ)
 		}

@@ -166,7 +166,17 @@ func TestEverySupportedTypeHasKernels(t *testing.T) {
 	}
 }
 
-func TestHalfToFloat(t *testing.T) {
+// TestWidenVectorHalf checks that widenVector converts F16 and BF16 norm
+// weights exactly, subnormals and specials included.
+func TestWidenVectorHalf(t *testing.T) {
+	widen1 := func(typ gguf.Type, h uint16) float32 {
+		t.Helper()
+		out, err := widenVector(typ, []byte{byte(h), byte(h >> 8)})
+		if err != nil || len(out) != 1 {
+			t.Fatalf("widenVector(%s, %#04x) = %v, %v", typ, h, out, err)
+		}
+		return out[0]
+	}
 	cases := []struct {
 		name string
 		h    uint16
@@ -182,17 +192,17 @@ func TestHalfToFloat(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			got := halfToFloat(c.h)
+			got := widen1(gguf.TypeF16, c.h)
 			if math.Float32bits(got) != math.Float32bits(c.want) {
-				t.Fatalf("halfToFloat(%#04x) = %v, want %v", c.h, got, c.want)
+				t.Fatalf("F16 %#04x widened to %v, want %v", c.h, got, c.want)
 			}
 		})
 	}
-	if v := halfToFloat(0x7e00); v == v {
-		t.Fatalf("halfToFloat(NaN) = %v, want NaN", v)
+	if v := widen1(gguf.TypeF16, 0x7e00); v == v {
+		t.Fatalf("F16 NaN widened to %v, want NaN", v)
 	}
-	if got := bf16ToFloat(0x3fc0); got != 1.5 {
-		t.Fatalf("bf16ToFloat(0x3fc0) = %v, want 1.5", got)
+	if got := widen1(gguf.TypeBF16, 0x3fc0); got != 1.5 {
+		t.Fatalf("BF16 0x3fc0 widened to %v, want 1.5", got)
 	}
 }
 
