@@ -14,35 +14,48 @@ import (
 // parallel_tool_calls, service_tier, ...) are ignored when decoded. Pointer
 // fields are nil when the client left them out.
 type ChatCompletionRequest struct {
-	Model               string             `json:"model"`
-	Messages            []Message          `json:"messages"`
-	MaxTokens           *int               `json:"max_tokens,omitempty"`
-	MaxCompletionTokens *int               `json:"max_completion_tokens,omitempty"`
-	Temperature         *float64           `json:"temperature,omitempty"`
-	TopP                *float64           `json:"top_p,omitempty"`
-	TopK                *int               `json:"top_k,omitempty"`
-	MinP                *float64           `json:"min_p,omitempty"`
-	Seed                *int64             `json:"seed,omitempty"`
-	Stop                Stop               `json:"stop,omitempty"`
-	PresencePenalty     *float64           `json:"presence_penalty,omitempty"`
-	FrequencyPenalty    *float64           `json:"frequency_penalty,omitempty"`
-	RepetitionPenalty   *float64           `json:"repetition_penalty,omitempty"`
-	LogitBias           map[string]float64 `json:"logit_bias,omitempty"`
-	Logprobs            *bool              `json:"logprobs,omitempty"`
-	TopLogprobs         *int               `json:"top_logprobs,omitempty"`
-	Tools               []Tool             `json:"tools,omitempty"`
-	ToolChoice          *ToolChoice        `json:"tool_choice,omitempty"`
-	ResponseFormat      *ResponseFormat    `json:"response_format,omitempty"`
+	Model    string    `json:"model"`
+	Messages []Message `json:"messages"`
+	GenerationParams
+	MaxCompletionTokens *int            `json:"max_completion_tokens,omitempty"`
+	Logprobs            *bool           `json:"logprobs,omitempty"`
+	TopLogprobs         *int            `json:"top_logprobs,omitempty"`
+	Tools               []Tool          `json:"tools,omitempty"`
+	ToolChoice          *ToolChoice     `json:"tool_choice,omitempty"`
+	ResponseFormat      *ResponseFormat `json:"response_format,omitempty"`
 	// ChatTemplateKwargs carries template switches; neuron reads
 	// enable_thinking (a bool) and ignores the others.
 	ChatTemplateKwargs map[string]json.RawMessage `json:"chat_template_kwargs,omitempty"`
 	// ReasoningEffort "none" turns thinking off (an alias for
 	// chat_template_kwargs.enable_thinking=false); other levels keep it on.
-	ReasoningEffort *string        `json:"reasoning_effort,omitempty"`
-	N               *int           `json:"n,omitempty"`
-	Stream          bool           `json:"stream,omitempty"`
-	StreamOptions   *StreamOptions `json:"stream_options,omitempty"`
-	User            string         `json:"user,omitempty"`
+	ReasoningEffort *string `json:"reasoning_effort,omitempty"`
+}
+
+// GenerationParams are the fields chat and text completion requests share:
+// the token limit, the sampling parameters, stop sequences, n and
+// streaming. Both requests embed it, so its fields sit at the top level of
+// the body.
+type GenerationParams struct {
+	MaxTokens         *int               `json:"max_tokens,omitempty"`
+	Temperature       *float64           `json:"temperature,omitempty"`
+	TopP              *float64           `json:"top_p,omitempty"`
+	TopK              *int               `json:"top_k,omitempty"`
+	MinP              *float64           `json:"min_p,omitempty"`
+	Seed              *int64             `json:"seed,omitempty"`
+	Stop              Stop               `json:"stop,omitempty"`
+	PresencePenalty   *float64           `json:"presence_penalty,omitempty"`
+	FrequencyPenalty  *float64           `json:"frequency_penalty,omitempty"`
+	RepetitionPenalty *float64           `json:"repetition_penalty,omitempty"`
+	LogitBias         map[string]float64 `json:"logit_bias,omitempty"`
+	N                 *int               `json:"n,omitempty"`
+	Stream            bool               `json:"stream,omitempty"`
+	StreamOptions     *StreamOptions     `json:"stream_options,omitempty"`
+	User              string             `json:"user,omitempty"`
+}
+
+// IncludeUsage reports whether a streamed response ends with a usage chunk.
+func (p *GenerationParams) IncludeUsage() bool {
+	return p.StreamOptions != nil && p.StreamOptions.IncludeUsage
 }
 
 // StreamOptions are the options of a streamed response.

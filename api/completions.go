@@ -11,28 +11,14 @@ import (
 // CompletionRequest is the body of POST /v1/completions. Fields neuron does
 // not act on are ignored when decoded.
 type CompletionRequest struct {
-	Model             string             `json:"model"`
-	Prompt            Prompt             `json:"prompt"`
-	MaxTokens         *int               `json:"max_tokens,omitempty"`
-	Temperature       *float64           `json:"temperature,omitempty"`
-	TopP              *float64           `json:"top_p,omitempty"`
-	TopK              *int               `json:"top_k,omitempty"`
-	MinP              *float64           `json:"min_p,omitempty"`
-	Seed              *int64             `json:"seed,omitempty"`
-	Stop              Stop               `json:"stop,omitempty"`
-	PresencePenalty   *float64           `json:"presence_penalty,omitempty"`
-	FrequencyPenalty  *float64           `json:"frequency_penalty,omitempty"`
-	RepetitionPenalty *float64           `json:"repetition_penalty,omitempty"`
-	LogitBias         map[string]float64 `json:"logit_bias,omitempty"`
+	Model  string `json:"model"`
+	Prompt Prompt `json:"prompt"`
+	GenerationParams
 	// Logprobs is the number of alternatives per position (0-5) to return.
-	Logprobs      *int           `json:"logprobs,omitempty"`
-	Echo          bool           `json:"echo,omitempty"`
-	Suffix        *string        `json:"suffix,omitempty"`
-	BestOf        *int           `json:"best_of,omitempty"`
-	N             *int           `json:"n,omitempty"`
-	Stream        bool           `json:"stream,omitempty"`
-	StreamOptions *StreamOptions `json:"stream_options,omitempty"`
-	User          string         `json:"user,omitempty"`
+	Logprobs *int    `json:"logprobs,omitempty"`
+	Echo     bool    `json:"echo,omitempty"`
+	Suffix   *string `json:"suffix,omitempty"`
+	BestOf   *int    `json:"best_of,omitempty"`
 }
 
 // Prompt is the prompt field: a string, a list of one string, a list of token

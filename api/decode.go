@@ -13,6 +13,7 @@ import (
 	"io"
 	"regexp"
 	"strconv"
+	"strings"
 )
 
 // Limits of the request fields. The ranges follow the OpenAI API reference;
@@ -128,7 +129,9 @@ func jsonError(err error) *Error {
 	case errors.As(err, &syn):
 		return Invalid("", "request body is not valid JSON: %v (at byte %d)", syn, syn.Offset)
 	case errors.As(err, &typ):
-		field := typ.Field
+		// The decoder names a field of an embedded struct after the
+		// struct's type; the client knows it at the top level.
+		field := strings.TrimPrefix(typ.Field, "GenerationParams.")
 		if field == "" {
 			return Invalid("", "request body: cannot use JSON %s as %s", typ.Value, typ.Type)
 		}
@@ -158,52 +161,42 @@ func jsonKind(kind string) string {
 	return kind
 }
 
-// sampling gathers the sampling fields chat and completion requests share.
-type sampling struct {
-	temperature, topP, minP         *float64
-	presence, frequency, repetition *float64
-	topK, n                         *int
-	stop                            Stop
-	logitBias                       map[string]float64
-	stream                          bool
-	streamOptions                   *StreamOptions
-}
-
-// validate checks the shared sampling fields.
-func (s sampling) validate() *Error {
-	if s.n != nil && *s.n != 1 {
-		return Unsupported("n", "n must be 1: several choices per request are not supported yet (got %d)", *s.n)
+// validate checks the shared fields but max_tokens, which each request
+// checks in its own order.
+func (p *GenerationParams) validate() *Error {
+	if p.N != nil && *p.N != 1 {
+		return Unsupported("n", "n must be 1: several choices per request are not supported yet (got %d)", *p.N)
 	}
-	if e := inRange("temperature", s.temperature, 0, 2); e != nil {
+	if e := inRange("temperature", p.Temperature, 0, 2); e != nil {
 		return e
 	}
-	if e := inRange("top_p", s.topP, 0, 1); e != nil {
+	if e := inRange("top_p", p.TopP, 0, 1); e != nil {
 		return e
 	}
-	if e := inRange("min_p", s.minP, 0, 1); e != nil {
+	if e := inRange("min_p", p.MinP, 0, 1); e != nil {
 		return e
 	}
-	if e := inRange("presence_penalty", s.presence, -2, 2); e != nil {
+	if e := inRange("presence_penalty", p.PresencePenalty, -2, 2); e != nil {
 		return e
 	}
-	if e := inRange("frequency_penalty", s.frequency, -2, 2); e != nil {
+	if e := inRange("frequency_penalty", p.FrequencyPenalty, -2, 2); e != nil {
 		return e
 	}
-	if s.repetition != nil && !(*s.repetition > 0) {
-		return Invalid("repetition_penalty", "repetition_penalty must be positive (1 disables it), got %g", *s.repetition)
+	if p.RepetitionPenalty != nil && !(*p.RepetitionPenalty > 0) {
+		return Invalid("repetition_penalty", "repetition_penalty must be positive (1 disables it), got %g", *p.RepetitionPenalty)
 	}
-	if s.topK != nil && *s.topK < 0 {
-		return Invalid("top_k", "top_k must be 0 (disabled) or positive, got %d", *s.topK)
+	if p.TopK != nil && *p.TopK < 0 {
+		return Invalid("top_k", "top_k must be 0 (disabled) or positive, got %d", *p.TopK)
 	}
-	if len(s.stop) > maxStop {
-		return Invalid("stop", "stop takes at most %d sequences, got %d", maxStop, len(s.stop))
+	if len(p.Stop) > maxStop {
+		return Invalid("stop", "stop takes at most %d sequences, got %d", maxStop, len(p.Stop))
 	}
-	for i, st := range s.stop {
+	for i, st := range p.Stop {
 		if st == "" {
 			return Invalid("stop", "stop[%d] is empty", i)
 		}
 	}
-	for k, v := range s.logitBias {
+	for k, v := range p.LogitBias {
 		id, err := strconv.ParseInt(k, 10, 32)
 		if err != nil || id < 0 {
 			return Invalid("logit_bias", "logit_bias keys must be token ids, got %q", k)
@@ -212,7 +205,7 @@ func (s sampling) validate() *Error {
 			return Invalid("logit_bias", "logit_bias[%s] must be between -100 and 100, got %g", k, v)
 		}
 	}
-	if s.streamOptions != nil && !s.stream {
+	if p.StreamOptions != nil && !p.Stream {
 		return Invalid("stream_options", "stream_options is only allowed when stream is true")
 	}
 	return nil
@@ -266,10 +259,7 @@ func (r *ChatCompletionRequest) Validate() *Error {
 	if e := maxTokens("max_completion_tokens", r.MaxCompletionTokens); e != nil {
 		return e
 	}
-	s := sampling{temperature: r.Temperature, topP: r.TopP, minP: r.MinP, presence: r.PresencePenalty,
-		frequency: r.FrequencyPenalty, repetition: r.RepetitionPenalty, topK: r.TopK, n: r.N,
-		stop: r.Stop, logitBias: r.LogitBias, stream: r.Stream, streamOptions: r.StreamOptions}
-	if e := s.validate(); e != nil {
+	if e := r.GenerationParams.validate(); e != nil {
 		return e
 	}
 	if r.TopLogprobs != nil {
@@ -378,10 +368,7 @@ func (r *CompletionRequest) Validate() *Error {
 	if e := maxTokens("max_tokens", r.MaxTokens); e != nil {
 		return e
 	}
-	s := sampling{temperature: r.Temperature, topP: r.TopP, minP: r.MinP, presence: r.PresencePenalty,
-		frequency: r.FrequencyPenalty, repetition: r.RepetitionPenalty, topK: r.TopK, n: r.N,
-		stop: r.Stop, logitBias: r.LogitBias, stream: r.Stream, streamOptions: r.StreamOptions}
-	if e := s.validate(); e != nil {
+	if e := r.GenerationParams.validate(); e != nil {
 		return e
 	}
 	if r.Logprobs != nil && (*r.Logprobs < 0 || *r.Logprobs > maxCompletionLogprobs) {

@@ -7,7 +7,6 @@
 package server
 
 import (
-	"errors"
 	"net/http"
 	"time"
 
@@ -25,9 +24,8 @@ func chatRequest(r *api.ChatCompletionRequest) *GenerateRequest {
 		JSONMode:       r.ResponseFormat != nil && r.ResponseFormat.Type == "json_object",
 		MaxTokens:      r.CompletionLimit(),
 		Stop:           r.Stop,
-		Sampling: samplingFrom(r.Temperature, r.TopP, r.MinP, r.RepetitionPenalty, r.PresencePenalty,
-			r.FrequencyPenalty, r.TopK, r.LogitBias, r.Seed),
-		Logprobs: r.Logprobs != nil && *r.Logprobs,
+		Sampling:       samplingFrom(&r.GenerationParams),
+		Logprobs:       r.Logprobs != nil && *r.Logprobs,
 	}
 	if r.TopLogprobs != nil {
 		g.TopLogprobs = *r.TopLogprobs
@@ -86,17 +84,8 @@ func (s *Server) chatCompletions(c echo.Context) error {
 	if apiErr != nil {
 		return apiErr
 	}
-	info(c).model = req.Model
-	adm, err := s.admit(c, req.Model)
-	if errors.Is(err, errClientGone) {
-		return clientGone(c)
-	}
-	if err != nil {
-		if req.Stream && s.stop.Err() != nil {
-			w := &sseWriter{c: c}
-			w.fail(toAPIError(err))
-			return nil
-		}
+	adm, err := s.admitGeneration(c, req.Model, req.Stream)
+	if adm == nil {
 		return err
 	}
 	defer adm.done()
@@ -122,11 +111,7 @@ func (s *Server) chatCompletions(c echo.Context) error {
 		return nil
 	})
 	if err != nil {
-		err = s.generationError(c, adm.ctx, err)
-		if errors.Is(err, errClientGone) {
-			return clientGone(c)
-		}
-		return err
+		return s.generationFailed(c, adm, nil, false, err)
 	}
 	s.finish(m, res)
 	msg := api.ResponseMessage{Role: "assistant", ReasoningContent: string(reasoning), ToolCalls: calls}
@@ -199,34 +184,17 @@ func (s *Server) chatStream(c echo.Context, adm *admission, greq *GenerateReques
 		return nil
 	})
 	if err != nil {
-		err = s.generationError(c, adm.ctx, err)
-		if errors.Is(err, errClientGone) {
-			return clientGone(c)
-		}
-		if !w.started && s.stop.Err() == nil {
-			return err // nothing sent yet: a plain HTTP error
-		}
-		info(c).errMsg = err.Error()
-		w.fail(toAPIError(err))
-		return nil
+		return s.generationFailed(c, adm, w, true, err)
 	}
 	s.finish(m, res)
 	if err := sendRole(); err != nil {
 		return clientGone(c)
 	}
 	finish := res.FinishReason
-	if err := w.send(chunk(api.Delta{}, nil, &finish)); err != nil {
-		return clientGone(c)
-	}
-	if req.StreamOptions != nil && req.StreamOptions.IncludeUsage {
-		u := api.ChatCompletionChunk{ID: id, Object: "chat.completion.chunk", Created: created, Model: req.Model,
+	var u any
+	if req.IncludeUsage() {
+		u = api.ChatCompletionChunk{ID: id, Object: "chat.completion.chunk", Created: created, Model: req.Model,
 			Choices: []api.ChunkChoice{}, Usage: usage(res)}
-		if err := w.send(u); err != nil {
-			return clientGone(c)
-		}
 	}
-	if err := w.done(); err != nil {
-		return clientGone(c)
-	}
-	return nil
+	return endStream(c, w, chunk(api.Delta{}, nil, &finish), u)
 }

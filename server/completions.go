@@ -5,7 +5,6 @@
 package server
 
 import (
-	"errors"
 	"net/http"
 	"time"
 
@@ -21,8 +20,7 @@ func completionRequest(r *api.CompletionRequest) *GenerateRequest {
 		Tokens:    r.Prompt.Tokens,
 		MaxTokens: r.CompletionLimit(),
 		Stop:      r.Stop,
-		Sampling: samplingFrom(r.Temperature, r.TopP, r.MinP, r.RepetitionPenalty, r.PresencePenalty,
-			r.FrequencyPenalty, r.TopK, r.LogitBias, r.Seed),
+		Sampling:  samplingFrom(&r.GenerationParams),
 	}
 	if r.Logprobs != nil {
 		g.Logprobs = true
@@ -59,16 +57,8 @@ func (s *Server) completions(c echo.Context) error {
 	if apiErr != nil {
 		return apiErr
 	}
-	info(c).model = req.Model
-	adm, err := s.admit(c, req.Model)
-	if errors.Is(err, errClientGone) {
-		return clientGone(c)
-	}
-	if err != nil {
-		if req.Stream && s.stop.Err() != nil {
-			(&sseWriter{c: c}).fail(toAPIError(err))
-			return nil
-		}
+	adm, err := s.admitGeneration(c, req.Model, req.Stream)
+	if adm == nil {
 		return err
 	}
 	defer adm.done()
@@ -103,16 +93,7 @@ func (s *Server) completions(c echo.Context) error {
 		return w.send(chunk(d.Content, lp, nil))
 	})
 	if err != nil {
-		err = s.generationError(c, adm.ctx, err)
-		if errors.Is(err, errClientGone) {
-			return clientGone(c)
-		}
-		if req.Stream && (w.started || s.stop.Err() != nil) {
-			info(c).errMsg = err.Error()
-			w.fail(toAPIError(err))
-			return nil
-		}
-		return err
+		return s.generationFailed(c, adm, w, req.Stream, err)
 	}
 	s.finish(m, res)
 	finish := res.FinishReason
@@ -124,18 +105,10 @@ func (s *Server) completions(c echo.Context) error {
 		out.Usage = usage(res)
 		return c.JSON(http.StatusOK, out)
 	}
-	if err := w.send(chunk("", nil, &finish)); err != nil {
-		return clientGone(c)
-	}
-	if req.StreamOptions != nil && req.StreamOptions.IncludeUsage {
-		u := api.Completion{ID: id, Object: "text_completion", Created: created, Model: req.Model,
+	var u any
+	if req.IncludeUsage() {
+		u = api.Completion{ID: id, Object: "text_completion", Created: created, Model: req.Model,
 			Choices: []api.CompletionChoice{}, Usage: usage(res)}
-		if err := w.send(u); err != nil {
-			return clientGone(c)
-		}
 	}
-	if err := w.done(); err != nil {
-		return clientGone(c)
-	}
-	return nil
+	return endStream(c, w, chunk("", nil, &finish), u)
 }

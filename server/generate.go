@@ -78,6 +78,26 @@ func (s *Server) admit(c echo.Context, model string) (*admission, error) {
 	}}, nil
 }
 
+// admitGeneration records the request's model and admits it. When it
+// cannot run, it returns a nil admission and the error the handler returns:
+// a client that left is logged as such, and a streamed request refused
+// while the server shuts down gets the error as an SSE event.
+func (s *Server) admitGeneration(c echo.Context, model string, stream bool) (*admission, error) {
+	info(c).model = model
+	adm, err := s.admit(c, model)
+	if errors.Is(err, errClientGone) {
+		return nil, clientGone(c)
+	}
+	if err != nil {
+		if stream && s.stop.Err() != nil {
+			(&sseWriter{c: c}).fail(toAPIError(err))
+			return nil, nil
+		}
+		return nil, err
+	}
+	return adm, nil
+}
+
 // errClientGone marks a request whose client disconnected.
 var errClientGone = errors.New("server: client disconnected")
 
@@ -103,6 +123,23 @@ func (s *Server) generationError(c echo.Context, ctx context.Context, err error)
 	}
 	if errors.Is(err, ErrModelNotFound) {
 		return api.ModelNotFound(info(c).model)
+	}
+	return err
+}
+
+// generationFailed answers a Generate error: a client that left is only
+// logged, a stream that has started (or any stream while the server shuts
+// down) ends with an error event, and anything else is a plain HTTP error.
+// w is only used when stream is true.
+func (s *Server) generationFailed(c echo.Context, adm *admission, w *sseWriter, stream bool, err error) error {
+	err = s.generationError(c, adm.ctx, err)
+	if errors.Is(err, errClientGone) {
+		return clientGone(c)
+	}
+	if stream && (w.started || s.stop.Err() != nil) {
+		info(c).errMsg = err.Error()
+		w.fail(toAPIError(err))
+		return nil
 	}
 	return err
 }
@@ -160,6 +197,23 @@ func (w *sseWriter) raw(b []byte) error {
 // done writes the end-of-stream marker.
 func (w *sseWriter) done() error { return w.raw([]byte("[DONE]")) }
 
+// endStream sends a stream's last chunk (the one with the finish reason),
+// the usage chunk when usage is not nil, and the end marker.
+func endStream(c echo.Context, w *sseWriter, last, usage any) error {
+	if err := w.send(last); err != nil {
+		return clientGone(c)
+	}
+	if usage != nil {
+		if err := w.send(usage); err != nil {
+			return clientGone(c)
+		}
+	}
+	if err := w.done(); err != nil {
+		return clientGone(c)
+	}
+	return nil
+}
+
 // fail ends a stream with one error event and the end marker.
 func (w *sseWriter) fail(e *api.Error) {
 	if w.send(api.ErrorResponse{Error: e}) == nil {
@@ -211,26 +265,25 @@ func (s *Server) finish(m *meter, res *Result) {
 }
 
 // samplingFrom applies the OpenAI defaults to the request's sampling fields.
-func samplingFrom(temperature, topP, minP, rep, presence, frequency *float64, topK *int,
-	logitBias map[string]float64, seed *int64) Sampling {
+func samplingFrom(p *api.GenerationParams) Sampling {
 	sp := Sampling{Temperature: 1, TopP: 1, RepetitionPenalty: 1}
 	set := func(dst *float32, v *float64) {
 		if v != nil {
 			*dst = float32(*v)
 		}
 	}
-	set(&sp.Temperature, temperature)
-	set(&sp.TopP, topP)
-	set(&sp.MinP, minP)
-	set(&sp.RepetitionPenalty, rep)
-	set(&sp.PresencePenalty, presence)
-	set(&sp.FrequencyPenalty, frequency)
-	if topK != nil {
-		sp.TopK = *topK
+	set(&sp.Temperature, p.Temperature)
+	set(&sp.TopP, p.TopP)
+	set(&sp.MinP, p.MinP)
+	set(&sp.RepetitionPenalty, p.RepetitionPenalty)
+	set(&sp.PresencePenalty, p.PresencePenalty)
+	set(&sp.FrequencyPenalty, p.FrequencyPenalty)
+	if p.TopK != nil {
+		sp.TopK = *p.TopK
 	}
-	if len(logitBias) > 0 {
-		sp.LogitBias = make(map[int32]float32, len(logitBias))
-		for k, v := range logitBias {
+	if len(p.LogitBias) > 0 {
+		sp.LogitBias = make(map[int32]float32, len(p.LogitBias))
+		for k, v := range p.LogitBias {
 			id, err := strconv.ParseInt(k, 10, 32)
 			if err != nil || id < 0 {
 				continue // rejected by api's validation already
@@ -238,8 +291,8 @@ func samplingFrom(temperature, topP, minP, rep, presence, frequency *float64, to
 			sp.LogitBias[int32(id)] = float32(v)
 		}
 	}
-	if seed != nil {
-		u := uint64(*seed)
+	if p.Seed != nil {
+		u := uint64(*p.Seed)
 		sp.Seed = &u
 	}
 	return sp
