@@ -77,6 +77,25 @@ type GenerateRequest struct {
 	// for that many alternatives per token as well (implies Logprobs).
 	Logprobs    bool
 	TopLogprobs int
+	// JSON restricts the output (the content, in chat mode) to one JSON
+	// object (OpenAI response_format json_object): only tokens that keep it
+	// a valid prefix are drawn, and generation stops with FinishStop when
+	// the object closes (FinishLength when MaxTokens comes first). In chat
+	// mode a request that leaves EnableThinking nil runs with thinking off;
+	// with thinking explicitly on, the reasoning is unconstrained and the
+	// constraint starts after </think>.
+	JSON bool
+}
+
+// chatRequest returns the chat request as rendered: JSON mode turns
+// thinking off unless the request turns it on.
+func (req *GenerateRequest) chatRequest() chat.Request {
+	cr := *req.Chat
+	if req.JSON && cr.EnableThinking == nil {
+		off := false
+		cr.EnableThinking = &off
+	}
+	return cr
 }
 
 // Event is what one step of generation releases to the caller. Text fields
@@ -148,6 +167,9 @@ type Generator struct {
 	seqs   []*sequence
 	// fwd serializes Forward calls: a Context is not safe for concurrent use.
 	fwd sync.Mutex
+	// jsonTab holds the token bytes JSON mode checks, built on first use.
+	jsonTab  *tokenTable
+	jsonOnce sync.Once
 }
 
 // sequence is the per-slot state of one running request, allocated once per
@@ -237,7 +259,7 @@ func (g *Generator) PromptTokens(req *GenerateRequest) ([]int32, error) {
 			return nil, fmt.Errorf("%w: chat request: %w", ErrBadRequest, g.tmplErr)
 		}
 		var err error
-		if text, err = g.tmpl.Render(*req.Chat); err != nil {
+		if text, err = g.tmpl.Render(req.chatRequest()); err != nil {
 			return nil, fmt.Errorf("%w: chat template: %w", ErrBadRequest, err)
 		}
 	default:
@@ -352,6 +374,8 @@ type run struct {
 
 	pendTokens []int32        // generated since the last event
 	pendLP     []TokenLogprob // their log-probabilities
+
+	json *jsonConstraint // nil unless JSON mode
 }
 
 // loop prefills the prompt and decodes up to limit tokens.
@@ -366,7 +390,12 @@ func (r *run) loop(ctx context.Context, prompt []int32, limit int) error {
 		// Chat output leaves out control tokens (<|im_end|> when EOS is
 		// ignored, ...), as llama.cpp's server does; raw mode keeps them.
 		r.dec.SkipControl(true)
-		r.parser = chat.NewParser(chat.ParserOptionsFor(g.tmpl, *req.Chat))
+		r.parser = chat.NewParser(chat.ParserOptionsFor(g.tmpl, req.chatRequest()))
+	}
+	if req.JSON {
+		g.jsonOnce.Do(func() { g.jsonTab = newTokenTable(g.tok, g.nVocab) })
+		reasoning := req.Chat != nil && chat.ParserOptionsFor(g.tmpl, req.chatRequest()).Thinking
+		r.json = newJSONConstraint(g.jsonTab, g.tok, reasoning)
 	}
 	wantLP := req.Logprobs || req.TopLogprobs > 0
 
@@ -393,7 +422,16 @@ func (r *run) loop(ctx context.Context, prompt []int32, limit int) error {
 		if wantLP {
 			lpp = &lp
 		}
-		tok := s.sampler.Sample(s.logits, lpp)
+		var tok int32
+		if r.json == nil {
+			tok = s.sampler.Sample(s.logits, lpp)
+		} else {
+			var ok bool
+			if tok, ok = s.sampler.SampleAllowed(s.logits, lpp, r.json.allowed); !ok {
+				return errors.New("engine: json mode: no token of the vocabulary continues the output")
+			}
+			r.json.accept(tok)
+		}
 		s.sampler.Accept(tok)
 		if n == 0 {
 			firstTok = time.Now()
@@ -411,7 +449,7 @@ func (r *run) loop(ctx context.Context, prompt []int32, limit int) error {
 			finish = FinishStop
 		} else if stopped, err := r.text1(r.dec.Add(tok)); err != nil {
 			return err
-		} else if stopped {
+		} else if stopped || (r.json != nil && r.json.done()) {
 			finish = FinishStop
 		}
 		if finish == "" && n+1 >= limit {

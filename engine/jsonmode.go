@@ -15,8 +15,11 @@
 // surrogates and code points above U+10FFFF are rejected) and contain no
 // unescaped control characters. Whitespace is space, tab, LF and CR, and is
 // allowed around every token, after the object too; anything else after the
-// top-level object closes is rejected.
+// top-level object closes is rejected. LimitSpace bounds runs of whitespace
+// between tokens, so that a sampler cannot pad forever.
 package engine
+
+import "math"
 
 // JSONMaxDepth is the deepest nesting of objects and arrays the validator
 // accepts: the size of its bit stack. Deeper prefixes are rejected, which
@@ -62,9 +65,18 @@ type JSONValidator struct {
 	// lo and hi bound the next byte of a multi-byte UTF-8 character.
 	lo, hi byte
 	depth  uint16
+	// space counts the whitespace bytes in the current run between tokens;
+	// maxSpace bounds it (0: no bound).
+	space, maxSpace uint16
 	// stack holds one bit per open container, 1 for an object, 0 for an
 	// array; bit i is the container at depth i+1.
 	stack [JSONMaxDepth / 64]uint64
+}
+
+// LimitSpace bounds each run of whitespace between JSON tokens (outside
+// strings) to n bytes; n <= 0 removes the bound, which is the default.
+func (v *JSONValidator) LimitSpace(n int) {
+	v.maxSpace = uint16(min(max(n, 0), math.MaxUint16))
 }
 
 // Complete reports whether the prefix is a whole JSON object (possibly
@@ -134,8 +146,22 @@ func (v *JSONValidator) closeValue() {
 	}
 }
 
-// step consumes one byte.
+// step consumes one byte and counts whitespace between tokens: a space
+// that leaves the validator outside a string (the states before jsString).
 func (v *JSONValidator) step(c byte) bool {
+	if !v.next(c) {
+		return false
+	}
+	if isSpace(c) && v.state < jsString {
+		v.space++
+		return v.maxSpace == 0 || v.space <= v.maxSpace
+	}
+	v.space = 0
+	return true
+}
+
+// next moves the automaton by one byte.
+func (v *JSONValidator) next(c byte) bool {
 	switch v.state {
 	case jsTop:
 		if isSpace(c) {

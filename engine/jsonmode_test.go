@@ -128,7 +128,7 @@ func TestJSONValidatorDepth(t *testing.T) {
 	if v.Accepts([]byte("[")) {
 		t.Fatalf("nesting beyond %d accepted", JSONMaxDepth)
 	}
-	if !v.Feed([]byte(strings.Repeat("]", JSONMaxDepth-1) + "}")) || !v.Complete() {
+	if !v.Feed([]byte(strings.Repeat("]", JSONMaxDepth-1)+"}")) || !v.Complete() {
 		t.Fatal("closing the deepest nesting failed")
 	}
 }
@@ -205,4 +205,33 @@ func depthOf(in []byte) int {
 		}
 	}
 	return best
+}
+
+func TestJSONValidatorLimitSpace(t *testing.T) {
+	cases := []struct {
+		name  string
+		in    string
+		valid bool
+	}{
+		{"runs at the limit", "    {    \"a\"    :    \"    \"    }    ", true},
+		{"long run inside a string", `{"a": "` + strings.Repeat(" ", 50) + `"}`, true},
+		{"long run before the object", strings.Repeat("\n", 5) + "{}", false},
+		{"long run between tokens", "{\"a\":" + strings.Repeat(" \t", 3) + "1}", false},
+		{"long run after a number", "{\"a\": 1" + strings.Repeat("\r", 5) + "}", false},
+		{"long run after the object", "{}" + strings.Repeat(" ", 5), false},
+		{"runs reset by tokens", "{ \n\t\"a\" \n\t: \n\t[ \n\t1 \n\t] \n\t} \n\t", true},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			var v JSONValidator
+			v.LimitSpace(4)
+			if got := v.Feed([]byte(tc.in)); got != tc.valid {
+				t.Fatalf("Feed(%q) with runs of at most 4 = %v, want %v", tc.in, got, tc.valid)
+			}
+			var free JSONValidator
+			if !free.Feed([]byte(tc.in)) {
+				t.Fatalf("Feed(%q) without a bound rejected", tc.in)
+			}
+		})
+	}
 }
