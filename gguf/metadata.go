@@ -147,6 +147,38 @@ func (f *File) lookup(key string) (KV, error) {
 	return kv, nil
 }
 
+// valueAs looks key up and returns its value as a T; want names the type in
+// the error when the key holds another.
+func valueAs[T any](f *File, key, want string) (T, KV, error) {
+	var zero T
+	kv, err := f.lookup(key)
+	if err != nil {
+		return zero, kv, err
+	}
+	v, ok := kv.Value.(T)
+	if !ok {
+		return zero, kv, wrongType(kv, want)
+	}
+	return v, kv, nil
+}
+
+// integerIn returns the value of key, which may have any integer type, when
+// it lies in [lo, hi]; name is the Go type the caller converts it to.
+func (f *File) integerIn(key string, lo, hi int64, name string) (int64, error) {
+	kv, err := f.lookup(key)
+	if err != nil {
+		return 0, err
+	}
+	v, ok := intValue(kv.Value)
+	if !ok {
+		return 0, wrongType(kv, "integer")
+	}
+	if !v.fits(lo, hi) {
+		return 0, fmt.Errorf("gguf: key %q: %w: value %s does not fit in %s", key, ErrWrongType, v, name)
+	}
+	return v.n, nil
+}
+
 func wrongType(kv KV, want string) error {
 	t := kv.Type.String()
 	if a, ok := kv.Value.(Array); ok {
@@ -157,49 +189,21 @@ func wrongType(kv KV, want string) error {
 
 // String returns the string value of key.
 func (f *File) String(key string) (string, error) {
-	kv, err := f.lookup(key)
-	if err != nil {
-		return "", err
-	}
-	s, ok := kv.Value.(string)
-	if !ok {
-		return "", wrongType(kv, "string")
-	}
-	return s, nil
+	s, _, err := valueAs[string](f, key, "string")
+	return s, err
 }
 
 // Uint32 returns the value of key, which may have any integer type whose
 // value fits in a uint32.
 func (f *File) Uint32(key string) (uint32, error) {
-	kv, err := f.lookup(key)
-	if err != nil {
-		return 0, err
-	}
-	v, ok := intValue(kv.Value)
-	if !ok {
-		return 0, wrongType(kv, "integer")
-	}
-	if !v.fits(0, math.MaxUint32) {
-		return 0, fmt.Errorf("gguf: key %q: %w: value %s does not fit in uint32", key, ErrWrongType, v)
-	}
-	return uint32(v.n), nil
+	n, err := f.integerIn(key, 0, math.MaxUint32, "uint32")
+	return uint32(n), err
 }
 
 // Int returns the value of key, which may have any integer type whose value
 // fits in an int64.
 func (f *File) Int(key string) (int64, error) {
-	kv, err := f.lookup(key)
-	if err != nil {
-		return 0, err
-	}
-	v, ok := intValue(kv.Value)
-	if !ok {
-		return 0, wrongType(kv, "integer")
-	}
-	if !v.fits(math.MinInt64, math.MaxInt64) {
-		return 0, fmt.Errorf("gguf: key %q: %w: value %s does not fit in int64", key, ErrWrongType, v)
-	}
-	return v.n, nil
+	return f.integerIn(key, math.MinInt64, math.MaxInt64, "int64")
 }
 
 // Float32 returns the value of key, which may be a float32 or a float64
@@ -220,40 +224,22 @@ func (f *File) Float32(key string) (float32, error) {
 
 // Bool returns the boolean value of key.
 func (f *File) Bool(key string) (bool, error) {
-	kv, err := f.lookup(key)
-	if err != nil {
-		return false, err
-	}
-	b, ok := kv.Value.(bool)
-	if !ok {
-		return false, wrongType(kv, "bool")
-	}
-	return b, nil
+	b, _, err := valueAs[bool](f, key, "bool")
+	return b, err
 }
 
 // Array returns the array value of key.
 func (f *File) Array(key string) (Array, error) {
-	kv, err := f.lookup(key)
-	if err != nil {
-		return Array{}, err
-	}
-	a, ok := kv.Value.(Array)
-	if !ok {
-		return Array{}, wrongType(kv, "array")
-	}
-	return a, nil
+	a, _, err := valueAs[Array](f, key, "array")
+	return a, err
 }
 
 // Strings returns the array of strings stored under key. The slice is the
 // file's own; callers must not modify it.
 func (f *File) Strings(key string) ([]string, error) {
-	kv, err := f.lookup(key)
+	a, kv, err := valueAs[Array](f, key, "array of string")
 	if err != nil {
 		return nil, err
-	}
-	a, ok := kv.Value.(Array)
-	if !ok {
-		return nil, wrongType(kv, "array of string")
 	}
 	s, ok := a.Values.([]string)
 	if !ok {
@@ -265,13 +251,9 @@ func (f *File) Strings(key string) ([]string, error) {
 // Int32s returns the integer array stored under key as int32s; any integer
 // element type is accepted when every value fits.
 func (f *File) Int32s(key string) ([]int32, error) {
-	kv, err := f.lookup(key)
+	a, kv, err := valueAs[Array](f, key, "integer array")
 	if err != nil {
 		return nil, err
-	}
-	a, ok := kv.Value.(Array)
-	if !ok {
-		return nil, wrongType(kv, "integer array")
 	}
 	if v, ok := a.Values.([]int32); ok {
 		return v, nil
@@ -294,13 +276,9 @@ func (f *File) Int32s(key string) ([]int32, error) {
 // Float32s returns the float array stored under key; float64 elements are
 // rounded to float32.
 func (f *File) Float32s(key string) ([]float32, error) {
-	kv, err := f.lookup(key)
+	a, kv, err := valueAs[Array](f, key, "float array")
 	if err != nil {
 		return nil, err
-	}
-	a, ok := kv.Value.(Array)
-	if !ok {
-		return nil, wrongType(kv, "float array")
 	}
 	switch v := a.Values.(type) {
 	case []float32:
