@@ -70,7 +70,11 @@ type GenerateRequest struct {
 	ToolChoice string
 	// EnableThinking is nil for the template's default.
 	EnableThinking *bool
-	// JSONMode is response_format json_object.
+	// JSONMode is response_format json_object: the content is constrained
+	// to one JSON object and generation stops when it closes (finish
+	// reason stop, or length first). Thinking is off unless EnableThinking
+	// turns it on; then the reasoning is free and the content after it is
+	// constrained.
 	JSONMode bool
 
 	// Raw mode.

@@ -233,6 +233,7 @@ func (e *engineGenerator) Generate(ctx context.Context, req *server.GenerateRequ
 		Stop:        req.Stop,
 		Logprobs:    req.Logprobs,
 		TopLogprobs: req.TopLogprobs,
+		JSON:        req.JSONMode,
 		Sampling: engine.SamplingParams{
 			Temperature: req.Sampling.Temperature, TopP: req.Sampling.TopP, MinP: req.Sampling.MinP,
 			TopK: req.Sampling.TopK, RepetitionPenalty: req.Sampling.RepetitionPenalty,
