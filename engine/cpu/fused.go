@@ -134,6 +134,17 @@ func scaleMinK4(j int, q []byte) (sc, m float32) {
 	return float32(q[j+4]&0xf | (q[j-4]>>6)<<4), float32(q[j+4]>>4 | (q[j]>>6)<<4)
 }
 
+// scaledMinsK4 returns the eight sub-block scales of a Q4_K/Q5_K block times
+// d followed by its eight minimums times dmin, the layout the AVX2
+// super-block kernels read.
+func scaledMinsK4(d, dmin float32, q []byte) (s [16]float32) {
+	for j := range 8 {
+		sc, m := scaleMinK4(j, q)
+		s[j], s[8+j] = d*sc, dmin*m
+	}
+	return s
+}
+
 // dotQ4_K: super-block of 256 = f16 d, f16 dmin, 12 bytes of 6-bit scales
 // and minimums, 128 bytes of nibbles. Each 64 elements use 32 bytes: low
 // nibbles are sub-block 2n, high nibbles 2n+1; w = d·sc·q - dmin·m.
@@ -146,11 +157,7 @@ func dotQ4_K(w []byte, x []float32) float32 {
 		scales := b[4:16:16]
 		xb := x[blk*gguf.QK_K : (blk+1)*gguf.QK_K : (blk+1)*gguf.QK_K]
 		if hasAVX2 {
-			var s [16]float32
-			for j := range 8 {
-				sc, m := scaleMinK4(j, scales)
-				s[j], s[8+j] = d*sc, dmin*m
-			}
+			s := scaledMinsK4(d, dmin, scales)
 			sum += dotQ4_KSuperAVX2(&xb[0], &b[16], &s)
 			continue
 		}
@@ -187,11 +194,7 @@ func dotQ5_K(w []byte, x []float32) float32 {
 		qh := b[16:48:48]
 		xb := x[blk*gguf.QK_K : (blk+1)*gguf.QK_K : (blk+1)*gguf.QK_K]
 		if hasAVX2 {
-			var s [16]float32
-			for j := range 8 {
-				sc, m := scaleMinK4(j, scales)
-				s[j], s[8+j] = d*sc, dmin*m
-			}
+			s := scaledMinsK4(d, dmin, scales)
 			sum += dotQ5_KSuperAVX2(&xb[0], &b[16], &b[48], &s)
 			continue
 		}
