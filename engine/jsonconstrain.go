@@ -12,7 +12,8 @@
 // same sampler keeps greedy decoding and seeded sampling deterministic.
 //
 // With thinking on, the reasoning is free text: the constraint starts after
-// the token that closes it (</think>). End-of-generation tokens are held
+// the output's first </think> (the token, or the same text in pieces), where
+// the chat parser's content starts. End-of-generation tokens are held
 // back until the object is complete, so the output never ends early.
 package engine
 
@@ -34,7 +35,7 @@ const jsonRetries = 4
 // levels deep. Without it a model can pad with whitespace until the limit.
 const jsonMaxSpace = 32
 
-// thinkEnd is the token that ends Qwen3's reasoning block.
+// thinkEnd is the text that ends Qwen3's reasoning block.
 const thinkEnd = "</think>"
 
 // SampleAllowed is Sample restricted to the tokens allow accepts: the usual
@@ -133,21 +134,18 @@ type jsonConstraint struct {
 	tab *tokenTable
 	tok *tokenizer.Tokenizer
 	v   JSONValidator
-	// active is false while the model is still reasoning; the token
-	// endThink switches it on.
-	active   bool
-	endThink int32
+	// active is false while the model is still reasoning; the output's
+	// first thinkEnd switches it on.
+	active bool
+	// tail holds the last bytes of the reasoning.
+	tail [len(thinkEnd)]byte
 }
 
 // newJSONConstraint starts JSON mode; reasoning says the output opens with
-// a reasoning block that stays unconstrained. Without a </think> token in
-// the vocabulary the whole output is constrained.
+// a reasoning block, up to </think>, that stays unconstrained.
 func newJSONConstraint(tab *tokenTable, tok *tokenizer.Tokenizer, reasoning bool) *jsonConstraint {
-	c := &jsonConstraint{tab: tab, tok: tok, active: true, endThink: -1}
+	c := &jsonConstraint{tab: tab, tok: tok, active: !reasoning}
 	c.v.LimitSpace(jsonMaxSpace)
-	if id, ok := tok.ID(thinkEnd); ok && reasoning {
-		c.active, c.endThink = false, id
-	}
 	return c
 }
 
@@ -174,7 +172,11 @@ func (c *jsonConstraint) allowed(id int32) bool {
 // accept advances the state past a sampled token.
 func (c *jsonConstraint) accept(id int32) {
 	if !c.active {
-		c.active = id == c.endThink
+		for _, b := range c.tab.bytes(id) {
+			copy(c.tail[:], c.tail[1:])
+			c.tail[len(c.tail)-1] = b
+		}
+		c.active = string(c.tail[:]) == thinkEnd
 		return
 	}
 	if int(id) < len(c.tab.plain) && c.tab.plain[id] {

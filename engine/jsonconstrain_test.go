@@ -285,24 +285,34 @@ func TestGenerateJSONThinking(t *testing.T) {
 		}
 	})
 
-	t.Run("reasoning unconstrained, content constrained", func(t *testing.T) {
-		// The reasoning holds text that is not JSON; after </think> the
-		// stand-in prefers end of sequence and plain text.
-		script := tok.Encode("<think>\nNot JSON: {[}\n</think>\n\n")
-		prefer := []int32{eos, tok.Encode("hello")[0], single(t, tok, "{"), single(t, tok, "}")}
-		f := &adversary{nVocab: tok.VocabSize(), script: script, prefer: prefer}
-		req := GenerateRequest{Chat: &chat.Request{Messages: user, AddGenerationPrompt: true, EnableThinking: &on}, JSON: true}
-		res, content, reasoning := runJSON(t, tok, tmpl, f, req)
-		if !slices.Equal(res.Tokens[:len(script)], script) {
-			t.Fatalf("reasoning tokens %v, want the script %v", res.Tokens[:len(script)], script)
-		}
-		if !strings.Contains(reasoning, "Not JSON: {[}") {
-			t.Fatalf("reasoning %q", reasoning)
-		}
-		if res.FinishReason != FinishStop || strings.TrimSpace(content) != "{}" {
-			t.Fatalf("content %q finish %q, want {} and stop", content, res.FinishReason)
-		}
-	})
+	// The reasoning holds text that is not JSON; after </think> (the token,
+	// or the same text in pieces) the stand-in prefers end of sequence and
+	// plain text.
+	spelled := append(tok.Encode("<think>\nNot JSON: {[}\n</"), tok.Encode("think")...)
+	spelled = append(spelled, tok.Encode(">\n\n")...)
+	for _, tc := range []struct {
+		name   string
+		script []int32
+	}{
+		{"reasoning unconstrained, content constrained", tok.Encode("<think>\nNot JSON: {[}\n</think>\n\n")},
+		{"reasoning closed in pieces", spelled},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			prefer := []int32{eos, tok.Encode("hello")[0], single(t, tok, "{"), single(t, tok, "}")}
+			f := &adversary{nVocab: tok.VocabSize(), script: tc.script, prefer: prefer}
+			req := GenerateRequest{Chat: &chat.Request{Messages: user, AddGenerationPrompt: true, EnableThinking: &on}, JSON: true}
+			res, content, reasoning := runJSON(t, tok, tmpl, f, req)
+			if !slices.Equal(res.Tokens[:len(tc.script)], tc.script) {
+				t.Fatalf("reasoning tokens %v, want the script %v", res.Tokens[:len(tc.script)], tc.script)
+			}
+			if reasoning != "Not JSON: {[}" {
+				t.Fatalf("reasoning %q", reasoning)
+			}
+			if res.FinishReason != FinishStop || content != "{}" {
+				t.Fatalf("content %q finish %q, want {} and stop", content, res.FinishReason)
+			}
+		})
+	}
 
 	t.Run("end of sequence held back while reasoning", func(t *testing.T) {
 		script := tok.Encode("<think>\nhm")
