@@ -9,6 +9,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"testing"
 
@@ -32,34 +33,6 @@ var refModels = []struct {
 	{"mini-q4_0.gguf", TypeQ4_0, 1482432},
 }
 
-// refTensorShapes are the tensor shapes of the mini models (reference README:
-// hidden 256, feed-forward 512, 2 layers, 4 heads, 2 KV heads of 64, vocabulary
-// 2112 rows), in GGUF order ne0 first.
-func refTensorShapes(tied bool) map[string][]int64 {
-	m := map[string][]int64{
-		"token_embd.weight":  {256, 2112},
-		"output_norm.weight": {256},
-	}
-	if !tied {
-		m["output.weight"] = []int64{256, 2112}
-	}
-	for l := range 2 {
-		p := "blk." + strconv.Itoa(l) + "."
-		m[p+"attn_norm.weight"] = []int64{256}
-		m[p+"attn_q.weight"] = []int64{256, 256}
-		m[p+"attn_k.weight"] = []int64{256, 128}
-		m[p+"attn_v.weight"] = []int64{256, 128}
-		m[p+"attn_output.weight"] = []int64{256, 256}
-		m[p+"attn_q_norm.weight"] = []int64{64}
-		m[p+"attn_k_norm.weight"] = []int64{64}
-		m[p+"ffn_norm.weight"] = []int64{256}
-		m[p+"ffn_gate.weight"] = []int64{256, 512}
-		m[p+"ffn_up.weight"] = []int64{256, 512}
-		m[p+"ffn_down.weight"] = []int64{512, 256}
-	}
-	return m
-}
-
 func TestReadReferenceModels(t *testing.T) {
 	ref := reftest.Dir(t)
 	for _, m := range refModels {
@@ -76,7 +49,7 @@ func TestReadReferenceModels(t *testing.T) {
 				t.Errorf("file not memory-mapped")
 			}
 			checkRefMetadata(t, f)
-			shapes := refTensorShapes(m.file == "mini-tied-f32.gguf")
+			shapes := reftest.MiniShapes(m.file == "mini-tied-f32.gguf")
 			if len(f.Tensors) != len(shapes) {
 				t.Errorf("%d tensors, want %d", len(f.Tensors), len(shapes))
 			}
@@ -87,7 +60,7 @@ func TestReadReferenceModels(t *testing.T) {
 					t.Errorf("unexpected tensor %q", ti.Name)
 					continue
 				}
-				if !equalShape(ti.Shape, want) {
+				if !slices.Equal(ti.Shape, want) {
 					t.Errorf("tensor %q shape %v, want %v", ti.Name, ti.Shape, want)
 				}
 				wantType := m.main
@@ -156,18 +129,6 @@ func checkRefMetadata(t *testing.T, f *File) {
 	}
 }
 
-func equalShape(a, b []int64) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
-}
-
 // refDequant is one file of reference/dequant.
 type refDequant struct {
 	Model, Tensor, Type string
@@ -206,7 +167,7 @@ func TestDequantizeMatchesGGML(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if ti.Type.String() != rd.Type || uint32(ti.Type) != rd.GGMLType || !equalShape(ti.Shape, rd.Shape) {
+			if ti.Type.String() != rd.Type || uint32(ti.Type) != rd.GGMLType || !slices.Equal(ti.Shape, rd.Shape) {
 				t.Fatalf("tensor %s %v, reference %s (%d) %v", ti.Type, ti.Shape, rd.Type, rd.GGMLType, rd.Shape)
 			}
 			data, err := f.TensorData(ti)

@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"runtime"
+	"slices"
 	"strings"
 	"testing"
 
@@ -99,7 +100,7 @@ func TestWriterRoundTrip(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if ti.Type != c.typ || !equalShape(ti.Shape, c.shape) || ti.Offset%32 != 0 {
+		if ti.Type != c.typ || !slices.Equal(ti.Shape, c.shape) || ti.Offset%32 != 0 {
 			t.Errorf("tensor %s: %s %v offset %d", c.name, ti.Type, ti.Shape, ti.Offset)
 		}
 		data, err := f.TensorData(ti)

@@ -10,6 +10,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -34,26 +35,6 @@ var inspectRefFiles = []struct {
 	{"mini-q5_k_m.gguf", 17, map[string]int{"Q5_K": 13, "Q6_K": 3, "F32": 9}},
 	{"mini-q4_k_m.gguf", 15, map[string]int{"Q4_K": 13, "Q6_K": 3, "F32": 9}},
 	{"mini-q4_0.gguf", 2, map[string]int{"Q4_0": 15, "Q6_K": 1, "F32": 9}},
-}
-
-// miniShapes are the mini models' tensor shapes (README: hidden 256,
-// feed-forward 512, 2 layers, 2 KV heads of 64, 2112 vocabulary rows).
-func miniShapes(tied bool) map[string][]int64 {
-	m := map[string][]int64{"token_embd.weight": {256, 2112}, "output_norm.weight": {256}}
-	if !tied {
-		m["output.weight"] = []int64{256, 2112}
-	}
-	for l := range 2 {
-		p := "blk." + strconv.Itoa(l) + "."
-		for name, shape := range map[string][]int64{
-			"attn_norm": {256}, "attn_q": {256, 256}, "attn_k": {256, 128}, "attn_v": {256, 128},
-			"attn_output": {256, 256}, "attn_q_norm": {64}, "attn_k_norm": {64}, "ffn_norm": {256},
-			"ffn_gate": {256, 512}, "ffn_up": {256, 512}, "ffn_down": {512, 256},
-		} {
-			m[p+name+".weight"] = shape
-		}
-	}
-	return m
 }
 
 type inspectOutput struct {
@@ -112,7 +93,7 @@ func TestInspectJSONReference(t *testing.T) {
 				t.Errorf("tokens 2049, 2073, 2074 = %q %q %q", tokens[2049], tokens[2073], tokens[2074])
 			}
 
-			shapes := miniShapes(ref.file == "mini-tied-f32.gguf")
+			shapes := reftest.MiniShapes(ref.file == "mini-tied-f32.gguf")
 			if len(got.Tensors) != len(shapes) {
 				t.Errorf("%d tensors, want %d", len(got.Tensors), len(shapes))
 			}
@@ -121,7 +102,7 @@ func TestInspectJSONReference(t *testing.T) {
 			for i, tt := range got.Tensors {
 				counts[tt.Type]++
 				want, ok := shapes[tt.Name]
-				if !ok || !equalInts(tt.Shape, want) {
+				if !ok || !slices.Equal(tt.Shape, want) {
 					t.Errorf("tensor %q shape %v, want %v", tt.Name, tt.Shape, want)
 					continue
 				}
@@ -163,18 +144,6 @@ func TestInspectJSONReference(t *testing.T) {
 			}
 		})
 	}
-}
-
-func equalInts(a, b []int64) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 func TestInspectTextSummarises(t *testing.T) {

@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"math"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -123,22 +124,10 @@ func TestParseTokenList(t *testing.T) {
 	}
 	for _, c := range cases {
 		got, err := parseTokenList(c.in)
-		if (err == nil) != c.ok || (c.ok && !equalIDs(got, c.want)) {
+		if (err == nil) != c.ok || (c.ok && !slices.Equal(got, c.want)) {
 			t.Errorf("parseTokenList(%q) = %v, %v", c.in, got, err)
 		}
 	}
-}
-
-func equalIDs(a, b []int32) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 func maxAbsDiff(a, b []float64) float64 {

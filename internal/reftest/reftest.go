@@ -16,6 +16,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"testing"
 )
 
@@ -132,4 +133,26 @@ func LoadExpected(t testing.TB, name string) Expected {
 		t.Fatalf("%s: %v", path, err)
 	}
 	return exp
+}
+
+// MiniShapes returns the tensor shapes of the mini models by GGUF tensor
+// name, ne0 first (reference README: hidden 256, feed-forward 512, 2
+// layers, 4 heads and 2 KV heads of 64, 2112 vocabulary rows); tied leaves
+// out output.weight, as mini-tied-f32 does.
+func MiniShapes(tied bool) map[string][]int64 {
+	m := map[string][]int64{"token_embd.weight": {256, 2112}, "output_norm.weight": {256}}
+	if !tied {
+		m["output.weight"] = []int64{256, 2112}
+	}
+	for l := range 2 {
+		p := "blk." + strconv.Itoa(l) + "."
+		for name, shape := range map[string][]int64{
+			"attn_norm": {256}, "attn_q": {256, 256}, "attn_k": {256, 128}, "attn_v": {256, 128},
+			"attn_output": {256, 256}, "attn_q_norm": {64}, "attn_k_norm": {64}, "ffn_norm": {256},
+			"ffn_gate": {256, 512}, "ffn_up": {256, 512}, "ffn_down": {512, 256},
+		} {
+			m[p+name+".weight"] = shape
+		}
+	}
+	return m
 }
