@@ -395,7 +395,7 @@ func (r *run) loop(ctx context.Context, prompt []int32, limit int) error {
 	if req.JSON {
 		g.jsonOnce.Do(func() { g.jsonTab = newTokenTable(g.tok, g.nVocab) })
 		reasoning := req.Chat != nil && chat.ParserOptionsFor(g.tmpl, req.chatRequest()).Thinking
-		r.json = newJSONConstraint(g.jsonTab, g.tok, reasoning)
+		r.json = newJSONConstraint(g.jsonTab, reasoning)
 	}
 	wantLP := req.Logprobs || req.TopLogprobs > 0
 

@@ -19,6 +19,7 @@ package engine
 
 import (
 	"math"
+	"unicode/utf8"
 
 	"github.com/helexa/helexa/tokenizer"
 )
@@ -99,31 +100,62 @@ func (s *Sampler) pickMasked(logits []float32, allow func(id int32) bool) (int32
 	return first, true
 }
 
-// tokenTable holds every token's bytes for JSON mode, built once per
-// generator on the first JSON request.
+// Token kinds of a tokenTable, as bit flags.
+const (
+	// tokPlain marks a token that may appear inside JSON text: a normal or
+	// byte token with at least one byte (not control, user-defined,
+	// unknown or unused rows).
+	tokPlain uint8 = 1 << iota
+	// tokStringSafe marks a plain token of whole, well-formed UTF-8
+	// characters without control characters, '"' or '\\': inside a string
+	// it is always allowed, no need to run the validator (the common case
+	// of a full scan).
+	tokStringSafe
+	// tokEOG marks an end-of-generation token.
+	tokEOG
+)
+
+// tokenTable holds every token's bytes and kind for JSON mode, built once
+// per generator on the first JSON request.
 type tokenTable struct {
 	data []byte
 	off  []int32 // [nVocab+1] token id's bytes are data[off[id]:off[id+1]]
-	// plain marks the tokens that may appear inside JSON text: normal and
-	// byte tokens with at least one byte (not control, user-defined,
-	// unknown or unused rows).
-	plain []bool // [nVocab]
+	kind []uint8 // [nVocab] tokPlain | tokStringSafe | tokEOG
 }
 
 // newTokenTable collects the bytes of ids [0, nVocab) (ids beyond the
 // tokenizer's vocabulary are empty and not plain).
 func newTokenTable(tok *tokenizer.Tokenizer, nVocab int) *tokenTable {
-	t := &tokenTable{off: make([]int32, nVocab+1), plain: make([]bool, nVocab)}
+	t := &tokenTable{off: make([]int32, nVocab+1), kind: make([]uint8, nVocab)}
 	for id := range int32(nVocab) {
 		b := tok.TokenBytes(id)
 		t.data = append(t.data, b...)
 		t.off[id+1] = int32(len(t.data))
 		switch tok.TokenType(id) {
 		case tokenizer.TypeNormal, tokenizer.TypeByte, tokenizer.TypeUndefined:
-			t.plain[id] = len(b) > 0 && int(id) < tok.VocabSize()
+			if len(b) > 0 && int(id) < tok.VocabSize() {
+				t.kind[id] = tokPlain
+				if stringSafe(b) {
+					t.kind[id] |= tokStringSafe
+				}
+			}
+		}
+		if tok.IsEOG(id) {
+			t.kind[id] |= tokEOG
 		}
 	}
 	return t
+}
+
+// stringSafe reports whether b is well-formed UTF-8 without control
+// characters, '"' and '\\': text that can continue any string.
+func stringSafe(b []byte) bool {
+	for _, c := range b {
+		if c < 0x20 || c == '"' || c == '\\' {
+			return false
+		}
+	}
+	return utf8.Valid(b)
 }
 
 // bytes returns the bytes of id.
@@ -132,19 +164,22 @@ func (t *tokenTable) bytes(id int32) []byte { return t.data[t.off[id]:t.off[id+1
 // jsonConstraint is JSON mode's state for one generation.
 type jsonConstraint struct {
 	tab *tokenTable
-	tok *tokenizer.Tokenizer
 	v   JSONValidator
 	// active is false while the model is still reasoning; the output's
 	// first thinkEnd switches it on.
 	active bool
 	// tail holds the last bytes of the reasoning.
 	tail [len(thinkEnd)]byte
+	// first caches, for the current state, whether each byte may come
+	// next (0 unknown, 1 yes, -1 no): most tokens a full scan rejects
+	// fail on their first byte, and the cache answers for them.
+	first [256]int8
 }
 
 // newJSONConstraint starts JSON mode; reasoning says the output opens with
 // a reasoning block, up to </think>, that stays unconstrained.
-func newJSONConstraint(tab *tokenTable, tok *tokenizer.Tokenizer, reasoning bool) *jsonConstraint {
-	c := &jsonConstraint{tab: tab, tok: tok, active: !reasoning}
+func newJSONConstraint(tab *tokenTable, reasoning bool) *jsonConstraint {
+	c := &jsonConstraint{tab: tab, active: !reasoning}
 	c.v.LimitSpace(jsonMaxSpace)
 	return c
 }
@@ -154,19 +189,32 @@ func newJSONConstraint(tab *tokenTable, tok *tokenizer.Tokenizer, reasoning bool
 // valid JSON prefix, or an end-of-generation token once the object is
 // complete.
 func (c *jsonConstraint) allowed(id int32) bool {
-	if int(id) >= len(c.tab.plain) || id < 0 {
+	if int(id) >= len(c.tab.kind) || id < 0 {
 		return false
 	}
-	eog := c.tok.IsEOG(id)
+	k := c.tab.kind[id]
 	switch {
 	case !c.active:
-		return !eog
-	case eog:
+		return k&tokEOG == 0
+	case k&tokEOG != 0:
 		return c.v.Complete()
-	case !c.tab.plain[id]:
+	case k&tokPlain == 0:
+		return false
+	case k&tokStringSafe != 0 && c.v.InString():
+		return true
+	}
+	b := c.tab.bytes(id)
+	f := &c.first[b[0]]
+	if *f == 0 {
+		*f = -1
+		if c.v.Accepts(b[:1]) {
+			*f = 1
+		}
+	}
+	if *f < 0 {
 		return false
 	}
-	return c.v.Accepts(c.tab.bytes(id))
+	return len(b) == 1 || c.v.Accepts(b)
 }
 
 // accept advances the state past a sampled token.
@@ -179,8 +227,9 @@ func (c *jsonConstraint) accept(id int32) {
 		c.active = string(c.tail[:]) == thinkEnd
 		return
 	}
-	if int(id) < len(c.tab.plain) && c.tab.plain[id] {
+	if int(id) < len(c.tab.kind) && c.tab.kind[id]&tokPlain != 0 {
 		c.v.Feed(c.tab.bytes(id))
+		c.first = [256]int8{}
 	}
 }
 

@@ -15,6 +15,7 @@ import (
 
 	"github.com/helexa/helexa/api"
 	"github.com/helexa/helexa/chat"
+	"github.com/helexa/helexa/internal/reftest"
 	"github.com/helexa/helexa/tokenizer"
 )
 
@@ -324,4 +325,55 @@ func TestGenerateJSONThinking(t *testing.T) {
 			t.Fatalf("finish %q tokens %v content %q: want reasoning up to the limit", res.FinishReason, res.Tokens, content)
 		}
 	})
+}
+
+// TestJSONConstraintAllowed checks the constraint's token verdicts against
+// the validator run on each token's bytes, over the whole vocabulary of the
+// synthetic model and of Qwen3 (multi-byte characters, the string fast path
+// and the first-byte cache included) at several points of a JSON text.
+func TestJSONConstraintAllowed(t *testing.T) {
+	t.Run("synthetic", func(t *testing.T) {
+		tok, _ := scriptTokenizer(t)
+		checkAllowed(t, tok)
+	})
+	t.Run("qwen3", func(t *testing.T) {
+		tok, err := tokenizer.FromFiles(reftest.Path(t, "qwen3-tokenizer", "tokenizer.json"), "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		checkAllowed(t, tok)
+	})
+}
+
+func checkAllowed(t *testing.T, tok *tokenizer.Tokenizer) {
+	tab := newTokenTable(tok, tok.VocabSize())
+	for _, prefix := range []string{"", "{", `{"k`, `{"k\`, `{"k\u00`, "{\"k\xc3", "{\"k\xe4\xb8", `{"k":`, `{"k": 1`, `{"k": [tr`, `{"k": 1}`} {
+		c := newJSONConstraint(tab, false)
+		for _, id := range tok.Encode(prefix) {
+			if !c.allowed(id) {
+				t.Fatalf("%q: token %d of the prefix not allowed", prefix, id)
+			}
+			c.accept(id)
+		}
+		var v JSONValidator
+		v.LimitSpace(jsonMaxSpace)
+		if !v.Feed([]byte(prefix)) {
+			t.Fatalf("%q rejected", prefix)
+		}
+		n := 0
+		for id := range int32(tok.VocabSize()) {
+			b := tok.TokenBytes(id)
+			want := !tok.IsSpecial(id) && tok.TokenType(id) != tokenizer.TypeUnused && len(b) > 0 && v.Accepts(b)
+			if tok.IsEOG(id) {
+				want = v.Complete()
+			}
+			if got := c.allowed(id); got != want {
+				t.Fatalf("after %q, token %d %q: allowed %v, want %v", prefix, id, b, got, want)
+			}
+			if want {
+				n++
+			}
+		}
+		t.Logf("after %q: %d of %d tokens allowed", prefix, n, tok.VocabSize())
+	}
 }

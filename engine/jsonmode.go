@@ -83,6 +83,10 @@ func (v *JSONValidator) LimitSpace(n int) {
 // followed by whitespace).
 func (v *JSONValidator) Complete() bool { return v.state == jsDone }
 
+// InString reports whether the prefix ends inside a string, after a whole
+// character (not inside an escape or a multi-byte character).
+func (v *JSONValidator) InString() bool { return v.state == jsString }
+
 // Depth returns the number of open objects and arrays.
 func (v *JSONValidator) Depth() int { return int(v.depth) }
 
