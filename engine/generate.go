@@ -83,7 +83,10 @@ type GenerateRequest struct {
 	// the object closes (FinishLength when MaxTokens comes first). In chat
 	// mode a request that leaves EnableThinking nil runs with thinking off;
 	// with thinking explicitly on, the reasoning is unconstrained and the
-	// constraint starts after </think>.
+	// constraint starts after </think>. Special tokens (<tool_call>, ...)
+	// cannot appear in the constrained part, so JSON mode makes no tool
+	// calls; end-of-generation tokens are not drawn before the object
+	// closes, whatever IgnoreEOS says.
 	JSON bool
 }
 
