@@ -182,7 +182,13 @@ func OpenBackend(name string, dev int, opts BackendOptions) (Backend, error) {
 	if !ok {
 		return nil, fmt.Errorf("engine: backend %q not available (have %v)", name, Backends())
 	}
-	return open(dev, opts)
+	b, err := open(dev, opts)
+	if err != nil {
+		// Callers test the backend against nil; an opener's typed nil
+		// must not reach them.
+		return nil, err
+	}
+	return b, nil
 }
 
 // MemoryChecker is implemented by backends whose device memory is a fixed

@@ -119,3 +119,21 @@ func TestCheckFitRefusesBeforeLoading(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// nilBackend is a backend type whose opener fails with a typed nil.
+type nilBackend struct{ engine.Backend }
+
+func TestOpenBackendErrorIsUntypedNil(t *testing.T) {
+	errOpen := errors.New("no such device")
+	engine.Register("test-typed-nil", func(int, engine.BackendOptions) (engine.Backend, error) {
+		var b *nilBackend
+		return b, errOpen
+	})
+	b, err := engine.OpenBackend("test-typed-nil", 0, engine.BackendOptions{})
+	if !errors.Is(err, errOpen) {
+		t.Fatalf("err = %v", err)
+	}
+	if b != nil {
+		t.Fatalf("backend = %#v on error, want nil", b)
+	}
+}

@@ -20,7 +20,11 @@ import (
 
 func init() {
 	engine.Register("cuda", func(dev int, _ engine.BackendOptions) (engine.Backend, error) {
-		return Open(dev)
+		b, err := Open(dev)
+		if err != nil {
+			return nil, err // not a nil *Backend inside a non-nil interface
+		}
+		return b, nil
 	})
 }
 
