@@ -53,7 +53,9 @@ func (w *Writer) fail(err error) {
 // int8, uint16, int16, uint32, int32, float32, bool, string, uint64, int64,
 // float64, slices of those (arrays), and Array for nested arrays. Plain int
 // is rejected because GGUF readers check integer widths: say uint32 or int32.
-// Setting a key again replaces its value in place.
+// Setting a key again replaces its value in place. Nested arrays are valid
+// GGUF, but ggml's reader (llama.cpp) rejects a file holding one ("invalid
+// GGUF type 9"); files meant for llama.cpp should not use them.
 func (w *Writer) AddKV(key string, value any) {
 	if key == "" {
 		w.fail(errors.New("gguf: writer: empty key"))
@@ -307,10 +309,18 @@ func (w *Writer) WriteTo(out io.Writer) (int64, error) {
 }
 
 // WriteFile writes the file to path atomically: into a temporary file in the
-// same directory, synced, then renamed over path.
+// same directory, synced, then renamed over path. The file gets the
+// permissions of the file it replaces, or newFileMode when path is new
+// (not the owner-only mode of the temporary file, which other users'
+// readers, such as a model server running under its own account, could not
+// open).
 func (w *Writer) WriteFile(path string) (err error) {
 	if w.err != nil {
 		return w.err
+	}
+	mode := newFileMode
+	if fi, err := os.Stat(path); err == nil && fi.Mode().IsRegular() {
+		mode = fi.Mode().Perm()
 	}
 	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
 	if err != nil {
@@ -325,6 +335,9 @@ func (w *Writer) WriteFile(path string) (err error) {
 	if _, err = w.WriteTo(tmp); err != nil {
 		return err
 	}
+	if err = tmp.Chmod(mode); err != nil {
+		return fmt.Errorf("gguf: writer: %w", err)
+	}
 	if err = tmp.Sync(); err != nil {
 		return fmt.Errorf("gguf: writer: %w", err)
 	}
@@ -336,6 +349,11 @@ func (w *Writer) WriteFile(path string) (err error) {
 	}
 	return nil
 }
+
+// newFileMode is the permission of a new file written by WriteFile: readable
+// by everyone, writable by the owner, what creating the file directly would
+// give under the usual umask 022.
+const newFileMode os.FileMode = 0o644
 
 func alignUpU(x, a uint64) uint64 { return (x + a - 1) / a * a }
 
