@@ -104,7 +104,7 @@ func runBench(ctx context.Context, log *slog.Logger, o benchOptions) (*benchResu
 	if o.PP < 0 || o.TG < 0 || o.Reps < 1 || (o.PP == 0 && o.TG == 0) {
 		return nil, fmt.Errorf("bench: need -p >= 0, -n >= 0 (not both 0) and -r >= 1")
 	}
-	path, err := resolveModel(o.Model)
+	path, err := resolveModel(ctx, o.Model, os.Stderr)
 	if err != nil {
 		return nil, err
 	}

@@ -7,9 +7,11 @@ package main
 import (
 	"bufio"
 	"cmp"
+	"context"
 	"fmt"
 	"io"
 	"math"
+	"os"
 	"slices"
 	"strconv"
 	"strings"
@@ -89,7 +91,11 @@ func runLogits(w io.Writer, o logitsOptions) error {
 		return err
 	}
 	defer b.Close()
-	f, err := gguf.Open(o.Model)
+	path, err := resolveModel(context.Background(), o.Model, os.Stderr)
+	if err != nil {
+		return err
+	}
+	f, err := gguf.Open(path)
 	if err != nil {
 		return err
 	}

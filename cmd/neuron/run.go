@@ -22,6 +22,7 @@ import (
 	"github.com/helexa/helexa/api"
 	"github.com/helexa/helexa/chat"
 	"github.com/helexa/helexa/engine"
+	"github.com/helexa/helexa/hub"
 )
 
 // runOptions are the settings of one `neuron run`.
@@ -88,7 +89,7 @@ Defaults follow Qwen3's recommended sampling for thinking mode
 				s := uint64(o.Seed)
 				o.Sampling.Seed = &s
 			}
-			o.Terminal = isTerminal(os.Stdout)
+			o.Terminal = hub.IsTerminal(os.Stdout)
 			o.StatsTo = cmd.ErrOrStderr()
 			level := slog.LevelWarn
 			if o.Verbose {
@@ -125,29 +126,9 @@ Defaults follow Qwen3's recommended sampling for thinking mode
 	rootCmd.AddCommand(cmd)
 }
 
-// resolveModel returns the GGUF file a model reference names. For now a
-// reference is a local path; hub references are resolved by `neuron pull`
-// and the daemon.
-func resolveModel(ref string) (string, error) {
-	st, err := os.Stat(ref)
-	if err != nil {
-		return "", fmt.Errorf("model %q: %w (give a .gguf file; `neuron pull` downloads hub models)", ref, err)
-	}
-	if st.IsDir() {
-		return "", fmt.Errorf("model %q is a directory, not a .gguf file", ref)
-	}
-	return ref, nil
-}
-
-// isTerminal reports whether f is a character device (a terminal).
-func isTerminal(f *os.File) bool {
-	st, err := f.Stat()
-	return err == nil && st.Mode()&os.ModeCharDevice != 0
-}
-
 // loadForRun loads the model of a command into a fresh registry.
 func loadForRun(ctx context.Context, log *slog.Logger, ref string, lo engine.LoadOptions) (*engine.Registry, *engine.Generator, func(), error) {
-	path, err := resolveModel(ref)
+	path, err := resolveModel(ctx, ref, os.Stderr)
 	if err != nil {
 		return nil, nil, nil, err
 	}

@@ -5,6 +5,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"os"
@@ -37,7 +38,11 @@ REQUEST.json "-" reads the body from standard input.`,
 // runTemplate renders the request in requestPath ("-" for stdin) with the
 // template of model and writes the prompt to out.
 func runTemplate(out io.Writer, stdin io.Reader, model, requestPath string) error {
-	src, err := chat.TemplateFromFile(model)
+	path, err := resolveModel(context.Background(), model, os.Stderr)
+	if err != nil {
+		return err
+	}
+	src, err := chat.TemplateFromFile(path)
 	if err != nil {
 		return err
 	}

@@ -5,9 +5,11 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
+	"os"
 	"strconv"
 	"strings"
 
@@ -53,7 +55,11 @@ decoded text is printed (as {"text":"..."} with --json).`,
 
 // runTokenize loads the tokenizer of o.model and encodes (or decodes) args.
 func runTokenize(out io.Writer, stdin io.Reader, o tokenizeOptions, args []string) error {
-	tk, err := tokenizer.FromPath(o.model)
+	path, err := resolveModel(context.Background(), o.model, os.Stderr)
+	if err != nil {
+		return err
+	}
+	tk, err := tokenizer.FromPath(path)
 	if err != nil {
 		return err
 	}
