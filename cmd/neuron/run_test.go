@@ -94,7 +94,7 @@ func TestRunErrors(t *testing.T) {
 		o    runOptions
 		want string
 	}{
-		{"missing model", runOptions{Model: filepath.Join(t.TempDir(), "none.gguf"), Prompt: "x"}, "no such file"},
+		{"missing model", runOptions{Model: filepath.Join(t.TempDir(), "none.gguf"), Prompt: "x"}, "none.gguf\" does not exist"},
 		{"context too small", runOptions{Model: model, Tokens: []int32{1, 2, 3}, CtxSize: 8, MaxTokens: 10, Device: "cpu"}, "context length exceeded"},
 		{"token out of range", runOptions{Model: model, Tokens: []int32{99999}, Device: "cpu"}, "outside the vocabulary"},
 	}

@@ -54,7 +54,7 @@ func TestRunTokenizeErrors(t *testing.T) {
 		args []string
 		want string
 	}{
-		{"missing model", tokenizeOptions{model: filepath.Join(t.TempDir(), "none.gguf")}, []string{"x"}, "no such file"},
+		{"missing model", tokenizeOptions{model: filepath.Join(t.TempDir(), "none.gguf")}, []string{"x"}, "none.gguf\" does not exist"},
 		{"id out of range", tokenizeOptions{model: mini, decode: true}, []string{"2112"}, `token id "2112"`},
 		{"id not a number", tokenizeOptions{model: mini, decode: true}, []string{"12,x"}, `token id "x"`},
 	}
