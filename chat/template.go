@@ -1,11 +1,11 @@
+// This file holds the request type, the Template interface and the choice of
+// a template from its source.
+
 // Package chat turns chat messages into the prompt text a model was trained
 // on, and turns the model's generated text back into reasoning, content and
 // tool calls. Templates are implemented natively in Go and chosen by
 // recognising the model's own Jinja template source; a template we do not
 // implement is an error, never a guessed prompt.
-//
-// This file holds the request type, the Template interface and the choice of
-// a template from its source.
 package chat
 
 import (

@@ -4,6 +4,7 @@
 // tokenizers' Word::merge_all and of llama.cpp), until no pair merges. Short
 // pieces use a direct scan; long ones a heap, so a pathological piece costs
 // O(n log n). Results are kept in a bounded cache shared by all callers.
+
 package tokenizer
 
 import (

@@ -2,6 +2,7 @@
 // shown as one printable rune so that vocabulary entries are valid text, and
 // decoding maps those runes back to the bytes they stand for. It also holds
 // the lossy UTF-8 conversion used when decoded bytes are turned into text.
+
 package tokenizer
 
 import "unicode/utf8"

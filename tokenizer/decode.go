@@ -2,6 +2,7 @@
 // by token during generation (StreamDecoder). Both turn the concatenated
 // bytes of the tokens into text the same way, so the pieces a StreamDecoder
 // releases always add up to Decode of the same ids.
+
 package tokenizer
 
 import "unicode/utf8"

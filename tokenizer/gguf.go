@@ -1,5 +1,6 @@
 // This file adapts a GGUF file to the Metadata view, so that a tokenizer
 // can be loaded straight from a model file.
+
 package tokenizer
 
 import "github.com/helexa/helexa/gguf"

@@ -2,6 +2,7 @@
 // convert_hf_to_gguf.py writes it. It works on a small metadata interface
 // so that the mapping is independent of the file reader (FromGGUF adapts a
 // *gguf.File to it).
+
 package tokenizer
 
 import (

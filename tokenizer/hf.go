@@ -1,6 +1,7 @@
 // This file loads a Vocab from Hugging Face tokenizer files: tokenizer.json
 // (model, merges, added tokens, normalizer, pre-tokenizer) and, optionally,
 // tokenizer_config.json (special tokens, add_bos_token, chat_template).
+
 package tokenizer
 
 import (

@@ -1,5 +1,6 @@
 // This file holds FromPath, which loads a tokenizer from whatever file a
 // user names: a GGUF model or a Hugging Face tokenizer.json.
+
 package tokenizer
 
 import (

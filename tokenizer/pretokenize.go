@@ -5,6 +5,7 @@
 // because Go's regexp package has no lookahead and cannot express `\s+(?!\S)`.
 // Character classes follow the regex engines of the reference tokenizers:
 // \p{L} is unicode.Letter, \p{N} unicode.Number and \s unicode.White_Space.
+
 package tokenizer
 
 import (

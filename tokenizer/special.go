@@ -1,6 +1,7 @@
 // This file holds the matcher for added and special tokens: they are found
 // in the raw text before normalization and pre-tokenization, so that text
 // such as "<|im_start|>" becomes one id and never goes through BPE.
+
 package tokenizer
 
 import (

@@ -1,6 +1,7 @@
 // This file holds the Tokenizer: its construction from a Vocab, encoding
 // (added tokens, normalization, pre-tokenization, BPE) and the accessors the
 // engine uses (special ids, end-of-generation set, chat template).
+
 package tokenizer
 
 import (

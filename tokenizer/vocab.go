@@ -1,11 +1,11 @@
+// This file holds the Vocab type and its validation.
+
 // Package tokenizer implements byte-level BPE tokenization (the GPT-2 family
 // of tokenizers used by Qwen2/Qwen3, Llama 3 and others) in pure Go. A
 // Tokenizer is built from a Vocab, the plain in-memory description that both
 // loaders produce: FromFiles reads a Hugging Face tokenizer.json (and
 // tokenizer_config.json), FromGGUF reads the `tokenizer.*` metadata of a GGUF
 // file.
-//
-// This file holds the Vocab type and its validation.
 package tokenizer
 
 import (
