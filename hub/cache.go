@@ -37,11 +37,17 @@ func (c cache) repoDir(repo string) string { return filepath.Join(c.root, repoFo
 // inside joins elems under base and checks that the result stays inside it.
 func inside(base string, elems ...string) (string, error) {
 	p := filepath.Join(append([]string{base}, elems...)...)
-	rel, err := filepath.Rel(base, p)
-	if err != nil || rel == "." || rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator)) || filepath.IsAbs(rel) {
+	if !within(base, p) {
 		return "", fmt.Errorf("%w: path %q leaves %s", ErrInvalidRef, filepath.Join(elems...), base)
 	}
 	return p, nil
+}
+
+// within reports whether p lies strictly below the directory base. A path
+// that cannot be expressed relative to base (another volume) is not.
+func within(base, p string) bool {
+	rel, err := filepath.Rel(base, p)
+	return err == nil && rel != "." && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator)) && !filepath.IsAbs(rel)
 }
 
 func (c cache) blobPath(repo, etag string) (string, error) {
@@ -242,7 +248,7 @@ func (c cache) checkInside(p string) error {
 	if err != nil {
 		return fmt.Errorf("hub: %w", err)
 	}
-	if _, err := inside(root, mustRel(root, real)); err != nil {
+	if !within(root, real) {
 		return fmt.Errorf("hub: %s resolves to %s, outside the cache %s", p, real, c.root)
 	}
 	fi, err := os.Stat(real)
@@ -253,14 +259,6 @@ func (c cache) checkInside(p string) error {
 		return fmt.Errorf("hub: %s is not a regular file", p)
 	}
 	return nil
-}
-
-func mustRel(base, p string) string {
-	rel, err := filepath.Rel(base, p)
-	if err != nil {
-		return p
-	}
-	return rel
 }
 
 // snapshotFiles lists the files of a cached snapshot as repository paths.
