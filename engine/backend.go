@@ -6,6 +6,7 @@
 // it. Ops do not return errors: a shape mismatch is a programmer error (a
 // panic), and a device error is sticky — the backend records the first one and
 // returns it from Sync and Read, which the engine calls once per forward pass.
+
 package engine
 
 import (

@@ -10,6 +10,7 @@
 // context's KV cache; the slots make the loop ready to batch several
 // sequences later, but for now one request runs at a time and the others
 // wait for a free slot.
+
 package engine
 
 import (

@@ -15,6 +15,7 @@
 // the output's first </think> (the token, or the same text in pieces), where
 // the chat parser's content starts. End-of-generation tokens are held
 // back until the object is complete, so the output never ends early.
+
 package engine
 
 import (

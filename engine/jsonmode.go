@@ -17,6 +17,7 @@
 // allowed around every token, after the object too; anything else after the
 // top-level object closes is rejected. LimitSpace bounds runs of whitespace
 // between tokens, so that a sampler cannot pad forever.
+
 package engine
 
 import "math"

@@ -4,6 +4,7 @@
 // only once no generation uses it, waiting up to the caller's deadline and
 // refusing (ErrModelBusy) otherwise; List reports each model's memory use,
 // context size and load.
+
 package engine
 
 import (

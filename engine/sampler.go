@@ -16,6 +16,7 @@
 //
 // A Sampler belongs to one sequence; all working arrays are allocated when it
 // is made, so sampling a token allocates nothing.
+
 package engine
 
 import (

@@ -1,6 +1,7 @@
 // The sampler's random number generator: xoshiro256** seeded through
 // splitmix64, owned by each sequence so that the same seed and the same
 // request draw the same numbers regardless of what other sequences do.
+
 package engine
 
 import (

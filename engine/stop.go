@@ -3,6 +3,7 @@
 // is emitted. Text arrives in token-sized pieces, so a stop string can span
 // several tokens; the matcher holds back any tail of the text that could be
 // the start of a stop string and releases it once it cannot.
+
 package engine
 
 import "strings"

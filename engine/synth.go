@@ -10,6 +10,7 @@
 // every tensor's values have mean ~0 and the standard deviation of a typical
 // initialization: 1/sqrt(fan_in) for projections, 1/sqrt(nEmbd) for the
 // token embedding and output, 1 ± 0.1 for norm weights.
+
 package engine
 
 import (

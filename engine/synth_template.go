@@ -2,6 +2,7 @@
 // tokenizer.chat_template: the Jinja source of Qwen3's tokenizer_config.json
 // (Qwen/Qwen3-*, Apache-2.0), unchanged, so that templates recognise it as
 // the Qwen3 template exactly as they do in real Qwen3 GGUF files.
+
 package engine
 
 // qwen3ChatTemplate is the Qwen3 chat template source.
