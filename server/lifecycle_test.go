@@ -413,6 +413,42 @@ func TestLoadDefaults(t *testing.T) {
 	}
 }
 
+func TestLoadDefaultsInterrupted(t *testing.T) {
+	// The load of a.gguf ends the context: of four models, one failed and
+	// one loaded before it, two were never tried.
+	var buf strings.Builder
+	var mu sync.Mutex
+	s, fm := testServer(t, Options{Logger: newTestLogger(&buf, &mu)}, nil)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	s.opts.Models = &cancelOnLoad{fakeManager: fm, model: "a.gguf", cancel: cancel}
+	reqs := []api.LoadRequest{{Model: "fail.gguf"}, {Model: "a.gguf"}, {Model: "b.gguf"}, {Model: "c.gguf"}}
+	if n := s.LoadDefaults(ctx, reqs); n != 1 {
+		t.Errorf("loaded %d, want 1", n)
+	}
+	mu.Lock()
+	log := buf.String()
+	mu.Unlock()
+	if !strings.Contains(log, `"msg":"default model loading interrupted","remaining":2`) {
+		t.Errorf("no interruption line with 2 remaining: %s", log)
+	}
+}
+
+// cancelOnLoad calls cancel after loading model.
+type cancelOnLoad struct {
+	*fakeManager
+	model  string
+	cancel context.CancelFunc
+}
+
+func (c *cancelOnLoad) Load(ctx context.Context, req api.LoadRequest) (ModelInfo, error) {
+	m, err := c.fakeManager.Load(ctx, req)
+	if req.Model == c.model {
+		c.cancel()
+	}
+	return m, err
+}
+
 func TestUnloadAllContinuesPastFailures(t *testing.T) {
 	var buf strings.Builder
 	var mu sync.Mutex

@@ -105,9 +105,9 @@ func (s *Server) Unload(ctx context.Context, id string, timeout time.Duration) e
 // it returns the number loaded. It stops early when ctx ends.
 func (s *Server) LoadDefaults(ctx context.Context, models []api.LoadRequest) int {
 	n := 0
-	for _, req := range models {
+	for i, req := range models {
 		if ctx.Err() != nil {
-			s.log.Warn("default model loading interrupted", "remaining", len(models)-n)
+			s.log.Warn("default model loading interrupted", "remaining", len(models)-i)
 			break
 		}
 		start := time.Now()
