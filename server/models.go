@@ -207,11 +207,7 @@ func (s *Server) loadModel(c echo.Context) error {
 	defer context.AfterFunc(s.stop, cancel)() // the drain deadline ends it
 	m, err := s.Load(ctx, *req)
 	if err != nil {
-		if errors.Is(err, ErrModelNotFound) {
-			return &api.Error{Status: http.StatusNotFound, Type: api.TypeInvalidRequest, Param: "model",
-				Code: api.CodeModelNotFound, Message: err.Error()}
-		}
-		return err
+		return err // the error handler maps ErrModelNotFound to a 404 that keeps err's words
 	}
 	return c.JSON(http.StatusOK, s.entry(m))
 }
