@@ -183,6 +183,9 @@ type sequence struct {
 	sampler *Sampler
 	logits  []float32 // [nVocab] logits of the last row
 	rows    []Row     // [batch] batch being prepared
+	// lastRow is the logit-row list of a forward pass, the index of its
+	// last row; kept here so that a decode step allocates nothing.
+	lastRow [1]int
 }
 
 // forwarder is what generation needs from a Context.
@@ -313,7 +316,8 @@ func (g *Generator) forward(s *sequence, rows []Row, wantLogits bool) error {
 	g.fwd.Lock()
 	defer g.fwd.Unlock()
 	if wantLogits {
-		return g.pass.Forward(rows, []int{len(rows) - 1}, s.logits)
+		s.lastRow[0] = len(rows) - 1
+		return g.pass.Forward(rows, s.lastRow[:], s.logits)
 	}
 	return g.pass.Forward(rows, nil, nil)
 }
@@ -502,6 +506,7 @@ func (r *run) text1(piece string) (bool, error) {
 // final flushes the parser and emits even when there is no text.
 func (r *run) output(text string, final bool) error {
 	r.text.WriteString(text)
+	var raw [1]chat.Delta // raw mode's one delta, without a heap slice per token
 	var deltas []chat.Delta
 	if r.parser != nil {
 		if text != "" {
@@ -511,7 +516,8 @@ func (r *run) output(text string, final bool) error {
 			deltas = append(deltas, r.parser.Finish()...)
 		}
 	} else if text != "" {
-		deltas = []chat.Delta{{Content: text}}
+		raw[0].Content = text
+		deltas = raw[:]
 	}
 	for _, d := range deltas {
 		r.cont.WriteString(d.Content)
