@@ -394,16 +394,17 @@ func (r *run) loop(ctx context.Context, prompt []int32, limit int) error {
 	}
 	r.dec = g.tok.NewDecoder()
 	r.stop = NewStopMatcher(req.Stop)
+	var popts chat.ParserOptions // zero (no reasoning) in raw mode
 	if req.Chat != nil {
 		// Chat output leaves out control tokens (<|im_end|> when EOS is
 		// ignored, ...), as llama.cpp's server does; raw mode keeps them.
 		r.dec.SkipControl(true)
-		r.parser = chat.NewParser(chat.ParserOptionsFor(g.tmpl, req.chatRequest()))
+		popts = chat.ParserOptionsFor(g.tmpl, req.chatRequest())
+		r.parser = chat.NewParser(popts)
 	}
 	if req.JSON {
 		g.jsonOnce.Do(func() { g.jsonTab = newTokenTable(g.tok, g.nVocab) })
-		reasoning := req.Chat != nil && chat.ParserOptionsFor(g.tmpl, req.chatRequest()).Thinking
-		r.json = newJSONConstraint(g.jsonTab, reasoning)
+		r.json = newJSONConstraint(g.jsonTab, popts.Thinking)
 	}
 	wantLP := req.Logprobs || req.TopLogprobs > 0
 
