@@ -12,8 +12,6 @@ import (
 // Error types, as the OpenAI API names them.
 const (
 	TypeInvalidRequest = "invalid_request_error"
-	TypeNotFound       = "not_found_error"
-	TypeAuthentication = "authentication_error"
 	TypeServer         = "server_error"
 	TypeUnavailable    = "service_unavailable_error"
 	TypeConflict       = "conflict_error"
@@ -25,7 +23,10 @@ const (
 	CodeContextLengthExceeded = "context_length_exceeded"
 	CodeInvalidAPIKey         = "invalid_api_key"
 	CodeQueueFull             = "queue_full"
+	CodeStarting              = "starting"
 	CodeShuttingDown          = "shutting_down"
+	CodeModelUnloading        = "model_unloading"
+	CodeUnavailable           = "unavailable"
 	CodeModelBusy             = "model_busy"
 	CodeRequestTooLarge       = "request_too_large"
 	CodeInvalidValue          = "invalid_value"

@@ -224,11 +224,11 @@ func toAPIError(err error) *api.Error {
 	case errors.Is(err, ErrBusy):
 		return &api.Error{Status: http.StatusConflict, Type: api.TypeConflict, Code: api.CodeModelBusy, Message: err.Error()}
 	case errors.Is(err, ErrUnavailable):
-		return api.Unavailable("unavailable", "%s", err.Error())
+		return api.Unavailable(api.CodeUnavailable, "%s", err.Error())
 	case errors.Is(err, errQueueFull):
 		return api.Unavailable(api.CodeQueueFull, "the model's request queue is full; retry later")
 	case errors.Is(err, errUnloading):
-		return api.Unavailable("model_unloading", "the model is being unloaded")
+		return api.Unavailable(api.CodeModelUnloading, "the model is being unloaded")
 	case errors.As(err, &he):
 		e := &api.Error{Status: he.Code, Type: api.TypeInvalidRequest, Message: fmt.Sprint(he.Message)}
 		switch he.Code {

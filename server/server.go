@@ -304,5 +304,5 @@ func (s *Server) health(c echo.Context) error {
 	case StateDraining:
 		return api.Unavailable(api.CodeShuttingDown, "neuron is shutting down")
 	}
-	return api.Unavailable("starting", "neuron is starting")
+	return api.Unavailable(api.CodeStarting, "neuron is starting")
 }
