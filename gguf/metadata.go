@@ -110,10 +110,6 @@ func (a Array) Len() int {
 	return 0
 }
 
-// Elem returns element i of a as an interface value (uint8, string, Array,
-// ...). It panics if i is out of range.
-func (a Array) Elem(i int) any { return arrayElem(a, i) }
-
 // KV is one metadata key/value pair. Value holds the Go type matching Type:
 // uint8, int8, uint16, int16, uint32, int32, float32, bool, string, uint64,
 // int64, float64, or Array.
@@ -261,7 +257,7 @@ func (f *File) Int32s(key string) ([]int32, error) {
 	n := a.Len()
 	out := make([]int32, n)
 	for i := range n {
-		v, ok := intValue(arrayElem(a, i))
+		v, ok := intValue(a.Elem(i))
 		if !ok {
 			return nil, wrongType(kv, "integer array")
 		}
@@ -332,8 +328,9 @@ func intValue(x any) (integer, bool) {
 	return integer{}, false
 }
 
-// arrayElem returns element i of a as an interface value.
-func arrayElem(a Array, i int) any {
+// Elem returns element i of a as an interface value (uint8, string, Array,
+// ...). It panics if i is out of range.
+func (a Array) Elem(i int) any {
 	switch v := a.Values.(type) {
 	case []uint8:
 		return v[i]

@@ -482,7 +482,7 @@ func (e *encoder) value(v any) {
 			e.bytes(s)
 		default:
 			for i := range n {
-				e.value(arrayElem(x, i))
+				e.value(x.Elem(i))
 			}
 		}
 	default:
