@@ -4,7 +4,10 @@
 
 package gguf
 
-import "fmt"
+import (
+	"fmt"
+	"strings"
+)
 
 // Type is a ggml tensor element type as stored in a GGUF tensor info.
 type Type uint32
@@ -122,28 +125,9 @@ func (t Type) RowSize(n int64) int64 {
 // ParseType returns the type with ggml's name s (case-insensitive).
 func ParseType(s string) (Type, error) {
 	for t, ti := range types {
-		if equalFold(ti.name, s) {
+		if strings.EqualFold(ti.name, s) {
 			return t, nil
 		}
 	}
 	return 0, fmt.Errorf("gguf: unknown tensor type %q", s)
-}
-
-func equalFold(a, b string) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := 0; i < len(a); i++ {
-		x, y := a[i], b[i]
-		if 'a' <= x && x <= 'z' {
-			x -= 'a' - 'A'
-		}
-		if 'a' <= y && y <= 'z' {
-			y -= 'a' - 'A'
-		}
-		if x != y {
-			return false
-		}
-	}
-	return true
 }
