@@ -123,10 +123,7 @@ func (d *decoder) u64(what string) (uint64, error) {
 
 // str reads a GGUF string: a uint64 byte length, then the bytes.
 func (d *decoder) str(what string) (string, error) {
-	if d.remaining() < 8 {
-		return "", d.errShort(8, what+" length")
-	}
-	n, err := d.u64(what)
+	n, err := d.u64(what + " length")
 	if err != nil {
 		return "", err
 	}
