@@ -51,10 +51,10 @@ func TemplateFromFile(path string) (string, error) {
 
 // TemplateFromGGUF returns the tokenizer.chat_template of a GGUF file.
 func TemplateFromGGUF(f *gguf.File) (string, error) {
-	if _, ok := f.Lookup(ggufTemplateKey); !ok {
+	src, err := f.String(ggufTemplateKey)
+	if errors.Is(err, gguf.ErrNotFound) {
 		return "", fmt.Errorf("%w: the GGUF file has no %s", ErrUnsupportedTemplate, ggufTemplateKey)
 	}
-	src, err := f.String(ggufTemplateKey)
 	if err != nil {
 		return "", fmt.Errorf("chat: %w", err)
 	}
