@@ -180,9 +180,14 @@ func TestAPIKeys(t *testing.T) {
 	if rec := do(s, "GET", "/health", ""); rec.Code != 200 {
 		t.Errorf("/health needs no key, got %d", rec.Code)
 	}
-	for _, k := range []string{"k1", "k2"} {
-		if rec := do(s, "GET", "/v1/models", "", "Authorization", "Bearer "+k); rec.Code != 200 {
-			t.Errorf("key %s: status %d", k, rec.Code)
+	for _, h := range []string{"Bearer k1", "Bearer k2", "bearer k1"} {
+		if rec := do(s, "GET", "/v1/models", "", "Authorization", h); rec.Code != 200 {
+			t.Errorf("Authorization %q: status %d", h, rec.Code)
+		}
+	}
+	for _, h := range []string{"", "Bearer", "Bearer k3", "Bearer k1x"} {
+		if rec := do(s, "GET", "/v1/models", "", "Authorization", h); rec.Code != 401 {
+			t.Errorf("Authorization %q accepted: %d", h, rec.Code)
 		}
 	}
 	if rec := do(s, "GET", "/v1/models", "", "Authorization", "Basic azE6"); rec.Code != 401 {
