@@ -47,12 +47,7 @@ const thinkEnd = "</think>"
 // token of the vocabulary at all. Log-probabilities are those of the
 // model's distribution, as with Sample.
 func (s *Sampler) SampleAllowed(logits []float32, lp *TokenLogprob, allow func(id int32) bool) (int32, bool) {
-	logits = logits[:s.nVocab]
-	if lp != nil {
-		copy(s.raw, logits)
-	}
-	s.applyBias(logits)
-	s.applyPenalties(logits)
+	logits = s.prepare(logits, lp)
 	id := s.pick(logits)
 	for try := 0; !allow(id); try++ {
 		if try == jsonRetries {
@@ -69,14 +64,6 @@ func (s *Sampler) SampleAllowed(logits []float32, lp *TokenLogprob, allow func(i
 		s.logprobs(id, lp)
 	}
 	return id, true
-}
-
-// pick runs the final step of the chain: argmax or the filtered draw.
-func (s *Sampler) pick(logits []float32) int32 {
-	if s.p.greedy() {
-		return argmax(logits)
-	}
-	return s.draw(logits)
 }
 
 // pickMasked masks every token allow rejects and picks among the rest. When

@@ -182,22 +182,33 @@ func (s *Sampler) Accept(tok int32) {
 // When lp is non-nil it receives the chosen token's log-probability and the
 // top alternatives; lp.Top aliases the sampler's storage until the next call.
 func (s *Sampler) Sample(logits []float32, lp *TokenLogprob) int32 {
+	logits = s.prepare(logits, lp)
+	id := s.pick(logits)
+	if lp != nil {
+		s.logprobs(id, lp)
+	}
+	return id
+}
+
+// prepare runs the start of the chain on logits, trimmed to the vocabulary:
+// it saves the raw logits when log-probabilities are wanted (lp non-nil),
+// then applies the bias and the penalties.
+func (s *Sampler) prepare(logits []float32, lp *TokenLogprob) []float32 {
 	logits = logits[:s.nVocab]
 	if lp != nil {
 		copy(s.raw, logits)
 	}
 	s.applyBias(logits)
 	s.applyPenalties(logits)
-	var id int32
+	return logits
+}
+
+// pick runs the final step of the chain: argmax or the filtered draw.
+func (s *Sampler) pick(logits []float32) int32 {
 	if s.p.greedy() {
-		id = argmax(logits)
-	} else {
-		id = s.draw(logits)
+		return argmax(logits)
 	}
-	if lp != nil {
-		s.logprobs(id, lp)
-	}
-	return id
+	return s.draw(logits)
 }
 
 // applyBias adds the logit bias.
