@@ -186,6 +186,23 @@ func TestPick(t *testing.T) {
 	}
 }
 
+// TestPickIncompleteIsDeterministic checks that when several incomplete split
+// sets match, the error always names the same one (the first by name), not
+// whichever a map iteration happens to give.
+func TestPickIncompleteIsDeterministic(t *testing.T) {
+	listing := []string{
+		"a/m-Q4_K-00001-of-00002.gguf", "b/m-Q4_K-00001-of-00003.gguf",
+		"c/m-Q4_K-00002-of-00004.gguf", "d/m-Q4_K-00001-of-00005.gguf",
+	}
+	const want = "a/m-Q4_K-00001-of-00002.gguf: 1 of 2 parts missing"
+	for range 50 {
+		_, err := pick(Ref{Repo: "o/r", Quant: "Q4_K"}, listing)
+		if !errors.Is(err, ErrNotFound) || !strings.Contains(err.Error(), want) {
+			t.Fatalf("pick = %v; want ErrNotFound naming %q", err, want)
+		}
+	}
+}
+
 func FuzzParseRef(f *testing.F) {
 	for _, s := range []string{
 		"Qwen/Qwen3-0.6B-GGUF:Q8_0", "org/repo/dir/m-00001-of-00002.gguf@v1", "org/repo@refs/pr/1",

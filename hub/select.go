@@ -8,6 +8,8 @@ package hub
 import (
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -181,9 +183,9 @@ func pick(r Ref, listing []string) (candidate, error) {
 	if len(matched) == 1 {
 		return matched[0], nil
 	}
-	for first, why := range incomplete {
+	for _, first := range slices.Sorted(maps.Keys(incomplete)) {
 		if r.Quant == "" || matchQuant(first, r.Quant) {
-			return candidate{}, errorOf(ErrNotFound, "hub: %s: split model %s: %s", r, first, why)
+			return candidate{}, errorOf(ErrNotFound, "hub: %s: split model %s: %s", r, first, incomplete[first])
 		}
 	}
 	if len(matched) > 1 {
