@@ -351,6 +351,15 @@ func topKHeap(h []candidate, logits []float32, k int) []candidate {
 	return h
 }
 
+// Sorted-prefix sizes of topP: the first prefix it sorts, and the factor
+// by which the prefix grows while the mass is short of p. A peaked
+// distribution reaches p within a few dozen tokens, so one small sort
+// usually suffices; growing geometrically keeps a flat one at O(n log n).
+const (
+	topPFirstSort = 64
+	topPGrowth    = 4
+)
+
 // topP keeps the smallest prefix of the candidates (in descending order)
 // whose softmax probabilities sum to at least p, sorting only as much as it
 // needs: it sorts a growing prefix until the cumulative mass reaches p.
@@ -359,7 +368,7 @@ func topP(c []candidate, sorted int, p float32) ([]candidate, int) {
 		return c, len(c)
 	}
 	if sorted == 0 {
-		sorted = growSorted(c, 0, min(64, len(c)))
+		sorted = growSorted(c, 0, min(topPFirstSort, len(c)))
 	}
 	maxL := c[0].logit
 	var sum float64
@@ -371,7 +380,7 @@ func topP(c []candidate, sorted int, p float32) ([]candidate, int) {
 	var cum float64
 	for i := 0; i < len(c); i++ {
 		if i == sorted {
-			sorted = growSorted(c, sorted, min(sorted*4, len(c)))
+			sorted = growSorted(c, sorted, min(sorted*topPGrowth, len(c)))
 		}
 		cum += float64(c[i].p) / sum
 		if cum >= float64(p) {
