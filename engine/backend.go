@@ -73,6 +73,14 @@ const (
 	KVF32               // single precision
 )
 
+// elemSize is the bytes of one cache element of type t.
+func (t KVType) elemSize() int {
+	if t == KVF32 {
+		return 4
+	}
+	return 2
+}
+
 // KVShape describes a KV cache to allocate.
 type KVShape struct {
 	Layers int    // transformer layers

@@ -197,11 +197,7 @@ func ContextBytes(cfg Config, o ContextOptions) (int64, error) {
 	if err != nil {
 		return 0, err
 	}
-	elem := int64(2)
-	if o.KV == KVF32 {
-		elem = 4
-	}
-	n := 2 * int64(cfg.NLayer) * int64(o.Seqs) * int64(o.Ctx) * int64(cfg.KVDim()) * elem
+	n := 2 * int64(cfg.NLayer) * int64(o.Seqs) * int64(o.Ctx) * int64(cfg.KVDim()) * int64(o.KV.elemSize())
 	for _, s := range scratchSizes(cfg, o) {
 		n += int64(s) * 4
 	}

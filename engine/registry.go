@@ -53,11 +53,7 @@ const (
 // whose KV cache (seqs sequences of kv elements) fits in 2 GiB, rounded down
 // to a multiple of 256 (at least 256, or the trained context if smaller).
 func DefaultCtxSize(cfg Config, kv KVType, seqs int) int {
-	elem := 2
-	if kv == KVF32 {
-		elem = 4
-	}
-	perPos := int64(2*cfg.NLayer*cfg.KVDim()*elem) * int64(max(seqs, 1)) // K and V
+	perPos := int64(2*cfg.NLayer*cfg.KVDim()*kv.elemSize()) * int64(max(seqs, 1)) // K and V
 	n := defaultCtxCap
 	if perPos > 0 {
 		n = min(n, int(defaultKVBudget/perPos))
