@@ -13,6 +13,7 @@
 package hub
 
 import (
+	"crypto/rand"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -189,8 +190,9 @@ func link(blob, pointer string) error {
 	if err != nil {
 		return fmt.Errorf("hub: %w", err)
 	}
-	tmp := pointer + ".tmp-link"
-	os.Remove(tmp)
+	// A name of its own per call: several resolvers may link the same
+	// pointer at once (the blob lock is not held here).
+	tmp := pointer + ".tmp-link-" + rand.Text()
 	if err := os.Symlink(rel, tmp); err != nil {
 		if err := os.Link(blob, tmp); err != nil {
 			return fmt.Errorf("hub: linking %s to %s: %w", pointer, blob, err)
