@@ -217,7 +217,7 @@ func (r *Registry) open(ctx context.Context, o LoadOptions) (_ *entry, err error
 	if err != nil {
 		return nil, fmt.Errorf("engine: load %s: %w", o.Path, err)
 	}
-	if e.backend, err = r.openBackend(o.Device, o.Threads); err != nil {
+	if e.backend, err = OpenDevice(o.Device, BackendOptions{Threads: o.Threads}, r.log); err != nil {
 		return nil, fmt.Errorf("engine: load %s: %w", o.Path, err)
 	}
 	if err := ctx.Err(); err != nil {
@@ -236,9 +236,9 @@ func (r *Registry) open(ctx context.Context, o LoadOptions) (_ *entry, err error
 	if err != nil {
 		return nil, fmt.Errorf("engine: load %s: %w", o.Path, err)
 	}
-	e.gen = &Generator{model: m}
 	c, err := m.NewContext(copts)
 	if err != nil {
+		m.Free()
 		return nil, fmt.Errorf("engine: load %s: %w", o.Path, err)
 	}
 	tmpl, tmplErr := chat.FromSource(tok.ChatTemplate())
@@ -253,12 +253,6 @@ func (r *Registry) open(ctx context.Context, o LoadOptions) (_ *entry, err error
 	}
 	e.info.MemoryBytes = e.info.WeightBytes + e.info.KVBytes
 	return e, nil
-}
-
-// openBackend opens the backend a device string names, logging a fallback
-// from CUDA to the CPU.
-func (r *Registry) openBackend(device string, threads int) (Backend, error) {
-	return OpenDevice(device, BackendOptions{Threads: threads}, r.log)
 }
 
 // ParseDevice splits a device string: "" and "auto" give ("auto", -1),
