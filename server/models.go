@@ -45,9 +45,6 @@ func (s *Server) find(id string) (ModelInfo, bool) {
 // the request path takes.
 func (s *Server) Load(ctx context.Context, req api.LoadRequest) (ModelInfo, error) {
 	id := modelID(req)
-	if m, ok := s.find(id); ok {
-		return m, nil
-	}
 	v, err, _ := s.loads.Do(id, func() (any, error) {
 		if m, ok := s.find(id); ok {
 			return m, nil
