@@ -223,16 +223,14 @@ func (w *sseWriter) fail(e *api.Error) {
 
 // meter times a generation for the metrics and the log line.
 type meter struct {
-	ri          *reqInfo
-	start       time.Time
+	ri          *reqInfo // the request's log record; ri.start is its arrival
 	first, last time.Time
 	ttft, itl   prometheus.Observer
 }
 
+// newMeter returns the meter of a request's generation on model.
 func (s *Server) newMeter(c echo.Context, model string) *meter {
-	ri := info(c)
-	ri.model = model
-	return &meter{ri: ri, start: ri.start,
+	return &meter{ri: info(c),
 		ttft: s.metrics.ttft.WithLabelValues(model), itl: s.metrics.interToken.WithLabelValues(model)}
 }
 
@@ -241,7 +239,7 @@ func (m *meter) tick(tokens int) {
 	now := time.Now()
 	if m.first.IsZero() {
 		m.first = now
-		m.ri.ttft = now.Sub(m.start)
+		m.ri.ttft = now.Sub(m.ri.start)
 		m.ttft.Observe(m.ri.ttft.Seconds())
 	} else if tokens > 0 {
 		gap := now.Sub(m.last).Seconds() / float64(tokens)
