@@ -100,11 +100,12 @@ func (c *Client) headOnce(ctx context.Context, repo, rev, file string) (meta, er
 		switch {
 		case resp.StatusCode >= 300 && resp.StatusCode < 400:
 			raw := resp.Header.Get("Location")
-			loc, err := u.Parse(raw)
+			rel, err := url.Parse(raw)
 			if raw == "" || err != nil {
 				return meta{}, fmt.Errorf("%s: HTTP %d without a usable Location", redactURL(u), resp.StatusCode)
 			}
-			if rel, _ := url.Parse(raw); rel != nil && rel.Host == "" && rel.Scheme == "" {
+			loc := u.ResolveReference(rel)
+			if rel.Host == "" && rel.Scheme == "" {
 				// A relative redirect is the hub's own (a renamed
 				// repository): follow it, like huggingface_hub.
 				if hops >= maxRelativeRedirects {
