@@ -25,8 +25,8 @@ import (
 	"github.com/helexa/helexa/gguf"
 )
 
-// SynthPreset is the shape of one model of a family.
-type SynthPreset struct {
+// synthPreset is the shape of one model of a family.
+type synthPreset struct {
 	Name                                        string
 	NLayer, NEmbd, NFF, NHead, NHeadKV, HeadDim int
 	NVocab                                      int // rows of token_embd / output
@@ -43,7 +43,7 @@ type SynthPreset struct {
 // max_position_embeddings 40960, tie_word_embeddings). "tiny" has the shape
 // of the reference mini models (2112-row vocabulary: 2048 BPE tokens, the
 // 26 added tokens, padding to a multiple of 64).
-var qwen3Presets = []SynthPreset{
+var qwen3Presets = []synthPreset{
 	{Name: "tiny", NLayer: 2, NEmbd: 256, NFF: 512, NHead: 4, NHeadKV: 2, HeadDim: 64, NVocab: 2112, NBPE: 2048, NCtxTrain: 4096, SizeLabel: "2.3M"},
 	{Name: "0.6b", NLayer: 28, NEmbd: 1024, NFF: 3072, NHead: 16, NHeadKV: 8, HeadDim: 128, NVocab: 151936, NBPE: 151643, NCtxTrain: 40960, Tied: true, SizeLabel: "0.6B"},
 	{Name: "1.7b", NLayer: 28, NEmbd: 2048, NFF: 6144, NHead: 16, NHeadKV: 8, HeadDim: 128, NVocab: 151936, NBPE: 151643, NCtxTrain: 40960, Tied: true, SizeLabel: "1.7B"},
@@ -111,7 +111,7 @@ func NewSynthWriter(o SynthOptions) (*gguf.Writer, error) {
 	if o.Arch != "qwen3" {
 		return nil, fmt.Errorf("engine: synth: architecture %q not supported (have qwen3)", o.Arch)
 	}
-	i := slices.IndexFunc(qwen3Presets, func(p SynthPreset) bool { return p.Name == strings.ToLower(o.Preset) })
+	i := slices.IndexFunc(qwen3Presets, func(p synthPreset) bool { return p.Name == strings.ToLower(o.Preset) })
 	if i < 0 {
 		return nil, fmt.Errorf("engine: synth: preset %q unknown (have %s)", o.Preset, strings.Join(SynthPresets("qwen3"), ", "))
 	}
@@ -261,7 +261,7 @@ const synthAlphabet = "Ġabcdefghijklmnopqrstuvwxyz"
 // symbols with its merge, then filler words "Ġw<id>" up to the BPE size,
 // then Qwen3's added tokens, then [PAD<id>] rows up to NVocab (as
 // convert_hf_to_gguf.py pads Qwen3's 151669 tokens to 151936 rows).
-func synthVocab(p SynthPreset) synthVocabulary {
+func synthVocab(p synthPreset) synthVocabulary {
 	v := synthVocabulary{
 		tokens: make([]string, 0, p.NVocab),
 		types:  make([]int32, 0, p.NVocab),
