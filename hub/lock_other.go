@@ -1,5 +1,6 @@
-// This file stands in for the blob lock on systems without flock(2): there
-// only one process may download into a cache at a time.
+// This file stands in for the blob lock on systems without flock(2). There
+// nothing keeps two downloads of one blob apart, whether in one process or
+// in several: callers must not resolve the same file concurrently.
 
 //go:build !(linux || darwin || freebsd || netbsd || openbsd || dragonfly)
 
