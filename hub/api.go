@@ -136,7 +136,7 @@ func parseMeta(h http.Header, rev string, loc *url.URL) (meta, error) {
 		m.commit = rev
 	}
 	if !isCommit(m.commit) {
-		return meta{}, errorOf(ErrBadResponse, "the server sent no valid %s (got %q); is the endpoint a Hugging Face hub?", headerRepoCommit, clipValue(m.commit))
+		return meta{}, errorOf(ErrBadResponse, "the server sent no valid %s (got %q); is the endpoint a Hugging Face hub?", headerRepoCommit, clip(m.commit, maxHeaderInMessage))
 	}
 	etag := h.Get(headerLinkedEtag)
 	if etag == "" {
@@ -144,7 +144,7 @@ func parseMeta(h http.Header, rev string, loc *url.URL) (meta, error) {
 	}
 	m.etag = normalizeEtag(etag)
 	if !isHash(m.etag) {
-		return meta{}, errorOf(ErrBadResponse, "the server sent no usable etag (got %q): cannot verify the download", clipValue(etag))
+		return meta{}, errorOf(ErrBadResponse, "the server sent no usable etag (got %q): cannot verify the download", clip(etag, maxHeaderInMessage))
 	}
 	size := h.Get(headerLinkedSize)
 	if size == "" {
@@ -153,7 +153,7 @@ func parseMeta(h http.Header, rev string, loc *url.URL) (meta, error) {
 	if size != "" {
 		n, err := strconv.ParseInt(strings.TrimSpace(size), 10, 64)
 		if err != nil || n < 0 {
-			return meta{}, errorOf(ErrBadResponse, "the server sent a bad file size %q", clipValue(size))
+			return meta{}, errorOf(ErrBadResponse, "the server sent a bad file size %q", clip(size, maxHeaderInMessage))
 		}
 		m.size = n
 	}
@@ -169,12 +169,18 @@ func normalizeEtag(e string) string {
 	return strings.ToLower(e)
 }
 
-func clipValue(s string) string {
-	if len(s) > 80 {
-		return s[:80] + "..."
+// clip shortens a value a server sent to at most n bytes (and "...") for an
+// error message, so a hostile header cannot make the message huge.
+func clip(s string, n int) string {
+	if len(s) > n {
+		return s[:n] + "..."
 	}
 	return s
 }
+
+// maxHeaderInMessage is how much of a metadata header an error quotes: a
+// hash is 64 bytes, so this shows any real value whole.
+const maxHeaderInMessage = 80
 
 // listing is a repository's files at a revision.
 type listing struct {

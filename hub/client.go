@@ -433,18 +433,16 @@ func (e *statusError) retryable() bool {
 	return e.status == http.StatusTooManyRequests || e.status == http.StatusRequestTimeout || e.status >= 500
 }
 
+// maxErrorHeader is how much of the hub's X-Error-Code and X-Error-Message
+// an error quotes: enough for the hub's own sentences.
+const maxErrorHeader = 200
+
 func newStatusError(resp *http.Response) *statusError {
-	clip := func(s string) string {
-		if len(s) > 200 {
-			return s[:200] + "..."
-		}
-		return s
-	}
 	return &statusError{
 		url:    redactURL(resp.Request.URL),
 		status: resp.StatusCode,
-		code:   clip(resp.Header.Get("X-Error-Code")),
-		msg:    clip(resp.Header.Get("X-Error-Message")),
+		code:   clip(resp.Header.Get("X-Error-Code"), maxErrorHeader),
+		msg:    clip(resp.Header.Get("X-Error-Message"), maxErrorHeader),
 	}
 }
 
