@@ -72,8 +72,12 @@ func (b *Backend) Threads() int { return b.threads }
 func (b *Backend) Name() string { return "cpu" }
 
 // growScratch makes every worker's scratch hold at least n floats. It runs
-// when weights and caches are created, never inside an op.
+// when weights and caches are created, never inside an op, and holds mu so
+// that an op running meanwhile (another context's Forward) never sees the
+// scratch slices change under it.
 func (b *Backend) growScratch(n int) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
 	if n <= b.maxScratch {
 		return
 	}
