@@ -34,6 +34,14 @@ func (c *kvCache) off(layer, seq, pos int) int {
 	return ((layer*c.s.Seqs+seq)*c.s.Ctx + pos) * c.s.KVDim
 }
 
+// checkRow panics, naming op, when row's (seq, pos) slot is outside the
+// cache: a batch the engine should have refused.
+func (c *kvCache) checkRow(op string, row engine.Row) {
+	if row.Seq < 0 || int(row.Seq) >= c.s.Seqs || row.Pos < 0 || int(row.Pos) >= c.s.Ctx {
+		panic(fmt.Sprintf("cpu: %s: row (seq %d, pos %d) outside cache [%d, %d]", op, row.Seq, row.Pos, c.s.Seqs, c.s.Ctx))
+	}
+}
+
 // maxKVElements bounds one of the K and V arrays (2^37 elements, 256 GiB in
 // f16): a larger request is a configuration mistake, not an allocation to try.
 const maxKVElements = 1 << 37
@@ -69,9 +77,7 @@ func (b *Backend) StoreKV(kc engine.KVCache, layer int, k, v engine.Buffer, rs e
 	dim := c.s.KVDim
 	kb, vb := buf(k), buf(v)
 	for r, row := range batch(rs)[:n] {
-		if int(row.Seq) >= c.s.Seqs || int(row.Pos) >= c.s.Ctx || row.Seq < 0 || row.Pos < 0 {
-			panic(fmt.Sprintf("cpu: storekv: row (seq %d, pos %d) outside cache [%d, %d]", row.Seq, row.Pos, c.s.Seqs, c.s.Ctx))
-		}
+		c.checkRow("storekv", row)
 		o := c.off(layer, int(row.Seq), int(row.Pos))
 		ks, vs := kb[r*dim:(r+1)*dim], vb[r*dim:(r+1)*dim]
 		if c.k32 != nil {
@@ -157,9 +163,7 @@ func (b *Backend) Attention(dst, q engine.Buffer, kc engine.KVCache, layer int, 
 	t.dst, t.q = buf(dst)[:n*nHead*headDim], buf(q)[:n*nHead*headDim]
 	t.rows = batch(rs)[:n]
 	for _, row := range t.rows {
-		if int(row.Seq) >= c.s.Seqs || int(row.Pos) >= c.s.Ctx || row.Seq < 0 || row.Pos < 0 {
-			panic(fmt.Sprintf("cpu: attention: row (seq %d, pos %d) outside cache [%d, %d]", row.Seq, row.Pos, c.s.Seqs, c.s.Ctx))
-		}
+		c.checkRow("attention", row)
 	}
 	t.nHead, t.nHeadKV, t.headDim, t.scale = nHead, nHeadKV, headDim, scale
 	b.pool.parallel(t, n*nHead, 1)
