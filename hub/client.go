@@ -16,7 +16,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"time"
 )
 
 // Sentinel errors (errors.Is).
@@ -104,16 +103,16 @@ func New(o Options) (*Client, error) {
 		o.StallTimeout = defaultStallTimeout
 	}
 	if o.ProgressInterval <= 0 {
-		o.ProgressInterval = 200 * time.Millisecond
+		o.ProgressInterval = defaultProgressInterval
 	}
 	base := o.HTTPClient
 	if base == nil {
 		base = &http.Client{Transport: &http.Transport{
 			Proxy:                 http.ProxyFromEnvironment,
-			DialContext:           (&net.Dialer{Timeout: 30 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
-			TLSHandshakeTimeout:   30 * time.Second,
-			ResponseHeaderTimeout: 60 * time.Second,
-			IdleConnTimeout:       90 * time.Second,
+			DialContext:           (&net.Dialer{Timeout: dialTimeout, KeepAlive: dialTimeout}).DialContext,
+			TLSHandshakeTimeout:   tlsHandshakeTimeout,
+			ResponseHeaderTimeout: responseHeaderTimeout,
+			IdleConnTimeout:       idleConnTimeout,
 			ForceAttemptHTTP2:     true,
 		}}
 	}

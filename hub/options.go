@@ -19,12 +19,27 @@ const DefaultEndpoint = "https://huggingface.co"
 // Defaults for the retry policy: a download is tried up to defaultRetries+1
 // times, waiting defaultRetryBackoff, then twice as long each time, at most
 // maxRetryBackoff. A transfer that receives nothing for defaultStallTimeout
-// is cut and retried (resuming).
+// is cut and retried (resuming). Progress is reported at most every
+// defaultProgressInterval, often enough for a bar to look live.
 const (
-	defaultRetries      = 5
-	defaultRetryBackoff = time.Second
-	maxRetryBackoff     = 30 * time.Second
-	defaultStallTimeout = 60 * time.Second
+	defaultRetries          = 5
+	defaultRetryBackoff     = time.Second
+	maxRetryBackoff         = 30 * time.Second
+	defaultStallTimeout     = 60 * time.Second
+	defaultProgressInterval = 200 * time.Millisecond
+)
+
+// Timeouts of the default HTTP transport: connecting and keep-alive probes
+// and how long an idle connection is kept are net/http's DefaultTransport
+// values; the TLS handshake gets 30 s rather than its 10 s for slow links;
+// waiting for a response's headers is bounded too (the hub answers within
+// seconds; only the body of a large file takes long, and the stall timeout
+// watches that).
+const (
+	dialTimeout           = 30 * time.Second
+	tlsHandshakeTimeout   = 30 * time.Second
+	responseHeaderTimeout = 60 * time.Second
+	idleConnTimeout       = 90 * time.Second
 )
 
 // Options configures a Client. The zero value of every field but CacheDir
