@@ -112,7 +112,7 @@ func runBench(ctx context.Context, log *slog.Logger, o benchOptions) (*benchResu
 	if err != nil {
 		return nil, err
 	}
-	_, g, done, err := loadForRun(ctx, log, path, engine.LoadOptions{
+	g, done, err := loadForRun(ctx, log, path, engine.LoadOptions{
 		CtxSize: max(o.PP, o.TG, 1), Batch: max(min(o.Batch, o.PP), 1), Device: o.Device, Threads: o.Threads, KV: engine.KVF16,
 	})
 	if err != nil {

@@ -126,28 +126,29 @@ Defaults follow Qwen3's recommended sampling for thinking mode
 	rootCmd.AddCommand(cmd)
 }
 
-// loadForRun loads the model of a command into a fresh registry.
-func loadForRun(ctx context.Context, log *slog.Logger, ref string, lo engine.LoadOptions) (*engine.Registry, *engine.Generator, func(), error) {
+// loadForRun loads the model of a command into a fresh registry and lends
+// out its generator; done releases it and frees the model.
+func loadForRun(ctx context.Context, log *slog.Logger, ref string, lo engine.LoadOptions) (g *engine.Generator, done func(), err error) {
 	path, err := resolveModel(ctx, ref, os.Stderr)
 	if err != nil {
-		return nil, nil, nil, err
+		return nil, nil, err
 	}
 	reg := engine.NewRegistry(log)
 	lo.Path = path
 	info, err := reg.Load(ctx, lo)
 	if err != nil {
-		return nil, nil, nil, err
+		return nil, nil, err
 	}
 	g, release, err := reg.Acquire(info.ID)
 	if err != nil {
 		reg.Close(context.Background())
-		return nil, nil, nil, err
+		return nil, nil, err
 	}
-	done := func() {
+	done = func() {
 		release()
 		reg.Close(context.Background())
 	}
-	return reg, g, done, nil
+	return g, done, nil
 }
 
 // runJSON is the --json output of `neuron run`.
@@ -174,7 +175,7 @@ func runGenerate(ctx context.Context, out io.Writer, o runOptions) error {
 	if o.StatsTo == nil {
 		o.StatsTo = io.Discard
 	}
-	_, g, done, err := loadForRun(ctx, o.LoadLogger, o.Model, engine.LoadOptions{
+	g, done, err := loadForRun(ctx, o.LoadLogger, o.Model, engine.LoadOptions{
 		CtxSize: o.CtxSize, Batch: o.Batch, Device: o.Device, Threads: o.Threads,
 	})
 	if err != nil {
