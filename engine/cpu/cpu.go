@@ -36,11 +36,10 @@ var _ engine.Backend = (*Backend)(nil)
 // the ops that use the worker pool or the preallocated op descriptors hold
 // mu for their whole run.
 type Backend struct {
-	mu      sync.Mutex
-	pool    *pool
-	threads int
+	mu   sync.Mutex
+	pool *pool
 
-	// scratch is per-worker float32 memory (a dequantized weight row, the
+	// scratch is per-worker float32 memory (a tile of dequantized weight rows, the
 	// attention scores of one head); each holds at least maxScratch floats.
 	scratch    [][]float32
 	maxScratch int
@@ -60,13 +59,13 @@ func New(opts engine.BackendOptions) *Backend {
 	if n <= 0 {
 		n = runtime.NumCPU()
 	}
-	b := &Backend{pool: newPool(n), threads: n}
+	b := &Backend{pool: newPool(n)}
 	b.scratch = make([][]float32, n)
 	return b
 }
 
 // Threads is the number of workers ops run on.
-func (b *Backend) Threads() int { return b.threads }
+func (b *Backend) Threads() int { return b.pool.n }
 
 // Name identifies the backend.
 func (b *Backend) Name() string { return "cpu" }
