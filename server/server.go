@@ -23,7 +23,8 @@ import (
 
 // Defaults of Options.
 const (
-	// DefaultMaxQueue is the queue length per model (issue 5: max_queue 64).
+	// DefaultMaxQueue is the daemon's default for max_queue, the requests
+	// that may wait per model before a busy model answers 503.
 	DefaultMaxQueue = 64
 	// DefaultMaxBodyBytes bounds request bodies: 16 MiB holds any chat
 	// history that fits a 128k-token context several times over.
