@@ -23,6 +23,7 @@ import (
 	"github.com/spf13/viper"
 
 	"github.com/helexa/helexa/api"
+	"github.com/helexa/helexa/server"
 )
 
 // Config is the daemon's configuration.
@@ -81,7 +82,7 @@ var configKeys = map[string]any{
 	"listen":            defaultListen,
 	"api_keys":          []string{},
 	"api_key_file":      "",
-	"max_queue":         64,
+	"max_queue":         server.DefaultMaxQueue,
 	"shutdown_timeout":  defaultShutdownTimeout,
 	"log_level":         "info",
 	"log_format":        "text",
@@ -437,8 +438,8 @@ func readKeyFile(path string) ([]string, error) {
 	return keys, nil
 }
 
-// loadRequests turns the default models into load requests with the
-// engine defaults applied.
+// loadRequests turns the default models into load requests; the model
+// manager fills in the [engine] defaults for the fields left empty.
 func (c *Config) loadRequests() []api.LoadRequest {
 	out := make([]api.LoadRequest, 0, len(c.DefaultModels))
 	for _, m := range c.DefaultModels {
