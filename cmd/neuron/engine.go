@@ -162,10 +162,10 @@ func (m *engineManager) Load(ctx context.Context, req api.LoadRequest) (server.M
 	return m.info(info), nil
 }
 
-// info converts the engine's model description.
+// info converts the engine's model description. The engine reports the
+// backend only, so the device is the backend's name (cpu, cuda).
 func (m *engineManager) info(e engine.ModelInfo) server.ModelInfo {
-	device := e.Backend
-	si := server.ModelInfo{ID: e.ID, Source: e.Source, Path: e.Path, Backend: e.Backend, Device: device,
+	si := server.ModelInfo{ID: e.ID, Source: e.Source, Path: e.Path, Backend: e.Backend, Device: e.Backend,
 		CtxSize: e.CtxSize, MemoryBytes: e.MemoryBytes, LoadedAt: e.LoadedAt}
 	m.mu.Lock()
 	used := m.kv[e.ID]
