@@ -39,8 +39,9 @@ type Backend struct {
 	mu   sync.Mutex
 	pool *pool
 
-	// scratch is per-worker float32 memory (a tile of dequantized weight rows, the
-	// attention scores of one head); each holds at least maxScratch floats.
+	// scratch is per-worker float32 memory (a tile of dequantized weight
+	// rows, the attention scores of one head); each holds at least
+	// maxScratch floats.
 	scratch    [][]float32
 	maxScratch int
 
@@ -108,6 +109,7 @@ type rows struct {
 
 func (r *rows) Cap() int { return r.cap }
 
+// Set copies batch into the description; it fails beyond the capacity.
 func (r *rows) Set(batch []engine.Row) error {
 	if len(batch) > r.cap {
 		return fmt.Errorf("cpu: batch of %d rows exceeds capacity %d", len(batch), r.cap)

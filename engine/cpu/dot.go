@@ -47,6 +47,7 @@ func dotF16(a []float32, b []uint16) float32 {
 	return dotF16Go(a, b)
 }
 
+// dotF16Go is dotF16 in Go, with four partial sums.
 func dotF16Go(a []float32, b []uint16) float32 {
 	b = b[:len(a)]
 	var s0, s1, s2, s3 float32

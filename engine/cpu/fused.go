@@ -33,8 +33,10 @@ var fusedKernels = map[gguf.Type]dotKernel{
 	gguf.TypeQ6_K: dotQ6_K,
 }
 
+// f16At reads the little-endian F16 at byte offset i of b as float32.
 func f16At(b []byte, i int) float32 { return f16Table[binary.LittleEndian.Uint16(b[i:])] }
 
+// dotF16Row dots an F16 weight row with x.
 func dotF16Row(w []byte, x []float32) float32 {
 	w = w[:2*len(x)]
 	if hasAVX2 && len(x)%16 == 0 && len(x) > 0 {
@@ -56,6 +58,7 @@ func dotF16Row(w []byte, x []float32) float32 {
 	return (s0 + s1) + (s2 + s3)
 }
 
+// dotBF16Row dots a BF16 weight row with x.
 func dotBF16Row(w []byte, x []float32) float32 {
 	w = w[:2*len(x)]
 	if hasAVX2 && len(x)%16 == 0 && len(x) > 0 {

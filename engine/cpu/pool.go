@@ -29,6 +29,7 @@ type pool struct {
 	next  atomic.Int64
 }
 
+// newPool starts a pool of n workers (at least 1).
 func newPool(n int) *pool {
 	if n < 1 {
 		n = 1
@@ -42,6 +43,8 @@ func newPool(n int) *pool {
 	return p
 }
 
+// worker is helper goroutine wid: each wake-up drains the current task's
+// range; it exits when close closes wake.
 func (p *pool) worker(wid int, wake chan struct{}) {
 	for range wake {
 		p.drain(wid)
