@@ -77,8 +77,7 @@ func (d *daemon) run() error {
 		return fmt.Errorf("listen %s: %w", d.cfg.Listen, err)
 	}
 	served := make(chan error, 1)
-	srv.SetState(server.StateReady)
-	go func() { served <- srv.Serve(ln) }()
+	go func() { served <- srv.Serve(ln) }() // Serve marks the server ready
 	d.log.Info("neuron listening", "addr", ln.Addr().String(), "version", version, "api_keys", len(d.cfg.APIKeys) > 0)
 	if err := sdNotify("READY=1\nSTATUS=serving on " + ln.Addr().String()); err != nil {
 		d.log.Warn("systemd notification failed", "error", err.Error())
