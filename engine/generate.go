@@ -552,15 +552,12 @@ func (r *run) attachPending(ev *Event) {
 // finish flushes the decoder, the matcher and the parser and fills in the
 // result's text and finish reason.
 func (r *run) finish(reason string) error {
-	if !r.stop.Stopped() {
-		out, stopped := r.stop.Feed(r.dec.Flush())
-		if !stopped {
-			out += r.stop.Flush()
-		}
-		if err := r.output(out, true); err != nil {
-			return err
-		}
-	} else if err := r.output("", true); err != nil {
+	// Once a stop string matched, Feed and Flush return nothing.
+	out, stopped := r.stop.Feed(r.dec.Flush())
+	if !stopped {
+		out += r.stop.Flush()
+	}
+	if err := r.output(out, true); err != nil {
 		return err
 	}
 	if reason == FinishStop && r.parser != nil && r.parser.SawToolCall() {
