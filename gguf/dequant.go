@@ -31,7 +31,7 @@ func (t Type) Supported() bool {
 // least typ.RowSize(len(dst)) bytes.
 func Dequantize(typ Type, src []byte, dst []float32) error {
 	if !typ.Supported() {
-		return &formatError{fmt.Sprintf("gguf: dequantize: type %s not supported", typ), ErrUnsupported}
+		return unsupportedf("gguf: dequantize: type %s not supported", typ)
 	}
 	if bs := typ.BlockSize(); len(dst)%bs != 0 {
 		return fmt.Errorf("gguf: dequantize %s: %d elements is not a multiple of the block size %d", typ, len(dst), bs)

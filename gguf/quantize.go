@@ -17,7 +17,7 @@ import (
 // produced.
 func Quantize(typ Type, src []float32) ([]byte, error) {
 	if !typ.Supported() {
-		return nil, &formatError{fmt.Sprintf("gguf: quantize: type %s not supported", typ), ErrUnsupported}
+		return nil, unsupportedf("gguf: quantize: type %s not supported", typ)
 	}
 	if bs := typ.BlockSize(); len(src)%bs != 0 {
 		return nil, fmt.Errorf("gguf: quantize %s: %d elements is not a multiple of the block size %d", typ, len(src), bs)

@@ -72,7 +72,7 @@ func (t *TensorInfo) RowSize() int64 {
 // its type, when this package cannot convert t's type to float32.
 func (t *TensorInfo) CheckType() error {
 	if !t.Type.Supported() {
-		return &formatError{fmt.Sprintf("gguf: tensor %q: type %s not supported", t.Name, t.Type), ErrUnsupported}
+		return unsupportedf("gguf: tensor %q: type %s not supported", t.Name, t.Type)
 	}
 	return nil
 }
