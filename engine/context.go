@@ -76,8 +76,7 @@ func (m *Model) NewContext(o ContextOptions) (*Context, error) {
 		c.rows, err = m.b.NewRows(o.Batch)
 	}
 	sizes := scratchSizes(cfg, o)
-	bufs := []*Buffer{&c.x, &c.xb, &c.q, &c.k, &c.v, &c.att, &c.proj, &c.gate, &c.up, &c.lx, &c.logits}
-	for i, dst := range bufs {
+	for i, dst := range c.scratch() {
 		if err != nil {
 			break
 		}
@@ -104,11 +103,16 @@ func (c *Context) KVBytes() int64 {
 	return c.kv.Bytes()
 }
 
+// scratch lists the scratch buffers in scratchSizes order.
+func (c *Context) scratch() []*Buffer {
+	return []*Buffer{&c.x, &c.xb, &c.q, &c.k, &c.v, &c.att, &c.proj, &c.gate, &c.up, &c.lx, &c.logits}
+}
+
 // Free releases the cache and buffers.
 func (c *Context) Free() {
-	for _, b := range []Buffer{c.x, c.xb, c.q, c.k, c.v, c.att, c.proj, c.gate, c.up, c.lx, c.logits} {
-		if b != nil {
-			b.Free()
+	for _, b := range c.scratch() {
+		if *b != nil {
+			(*b).Free()
 		}
 	}
 	if c.rows != nil {
@@ -171,7 +175,8 @@ func (o ContextOptions) resolve(cfg Config) (ContextOptions, error) {
 }
 
 // scratchSizes lists the float32 elements of each scratch buffer of a
-// context, in the order x, xb, q, k, v, att, proj, gate, up, lx, logits.
+// context, in the order of Context.scratch: x, xb, q, k, v, att, proj,
+// gate, up, lx, logits.
 func scratchSizes(cfg Config, o ContextOptions) []int {
 	logitCap := min(o.Batch, maxLogitRows)
 	return []int{
