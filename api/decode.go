@@ -24,6 +24,9 @@ const (
 	maxTopLogprobs        = 20
 	maxCompletionLogprobs = 5
 	maxLogitBias          = 100
+	// maxUnloadTimeoutSeconds bounds an unload's wait to a day, longer than
+	// any generation runs and far from overflowing a time.Duration.
+	maxUnloadTimeoutSeconds = 24 * 60 * 60
 )
 
 // toolName is the OpenAI rule for function names: letters, digits,
@@ -82,8 +85,8 @@ func DecodeUnloadRequest(body []byte) (*UnloadRequest, *Error) {
 	if r.Model == "" {
 		return nil, Invalid("model", "model is required")
 	}
-	if r.TimeoutSeconds < 0 {
-		return nil, Invalid("timeout_s", "timeout_s must not be negative")
+	if !(r.TimeoutSeconds >= 0 && r.TimeoutSeconds <= maxUnloadTimeoutSeconds) {
+		return nil, Invalid("timeout_s", "timeout_s must be between 0 and %d, got %g", maxUnloadTimeoutSeconds, r.TimeoutSeconds)
 	}
 	return &r, nil
 }

@@ -215,6 +215,34 @@ func TestValidDevice(t *testing.T) {
 	}
 }
 
+func TestDecodeUnloadRequest(t *testing.T) {
+	cases := []struct {
+		name, body, param string // param "" when the body is valid
+		timeout           float64
+	}{
+		{"default wait", `{"model":"m"}`, "", 0},
+		{"fraction of a second", `{"model":"m","timeout_s":0.5}`, "", 0.5},
+		{"a day", `{"model":"m","timeout_s":86400}`, "", 86400},
+		{"no model", `{"timeout_s":1}`, "model", 0},
+		{"negative", `{"model":"m","timeout_s":-1}`, "timeout_s", 0},
+		{"beyond a day", `{"model":"m","timeout_s":86401}`, "timeout_s", 0},
+		{"beyond a time.Duration", `{"model":"m","timeout_s":1e12}`, "timeout_s", 0},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			r, e := DecodeUnloadRequest([]byte(c.body))
+			switch {
+			case c.param == "" && e != nil:
+				t.Fatalf("rejected: %v", e)
+			case c.param == "" && r.TimeoutSeconds != c.timeout:
+				t.Errorf("timeout_s %g, want %g", r.TimeoutSeconds, c.timeout)
+			case c.param != "" && (e == nil || e.Param != c.param || e.Status != http.StatusBadRequest):
+				t.Errorf("got %+v, want a 400 about %s", e, c.param)
+			}
+		})
+	}
+}
+
 // FuzzDecodeChatCompletionRequest checks that no body panics and that every
 // rejection is a 400 with a message.
 func FuzzDecodeChatCompletionRequest(f *testing.F) {
