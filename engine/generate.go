@@ -8,8 +8,9 @@
 //
 // A Generator owns one Context. Each request runs in a sequence slot of the
 // context's KV cache; the slots make the loop ready to batch several
-// sequences later, but for now one request runs at a time and the others
-// wait for a free slot.
+// sequences later. For now each forward pass carries the rows of one
+// request: requests in different slots take turns on the context, and
+// requests beyond the number of slots wait for a free one.
 
 package engine
 
