@@ -97,11 +97,10 @@ func ValidDevice(s string) bool {
 	case "auto", "cpu", "cuda":
 		return true
 	}
-	if len(s) > len("cuda:") && s[:len("cuda:")] == "cuda:" {
-		n, err := strconv.Atoi(s[len("cuda:"):])
-		return err == nil && n >= 0 && strconv.Itoa(n) == s[len("cuda:"):]
-	}
-	return false
+	// cuda:N with N in canonical decimal form (no sign, no leading zero).
+	idx, ok := strings.CutPrefix(s, "cuda:")
+	n, err := strconv.Atoi(idx)
+	return ok && err == nil && n >= 0 && strconv.Itoa(n) == idx
 }
 
 // decodeObject decodes one JSON object into v, turning decoding errors into
