@@ -186,7 +186,7 @@ func (c *Context) Forward(rows []Row, logitRows []int, logits []float32) error {
 	b, cfg, w := c.m.b, c.m.cfg, &c.m.w
 	n, eps := len(rows), cfg.NormEps
 	if err := c.rows.Set(rows); err != nil {
-		return fmt.Errorf("engine: %w", err)
+		return fmt.Errorf("engine: forward: set batch rows: %w", err)
 	}
 
 	b.Embed(c.x, w.TokenEmbd, c.rows, n)
