@@ -154,12 +154,20 @@ func (m *engineManager) Load(ctx context.Context, req api.LoadRequest) (server.M
 		}
 		return server.ModelInfo{}, err
 	}
-	m.mu.Lock()
-	if m.kv[info.ID] == nil {
-		m.kv[info.ID] = new(atomic.Int64)
-	}
-	m.mu.Unlock()
+	m.kvCounter(info.ID)
 	return m.info(info), nil
+}
+
+// kvCounter returns the KV-position counter of a model id, creating it.
+func (m *engineManager) kvCounter(id string) *atomic.Int64 {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	c := m.kv[id]
+	if c == nil {
+		c = new(atomic.Int64)
+		m.kv[id] = c
+	}
+	return c
 }
 
 // info converts the engine's model description. The engine reports the
@@ -211,13 +219,7 @@ func (m *engineManager) Acquire(id string) (server.Generator, func(), error) {
 		}
 		return nil, nil, err
 	}
-	m.mu.Lock()
-	used := m.kv[id]
-	m.mu.Unlock()
-	if used == nil {
-		used = new(atomic.Int64) // an alias: usage is reported under the id
-	}
-	return &engineGenerator{g: g, used: used}, release, nil
+	return &engineGenerator{g: g, used: m.kvCounter(id)}, release, nil
 }
 
 // engineGenerator is the server's Generator over an engine.Generator.
