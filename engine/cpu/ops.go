@@ -44,7 +44,7 @@ func (b *Backend) Embed(dst engine.Buffer, w engine.Weight, rs engine.Rows, n in
 			panic(fmt.Sprintf("cpu: embed: token %d outside [0, %d)", tok, t.w.ne1))
 		}
 	}
-	b.pool.parallel(t, n, 8)
+	b.pool.parallel(t, n, 8) // a row is a dequantized nEmbd-wide copy: cheap, so several per chunk
 	t.w, t.dst, t.rows = nil, nil, nil
 }
 
@@ -82,7 +82,7 @@ func (b *Backend) RMSNorm(dst, x engine.Buffer, w engine.Weight, n, dim int, eps
 	}
 	t.dst, t.x, t.w = buf(dst)[:n*dim], buf(x)[:n*dim], ww.f32
 	t.dim, t.eps = dim, eps
-	b.pool.parallel(t, n, max(1, 4096/dim))
+	b.pool.parallel(t, n, max(1, elemChunk/dim)) // about elemChunk elements per chunk
 	t.dst, t.x, t.w = nil, nil, nil
 }
 
@@ -139,7 +139,7 @@ func (b *Backend) RoPE(x engine.Buffer, rs engine.Rows, n, nHead, headDim int, b
 	}
 	t.x, t.rows = buf(x)[:n*nHead*headDim], batch(rs)[:n]
 	t.nHead, t.headDim = nHead, headDim
-	b.pool.parallel(t, n, 4)
+	b.pool.parallel(t, n, 4) // a row costs headDim/2 sincos plus every head's rotation
 	t.x, t.rows = nil, nil
 }
 
