@@ -19,6 +19,12 @@ import (
 // "tokenizer.chat_template").
 const ggufTemplateKey = "tokenizer.chat_template"
 
+// maxConfigSize bounds the tokenizer_config.json TemplateFromFile reads
+// into memory. Real ones are kilobytes to a few megabytes (long templates,
+// large added-token tables); anything far bigger is a file of another kind,
+// such as safetensors weights, that must not be read whole.
+const maxConfigSize = 64 << 20
+
 // TemplateFromFile returns the chat template source of a model file: a GGUF
 // file (recognised by its "GGUF" magic) or a tokenizer_config.json. A model
 // without a template is an error wrapping ErrUnsupportedTemplate.
@@ -27,16 +33,23 @@ func TemplateFromFile(path string) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("chat: %w", err)
 	}
+	defer fh.Close()
 	magic := make([]byte, 4)
-	_, err = io.ReadFull(fh, magic)
-	fh.Close()
-	if err == nil && string(magic) == "GGUF" {
+	if _, err := io.ReadFull(fh, magic); err == nil && string(magic) == "GGUF" {
 		f, err := gguf.Open(path)
 		if err != nil {
 			return "", fmt.Errorf("chat: %w", err)
 		}
 		defer f.Close()
 		return TemplateFromGGUF(f)
+	}
+	st, err := fh.Stat()
+	if err != nil {
+		return "", fmt.Errorf("chat: %w", err)
+	}
+	if st.Size() > maxConfigSize {
+		return "", fmt.Errorf("chat: %s: %d bytes is too large for a tokenizer_config.json (at most %d); is it a model file of another format?",
+			path, st.Size(), maxConfigSize)
 	}
 	data, err := os.ReadFile(path)
 	if err != nil {

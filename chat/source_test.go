@@ -6,6 +6,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/helexa/helexa/gguf"
@@ -76,5 +77,24 @@ func TestTemplateFromFileErrors(t *testing.T) {
 				t.Errorf("error %v: errors.Is(ErrUnsupportedTemplate) = %v, want %v", err, !c.unsupported, c.unsupported)
 			}
 		})
+	}
+}
+
+// TestTemplateFromFileTooLarge gives TemplateFromFile a file far bigger than
+// any tokenizer_config.json (sparse, so the test writes nothing): it must be
+// refused by its size, not read whole and then fail as JSON.
+func TestTemplateFromFileTooLarge(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "model.safetensors")
+	f, err := os.Create(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Truncate(maxConfigSize + 1); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	_, err = TemplateFromFile(p)
+	if err == nil || !strings.Contains(err.Error(), "too large") {
+		t.Fatalf("TemplateFromFile of a %d-byte file: %v, want a too-large error", maxConfigSize+1, err)
 	}
 }
