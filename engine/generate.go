@@ -457,7 +457,7 @@ func (r *run) loop(ctx context.Context, prompt []int32, limit int) error {
 		finish := ""
 		if !req.IgnoreEOS && g.tok.IsEOG(tok) {
 			finish = FinishStop
-		} else if stopped, err := r.text1(r.dec.Add(tok)); err != nil {
+		} else if stopped, err := r.feedText(r.dec.Add(tok)); err != nil {
 			return err
 		} else if stopped || (r.json != nil && r.json.done()) {
 			finish = FinishStop
@@ -497,9 +497,9 @@ func (r *run) logprob(lp *TokenLogprob) TokenLogprob {
 	return out
 }
 
-// text1 passes newly decoded text through the stop matcher and the parser
+// feedText passes newly decoded text through the stop matcher and the parser
 // and emits what comes out. It reports whether a stop string matched.
-func (r *run) text1(piece string) (bool, error) {
+func (r *run) feedText(piece string) (bool, error) {
 	out, stopped := r.stop.Feed(piece)
 	return stopped, r.output(out, false)
 }
