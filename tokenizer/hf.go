@@ -7,6 +7,7 @@ package tokenizer
 import (
 	"encoding/json"
 	"fmt"
+	"io"
 	"os"
 	"sort"
 	"strconv"
@@ -80,14 +81,14 @@ func FromFiles(tokenizerJSON, configPath string) (*Tokenizer, error) {
 
 // VocabFromFiles reads the Vocab that FromFiles builds on.
 func VocabFromFiles(tokenizerJSON, configPath string) (*Vocab, error) {
-	data, err := os.ReadFile(tokenizerJSON)
+	data, err := readHFFile(tokenizerJSON)
 	if err != nil {
-		return nil, fmt.Errorf("tokenizer: %w", err)
+		return nil, err
 	}
 	var cfgData []byte
 	if configPath != "" {
-		if cfgData, err = os.ReadFile(configPath); err != nil {
-			return nil, fmt.Errorf("tokenizer: %w", err)
+		if cfgData, err = readHFFile(configPath); err != nil {
+			return nil, err
 		}
 	}
 	v, err := ParseHF(data, cfgData)
@@ -95,6 +96,39 @@ func VocabFromFiles(tokenizerJSON, configPath string) (*Vocab, error) {
 		return nil, fmt.Errorf("%w (%s)", err, tokenizerJSON)
 	}
 	return v, nil
+}
+
+// maxHFFileSize bounds the tokenizer files read into memory. The largest
+// real tokenizer.json files (256k-entry vocabularies) are a few tens of
+// megabytes; a file far bigger is something else, such as model weights
+// named by mistake, and must not be read whole.
+const maxHFFileSize = 256 << 20
+
+// readHFFile reads a tokenizer file of at most maxHFFileSize bytes.
+func readHFFile(path string) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("tokenizer: %w", err)
+	}
+	defer f.Close()
+	// The size of a regular file refuses it before reading; the limited
+	// read bounds the rest (a pipe, a device).
+	st, err := f.Stat()
+	if err != nil {
+		return nil, fmt.Errorf("tokenizer: %w", err)
+	}
+	tooLarge := fmt.Errorf("tokenizer: %s: too large for a tokenizer file (more than %d bytes)", path, maxHFFileSize)
+	if st.Mode().IsRegular() && st.Size() > maxHFFileSize {
+		return nil, tooLarge
+	}
+	data, err := io.ReadAll(io.LimitReader(f, maxHFFileSize+1))
+	if err != nil {
+		return nil, fmt.Errorf("tokenizer: %w", err)
+	}
+	if len(data) > maxHFFileSize {
+		return nil, tooLarge
+	}
+	return data, nil
 }
 
 // ParseHF builds a Vocab from the contents of tokenizer.json and

@@ -206,3 +206,21 @@ func FuzzParseHF(f *testing.F) {
 		}
 	})
 }
+
+// TestFromFilesTooLarge names a file far bigger than any tokenizer.json
+// (sparse, so nothing is written): it is refused by its size, not read.
+func TestFromFilesTooLarge(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "model.safetensors")
+	f, err := os.Create(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Truncate(2 * maxHFFileSize); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	_, err = FromFiles(p, "")
+	if err == nil || !strings.Contains(err.Error(), "too large") {
+		t.Fatalf("FromFiles of a %d-byte file: %v, want a too-large error", 2*maxHFFileSize, err)
+	}
+}
