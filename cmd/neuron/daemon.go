@@ -46,14 +46,20 @@ func (d *daemon) run() error {
 	})
 
 	// The first signal stops the daemon whatever it is doing; during the
-	// default-model loads it cancels them.
+	// default-model loads it cancels them. The watcher also ends when run
+	// returns without a signal (the listener could not be opened).
 	stop := make(chan struct{})
 	loadCtx, cancelLoads := context.WithCancel(context.Background())
 	defer cancelLoads()
+	returned := make(chan struct{})
+	defer close(returned)
 	go func() {
-		sig, ok := <-d.signals
-		if ok {
-			d.log.Info("signal received, shutting down", "signal", sig.String(), "drain_timeout", d.cfg.ShutdownTimeout.String())
+		select {
+		case sig, ok := <-d.signals:
+			if ok {
+				d.log.Info("signal received, shutting down", "signal", sig.String(), "drain_timeout", d.cfg.ShutdownTimeout.String())
+			}
+		case <-returned:
 		}
 		close(stop) // before the loads end, so that run sees why they did
 		cancelLoads()
