@@ -43,17 +43,26 @@ func TemplateFromFile(path string) (string, error) {
 		defer f.Close()
 		return TemplateFromGGUF(f)
 	}
+	// The size of a regular file refuses it before reading; the limited
+	// read bounds the rest (a pipe, a device).
 	st, err := fh.Stat()
 	if err != nil {
 		return "", fmt.Errorf("chat: %w", err)
 	}
-	if st.Size() > maxConfigSize {
-		return "", fmt.Errorf("chat: %s: %d bytes is too large for a tokenizer_config.json (at most %d); is it a model file of another format?",
-			path, st.Size(), maxConfigSize)
+	tooLarge := fmt.Errorf("chat: %s: too large for a tokenizer_config.json (more than %d bytes); is it a model file of another format?",
+		path, maxConfigSize)
+	if st.Mode().IsRegular() && st.Size() > maxConfigSize {
+		return "", tooLarge
 	}
-	data, err := os.ReadFile(path)
+	if _, err := fh.Seek(0, io.SeekStart); err != nil {
+		return "", fmt.Errorf("chat: %w", err)
+	}
+	data, err := io.ReadAll(io.LimitReader(fh, maxConfigSize+1))
 	if err != nil {
 		return "", fmt.Errorf("chat: %w", err)
+	}
+	if len(data) > maxConfigSize {
+		return "", tooLarge
 	}
 	src, err := TemplateFromConfig(data)
 	if err != nil {
