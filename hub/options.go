@@ -42,6 +42,10 @@ const (
 	idleConnTimeout       = 90 * time.Second
 )
 
+// maxTokenFile bounds the token file read: a hub token is a few dozen
+// bytes, so anything near this size is not one.
+const maxTokenFile = 4095
+
 // Options configures a Client. The zero value of every field but CacheDir
 // means its default; DefaultOptions fills them from the environment.
 type Options struct {
@@ -126,7 +130,7 @@ func optionsFromEnv(getenv func(string) string) Options {
 			path = filepath.Join(home, "token")
 		}
 		if path != "" {
-			if b, err := os.ReadFile(path); err == nil && len(b) < 4096 {
+			if b, err := readSmall(path, maxTokenFile); err == nil {
 				o.Token = strings.TrimSpace(string(b))
 			}
 		}
