@@ -64,12 +64,10 @@ type StreamOptions struct {
 	IncludeUsage bool `json:"include_usage"`
 }
 
-// ResponseFormat asks for a response shape: "text" or "json_object".
+// ResponseFormat asks for a response shape: "text" or "json_object"
+// ("json_schema" is refused by Validate; its schema is not read).
 type ResponseFormat struct {
 	Type string `json:"type"`
-	// JSONSchema is accepted on decode so that its absence of support can be
-	// reported clearly; neuron does not enforce schemas.
-	JSONSchema json.RawMessage `json:"json_schema,omitempty"`
 }
 
 // Stop is the stop field: a string, a list of strings, or null.
