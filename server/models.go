@@ -1,4 +1,5 @@
-// This file holds the model endpoints: the OpenAI list (GET /v1/models) and
+// This file holds the model endpoints: OpenAI's list and retrieval (GET
+// /v1/models, GET /v1/models/{id}) and
 // neuron's management API — GET /models, POST /models/load (idempotent;
 // concurrent loads of one id share a single load, and loading never blocks
 // requests to other models), POST /models/unload (waits for the model's
@@ -174,13 +175,50 @@ func (s *Server) listModels(c echo.Context) error {
 	return c.JSON(http.StatusOK, out)
 }
 
+// openAIModel describes a model as GET /v1/models lists it.
+func openAIModel(m ModelInfo) api.Model {
+	return api.Model{ID: m.ID, Object: "model", Created: m.LoadedAt.Unix(), OwnedBy: "neuron"}
+}
+
 // openAIModels answers GET /v1/models.
 func (s *Server) openAIModels(c echo.Context) error {
 	out := api.ModelList{Object: "list", Data: []api.Model{}}
 	for _, m := range s.sortedModels() {
-		out.Data = append(out.Data, api.Model{ID: m.ID, Object: "model", Created: m.LoadedAt.Unix(), OwnedBy: "neuron"})
+		out.Data = append(out.Data, openAIModel(m))
 	}
 	return c.JSON(http.StatusOK, out)
+}
+
+// retrieveModel answers GET /v1/models/{id}, OpenAI's model retrieval.
+func (s *Server) retrieveModel(c echo.Context) error {
+	id, err := pathModelID(c, "/v1/models/", "")
+	if err != nil {
+		return err
+	}
+	m, ok := s.find(id)
+	if !ok {
+		return api.ModelNotFound(id)
+	}
+	return c.JSON(http.StatusOK, openAIModel(m))
+}
+
+// pathModelID takes the model id out of a wildcard route's path, between
+// prefix and suffix. Ids carry slashes (org/repo:QUANT), either as they are
+// or escaped as %2F.
+func pathModelID(c echo.Context, prefix, suffix string) (string, error) {
+	rest, ok := strings.CutPrefix(c.Request().URL.EscapedPath(), prefix)
+	if !ok {
+		return "", echo.ErrNotFound
+	}
+	rawID, ok := strings.CutSuffix(rest, suffix)
+	if !ok || rawID == "" {
+		return "", echo.ErrNotFound
+	}
+	id, err := url.PathUnescape(rawID)
+	if err != nil {
+		return "", api.Invalid("id", "model id in the path is not valid URL encoding")
+	}
+	return id, nil
 }
 
 // loadModel answers POST /models/load. The load goes on if the client
@@ -236,18 +274,9 @@ func (s *Server) unloadModel(c echo.Context) error {
 // modelEndpoint answers GET /models/{id}/endpoint with the base URL of the
 // OpenAI API serving the model: this server's, as the client reached it.
 func (s *Server) modelEndpoint(c echo.Context) error {
-	p := c.Request().URL.EscapedPath()
-	rest, ok := strings.CutPrefix(p, "/models/")
-	if !ok {
-		return echo.ErrNotFound
-	}
-	rawID, ok := strings.CutSuffix(rest, "/endpoint")
-	if !ok || rawID == "" {
-		return echo.ErrNotFound
-	}
-	id, err := url.PathUnescape(rawID)
+	id, err := pathModelID(c, "/models/", "/endpoint")
 	if err != nil {
-		return api.Invalid("id", "model id in the path is not valid URL encoding")
+		return err
 	}
 	if _, ok := s.find(id); !ok {
 		return api.ModelNotFound(id)

@@ -139,11 +139,12 @@ func (s *Server) routes() *echo.Echo {
 	e.GET("/models", s.listModels)
 	e.POST("/models/load", s.loadModel)
 	e.POST("/models/unload", s.unloadModel)
-	// Model ids carry slashes (org/repo:QUANT), so the endpoint route is a
-	// wildcard that the handler takes apart.
+	// Model ids carry slashes (org/repo:QUANT), so the routes with an id are
+	// wildcards that the handlers take apart.
 	e.GET("/models/*", s.modelEndpoint)
 
 	e.GET("/v1/models", s.openAIModels)
+	e.GET("/v1/models/*", s.retrieveModel)
 	e.POST("/v1/chat/completions", s.chatCompletions)
 	e.POST("/v1/completions", s.completions)
 	return e

@@ -455,6 +455,18 @@ func TestModelManagement(t *testing.T) {
 		t.Errorf("/v1/models %+v", ol)
 	}
 
+	for _, path := range []string{"/v1/models/Qwen/Qwen3-0.6B-GGUF:Q8_0", "/v1/models/Qwen%2FQwen3-0.6B-GGUF:Q8_0"} {
+		rec := do(s, "GET", path, "")
+		var m api.Model
+		json.Unmarshal(rec.Body.Bytes(), &m)
+		if rec.Code != 200 || m.ID != "Qwen/Qwen3-0.6B-GGUF:Q8_0" || m.Object != "model" || m.OwnedBy != "neuron" {
+			t.Errorf("GET %s: %d %s", path, rec.Code, rec.Body)
+		}
+	}
+	if rec := do(s, "GET", "/v1/models/absent", ""); rec.Code != 404 || decodeError(t, rec.Body.Bytes()).Code != api.CodeModelNotFound {
+		t.Errorf("GET /v1/models/absent: %d %s", rec.Code, rec.Body)
+	}
+
 	rec = do(s, "GET", "/models/Qwen/Qwen3-0.6B-GGUF:Q8_0/endpoint", "")
 	var ep api.EndpointResponse
 	json.Unmarshal(rec.Body.Bytes(), &ep)
