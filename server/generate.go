@@ -1,7 +1,8 @@
-// This file holds what the chat and completion handlers share: admission of
-// a generation (model lookup, the per-model queue, the context that ends it
-// when the client leaves or the drain deadline passes), the SSE writer, and
-// the meter that feeds the latency metrics and the request log line.
+// This file holds what the chat and completion handlers share: reading the
+// body, admission of a generation (model lookup, the per-model queue, the
+// context that ends it when the client leaves or the drain deadline passes),
+// the answer to a failed generation, the SSE writer, the meter that feeds the
+// latency metrics and the request log line, and the sampling defaults.
 
 package server
 
