@@ -9,7 +9,9 @@ import (
 	"net/http"
 )
 
-// Error types, as the OpenAI API names them.
+// Error types. invalid_request_error and server_error are OpenAI's; the
+// other two are neuron's own, for a server or model that cannot serve now
+// (503) and a model in use (409).
 const (
 	TypeInvalidRequest = "invalid_request_error"
 	TypeServer         = "server_error"
