@@ -167,10 +167,10 @@ func (r *Registry) Load(ctx context.Context, o LoadOptions) (ModelInfo, error) {
 		return ModelInfo{}, err
 	}
 	r.mu.Lock()
+	// existing checked every name under loadMu, which Load holds; Unload
+	// only frees names.
 	for _, n := range append([]string{o.ID}, o.Aliases...) {
-		if _, taken := r.names[n]; !taken {
-			r.names[n] = o.ID
-		}
+		r.names[n] = o.ID
 	}
 	r.models[o.ID] = e
 	info := e.snapshot()
@@ -180,19 +180,26 @@ func (r *Registry) Load(ctx context.Context, o LoadOptions) (ModelInfo, error) {
 	return info, nil
 }
 
-// existing returns the info of an already loaded id.
+// existing returns the info of an already loaded id, or an error when the
+// id is being unloaded or one of the requested names belongs to another
+// model.
 func (r *Registry) existing(o LoadOptions) (ModelInfo, bool, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	e, ok := r.models[o.ID]
 	if !ok {
-		if id, alias := r.names[o.ID]; alias {
-			return ModelInfo{}, false, fmt.Errorf("%w: %q is an alias of %q", ErrModelExists, o.ID, id)
+		for _, n := range append([]string{o.ID}, o.Aliases...) {
+			if id, taken := r.names[n]; taken {
+				return ModelInfo{}, false, fmt.Errorf("%w: %q already names model %q", ErrModelExists, n, id)
+			}
 		}
 		return ModelInfo{}, false, nil
 	}
 	if filepath.Clean(e.info.Path) != filepath.Clean(o.Path) {
 		return ModelInfo{}, false, fmt.Errorf("%w: %q is loaded from %s, not %s", ErrModelExists, o.ID, e.info.Path, o.Path)
+	}
+	if e.unloading {
+		return ModelInfo{}, false, fmt.Errorf("%w: %q is being unloaded; load it again once that is done", ErrModelBusy, o.ID)
 	}
 	return e.snapshot(), true, nil
 }
