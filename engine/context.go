@@ -18,9 +18,6 @@ var ErrBadBatch = errors.New("engine: bad batch")
 
 // Default context sizes used when ContextOptions leaves them zero.
 const (
-	// defaultCtx caps the default KV cache length: the full trained context
-	// of recent models (40960 for Qwen3) would take gigabytes per sequence.
-	defaultCtx = 4096
 	// defaultBatch is the default prefill chunk, llama.cpp's n_batch default.
 	defaultBatch = 512
 	// maxLogitRows bounds the rows whose logits one matrix product computes;
@@ -29,9 +26,8 @@ const (
 	maxLogitRows = 32
 )
 
-// ContextOptions size a Context. Zero fields take defaults: Seqs 1, Ctx the
-// smaller of the trained context and 4096, Batch the smaller of 512 and
-// Seqs*Ctx, KV f16.
+// ContextOptions size a Context. Zero fields take defaults: Seqs 1, Ctx
+// DefaultCtxSize, Batch the smaller of 512 and Seqs*Ctx, KV f16.
 type ContextOptions struct {
 	Seqs  int    // sequence slots in the KV cache
 	Ctx   int    // positions per sequence
@@ -159,17 +155,17 @@ func (o ContextOptions) resolve(cfg Config) (ContextOptions, error) {
 	if o.Seqs < 0 || o.Ctx < 0 || o.Batch < 0 {
 		return o, fmt.Errorf("engine: context options %+v: negative size", o)
 	}
+	if o.KV != KVF16 && o.KV != KVF32 {
+		return o, fmt.Errorf("engine: context options: kv type %d", o.KV)
+	}
 	if o.Seqs == 0 {
 		o.Seqs = 1
 	}
 	if o.Ctx == 0 {
-		o.Ctx = min(cfg.NCtxTrain, defaultCtx)
+		o.Ctx = DefaultCtxSize(cfg, o.KV, o.Seqs)
 	}
 	if o.Batch == 0 {
 		o.Batch = min(defaultBatch, o.Seqs*o.Ctx)
-	}
-	if o.KV != KVF16 && o.KV != KVF32 {
-		return o, fmt.Errorf("engine: context options: kv type %d", o.KV)
 	}
 	return o, nil
 }
