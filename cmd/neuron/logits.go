@@ -1,18 +1,17 @@
-// This file holds `neuron logits`: it evaluates a list of token ids with a
-// model and prints the logits as JSON, the tool for checking numerical
-// fidelity against other engines (llama.cpp, transformers).
+// This file holds `neuron logits`: it loads a model, evaluates a list of
+// token ids with engine.EvalLogits and prints the logits (or their top K,
+// engine.TopK) as JSON, the tool for checking numerical fidelity against
+// other engines (llama.cpp, transformers).
 
 package main
 
 import (
 	"bufio"
-	"cmp"
 	"context"
 	"fmt"
 	"io"
 	"math"
 	"os"
-	"slices"
 	"strconv"
 	"strings"
 
@@ -115,33 +114,17 @@ func runLogits(w io.Writer, o logitsOptions) error {
 		return err
 	}
 	defer m.Free()
-	ctx, err := m.NewContext(copts)
+	c, err := m.NewContext(copts)
 	if err != nil {
 		return err
 	}
-	defer ctx.Free()
+	defer c.Free()
 
+	logits, err := engine.EvalLogits(context.Background(), c, o.Tokens, o.All)
+	if err != nil {
+		return fmt.Errorf("logits: %w", err)
+	}
 	nVocab := m.Config().NVocab
-	first := n - 1 // first position whose logits are printed
-	if o.All {
-		first = 0
-	}
-	logits := make([]float32, (n-first)*nVocab)
-	rows := make([]engine.Row, 0, batch)
-	var want []int
-	for start := 0; start < n; start += batch {
-		rows, want = rows[:0], want[:0]
-		for i := start; i < min(start+batch, n); i++ {
-			rows = append(rows, engine.Row{Token: o.Tokens[i], Pos: int32(i)})
-			if i >= first {
-				want = append(want, i-start)
-			}
-		}
-		out := logits[max(start-first, 0)*nVocab:]
-		if err := ctx.Forward(rows, want, out); err != nil {
-			return fmt.Errorf("logits: %w", err)
-		}
-	}
 	return writeLogitsJSON(w, logits, nVocab, o.Top)
 }
 
@@ -165,7 +148,6 @@ func writeLogitsJSON(w io.Writer, logits []float32, nVocab, k int) error {
 	} else {
 		bw.WriteString(`"logits":[`)
 	}
-	ids := make([]int, nVocab)
 	for p := 0; p*nVocab < len(logits); p++ {
 		if p > 0 {
 			bw.WriteByte(',')
@@ -173,11 +155,7 @@ func writeLogitsJSON(w io.Writer, logits []float32, nVocab, k int) error {
 		row := logits[p*nVocab : (p+1)*nVocab]
 		bw.WriteByte('[')
 		if k > 0 {
-			for i := range ids {
-				ids[i] = i
-			}
-			slices.SortStableFunc(ids, func(a, b int) int { return cmp.Compare(row[b], row[a]) })
-			for j, id := range ids[:min(k, nVocab)] {
+			for j, id := range engine.TopK(row, k) {
 				if j > 0 {
 					bw.WriteByte(',')
 				}
