@@ -90,6 +90,14 @@ type GenerateRequest struct {
 	// calls; end-of-generation tokens are not drawn before the object
 	// closes, whatever IgnoreEOS says.
 	JSON bool
+	// OnPrompt, when set, is called once with the number of prompt tokens
+	// when the request has its sequence slot and its prompt is about to
+	// fill the cache (before prefill, on the calling goroutine), so that a
+	// caller can count KV-cache positions in use without tokenizing the
+	// prompt itself. A request that fails before (bad prompt, too long,
+	// cancelled while waiting for a slot) does not call it. Each Event's
+	// Tokens then adds one position per id.
+	OnPrompt func(promptTokens int)
 }
 
 // chatRequest returns the chat request as rendered: JSON mode turns
@@ -345,6 +353,9 @@ func (g *Generator) Generate(ctx context.Context, req GenerateRequest, emit func
 		return nil, err
 	}
 	defer g.release(s)
+	if req.OnPrompt != nil {
+		req.OnPrompt(len(prompt))
+	}
 	if s.sampler == nil {
 		s.logits = make([]float32, g.nVocab)
 		s.rows = make([]Row, g.batch)

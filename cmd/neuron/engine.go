@@ -252,11 +252,13 @@ func (e *engineGenerator) Generate(ctx context.Context, req *server.GenerateRequ
 	default:
 		er.Prompt = req.Prompt
 	}
-	// KV usage: the prompt's positions, then one per generated token.
+	// KV usage: the prompt's positions once the engine has tokenized it
+	// and the request holds a sequence slot, then one per generated token;
+	// all released when the request ends.
 	var used int64
-	if prompt, err := e.g.PromptTokens(&er); err == nil {
-		used = int64(len(prompt))
-		e.used.Add(used)
+	er.OnPrompt = func(n int) {
+		used += int64(n)
+		e.used.Add(int64(n))
 	}
 	defer func() { e.used.Add(-used) }()
 

@@ -1,15 +1,20 @@
-// Tests of the engine adapter's pieces that need no model: download progress
-// lines and the conversion of log probabilities.
+// Tests of the engine adapter: download progress lines, the conversion of
+// log probabilities, and the KV-cache usage it reports while a request runs
+// on a tiny synthetic model.
 
 package main
 
 import (
+	"context"
 	"log/slog"
+	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/helexa/helexa/api"
 	"github.com/helexa/helexa/engine"
 	"github.com/helexa/helexa/hub"
+	"github.com/helexa/helexa/server"
 )
 
 func TestProgressLogger(t *testing.T) {
@@ -41,5 +46,61 @@ func TestLogprobsConversion(t *testing.T) {
 	}
 	if logprobs(nil) != nil {
 		t.Errorf("no logprobs must stay nil")
+	}
+}
+
+// TestKVCacheUsage runs a raw-token request through the adapter: while it
+// generates, the model's KV usage is (prompt + generated tokens) / context
+// positions; afterwards it is 0 again.
+func TestKVCacheUsage(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "tiny.gguf")
+	if err := engine.WriteSynth(path, engine.SynthOptions{Arch: "qwen3", Preset: "tiny", Type: "q8_0", Seed: 1}); err != nil {
+		t.Fatal(err)
+	}
+	cfg := &Config{
+		Hub:    HubConfig{CacheDir: t.TempDir(), Offline: true},
+		Engine: EngineConfig{Device: "cpu", Threads: 1, CtxSize: 64},
+	}
+	mgr := newEngineManager(cfg, slog.New(slog.DiscardHandler))
+	if _, err := mgr.Load(context.Background(), api.LoadRequest{Model: path, Alias: "tiny"}); err != nil {
+		t.Fatal(err)
+	}
+	defer mgr.Unload(context.Background(), "tiny")
+	info := mgr.reg.List()
+	if len(info) != 1 {
+		t.Fatalf("%d models loaded", len(info))
+	}
+	capacity := float64(info[0].CtxSize * max(info[0].Seqs, 1))
+	usage := func() float64 {
+		l := mgr.List()
+		if len(l) != 1 {
+			t.Fatalf("%d models listed", len(l))
+		}
+		return l[0].KVCacheUsage
+	}
+	g, release, err := mgr.Acquire("tiny")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer release()
+	prompt := []int32{1, 2, 3, 4, 5, 6, 7}
+	generated, events := 0, 0
+	res, err := g.Generate(context.Background(), &server.GenerateRequest{Tokens: prompt, MaxTokens: 6, Sampling: server.Sampling{TopP: 1}},
+		func(d server.Delta) error {
+			generated += d.Tokens
+			events++
+			if got, want := usage(), float64(len(prompt)+generated)/capacity; got != want {
+				t.Errorf("after %d generated tokens KV usage %g, want %g", generated, got, want)
+			}
+			return nil
+		})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if events == 0 || res.PromptTokens != len(prompt) {
+		t.Fatalf("%d events, %d prompt tokens; want some events and %d", events, res.PromptTokens, len(prompt))
+	}
+	if got := usage(); got != 0 {
+		t.Errorf("KV usage %g after the request, want 0", got)
 	}
 }
