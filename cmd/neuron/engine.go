@@ -65,19 +65,11 @@ func newEngineManager(cfg *Config, log *slog.Logger) *engineManager {
 }
 
 // progressLogger returns a hub progress callback that logs each file's
-// download every progressEvery and when it completes.
+// download at most every progressEvery (hub.ProgressEvery sets the pace)
+// and when it completes.
 func (m *engineManager) progressLogger() func(hub.Progress) {
-	var mu sync.Mutex
-	last := map[string]time.Time{}
-	return func(p hub.Progress) {
-		mu.Lock()
+	return hub.ProgressEvery(progressEvery, func(p hub.Progress) {
 		done := p.Total > 0 && p.Done >= p.Total
-		if !done && time.Since(last[p.File]) < progressEvery {
-			mu.Unlock()
-			return
-		}
-		last[p.File] = time.Now()
-		mu.Unlock()
 		attrs := []any{"file", p.File, "done_bytes", p.Done, "total_bytes", p.Total,
 			"mb_per_s", float64(int64(p.BytesPerSec/1e4)) / 100}
 		if p.Total > 0 {
@@ -91,7 +83,7 @@ func (m *engineManager) progressLogger() func(hub.Progress) {
 		} else {
 			m.log.Info("downloading", attrs...)
 		}
-	}
+	})
 }
 
 // resolve returns the local file of a model reference.
