@@ -8,6 +8,7 @@ package engine_test
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"testing"
 
 	"github.com/helexa/helexa/engine"
@@ -123,12 +124,15 @@ func TestCheckFitRefusesBeforeLoading(t *testing.T) {
 // nilBackend is a backend type whose opener fails with a typed nil.
 type nilBackend struct{ engine.Backend }
 
+var errOpen = errors.New("no such device")
+
 func TestOpenBackendErrorIsUntypedNil(t *testing.T) {
-	errOpen := errors.New("no such device")
-	engine.Register("test-typed-nil", func(int, engine.BackendOptions) (engine.Backend, error) {
-		var b *nilBackend
-		return b, errOpen
-	})
+	if !slices.Contains(engine.Backends(), "test-typed-nil") { // once per test binary (-count)
+		engine.Register("test-typed-nil", func(int, engine.BackendOptions) (engine.Backend, error) {
+			var b *nilBackend
+			return b, errOpen
+		})
+	}
 	b, err := engine.OpenBackend("test-typed-nil", 0, engine.BackendOptions{})
 	if !errors.Is(err, errOpen) {
 		t.Fatalf("err = %v", err)
