@@ -12,45 +12,12 @@ import (
 	"github.com/helexa/helexa/api"
 	"github.com/helexa/helexa/chat"
 	"github.com/helexa/helexa/engine"
-	_ "github.com/helexa/helexa/engine/cpu"
-	"github.com/helexa/helexa/gguf"
 	"github.com/helexa/helexa/internal/reftest"
-	"github.com/helexa/helexa/tokenizer"
 )
 
-// jsonGenerator opens a reference model as a Generator on the CPU backend.
-func jsonGenerator(t *testing.T, name string) (*engine.Generator, *tokenizer.Tokenizer) {
-	t.Helper()
-	f, err := gguf.Open(reftest.Model(t, name))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { f.Close() })
-	b, err := engine.OpenBackend("cpu", 0, engine.BackendOptions{Threads: 2})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { b.Close() })
-	m, err := engine.LoadModel(f, b)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(m.Free)
-	c, err := m.NewContext(engine.ContextOptions{Seqs: 1, Ctx: 512, Batch: 64})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(c.Free)
-	tok, err := tokenizer.FromGGUF(f)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl, tmplErr := chat.FromSource(tok.ChatTemplate())
-	return engine.NewGenerator(m, c, tok, tmpl, tmplErr), tok
-}
-
 func TestGenerateJSONReference(t *testing.T) {
-	g, tok := jsonGenerator(t, "mini-q8_0")
+	g, _ := genModel(t, reftest.Model(t, "mini-q8_0"), engine.ContextOptions{Seqs: 1, Ctx: 512, Batch: 64})
+	tok := g.Tokenizer()
 	// The random model spreads its probability over the whole vocabulary,
 	// where almost every token fits inside a string; a bias on the quote
 	// and the closing brace lets strings and the object end within the
