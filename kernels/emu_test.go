@@ -15,55 +15,22 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/helexa/helexa/gguf"
+	"github.com/helexa/helexa/internal/emutest"
 	"github.com/helexa/helexa/internal/reftest"
-)
-
-var (
-	emuOnce sync.Once
-	emuBin  string
-	emuErr  error
-	emuDir  string
 )
 
 // TestMain removes the emulator binary the tests share.
 func TestMain(m *testing.M) {
 	code := m.Run()
-	if emuDir != "" {
-		os.RemoveAll(emuDir)
-	}
+	emutest.Cleanup()
 	os.Exit(code)
 }
 
-// buildEmu compiles kernels/emu/emu_main.cc once per test binary.
-func buildEmu(t *testing.T) string {
-	t.Helper()
-	cxx, err := exec.LookPath("clang++-16")
-	if err != nil {
-		t.Skip("skipping: clang++-16 not installed (apt-get install clang-16)")
-	}
-	emuOnce.Do(func() {
-		emuDir, emuErr = os.MkdirTemp("", "helexa-emu-")
-		if emuErr != nil {
-			return
-		}
-		emuBin = filepath.Join(emuDir, "emu")
-		cmd := exec.Command(cxx, "-std=c++20", "-O2", "-Wall", "-Werror", "-I", ".", "-o", emuBin, filepath.Join("emu", "emu_main.cc"))
-		if out, err := cmd.CombinedOutput(); err != nil {
-			emuErr = fmt.Errorf("compile the emulated kernels: %v\n%s", err, out)
-		}
-	})
-	if emuErr != nil {
-		t.Fatal(emuErr)
-	}
-	return emuBin
-}
-
 func TestKernelsUnderEmulation(t *testing.T) {
-	bin := buildEmu(t)
+	bin := emutest.Build(t, "emu_main.cc")
 	seed := rand.Uint64() >> 1
 	out, err := exec.Command(bin, "selftest", fmt.Sprint(seed)).CombinedOutput()
 	if err != nil {
@@ -97,7 +64,7 @@ var dequantCases = []struct {
 // multiply-adds, so the arithmetic is ggml's.
 func TestDequantizersMatchGGML(t *testing.T) {
 	reftest.Path(t, "dequant") // skip before building the emulator when the data is absent
-	bin := buildEmu(t)
+	bin := emutest.Build(t, "emu_main.cc")
 	for _, c := range dequantCases {
 		t.Run(c.typ, func(t *testing.T) {
 			raw, err := os.ReadFile(reftest.Path(t, "dequant", c.typ+".json"))

@@ -16,80 +16,20 @@ import (
 	"math/rand/v2"
 	"os"
 	"os/exec"
-	"path/filepath"
-	"sync"
 	"testing"
 	"unsafe"
 
 	"github.com/helexa/helexa/engine"
 	"github.com/helexa/helexa/gguf"
+	"github.com/helexa/helexa/internal/emutest"
 	"github.com/helexa/helexa/internal/reftest"
-)
-
-var (
-	emuOnce sync.Once
-	emuBin  string
-	emuErr  error
-	emuDir  string
 )
 
 // TestMain removes the emulator binary the tests share.
 func TestMain(m *testing.M) {
 	code := m.Run()
-	if emuDir != "" {
-		os.RemoveAll(emuDir)
-	}
+	emutest.Cleanup()
 	os.Exit(code)
-}
-
-// buildEmuServer compiles the emulated device once per test binary.
-func buildEmuServer(t testing.TB) string {
-	t.Helper()
-	cxx, err := exec.LookPath("clang++-16")
-	if err != nil {
-		t.Skip("skipping: clang++-16 not installed (apt-get install clang-16)")
-	}
-	emuOnce.Do(func() {
-		var err error
-		if emuDir, err = os.MkdirTemp("", "helexa-emu-server-"); err != nil {
-			emuErr = err
-			return
-		}
-		emuBin = filepath.Join(emuDir, "emu_server")
-		kdir, err := kernelsDir()
-		if err != nil {
-			emuErr = err
-			return
-		}
-		src := filepath.Join(kdir, "emu", "emu_server.cc")
-		out, err := exec.Command(cxx, "-std=c++20", "-O2", "-I", kdir, "-o", emuBin, src).CombinedOutput()
-		if err != nil {
-			emuErr = fmt.Errorf("compile %s: %v\n%s", src, err, out)
-		}
-	})
-	if emuErr != nil {
-		t.Fatal(emuErr)
-	}
-	return emuBin
-}
-
-// kernelsDir finds <repo>/kernels from the working directory (the package
-// directory under go test, the repository root under scripts/gpu-check.sh).
-func kernelsDir() (string, error) {
-	dir, err := os.Getwd()
-	if err != nil {
-		return "", err
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "kernels", "emu", "emu_server.cc")); err == nil {
-			return filepath.Join(dir, "kernels"), nil
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return "", fmt.Errorf("kernels/emu/emu_server.cc not found above the working directory")
-		}
-		dir = parent
-	}
 }
 
 // emuProc is a running emulated device.
@@ -102,7 +42,7 @@ type emuProc struct {
 }
 
 func startEmu(t testing.TB) *emuProc {
-	bin := buildEmuServer(t)
+	bin := emutest.Build(t, "emu_server.cc")
 	seed := rand.Uint64() >> 1
 	t.Logf("emulator schedule seed %d", seed)
 	cmd := exec.Command(bin, fmt.Sprint(seed))
