@@ -23,11 +23,7 @@ import (
 )
 
 // TestMain removes the emulator binary the tests share.
-func TestMain(m *testing.M) {
-	code := m.Run()
-	emutest.Cleanup()
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { emutest.Main(m) }
 
 func TestKernelsUnderEmulation(t *testing.T) {
 	bin := emutest.Build(t, "emu_main.cc")

@@ -26,11 +26,7 @@ import (
 )
 
 // TestMain removes the emulator binary the tests share.
-func TestMain(m *testing.M) {
-	code := m.Run()
-	emutest.Cleanup()
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { emutest.Main(m) }
 
 // emuProc is a running emulated device.
 type emuProc struct {

@@ -75,8 +75,16 @@ func compile(cxx, src string) (string, error) {
 	return bin, nil
 }
 
-// Cleanup removes the built programs; call it from TestMain after m.Run.
-func Cleanup() {
+// Main runs a package's tests and then removes the built programs; a test
+// package that uses Build calls it from TestMain.
+func Main(m *testing.M) {
+	code := m.Run()
+	cleanup()
+	os.Exit(code)
+}
+
+// cleanup removes the built programs.
+func cleanup() {
 	mu.Lock()
 	defer mu.Unlock()
 	if dir != "" {
