@@ -392,8 +392,8 @@ type run struct {
 	cont   strings.Builder
 	reas   strings.Builder
 
-	pendTokens []int32        // generated since the last event
-	pendLP     []TokenLogprob // their log-probabilities
+	emitted int            // tokens of res.Tokens already attached to an event
+	pendLP  []TokenLogprob // log-probabilities of the tokens after emitted
 
 	json *jsonConstraint // nil unless JSON mode
 }
@@ -461,7 +461,6 @@ func (r *run) loop(ctx context.Context, prompt []int32, limit int) error {
 		}
 		r.res.Tokens = append(r.res.Tokens, tok)
 		r.res.Usage.CompletionTokens++
-		r.pendTokens = append(r.pendTokens, tok)
 		if wantLP {
 			r.pendLP = append(r.pendLP, r.logprob(lpp))
 		}
@@ -542,7 +541,7 @@ func (r *run) output(text string, final bool) error {
 			return err
 		}
 	}
-	if final && len(r.pendTokens) > 0 {
+	if final && r.emitted < len(r.res.Tokens) {
 		var ev Event
 		r.attachPending(&ev)
 		return r.emit(ev)
@@ -552,13 +551,17 @@ func (r *run) output(text string, final bool) error {
 
 // attachPending moves the tokens generated since the last event into ev.
 func (r *run) attachPending(ev *Event) {
-	if len(r.pendTokens) == 0 {
+	n := len(r.res.Tokens)
+	if r.emitted == n {
 		return
 	}
-	ev.Tokens = r.pendTokens
+	// A capped view of the result's tokens: no copy per event, and an
+	// append by the receiver cannot overwrite later tokens.
+	ev.Tokens = r.res.Tokens[r.emitted:n:n]
+	r.emitted = n
 	ev.Logprobs = r.pendLP
 	r.res.Logprobs = append(r.res.Logprobs, r.pendLP...)
-	r.pendTokens, r.pendLP = nil, nil
+	r.pendLP = nil
 }
 
 // finish flushes the decoder, the matcher and the parser and fills in the
