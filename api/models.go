@@ -25,6 +25,9 @@ const (
 	StatusLoading   = "loading"
 	StatusReady     = "ready"
 	StatusUnloading = "unloading"
+	// StatusFailed marks a default model whose load failed; ModelEntry.Error
+	// says why.
+	StatusFailed = "failed"
 )
 
 // ModelEntry describes a model in GET /models.
@@ -43,9 +46,11 @@ type ModelEntry struct {
 	// MemoryBytes is the memory the weights and KV cache occupy.
 	MemoryBytes int64 `json:"memory_bytes"`
 	// KVCacheUsage is the fraction of KV-cache positions in use, 0 to 1.
-	KVCacheUsage float64   `json:"kv_cache_usage"`
-	Status       string    `json:"status"`
-	LoadedAt     time.Time `json:"loaded_at"`
+	KVCacheUsage float64 `json:"kv_cache_usage"`
+	Status       string  `json:"status"`
+	// Error is why a model's load failed (Status "failed").
+	Error    string    `json:"error,omitempty"`
+	LoadedAt time.Time `json:"loaded_at"`
 	// InFlight counts the requests running or queued for the model.
 	InFlight int `json:"in_flight"`
 	Running  int `json:"running"`
@@ -95,5 +100,5 @@ type EndpointResponse struct {
 
 // Health is the body of GET /health when the daemon serves.
 type Health struct {
-	Status string `json:"status"` // "ok"
+	Status string `json:"status"` // "ok", or "loading" (503) while default models load
 }
