@@ -49,11 +49,14 @@ func classify(err error, req api.LoadRequest) error {
 	case errors.Is(err, context.DeadlineExceeded):
 		return api.Unavailable(CodeLoadTimeout, "loading %q did not finish within the load timeout: %s", req.Model, err)
 
+	case errors.Is(err, hub.ErrOffline):
+		return server.WithKind(server.ErrModelNotFound, fmt.Errorf("model %q is not in the hub cache and the hub is offline (hub.offline or HF_HUB_OFFLINE); run `neuron pull %s` where the hub is reachable: %w", req.Model, req.Model, err))
+
 	// What the caller named does not exist for us: one answer for missing,
 	// forbidden, unreadable and not-a-file, and no file bytes in it.
 	case errors.Is(err, ErrModelNotFound), errors.Is(err, fs.ErrNotExist), errors.Is(err, fs.ErrPermission),
-		errors.Is(err, gguf.ErrNotRegular), errors.Is(err, hub.ErrNotFound), errors.Is(err, hub.ErrOffline):
-		if errors.Is(err, hub.ErrNotFound) || errors.Is(err, hub.ErrOffline) {
+		errors.Is(err, gguf.ErrNotRegular), errors.Is(err, hub.ErrNotFound):
+		if errors.Is(err, hub.ErrNotFound) && !errors.Is(err, ErrModelNotFound) {
 			return server.WithKind(server.ErrModelNotFound, err) // hub words are safe and useful
 		}
 		return api.ModelNotFound(req.Model)

@@ -130,6 +130,9 @@ func (r *Resolver) local(ref string) (string, error) {
 	}
 	real, err := filepath.EvalSymlinks(abs)
 	if err != nil {
+		if r.anyDir { // the caller may look anywhere: say what is wrong
+			return "", fmt.Errorf("%w: local file %q does not exist", ErrModelNotFound, ref)
+		}
 		return "", notFound(ref)
 	}
 	if !r.allowed(real) {
