@@ -361,6 +361,7 @@ func (g *Generator) forward(s *sequence, rows []Row, wantLogits bool) error {
 	})
 	if errors.Is(err, ErrModelFault) {
 		g.Fail(err)
+		return g.Failed()
 	}
 	return err
 }

@@ -24,15 +24,17 @@ var (
 	ErrChanged = errors.New("gguf: file changed on disk")
 )
 
-// stamp is what identifies a version of a file's contents.
+// stamp is what identifies a version of a file's contents: its size and
+// modification time. (The change time would also move when a file is
+// replaced by rename, which unlinks the old inode and leaves its data
+// intact, so it is not compared.)
 type stamp struct {
 	size  int64
 	mtime time.Time
-	ctime time.Time // zero where the platform does not report it
 }
 
 func stampOf(fi os.FileInfo) stamp {
-	return stamp{size: fi.Size(), mtime: fi.ModTime(), ctime: changeTime(fi)}
+	return stamp{size: fi.Size(), mtime: fi.ModTime()}
 }
 
 // openRegular opens path for reading without blocking (a FIFO with no

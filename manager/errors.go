@@ -85,10 +85,10 @@ func classify(err error, req api.LoadRequest) error {
 	case errors.Is(err, engine.ErrDoesNotFit):
 		return e(http.StatusUnprocessableEntity, api.TypeInvalidRequest, "ctx_size", CodeInsufficientMemory)
 
-	case errors.Is(err, engine.ErrModelFault), errors.Is(err, gguf.ErrChanged):
-		return e(http.StatusUnprocessableEntity, api.TypeInvalidRequest, "model", CodeInvalidModelFile)
-	case errors.Is(err, engine.ErrModelFailed):
+	case errors.Is(err, engine.ErrModelFailed): // loaded, then broken
 		return modelFailed(err)
+	case errors.Is(err, engine.ErrModelFault), errors.Is(err, gguf.ErrChanged): // during the load
+		return e(http.StatusUnprocessableEntity, api.TypeInvalidRequest, "model", CodeInvalidModelFile)
 	case errors.Is(err, engine.ErrUnsupportedModel), errors.Is(err, gguf.ErrUnsupported):
 		return e(http.StatusUnprocessableEntity, api.TypeInvalidRequest, "model", CodeUnsupportedModel)
 	case errors.Is(err, engine.ErrInvalidModel), errors.Is(err, gguf.ErrCorrupt), errors.Is(err, tokenizer.ErrInvalid):

@@ -73,21 +73,31 @@ func (s *Server) readBodyLimit(c echo.Context, limit int64) ([]byte, error) {
 			s.mu.Lock()
 			delete(s.bodies, rc)
 			s.mu.Unlock()
-			rc.SetReadDeadline(time.Time{}) // streams read nothing more, but keep-alive reads the next request
 		}()
 		if draining {
 			rc.SetReadDeadline(time.Now())
 		}
 	}
 	b, err := io.ReadAll(http.MaxBytesReader(c.Response().Writer, r.Body, limit))
-	if err != nil && errors.Is(err, os.ErrDeadlineExceeded) {
+	if err == nil {
+		if deadline {
+			// Streams read nothing more, but keep-alive reads the next
+			// request under the server's own timeouts.
+			rc.SetReadDeadline(time.Time{})
+		}
+		return b, nil
+	}
+	// The deadline stays in the past and the connection closes after the
+	// answer: the rest of the body is never waited for.
+	c.Response().Header().Set(echo.HeaderConnection, "close")
+	if errors.Is(err, os.ErrDeadlineExceeded) {
 		if s.State() == StateDraining {
 			return nil, api.Unavailable(api.CodeShuttingDown, "neuron is shutting down")
 		}
 		return nil, &api.Error{Status: http.StatusRequestTimeout, Type: api.TypeInvalidRequest, Code: "request_timeout",
 			Message: "the request body was not received within " + s.opts.ReadBodyTimeout.String()}
 	}
-	return b, err
+	return nil, err
 }
 
 // cutBodies makes every body read in progress fail now.

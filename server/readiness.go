@@ -63,7 +63,9 @@ func (s *Server) health(c echo.Context) error {
 // request path takes.
 func (s *Server) Load(ctx context.Context, req api.LoadRequest) (ModelInfo, error) {
 	id := modelID(req)
-	if m, ok := s.find(id); ok && m.Error == "" {
+	// A model of that id loaded from the same reference is the answer;
+	// from another, the manager refuses (409 model_exists).
+	if m, ok := s.find(id); ok && m.Error == "" && m.Source == req.Model {
 		return m, nil
 	}
 	s.mu.Lock()
@@ -216,4 +218,3 @@ func (s *Server) forgetFailed(id string) bool {
 func errModelFailed(m ModelInfo) error {
 	return api.Unavailable(CodeModelFailed, "the model %q can no longer serve: %s", m.ID, m.Error)
 }
-

@@ -60,7 +60,7 @@ func (c *Config) validateLimits(bad func(key, format string, args ...any) error)
 	return nil
 }
 
-var sizeRE = regexp.MustCompile(`^\s*(\d+(?:\.\d+)?)\s*([KMGT]?)(i?)B?\s*$`)
+var sizeRE = regexp.MustCompile(`(?i)^\s*(\d+(?:\.\d+)?)\s*([kmgt]?)(i?)b?\s*$`)
 
 // parseBytes reads a size: a number of bytes or a number with a unit (KB,
 // MiB, G, ...; powers of 1024 with "i", of 1000 without). "" is 0.
@@ -68,7 +68,7 @@ func parseBytes(s string) (int64, error) {
 	if strings.TrimSpace(s) == "" {
 		return 0, nil
 	}
-	m := sizeRE.FindStringSubmatch(strings.ToUpper(s))
+	m := sizeRE.FindStringSubmatch(s)
 	if m == nil {
 		return 0, fmt.Errorf("want a size such as 24GiB or 512MB, got %q", s)
 	}
@@ -78,7 +78,7 @@ func parseBytes(s string) (int64, error) {
 		base = 1024
 	}
 	if m[2] != "" {
-		f *= math.Pow(base, float64(strings.Index("KMGT", m[2])+1))
+		f *= math.Pow(base, float64(strings.Index("KMGT", strings.ToUpper(m[2]))+1))
 	}
 	if f > 1<<62 {
 		return 0, fmt.Errorf("size %q is too large", s)
