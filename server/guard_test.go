@@ -5,7 +5,11 @@
 package server
 
 import (
+	"bufio"
 	"context"
+	"fmt"
+	"io"
+	"net"
 	"net/http"
 	"strings"
 	"testing"
@@ -76,5 +80,30 @@ func TestLoadCancelledWhenNobodyWaits(t *testing.T) {
 	}
 	if len(fm.List()) != 0 {
 		t.Errorf("model loaded for nobody")
+	}
+}
+
+func TestMalformedEscapeInPathIsJSON(t *testing.T) {
+	s, _ := testServer(t, Options{}, newFakeGen(Delta{Content: "x", Tokens: 1}))
+	base := serve(t, s)
+	for _, path := range []string{"/models/%zz/endpoint", "/v1/models/%zz", "/%"} {
+		c, err := net.Dial("tcp", strings.TrimPrefix(base, "http://"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		fmt.Fprintf(c, "GET %s HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", path)
+		resp, err := http.ReadResponse(bufio.NewReader(c), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		c.Close()
+		if resp.StatusCode != 400 || decodeError(t, b).Type != api.TypeInvalidRequest {
+			t.Errorf("%s: %d %s", path, resp.StatusCode, b)
+		}
+	}
+	// Valid targets, escaped ones included, are untouched.
+	if resp, err := http.Get(base + "/v1/models/m"); err != nil || resp.StatusCode != 200 {
+		t.Errorf("valid target: %v %v", resp, err)
 	}
 }

@@ -172,6 +172,7 @@ func (s *Server) routes() *echo.Echo {
 
 	e.GET("/health", s.health)
 	e.HEAD("/health", s.health)
+	e.Any(badTargetPath, badTarget)
 	e.GET("/metrics", echo.WrapHandler(promhttp.HandlerFor(s.metrics.registry, promhttp.HandlerOpts{})))
 
 	e.GET("/models", s.listModels)
@@ -230,7 +231,7 @@ func (s *Server) Serve(ln net.Listener) error {
 	if s.State() == StateStarting {
 		s.SetState(StateReady)
 	}
-	err := hs.Serve(ln)
+	err := hs.Serve(targetListener{ln})
 	if errors.Is(err, http.ErrServerClosed) {
 		return nil
 	}
