@@ -7,11 +7,13 @@ package server
 import (
 	"bufio"
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -105,5 +107,50 @@ func TestMalformedEscapeInPathIsJSON(t *testing.T) {
 	// Valid targets, escaped ones included, are untouched.
 	if resp, err := http.Get(base + "/v1/models/m"); err != nil || resp.StatusCode != 200 {
 		t.Errorf("valid target: %v %v", resp, err)
+	}
+}
+
+func TestDroppedStreamLogged499WithTokens(t *testing.T) {
+	var buf strings.Builder
+	var mu sync.Mutex
+	script := make([]Delta, 200)
+	for i := range script {
+		script[i] = Delta{Content: "a", Tokens: 1}
+	}
+	gen := newFakeGen(script...)
+	gen.delay = 5 * time.Millisecond
+	s, _ := testServer(t, Options{Logger: newTestLogger(&buf, &mu)}, gen)
+	base := serve(t, s)
+	resp, err := post(context.Background(), base+"/v1/chat/completions", streamBody)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := bufio.NewReader(resp.Body)
+	for range 6 { // a few events, then the client leaves
+		if _, err := r.ReadString('\n'); err != nil {
+			t.Fatal(err)
+		}
+	}
+	resp.Body.Close()
+	select {
+	case <-gen.finished:
+	case <-time.After(5 * time.Second):
+		t.Fatal("generation went on after the client left")
+	}
+	waitFor(t, "request line", func() bool { mu.Lock(); defer mu.Unlock(); return strings.Contains(buf.String(), `"msg":"request"`) })
+	mu.Lock()
+	log := buf.String()
+	mu.Unlock()
+	var line struct {
+		Status    int `json:"status"`
+		GenTokens int `json:"gen_tokens"`
+	}
+	for _, l := range strings.Split(log, "\n") {
+		if strings.Contains(l, `"msg":"request"`) {
+			json.Unmarshal([]byte(l), &line)
+		}
+	}
+	if line.Status != 499 || line.GenTokens == 0 || line.GenTokens >= len(script) {
+		t.Errorf("dropped stream logged as %+v: %s", line, log)
 	}
 }
