@@ -72,7 +72,12 @@ func Open(dev int) (*Backend, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Backend{dev: d, invFreq: map[ropeKey]scratchBuf{}}, nil
+	return newBackend(d), nil
+}
+
+// newBackend returns a backend on an opened device.
+func newBackend(d *device) *Backend {
+	return &Backend{dev: d, invFreq: map[ropeKey]scratchBuf{}}
 }
 
 // Name returns "cuda:N".

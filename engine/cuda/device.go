@@ -56,7 +56,7 @@ type device struct {
 
 	// launchHook, when set (by tests, with a fake driver), receives every
 	// launch instead of the driver.
-	launchHook func(name string, grid, block dim3, args []karg) int32
+	launchHook func(stream uintptr, name string, grid, block dim3, args []karg) int32
 }
 
 // openDevice opens GPU ordinal (-1 for the first), retains its primary
@@ -223,7 +223,7 @@ func (dv *device) launchKernel(name string, grid, block dim3, args ...karg) erro
 		panic("cuda: too many kernel arguments for " + name)
 	}
 	if dv.launchHook != nil {
-		if r := dv.launchHook(name, grid, block, args); r != cudaSuccess {
+		if r := dv.launchHook(dv.stream, name, grid, block, args); r != cudaSuccess {
 			return dv.d.check("cuLaunchKernel("+name+")", r)
 		}
 		return nil

@@ -95,6 +95,7 @@ type driver struct {
 	cuDeviceTotalMem            func(bytes *uint64, dev int32) int32
 	cuDevicePrimaryCtxRetain    func(ctx *uintptr, dev int32) int32
 	cuDevicePrimaryCtxRelease   func(dev int32) int32
+	cuDevicePrimaryCtxReset     func(dev int32) int32
 	cuCtxSetCurrent             func(ctx uintptr) int32
 	cuCtxSynchronize            func() int32
 	cuMemAlloc                  func(p *uint64, bytes uint64) int32
@@ -185,6 +186,7 @@ func openDriver() (*driver, error) {
 		{&d.cuDeviceTotalMem, "cuDeviceTotalMem_v2", false},
 		{&d.cuDevicePrimaryCtxRetain, "cuDevicePrimaryCtxRetain", false},
 		{&d.cuDevicePrimaryCtxRelease, "cuDevicePrimaryCtxRelease_v2", false},
+		{&d.cuDevicePrimaryCtxReset, "cuDevicePrimaryCtxReset_v2", false},
 		{&d.cuCtxSetCurrent, "cuCtxSetCurrent", false},
 		{&d.cuCtxSynchronize, "cuCtxSynchronize", false},
 		{&d.cuMemAlloc, "cuMemAlloc_v2", false},

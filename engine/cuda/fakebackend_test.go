@@ -243,8 +243,8 @@ func TestFakeDeviceCapture(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer g.Destroy()
-	if len(fake.captured) != 2 || len(fake.launches) != 0 {
-		t.Fatalf("capture recorded %d launches and ran %d; want 2 and 0", len(fake.captured), len(fake.launches))
+	if len(fake.execs) != 1 || len(fake.execs[g.exec]) != 2 || len(fake.launches) != 0 {
+		t.Fatalf("capture made %d graphs (%d nodes) and ran %d kernels; want 1 graph of 2 and 0", len(fake.execs), len(fake.execs[g.exec]), len(fake.launches))
 	}
 	if err := g.Launch(); err != nil {
 		t.Fatal(err)
