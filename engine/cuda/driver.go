@@ -29,6 +29,11 @@ var ErrNoDevice = errors.New("cuda: no CUDA device")
 // fit in the free device memory.
 var ErrOutOfMemory = errors.New("cuda: out of device memory")
 
+// ErrDeviceFailed reports that the device's context is unusable after a
+// kernel fault (a sticky error such as CUDA_ERROR_ILLEGAL_ADDRESS): every
+// later call on it fails until the context is reset.
+var ErrDeviceFailed = errors.New("cuda: device failed")
+
 // Error is a failed driver call: the call's name and the driver's name and
 // description of the CUresult.
 type Error struct {
