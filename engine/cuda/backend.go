@@ -196,6 +196,18 @@ func (b *Backend) upload(dst uint64, src unsafe.Pointer, bytes int64) error {
 	return b.dev.d.check("cuMemcpyHtoDAsync_v2", b.dev.d.cuMemcpyHtoDAsync(dst, src, uint64(bytes), b.dev.stream))
 }
 
+// uploadSync copies host bytes to the device on the stream and waits for
+// the copy, so src may change or go away when it returns; the device must
+// be locked. The copy is on the backend's stream, not the legacy default
+// stream (cuMemcpyHtoD_v2), because the stream is non-blocking: a legacy
+// copy is not ordered before the kernels that read its destination.
+func (b *Backend) uploadSync(dst uint64, src unsafe.Pointer, bytes int64) error {
+	if err := b.upload(dst, src, bytes); err != nil {
+		return err
+	}
+	return b.dev.d.check("cuStreamSynchronize", b.dev.d.cuStreamSynchronize(b.dev.stream))
+}
+
 // ---- weights --------------------------------------------------------------
 
 // weight is a tensor resident on the device in its GGUF type; vectors (ne1
@@ -261,9 +273,9 @@ func (b *Backend) LoadWeight(name string, typ gguf.Type, ne0, ne1 int, data []by
 		return nil, err
 	}
 	w.ptr = p
-	// A synchronous copy: data may be a memory-mapped file region that the
-	// caller unmaps after loading.
-	if err := b.dev.d.check("cuMemcpyHtoD_v2", b.dev.d.cuMemcpyHtoD(p, unsafe.Pointer(&data[0]), uint64(len(data)))); err != nil {
+	// On the backend's stream, waited for: data may be a memory-mapped file
+	// region that the caller unmaps after loading.
+	if err := b.uploadSync(p, unsafe.Pointer(&data[0]), int64(len(data))); err != nil {
 		b.free(p, w.bytes)
 		return nil, fmt.Errorf("cuda: tensor %q: %w", name, err)
 	}

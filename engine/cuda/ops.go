@@ -210,8 +210,8 @@ func (b *Backend) ropeTable(headDim int, base float32) (uint64, error) {
 	if err != nil {
 		return 0, err
 	}
-	// Synchronous: the table is built once and must not be captured.
-	if err := b.dev.d.check("cuMemcpyHtoD_v2", b.dev.d.cuMemcpyHtoD(p, unsafe.Pointer(&tab[0]), uint64(bytes))); err != nil {
+	// Waited for: tab is a Go slice the device must not read later.
+	if err := b.uploadSync(p, unsafe.Pointer(&tab[0]), bytes); err != nil {
 		b.free(p, bytes)
 		return 0, err
 	}
