@@ -11,6 +11,7 @@ package cuda
 import (
 	"errors"
 	"fmt"
+	"runtime"
 	"sync/atomic"
 	"unsafe"
 
@@ -186,26 +187,26 @@ func (b *Backend) free(p uint64, bytes int64) {
 	b.allocated.Add(-bytes)
 }
 
-// upload copies host bytes to the device on the stream; the device must be
-// locked. Pageable host memory is staged by the driver before the call
-// returns, so src may be reused at once.
+// upload copies host bytes to the device on the backend's stream and waits
+// for the copy; the device must be locked. The wait is what lets src change
+// or be collected when upload returns: an asynchronous copy from pageable
+// memory may read its source at any time until the stream is synchronized
+// (and on systems where the GPU reads host memory directly it does), so the
+// source must outlive the copy. The copy is on the backend's stream, not
+// the legacy default stream (cuMemcpyHtoD_v2), because the stream is
+// non-blocking: a legacy copy is not ordered before the kernels that read
+// its destination.
 func (b *Backend) upload(dst uint64, src unsafe.Pointer, bytes int64) error {
 	if bytes == 0 {
 		return nil
 	}
-	return b.dev.d.check("cuMemcpyHtoDAsync_v2", b.dev.d.cuMemcpyHtoDAsync(dst, src, uint64(bytes), b.dev.stream))
-}
-
-// uploadSync copies host bytes to the device on the stream and waits for
-// the copy, so src may change or go away when it returns; the device must
-// be locked. The copy is on the backend's stream, not the legacy default
-// stream (cuMemcpyHtoD_v2), because the stream is non-blocking: a legacy
-// copy is not ordered before the kernels that read its destination.
-func (b *Backend) uploadSync(dst uint64, src unsafe.Pointer, bytes int64) error {
-	if err := b.upload(dst, src, bytes); err != nil {
+	d := b.dev.d
+	if err := d.check("cuMemcpyHtoDAsync_v2", d.cuMemcpyHtoDAsync(dst, src, uint64(bytes), b.dev.stream)); err != nil {
 		return err
 	}
-	return b.dev.d.check("cuStreamSynchronize", b.dev.d.cuStreamSynchronize(b.dev.stream))
+	err := d.check("cuStreamSynchronize", d.cuStreamSynchronize(b.dev.stream))
+	runtime.KeepAlive(src)
+	return err
 }
 
 // ---- weights --------------------------------------------------------------
@@ -275,7 +276,7 @@ func (b *Backend) LoadWeight(name string, typ gguf.Type, ne0, ne1 int, data []by
 	w.ptr = p
 	// On the backend's stream, waited for: data may be a memory-mapped file
 	// region that the caller unmaps after loading.
-	if err := b.uploadSync(p, unsafe.Pointer(&data[0]), int64(len(data))); err != nil {
+	if err := b.upload(p, unsafe.Pointer(&data[0]), int64(len(data))); err != nil {
 		b.free(p, w.bytes)
 		return nil, fmt.Errorf("cuda: tensor %q: %w", name, err)
 	}

@@ -7,6 +7,7 @@ package cuda
 import (
 	"fmt"
 	"math"
+	"runtime"
 	"unsafe"
 
 	"github.com/helexa/helexa/engine"
@@ -123,6 +124,7 @@ func (b *Backend) Read(dst []float32, src engine.Buffer) error {
 			b.dev.d.cuMemcpyDtoHAsync(unsafe.Pointer(&dst[0]), s.ptr, uint64(4*len(dst)), b.dev.stream)))
 	}
 	b.fail(b.dev.d.check("cuStreamSynchronize", b.dev.d.cuStreamSynchronize(b.dev.stream)))
+	runtime.KeepAlive(dst) // the copy writes dst until the synchronize
 	return b.takeErr()
 }
 
@@ -211,7 +213,7 @@ func (b *Backend) ropeTable(headDim int, base float32) (uint64, error) {
 		return 0, err
 	}
 	// Waited for: tab is a Go slice the device must not read later.
-	if err := b.uploadSync(p, unsafe.Pointer(&tab[0]), bytes); err != nil {
+	if err := b.upload(p, unsafe.Pointer(&tab[0]), bytes); err != nil {
 		b.free(p, bytes)
 		return 0, err
 	}
@@ -410,6 +412,7 @@ func (b *Backend) Argmax(dst []int32, x engine.Buffer, dim int) error {
 			b.dev.d.cuMemcpyDtoHAsync(unsafe.Pointer(&dst[0]), out, uint64(4*n), b.dev.stream)))
 	}
 	b.fail(b.dev.d.check("cuStreamSynchronize", b.dev.d.cuStreamSynchronize(b.dev.stream)))
+	runtime.KeepAlive(dst) // the copy writes dst until the synchronize
 	return b.takeErr()
 }
 
