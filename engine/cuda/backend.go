@@ -58,6 +58,12 @@ type Backend struct {
 	scratch   [numScratch]scratchBuf // grow-on-demand work buffers
 	idxHost   []int32                // CopyRows index staging
 	closed    bool
+
+	// Graph state (graph.go).
+	capturing    bool           // a capture is under way: no uploads, no scratch growth
+	replayChecks []func() error // batch checks of the ops captured so far
+	graphs       int            // live graphs: scratch they use must not be freed
+	retired      []scratchBuf   // scratch replaced while graphs lived
 }
 
 var (
@@ -199,6 +205,9 @@ func (b *Backend) free(p uint64, bytes int64) {
 func (b *Backend) upload(dst uint64, src unsafe.Pointer, bytes int64) error {
 	if bytes == 0 {
 		return nil
+	}
+	if b.capturing {
+		return errCaptureUpload
 	}
 	d := b.dev.d
 	if err := d.check("cuMemcpyHtoDAsync_v2", d.cuMemcpyHtoDAsync(dst, src, uint64(bytes), b.dev.stream)); err != nil {
@@ -465,6 +474,7 @@ func (b *Backend) Close() error {
 		b.free(b.scratch[i].ptr, b.scratch[i].bytes)
 		b.scratch[i] = scratchBuf{}
 	}
+	b.freeRetired()
 	err := b.takeErr()
 	leaked := b.allocated.Load()
 	b.dev.release()

@@ -32,8 +32,8 @@ func closeLast(b *Backend, f *fakeGPU) (*Backend, *fakeGPU) {
 	return b, f
 }
 
-// f32Bytes views x as bytes.
-func f32Bytes(x []float32) []byte { return unsafe.Slice((*byte)(unsafe.Pointer(&x[0])), 4*len(x)) }
+// viewBytes views x as bytes.
+func viewBytes(x []float32) []byte { return unsafe.Slice((*byte)(unsafe.Pointer(&x[0])), 4*len(x)) }
 
 func readAll(t *testing.T, b *Backend, x engine.Buffer) []float32 {
 	t.Helper()
@@ -79,7 +79,7 @@ func TestStrictUploadsReachTheKernels(t *testing.T) {
 	for i := range table {
 		table[i] = float32(i)
 	}
-	w, err := b.LoadWeight("token_embd.weight", gguf.TypeF32, dim, vocab, f32Bytes(table))
+	w, err := b.LoadWeight("token_embd.weight", gguf.TypeF32, dim, vocab, viewBytes(table))
 	if err != nil {
 		t.Fatal(err)
 	}
