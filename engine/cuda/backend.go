@@ -466,6 +466,9 @@ func (b *Backend) Close() error {
 		return err
 	}
 	defer b.dev.unlock()
+	// Queued kernels must finish before their module is unloaded and their
+	// stream destroyed, whether or not a buffer below is freed.
+	b.fail(b.dev.d.check("cuStreamSynchronize", b.dev.d.cuStreamSynchronize(b.dev.stream)))
 	for _, t := range b.invFreq {
 		b.free(t.ptr, t.bytes)
 	}
