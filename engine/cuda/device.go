@@ -181,6 +181,39 @@ func (dv *device) release() {
 	}
 }
 
+// deviceKey names a GPU of a driver (tests have several fake drivers).
+type deviceKey struct {
+	d   *driver
+	dev int32
+}
+
+// deviceUsers counts the open backends of each GPU: they share its primary
+// context, so a failed context may be reset only when the last one closes.
+var (
+	deviceUsersMu sync.Mutex
+	deviceUsers   = map[deviceKey]int{}
+)
+
+// openUser counts a backend opened on the device.
+func (dv *device) openUser() {
+	deviceUsersMu.Lock()
+	deviceUsers[deviceKey{dv.d, dv.dev}]++
+	deviceUsersMu.Unlock()
+}
+
+// closeUser uncounts a backend and reports whether it was the device's last.
+func (dv *device) closeUser() bool {
+	deviceUsersMu.Lock()
+	defer deviceUsersMu.Unlock()
+	k := deviceKey{dv.d, dv.dev}
+	deviceUsers[k]--
+	if deviceUsers[k] > 0 {
+		return false
+	}
+	delete(deviceUsers, k)
+	return true
+}
+
 // lock makes the context current on this goroutine's thread and holds the
 // device until unlock. On error the device is still held.
 func (dv *device) lock() error {

@@ -57,9 +57,19 @@ const (
 	cudaErrInsufficientD = 35 // CUDA_ERROR_INSUFFICIENT_DRIVER
 )
 
-// Is lets errors.Is match ErrNoDevice and ErrOutOfMemory.
+// stickyCodes are the CUresults after which the context cannot be used
+// again and must be destroyed or reset (cuda.h: "This leaves the process
+// in an inconsistent state and any further CUDA work will return the same
+// error"): illegal address, launch timeout, hardware stack error, illegal
+// instruction, misaligned address, invalid address space, invalid PC,
+// launch failure.
+var stickyCodes = map[int32]bool{700: true, 702: true, 714: true, 715: true, 716: true, 717: true, 718: true, 719: true}
+
+// Is lets errors.Is match ErrNoDevice, ErrOutOfMemory and ErrDeviceFailed.
 func (e *Error) Is(target error) bool {
 	switch target {
+	case ErrDeviceFailed:
+		return stickyCodes[e.Code]
 	case ErrNoDevice:
 		return e.Code == cudaErrNoDevice || e.Code == cudaErrInsufficientD
 	case ErrOutOfMemory:

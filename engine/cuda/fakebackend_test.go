@@ -122,12 +122,14 @@ func TestFakeDeviceStickyError(t *testing.T) {
 	defer b.Close()
 	x, _ := b.NewBuffer(100)
 	defer x.Free()
-	fake.failNext["launch:"+kAdd] = 700
+	// A launch error that leaves the context usable (a fault does not:
+	// TestStrictKernelFaultFailsTheBackend).
+	fake.failNext["launch:"+kAdd] = cudaErrLaunchOutOfResources
 	b.Add(x, x, 100)
 	b.SwiGLU(x, x, x, 100) // skipped: an error is pending
 	err := b.Sync()
 	var cerr *Error
-	if !errors.As(err, &cerr) || cerr.Name != "CUDA_ERROR_ILLEGAL_ADDRESS" || !strings.Contains(cerr.Call, kAdd) {
+	if !errors.As(err, &cerr) || cerr.Name != "CUDA_ERROR_LAUNCH_OUT_OF_RESOURCES" || !strings.Contains(cerr.Call, kAdd) || errors.Is(err, ErrDeviceFailed) {
 		t.Fatalf("Sync after a failed launch: %v", err)
 	}
 	if n := len(fake.launches); n != 0 {

@@ -152,13 +152,14 @@ func (f *fakeGPU) fail(call string) int32 {
 }
 
 var fakeNames = map[int32][2]string{
-	cudaErrOutOfMemory:     {"CUDA_ERROR_OUT_OF_MEMORY", "out of memory"},
-	cudaErrInvalidHandle:   {"CUDA_ERROR_INVALID_HANDLE", "invalid resource handle"},
-	cudaErrIllegalAddress:  {"CUDA_ERROR_ILLEGAL_ADDRESS", "an illegal memory access was encountered"},
-	cudaErrLaunchFailed:    {"CUDA_ERROR_LAUNCH_FAILED", "unspecified launch failure"},
-	cudaErrCaptureUnsupp:   {"CUDA_ERROR_STREAM_CAPTURE_UNSUPPORTED", "operation not permitted when stream is capturing"},
-	cudaErrCaptureInvalid:  {"CUDA_ERROR_STREAM_CAPTURE_INVALIDATED", "operation failed due to a previous error during capture"},
-	cudaErrGraphExecUpdate: {"CUDA_ERROR_GRAPH_EXEC_UPDATE_FAILURE", "the graph update was not performed"},
+	cudaErrOutOfMemory:          {"CUDA_ERROR_OUT_OF_MEMORY", "out of memory"},
+	cudaErrInvalidHandle:        {"CUDA_ERROR_INVALID_HANDLE", "invalid resource handle"},
+	cudaErrIllegalAddress:       {"CUDA_ERROR_ILLEGAL_ADDRESS", "an illegal memory access was encountered"},
+	cudaErrLaunchFailed:         {"CUDA_ERROR_LAUNCH_FAILED", "unspecified launch failure"},
+	cudaErrLaunchOutOfResources: {"CUDA_ERROR_LAUNCH_OUT_OF_RESOURCES", "too many resources requested for launch"},
+	cudaErrCaptureUnsupp:        {"CUDA_ERROR_STREAM_CAPTURE_UNSUPPORTED", "operation not permitted when stream is capturing"},
+	cudaErrCaptureInvalid:       {"CUDA_ERROR_STREAM_CAPTURE_INVALIDATED", "operation failed due to a previous error during capture"},
+	cudaErrGraphExecUpdate:      {"CUDA_ERROR_GRAPH_EXEC_UPDATE_FAILURE", "the graph update was not performed"},
 }
 
 var fakeStrings = map[string][]byte{}

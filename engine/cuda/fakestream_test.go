@@ -32,13 +32,14 @@ import (
 
 // CUresults of the strict model (cuda.h).
 const (
-	cudaErrInvalidHandle   = 400
-	cudaErrIllegalAddress  = 700
-	cudaErrLaunchFailed    = 719
-	cudaErrCaptureUnsupp   = 900 // CUDA_ERROR_STREAM_CAPTURE_UNSUPPORTED
-	cudaErrCaptureInvalid  = 901 // CUDA_ERROR_STREAM_CAPTURE_INVALIDATED
-	cudaErrGraphExecUpdate = 910 // CUDA_ERROR_GRAPH_EXEC_UPDATE_FAILURE
-	legacyStream           = 0
+	cudaErrInvalidHandle        = 400
+	cudaErrIllegalAddress       = 700
+	cudaErrLaunchOutOfResources = 701
+	cudaErrLaunchFailed         = 719
+	cudaErrCaptureUnsupp        = 900 // CUDA_ERROR_STREAM_CAPTURE_UNSUPPORTED
+	cudaErrCaptureInvalid       = 901 // CUDA_ERROR_STREAM_CAPTURE_INVALIDATED
+	cudaErrGraphExecUpdate      = 910 // CUDA_ERROR_GRAPH_EXEC_UPDATE_FAILURE
+	legacyStream                = 0
 )
 
 // fakeOp is one queued operation; run performs it and returns a CUresult.

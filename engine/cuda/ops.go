@@ -85,6 +85,10 @@ func (b *Backend) op(f func() error) {
 	if b.err != nil {
 		return
 	}
+	if err := b.Failed(); err != nil {
+		b.fail(err)
+		return
+	}
 	if err := b.dev.lock(); err != nil {
 		b.dev.unlock()
 		b.fail(err)
@@ -141,6 +145,9 @@ func (b *Backend) Write(dst engine.Buffer, src []float32) error {
 func (b *Backend) Read(dst []float32, src engine.Buffer) error {
 	s := buf(src)
 	need(len(dst) <= s.n, "read of %d floats from a buffer of %d", len(dst), s.n)
+	if err := b.Failed(); err != nil {
+		return err
+	}
 	if err := b.dev.lock(); err != nil {
 		b.dev.unlock()
 		return err
@@ -157,6 +164,10 @@ func (b *Backend) Read(dst []float32, src engine.Buffer) error {
 
 // Sync waits for the queued work and returns the sticky error.
 func (b *Backend) Sync() error {
+	if err := b.Failed(); err != nil {
+		b.err = nil
+		return err
+	}
 	if err := b.dev.lock(); err != nil {
 		b.dev.unlock()
 		return err
