@@ -293,6 +293,12 @@ func (b *Backend) release(p *uint64, bytes int64) {
 	if *p == 0 {
 		return
 	}
+	if b.closed {
+		// Freed after Close (which reported it as not freed): the stream and
+		// the context reference are gone, so there is nothing to call.
+		*p = 0
+		return
+	}
 	if err := b.dev.lock(); err != nil {
 		b.fail(err)
 	}

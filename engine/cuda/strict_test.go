@@ -350,4 +350,10 @@ func TestStrictCloseWaitsForQueuedWork(t *testing.T) {
 	if len(fake.launches) != 1 {
 		t.Fatalf("%d kernels ran before the module was unloaded, want 1", len(fake.launches))
 	}
+	// Freeing after Close calls nothing on the released context.
+	held := len(fake.mem)
+	x.Free()
+	if len(fake.mem) != held {
+		t.Fatalf("Free after Close called the driver (%d allocations, was %d)", len(fake.mem), held)
+	}
 }
