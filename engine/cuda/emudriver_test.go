@@ -172,7 +172,7 @@ func TestEmulatedOps(t *testing.T) {
 			xb, _ := b.NewBuffer(rows * ne0)
 			db, _ := b.NewBuffer(rows * ne1)
 			b.Write(xb, x[:rows*ne0])
-			b.Write(db, nanFill32(rows*ne1))
+			b.Write(db, nanFill(rows*ne1))
 			b.MatMul(db, w, xb, rows)
 			got := make([]float32, rows*ne1)
 			if err := b.Read(got, db); err != nil {
@@ -202,14 +202,6 @@ func TestEmulatedOps(t *testing.T) {
 		}
 		w.Free()
 	}
-}
-
-func nanFill32(n int) []float32 {
-	x := make([]float32, n)
-	for i := range x {
-		x[i] = float32(math.NaN())
-	}
-	return x
 }
 
 // emuFullEnv selects both prompts of every reference model for the emulated

@@ -35,41 +35,6 @@ func closeLast(b *Backend, f *fakeGPU) (*Backend, *fakeGPU) {
 // viewBytes views x as bytes.
 func viewBytes(x []float32) []byte { return unsafe.Slice((*byte)(unsafe.Pointer(&x[0])), 4*len(x)) }
 
-func readAll(t *testing.T, b *Backend, x engine.Buffer) []float32 {
-	t.Helper()
-	out := make([]float32, x.Len())
-	if err := b.Read(out, x); err != nil {
-		t.Fatal(err)
-	}
-	return out
-}
-
-func newBuf(t *testing.T, b *Backend, x []float32) engine.Buffer {
-	t.Helper()
-	buf, err := b.NewBuffer(len(x))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(buf.Free)
-	if err := b.Write(buf, x); err != nil {
-		t.Fatal(err)
-	}
-	return buf
-}
-
-func newRowsOf(t *testing.T, b *Backend, rows []engine.Row) engine.Rows {
-	t.Helper()
-	rs, err := b.NewRows(len(rows))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(rs.Free)
-	if err := rs.Set(rows); err != nil {
-		t.Fatal(err)
-	}
-	return rs
-}
-
 // Defect 1: weights and the RoPE table were uploaded on the legacy stream,
 // unordered with the backend's non-blocking stream.
 func TestStrictUploadsReachTheKernels(t *testing.T) {
@@ -84,10 +49,10 @@ func TestStrictUploadsReachTheKernels(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer w.Free()
-	rows := newRowsOf(t, b, []engine.Row{{Token: 2, Pos: 3}})
-	d := newBuf(t, b, nanFill32(dim))
+	rows := setRows(t, b, []engine.Row{{Token: 2, Pos: 3}})
+	d := upload(t, b, nanFill(dim))
 	b.Embed(d, w, rows, 1)
-	if got := readAll(t, b, d); !slices.Equal(got, table[2*dim:3*dim]) {
+	if got := download(t, b, d, d.Len()); !slices.Equal(got, table[2*dim:3*dim]) {
 		t.Fatalf("embedding of token 2 read %v, want %v", got, table[2*dim:3*dim])
 	}
 	// RoPE at position 3 of one head against the formula.
@@ -95,9 +60,9 @@ func TestStrictUploadsReachTheKernels(t *testing.T) {
 	for i := range x {
 		x[i] = float32(i%5) - 2
 	}
-	xb := newBuf(t, b, x)
+	xb := upload(t, b, x)
 	b.RoPE(xb, rows, 1, 1, dim, 10000)
-	got := readAll(t, b, xb)
+	got := download(t, b, xb, xb.Len())
 	for i := range dim / 2 {
 		th := 3 * math.Pow(10000, -2*float64(i)/dim)
 		s, c := math.Sincos(th)
@@ -114,9 +79,9 @@ func TestStrictUploadsReachTheKernels(t *testing.T) {
 func TestStrictWriteDoesNotReadTheSourceLate(t *testing.T) {
 	b, _ := closeLast(newFakeBackend(t))
 	src := []float32{1, 2, 3, 4}
-	x := newBuf(t, b, src)
+	x := upload(t, b, src)
 	src[0], src[3] = -100, -400 // the caller reuses its slice
-	if got := readAll(t, b, x); !slices.Equal(got, []float32{1, 2, 3, 4}) {
+	if got := download(t, b, x, x.Len()); !slices.Equal(got, []float32{1, 2, 3, 4}) {
 		t.Fatalf("buffer holds %v after the source changed, want [1 2 3 4]", got)
 	}
 	// Rows.Set reuses its packing slice: two Sets before a synchronize.
@@ -165,12 +130,12 @@ func newKVFixture(t *testing.T, b *Backend, n int) kvFixture {
 	for i := range rows {
 		rows[i] = engine.Row{Pos: int32(i)}
 	}
-	b.StoreKV(c, 0, newBuf(t, b, k), newBuf(t, b, v), newRowsOf(t, b, rows), n)
+	b.StoreKV(c, 0, upload(t, b, k), upload(t, b, v), setRows(t, b, rows), n)
 	q := make([]float32, nHead*hd)
 	for i := range q {
 		q[i] = float32(r.NormFloat64())
 	}
-	return kvFixture{cache: c, q: newBuf(t, b, q), nHead: nHead, hd: hd, nK: nHeadKV}
+	return kvFixture{cache: c, q: upload(t, b, q), nHead: nHead, hd: hd, nK: nHeadKV}
 }
 
 func (f kvFixture) attend(b *Backend, dst engine.Buffer, rows engine.Rows) {
@@ -182,15 +147,15 @@ func (f kvFixture) attend(b *Backend, dst engine.Buffer, rows engine.Rows) {
 func TestStrictGraphAttentionSeesEveryPosition(t *testing.T) {
 	b, _ := closeLast(newEmuBackend(t))
 	kv := newKVFixture(t, b, 300)
-	rows := newRowsOf(t, b, []engine.Row{{Pos: 299}})
-	want := newBuf(t, b, nanFill32(kv.nHead*kv.hd))
+	rows := setRows(t, b, []engine.Row{{Pos: 299}})
+	want := upload(t, b, nanFill(kv.nHead*kv.hd))
 	kv.attend(b, want, rows)
-	wantHost := readAll(t, b, want)
+	wantHost := download(t, b, want, want.Len())
 
 	if err := rows.Set([]engine.Row{{Pos: 10}}); err != nil {
 		t.Fatal(err)
 	}
-	got := newBuf(t, b, nanFill32(kv.nHead*kv.hd))
+	got := upload(t, b, nanFill(kv.nHead*kv.hd))
 	kv.attend(b, got, rows) // the uncaptured run a capture follows
 	g, err := b.Capture(func() { kv.attend(b, got, rows) })
 	if err != nil {
@@ -203,7 +168,7 @@ func TestStrictGraphAttentionSeesEveryPosition(t *testing.T) {
 	if err := g.Launch(); err != nil {
 		t.Fatal(err)
 	}
-	gotHost := readAll(t, b, got)
+	gotHost := download(t, b, got, got.Len())
 	for i := range wantHost {
 		if math.Abs(float64(gotHost[i]-wantHost[i])) > 1e-5 {
 			t.Fatalf("graph replay at position 299: element %d = %v, the uncaptured op gives %v", i, gotHost[i], wantHost[i])
@@ -216,8 +181,8 @@ func TestStrictGraphAttentionSeesEveryPosition(t *testing.T) {
 func TestStrictGraphScratchOutlivesGrowth(t *testing.T) {
 	b, _ := closeLast(newFakeBackend(t))
 	kv := newKVFixture(t, b, 300)
-	one := newRowsOf(t, b, []engine.Row{{Pos: 10}})
-	dst := newBuf(t, b, make([]float32, 64*kv.nHead*kv.hd))
+	one := setRows(t, b, []engine.Row{{Pos: 10}})
+	dst := upload(t, b, make([]float32, 64*kv.nHead*kv.hd))
 	kv.attend(b, dst, one)
 	g, err := b.Capture(func() { kv.attend(b, dst, one) })
 	if err != nil {
@@ -229,8 +194,8 @@ func TestStrictGraphScratchOutlivesGrowth(t *testing.T) {
 	for i := range many {
 		many[i] = engine.Row{Pos: 299}
 	}
-	q := newBuf(t, b, make([]float32, 64*kv.nHead*kv.hd))
-	b.Attention(dst, q, kv.cache, 0, newRowsOf(t, b, many), 64, kv.nHead, kv.nK, kv.hd, 0.2)
+	q := upload(t, b, make([]float32, 64*kv.nHead*kv.hd))
+	b.Attention(dst, q, kv.cache, 0, setRows(t, b, many), 64, kv.nHead, kv.nK, kv.hd, 0.2)
 	if err := b.Sync(); err != nil {
 		t.Fatal(err)
 	}
@@ -250,8 +215,8 @@ func TestStrictGraphReplayChecksTheBatch(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer w.Free()
-	rows := newRowsOf(t, b, []engine.Row{{Token: 1}})
-	d := newBuf(t, b, make([]float32, 8))
+	rows := setRows(t, b, []engine.Row{{Token: 1}})
+	d := upload(t, b, make([]float32, 8))
 	g, err := b.Capture(func() { b.Embed(d, w, rows, 1) })
 	if err != nil {
 		t.Fatal(err)
@@ -273,8 +238,8 @@ func TestStrictGraphReplayChecksTheBatch(t *testing.T) {
 // Go address at every replay.
 func TestStrictCaptureRefusesHostUploads(t *testing.T) {
 	b, _ := closeLast(newFakeBackend(t))
-	src := newBuf(t, b, make([]float32, 32))
-	dst := newBuf(t, b, make([]float32, 32))
+	src := upload(t, b, make([]float32, 32))
+	dst := upload(t, b, make([]float32, 32))
 	b.CopyRows(dst, src, []int{1, 0}, 16)
 	if err := b.Sync(); err != nil {
 		t.Fatal(err)
