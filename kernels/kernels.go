@@ -5,19 +5,14 @@
 package kernels
 
 import (
-	"embed"
 	"fmt"
 	"sort"
 	"strconv"
 	"strings"
 )
 
-//go:embed ptx/*.ptx
-var ptxFS embed.FS
-
-// archs lists the compute capabilities with a PTX file (major*10 + minor),
-// ascending. It must match ARCHS in scripts/build-kernels.sh.
-var archs = []int{80, 89, 90}
+// ptxFS and archs (the compute capabilities with a PTX file, major*10 +
+// minor, ascending) come from the flavour's file, flavour_*.go.
 
 // Archs returns the compute capabilities (major*10 + minor) that have PTX,
 // ascending.
