@@ -49,7 +49,7 @@ func Describe() string {
 	f := Current()
 	s := "flavour " + f.Name + " (" + smList(f.Targets) + "); kernels: "
 	if len(fatbin) > 0 {
-		s += "fatbin (cubin + PTX, " + fatbinArchs + "), "
+		s += "fatbin (" + fatbinArchs + "), "
 	}
 	s += "PTX " + smList(archs)
 	for _, t := range f.Targets {
