@@ -103,4 +103,4 @@ test-packaging:
 # actionlint checks the prerelease workflow (and its shell steps with
 # shellcheck when that is installed).
 actionlint:
-	$(GO) run $(ACTIONLINT) .gitea/workflows/*.yml
+	$(GO) run $(ACTIONLINT) -config-file .gitea/actionlint.yaml .gitea/workflows/*.yml
