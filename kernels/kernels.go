@@ -1,7 +1,9 @@
 // Package kernels holds helexa's CUDA kernels: the CUDA C sources (*.cu) and
 // the PTX that scripts/build-kernels.sh compiles from them, one file per
-// compute capability, embedded in the binary. The CUDA backend loads the PTX
-// that suits the device; the driver compiles it to machine code.
+// compute capability. A binary embeds the PTX its GPU flavour lists
+// (flavours.go), and a fatbin when built with the CUDA toolkit. The CUDA
+// backend loads the module that suits the device (module.go); the driver
+// compiles PTX to machine code.
 package kernels
 
 import (

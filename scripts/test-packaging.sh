@@ -67,6 +67,11 @@ for p in "$neuron" "$blackwell"; do
   check "$n: sysusers.d file" has "$p" "/usr/lib/sysusers.d/helexa-neuron.conf -rw-r--r-- root:root "
   check "$n: hub cache owned by neuron" has "$p" "/var/cache/neuron drwxr-x--- neuron:neuron "
   check "$n: docs" has "$p" "/usr/share/doc/$n/README.md -rw-r--r-- root:root d"
+  check "$n: rpm -qpl lists exactly the packaged files" test "$(rpmq -qpl "$p" | LC_ALL=C sort | tr '\n' ' ')" = "/etc/neuron /etc/neuron/neuron.toml /usr/bin/neuron /usr/lib/systemd/system/neuron.service /usr/lib/sysusers.d/helexa-neuron.conf /usr/share/doc/$n/README.md /usr/share/doc/$n/neuron.example.toml /var/cache/neuron /var/lib/neuron "
+  reqs=$(rpmq -qp --requires "$p")
+  # libcuda is opened at run time: a CPU-only host must be able to install.
+  check "$n: requires no CUDA library" test -z "$(grep -i cuda <<<"$reqs")"
+  check "$n: requires a shell for its scriptlets" grep -qx /bin/sh <<<"$reqs"
   check "$n: -qpc lists the config only" test "$(rpmq -qpc "$p")" = /etc/neuron/neuron.toml
   check "$n: provides helexa-neuron-engine" grep -qx "helexa-neuron-engine = $version-1" <<<"$(rpmq -qp --provides "$p")"
   scripts=$(rpmq -qp --scripts "$p")
