@@ -90,3 +90,19 @@ func TestDescribeNamesFlavourAndKernels(t *testing.T) {
 }
 
 func itoa(n int) string { return strings.TrimPrefix(smList([]int{n}), "sm_") }
+
+func TestModulePrefersTheFatbin(t *testing.T) {
+	if len(fatbin) == 0 {
+		t.Skip("no fatbin embedded (build tag kernels_fatbin; scripts/test-packaging.sh runs this with one)")
+	}
+	f := Current()
+	for _, cc := range f.Targets {
+		name, img := Module(cc)
+		if !bytes.Equal(img, fatbin) || !strings.HasPrefix(name, "fatbin(") {
+			t.Fatalf("Module(%d) = %s (%d bytes), want the embedded fatbin", cc, name, len(img))
+		}
+	}
+	if !strings.Contains(Describe(), "fatbin ("+fatbinArchs+")") {
+		t.Fatalf("Describe() = %q does not name the fatbin %q", Describe(), fatbinArchs)
+	}
+}

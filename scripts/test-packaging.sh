@@ -22,8 +22,10 @@ fi
 
 work=$(mktemp -d)
 pid=""
+made_fatdir=""
 cleanup() {
   if [ -n "$pid" ]; then kill "$pid" 2>/dev/null || true; fi
+  if [ -n "$made_fatdir" ]; then rm -rf "$made_fatdir"; fi
   rm -rf "$work"
 }
 trap cleanup EXIT
@@ -34,6 +36,25 @@ fail() { echo "FAIL $*"; fails=$((fails + 1)); }
 check() { local d=$1; shift; if "$@" >/dev/null 2>&1; then ok "$d"; else fail "$d"; fi; }
 # rpm on Debian warns that it is not the system's package manager.
 rpmq() { rpm "$@" 2>&1 | grep -v -e 'should not be used directly' -e 'assuming you know what you are doing' || true; }
+
+# --- flavours in Go ------------------------------------------------------------
+# Each flavour's embed line against its row in kernels/flavours.go, and the
+# fatbin wiring with a stand-in image (the real one needs the CUDA toolkit).
+for f in ampere ada hopper blackwell; do
+  check "kernels: flavour $f embeds its PTX" go test -count=1 -tags "flavour_$f" -run 'Flavour|Describe' ./kernels
+done
+fatdir=kernels/fatbin
+if [ -e "$fatdir" ]; then
+  fail "kernels: $fatdir exists; a stale fatbin would be embedded"
+else
+  mkdir -p "$fatdir"
+  made_fatdir=$fatdir
+  printf 'stand-in fatbin' >"$fatdir/kernels.fatbin"
+  echo 'cubin sm_89 + PTX sm_89' >"$fatdir/archs.txt"
+  check "kernels: a build with a fatbin hands it to the driver" go test -count=1 -tags 'flavour_ada kernels_fatbin' -run 'Fatbin|Flavour|Describe' ./kernels
+  rm -rf "$fatdir"
+  made_fatdir=""
+fi
 
 # --- build -------------------------------------------------------------------
 export DIST=$work/dist
