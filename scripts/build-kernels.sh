@@ -57,7 +57,7 @@ if [ "${1:-}" = --fatbin ]; then
   done
   for p in $ptx; do images+=("--image3=kind=ptx,sm=$p,file=kernels/ptx/sm_$p.ptx"); done
   mkdir -p kernels/fatbin
-  fatbinary --64 --create=kernels/fatbin/kernels.fatbin "${images[@]}"
+  fatbinary -64 --create=kernels/fatbin/kernels.fatbin "${images[@]}"
   echo "cubin $(for t in $targets; do printf 'sm_%s ' "$t"; done)+ PTX $(for p in $ptx; do printf 'sm_%s ' "$p"; done)" |
     sed 's/ *$//' >kernels/fatbin/archs.txt
   echo "kernels: kernels/fatbin/kernels.fatbin ($(cat kernels/fatbin/archs.txt))"
