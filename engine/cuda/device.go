@@ -105,7 +105,7 @@ func openDevice(ordinal int) (*device, error) {
 	if err := d.check("cuDeviceTotalMem_v2", d.cuDeviceTotalMem(&dv.total, dv.dev)); err != nil {
 		return nil, err
 	}
-	arch, ptx := kernels.PTX(dv.cc)
+	arch, ptx := kernels.Module(dv.cc)
 	if ptx == nil {
 		return nil, fmt.Errorf("%w: %s has compute capability %d.%d; the kernels need %d.%d or newer",
 			ErrNoDevice, dv.name, major, minor, kernels.Archs()[0]/10, kernels.Archs()[0]%10)
