@@ -40,7 +40,7 @@ cp "data/$component.service" "data/$component.sysusers" "$component.example.toml
 defs=(--define "_topdir $top" --define "_rpmdir $dist"
   --define "_build_name_fmt %%{NAME}-%%{VERSION}-%%{RELEASE}.%%{ARCH}.rpm"
   --define "version_stamp $version"
-  --define "helexa_license ${RPM_LICENSE:-LicenseRef-Unspecified}")
+  --define "helexa_license ${RPM_LICENSE:-Apache-2.0}")
 if [ -f LICENSE ]; then
   cp LICENSE "$top/SOURCES/"
   defs+=(--define "helexa_license_file 1")
