@@ -133,7 +133,8 @@ type ModelInfo struct {
 	LoadedAt    time.Time `json:"loaded_at"`
 	InFlight    int       `json:"in_flight"`
 	// Error says why the model can no longer serve (its file faulted or
-	// changed on disk); empty while it is healthy.
+	// changed on disk, or its backend failed: HealthReporter); requests
+	// fail until the model is unloaded. Empty while it is healthy.
 	Error string `json:"error,omitempty"`
 	// MaxPromptBytes bounds the text of a prompt that can fit the context
 	// (Generator.MaxPromptBytes).
@@ -148,6 +149,7 @@ type entry struct {
 	backend   Backend
 	inFlight  int
 	unloading bool
+	failLog   bool          // the backend's failure has been logged
 	idle      chan struct{} // closed when inFlight drops to 0 during an unload
 	release   func()        // ends the load's admission (LoadOptions.Admit)
 }
@@ -397,7 +399,7 @@ func (e *entry) snapshot() ModelInfo {
 	info := e.info
 	info.Aliases = slices.Clone(info.Aliases)
 	info.InFlight = e.inFlight
-	if err := e.gen.Failed(); err != nil {
+	if err := e.failure(); err != nil {
 		info.Error = err.Error()
 	}
 	return info
@@ -438,17 +440,45 @@ func (r *Registry) List() []ModelInfo {
 	defer r.mu.Unlock()
 	out := make([]ModelInfo, 0, len(es))
 	for _, e := range es {
-		out = append(out, e.snapshot())
+		info := e.snapshot()
+		if info.Error != "" && !e.failLog {
+			e.failLog = true
+			msg := "model failed"
+			if h, ok := e.backend.(HealthReporter); ok && h.Failed() != nil {
+				msg = "model backend failed"
+			}
+			r.log.Error(msg, "model", info.ID, "backend", info.Backend, "error", info.Error)
+		}
+		out = append(out, info)
 	}
 	slices.SortFunc(out, func(a, b ModelInfo) int { return strings.Compare(a.ID, b.ID) })
 	return out
 }
 
+// failure returns why the model can no longer serve as known so far: its
+// generator's failure, else its backend's (HealthReporter), else nil.
+func (e *entry) failure() error {
+	if e.gen != nil {
+		if err := e.gen.Failed(); err != nil {
+			return err
+		}
+	}
+	if h, ok := e.backend.(HealthReporter); ok {
+		if err := h.Failed(); err != nil {
+			return fmt.Errorf("%w: %w", ErrModelFailed, err)
+		}
+	}
+	return nil
+}
+
 // health returns why the model can no longer serve, an error wrapping
 // ErrModelFailed, or nil. A file that changed on disk fails the model.
 func (e *entry) health() error {
-	if err := e.gen.Failed(); err != nil {
+	if err := e.failure(); err != nil {
 		return err
+	}
+	if e.file == nil || e.gen == nil {
+		return nil
 	}
 	if err := e.file.Check(); err != nil {
 		e.gen.Fail(err)

@@ -48,7 +48,8 @@ type ModelInfo struct {
 	KVCacheUsage float64
 	LoadedAt     time.Time
 	// Error says why a loaded model can no longer serve (its file changed
-	// or faulted); GET /models shows it as failed. Empty while healthy.
+	// or faulted, or its device failed); GET /models shows it as failed
+	// until it is unloaded. Empty while healthy.
 	Error string
 	// MaxPromptBytes bounds the prompt text that can fit the model's
 	// context; request bodies for the model are bounded from it. 0: no
