@@ -111,8 +111,11 @@ func runSoak(ctx context.Context, o soakOptions, w io.Writer) error {
 		req.Header.Set("Content-Type", "application/json")
 		resp, err := client.Do(req)
 		if err != nil {
-			if ctx.Err() == nil {
+			switch {
+			case ctx.Err() == nil:
 				st.add(kind+" (transport error)", 0)
+			case strings.HasSuffix(kind, "dropped"): // left before the answer began
+				st.add(kind+" early", 0)
 			}
 			return
 		}
