@@ -60,8 +60,11 @@ func openRegular(path string) (*os.File, os.FileInfo, error) {
 // Check reports whether the file behind an opened File still holds what
 // Open parsed: an error wrapping ErrChanged when it shrank or was modified
 // in place, nil otherwise (also for a File made by Read, which has no file
-// to check). It costs one fstat.
+// to check, or one already closed). It costs one fstat and is safe to call
+// concurrently with Close.
 func (f *File) Check() error {
+	f.fhMu.Lock()
+	defer f.fhMu.Unlock()
 	if f.fh == nil {
 		return nil
 	}

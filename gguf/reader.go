@@ -18,6 +18,7 @@ import (
 	"math/bits"
 	"os"
 	"slices"
+	"sync"
 )
 
 // Sentinel errors, checked with errors.Is.
@@ -65,8 +66,9 @@ type File struct {
 	r           io.ReaderAt // data source for TensorData when data is nil
 	data        []byte      // the whole file when memory-mapped
 	closer      func() error
-	fh          *os.File // the opened file, kept for Check; nil for Read
-	opened      stamp    // the file's identity when it was opened
+	fh          *os.File   // the opened file, kept for Check; nil for Read
+	opened      stamp      // the file's identity when it was opened
+	fhMu        sync.Mutex // orders Check against Close
 }
 
 // Open opens and parses the GGUF file at path. The file is memory-mapped
@@ -101,6 +103,8 @@ func Open(path string) (*File, error) {
 
 // Close releases the mapping or the file. It is safe to call more than once.
 func (f *File) Close() error {
+	f.fhMu.Lock()
+	defer f.fhMu.Unlock()
 	if f.closer == nil {
 		return nil
 	}
