@@ -4,7 +4,8 @@
 // concurrent loads of one id share a single load, and loading never blocks
 // requests to other models), POST /models/unload (waits for the model's
 // generations, else 409), GET /models/{id}/endpoint — plus the daemon's
-// lifecycle helpers LoadDefaults and UnloadAll built on them.
+// UnloadAll. Shared loads and the default models' states are in
+// readiness.go.
 
 package server
 
