@@ -122,11 +122,7 @@ func (s *Server) Load(ctx context.Context, req api.LoadRequest) (ModelInfo, erro
 // next model is tried; it returns the number loaded. It stops early when
 // ctx ends.
 func (s *Server) LoadDefaults(ctx context.Context, models []api.LoadRequest) int {
-	s.mu.Lock()
-	for _, req := range models {
-		s.pending[modelID(req)] = req
-	}
-	s.mu.Unlock()
+	s.ExpectDefaults(models)
 	defer func() {
 		s.mu.Lock()
 		clear(s.pending)
@@ -156,6 +152,21 @@ func (s *Server) LoadDefaults(ctx context.Context, models []api.LoadRequest) int
 			"ctx_size", m.CtxSize, "memory_bytes", m.MemoryBytes, "load_s", time.Since(start).Round(time.Millisecond).Seconds())
 	}
 	return n
+}
+
+// ExpectDefaults lists the default models as loading and puts the server
+// in StateLoading, before it serves, so that no request sees it ready or
+// without them; LoadDefaults then loads them.
+func (s *Server) ExpectDefaults(models []api.LoadRequest) {
+	if len(models) == 0 {
+		return
+	}
+	s.mu.Lock()
+	for _, req := range models {
+		s.pending[modelID(req)] = req
+	}
+	s.mu.Unlock()
+	s.state.CompareAndSwap(int32(StateStarting), int32(StateLoading))
 }
 
 // notServing explains why a model that is not loaded cannot serve yet or

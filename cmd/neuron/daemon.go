@@ -76,9 +76,7 @@ func (d *daemon) run() error {
 		return fmt.Errorf("listen %s: %w", d.cfg.Listen, err)
 	}
 	reqs := d.cfg.loadRequests()
-	if len(reqs) > 0 {
-		srv.SetState(server.StateLoading)
-	}
+	srv.ExpectDefaults(reqs) // listed as loading, /health 503, from the first request on
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }() // Serve marks the server ready unless it loads
 	d.log.Info("neuron listening", "addr", ln.Addr().String(), "version", version, "api_keys", len(d.cfg.APIKeys) > 0)
