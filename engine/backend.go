@@ -10,6 +10,7 @@
 package engine
 
 import (
+	"errors"
 	"fmt"
 	"log/slog"
 	"sort"
@@ -215,11 +216,14 @@ type MemoryChecker interface {
 	CanFit(bytes int64) error
 }
 
+// ErrDoesNotFit reports a model and context that need more memory than the
+// device (or host) has.
+var ErrDoesNotFit = errors.New("engine: model does not fit")
+
 // CheckFit refuses, before anything is allocated, a model file that would
 // not fit on b together with a context of options o: the weights (every
 // tensor of f, in its GGUF type) plus ContextBytes. Backends that do not
-// implement MemoryChecker (the CPU, whose weights stay memory-mapped) always
-// fit.
+// implement MemoryChecker always fit. The error wraps ErrDoesNotFit.
 func CheckFit(b Backend, f *gguf.File, o ContextOptions) error {
 	mc, ok := b.(MemoryChecker)
 	if !ok {
@@ -237,7 +241,7 @@ func CheckFit(b Backend, f *gguf.File, o ContextOptions) error {
 		need += t.Size
 	}
 	if err := mc.CanFit(need); err != nil {
-		return fmt.Errorf("engine: model does not fit on %s: %w", b.Name(), err)
+		return fmt.Errorf("%w on %s: %w", ErrDoesNotFit, b.Name(), err)
 	}
 	return nil
 }

@@ -16,6 +16,26 @@ import (
 // architecture, a RoPE scaling scheme it does not implement).
 var ErrUnsupportedModel = errors.New("engine: unsupported model")
 
+// ErrInvalidModel reports a model file whose metadata or tensors are wrong
+// for its architecture: a missing or out-of-range hyperparameter, an
+// invariant that does not hold, a tensor of the wrong shape.
+var ErrInvalidModel = errors.New("engine: invalid model")
+
+// invalidModel marks err as ErrInvalidModel without changing its message,
+// unless it already says the model is unsupported.
+func invalidModel(err error) error {
+	if err == nil || errors.Is(err, ErrUnsupportedModel) || errors.Is(err, ErrInvalidModel) {
+		return err
+	}
+	return &markedError{err: err, mark: ErrInvalidModel}
+}
+
+// markedError is an error that also matches a sentinel under errors.Is.
+type markedError struct{ err, mark error }
+
+func (e *markedError) Error() string   { return e.err.Error() }
+func (e *markedError) Unwrap() []error { return []error{e.err, e.mark} }
+
 // Config holds the hyperparameters of a Qwen3 model.
 type Config struct {
 	Arch      string  // general.architecture ("qwen3")
@@ -35,8 +55,14 @@ type Config struct {
 }
 
 // ConfigFromGGUF reads the configuration of a qwen3 model. A missing or
-// mistyped key is an error naming the key.
+// mistyped key is an error naming the key; every error but an unsupported
+// model is ErrInvalidModel.
 func ConfigFromGGUF(f *gguf.File) (Config, error) {
+	c, err := configFromGGUF(f)
+	return c, invalidModel(err)
+}
+
+func configFromGGUF(f *gguf.File) (Config, error) {
 	var c Config
 	arch, err := f.String("general.architecture")
 	if err != nil {

@@ -198,6 +198,11 @@ func ContextBytes(cfg Config, o ContextOptions) (int64, error) {
 	if err != nil {
 		return 0, err
 	}
+	// Dimensions up to 2^24 and a context of any int could overflow int64;
+	// anything above 2^60 bytes fits nowhere.
+	if f := 2 * float64(cfg.NLayer) * float64(o.Seqs) * float64(o.Ctx) * float64(cfg.KVDim()) * float64(o.KV.elemSize()); f > 1<<60 {
+		return 0, fmt.Errorf("%w: a context of %d positions needs %.3g bytes", ErrDoesNotFit, o.Ctx, f)
+	}
 	n := 2 * int64(cfg.NLayer) * int64(o.Seqs) * int64(o.Ctx) * int64(cfg.KVDim()) * int64(o.KV.elemSize())
 	for _, s := range scratchSizes(cfg, o) {
 		n += int64(s) * 4

@@ -20,6 +20,7 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/helexa/helexa/api"
@@ -183,6 +184,12 @@ type Generator struct {
 	// jsonTab holds the token bytes JSON mode checks, built on first use.
 	jsonTab  *tokenTable
 	jsonOnce sync.Once
+	// failed holds why the model can no longer run (a fault in its file);
+	// nil while it is healthy.
+	failed atomic.Pointer[error]
+	// maxTokenBytes is the longest text one token stands for, which bounds
+	// how few tokens a prompt of n bytes can have (see promptBound.go).
+	maxTokenBytes int
 }
 
 // sequence is the per-slot state of one running request, allocated once per
@@ -219,6 +226,9 @@ func newGenerator(f forwarder, nVocab int, o ContextOptions, tok *tokenizer.Toke
 		nVocab: nVocab, nCtx: o.Ctx, batch: o.Batch,
 		slots: make(chan int32, o.Seqs),
 	}
+	if tok != nil {
+		g.maxTokenBytes = longestToken(min(nVocab, tok.VocabSize()), tok.TokenBytes)
+	}
 	if g.tmpl == nil && g.tmplErr == nil {
 		g.tmplErr = chat.ErrUnsupportedTemplate
 	}
@@ -248,6 +258,12 @@ func (g *Generator) CtxSize() int { return g.nCtx }
 // the tokenized text or the given ids (BOS prepended when the vocabulary
 // asks for it, except for given ids).
 func (g *Generator) PromptTokens(req *GenerateRequest) ([]int32, error) {
+	return g.promptTokens(req, 0)
+}
+
+// promptTokens is PromptTokens that gives up with a *ContextLengthError
+// once the prompt has more than limit tokens (limit > 0).
+func (g *Generator) promptTokens(req *GenerateRequest, limit int) ([]int32, error) {
 	n := 0
 	if req.Chat != nil {
 		n++
@@ -281,7 +297,15 @@ func (g *Generator) PromptTokens(req *GenerateRequest) ([]int32, error) {
 	default:
 		text = req.Prompt
 	}
-	ids := g.tok.Encode(text)
+	if limit > 0 {
+		if least := g.leastTokens(len(text)); least > limit {
+			return nil, &ContextLengthError{Prompt: least, Requested: max(req.MaxTokens, 1), Ctx: g.nCtx}
+		}
+	}
+	ids, over := g.tok.EncodeLimit(text, limit)
+	if over {
+		return nil, &ContextLengthError{Prompt: len(ids), Requested: max(req.MaxTokens, 1), Ctx: g.nCtx}
+	}
 	if bos, ok := g.tok.BOS(); ok && g.tok.AddBOS() {
 		ids = append([]int32{bos}, ids...)
 	}
@@ -320,15 +344,43 @@ func (g *Generator) acquire(ctx context.Context) (*sequence, error) {
 // release returns a slot.
 func (g *Generator) release(s *sequence) { g.slots <- s.slot }
 
-// forward runs one batch of the sequence with the logits of its last row.
+// forward runs one batch of the sequence with the logits of its last row. A
+// memory fault in the model's mapped file fails the generator for good.
 func (g *Generator) forward(s *sequence, rows []Row, wantLogits bool) error {
+	if err := g.Failed(); err != nil {
+		return err
+	}
 	g.fwd.Lock()
 	defer g.fwd.Unlock()
-	if wantLogits {
-		s.lastRow[0] = len(rows) - 1
-		return g.pass.Forward(rows, s.lastRow[:], s.logits)
+	err := guardFaults(func() error {
+		if wantLogits {
+			s.lastRow[0] = len(rows) - 1
+			return g.pass.Forward(rows, s.lastRow[:], s.logits)
+		}
+		return g.pass.Forward(rows, nil, nil)
+	})
+	if errors.Is(err, ErrModelFault) {
+		g.Fail(err)
+		return g.Failed()
 	}
-	return g.pass.Forward(rows, nil, nil)
+	return err
+}
+
+// Failed returns why the generator can no longer run (an error wrapping
+// ErrModelFailed), or nil.
+func (g *Generator) Failed() error {
+	if p := g.failed.Load(); p != nil {
+		return *p
+	}
+	return nil
+}
+
+// Fail marks the generator failed for cause; every later generation is
+// refused with an error wrapping ErrModelFailed and cause. The first cause
+// is kept.
+func (g *Generator) Fail(cause error) {
+	err := fmt.Errorf("%w: %w; unload it and load it again", ErrModelFailed, cause)
+	g.failed.CompareAndSwap(nil, &err)
 }
 
 // Generate runs req, calling emit with each piece of output as it is
@@ -337,7 +389,13 @@ func (g *Generator) forward(s *sequence, rows []Row, wantLogits bool) error {
 // checked before every prefill chunk and every token.
 func (g *Generator) Generate(ctx context.Context, req GenerateRequest, emit func(Event) error) (*Result, error) {
 	start := time.Now()
-	prompt, err := g.PromptTokens(&req)
+	if err := g.Failed(); err != nil {
+		return nil, err
+	}
+	if err := g.checkBias(req.Sampling.LogitBias); err != nil {
+		return nil, err
+	}
+	prompt, err := g.boundedPromptTokens(ctx, &req)
 	if err != nil {
 		return nil, err
 	}

@@ -33,6 +33,12 @@ var (
 	ErrModelBusy = errors.New("engine: model busy")
 	// ErrModelExists reports a Load of an id already taken by another file.
 	ErrModelExists = errors.New("engine: model id already loaded")
+	// ErrBadLoad reports load options that cannot be met: a context larger
+	// than the cap, a malformed device string.
+	ErrBadLoad = errors.New("engine: bad load options")
+	// ErrDeviceUnavailable reports a device this host does not have (or
+	// whose backend could not start).
+	ErrDeviceUnavailable = errors.New("engine: device unavailable")
 )
 
 // Default context sizing (DefaultCtxSize).
@@ -89,6 +95,25 @@ type LoadOptions struct {
 	Threads int
 	// KV is the KV cache element type.
 	KV KVType
+	// MaxCtx caps CtxSize; 0 caps it at the model's trained context
+	// (<arch>.context_length). A larger CtxSize is ErrBadLoad.
+	MaxCtx int
+	// Admit, when set, is asked before anything is allocated whether a
+	// model of this plan may load; its error refuses the load. The release
+	// it returns is called once the load has ended either way (the model
+	// is then in List, or gone).
+	Admit func(Plan) (release func(), err error)
+}
+
+// Plan is what a load will take, known once the file's metadata is read.
+type Plan struct {
+	ID       string
+	Backend  string
+	CtxSize  int
+	CtxTrain int
+	// WeightBytes are the tensors in their GGUF types; ContextBytes the KV
+	// cache and scratch buffers (see ContextBytes).
+	WeightBytes, ContextBytes int64
 }
 
 // ModelInfo describes a loaded model.
@@ -107,9 +132,13 @@ type ModelInfo struct {
 	MemoryBytes int64     `json:"memory_bytes"` // weights + KV cache
 	LoadedAt    time.Time `json:"loaded_at"`
 	InFlight    int       `json:"in_flight"`
-	// Error is set when the model's backend has failed (HealthReporter):
-	// requests fail until the model is unloaded.
+	// Error says why the model can no longer serve (its file faulted or
+	// changed on disk, or its backend failed: HealthReporter); requests
+	// fail until the model is unloaded. Empty while it is healthy.
 	Error string `json:"error,omitempty"`
+	// MaxPromptBytes bounds the text of a prompt that can fit the context
+	// (Generator.MaxPromptBytes).
+	MaxPromptBytes int64 `json:"max_prompt_bytes"`
 }
 
 // entry is one loaded model.
@@ -122,15 +151,18 @@ type entry struct {
 	unloading bool
 	failLog   bool          // the backend's failure has been logged
 	idle      chan struct{} // closed when inFlight drops to 0 during an unload
+	release   func()        // ends the load's admission (LoadOptions.Admit)
 }
 
-// Registry holds the loaded models. It is safe for concurrent use.
+// Registry holds the loaded models. It is safe for concurrent use. No lock
+// is held across file I/O: a load reserves its names, opens the file
+// unlocked, and commits; loads of different ids run side by side.
 type Registry struct {
-	log    *slog.Logger
-	loadMu sync.Mutex // one Load at a time
-	mu     sync.Mutex
-	models map[string]*entry
-	names  map[string]string // id or alias -> id
+	log     *slog.Logger
+	mu      sync.Mutex
+	models  map[string]*entry
+	names   map[string]string // id or alias -> id
+	pending map[string]string // id or alias -> id, while that id loads
 }
 
 // NewRegistry returns an empty registry that logs to log (nil: discard).
@@ -138,7 +170,7 @@ func NewRegistry(log *slog.Logger) *Registry {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Registry{log: log, models: map[string]*entry{}, names: map[string]string{}}
+	return &Registry{log: log, models: map[string]*entry{}, names: map[string]string{}, pending: map[string]string{}}
 }
 
 // ModelID returns the default id of a model file: its base name without
@@ -157,45 +189,57 @@ func (r *Registry) Load(ctx context.Context, o LoadOptions) (ModelInfo, error) {
 	if o.ID == "" {
 		o.ID = ModelID(o.Path)
 	}
-	r.loadMu.Lock()
-	defer r.loadMu.Unlock()
-	if info, ok, err := r.existing(o); ok || err != nil {
+	if info, ok, err := r.reserve(o); ok || err != nil {
 		return info, err
 	}
+	defer r.unreserve(o)
 	if err := ctx.Err(); err != nil {
 		return ModelInfo{}, err
 	}
 	start := time.Now()
-	e, err := r.open(ctx, o)
+	var e *entry
+	err := guardFaults(func() (err error) {
+		e, err = r.open(ctx, o)
+		return err
+	})
 	if err != nil {
 		return ModelInfo{}, err
 	}
 	r.mu.Lock()
-	// existing checked every name under loadMu, which Load holds; Unload
-	// only frees names.
+	// reserve checked every name and holds them in pending; Unload only
+	// frees names.
 	for _, n := range append([]string{o.ID}, o.Aliases...) {
 		r.names[n] = o.ID
 	}
 	r.models[o.ID] = e
 	info := e.snapshot()
 	r.mu.Unlock()
+	e.admitted() // the model now counts in List
 	r.log.Info("model loaded", "model", o.ID, "path", o.Path, "backend", info.Backend, "ctx_size", info.CtxSize,
 		"weight_bytes", info.WeightBytes, "kv_bytes", info.KVBytes, "load_ms", time.Since(start).Milliseconds())
 	return info, nil
 }
 
-// existing returns the info of an already loaded id, or an error when the
-// id is being unloaded or one of the requested names belongs to another
-// model.
-func (r *Registry) existing(o LoadOptions) (ModelInfo, bool, error) {
+// reserve returns the info of an already loaded id (true), or an error when
+// the id is being loaded or unloaded or one of the requested names belongs
+// to another model; otherwise it holds the names for this load until
+// unreserve.
+func (r *Registry) reserve(o LoadOptions) (ModelInfo, bool, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	e, ok := r.models[o.ID]
 	if !ok {
-		for _, n := range append([]string{o.ID}, o.Aliases...) {
+		names := append([]string{o.ID}, o.Aliases...)
+		for _, n := range names {
 			if id, taken := r.names[n]; taken {
-				return ModelInfo{}, false, fmt.Errorf("%w: %q already names model %q", ErrModelExists, n, id)
+				return ModelInfo{}, false, fmt.Errorf("%w: %q already names model %q (loaded from %s)", ErrModelExists, n, id, r.models[id].info.Path)
 			}
+			if id, loading := r.pending[n]; loading {
+				return ModelInfo{}, false, fmt.Errorf("%w: %q names model %q, which is being loaded", ErrModelBusy, n, id)
+			}
+		}
+		for _, n := range names {
+			r.pending[n] = o.ID
 		}
 		return ModelInfo{}, false, nil
 	}
@@ -208,6 +252,17 @@ func (r *Registry) existing(o LoadOptions) (ModelInfo, bool, error) {
 	return e.snapshot(), true, nil
 }
 
+// unreserve frees the names a load held.
+func (r *Registry) unreserve(o LoadOptions) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, n := range append([]string{o.ID}, o.Aliases...) {
+		if r.pending[n] == o.ID {
+			delete(r.pending, n)
+		}
+	}
+}
+
 // open loads a model file on a backend and builds its generator.
 func (r *Registry) open(ctx context.Context, o LoadOptions) (_ *entry, err error) {
 	f, err := gguf.Open(o.Path)
@@ -215,9 +270,11 @@ func (r *Registry) open(ctx context.Context, o LoadOptions) (_ *entry, err error
 		return nil, fmt.Errorf("engine: load %s: %w", o.Path, err)
 	}
 	e := &entry{file: f}
-	defer func() {
-		if err != nil {
+	ok := false
+	defer func() { // also on a fault's panic, which guardFaults recovers above
+		if !ok {
 			e.free()
+			e.admitted()
 		}
 	}()
 	cfg, err := ConfigFromGGUF(f)
@@ -228,24 +285,48 @@ func (r *Registry) open(ctx context.Context, o LoadOptions) (_ *entry, err error
 	if err != nil {
 		return nil, fmt.Errorf("engine: load %s: %w", o.Path, err)
 	}
-	if e.backend, err = OpenDevice(o.Device, BackendOptions{Threads: o.Threads}, r.log); err != nil {
-		return nil, fmt.Errorf("engine: load %s: %w", o.Path, err)
-	}
-	if err := ctx.Err(); err != nil {
-		return nil, err
-	}
 	seqs := max(o.Seqs, 1)
 	nCtx := o.CtxSize
 	if nCtx == 0 {
 		nCtx = DefaultCtxSize(cfg, o.KV, seqs)
 	}
+	maxCtx := o.MaxCtx
+	if maxCtx <= 0 {
+		maxCtx = cfg.NCtxTrain
+	}
+	if nCtx > maxCtx {
+		return nil, fmt.Errorf("%w: ctx_size %d is larger than %d (the model's trained context is %d; the daemon's engine.max_ctx_size can raise the cap)",
+			ErrBadLoad, nCtx, maxCtx, cfg.NCtxTrain)
+	}
+	if e.backend, err = openDevice(o.Device, BackendOptions{Threads: o.Threads}, r.log); err != nil {
+		return nil, fmt.Errorf("engine: load %s: %w", o.Path, err)
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
 	copts := ContextOptions{Seqs: seqs, Ctx: nCtx, Batch: o.Batch, KV: o.KV}
 	if err := CheckFit(e.backend, f, copts); err != nil {
 		return nil, fmt.Errorf("engine: load %s: %w", o.Path, err)
 	}
+	if o.Admit != nil {
+		plan := Plan{ID: o.ID, Backend: e.backend.Name(), CtxSize: nCtx, CtxTrain: cfg.NCtxTrain}
+		if plan.ContextBytes, err = ContextBytes(cfg, copts); err != nil {
+			return nil, fmt.Errorf("engine: load %s: %w", o.Path, err)
+		}
+		for _, t := range f.Tensors {
+			plan.WeightBytes += t.Size
+		}
+		if e.release, err = o.Admit(plan); err != nil {
+			return nil, err
+		}
+	}
 	m, err := LoadModel(f, e.backend)
 	if err != nil {
-		return nil, fmt.Errorf("engine: load %s: %w", o.Path, err)
+		return nil, fmt.Errorf("engine: load %s: %w", o.Path, invalidModel(err))
+	}
+	if err := ctx.Err(); err != nil { // nobody waits for it any more
+		m.Free()
+		return nil, err
 	}
 	c, err := m.NewContext(copts)
 	if err != nil {
@@ -263,7 +344,30 @@ func (r *Registry) open(ctx context.Context, o LoadOptions) (_ *entry, err error
 		WeightBytes: m.Bytes(), KVBytes: c.KVBytes(), LoadedAt: time.Now(),
 	}
 	e.info.MemoryBytes = e.info.WeightBytes + e.info.KVBytes
+	e.info.MaxPromptBytes = e.gen.MaxPromptBytes()
+	ok = true
 	return e, nil
+}
+
+// admitted ends the load's admission (LoadOptions.Admit), once.
+func (e *entry) admitted() {
+	if e.release != nil {
+		e.release()
+		e.release = nil
+	}
+}
+
+// openDevice opens the device of a load, telling a malformed device string
+// (ErrBadLoad) from a device this host cannot open (ErrDeviceUnavailable).
+func openDevice(device string, opts BackendOptions, log *slog.Logger) (Backend, error) {
+	if _, _, err := ParseDevice(device); err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrBadLoad, err)
+	}
+	b, err := OpenDevice(device, opts, log)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrDeviceUnavailable, err)
+	}
+	return b, nil
 }
 
 // ParseDevice splits a device string: "" and "auto" give ("auto", -1),
@@ -295,10 +399,8 @@ func (e *entry) snapshot() ModelInfo {
 	info := e.info
 	info.Aliases = slices.Clone(info.Aliases)
 	info.InFlight = e.inFlight
-	if h, ok := e.backend.(HealthReporter); ok {
-		if err := h.Failed(); err != nil {
-			info.Error = err.Error()
-		}
+	if err := e.failure(); err != nil {
+		info.Error = err.Error()
 	}
 	return info
 }
@@ -321,16 +423,31 @@ func (e *entry) free() {
 	}
 }
 
-// List returns the loaded models, sorted by id.
+// List returns the loaded models, sorted by id. Each model's file is
+// checked (one fstat): a model whose file changed on disk is reported with
+// its Error.
 func (r *Registry) List() []ModelInfo {
 	r.mu.Lock()
-	defer r.mu.Unlock()
-	out := make([]ModelInfo, 0, len(r.models))
+	es := make([]*entry, 0, len(r.models))
 	for _, e := range r.models {
+		es = append(es, e)
+	}
+	r.mu.Unlock()
+	for _, e := range es {
+		e.health()
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	out := make([]ModelInfo, 0, len(es))
+	for _, e := range es {
 		info := e.snapshot()
 		if info.Error != "" && !e.failLog {
 			e.failLog = true
-			r.log.Error("model backend failed", "model", info.ID, "backend", info.Backend, "error", info.Error)
+			msg := "model failed"
+			if h, ok := e.backend.(HealthReporter); ok && h.Failed() != nil {
+				msg = "model backend failed"
+			}
+			r.log.Error(msg, "model", info.ID, "backend", info.Backend, "error", info.Error)
 		}
 		out = append(out, info)
 	}
@@ -338,17 +455,51 @@ func (r *Registry) List() []ModelInfo {
 	return out
 }
 
+// failure returns why the model can no longer serve as known so far: its
+// generator's failure, else its backend's (HealthReporter), else nil.
+func (e *entry) failure() error {
+	if e.gen != nil {
+		if err := e.gen.Failed(); err != nil {
+			return err
+		}
+	}
+	if h, ok := e.backend.(HealthReporter); ok {
+		if err := h.Failed(); err != nil {
+			return fmt.Errorf("%w: %w", ErrModelFailed, err)
+		}
+	}
+	return nil
+}
+
+// health returns why the model can no longer serve, an error wrapping
+// ErrModelFailed, or nil. A file that changed on disk fails the model.
+func (e *entry) health() error {
+	if err := e.failure(); err != nil {
+		return err
+	}
+	if e.file == nil || e.gen == nil {
+		return nil
+	}
+	if err := e.file.Check(); err != nil {
+		e.gen.Fail(err)
+		return e.gen.Failed()
+	}
+	return nil
+}
+
 // Acquire lends the generator of model id (or an alias) to one request. The
 // model stays loaded until release is called; release may be called more
-// than once.
+// than once. A model that failed (see ModelInfo.Error) is refused with an
+// error wrapping ErrModelFailed.
 func (r *Registry) Acquire(id string) (*Generator, func(), error) {
 	r.mu.Lock()
-	defer r.mu.Unlock()
 	e := r.models[r.names[id]]
 	if e == nil || e.unloading {
+		r.mu.Unlock()
 		return nil, nil, fmt.Errorf("%w: %q", ErrModelNotLoaded, id)
 	}
 	e.inFlight++
+	r.mu.Unlock()
 	var once sync.Once
 	release := func() {
 		once.Do(func() {
@@ -360,6 +511,10 @@ func (r *Registry) Acquire(id string) (*Generator, func(), error) {
 				e.idle = nil
 			}
 		})
+	}
+	if err := e.health(); err != nil {
+		release()
+		return nil, nil, err
 	}
 	return e.gen, release, nil
 }

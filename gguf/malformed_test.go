@@ -94,7 +94,7 @@ func malformedCases() []malformedCase {
 		{"empty", nil, "too short", ErrCorrupt},
 		{"short magic", []byte("GG"), "too short", ErrCorrupt},
 		{"header only magic and version", []byte("GGUF\x03\x00\x00\x00"), "too short", ErrCorrupt},
-		{"bad magic", append([]byte("GGML"), valid[4:]...), `bad magic "GGML"`, ErrCorrupt},
+		{"bad magic", append([]byte("GGML"), valid[4:]...), `bad magic: not a GGUF file`, ErrCorrupt},
 		{"version 1", new(raw).header(0, 0).get()[:4:4], "", nil}, // replaced below
 		{"version 4", append(append([]byte("GGUF"), 4, 0, 0, 0), valid[8:]...), "GGUF version 4", ErrUnsupported},
 		{"version 0", append(append([]byte("GGUF"), 0, 0, 0, 0), valid[8:]...), "GGUF version 0 (supported: 2, 3)", ErrUnsupported},

@@ -10,6 +10,9 @@ import (
 	"os"
 )
 
+// openNonblock is not needed where there are no FIFOs to block on.
+const openNonblock = 0
+
 func mmapFile(*os.File, int64) ([]byte, func() error, error) {
 	return nil, nil, errors.New("gguf: memory mapping not available")
 }

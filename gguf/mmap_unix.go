@@ -1,5 +1,6 @@
 // This file maps GGUF files into memory read-only on Unix systems, so tensor
-// data is shared with the page cache instead of copied into the Go heap.
+// data is shared with the page cache instead of copied into the Go heap, and
+// holds the Unix parts of opening a file safely (non-blocking open).
 
 //go:build linux || darwin || freebsd || netbsd || openbsd || dragonfly
 
@@ -11,6 +12,9 @@ import (
 	"os"
 	"syscall"
 )
+
+// openNonblock keeps an open of a FIFO without a writer from blocking.
+const openNonblock = syscall.O_NONBLOCK
 
 // mmapFile maps size bytes of fh read-only. The returned function unmaps.
 func mmapFile(fh *os.File, size int64) ([]byte, func() error, error) {

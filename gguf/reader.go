@@ -18,6 +18,7 @@ import (
 	"math/bits"
 	"os"
 	"slices"
+	"sync"
 )
 
 // Sentinel errors, checked with errors.Is.
@@ -65,30 +66,29 @@ type File struct {
 	r           io.ReaderAt // data source for TensorData when data is nil
 	data        []byte      // the whole file when memory-mapped
 	closer      func() error
+	fh          *os.File   // the opened file, kept for Check; nil for Read
+	opened      stamp      // the file's identity when it was opened
+	fhMu        sync.Mutex // orders Check against Close
 }
 
 // Open opens and parses the GGUF file at path. The file is memory-mapped
 // read-only where the platform allows it, otherwise read with ReadAt. The
 // File must be closed; slices from TensorData are invalid after Close.
 func Open(path string) (*File, error) {
-	fh, err := os.Open(path)
+	fh, st, err := openRegular(path)
 	if err != nil {
-		return nil, fmt.Errorf("gguf: %w", err)
-	}
-	st, err := fh.Stat()
-	if err != nil {
-		fh.Close()
-		return nil, fmt.Errorf("gguf: %w", err)
+		return nil, err
 	}
 	size := st.Size()
 	if data, unmap, err := mmapFile(fh, size); err == nil {
-		fh.Close() // the mapping stays valid without the descriptor
 		f, err := Read(bytesReaderAt(data), size)
 		if err != nil {
 			unmap()
+			fh.Close()
 			return nil, fmt.Errorf("%w (file %s)", err, path)
 		}
-		f.data, f.closer = data, unmap
+		f.data, f.fh, f.opened = data, fh, stampOf(st)
+		f.closer = func() error { return errors.Join(unmap(), fh.Close()) }
 		return f, nil
 	}
 	f, err := Read(fh, size)
@@ -96,17 +96,20 @@ func Open(path string) (*File, error) {
 		fh.Close()
 		return nil, fmt.Errorf("%w (file %s)", err, path)
 	}
+	f.fh, f.opened = fh, stampOf(st)
 	f.closer = fh.Close
 	return f, nil
 }
 
 // Close releases the mapping or the file. It is safe to call more than once.
 func (f *File) Close() error {
+	f.fhMu.Lock()
+	defer f.fhMu.Unlock()
 	if f.closer == nil {
 		return nil
 	}
 	c := f.closer
-	f.closer, f.data, f.r = nil, nil, nil
+	f.closer, f.data, f.r, f.fh = nil, nil, nil, nil
 	return c()
 }
 
@@ -183,7 +186,9 @@ func (f *File) parseHeader(d *decoder) error {
 		return err
 	}
 	if m != magic {
-		return corruptf("bad magic %q, want \"GGUF\"", []byte{byte(m), byte(m >> 8), byte(m >> 16), byte(m >> 24)})
+		// The bytes found are not echoed: a caller may have pointed Open at
+		// a file that is not its own to read.
+		return corruptf("bad magic: not a GGUF file")
 	}
 	if f.Size < 4+4+8+8 {
 		return corruptf("file of %d bytes is too short for a GGUF header", f.Size)

@@ -41,10 +41,13 @@ allow chat api tokenizer gguf
 allow kernels
 stdlibonly kernels
 allow engine gguf tokenizer chat api
-allow engine/cpu engine gguf tokenizer chat api
+allow engine/cpu engine gguf tokenizer chat api internal/sysmem
 allow engine/cuda engine gguf tokenizer chat api kernels
 allow hub
 allow server api
+allow manager engine gguf tokenizer chat api hub server internal/sysmem
+allow internal/sysmem
+stdlibonly internal/sysmem
 allow cortex api
 
 # No cgo anywhere in the module.

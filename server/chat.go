@@ -76,7 +76,7 @@ func (t *toolCalls) number(calls []api.ToolCall, streaming bool) []api.ToolCall 
 
 // chatCompletions answers POST /v1/chat/completions.
 func (s *Server) chatCompletions(c echo.Context) error {
-	body, err := s.readBody(c)
+	body, err := s.readGenerationBody(c)
 	if err != nil {
 		return err
 	}

@@ -49,7 +49,7 @@ func legacyLogprobs(lps []api.TokenLogprob, offset int) *api.CompletionLogprobs 
 
 // completions answers POST /v1/completions.
 func (s *Server) completions(c echo.Context) error {
-	body, err := s.readBody(c)
+	body, err := s.readGenerationBody(c)
 	if err != nil {
 		return err
 	}

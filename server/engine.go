@@ -47,9 +47,14 @@ type ModelInfo struct {
 	// KVCacheUsage is the fraction of KV-cache positions in use, 0 to 1.
 	KVCacheUsage float64
 	LoadedAt     time.Time
-	// Error is set when the model's device has failed: it is listed as
-	// failed, with this reason, until it is unloaded.
+	// Error says why a loaded model can no longer serve (its file changed
+	// or faulted, or its device failed); GET /models shows it as failed
+	// until it is unloaded. Empty while healthy.
 	Error string
+	// MaxPromptBytes bounds the prompt text that can fit the model's
+	// context; request bodies for the model are bounded from it. 0: no
+	// bound beyond the server's.
+	MaxPromptBytes int64
 }
 
 // Generator runs generations on one model. Generate calls emit for each

@@ -10,7 +10,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"io"
 	"net/http"
 	"strconv"
 	"time"
@@ -24,15 +23,6 @@ import (
 // statusClientClosed is logged for requests whose client went away before
 // the answer (nginx's convention; nothing reaches the client).
 const statusClientClosed = 499
-
-// readBody reads the request body up to the server's limit.
-func (s *Server) readBody(c echo.Context) ([]byte, error) {
-	r := c.Request()
-	if r.ContentLength > s.opts.MaxBodyBytes {
-		return nil, &http.MaxBytesError{Limit: s.opts.MaxBodyBytes}
-	}
-	return io.ReadAll(http.MaxBytesReader(c.Response().Writer, r.Body, s.opts.MaxBodyBytes))
-}
 
 // admission is a generation that may run: it holds the model and a turn in
 // its queue until done is called.
@@ -52,6 +42,9 @@ func (s *Server) admit(c echo.Context, model string) (*admission, error) {
 	gen, release, err := s.opts.Models.Acquire(model)
 	if err != nil {
 		if errors.Is(err, ErrModelNotFound) {
+			if e := s.notServing(model); e != nil {
+				return nil, e
+			}
 			return nil, api.ModelNotFound(model)
 		}
 		return nil, err
@@ -145,9 +138,11 @@ func (s *Server) generationFailed(c echo.Context, adm *admission, w *sseWriter, 
 	return err
 }
 
-// clientGone records a request whose client left; nothing can be sent.
+// clientGone records a request whose client left; nothing can be sent. It
+// is logged and counted as 499 even when a stream had started (200 sent).
 func clientGone(c echo.Context) error {
 	info(c).errMsg = "client disconnected"
+	info(c).gone = true
 	if !c.Response().Committed {
 		c.Response().WriteHeader(statusClientClosed)
 	}
@@ -238,6 +233,7 @@ func (s *Server) newMeter(c echo.Context, model string) *meter {
 // tick records output covering tokens tokens.
 func (m *meter) tick(tokens int) {
 	now := time.Now()
+	m.ri.genTokens += tokens // the count so far, if the client leaves
 	if m.first.IsZero() {
 		m.first = now
 		m.ri.ttft = now.Sub(m.ri.start)

@@ -37,6 +37,7 @@ type reqInfo struct {
 	decode       time.Duration // from the first output to the last
 	finish       string
 	errMsg       string
+	gone         bool // the client disconnected (logged as 499)
 }
 
 // info returns the request's reqInfo.
@@ -88,6 +89,9 @@ func (s *Server) requestLog(next echo.HandlerFunc) echo.HandlerFunc {
 			c.Error(err)
 		}
 		status := c.Response().Status
+		if ri.gone {
+			status = statusClientClosed
+		}
 		route := c.Path()
 		if route == "" {
 			route = "unmatched"

@@ -4,7 +4,8 @@
 // concurrent loads of one id share a single load, and loading never blocks
 // requests to other models), POST /models/unload (waits for the model's
 // generations, else 409), GET /models/{id}/endpoint — plus the daemon's
-// lifecycle helpers LoadDefaults and UnloadAll built on them.
+// UnloadAll. Shared loads and the default models' states are in
+// readiness.go.
 
 package server
 
@@ -41,37 +42,6 @@ func (s *Server) find(id string) (ModelInfo, bool) {
 	return ModelInfo{}, false
 }
 
-// Load loads a model unless a model of that id is loaded already; concurrent
-// loads of one id share one load. The load runs under ctx without any lock
-// the request path takes.
-func (s *Server) Load(ctx context.Context, req api.LoadRequest) (ModelInfo, error) {
-	id := modelID(req)
-	v, err, _ := s.loads.Do(id, func() (any, error) {
-		if m, ok := s.find(id); ok {
-			return m, nil
-		}
-		s.mu.Lock()
-		s.loading[id] = req
-		s.mu.Unlock()
-		defer func() {
-			s.mu.Lock()
-			delete(s.loading, id)
-			s.mu.Unlock()
-		}()
-		start := time.Now()
-		m, err := s.opts.Models.Load(ctx, req)
-		if err != nil {
-			return nil, err
-		}
-		s.metrics.loadSeconds.WithLabelValues(m.ID).Set(time.Since(start).Seconds())
-		return m, nil
-	})
-	if err != nil {
-		return ModelInfo{}, err
-	}
-	return v.(ModelInfo), nil
-}
-
 // Unload waits up to timeout for the model's running and queued
 // generations (admitting no new ones meanwhile), then unloads it. When they
 // do not finish in time it returns an error wrapping ErrBusy and the model
@@ -97,31 +67,6 @@ func (s *Server) Unload(ctx context.Context, id string, timeout time.Duration) e
 	return nil
 }
 
-// LoadDefaults loads the daemon's default models one after the other
-// (parallel loads would contend for GPU memory), logging each with its
-// duration. A failure is logged as a warning and the next model is tried;
-// it returns the number loaded. It stops early when ctx ends.
-func (s *Server) LoadDefaults(ctx context.Context, models []api.LoadRequest) int {
-	n := 0
-	for i, req := range models {
-		if ctx.Err() != nil {
-			s.log.Warn("default model loading interrupted", "remaining", len(models)-i)
-			break
-		}
-		start := time.Now()
-		s.log.Info("loading default model", "model", req.Model, "alias", req.Alias)
-		m, err := s.Load(ctx, req)
-		if err != nil {
-			s.log.Warn("default model not loaded", "model", req.Model, "error", err.Error())
-			continue
-		}
-		n++
-		s.log.Info("default model loaded", "model", m.ID, "source", m.Source, "device", m.Device,
-			"ctx_size", m.CtxSize, "memory_bytes", m.MemoryBytes, "load_s", time.Since(start).Round(time.Millisecond).Seconds())
-	}
-	return n
-}
-
 // UnloadAll unloads every model after shutdown. Failures are logged as
 // warnings and do not stop the others.
 func (s *Server) UnloadAll(ctx context.Context) {
@@ -145,8 +90,8 @@ func (s *Server) entry(m ModelInfo) api.ModelEntry {
 		status = api.StatusFailed
 	}
 	return api.ModelEntry{ID: m.ID, Source: m.Source, Path: m.Path, Backend: m.Backend, Device: m.Device,
-		CtxSize: m.CtxSize, MemoryBytes: m.MemoryBytes, KVCacheUsage: m.KVCacheUsage, Status: status,
-		Error: m.Error, LoadedAt: m.LoadedAt, InFlight: running + waiting, Running: running, Queued: waiting}
+		CtxSize: m.CtxSize, MemoryBytes: m.MemoryBytes, KVCacheUsage: m.KVCacheUsage, Status: status, Error: m.Error,
+		LoadedAt: m.LoadedAt, InFlight: running + waiting, Running: running, Queued: waiting}
 }
 
 // sortedModels returns the loaded models by id.
@@ -156,7 +101,8 @@ func (s *Server) sortedModels() []ModelInfo {
 	return ms
 }
 
-// listModels answers GET /models: loaded models, then those loading.
+// listModels answers GET /models: loaded models, then those loading and the
+// default models that failed.
 func (s *Server) listModels(c echo.Context) error {
 	out := api.ModelsResponse{Object: "list", Data: []api.ModelEntry{}}
 	seen := map[string]bool{}
@@ -164,17 +110,7 @@ func (s *Server) listModels(c echo.Context) error {
 		seen[m.ID] = true
 		out.Data = append(out.Data, s.entry(m))
 	}
-	s.mu.Lock()
-	var loading []api.ModelEntry
-	for id, req := range s.loading {
-		if !seen[id] {
-			loading = append(loading, api.ModelEntry{ID: id, Source: req.Model, Device: req.Device,
-				CtxSize: req.CtxSize, Status: api.StatusLoading})
-		}
-	}
-	s.mu.Unlock()
-	sort.Slice(loading, func(i, j int) bool { return loading[i].ID < loading[j].ID })
-	out.Data = append(out.Data, loading...)
+	out.Data = append(out.Data, s.notLoadedEntries(seen)...)
 	return c.JSON(http.StatusOK, out)
 }
 
@@ -224,12 +160,15 @@ func pathModelID(c echo.Context, prefix, suffix string) (string, error) {
 	return id, nil
 }
 
-// loadModel answers POST /models/load. The load goes on if the client
-// leaves (a model half-loaded for nobody is wasted work), so a retry finds
-// it loaded; only the drain deadline stops it.
+// loadModel answers POST /models/load. The load is shared with concurrent
+// loads of the same id and stops when every client waiting for it has left
+// (or at the drain deadline).
 func (s *Server) loadModel(c echo.Context) error {
 	if s.State() == StateDraining {
 		return api.Unavailable(api.CodeShuttingDown, "neuron is shutting down")
+	}
+	if err := requireJSON(c); err != nil {
+		return err
 	}
 	body, err := s.readBody(c)
 	if err != nil {
@@ -240,18 +179,22 @@ func (s *Server) loadModel(c echo.Context) error {
 		return apiErr
 	}
 	info(c).model = modelID(*req)
-	ctx, cancel := context.WithCancel(context.WithoutCancel(c.Request().Context()))
-	defer cancel()
-	defer context.AfterFunc(s.stop, cancel)() // the drain deadline ends it
-	m, err := s.Load(ctx, *req)
+	m, err := s.Load(c.Request().Context(), *req)
 	if err != nil {
+		if c.Request().Context().Err() != nil {
+			return clientGone(c)
+		}
 		return err // the error handler maps ErrModelNotFound to a 404 that keeps err's words
 	}
 	return c.JSON(http.StatusOK, s.entry(m))
 }
 
-// unloadModel answers POST /models/unload.
+// unloadModel answers POST /models/unload. Unloading a default model that
+// failed to load forgets the failure.
 func (s *Server) unloadModel(c echo.Context) error {
+	if err := requireJSON(c); err != nil {
+		return err
+	}
 	body, err := s.readBody(c)
 	if err != nil {
 		return err
@@ -267,6 +210,9 @@ func (s *Server) unloadModel(c echo.Context) error {
 	}
 	if err := s.Unload(c.Request().Context(), req.Model, timeout); err != nil {
 		if errors.Is(err, ErrModelNotFound) {
+			if s.forgetFailed(req.Model) {
+				return c.JSON(http.StatusOK, api.UnloadResponse{ID: req.Model, Status: "unloaded"})
+			}
 			return api.ModelNotFound(req.Model)
 		}
 		return err
@@ -275,7 +221,8 @@ func (s *Server) unloadModel(c echo.Context) error {
 }
 
 // modelEndpoint answers GET /models/{id}/endpoint with the base URL of the
-// OpenAI API serving the model: this server's, as the client reached it.
+// OpenAI API serving the model: the configured advertise URL, else the
+// listener's address (never the client's Host header, which it controls).
 func (s *Server) modelEndpoint(c echo.Context) error {
 	id, err := pathModelID(c, "/models/", "/endpoint")
 	if err != nil {
@@ -284,9 +231,11 @@ func (s *Server) modelEndpoint(c echo.Context) error {
 	if _, ok := s.find(id); !ok {
 		return api.ModelNotFound(id)
 	}
-	scheme := "http"
-	if c.Request().TLS != nil {
-		scheme = "https"
+	base := strings.TrimSuffix(s.opts.AdvertiseURL, "/")
+	if base == "" {
+		s.httpMu.Lock()
+		base = "http://" + s.addr
+		s.httpMu.Unlock()
 	}
-	return c.JSON(http.StatusOK, api.EndpointResponse{ID: id, Endpoint: scheme + "://" + c.Request().Host + "/v1"})
+	return c.JSON(http.StatusOK, api.EndpointResponse{ID: id, Endpoint: base + "/v1"})
 }

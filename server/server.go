@@ -16,7 +16,6 @@ import (
 	"github.com/labstack/echo/v4"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
-	"golang.org/x/sync/singleflight"
 
 	"github.com/helexa/helexa/api"
 )
@@ -35,6 +34,12 @@ const (
 	// drainGrace is how long shutdown waits, after ending open streams at
 	// the deadline, for their handlers to return before closing connections.
 	drainGrace = 2 * time.Second
+	// DefaultReadHeaderTimeout, DefaultReadBodyTimeout and
+	// DefaultIdleTimeout are the defaults of the Options timeouts: a body
+	// of DefaultMaxBodyBytes takes under a minute even at 2 Mbit/s.
+	DefaultReadHeaderTimeout = 10 * time.Second
+	DefaultReadBodyTimeout   = 60 * time.Second
+	DefaultIdleTimeout       = 2 * time.Minute
 )
 
 // Options configure a Server.
@@ -56,6 +61,16 @@ type Options struct {
 	UnloadTimeout time.Duration
 	// Registry receives the metrics; nil makes a new one.
 	Registry *prometheus.Registry
+	// AdvertiseURL is the base URL (scheme://host:port) GET
+	// /models/{id}/endpoint answers with; empty: the listener's address.
+	AdvertiseURL string
+	// CORSAllowedOrigins may call the OpenAI routes (/v1/...) from a web
+	// page; "*" allows any. Empty: none.
+	CORSAllowedOrigins []string
+	// ReadHeaderTimeout, ReadBodyTimeout and IdleTimeout bound a request's
+	// headers, its body, and an idle keep-alive connection; 0 takes the
+	// defaults.
+	ReadHeaderTimeout, ReadBodyTimeout, IdleTimeout time.Duration
 }
 
 // State is the server's serving state, as GET /health reports it.
@@ -64,6 +79,9 @@ type State int32
 // Server states.
 const (
 	StateStarting State = iota
+	// StateLoading serves while the default models load: /health is 503
+	// {"status":"loading"}.
+	StateLoading
 	StateReady
 	StateDraining
 )
@@ -77,10 +95,17 @@ type Server struct {
 	keys    [][32]byte // sha256 of each API key
 	state   atomic.Int32
 
-	mu      sync.Mutex
-	gates   map[string]*gate
-	loading map[string]api.LoadRequest // id -> request, while it loads
-	loads   singleflight.Group
+	mu    sync.Mutex
+	gates map[string]*gate
+	// loads are the loads under way by id; pending the default models not
+	// yet tried; failed the default models whose load failed.
+	loads   map[string]*loadCall
+	pending map[string]api.LoadRequest
+	failed  map[string]failedLoad
+	// bodies are the requests reading their body, which shutdown cuts.
+	bodies map[*http.ResponseController]struct{}
+	// addr is the listener's address, for the endpoint answer.
+	addr string
 
 	// stop is canceled at the drain deadline: every generation ends and open
 	// streams get an error event.
@@ -109,6 +134,15 @@ func New(o Options) *Server {
 	if o.MaxQueue < 0 {
 		o.MaxQueue = 0
 	}
+	if o.ReadHeaderTimeout <= 0 {
+		o.ReadHeaderTimeout = DefaultReadHeaderTimeout
+	}
+	if o.ReadBodyTimeout <= 0 {
+		o.ReadBodyTimeout = DefaultReadBodyTimeout
+	}
+	if o.IdleTimeout <= 0 {
+		o.IdleTimeout = DefaultIdleTimeout
+	}
 	if o.Registry == nil {
 		o.Registry = prometheus.NewRegistry()
 	}
@@ -116,7 +150,10 @@ func New(o Options) *Server {
 		opts:    o,
 		log:     o.Logger,
 		gates:   map[string]*gate{},
-		loading: map[string]api.LoadRequest{},
+		loads:   map[string]*loadCall{},
+		pending: map[string]api.LoadRequest{},
+		failed:  map[string]failedLoad{},
+		bodies:  map[*http.ResponseController]struct{}{},
 	}
 	s.keys = hashKeys(o.APIKeys)
 	s.stop, s.cancelStop = context.WithCancel(context.Background())
@@ -131,9 +168,11 @@ func (s *Server) routes() *echo.Echo {
 	e.HideBanner = true
 	e.HidePort = true
 	e.HTTPErrorHandler = s.errorHandler
-	e.Use(s.requestLog, s.recoverPanic, s.auth)
+	e.Use(s.requestLog, s.recoverPanic, s.cors, s.auth)
 
 	e.GET("/health", s.health)
+	e.HEAD("/health", s.health)
+	e.Any(badTargetPath, badTarget)
 	e.GET("/metrics", echo.WrapHandler(promhttp.HandlerFor(s.metrics.registry, promhttp.HandlerOpts{})))
 
 	e.GET("/models", s.listModels)
@@ -159,15 +198,21 @@ func (s *Server) State() State { return State(s.state.Load()) }
 // SetState changes the serving state.
 func (s *Server) SetState(st State) { s.state.Store(int32(st)) }
 
+// LoadingDone ends StateLoading: the server becomes ready unless it is
+// already draining.
+func (s *Server) LoadingDone() {
+	s.state.CompareAndSwap(int32(StateLoading), int32(StateReady))
+}
+
 // Serve serves on ln until Shutdown; it marks the server ready once it
 // accepts. It returns nil after a Shutdown.
 func (s *Server) Serve(ln net.Listener) error {
 	hs := &http.Server{
 		Handler:           s.echo,
-		ReadHeaderTimeout: 30 * time.Second,
-		// Idle keep-alive connections are closed after two minutes; no
+		ReadHeaderTimeout: s.opts.ReadHeaderTimeout,
+		// Bodies get their own deadline while they are read (readBody); no
 		// write timeout, as streams last as long as generation does.
-		IdleTimeout: 2 * time.Minute,
+		IdleTimeout: s.opts.IdleTimeout,
 		ErrorLog:    slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
 	}
 	s.httpMu.Lock()
@@ -176,6 +221,7 @@ func (s *Server) Serve(ln net.Listener) error {
 		return errors.New("server: Serve called twice")
 	}
 	s.http = hs
+	s.addr = ln.Addr().String()
 	s.httpMu.Unlock()
 	if s.State() == StateDraining {
 		// Shutdown ran before the server was recorded: never serve.
@@ -185,7 +231,7 @@ func (s *Server) Serve(ln net.Listener) error {
 	if s.State() == StateStarting {
 		s.SetState(StateReady)
 	}
-	err := hs.Serve(ln)
+	err := hs.Serve(targetListener{ln})
 	if errors.Is(err, http.ErrServerClosed) {
 		return nil
 	}
@@ -202,6 +248,9 @@ func (s *Server) Shutdown(ctx context.Context) bool {
 	hs := s.http
 	s.httpMu.Unlock()
 
+	// Idle connections close at once (http.Server.Shutdown); those still
+	// sending a request body are cut now rather than waited for.
+	s.cutBodies()
 	clean := true
 	if hs != nil {
 		clean = hs.Shutdown(ctx) == nil
@@ -296,15 +345,4 @@ func (s *Server) gateCounts(id string) (running, waiting int, closing bool) {
 	}
 	running, waiting = g.counts()
 	return running, waiting, g.isClosing()
-}
-
-// health answers GET /health.
-func (s *Server) health(c echo.Context) error {
-	switch s.State() {
-	case StateReady:
-		return c.JSON(http.StatusOK, api.Health{Status: "ok"})
-	case StateDraining:
-		return api.Unavailable(api.CodeShuttingDown, "neuron is shutting down")
-	}
-	return api.Unavailable(api.CodeStarting, "neuron is starting")
 }

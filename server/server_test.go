@@ -467,10 +467,15 @@ func TestModelManagement(t *testing.T) {
 		t.Errorf("GET /v1/models/absent: %d %s", rec.Code, rec.Body)
 	}
 
+	// The endpoint is the configured one, never the client's Host header.
+	if rec := do(s, "GET", "/models/Qwen/Qwen3-0.6B-GGUF:Q8_0/endpoint", ""); rec.Code != 200 || strings.Contains(rec.Body.String(), "example.com") {
+		t.Errorf("endpoint echoes the Host header: %s", rec.Body)
+	}
+	s.opts.AdvertiseURL = "http://neuron.example.com:13131/"
 	rec = do(s, "GET", "/models/Qwen/Qwen3-0.6B-GGUF:Q8_0/endpoint", "")
 	var ep api.EndpointResponse
 	json.Unmarshal(rec.Body.Bytes(), &ep)
-	if rec.Code != 200 || ep.ID != "Qwen/Qwen3-0.6B-GGUF:Q8_0" || ep.Endpoint != "http://example.com/v1" {
+	if rec.Code != 200 || ep.ID != "Qwen/Qwen3-0.6B-GGUF:Q8_0" || ep.Endpoint != "http://neuron.example.com:13131/v1" {
 		t.Errorf("endpoint %d %s", rec.Code, rec.Body)
 	}
 	if rec := do(s, "GET", "/models/Qwen%2FQwen3-0.6B-GGUF:Q8_0/endpoint", ""); rec.Code != 200 {

@@ -172,8 +172,24 @@ func mergeError(i int, m [2]string, missing string) error {
 // the text become their ids (the longest one wins where several match at
 // the same place); no BOS is added. Any byte string is accepted.
 func (t *Tokenizer) Encode(text string) []int32 {
-	out := make([]int32, 0, len(text)/3+1)
+	ids, _ := t.EncodeLimit(text, 0)
+	return ids
+}
+
+// EncodeLimit is Encode that gives up once more than limit ids are made (a
+// prompt that cannot fit a context need not be tokenized to its end): it
+// then returns the ids so far and true. limit <= 0 means no limit.
+func (t *Tokenizer) EncodeLimit(text string, limit int) ([]int32, bool) {
+	n := len(text)/3 + 1
+	if limit > 0 {
+		n = min(n, limit+1)
+	}
+	out := make([]int32, 0, n)
+	over := func() bool { return limit > 0 && len(out) > limit }
 	t.specials.split(text, func(seg string, id int32) {
+		if over() {
+			return
+		}
 		if id >= 0 {
 			out = append(out, id)
 			return
@@ -181,13 +197,13 @@ func (t *Tokenizer) Encode(text string) []int32 {
 		if t.normalize != nil {
 			seg = t.normalize(seg)
 		}
-		for i := 0; i < len(seg); {
+		for i := 0; i < len(seg) && !over(); {
 			end := t.pre.Next(seg, i)
 			out = t.encodePiece(out, seg[i:end])
 			i = end
 		}
 	})
-	return out
+	return out, over()
 }
 
 // VocabSize returns the number of vocabulary entries (ids are below it).

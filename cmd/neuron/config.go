@@ -23,21 +23,30 @@ import (
 	"github.com/spf13/viper"
 
 	"github.com/helexa/helexa/api"
+	"github.com/helexa/helexa/manager"
 	"github.com/helexa/helexa/server"
 )
 
 // Config is the daemon's configuration.
 type Config struct {
-	Listen          string         `mapstructure:"listen"`
-	APIKeys         []string       `mapstructure:"api_keys"`
-	APIKeyFile      string         `mapstructure:"api_key_file"`
-	MaxQueue        int            `mapstructure:"max_queue"`
-	ShutdownTimeout time.Duration  `mapstructure:"shutdown_timeout"`
-	LogLevel        string         `mapstructure:"log_level"`
-	LogFormat       string         `mapstructure:"log_format"`
-	Hub             HubConfig      `mapstructure:"hub"`
-	Engine          EngineConfig   `mapstructure:"engine"`
-	DefaultModels   []DefaultModel `mapstructure:"default_models"`
+	Listen string `mapstructure:"listen"`
+	// AdvertiseURL is the base URL (scheme://host:port) clients reach this
+	// neuron at, for GET /models/{id}/endpoint; empty: the listen address.
+	AdvertiseURL string `mapstructure:"advertise_url"`
+	// CORSAllowedOrigins may call the OpenAI routes from a web page.
+	CORSAllowedOrigins []string       `mapstructure:"cors_allowed_origins"`
+	ReadHeaderTimeout  time.Duration  `mapstructure:"read_header_timeout"`
+	ReadBodyTimeout    time.Duration  `mapstructure:"read_body_timeout"`
+	IdleTimeout        time.Duration  `mapstructure:"idle_timeout"`
+	APIKeys            []string       `mapstructure:"api_keys"`
+	APIKeyFile         string         `mapstructure:"api_key_file"`
+	MaxQueue           int            `mapstructure:"max_queue"`
+	ShutdownTimeout    time.Duration  `mapstructure:"shutdown_timeout"`
+	LogLevel           string         `mapstructure:"log_level"`
+	LogFormat          string         `mapstructure:"log_format"`
+	Hub                HubConfig      `mapstructure:"hub"`
+	Engine             EngineConfig   `mapstructure:"engine"`
+	DefaultModels      []DefaultModel `mapstructure:"default_models"`
 }
 
 // HubConfig is the [hub] table: where models come from.
@@ -57,6 +66,16 @@ type EngineConfig struct {
 	Threads   int    `mapstructure:"threads"`    // CPU workers; 0 = all cores
 	CtxSize   int    `mapstructure:"ctx_size"`   // 0 = the engine's default for the model
 	BatchSize int    `mapstructure:"batch_size"` // prefill chunk in tokens; 0 = the engine's default
+	// ModelDirs are where local model files may be loaded from (besides the
+	// hub cache); empty: the directories of the default models; "*": any.
+	ModelDirs []string `mapstructure:"model_dirs"`
+	// MaxCtxSize caps a load's ctx_size; 0: the model's trained context.
+	MaxCtxSize      int `mapstructure:"max_ctx_size"`
+	MaxLoadedModels int `mapstructure:"max_loaded_models"`
+	// MaxMemory is the memory the loaded models may take together ("24GiB",
+	// bytes); "0": 90% of the host's memory or cgroup limit.
+	MaxMemory   string        `mapstructure:"max_memory"`
+	LoadTimeout time.Duration `mapstructure:"load_timeout"`
 }
 
 // DefaultModel is one [[default_models]] entry, loaded at start.
@@ -73,27 +92,44 @@ const (
 	// defaultShutdownTimeout stays under the unit's TimeoutStopSec=120 so
 	// that systemd never has to kill a draining daemon.
 	defaultShutdownTimeout = 110 * time.Second
+	// defaultReadHeaderTimeout bounds the wait for a request's headers.
+	defaultReadHeaderTimeout = 10 * time.Second
+	// defaultReadBodyTimeout bounds reading a request body: generous for a
+	// 16 MiB body on a slow link, finite for a client that trickles.
+	defaultReadBodyTimeout = 60 * time.Second
+	// defaultIdleTimeout closes keep-alive connections idle this long.
+	defaultIdleTimeout = 2 * time.Minute
 	// maxMaxQueue bounds max_queue: beyond it a queue only hides overload.
 	maxMaxQueue = 100000
 )
 
 // configKeys are every key with its default; nested keys are dotted.
 var configKeys = map[string]any{
-	"listen":            defaultListen,
-	"api_keys":          []string{},
-	"api_key_file":      "",
-	"max_queue":         server.DefaultMaxQueue,
-	"shutdown_timeout":  defaultShutdownTimeout,
-	"log_level":         "info",
-	"log_format":        "text",
-	"hub.cache_dir":     "",
-	"hub.token":         "",
-	"hub.offline":       false,
-	"engine.device":     "auto",
-	"engine.threads":    0,
-	"engine.ctx_size":   0,
-	"engine.batch_size": 0,
-	"default_models":    []DefaultModel{},
+	"listen":                   defaultListen,
+	"advertise_url":            "",
+	"cors_allowed_origins":     []string{},
+	"read_header_timeout":      defaultReadHeaderTimeout,
+	"read_body_timeout":        defaultReadBodyTimeout,
+	"idle_timeout":             defaultIdleTimeout,
+	"api_keys":                 []string{},
+	"api_key_file":             "",
+	"max_queue":                server.DefaultMaxQueue,
+	"shutdown_timeout":         defaultShutdownTimeout,
+	"log_level":                "info",
+	"log_format":               "text",
+	"hub.cache_dir":            "",
+	"hub.token":                "",
+	"hub.offline":              false,
+	"engine.device":            "auto",
+	"engine.threads":           0,
+	"engine.ctx_size":          0,
+	"engine.batch_size":        0,
+	"engine.model_dirs":        []string{},
+	"engine.max_ctx_size":      0,
+	"engine.max_loaded_models": manager.DefaultMaxLoadedModels,
+	"engine.max_memory":        "0",
+	"engine.load_timeout":      manager.DefaultLoadTimeout,
+	"default_models":           []DefaultModel{},
 }
 
 // defaultModelKeys are the keys of a [[default_models]] entry.
@@ -384,6 +420,9 @@ func (c *Config) validate() error {
 	}
 	if c.Engine.BatchSize < 0 {
 		return bad("engine.batch_size", "must not be negative, got %d", c.Engine.BatchSize)
+	}
+	if err := c.validateLimits(bad); err != nil {
+		return err
 	}
 	ids := map[string]int{}
 	for i, m := range c.DefaultModels {

@@ -1,7 +1,8 @@
 // This file holds the daemon's lifecycle, apart from the engine so that it
-// can be tested with a fake model manager: load the default models one by
-// one, bind the listener, tell systemd it is ready, serve until SIGTERM or
-// SIGINT, drain (running requests and streams may finish for up to
+// can be tested with a fake model manager: bind the listener (a port in use
+// fails before any model loads), serve while the default models load one by
+// one (/health answers 503 "loading" until each has been tried), tell
+// systemd it is ready, serve until SIGTERM or SIGINT, drain (running requests and streams may finish for up to
 // shutdown_timeout, or until a second signal; streams still open then end
 // with an error event), unload every model, and return nil so the process
 // exits 0.
@@ -39,10 +40,15 @@ type daemon struct {
 // an error means it could not start.
 func (d *daemon) run() error {
 	srv := server.New(server.Options{
-		Models:   d.models,
-		Logger:   d.log,
-		APIKeys:  d.cfg.APIKeys,
-		MaxQueue: d.cfg.MaxQueue,
+		Models:             d.models,
+		Logger:             d.log,
+		APIKeys:            d.cfg.APIKeys,
+		MaxQueue:           d.cfg.MaxQueue,
+		AdvertiseURL:       d.cfg.AdvertiseURL,
+		CORSAllowedOrigins: d.cfg.CORSAllowedOrigins,
+		ReadHeaderTimeout:  d.cfg.ReadHeaderTimeout,
+		ReadBodyTimeout:    d.cfg.ReadBodyTimeout,
+		IdleTimeout:        d.cfg.IdleTimeout,
 	})
 
 	// The first signal stops the daemon whatever it is doing; during the
@@ -65,31 +71,30 @@ func (d *daemon) run() error {
 		cancelLoads()
 	}()
 
-	if reqs := d.cfg.loadRequests(); len(reqs) > 0 {
+	ln, err := net.Listen("tcp", d.cfg.Listen)
+	if err != nil {
+		return fmt.Errorf("listen %s: %w", d.cfg.Listen, err)
+	}
+	reqs := d.cfg.loadRequests()
+	srv.ExpectDefaults(reqs) // listed as loading, /health 503, from the first request on
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ln) }() // Serve marks the server ready unless it loads
+	d.log.Info("neuron listening", "addr", ln.Addr().String(), "version", version, "api_keys", len(d.cfg.APIKeys) > 0)
+	if d.listening != nil {
+		d.listening(ln.Addr())
+	}
+	if len(reqs) > 0 {
 		sdNotify(fmt.Sprintf("STATUS=loading %d default models", len(reqs)))
 		n := srv.LoadDefaults(loadCtx, reqs)
 		d.log.Info("default models loaded", "loaded", n, "configured", len(reqs))
+		srv.LoadingDone()
 	}
 	select {
 	case <-stop:
-		d.unloadAll(srv)
-		return nil
 	default:
-	}
-
-	ln, err := net.Listen("tcp", d.cfg.Listen)
-	if err != nil {
-		d.unloadAll(srv)
-		return fmt.Errorf("listen %s: %w", d.cfg.Listen, err)
-	}
-	served := make(chan error, 1)
-	go func() { served <- srv.Serve(ln) }() // Serve marks the server ready
-	d.log.Info("neuron listening", "addr", ln.Addr().String(), "version", version, "api_keys", len(d.cfg.APIKeys) > 0)
-	if err := sdNotify("READY=1\nSTATUS=serving on " + ln.Addr().String()); err != nil {
-		d.log.Warn("systemd notification failed", "error", err.Error())
-	}
-	if d.listening != nil {
-		d.listening(ln.Addr())
+		if err := sdNotify("READY=1\nSTATUS=serving on " + ln.Addr().String()); err != nil {
+			d.log.Warn("systemd notification failed", "error", err.Error())
+		}
 	}
 
 	var serveErr error

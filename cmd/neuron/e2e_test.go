@@ -241,8 +241,10 @@ func TestEndToEndOpenAIClient(t *testing.T) {
 		_, err := client.Chat.Completions.New(ctx, openai.ChatCompletionNewParams{
 			Model: "Qwen/Qwen3-0.6B-GGUF:Q8_0", Messages: []openai.ChatCompletionMessageParamUnion{openai.UserMessage("x")}})
 		var apiErr *openai.Error
-		if !errors.As(err, &apiErr) || apiErr.StatusCode != 404 || apiErr.Code != "model_not_found" {
-			t.Errorf("missing model: %v", err)
+		// A default model that failed to load: 503 so that a gateway tries
+		// another neuron, with the reason.
+		if !errors.As(err, &apiErr) || apiErr.StatusCode != 503 || apiErr.Code != "model_failed" || !strings.Contains(apiErr.Message, "offline") {
+			t.Errorf("failed default model: %v", err)
 		}
 		long := strings.Repeat("hello world ", 300) // over the 512-token context
 		_, err = client.Chat.Completions.New(ctx, openai.ChatCompletionNewParams{
@@ -270,6 +272,7 @@ func TestEndToEndOpenAIClient(t *testing.T) {
 		call := func(method, path, body string) (int, string) {
 			req, _ := http.NewRequestWithContext(ctx, method, base+path, strings.NewReader(body))
 			req.Header.Set("Authorization", "Bearer "+e2eKey)
+			req.Header.Set("Content-Type", "application/json")
 			resp, err := http.DefaultClient.Do(req)
 			if err != nil {
 				t.Fatal(err)
@@ -287,7 +290,9 @@ func TestEndToEndOpenAIClient(t *testing.T) {
 			has                      string
 		}{
 			{"load missing file", "POST", "/models/load", `{"model":"/nonexistent/x.gguf"}`, 404, `"code":"model_not_found"`},
-			{"load a file that is not GGUF", "POST", "/models/load", `{"model":"` + notGGUF + `"}`, 400, `"type":"invalid_request_error"`},
+			// Outside the model directories (the default model's): the same
+			// answer as a missing file.
+			{"load a file outside the model dirs", "POST", "/models/load", `{"model":"` + notGGUF + `"}`, 404, `"code":"model_not_found"`},
 			{"load", "POST", "/models/load", `{"model":"` + q8 + `","alias":"q8","ctx_size":256}`, 200, `"ctx_size":256`},
 			{"load again", "POST", "/models/load", `{"model":"` + q8 + `","alias":"q8"}`, 200, `"id":"q8"`},
 			{"listed", "GET", "/models", ``, 200, `"id":"q8"`},
@@ -377,9 +382,9 @@ func TestDaemonProcessSIGTERM(t *testing.T) {
 		close(lines)
 	}()
 	var log []string
-	addr := ""
+	addr, loaded := "", false
 	timeout := time.After(30 * time.Second)
-	for addr == "" {
+	for addr == "" || !loaded { // it listens first, then loads its default model
 		select {
 		case l, ok := <-lines:
 			if !ok {
@@ -393,6 +398,7 @@ func TestDaemonProcessSIGTERM(t *testing.T) {
 			if json.Unmarshal([]byte(l), &rec) == nil && rec.Msg == "neuron listening" {
 				addr = rec.Addr
 			}
+			loaded = loaded || rec.Msg == "default models loaded"
 		case <-timeout:
 			t.Fatalf("daemon did not listen:\n%s", strings.Join(log, "\n"))
 		}

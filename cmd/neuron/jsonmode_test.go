@@ -10,6 +10,7 @@ import (
 	"encoding/json"
 	"log/slog"
 	"net/http/httptest"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -30,7 +31,7 @@ func TestChatJSONModeHTTP(t *testing.T) {
 	model := reftest.Model(t, "mini-q8_0")
 	cfg := &Config{
 		Hub:    HubConfig{CacheDir: t.TempDir(), Offline: true},
-		Engine: EngineConfig{Device: "cpu", Threads: 2, CtxSize: 512},
+		Engine: EngineConfig{Device: "cpu", Threads: 2, CtxSize: 512, ModelDirs: []string{filepath.Dir(model)}},
 	}
 	log := slog.New(slog.DiscardHandler)
 	mgr := newEngineManager(cfg, log)

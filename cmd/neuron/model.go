@@ -7,21 +7,20 @@ package main
 
 import (
 	"context"
-	"fmt"
 	"io"
 	"os"
 
 	"github.com/helexa/helexa/hub"
+	"github.com/helexa/helexa/manager"
 )
 
-// resolveModel returns the local file a model reference names. A path that
-// exists (a file, or the folder of a tokenizer.json) is returned as it is; anything else goes to the hub client
-// (HF_TOKEN, HF_HOME, HF_HUB_CACHE, HF_HUB_OFFLINE and HF_ENDPOINT apply),
-// which reports download progress to progress (a bar when it is a terminal).
+// resolveModel returns the local file a model reference names, through the
+// model manager's resolver with any local path allowed: a path that exists
+// (a file, or the folder of a tokenizer.json) as it is, anything else
+// through the hub client (HF_TOKEN, HF_HOME, HF_HUB_CACHE, HF_HUB_OFFLINE
+// and HF_ENDPOINT apply), which reports download progress to progress (a
+// bar when it is a terminal).
 func resolveModel(ctx context.Context, ref string, progress *os.File) (string, error) {
-	if _, err := os.Stat(ref); err == nil {
-		return ref, nil
-	}
 	o := hub.DefaultOptions()
 	var w io.Writer = io.Discard
 	terminal := false
@@ -30,14 +29,7 @@ func resolveModel(ctx context.Context, ref string, progress *os.File) (string, e
 	}
 	pp := hub.NewProgressPrinter(w, terminal)
 	o.Progress = pp.Update
-	c, err := hub.New(o)
-	if err != nil {
-		return "", fmt.Errorf("model %q: %w", ref, err)
-	}
-	path, err := c.Resolve(ctx, ref)
+	path, err := manager.NewResolver(o, []string{manager.AnyDir}).Resolve(ctx, ref)
 	pp.Finish()
-	if err != nil {
-		return "", fmt.Errorf("model %q: %w", ref, err)
-	}
-	return path, nil
+	return path, err
 }

@@ -6,8 +6,11 @@
 package cpu
 
 import (
+	"runtime/debug"
 	"sync"
 	"sync/atomic"
+
+	"github.com/helexa/helexa/engine"
 )
 
 // task is one parallel op. run processes indices [lo, hi) on worker wid
@@ -27,6 +30,9 @@ type pool struct {
 	total int
 	chunk int
 	next  atomic.Int64
+	// fault is the memory fault a helper hit in the current task (see
+	// engine/fault.go), handed back to the dispatching goroutine.
+	fault atomic.Pointer[any]
 }
 
 // newPool starts a pool of n workers (at least 1).
@@ -46,10 +52,30 @@ func newPool(n int) *pool {
 // worker is helper goroutine wid: each wake-up drains the current task's
 // range; it exits when close closes wake.
 func (p *pool) worker(wid int, wake chan struct{}) {
+	// A fault reading a truncated model file becomes a panic that
+	// safeDrain recovers, instead of killing the process.
+	debug.SetPanicOnFault(true)
 	for range wake {
-		p.drain(wid)
+		if r := p.safeDrain(wid); r != nil {
+			p.fault.CompareAndSwap(nil, &r)
+		}
 		p.wg.Done()
 	}
+}
+
+// safeDrain is drain that returns a memory fault's panic value instead of
+// raising it; any other panic goes on.
+func (p *pool) safeDrain(wid int) (fault any) {
+	defer func() {
+		if r := recover(); r != nil {
+			if !engine.IsFault(r) {
+				panic(r)
+			}
+			fault = r
+		}
+	}()
+	p.drain(wid)
+	return nil
 }
 
 // drain takes chunks until the range is exhausted.
@@ -83,12 +109,24 @@ func (p *pool) parallel(t task, total, minChunk int) {
 	p.next.Store(0)
 	helpers := min(p.n-1, chunks-1)
 	p.wg.Add(helpers)
+	p.fault.Store(nil)
 	for i := range helpers {
 		p.wake[i] <- struct{}{}
 	}
-	p.drain(0)
+	// The helpers must be done with t before this returns, even when the
+	// caller's own share faults; then any fault is raised here, on the
+	// goroutine that can recover it.
+	fault := p.safeDrain(0)
 	p.wg.Wait()
 	p.t = nil
+	if fault == nil {
+		if f := p.fault.Load(); f != nil {
+			fault = *f
+		}
+	}
+	if fault != nil {
+		panic(fault)
+	}
 }
 
 // close stops the worker goroutines.

@@ -43,7 +43,7 @@ func (w *weight) rowBytes(o int) []byte { return w.data[o*w.rowSize : (o+1)*w.ro
 // type (norm weights are F32 in practice) are converted once.
 func (b *Backend) LoadWeight(name string, typ gguf.Type, ne0, ne1 int, data []byte) (engine.Weight, error) {
 	if !supported[typ] {
-		return nil, fmt.Errorf("cpu: tensor %q: type %s is not supported", name, typ)
+		return nil, fmt.Errorf("%w: cpu: tensor %q: type %s is not supported", engine.ErrUnsupportedModel, name, typ)
 	}
 	if ne0 <= 0 || ne1 <= 0 || ne0%typ.BlockSize() != 0 {
 		return nil, fmt.Errorf("cpu: tensor %q: bad shape [%d, %d] for type %s (block size %d)", name, ne0, ne1, typ, typ.BlockSize())

@@ -1,8 +1,8 @@
-// Tests of the engine adapter: download progress lines, the conversion of
-// log probabilities, and the KV-cache usage it reports while a request runs
-// on a tiny synthetic model.
+// Tests of the manager's engine adapter: download progress lines, the
+// conversion of log probabilities, and the KV-cache usage it reports while
+// a request runs on a tiny synthetic model.
 
-package main
+package manager
 
 import (
 	"context"
@@ -13,14 +13,14 @@ import (
 
 	"github.com/helexa/helexa/api"
 	"github.com/helexa/helexa/engine"
+	_ "github.com/helexa/helexa/engine/cpu" // registers the cpu backend
 	"github.com/helexa/helexa/hub"
 	"github.com/helexa/helexa/server"
 )
 
 func TestProgressLogger(t *testing.T) {
-	var logs syncBuffer
-	m := &engineManager{log: slog.New(slog.NewJSONHandler(&logs, nil))}
-	p := m.progressLogger()
+	var logs strings.Builder
+	p := progressLogger(slog.New(slog.NewJSONHandler(&logs, nil)))
 	p(hub.Progress{File: "a.gguf", Done: 100, Total: 1000, BytesPerSec: 2e6})
 	p(hub.Progress{File: "a.gguf", Done: 200, Total: 1000, BytesPerSec: 2e6})  // within progressEvery: dropped
 	p(hub.Progress{File: "b.gguf", Done: 1, Total: 10})                        // another file: logged
@@ -57,11 +57,8 @@ func TestKVCacheUsage(t *testing.T) {
 	if err := engine.WriteSynth(path, engine.SynthOptions{Arch: "qwen3", Preset: "tiny", Type: "q8_0", Seed: 1}); err != nil {
 		t.Fatal(err)
 	}
-	cfg := &Config{
-		Hub:    HubConfig{CacheDir: t.TempDir(), Offline: true},
-		Engine: EngineConfig{Device: "cpu", Threads: 1, CtxSize: 64},
-	}
-	mgr := newEngineManager(cfg, slog.New(slog.DiscardHandler))
+	mgr := New(Options{Device: "cpu", Threads: 1, CtxSize: 64, ModelDirs: []string{filepath.Dir(path)},
+		Hub: hub.Options{CacheDir: t.TempDir(), Offline: true}})
 	if _, err := mgr.Load(context.Background(), api.LoadRequest{Model: path, Alias: "tiny"}); err != nil {
 		t.Fatal(err)
 	}

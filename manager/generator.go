@@ -1,0 +1,105 @@
+// This file adapts an engine.Generator to the server's Generator: it
+// converts the request and its output, counts the KV-cache positions the
+// model's requests use, and maps generation errors to the server's kinds.
+
+package manager
+
+import (
+	"context"
+	"errors"
+	"sync/atomic"
+
+	"github.com/helexa/helexa/api"
+	"github.com/helexa/helexa/chat"
+	"github.com/helexa/helexa/engine"
+	"github.com/helexa/helexa/server"
+)
+
+// engineGenerator is the server's Generator over an engine.Generator.
+type engineGenerator struct {
+	g    *engine.Generator
+	used *atomic.Int64 // KV positions in use by this model's sequences
+}
+
+// Generate converts the request, runs it and converts its output.
+func (e *engineGenerator) Generate(ctx context.Context, req *server.GenerateRequest, emit func(server.Delta) error) (*server.Result, error) {
+	er := engine.GenerateRequest{
+		MaxTokens:   req.MaxTokens,
+		Stop:        req.Stop,
+		Logprobs:    req.Logprobs,
+		TopLogprobs: req.TopLogprobs,
+		JSON:        req.JSONMode,
+		Sampling: engine.SamplingParams{
+			Temperature: req.Sampling.Temperature, TopP: req.Sampling.TopP, MinP: req.Sampling.MinP,
+			TopK: req.Sampling.TopK, RepetitionPenalty: req.Sampling.RepetitionPenalty,
+			PresencePenalty: req.Sampling.PresencePenalty, FrequencyPenalty: req.Sampling.FrequencyPenalty,
+			LogitBias: req.Sampling.LogitBias, Seed: req.Sampling.Seed,
+		},
+	}
+	switch {
+	case req.Messages != nil:
+		er.Chat = &chat.Request{Messages: req.Messages, Tools: req.Tools, EnableThinking: req.EnableThinking,
+			AddGenerationPrompt: true}
+	case len(req.Tokens) > 0:
+		er.Tokens = req.Tokens
+	default:
+		er.Prompt = req.Prompt
+	}
+	// KV usage: the prompt's positions once the engine has tokenized it
+	// and the request holds a sequence slot, then one per generated token;
+	// all released when the request ends.
+	var used int64
+	er.OnPrompt = func(n int) {
+		used += int64(n)
+		e.used.Add(int64(n))
+	}
+	defer func() { e.used.Add(-used) }()
+
+	res, err := e.g.Generate(ctx, er, func(ev engine.Event) error {
+		used += int64(len(ev.Tokens))
+		e.used.Add(int64(len(ev.Tokens)))
+		return emit(server.Delta{Content: ev.Content, Reasoning: ev.Reasoning, ToolCalls: ev.ToolCalls,
+			Tokens: len(ev.Tokens), Logprobs: logprobs(ev.Logprobs)})
+	})
+	if err != nil {
+		var cl *engine.ContextLengthError
+		switch {
+		case errors.As(err, &cl):
+			return nil, &server.ContextLengthError{Prompt: cl.Prompt, Requested: cl.Requested, Ctx: cl.Ctx}
+		case errors.Is(err, engine.ErrBadRequest):
+			return nil, server.WithKind(server.ErrInvalidRequest, err)
+		case errors.Is(err, engine.ErrModelNotLoaded):
+			return nil, server.WithKind(server.ErrModelNotFound, err)
+		case errors.Is(err, engine.ErrModelFailed):
+			return nil, modelFailed(err)
+		}
+		return nil, err
+	}
+	return &server.Result{FinishReason: res.FinishReason, PromptTokens: res.Usage.PromptTokens,
+		CompletionTokens: res.Usage.CompletionTokens}, nil
+}
+
+// logprobs converts the engine's token log probabilities to the API's.
+func logprobs(in []engine.TokenLogprob) []api.TokenLogprob {
+	if len(in) == 0 {
+		return nil
+	}
+	out := make([]api.TokenLogprob, len(in))
+	for i, lp := range in {
+		top := make([]api.TopLogprob, len(lp.Top))
+		for j, t := range lp.Top {
+			top[j] = api.TopLogprob{Token: t.Text, Logprob: float64(t.Logprob), Bytes: textBytes(t.Text)}
+		}
+		out[i] = api.TokenLogprob{Token: lp.Text, Logprob: float64(lp.Logprob), Bytes: textBytes(lp.Text), TopLogprobs: top}
+	}
+	return out
+}
+
+// textBytes is a token's text as the list of byte values the API sends.
+func textBytes(s string) []int {
+	b := make([]int, len(s))
+	for i := 0; i < len(s); i++ {
+		b[i] = int(s[i])
+	}
+	return b
+}
