@@ -134,6 +134,8 @@ func (s *Server) routes() *echo.Echo {
 	e.Use(s.requestLog, s.recoverPanic, s.auth)
 
 	e.GET("/health", s.health)
+	e.GET("/", s.chatPage)
+	e.GET("/ui/*", s.chatPage)
 	e.GET("/metrics", echo.WrapHandler(promhttp.HandlerFor(s.metrics.registry, promhttp.HandlerOpts{})))
 
 	e.GET("/models", s.listModels)
