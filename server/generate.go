@@ -59,6 +59,7 @@ func (s *Server) admit(c echo.Context, model string) (*admission, error) {
 	ctx, cancel := context.WithCancel(c.Request().Context())
 	stopWatch := context.AfterFunc(s.stop, cancel)
 	g := s.gate(model)
+	queued := time.Now()
 	if err := g.enter(ctx); err != nil {
 		ended := ctx.Err() != nil
 		stopWatch()
@@ -71,6 +72,7 @@ func (s *Server) admit(c echo.Context, model string) (*admission, error) {
 		}
 		return nil, err
 	}
+	s.metrics.req.queueTime.WithLabelValues(model).Observe(time.Since(queued).Seconds())
 	return &admission{gen: gen, ctx: ctx, done: func() {
 		g.leave()
 		stopWatch()
@@ -261,6 +263,7 @@ func (s *Server) finish(m *meter, res *Result) {
 	}
 	s.metrics.promptTokens.WithLabelValues(m.ri.model).Add(float64(res.PromptTokens))
 	s.metrics.generationTokens.WithLabelValues(m.ri.model).Add(float64(res.CompletionTokens))
+	s.metrics.req.observe(m.ri.model, res, time.Since(m.ri.start))
 }
 
 // samplingFrom applies the OpenAI defaults to the request's sampling fields.

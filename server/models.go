@@ -64,6 +64,7 @@ func (s *Server) Load(ctx context.Context, req api.LoadRequest) (ModelInfo, erro
 			return nil, err
 		}
 		s.metrics.loadSeconds.WithLabelValues(m.ID).Set(time.Since(start).Seconds())
+		s.metrics.modelLoaded(m.ID)
 		return m, nil
 	})
 	if err != nil {

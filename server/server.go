@@ -56,6 +56,8 @@ type Options struct {
 	UnloadTimeout time.Duration
 	// Registry receives the metrics; nil makes a new one.
 	Registry *prometheus.Registry
+	// Build describes the binary (neuron_build_info).
+	Build BuildInfo
 }
 
 // State is the server's serving state, as GET /health reports it.
@@ -121,6 +123,7 @@ func New(o Options) *Server {
 	s.keys = hashKeys(o.APIKeys)
 	s.stop, s.cancelStop = context.WithCancel(context.Background())
 	s.metrics = newMetrics(o.Registry, o.Models.List)
+	s.metrics.req.setBuild(o.Build)
 	s.echo = s.routes()
 	return s
 }

@@ -10,7 +10,9 @@ package main
 import (
 	"io"
 	"log/slog"
+	"net/http"
 	"regexp"
+	"runtime"
 	"strconv"
 	"strings"
 	"syscall"
@@ -129,4 +131,29 @@ func TestChatPageRealDaemon(t *testing.T) {
 		prevGen, _ = strconv.Atoi(gen)
 	}
 	browsertest.Screenshot(t, ctx, "chat-page.png")
+
+	// The daemon's metrics describe the build and count both requests.
+	req, _ := http.NewRequest("GET", base+"/metrics", nil)
+	req.Header.Set("Authorization", "Bearer "+e2eKey)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	metrics, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	finished := map[string]int{}
+	for _, tr := range turns {
+		finished[tr.Finish]++
+	}
+	for _, want := range []string{
+		`neuron_request_success_total{finish_reason="stop",model="qwen3-mini"} ` + strconv.Itoa(finished["stop"]),
+		`neuron_request_success_total{finish_reason="length",model="qwen3-mini"} ` + strconv.Itoa(finished["length"]),
+		`neuron_build_info{backend="cpu",flavour="` + flavour() + `",goversion="` + runtime.Version() + `",version="` + version + `"} 1`,
+		"neuron_models_loaded 1",
+		`neuron_e2e_request_latency_seconds_count{model="qwen3-mini"} 2`,
+	} {
+		if !strings.Contains(string(metrics), want) {
+			t.Errorf("metrics lack %s", want)
+		}
+	}
 }

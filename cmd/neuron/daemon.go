@@ -43,6 +43,7 @@ func (d *daemon) run() error {
 		Logger:   d.log,
 		APIKeys:  d.cfg.APIKeys,
 		MaxQueue: d.cfg.MaxQueue,
+		Build:    server.BuildInfo{Version: version, Flavour: flavour(), Backend: d.cfg.Engine.Device},
 	})
 
 	// The first signal stops the daemon whatever it is doing; during the
