@@ -52,7 +52,7 @@ func (s *Server) admit(c echo.Context, model string) (*admission, error) {
 	gen, release, err := s.opts.Models.Acquire(model)
 	if err != nil {
 		if errors.Is(err, ErrModelNotFound) {
-			return nil, api.ModelNotFound(model)
+			return nil, s.modelNotFound(model)
 		}
 		return nil, err
 	}
@@ -125,7 +125,7 @@ func (s *Server) generationError(c echo.Context, ctx context.Context, err error)
 		}
 	}
 	if errors.Is(err, ErrModelNotFound) {
-		return api.ModelNotFound(info(c).model)
+		return s.modelNotFound(info(c).model)
 	}
 	return err
 }

@@ -198,7 +198,7 @@ func (s *Server) retrieveModel(c echo.Context) error {
 	}
 	m, ok := s.find(id)
 	if !ok {
-		return api.ModelNotFound(id)
+		return s.modelNotFound(id)
 	}
 	return c.JSON(http.StatusOK, openAIModel(m))
 }
@@ -265,7 +265,7 @@ func (s *Server) unloadModel(c echo.Context) error {
 	}
 	if err := s.Unload(c.Request().Context(), req.Model, timeout); err != nil {
 		if errors.Is(err, ErrModelNotFound) {
-			return api.ModelNotFound(req.Model)
+			return s.modelNotFound(req.Model)
 		}
 		return err
 	}
@@ -280,7 +280,7 @@ func (s *Server) modelEndpoint(c echo.Context) error {
 		return err
 	}
 	if _, ok := s.find(id); !ok {
-		return api.ModelNotFound(id)
+		return s.modelNotFound(id)
 	}
 	scheme := "http"
 	if c.Request().TLS != nil {

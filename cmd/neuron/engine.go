@@ -245,19 +245,28 @@ func (e *engineGenerator) Generate(ctx context.Context, req *server.GenerateRequ
 		er.Prompt = req.Prompt
 	}
 	// KV usage: the prompt's positions once the engine has tokenized it
-	// and the request holds a sequence slot, then one per generated token;
-	// all released when the request ends.
-	var used int64
+	// and the request holds a sequence slot, then one per generated token
+	// of the running choice (the choices of a request share the prompt and
+	// reuse the positions after it); all released when the request ends.
+	var used, choiceUsed int64
+	choice := 0
 	er.OnPrompt = func(n int) {
 		used += int64(n)
 		e.used.Add(int64(n))
 	}
 	defer func() { e.used.Add(-used) }()
 
-	res, err := e.g.Generate(ctx, er, func(ev engine.Event) error {
+	results, err := e.g.GenerateChoices(ctx, er, max(req.N, 1), func(i int, ev engine.Event) error {
+		if i != choice {
+			choice = i
+			used -= choiceUsed
+			e.used.Add(-choiceUsed)
+			choiceUsed = 0
+		}
+		choiceUsed += int64(len(ev.Tokens))
 		used += int64(len(ev.Tokens))
 		e.used.Add(int64(len(ev.Tokens)))
-		return emit(server.Delta{Content: ev.Content, Reasoning: ev.Reasoning, ToolCalls: ev.ToolCalls,
+		return emit(server.Delta{Index: i, Content: ev.Content, Reasoning: ev.Reasoning, ToolCalls: ev.ToolCalls,
 			Tokens: len(ev.Tokens), Logprobs: logprobs(ev.Logprobs)})
 	})
 	if err != nil {
@@ -272,8 +281,14 @@ func (e *engineGenerator) Generate(ctx context.Context, req *server.GenerateRequ
 		}
 		return nil, err
 	}
-	return &server.Result{FinishReason: res.FinishReason, PromptTokens: res.Usage.PromptTokens,
-		CompletionTokens: res.Usage.CompletionTokens}, nil
+	out := &server.Result{FinishReason: results[0].FinishReason, PromptTokens: results[0].Usage.PromptTokens}
+	for _, r := range results {
+		out.CompletionTokens += r.Usage.CompletionTokens
+		if len(results) > 1 {
+			out.FinishReasons = append(out.FinishReasons, r.FinishReason)
+		}
+	}
+	return out, nil
 }
 
 // logprobs converts the engine's token log probabilities to the API's.
