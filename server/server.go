@@ -152,6 +152,7 @@ func (s *Server) routes() *echo.Echo {
 	e.GET("/v1/models/*", s.retrieveModel)
 	e.POST("/v1/chat/completions", s.chatCompletions)
 	e.POST("/v1/completions", s.completions)
+	e.POST("/v1/embeddings", s.embeddings)
 	return e
 }
 

@@ -1,8 +1,9 @@
 // End-to-end tests of the wider API surface against the real daemon with a
 // reference mini model, driven by the official OpenAI Go client: several
 // choices per request (n=3, plain and streamed, each choice equal to a
-// single request with seed+i), and the 404 for an unknown model that names
-// the loaded ones.
+// single request with seed+i), embeddings (strings, token ids, base64,
+// dimensions; a batch equals its inputs alone), and the 404 for an unknown
+// model that names the loaded ones.
 
 package main
 
@@ -12,6 +13,7 @@ import (
 	"errors"
 	"io"
 	"log/slog"
+	"math"
 	"strings"
 	"syscall"
 	"testing"
@@ -187,5 +189,83 @@ func TestEndToEndUnknownModelNamesLoaded(t *testing.T) {
 	_, err = client.Models.Get(ctx, "nope")
 	if !errors.As(err, &apiErr) || apiErr.StatusCode != 404 || !strings.Contains(apiErr.Message, "loaded: mini, mini-q8") {
 		t.Errorf("retrieve unknown model: %v", err)
+	}
+}
+
+func TestEndToEndEmbeddings(t *testing.T) {
+	client, _ := surfaceDaemon(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	embed := func(p openai.EmbeddingNewParams) *openai.CreateEmbeddingResponse {
+		t.Helper()
+		p.Model = "mini"
+		r, err := client.Embeddings.New(ctx, p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return r
+	}
+	norm := func(v []float64) float64 {
+		var s float64
+		for _, x := range v {
+			s += x * x
+		}
+		return math.Sqrt(s)
+	}
+	texts := []string{"The sky is blue.", "Sunsets are red.", "The sky is blue."}
+	batch := embed(openai.EmbeddingNewParams{Input: openai.EmbeddingNewParamsInputUnion{OfArrayOfStrings: texts}})
+	if len(batch.Data) != 3 || batch.Model != "mini" || batch.Usage.PromptTokens <= 0 || batch.Usage.TotalTokens != batch.Usage.PromptTokens {
+		t.Fatalf("response %s", batch.RawJSON())
+	}
+	tokens := int64(0)
+	for i, d := range batch.Data {
+		if d.Index != int64(i) || len(d.Embedding) != 256 || math.Abs(norm(d.Embedding)-1) > 1e-5 {
+			t.Errorf("data[%d]: index %d, %d dims, norm %.6f", i, d.Index, len(d.Embedding), norm(d.Embedding))
+		}
+		// Each input alone (a string) gives the vector it has in the batch.
+		one := embed(openai.EmbeddingNewParams{Input: openai.EmbeddingNewParamsInputUnion{OfString: openai.String(texts[i])}})
+		tokens += one.Usage.PromptTokens
+		if d := maxAbsDiff(one.Data[0].Embedding, d.Embedding); d > 1e-5 {
+			t.Errorf("input %d alone differs from batched by %.3g", i, d)
+		}
+	}
+	if tokens != batch.Usage.PromptTokens {
+		t.Errorf("batch counted %d tokens, the inputs alone %d", batch.Usage.PromptTokens, tokens)
+	}
+	if maxAbsDiff(batch.Data[0].Embedding, batch.Data[2].Embedding) > 1e-6 || maxAbsDiff(batch.Data[0].Embedding, batch.Data[1].Embedding) < 1e-3 {
+		t.Error("equal texts should embed equally and different texts differently")
+	}
+
+	// Token ids, base64 (decoded by the client), and dimensions.
+	ids := embed(openai.EmbeddingNewParams{Input: openai.EmbeddingNewParamsInputUnion{OfArrayOfTokenArrays: [][]int64{{11, 22, 33}, {44}}},
+		EncodingFormat: openai.EmbeddingNewParamsEncodingFormatBase64})
+	floatIDs := embed(openai.EmbeddingNewParams{Input: openai.EmbeddingNewParamsInputUnion{OfArrayOfTokens: []int64{11, 22, 33}}})
+	if !strings.HasPrefix(ids.Data[0].JSON.Embedding.Raw(), `"`) || ids.Usage.PromptTokens != 4 {
+		t.Errorf("base64 response %s", ids.RawJSON())
+	}
+	// The same vector (batched with another input in the first request, so
+	// equal to rounding; the server test checks the encoding bit for bit).
+	if d := maxAbsDiff(ids.Data[0].Embedding, floatIDs.Data[0].Embedding); d > 1e-5 {
+		t.Errorf("base64 (batched) and float (alone) differ by %g", d)
+	}
+	short := embed(openai.EmbeddingNewParams{Input: openai.EmbeddingNewParamsInputUnion{OfArrayOfTokens: []int64{11, 22, 33}},
+		Dimensions: openai.Int(64)})
+	v := short.Data[0].Embedding
+	full := floatIDs.Data[0].Embedding
+	if len(v) != 64 || math.Abs(norm(v)-1) > 1e-5 {
+		t.Fatalf("dimensions 64: %d dims, norm %.6f", len(v), norm(v))
+	}
+	scale := norm(full[:64])
+	for i := range v {
+		if math.Abs(v[i]-full[i]/scale) > 1e-6 {
+			t.Fatalf("dimensions 64: element %d is %g, want the normalized prefix %g", i, v[i], full[i]/scale)
+		}
+	}
+
+	_, err := client.Embeddings.New(ctx, openai.EmbeddingNewParams{Model: "mini",
+		Input: openai.EmbeddingNewParamsInputUnion{OfString: openai.String("x")}, Dimensions: openai.Int(999)})
+	var apiErr *openai.Error
+	if !errors.As(err, &apiErr) || apiErr.StatusCode != 400 || apiErr.Param != "dimensions" {
+		t.Errorf("dimensions 999: %v", err)
 	}
 }

@@ -270,16 +270,7 @@ func (e *engineGenerator) Generate(ctx context.Context, req *server.GenerateRequ
 			Tokens: len(ev.Tokens), Logprobs: logprobs(ev.Logprobs)})
 	})
 	if err != nil {
-		var cl *engine.ContextLengthError
-		switch {
-		case errors.As(err, &cl):
-			return nil, &server.ContextLengthError{Prompt: cl.Prompt, Requested: cl.Requested, Ctx: cl.Ctx}
-		case errors.Is(err, engine.ErrBadRequest):
-			return nil, server.WithKind(server.ErrInvalidRequest, err)
-		case errors.Is(err, engine.ErrModelNotLoaded):
-			return nil, server.WithKind(server.ErrModelNotFound, err)
-		}
-		return nil, err
+		return nil, requestError(err)
 	}
 	out := &server.Result{FinishReason: results[0].FinishReason, PromptTokens: results[0].Usage.PromptTokens}
 	for _, r := range results {
@@ -314,4 +305,27 @@ func textBytes(s string) []int {
 		b[i] = int(s[i])
 	}
 	return b
+}
+
+// requestError maps an engine error of a request to the server's kinds.
+func requestError(err error) error {
+	var cl *engine.ContextLengthError
+	switch {
+	case errors.As(err, &cl):
+		return &server.ContextLengthError{Prompt: cl.Prompt, Requested: cl.Requested, Ctx: cl.Ctx}
+	case errors.Is(err, engine.ErrBadRequest):
+		return server.WithKind(server.ErrInvalidRequest, err)
+	case errors.Is(err, engine.ErrModelNotLoaded):
+		return server.WithKind(server.ErrModelNotFound, err)
+	}
+	return err
+}
+
+// Embed computes embeddings with the model.
+func (e *engineGenerator) Embed(ctx context.Context, texts []string, tokens [][]int32) (*server.EmbedResult, error) {
+	res, err := e.g.Embed(ctx, texts, tokens)
+	if err != nil {
+		return nil, requestError(err)
+	}
+	return &server.EmbedResult{Embeddings: res.Embeddings, PromptTokens: res.PromptTokens}, nil
 }
