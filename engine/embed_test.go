@@ -15,6 +15,7 @@ import (
 
 	"github.com/helexa/helexa/engine"
 	"github.com/helexa/helexa/gguf"
+	"github.com/helexa/helexa/internal/knownmodel"
 	"github.com/helexa/helexa/internal/reftest"
 )
 
@@ -134,23 +135,8 @@ func withPooling(t *testing.T, pooling uint32) string {
 		t.Fatal(err)
 	}
 	defer f.Close()
-	w := gguf.NewWriter()
-	for _, kv := range f.KV {
-		w.AddKV(kv.Key, kv.Value)
-	}
-	w.AddKV("qwen3.pooling_type", pooling)
-	for i := range f.Tensors {
-		ti := &f.Tensors[i]
-		data, err := f.TensorData(ti)
-		if err != nil {
-			t.Fatal(err)
-		}
-		w.AddTensor(ti.Name, ti.Type, ti.Shape, data)
-	}
 	path := filepath.Join(t.TempDir(), "pooled.gguf")
-	if err := w.WriteFile(path); err != nil {
-		t.Fatal(err)
-	}
+	knownmodel.Rewrite(t, f, path, map[string]any{"qwen3.pooling_type": pooling}, nil)
 	return path
 }
 

@@ -25,17 +25,16 @@ import (
 	"github.com/helexa/helexa/internal/reftest"
 )
 
-// surfaceDaemon starts a daemon serving mini-f32 as "mini" (and mini-q8_0
-// as "mini-q8") and returns an OpenAI client for it and its base URL.
-func surfaceDaemon(t *testing.T) (openai.Client, string) {
+// serveModels starts a daemon (CPU, context 512, no API key) serving the
+// given models, stopped with SIGTERM when the test ends, and returns its
+// base URL.
+func serveModels(t *testing.T, models ...DefaultModel) string {
 	t.Helper()
-	model := reftest.Model(t, "mini-f32")
 	var logs syncBuffer
 	cfg := &Config{
-		Hub:    HubConfig{CacheDir: t.TempDir(), Offline: true},
-		Engine: EngineConfig{Device: "cpu", Threads: 2, CtxSize: 512},
-		DefaultModels: []DefaultModel{{Model: model, Alias: "mini"},
-			{Model: reftest.Model(t, "mini-q8_0"), Alias: "mini-q8"}},
+		Hub:           HubConfig{CacheDir: t.TempDir(), Offline: true},
+		Engine:        EngineConfig{Device: "cpu", Threads: 2, CtxSize: 512},
+		DefaultModels: models,
 	}
 	mgr := newEngineManager(cfg, slog.New(slog.NewJSONHandler(io.Discard, nil)))
 	base, sigs, done := startDaemon(t, cfg, mgr, &logs)
@@ -45,6 +44,15 @@ func surfaceDaemon(t *testing.T) (openai.Client, string) {
 			t.Errorf("run: %v", err)
 		}
 	})
+	return base
+}
+
+// surfaceDaemon starts a daemon serving mini-f32 as "mini" (and mini-q8_0
+// as "mini-q8") and returns an OpenAI client for it and its base URL.
+func surfaceDaemon(t *testing.T) (openai.Client, string) {
+	t.Helper()
+	base := serveModels(t, DefaultModel{Model: reftest.Model(t, "mini-f32"), Alias: "mini"},
+		DefaultModel{Model: reftest.Model(t, "mini-q8_0"), Alias: "mini-q8"})
 	return openai.NewClient(option.WithBaseURL(base+"/v1/"), option.WithAPIKey("unused"), option.WithMaxRetries(0)), base
 }
 

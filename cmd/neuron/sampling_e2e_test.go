@@ -16,13 +16,11 @@ import (
 	"context"
 	"encoding/json"
 	"io"
-	"log/slog"
 	"math"
 	"net/http"
 	"slices"
 	"sort"
 	"strings"
-	"syscall"
 	"testing"
 
 	"github.com/helexa/helexa/internal/knownmodel"
@@ -36,21 +34,7 @@ var knownLogits = map[string]float32{"a": 6, "b": 4.5, "c": 3.9, "d": 2}
 func startKnownDaemon(t *testing.T) string {
 	t.Helper()
 	path, _ := knownmodel.Write(t, knownLogits)
-	var logs syncBuffer
-	cfg := &Config{
-		Hub:           HubConfig{CacheDir: t.TempDir(), Offline: true},
-		Engine:        EngineConfig{Device: "cpu", Threads: 2, CtxSize: 512},
-		DefaultModels: []DefaultModel{{Model: path, Alias: "known"}},
-	}
-	mgr := newEngineManager(cfg, slog.New(slog.NewJSONHandler(io.Discard, nil)))
-	base, sigs, done := startDaemon(t, cfg, mgr, &logs)
-	t.Cleanup(func() {
-		sigs <- syscall.SIGTERM
-		if err := <-done; err != nil {
-			t.Errorf("run: %v", err)
-		}
-	})
-	return base
+	return serveModels(t, DefaultModel{Model: path, Alias: "known"})
 }
 
 // complete posts a text completion with the prompt "x" and extra fields and

@@ -13,8 +13,9 @@
 //
 // Sampling tests use it through the whole stack (HTTP, server, engine,
 // sampler) to check what temperature, top-k, top-p, min-p and the penalties
-// do to a distribution they can compute by hand. It is imported by tests
-// only.
+// do to a distribution they can compute by hand. Rewrite, the copy with
+// changes it is built on, serves tests that need a variant of a model file
+// (another metadata value, other weights). It is imported by tests only.
 package knownmodel
 
 import (
@@ -57,18 +58,10 @@ func Write(t testing.TB, logits map[string]float32) (string, map[string]int32) {
 		ids[text] = enc[0]
 	}
 
-	w := gguf.NewWriter()
-	for _, kv := range f.KV {
-		w.AddKV(kv.Key, kv.Value)
-	}
-	for i := range f.Tensors {
-		ti := &f.Tensors[i]
+	path := filepath.Join(t.TempDir(), "known.gguf")
+	Rewrite(t, f, path, nil, func(ti *gguf.TensorInfo) []byte {
 		if ti.Type != gguf.TypeF32 {
 			t.Fatalf("knownmodel: %s is %v, want f32", ti.Name, ti.Type)
-		}
-		data, err := f.TensorData(ti)
-		if err != nil {
-			t.Fatal(err)
 		}
 		out := make([]float32, ti.Elements())
 		switch name := ti.Name; {
@@ -87,16 +80,44 @@ func Write(t testing.TB, logits map[string]float32) (string, map[string]int32) {
 				fill(out[i*nEmbd:(i+1)*nEmbd], row[i]/float32(nEmbd))
 			}
 		default:
-			w.AddTensor(name, ti.Type, ti.Shape, data)
-			continue
+			return nil
 		}
-		w.AddTensor(ti.Name, ti.Type, ti.Shape, f32Bytes(out))
+		return f32Bytes(out)
+	})
+	return path, ids
+}
+
+// Rewrite writes a copy of f to path with the metadata of extra added (or
+// replacing keys of the same name) and each tensor's data replaced by what
+// replace returns for it, when replace is not nil and returns non-nil.
+func Rewrite(t testing.TB, f *gguf.File, path string, extra map[string]any, replace func(*gguf.TensorInfo) []byte) {
+	t.Helper()
+	w := gguf.NewWriter()
+	for _, kv := range f.KV {
+		if _, ok := extra[kv.Key]; !ok {
+			w.AddKV(kv.Key, kv.Value)
+		}
 	}
-	path := filepath.Join(t.TempDir(), "known.gguf")
+	for k, v := range extra {
+		w.AddKV(k, v)
+	}
+	for i := range f.Tensors {
+		ti := &f.Tensors[i]
+		var data []byte
+		if replace != nil {
+			data = replace(ti)
+		}
+		if data == nil {
+			var err error
+			if data, err = f.TensorData(ti); err != nil {
+				t.Fatal(err)
+			}
+		}
+		w.AddTensor(ti.Name, ti.Type, ti.Shape, data)
+	}
 	if err := w.WriteFile(path); err != nil {
 		t.Fatalf("knownmodel: %v", err)
 	}
-	return path, ids
 }
 
 func fill(s []float32, v float32) {
