@@ -25,13 +25,16 @@ import (
 	"github.com/helexa/helexa/internal/reftest"
 )
 
-// serveModels starts a daemon (CPU, context 512, no API key) serving the
+// serveModels starts a daemon (CPU, context 512, no API key, a queue of 4) serving the
 // given models, stopped with SIGTERM when the test ends, and returns its
 // base URL.
 func serveModels(t *testing.T, models ...DefaultModel) string {
 	t.Helper()
 	var logs syncBuffer
 	cfg := &Config{
+		// A queue, so that a request sent as the previous stream's last
+		// bytes arrive waits for its handler to return instead of a 503.
+		MaxQueue:      4,
 		Hub:           HubConfig{CacheDir: t.TempDir(), Offline: true},
 		Engine:        EngineConfig{Device: "cpu", Threads: 2, CtxSize: 512},
 		DefaultModels: models,
