@@ -15,6 +15,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/chromedp"
 
 	"github.com/helexa/helexa/api"
@@ -163,6 +165,19 @@ func TestChatPageBrowser(t *testing.T) {
 		}
 	}
 	browsertest.Screenshot(t, ctx, "chat-page-fake.png")
+
+	// The system's dark setting gives the dark theme.
+	if err := chromedp.Do(ctx, chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+		_, err := cdp.Call(ctx, tg, emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{
+			Features: []*emulation.MediaFeature{{Name: "prefers-color-scheme", Value: "dark"}}})
+		return err
+	})); err != nil {
+		t.Fatal(err)
+	}
+	if bg := pageJS[string](t, ctx, `getComputedStyle(document.body).backgroundColor`); bg != "rgb(17, 20, 24)" {
+		t.Errorf("dark theme background %s", bg)
+	}
+	browsertest.Screenshot(t, ctx, "chat-page-fake-dark.png")
 
 	// The stop button aborts the stream, and the server ends the generation.
 	if err := chromedp.Do(ctx,
