@@ -87,9 +87,9 @@ type EmbedResult struct {
 	PromptTokens int
 }
 
-// Embed computes the embeddings of texts (tokenized, BOS prepended when the
-// vocabulary asks for it) or of token-id inputs; exactly one of the two is
-// given. An input longer than the context is a *ContextLengthError; an empty
+// Embed computes the embeddings of texts (tokenized, BOS prepended and EOS
+// appended when the vocabulary asks for them, as llama.cpp does) or of
+// token-id inputs (used as they are); exactly one of the two is given. An input longer than the context is a *ContextLengthError; an empty
 // input or an id outside the vocabulary is ErrBadRequest.
 func (g *Generator) Embed(ctx context.Context, texts []string, tokens [][]int32) (*EmbedResult, error) {
 	inputs, err := g.embedInputs(texts, tokens)
@@ -133,9 +133,14 @@ func (g *Generator) embedInputs(texts []string, tokens [][]int32) ([][]int32, er
 	}
 	inputs := tokens
 	if len(texts) > 0 {
+		eos, addEOS := g.tok.EOS()
+		addEOS = addEOS && g.tok.AddEOS()
 		inputs = make([][]int32, len(texts))
 		for i, t := range texts {
 			if ids, err := g.PromptTokens(&GenerateRequest{Prompt: t}); err == nil {
+				if addEOS && ids[len(ids)-1] != eos {
+					ids = append(ids, eos)
+				}
 				inputs[i] = ids
 			}
 		}

@@ -11,6 +11,7 @@ import (
 	"errors"
 	"math"
 	"path/filepath"
+	"slices"
 	"testing"
 
 	"github.com/helexa/helexa/engine"
@@ -192,5 +193,36 @@ func TestEmbedBadInputs(t *testing.T) {
 				t.Errorf("err %v, want %v", err, tc.want)
 			}
 		})
+	}
+}
+
+// TestEmbedAddEOS checks that a vocabulary with add_eos_token (as
+// Qwen3-Embedding's) ends text inputs with EOS: the text's vector equals
+// that of its token ids with EOS appended, and differs from them without.
+func TestEmbedAddEOS(t *testing.T) {
+	f, err := gguf.Open(reftest.Model(t, "mini-f32"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	path := filepath.Join(t.TempDir(), "eos.gguf")
+	knownmodel.Rewrite(t, f, path, map[string]any{"tokenizer.ggml.add_eos_token": true}, nil)
+	g, _ := genModel(t, path, engine.ContextOptions{Ctx: 64, Batch: 16})
+	if !g.Tokenizer().AddEOS() {
+		t.Fatal("add_eos_token not read")
+	}
+	eos, _ := g.Tokenizer().EOS()
+	ids := g.Tokenizer().Encode("Hello, world!")
+	res, err := g.Embed(context.Background(), []string{"Hello, world!"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	with, err := g.Embed(context.Background(), nil, [][]int32{append(slices.Clone(ids), eos), ids})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.PromptTokens != len(ids)+1 || dot(res.Embeddings[0], with.Embeddings[0]) < 1-1e-6 || dot(res.Embeddings[0], with.Embeddings[1]) > 0.9999 {
+		t.Errorf("%d tokens; cosine with EOS %.6f, without %.6f", res.PromptTokens,
+			dot(res.Embeddings[0], with.Embeddings[0]), dot(res.Embeddings[0], with.Embeddings[1]))
 	}
 }
