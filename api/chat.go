@@ -47,10 +47,21 @@ type GenerationParams struct {
 	FrequencyPenalty  *float64           `json:"frequency_penalty,omitempty"`
 	RepetitionPenalty *float64           `json:"repetition_penalty,omitempty"`
 	LogitBias         map[string]float64 `json:"logit_bias,omitempty"`
-	N                 *int               `json:"n,omitempty"`
+	N                 *int               `json:"n,omitempty"` // choices, 1 to MaxChoices
 	Stream            bool               `json:"stream,omitempty"`
 	StreamOptions     *StreamOptions     `json:"stream_options,omitempty"`
 	User              string             `json:"user,omitempty"`
+}
+
+// MaxChoices is the largest n a request may ask for.
+const MaxChoices = 8
+
+// Choices returns the number of choices asked for (n, 1 when absent).
+func (p *GenerationParams) Choices() int {
+	if p.N == nil || *p.N < 1 {
+		return 1
+	}
+	return *p.N
 }
 
 // IncludeUsage reports whether a streamed response ends with a usage chunk.

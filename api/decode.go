@@ -166,8 +166,8 @@ func jsonKind(kind string) string {
 // validate checks the shared fields but max_tokens, which each request
 // checks in its own order.
 func (p *GenerationParams) validate() *Error {
-	if p.N != nil && *p.N != 1 {
-		return Unsupported("n", "n must be 1: several choices per request are not supported yet (got %d)", *p.N)
+	if p.N != nil && (*p.N < 1 || *p.N > MaxChoices) {
+		return Unsupported("n", "n must be between 1 and %d (got %d)", MaxChoices, *p.N)
 	}
 	if e := inRange("temperature", p.Temperature, 0, 2); e != nil {
 		return e

@@ -26,7 +26,8 @@ func TestDecodeChatCompletionRequestErrors(t *testing.T) {
 		{"missing role", `{"model":"m","messages":[{"content":"x"}]}`, "messages[0].role"},
 		{"image part", `{"model":"m","messages":[{"role":"user","content":[{"type":"image_url"}]}]}`, ""},
 		{"content number", `{"model":"m","messages":[{"role":"user","content":5}]}`, ""},
-		{"n 2", `{"model":"m",` + msgs + `,"n":2}`, "n"},
+		{"n 9", `{"model":"m",` + msgs + `,"n":9}`, "n"},
+		{"n 0", `{"model":"m",` + msgs + `,"n":0}`, "n"},
 		{"temperature high", `{"model":"m",` + msgs + `,"temperature":2.5}`, "temperature"},
 		{"temperature string", `{"model":"m",` + msgs + `,"temperature":"hot"}`, "temperature"},
 		{"top_p negative", `{"model":"m",` + msgs + `,"top_p":-0.1}`, "top_p"},
@@ -158,7 +159,8 @@ func TestDecodeCompletionRequest(t *testing.T) {
 		{"suffix", `{"model":"m","prompt":"a","suffix":"z"}`, "suffix", false, "", 0},
 		{"best_of", `{"model":"m","prompt":"a","best_of":3}`, "best_of", false, "", 0},
 		{"logprobs", `{"model":"m","prompt":"a","logprobs":6}`, "logprobs", false, "", 0},
-		{"n", `{"model":"m","prompt":"a","n":3}`, "n", false, "", 0},
+		{"n 3", `{"model":"m","prompt":"a","n":3}`, "", true, "a", 0},
+		{"n 9", `{"model":"m","prompt":"a","n":9}`, "n", false, "", 0},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"strings"
 )
 
 // Error types. invalid_request_error and server_error are OpenAI's; the
@@ -123,6 +124,18 @@ func ModelNotFound(model string) *Error {
 	return &Error{Status: http.StatusNotFound, Type: TypeInvalidRequest, Param: "model",
 		Code:    CodeModelNotFound,
 		Message: fmt.Sprintf("the model %q does not exist or is not loaded", model)}
+}
+
+// ModelNotLoaded returns the 404 for a model that is not loaded, naming the
+// models that are: `the model "x" is not loaded; loaded: a, b`.
+func ModelNotLoaded(model string, loaded []string) *Error {
+	e := ModelNotFound(model)
+	if len(loaded) == 0 {
+		e.Message = fmt.Sprintf("the model %q is not loaded; no model is loaded", model)
+	} else {
+		e.Message = fmt.Sprintf("the model %q is not loaded; loaded: %s", model, strings.Join(loaded, ", "))
+	}
+	return e
 }
 
 // ContextLengthExceeded returns the 400 for a prompt plus max_tokens that do

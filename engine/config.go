@@ -52,6 +52,9 @@ type Config struct {
 	// TiedOutput is true when the file has no output.weight and the token
 	// embedding doubles as the output matrix.
 	TiedOutput bool
+	// Pooling is <arch>.pooling_type when the file has it (embedding
+	// models), else PoolingUnset.
+	Pooling Pooling
 }
 
 // ConfigFromGGUF reads the configuration of a qwen3 model. A missing or
@@ -120,6 +123,9 @@ func configFromGGUF(f *gguf.File) (Config, error) {
 		return c, fmt.Errorf("engine: tensor %q: shape %v, want [%d, nVocab]", emb.Name, emb.Shape, c.NEmbd)
 	}
 	c.NVocab = int(emb.Shape[1])
+	if c.Pooling, err = poolingFromGGUF(f, arch); err != nil {
+		return c, err
+	}
 	_, err = f.Tensor("output.weight")
 	c.TiedOutput = err != nil
 	return c, c.check()

@@ -388,32 +388,24 @@ func (g *Generator) Fail(cause error) {
 // (ctx), Generate returns the partial Result with ctx's error; ctx is
 // checked before every prefill chunk and every token.
 func (g *Generator) Generate(ctx context.Context, req GenerateRequest, emit func(Event) error) (*Result, error) {
-	start := time.Now()
-	if err := g.Failed(); err != nil {
+	var each func(int, Event) error
+	if emit != nil {
+		each = func(_ int, ev Event) error { return emit(ev) }
+	}
+	res, err := g.GenerateChoices(ctx, req, 1, each)
+	if len(res) == 0 {
 		return nil, err
 	}
-	if err := g.checkBias(req.Sampling.LogitBias); err != nil {
-		return nil, err
-	}
-	prompt, err := g.boundedPromptTokens(ctx, &req)
-	if err != nil {
-		return nil, err
-	}
-	limit, err := g.checkLength(len(prompt), req.MaxTokens)
-	if err != nil {
-		return nil, err
-	}
-	if err := ctx.Err(); err != nil {
-		return nil, err
-	}
-	s, err := g.acquire(ctx)
-	if err != nil {
-		return nil, err
-	}
-	defer g.release(s)
-	if req.OnPrompt != nil {
-		req.OnPrompt(len(prompt))
-	}
+	return res[0], err
+}
+
+// runChoice runs one choice of a request in slot s. shared carries the
+// prompt's last logits between the choices of one request: the first
+// choice prefills the prompt and fills it, later ones start from it (the
+// prompt's KV entries stay in the slot, as decoding writes only positions
+// after the prompt).
+func (g *Generator) runChoice(ctx context.Context, s *sequence, req *GenerateRequest, prompt []int32, limit int,
+	start time.Time, shared *promptLogits, emit func(Event) error) (*Result, error) {
 	if s.sampler == nil {
 		s.logits = make([]float32, g.nVocab)
 		s.rows = make([]Row, g.batch)
@@ -424,9 +416,9 @@ func (g *Generator) Generate(ctx context.Context, req GenerateRequest, emit func
 	if emit == nil {
 		emit = func(Event) error { return nil }
 	}
-	r := &run{g: g, s: s, req: &req, emit: emit, res: &Result{Seed: s.sampler.Seed()}, start: start}
+	r := &run{g: g, s: s, req: req, emit: emit, res: &Result{Seed: s.sampler.Seed()}, start: start, shared: shared}
 	r.res.Usage.PromptTokens = len(prompt)
-	err = r.loop(ctx, prompt, limit)
+	err := r.loop(ctx, prompt, limit)
 	r.res.Text = r.text.String() // also the partial text of a cancelled request
 	r.res.Content = r.cont.String()
 	r.res.Reasoning = r.reas.String()
@@ -454,6 +446,9 @@ type run struct {
 	pendLP  []TokenLogprob // log-probabilities of the tokens after emitted
 
 	json *jsonConstraint // nil unless JSON mode
+	// shared is the prompt's logits once an earlier choice of the request
+	// prefilled it (nil for a single choice).
+	shared *promptLogits
 }
 
 // loop prefills the prompt and decodes up to limit tokens.
@@ -478,20 +473,9 @@ func (r *run) loop(ctx context.Context, prompt []int32, limit int) error {
 	}
 	wantLP := req.Logprobs || req.TopLogprobs > 0
 
-	// Prefill in chunks of the batch size; logits for the last row only.
 	prefillStart := time.Now()
-	for i := 0; i < len(prompt); i += g.batch {
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-		chunk := prompt[i:min(i+g.batch, len(prompt))]
-		rows := s.rows[:len(chunk)]
-		for j, t := range chunk {
-			rows[j] = Row{Token: t, Pos: int32(i + j), Seq: s.slot}
-		}
-		if err := g.forward(s, rows, i+len(chunk) == len(prompt)); err != nil {
-			return err
-		}
+	if err := r.prefill(ctx, prompt); err != nil {
+		return err
 	}
 	var firstTok time.Time
 	pos := len(prompt)
@@ -550,6 +534,36 @@ func (r *run) loop(ctx context.Context, prompt []int32, limit int) error {
 			return err
 		}
 	}
+}
+
+// prefill runs the prompt through the model in chunks of the batch size,
+// with logits for the last row only, unless an earlier choice of the
+// request did: then its KV entries are in the slot and its logits are
+// copied.
+func (r *run) prefill(ctx context.Context, prompt []int32) error {
+	g, s := r.g, r.s
+	if r.shared != nil && r.shared.ready {
+		copy(s.logits, r.shared.logits)
+		return nil
+	}
+	for i := 0; i < len(prompt); i += g.batch {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		chunk := prompt[i:min(i+g.batch, len(prompt))]
+		rows := s.rows[:len(chunk)]
+		for j, t := range chunk {
+			rows[j] = Row{Token: t, Pos: int32(i + j), Seq: s.slot}
+		}
+		if err := g.forward(s, rows, i+len(chunk) == len(prompt)); err != nil {
+			return err
+		}
+	}
+	if r.shared != nil {
+		r.shared.logits = append(r.shared.logits[:0], s.logits...)
+		r.shared.ready = true
+	}
+	return nil
 }
 
 // logprob completes a sampled token's log-probability with text and a copy

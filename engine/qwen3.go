@@ -183,6 +183,31 @@ func (c *Context) Forward(rows []Row, logitRows []int, logits []float32) error {
 	if err := c.checkBatch(rows, logitRows, logits); err != nil {
 		return err
 	}
+	if err := c.trunk(rows); err != nil {
+		return err
+	}
+	b, cfg, w := c.m.b, c.m.cfg, &c.m.w
+	// Logits, only for the rows that want them, at most logitCap at a time.
+	// The final norm is per row, so gathering the rows first and normalizing
+	// only them gives the same result as normalizing every row.
+	for i := 0; i < len(logitRows); i += c.logitCap {
+		idx := logitRows[i:min(i+c.logitCap, len(logitRows))]
+		b.CopyRows(c.lx, c.x, idx, cfg.NEmbd)
+		b.RMSNorm(c.lx, c.lx, w.OutputNorm, len(idx), cfg.NEmbd, cfg.NormEps)
+		b.MatMul(c.logits, w.Output, c.lx, len(idx))
+		if err := b.Read(logits[i*cfg.NVocab:(i+len(idx))*cfg.NVocab], c.logits); err != nil {
+			return fmt.Errorf("engine: forward: %w", err)
+		}
+	}
+	if err := b.Sync(); err != nil {
+		return fmt.Errorf("engine: forward: %w", err)
+	}
+	return nil
+}
+
+// trunk runs the embedding and every layer on a checked batch, leaving the
+// residual stream of each row in c.x (before the output norm).
+func (c *Context) trunk(rows []Row) error {
 	b, cfg, w := c.m.b, c.m.cfg, &c.m.w
 	n, eps := len(rows), cfg.NormEps
 	if err := c.rows.Set(rows); err != nil {
@@ -212,21 +237,6 @@ func (c *Context) Forward(rows []Row, logitRows []int, logits []float32) error {
 		b.SwiGLU(c.gate, c.gate, c.up, n*cfg.NFF)
 		b.MatMul(c.proj, l.FFNDown, c.gate, n)
 		b.Add(c.x, c.proj, n*cfg.NEmbd)
-	}
-	// Logits, only for the rows that want them, at most logitCap at a time.
-	// The final norm is per row, so gathering the rows first and normalizing
-	// only them gives the same result as normalizing every row.
-	for i := 0; i < len(logitRows); i += c.logitCap {
-		idx := logitRows[i:min(i+c.logitCap, len(logitRows))]
-		b.CopyRows(c.lx, c.x, idx, cfg.NEmbd)
-		b.RMSNorm(c.lx, c.lx, w.OutputNorm, len(idx), cfg.NEmbd, eps)
-		b.MatMul(c.logits, w.Output, c.lx, len(idx))
-		if err := b.Read(logits[i*cfg.NVocab:(i+len(idx))*cfg.NVocab], c.logits); err != nil {
-			return fmt.Errorf("engine: forward: %w", err)
-		}
-	}
-	if err := b.Sync(); err != nil {
-		return fmt.Errorf("engine: forward: %w", err)
 	}
 	return nil
 }

@@ -46,37 +46,66 @@ func (e *engineGenerator) Generate(ctx context.Context, req *server.GenerateRequ
 		er.Prompt = req.Prompt
 	}
 	// KV usage: the prompt's positions once the engine has tokenized it
-	// and the request holds a sequence slot, then one per generated token;
-	// all released when the request ends.
-	var used int64
+	// and the request holds a sequence slot, then one per generated token
+	// of the running choice (the choices of a request share the prompt and
+	// reuse the positions after it); all released when the request ends.
+	var used, choiceUsed int64
+	choice := 0
 	er.OnPrompt = func(n int) {
 		used += int64(n)
 		e.used.Add(int64(n))
 	}
 	defer func() { e.used.Add(-used) }()
 
-	res, err := e.g.Generate(ctx, er, func(ev engine.Event) error {
+	results, err := e.g.GenerateChoices(ctx, er, max(req.N, 1), func(i int, ev engine.Event) error {
+		if i != choice {
+			choice = i
+			used -= choiceUsed
+			e.used.Add(-choiceUsed)
+			choiceUsed = 0
+		}
+		choiceUsed += int64(len(ev.Tokens))
 		used += int64(len(ev.Tokens))
 		e.used.Add(int64(len(ev.Tokens)))
-		return emit(server.Delta{Content: ev.Content, Reasoning: ev.Reasoning, ToolCalls: ev.ToolCalls,
+		return emit(server.Delta{Index: i, Content: ev.Content, Reasoning: ev.Reasoning, ToolCalls: ev.ToolCalls,
 			Tokens: len(ev.Tokens), Logprobs: logprobs(ev.Logprobs)})
 	})
 	if err != nil {
-		var cl *engine.ContextLengthError
-		switch {
-		case errors.As(err, &cl):
-			return nil, &server.ContextLengthError{Prompt: cl.Prompt, Requested: cl.Requested, Ctx: cl.Ctx}
-		case errors.Is(err, engine.ErrBadRequest):
-			return nil, server.WithKind(server.ErrInvalidRequest, err)
-		case errors.Is(err, engine.ErrModelNotLoaded):
-			return nil, server.WithKind(server.ErrModelNotFound, err)
-		case errors.Is(err, engine.ErrModelFailed):
-			return nil, modelFailed(err)
-		}
-		return nil, err
+		return nil, requestError(err)
 	}
-	return &server.Result{FinishReason: res.FinishReason, PromptTokens: res.Usage.PromptTokens,
-		CompletionTokens: res.Usage.CompletionTokens}, nil
+	out := &server.Result{FinishReason: results[0].FinishReason, PromptTokens: results[0].Usage.PromptTokens}
+	for _, r := range results {
+		out.CompletionTokens += r.Usage.CompletionTokens
+		if len(results) > 1 {
+			out.FinishReasons = append(out.FinishReasons, r.FinishReason)
+		}
+	}
+	return out, nil
+}
+
+// requestError maps an engine error of a request to the server's kinds.
+func requestError(err error) error {
+	var cl *engine.ContextLengthError
+	switch {
+	case errors.As(err, &cl):
+		return &server.ContextLengthError{Prompt: cl.Prompt, Requested: cl.Requested, Ctx: cl.Ctx}
+	case errors.Is(err, engine.ErrBadRequest):
+		return server.WithKind(server.ErrInvalidRequest, err)
+	case errors.Is(err, engine.ErrModelNotLoaded):
+		return server.WithKind(server.ErrModelNotFound, err)
+	case errors.Is(err, engine.ErrModelFailed):
+		return modelFailed(err)
+	}
+	return err
+}
+
+// Embed computes embeddings with the model.
+func (e *engineGenerator) Embed(ctx context.Context, texts []string, tokens [][]int32) (*server.EmbedResult, error) {
+	res, err := e.g.Embed(ctx, texts, tokens)
+	if err != nil {
+		return nil, requestError(err)
+	}
+	return &server.EmbedResult{Embeddings: res.Embeddings, PromptTokens: res.PromptTokens}, nil
 }
 
 // logprobs converts the engine's token log probabilities to the API's.

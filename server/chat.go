@@ -26,6 +26,7 @@ func chatRequest(r *api.ChatCompletionRequest) *GenerateRequest {
 		Stop:           r.Stop,
 		Sampling:       samplingFrom(&r.GenerationParams),
 		Logprobs:       r.Logprobs != nil && *r.Logprobs,
+		N:              r.Choices(),
 	}
 	if r.TopLogprobs != nil {
 		g.TopLogprobs = *r.TopLogprobs
@@ -98,34 +99,27 @@ func (s *Server) chatCompletions(c echo.Context) error {
 		return s.chatStream(c, adm, greq, m, req, id, created)
 	}
 
-	var content, reasoning []byte
-	var calls []api.ToolCall
-	var lps []api.TokenLogprob
-	var tcs toolCalls
+	acc := make([]chatChoice, greq.N)
 	res, err := adm.gen.Generate(adm.ctx, greq, func(d Delta) error {
 		m.tick(d.Tokens)
-		content = append(content, d.Content...)
-		reasoning = append(reasoning, d.Reasoning...)
-		calls = append(calls, tcs.number(d.ToolCalls, false)...)
-		lps = append(lps, d.Logprobs...)
+		a, err := choiceAt(acc, d.Index)
+		if err != nil {
+			return err
+		}
+		a.add(d)
 		return nil
 	})
 	if err != nil {
 		return s.generationFailed(c, adm, nil, false, err)
 	}
 	s.finish(m, res)
-	msg := api.ResponseMessage{Role: "assistant", ReasoningContent: string(reasoning), ToolCalls: calls}
-	if len(content) > 0 || len(calls) == 0 {
-		text := string(content)
-		msg.Content = &text
-	}
-	choice := api.ChatChoice{Index: 0, Message: msg, FinishReason: res.FinishReason}
-	if greq.Logprobs {
-		choice.Logprobs = &api.Logprobs{Content: lps}
+	choices := make([]api.ChatChoice, len(acc))
+	for i := range acc {
+		choices[i] = acc[i].choice(i, res.finishOf(i), greq.Logprobs)
 	}
 	return c.JSON(http.StatusOK, api.ChatCompletion{
 		ID: id, Object: "chat.completion", Created: created, Model: req.Model,
-		Choices: []api.ChatChoice{choice},
+		Choices: choices,
 		Usage:   usage(res),
 	})
 }
@@ -140,23 +134,28 @@ func usage(res *Result) *api.Usage {
 func (s *Server) chatStream(c echo.Context, adm *admission, greq *GenerateRequest, m *meter,
 	req *api.ChatCompletionRequest, id string, created int64) error {
 	w := &sseWriter{c: c}
-	chunk := func(d api.Delta, lp *api.Logprobs, finish *string) api.ChatCompletionChunk {
+	chunk := func(i int, d api.Delta, lp *api.Logprobs, finish *string) api.ChatCompletionChunk {
 		return api.ChatCompletionChunk{ID: id, Object: "chat.completion.chunk", Created: created, Model: req.Model,
-			Choices: []api.ChunkChoice{{Index: 0, Delta: d, Logprobs: lp, FinishReason: finish}}}
+			Choices: []api.ChunkChoice{{Index: i, Delta: d, Logprobs: lp, FinishReason: finish}}}
 	}
-	roleSent := false
-	sendRole := func() error {
-		if roleSent {
+	// Each choice opens with a chunk carrying the assistant role.
+	roleSent := make([]bool, greq.N)
+	sendRole := func(i int) error {
+		if roleSent[i] {
 			return nil
 		}
-		roleSent = true
+		roleSent[i] = true
 		empty := ""
-		return w.send(chunk(api.Delta{Role: "assistant", Content: &empty}, nil, nil))
+		return w.send(chunk(i, api.Delta{Role: "assistant", Content: &empty}, nil, nil))
 	}
-	var tcs toolCalls
+	tcs := make([]toolCalls, greq.N)
 	res, err := adm.gen.Generate(adm.ctx, greq, func(d Delta) error {
 		m.tick(d.Tokens)
-		if err := sendRole(); err != nil {
+		if _, err := choiceAt(tcs, d.Index); err != nil {
+			return err
+		}
+		i := d.Index
+		if err := sendRole(i); err != nil {
 			return err
 		}
 		var lp *api.Logprobs
@@ -164,20 +163,20 @@ func (s *Server) chatStream(c echo.Context, adm *admission, greq *GenerateReques
 			lp = &api.Logprobs{Content: d.Logprobs}
 		}
 		if d.Reasoning != "" {
-			if err := w.send(chunk(api.Delta{ReasoningContent: d.Reasoning}, lp, nil)); err != nil {
+			if err := w.send(chunk(i, api.Delta{ReasoningContent: d.Reasoning}, lp, nil)); err != nil {
 				return err
 			}
 			lp = nil
 		}
 		if d.Content != "" {
 			text := d.Content
-			if err := w.send(chunk(api.Delta{Content: &text}, lp, nil)); err != nil {
+			if err := w.send(chunk(i, api.Delta{Content: &text}, lp, nil)); err != nil {
 				return err
 			}
 			lp = nil
 		}
 		if len(d.ToolCalls) > 0 {
-			if err := w.send(chunk(api.Delta{ToolCalls: tcs.number(d.ToolCalls, true)}, lp, nil)); err != nil {
+			if err := w.send(chunk(i, api.Delta{ToolCalls: tcs[i].number(d.ToolCalls, true)}, lp, nil)); err != nil {
 				return err
 			}
 		}
@@ -187,14 +186,26 @@ func (s *Server) chatStream(c echo.Context, adm *admission, greq *GenerateReques
 		return s.generationFailed(c, adm, w, true, err)
 	}
 	s.finish(m, res)
-	if err := sendRole(); err != nil {
-		return clientGone(c)
+	// Every choice ends with a chunk carrying its finish reason; the last
+	// one goes out with the usage chunk and the end marker.
+	last := greq.N - 1
+	for i := range greq.N {
+		if err := sendRole(i); err != nil {
+			return clientGone(c)
+		}
+		if i == last {
+			break
+		}
+		finish := res.finishOf(i)
+		if err := w.send(chunk(i, api.Delta{}, nil, &finish)); err != nil {
+			return clientGone(c)
+		}
 	}
-	finish := res.FinishReason
+	finish := res.finishOf(last)
 	var u any
 	if req.IncludeUsage() {
 		u = api.ChatCompletionChunk{ID: id, Object: "chat.completion.chunk", Created: created, Model: req.Model,
 			Choices: []api.ChunkChoice{}, Usage: usage(res)}
 	}
-	return endStream(c, w, chunk(api.Delta{}, nil, &finish), u)
+	return endStream(c, w, chunk(last, api.Delta{}, nil, &finish), u)
 }

@@ -21,6 +21,7 @@ func completionRequest(r *api.CompletionRequest) *GenerateRequest {
 		MaxTokens: r.CompletionLimit(),
 		Stop:      r.Stop,
 		Sampling:  samplingFrom(&r.GenerationParams),
+		N:         r.Choices(),
 	}
 	if r.Logprobs != nil {
 		g.Logprobs = true
@@ -67,19 +68,30 @@ func (s *Server) completions(c echo.Context) error {
 	m := s.newMeter(c, req.Model)
 	id := "cmpl-" + newID(12)
 	created := time.Now().Unix()
-	chunk := func(text string, lp *api.CompletionLogprobs, finish *string) api.Completion {
+	choice := func(i int, text string, lp *api.CompletionLogprobs, finish *string) api.CompletionChoice {
+		return api.CompletionChoice{Index: i, Text: text, Logprobs: lp, FinishReason: finish}
+	}
+	chunk := func(ch api.CompletionChoice) api.Completion {
 		return api.Completion{ID: id, Object: "text_completion", Created: created, Model: req.Model,
-			Choices: []api.CompletionChoice{{Index: 0, Text: text, Logprobs: lp, FinishReason: finish}}}
+			Choices: []api.CompletionChoice{ch}}
 	}
 
-	var text []byte
-	var lps []api.TokenLogprob
+	// Per choice: the text so far and, unstreamed, the logprobs.
+	type textChoice struct {
+		text []byte
+		lps  []api.TokenLogprob
+	}
+	acc := make([]textChoice, greq.N)
 	w := &sseWriter{c: c}
 	res, err := adm.gen.Generate(adm.ctx, greq, func(d Delta) error {
 		m.tick(d.Tokens)
+		a, err := choiceAt(acc, d.Index)
+		if err != nil {
+			return err
+		}
 		if !req.Stream {
-			text = append(text, d.Content...)
-			lps = append(lps, d.Logprobs...)
+			a.text = append(a.text, d.Content...)
+			a.lps = append(a.lps, d.Logprobs...)
 			return nil
 		}
 		if d.Content == "" && len(d.Logprobs) == 0 {
@@ -87,28 +99,39 @@ func (s *Server) completions(c echo.Context) error {
 		}
 		var lp *api.CompletionLogprobs
 		if greq.Logprobs {
-			lp = legacyLogprobs(d.Logprobs, len(text))
+			lp = legacyLogprobs(d.Logprobs, len(a.text))
 		}
-		text = append(text, d.Content...)
-		return w.send(chunk(d.Content, lp, nil))
+		a.text = append(a.text, d.Content...)
+		return w.send(chunk(choice(d.Index, d.Content, lp, nil)))
 	})
 	if err != nil {
 		return s.generationFailed(c, adm, w, req.Stream, err)
 	}
 	s.finish(m, res)
-	finish := res.FinishReason
 	if !req.Stream {
-		out := chunk(string(text), nil, &finish)
-		if greq.Logprobs {
-			out.Choices[0].Logprobs = legacyLogprobs(lps, 0)
+		out := api.Completion{ID: id, Object: "text_completion", Created: created, Model: req.Model, Usage: usage(res)}
+		for i, a := range acc {
+			finish := res.finishOf(i)
+			ch := choice(i, string(a.text), nil, &finish)
+			if greq.Logprobs {
+				ch.Logprobs = legacyLogprobs(a.lps, 0)
+			}
+			out.Choices = append(out.Choices, ch)
 		}
-		out.Usage = usage(res)
 		return c.JSON(http.StatusOK, out)
 	}
+	last := greq.N - 1
+	for i := range last {
+		finish := res.finishOf(i)
+		if err := w.send(chunk(choice(i, "", nil, &finish))); err != nil {
+			return clientGone(c)
+		}
+	}
+	finish := res.finishOf(last)
 	var u any
 	if req.IncludeUsage() {
 		u = api.Completion{ID: id, Object: "text_completion", Created: created, Model: req.Model,
 			Choices: []api.CompletionChoice{}, Usage: usage(res)}
 	}
-	return endStream(c, w, chunk("", nil, &finish), u)
+	return endStream(c, w, chunk(choice(last, "", nil, &finish)), u)
 }

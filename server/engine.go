@@ -89,6 +89,10 @@ type GenerateRequest struct {
 	Prompt string
 	Tokens []int32
 
+	// N is the number of choices (0 or 1: one). The prompt is evaluated
+	// once; choice i samples with seed+i.
+	N int
+
 	// MaxTokens limits the completion; 0 leaves only the context as limit.
 	MaxTokens int
 	Stop      []string
@@ -115,7 +119,10 @@ type Sampling struct {
 
 // Delta is one piece of generated output; one of Content, Reasoning or
 // ToolCalls is set. Tokens counts the tokens it covers (for latency metrics).
+// Index is the choice it belongs to (0 unless the request asked for
+// several).
 type Delta struct {
+	Index     int
 	Content   string
 	Reasoning string
 	ToolCalls []api.ToolCall
@@ -125,10 +132,23 @@ type Delta struct {
 
 // Result ends a generation.
 type Result struct {
-	// FinishReason is stop, length or tool_calls.
-	FinishReason     string
+	// FinishReason is stop, length or tool_calls (choice 0's).
+	FinishReason string
+	// FinishReasons has every choice's finish reason when the request
+	// asked for several.
+	FinishReasons []string
+	// PromptTokens counts the prompt once; CompletionTokens adds up all
+	// choices.
 	PromptTokens     int
 	CompletionTokens int
+}
+
+// finishOf returns choice i's finish reason.
+func (r *Result) finishOf(i int) string {
+	if i < len(r.FinishReasons) {
+		return r.FinishReasons[i]
+	}
+	return r.FinishReason
 }
 
 // Errors a ModelManager or Generator returns (wrapped with %w), which the

@@ -45,13 +45,14 @@ func (s *Server) admit(c echo.Context, model string) (*admission, error) {
 			if e := s.notServing(model); e != nil {
 				return nil, e
 			}
-			return nil, api.ModelNotFound(model)
+			return nil, s.modelNotFound(model)
 		}
 		return nil, err
 	}
 	ctx, cancel := context.WithCancel(c.Request().Context())
 	stopWatch := context.AfterFunc(s.stop, cancel)
 	g := s.gate(model)
+	queued := time.Now()
 	if err := g.enter(ctx); err != nil {
 		ended := ctx.Err() != nil
 		stopWatch()
@@ -64,6 +65,7 @@ func (s *Server) admit(c echo.Context, model string) (*admission, error) {
 		}
 		return nil, err
 	}
+	s.metrics.req.queueTime.WithLabelValues(model).Observe(time.Since(queued).Seconds())
 	return &admission{gen: gen, ctx: ctx, done: func() {
 		g.leave()
 		stopWatch()
@@ -116,7 +118,7 @@ func (s *Server) generationError(c echo.Context, ctx context.Context, err error)
 		}
 	}
 	if errors.Is(err, ErrModelNotFound) {
-		return api.ModelNotFound(info(c).model)
+		return s.modelNotFound(info(c).model)
 	}
 	return err
 }
@@ -257,6 +259,7 @@ func (s *Server) finish(m *meter, res *Result) {
 	}
 	s.metrics.promptTokens.WithLabelValues(m.ri.model).Add(float64(res.PromptTokens))
 	s.metrics.generationTokens.WithLabelValues(m.ri.model).Add(float64(res.CompletionTokens))
+	s.metrics.req.observe(m.ri.model, res, time.Since(m.ri.start))
 }
 
 // samplingFrom applies the OpenAI defaults to the request's sampling fields.

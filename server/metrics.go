@@ -20,6 +20,7 @@ type metrics struct {
 	waiting          *prometheus.GaugeVec     // model
 	running          *prometheus.GaugeVec     // model
 	loadSeconds      *prometheus.GaugeVec     // model
+	req              *requestMetrics
 }
 
 // Latency buckets in seconds. TTFT spans a few milliseconds (a warm GPU, a
@@ -64,6 +65,7 @@ func newMetrics(reg *prometheus.Registry, list func() []ModelInfo) *metrics {
 	reg.MustRegister(m.requests, m.promptTokens, m.generationTokens, m.ttft, m.interToken,
 		m.waiting, m.running, m.loadSeconds, &kvCollector{list: list},
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	m.req = newRequestMetrics(reg, list)
 	return m
 }
 
@@ -87,4 +89,5 @@ func (k *kvCollector) Collect(ch chan<- prometheus.Metric) {
 func (m *metrics) forget(model string) {
 	m.waiting.DeleteLabelValues(model)
 	m.running.DeleteLabelValues(model)
+	m.req.forget(model)
 }

@@ -136,7 +136,7 @@ func (s *Server) retrieveModel(c echo.Context) error {
 	}
 	m, ok := s.find(id)
 	if !ok {
-		return api.ModelNotFound(id)
+		return s.modelNotFound(id)
 	}
 	return c.JSON(http.StatusOK, openAIModel(m))
 }
@@ -213,7 +213,7 @@ func (s *Server) unloadModel(c echo.Context) error {
 			if s.forgetFailed(req.Model) {
 				return c.JSON(http.StatusOK, api.UnloadResponse{ID: req.Model, Status: "unloaded"})
 			}
-			return api.ModelNotFound(req.Model)
+			return s.modelNotFound(req.Model)
 		}
 		return err
 	}
@@ -229,7 +229,7 @@ func (s *Server) modelEndpoint(c echo.Context) error {
 		return err
 	}
 	if _, ok := s.find(id); !ok {
-		return api.ModelNotFound(id)
+		return s.modelNotFound(id)
 	}
 	base := strings.TrimSuffix(s.opts.AdvertiseURL, "/")
 	if base == "" {

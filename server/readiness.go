@@ -82,6 +82,7 @@ func (s *Server) Load(ctx context.Context, req api.LoadRequest) (ModelInfo, erro
 			call.info, call.err = s.opts.Models.Load(lctx, req)
 			if call.err == nil {
 				s.metrics.loadSeconds.WithLabelValues(call.info.ID).Set(time.Since(start).Seconds())
+				s.metrics.modelLoaded(call.info.ID)
 			}
 			s.mu.Lock()
 			delete(s.loads, id)

@@ -71,6 +71,8 @@ type Options struct {
 	// headers, its body, and an idle keep-alive connection; 0 takes the
 	// defaults.
 	ReadHeaderTimeout, ReadBodyTimeout, IdleTimeout time.Duration
+	// Build describes the binary (neuron_build_info).
+	Build BuildInfo
 }
 
 // State is the server's serving state, as GET /health reports it.
@@ -158,6 +160,7 @@ func New(o Options) *Server {
 	s.keys = hashKeys(o.APIKeys)
 	s.stop, s.cancelStop = context.WithCancel(context.Background())
 	s.metrics = newMetrics(o.Registry, o.Models.List)
+	s.metrics.req.setBuild(o.Build)
 	s.echo = s.routes()
 	return s
 }
@@ -173,6 +176,8 @@ func (s *Server) routes() *echo.Echo {
 	e.GET("/health", s.health)
 	e.HEAD("/health", s.health)
 	e.Any(badTargetPath, badTarget)
+	e.GET("/", s.chatPage)
+	e.GET("/ui/*", s.chatPage)
 	e.GET("/metrics", echo.WrapHandler(promhttp.HandlerFor(s.metrics.registry, promhttp.HandlerOpts{})))
 
 	e.GET("/models", s.listModels)
@@ -186,6 +191,7 @@ func (s *Server) routes() *echo.Echo {
 	e.GET("/v1/models/*", s.retrieveModel)
 	e.POST("/v1/chat/completions", s.chatCompletions)
 	e.POST("/v1/completions", s.completions)
+	e.POST("/v1/embeddings", s.embeddings)
 	return e
 }
 

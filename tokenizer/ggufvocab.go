@@ -23,6 +23,7 @@ const (
 	keyEOT          = "tokenizer.ggml.eot_token_id"
 	keyEOM          = "tokenizer.ggml.eom_token_id"
 	keyAddBOS       = "tokenizer.ggml.add_bos_token"
+	keyAddEOS       = "tokenizer.ggml.add_eos_token"
 	keyChatTemplate = "tokenizer.chat_template"
 )
 
@@ -120,6 +121,11 @@ func VocabFromMetadata(md Metadata) (*Vocab, error) {
 	}
 	if md.Has(keyAddBOS) {
 		if v.AddBOS, err = md.Bool(keyAddBOS); err != nil {
+			return nil, fmt.Errorf("tokenizer: %w", err)
+		}
+	}
+	if md.Has(keyAddEOS) {
+		if v.AddEOS, err = md.Bool(keyAddEOS); err != nil {
 			return nil, fmt.Errorf("tokenizer: %w", err)
 		}
 	}

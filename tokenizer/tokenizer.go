@@ -33,6 +33,7 @@ type Tokenizer struct {
 
 	eos, bos, pad int32
 	addBOS        bool
+	addEOS        bool
 	eog           []int32
 	chatTemplate  string
 }
@@ -70,6 +71,7 @@ func New(v *Vocab) (*Tokenizer, error) {
 		bos:          v.BOS,
 		pad:          v.PAD,
 		addBOS:       v.AddBOS,
+		addEOS:       v.AddEOS,
 		chatTemplate: v.ChatTemplate,
 		cache:        newWordCache(),
 	}
@@ -262,6 +264,11 @@ func (t *Tokenizer) PAD() (int32, bool) { return t.pad, t.pad >= 0 }
 
 // AddBOS reports whether prompts should start with BOS.
 func (t *Tokenizer) AddBOS() bool { return t.addBOS && t.bos >= 0 }
+
+// AddEOS reports whether an input should end with EOS
+// (tokenizer.ggml.add_eos_token; llama.cpp appends it when tokenizing with
+// special tokens, which embedding models rely on).
+func (t *Tokenizer) AddEOS() bool { return t.addEOS && t.eos >= 0 }
 
 // ChatTemplate returns the model's chat template, "" if none.
 func (t *Tokenizer) ChatTemplate() string { return t.chatTemplate }

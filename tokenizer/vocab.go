@@ -61,6 +61,9 @@ type Vocab struct {
 	ExtraEOG []int32
 	// AddBOS tells callers to put BOS in front of a prompt.
 	AddBOS bool
+	// AddEOS tells callers to end an input with EOS (embedding models such
+	// as Qwen3-Embedding pool the hidden state of that last EOS).
+	AddEOS bool
 	// ChatTemplate is the model's Jinja chat template, "" if none.
 	ChatTemplate string
 }

@@ -7,7 +7,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
@@ -74,11 +73,13 @@ bytes one generated token reads. --json prints
 		},
 	}
 	f := cmd.Flags()
-	f.IntVarP(&o.PP, "p", "p", 512, "prompt tokens to process")
-	f.IntVarP(&o.TG, "n", "n", 128, "tokens to generate")
-	f.IntVarP(&o.Reps, "r", "r", 3, "repetitions of each test")
-	f.IntVar(&o.Batch, "batch-size", 512, "prefill batch in tokens")
-	f.IntVar(&o.Threads, "threads", 0, "CPU threads (0 = all cores)")
+	// The flags are llama-bench's: -p/--n-prompt, -n/--n-gen,
+	// -r/--repetitions, -t/--threads, -b/--batch-size.
+	f.IntVarP(&o.PP, "n-prompt", "p", 512, "prompt tokens to process")
+	f.IntVarP(&o.TG, "n-gen", "n", 128, "tokens to generate")
+	f.IntVarP(&o.Reps, "repetitions", "r", 3, "repetitions of each test")
+	f.IntVarP(&o.Batch, "batch-size", "b", 512, "prefill batch in tokens")
+	f.IntVarP(&o.Threads, "threads", "t", 0, "CPU threads (0 = all cores)")
 	f.StringVar(&o.Device, "device", "auto", "backend: auto, cpu, cuda or cuda:N")
 	f.BoolVar(&o.JSON, "json", false, "print one JSON object")
 	f.BoolVarP(&o.Verbose, "verbose", "v", false, "log model loading")
@@ -126,12 +127,7 @@ func runBench(ctx context.Context, log *slog.Logger, o benchOptions) (*benchResu
 // writeBench prints the result as a table or JSON.
 func writeBench(w io.Writer, r *benchResult, asJSON bool) error {
 	if asJSON {
-		b, err := json.Marshal(r)
-		if err != nil {
-			return err
-		}
-		_, err = fmt.Fprintf(w, "%s\n", b)
-		return err
+		return printJSON(w, r)
 	}
 	fmt.Fprintf(w, "model   %s (%.2f GiB)\ndevice  %s, %d threads, %d repetitions\n", r.Model, float64(r.ModelBytes)/(1<<30), r.Device, r.Threads, r.Reps)
 	if r.PP.N > 0 {

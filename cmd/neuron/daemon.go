@@ -49,6 +49,7 @@ func (d *daemon) run() error {
 		ReadHeaderTimeout:  d.cfg.ReadHeaderTimeout,
 		ReadBodyTimeout:    d.cfg.ReadBodyTimeout,
 		IdleTimeout:        d.cfg.IdleTimeout,
+		Build:              server.BuildInfo{Version: version, Flavour: flavour(), Backend: d.cfg.Engine.Device},
 	})
 
 	// The first signal stops the daemon whatever it is doing; during the

@@ -1,10 +1,10 @@
 // Command neuron loads GGUF models in-process and serves them over an
 // OpenAI-compatible HTTP API. This file holds the root command; each
-// subcommand lives in a file of its own and adds itself in init.
+// subcommand lives in a file of its own and adds itself in init, and cli.go
+// runs them.
 package main
 
 import (
-	"fmt"
 	"os"
 
 	"github.com/spf13/cobra"
@@ -22,8 +22,5 @@ var rootCmd = &cobra.Command{
 }
 
 func main() {
-	if err := rootCmd.Execute(); err != nil {
-		fmt.Fprintln(os.Stderr, "neuron:", err)
-		os.Exit(1)
-	}
+	os.Exit(execute(os.Args[1:], os.Stderr))
 }

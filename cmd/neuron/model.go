@@ -25,7 +25,7 @@ func resolveModel(ctx context.Context, ref string, progress *os.File) (string, e
 	var w io.Writer = io.Discard
 	terminal := false
 	if progress != nil {
-		w, terminal = progress, hub.IsTerminal(progress)
+		w, terminal = progress, styled(progress)
 	}
 	pp := hub.NewProgressPrinter(w, terminal)
 	o.Progress = pp.Update

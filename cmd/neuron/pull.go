@@ -59,7 +59,7 @@ points at another hub.`,
 			defer stop()
 			stderr := cmd.ErrOrStderr()
 			f, isFile := stderr.(*os.File)
-			return runPull(ctx, cmd.OutOrStdout(), stderr, args[0], o, isFile && hub.IsTerminal(f))
+			return runPull(ctx, cmd.OutOrStdout(), stderr, args[0], o, isFile && styled(f))
 		},
 	}
 	cmd.Flags().StringVar(&cacheDir, "cache-dir", "", "hub cache directory (default $HF_HUB_CACHE, $HF_HOME/hub or ~/.cache/huggingface/hub)")

@@ -8,7 +8,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -22,7 +21,6 @@ import (
 	"github.com/helexa/helexa/api"
 	"github.com/helexa/helexa/chat"
 	"github.com/helexa/helexa/engine"
-	"github.com/helexa/helexa/hub"
 )
 
 // runOptions are the settings of one `neuron run`.
@@ -89,7 +87,7 @@ Defaults follow Qwen3's recommended sampling for thinking mode
 				s := uint64(o.Seed)
 				o.Sampling.Seed = &s
 			}
-			o.Terminal = hub.IsTerminal(os.Stdout)
+			o.Terminal = styled(os.Stdout)
 			o.StatsTo = cmd.ErrOrStderr()
 			level := slog.LevelWarn
 			if o.Verbose {
@@ -216,11 +214,7 @@ func runGenerate(ctx context.Context, out io.Writer, o runOptions) error {
 		if j.Tokens == nil {
 			j.Tokens = []int32{}
 		}
-		b, err := json.Marshal(j)
-		if err != nil {
-			return err
-		}
-		if _, err := fmt.Fprintf(out, "%s\n", b); err != nil {
+		if err := printJSON(out, j); err != nil {
 			return err
 		}
 	} else if err := w.end(); err != nil {
@@ -230,7 +224,7 @@ func runGenerate(ctx context.Context, out io.Writer, o runOptions) error {
 	fmt.Fprintf(o.StatsTo, "[%d prompt tokens, %d generated, %s; prompt %.1f tok/s, generation %.1f tok/s, first token %.0f ms]\n",
 		res.Usage.PromptTokens, res.Usage.CompletionTokens, finishLabel(res.FinishReason, genErr), t.PromptTokPerSec, t.GenTokPerSec, t.TTFTMS)
 	if errors.Is(genErr, context.Canceled) {
-		return errors.New("run: interrupted")
+		return fmt.Errorf("run: %w", errInterrupted)
 	}
 	return genErr
 }

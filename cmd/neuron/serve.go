@@ -7,6 +7,7 @@ package main
 import (
 	"os"
 	"os/signal"
+	"sync/atomic"
 	"syscall"
 
 	"github.com/spf13/cobra"
@@ -37,10 +38,36 @@ opens; SIGTERM or SIGINT drains running requests for up to shutdown_timeout.`,
 			sigs := make(chan os.Signal, 1)
 			signal.Notify(sigs, syscall.SIGTERM, os.Interrupt)
 			defer signal.Stop(sigs)
-			d := &daemon{cfg: cfg, models: newEngineManager(cfg, log), log: log, signals: sigs}
-			return d.run()
+			fwd, interrupted := watchInterrupt(sigs)
+			d := &daemon{cfg: cfg, models: newEngineManager(cfg, log), log: log, signals: fwd}
+			if err := d.run(); err != nil {
+				return err
+			}
+			if interrupted.Load() {
+				// Drained and stopped as for SIGTERM, but Ctrl-C exits 130.
+				return errInterrupted
+			}
+			return nil
 		},
 	}
 	addConfigFlags(cmd.Flags())
 	rootCmd.AddCommand(cmd)
+}
+
+// watchInterrupt passes signals on and records whether the first was SIGINT
+// (Ctrl-C), which decides the exit status after a clean stop.
+func watchInterrupt(in <-chan os.Signal) (<-chan os.Signal, *atomic.Bool) {
+	out := make(chan os.Signal, 1)
+	var interrupted atomic.Bool
+	go func() {
+		first := true
+		for sig := range in {
+			if first {
+				interrupted.Store(sig == os.Interrupt)
+				first = false
+			}
+			out <- sig
+		}
+	}()
+	return out, &interrupted
 }

@@ -19,7 +19,9 @@
 #   4. `neuron synth --preset tiny` for every type (and with --0.6b the 0.6b
 #      q8_0 and q4_k_m files) into models/, then compare.mjs compares
 #      llama.cpp with `neuron run --json`, `neuron logits` and
-#      `neuron tokenize` on three fixed prompts.
+#      `neuron tokenize` on three fixed prompts;
+#   5. embeddings.mjs compares POST /v1/embeddings with llama.cpp's
+#      embeddings of the same token ids (cosine) on those models.
 # Each step prints a table: model, parsed by @huggingface/gguf, loaded by
 # llama.cpp, tokenizer agreement, tolerance (from the file type, as
 # reference/README.md gives them), greedy agreement up to the first near-tie
@@ -80,4 +82,11 @@ if [ "$big" = 1 ]; then
 fi
 echo "== neuron synth models: llama.cpp against $neuron"
 node compare.mjs --neuron "$neuron" --gen 16 --json out/synth.json "${files[@]}" | tee out/synth.txt || status=1
+
+# Embeddings (POST /v1/embeddings against node-llama-cpp's embedding
+# context): the synthetic models and, when present, the reference minis.
+emb=("${files[@]}")
+[ -d "$ref/models" ] && emb+=("$ref"/models/mini-f32.gguf "$ref"/models/mini-q8_0.gguf)
+echo "== embeddings: neuron against llama.cpp (cosine per input)"
+node embeddings.mjs --neuron "$neuron" --json out/embeddings.json "${emb[@]}" | tee out/embeddings.txt || status=1
 exit $status
