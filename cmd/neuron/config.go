@@ -23,6 +23,7 @@ import (
 	"github.com/spf13/viper"
 
 	"github.com/helexa/helexa/api"
+	"github.com/helexa/helexa/internal/service"
 	"github.com/helexa/helexa/server"
 )
 
@@ -362,7 +363,7 @@ func (c *Config) validate() error {
 	if c.ShutdownTimeout < 0 {
 		return bad("shutdown_timeout", "must not be negative, got %s", c.ShutdownTimeout)
 	}
-	if _, err := parseLogLevel(c.LogLevel); err != nil {
+	if _, err := service.ParseLogLevel(c.LogLevel); err != nil {
 		return bad("log_level", "%v", err)
 	}
 	if c.LogFormat != "text" && c.LogFormat != "json" {

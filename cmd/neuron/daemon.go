@@ -16,6 +16,7 @@ import (
 	"os"
 	"time"
 
+	"github.com/helexa/helexa/internal/service"
 	"github.com/helexa/helexa/server"
 )
 
@@ -66,7 +67,7 @@ func (d *daemon) run() error {
 	}()
 
 	if reqs := d.cfg.loadRequests(); len(reqs) > 0 {
-		sdNotify(fmt.Sprintf("STATUS=loading %d default models", len(reqs)))
+		service.Notify(fmt.Sprintf("STATUS=loading %d default models", len(reqs)))
 		n := srv.LoadDefaults(loadCtx, reqs)
 		d.log.Info("default models loaded", "loaded", n, "configured", len(reqs))
 	}
@@ -85,7 +86,7 @@ func (d *daemon) run() error {
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }() // Serve marks the server ready
 	d.log.Info("neuron listening", "addr", ln.Addr().String(), "version", version, "api_keys", len(d.cfg.APIKeys) > 0)
-	if err := sdNotify("READY=1\nSTATUS=serving on " + ln.Addr().String()); err != nil {
+	if err := service.Notify("READY=1\nSTATUS=serving on " + ln.Addr().String()); err != nil {
 		d.log.Warn("systemd notification failed", "error", err.Error())
 	}
 	if d.listening != nil {
@@ -98,7 +99,7 @@ func (d *daemon) run() error {
 	case serveErr = <-served:
 		d.log.Error("server stopped unexpectedly", "error", fmt.Sprint(serveErr))
 	}
-	sdNotify("STOPPING=1")
+	service.Notify("STOPPING=1")
 	start := time.Now()
 	// A second signal ends the drain at once.
 	drain, endDrain := context.WithTimeout(context.Background(), d.cfg.ShutdownTimeout)

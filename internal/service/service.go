@@ -1,0 +1,68 @@
+// Package service holds what the daemons (neuron, cortex) share about running
+// as a system service: the systemd readiness protocol (sd_notify), so that a
+// Type=notify unit is "started" only once the daemon listens, and the logger
+// that writes text or JSON lines to stderr, which journald collects.
+package service
+
+import (
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"strings"
+)
+
+// Notify sends state ("READY=1", "STOPPING=1", "STATUS=...") to systemd as a
+// datagram to the unix socket named by NOTIFY_SOCKET. Without NOTIFY_SOCKET
+// (not under systemd) it does nothing.
+func Notify(state string) error {
+	addr := os.Getenv("NOTIFY_SOCKET")
+	if addr == "" {
+		return nil
+	}
+	if addr[0] == '@' { // an abstract socket (sd_notify(3))
+		addr = "\x00" + addr[1:]
+	}
+	conn, err := net.DialUnix("unixgram", nil, &net.UnixAddr{Name: addr, Net: "unixgram"})
+	if err != nil {
+		return fmt.Errorf("sd_notify: %w", err)
+	}
+	defer conn.Close()
+	if _, err := conn.Write([]byte(state)); err != nil {
+		return fmt.Errorf("sd_notify: %w", err)
+	}
+	return nil
+}
+
+// ParseLogLevel reads debug, info, warn or error.
+func ParseLogLevel(s string) (slog.Level, error) {
+	switch strings.ToLower(s) {
+	case "debug":
+		return slog.LevelDebug, nil
+	case "info":
+		return slog.LevelInfo, nil
+	case "warn", "warning":
+		return slog.LevelWarn, nil
+	case "error":
+		return slog.LevelError, nil
+	}
+	return 0, fmt.Errorf("want debug, info, warn or error, got %q", s)
+}
+
+// NewLogger builds a daemon's logger writing to w at level; format is text
+// or json.
+func NewLogger(w io.Writer, level, format string) (*slog.Logger, error) {
+	lvl, err := ParseLogLevel(level)
+	if err != nil {
+		return nil, fmt.Errorf("config: log_level: %w", err)
+	}
+	o := &slog.HandlerOptions{Level: lvl}
+	switch format {
+	case "json":
+		return slog.New(slog.NewJSONHandler(w, o)), nil
+	case "text":
+		return slog.New(slog.NewTextHandler(w, o)), nil
+	}
+	return nil, fmt.Errorf("config: log_format: want text or json, got %q", format)
+}

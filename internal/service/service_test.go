@@ -1,0 +1,72 @@
+package service
+
+import (
+	"bytes"
+	"net"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestNotifyWithoutSocket(t *testing.T) {
+	t.Setenv("NOTIFY_SOCKET", "")
+	if err := Notify("READY=1"); err != nil {
+		t.Errorf("Notify without systemd: %v", err)
+	}
+	t.Setenv("NOTIFY_SOCKET", filepath.Join(t.TempDir(), "absent.sock"))
+	if err := Notify("READY=1"); err == nil {
+		t.Errorf("Notify to a missing socket succeeded")
+	}
+}
+
+func TestNotifyDeliversState(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "notify.sock")
+	conn, err := net.ListenUnixgram("unixgram", &net.UnixAddr{Name: path, Net: "unixgram"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	t.Setenv("NOTIFY_SOCKET", path)
+	if err := Notify("READY=1\nSTATUS=serving"); err != nil {
+		t.Fatal(err)
+	}
+	conn.SetReadDeadline(time.Now().Add(5 * time.Second))
+	buf := make([]byte, 256)
+	n, err := conn.Read(buf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := string(buf[:n]); got != "READY=1\nSTATUS=serving" {
+		t.Errorf("datagram %q", got)
+	}
+}
+
+func TestNewLogger(t *testing.T) {
+	for _, tc := range []struct {
+		name, level, format, want, err string
+	}{
+		{"json", "info", "json", `"msg":"hello"`, ""},
+		{"text", "debug", "text", "msg=hello", ""},
+		{"bad level", "loud", "text", "", "log_level"},
+		{"bad format", "info", "xml", "", "log_format"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var buf bytes.Buffer
+			log, err := NewLogger(&buf, tc.level, tc.format)
+			if tc.err != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.err) {
+					t.Fatalf("error %v, want one naming %s", err, tc.err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			log.Info("hello")
+			if !strings.Contains(buf.String(), tc.want) {
+				t.Errorf("log %q lacks %q", buf.String(), tc.want)
+			}
+		})
+	}
+}
