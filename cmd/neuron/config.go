@@ -184,7 +184,7 @@ func loadConfig(fs *pflag.FlagSet, environ []string) (*Config, error) {
 	}
 
 	var c Config
-	hook := mapstructure.ComposeDecodeHookFunc(secondsToDuration, mapstructure.StringToTimeDurationHookFunc(),
+	hook := mapstructure.ComposeDecodeHookFunc(service.SecondsToDuration, mapstructure.StringToTimeDurationHookFunc(),
 		stringToDefaultModel, mapstructure.StringToSliceHookFunc(","))
 	if err := v.Unmarshal(&c, viper.DecodeHook(hook)); err != nil {
 		return nil, fmt.Errorf("config: %w", err)
@@ -304,26 +304,6 @@ func checkConfigFile(path string) error {
 		return fmt.Errorf("config %s: unknown key %s", path, strings.Join(unknown, ", "))
 	}
 	return nil
-}
-
-// secondsToDuration reads a bare number as seconds (shutdown_timeout = 110).
-func secondsToDuration(from, to reflect.Type, data any) (any, error) {
-	if to != reflect.TypeOf(time.Duration(0)) {
-		return data, nil
-	}
-	switch v := data.(type) {
-	case int:
-		return time.Duration(v) * time.Second, nil
-	case int64:
-		return time.Duration(v) * time.Second, nil
-	case float64:
-		return time.Duration(v * float64(time.Second)), nil
-	case string:
-		if f, err := strconv.ParseFloat(v, 64); err == nil {
-			return time.Duration(f * float64(time.Second)), nil
-		}
-	}
-	return data, nil
 }
 
 // stringToDefaultModel reads a bare reference as a default model, so that

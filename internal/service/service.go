@@ -1,7 +1,8 @@
 // Package service holds what the daemons (neuron, cortex) share about running
 // as a system service: the systemd readiness protocol (sd_notify), so that a
-// Type=notify unit is "started" only once the daemon listens, and the logger
-// that writes text or JSON lines to stderr, which journald collects.
+// Type=notify unit is "started" only once the daemon listens, the logger that
+// writes text or JSON lines to stderr, which journald collects, and the
+// configuration decode hook for durations given as seconds.
 package service
 
 import (
@@ -10,7 +11,10 @@ import (
 	"log/slog"
 	"net"
 	"os"
+	"reflect"
+	"strconv"
 	"strings"
+	"time"
 )
 
 // Notify sends state ("READY=1", "STOPPING=1", "STATUS=...") to systemd as a
@@ -65,4 +69,25 @@ func NewLogger(w io.Writer, level, format string) (*slog.Logger, error) {
 		return slog.New(slog.NewTextHandler(w, o)), nil
 	}
 	return nil, fmt.Errorf("config: log_format: want text or json, got %q", format)
+}
+
+// SecondsToDuration is a mapstructure decode hook that reads a bare number
+// as seconds, so that a configuration may say shutdown_timeout = 110.
+func SecondsToDuration(from, to reflect.Type, data any) (any, error) {
+	if to != reflect.TypeOf(time.Duration(0)) {
+		return data, nil
+	}
+	switch v := data.(type) {
+	case int:
+		return time.Duration(v) * time.Second, nil
+	case int64:
+		return time.Duration(v) * time.Second, nil
+	case float64:
+		return time.Duration(v * float64(time.Second)), nil
+	case string:
+		if f, err := strconv.ParseFloat(v, 64); err == nil {
+			return time.Duration(f * float64(time.Second)), nil
+		}
+	}
+	return data, nil
 }

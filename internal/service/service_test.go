@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"net"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -68,5 +69,27 @@ func TestNewLogger(t *testing.T) {
 				t.Errorf("log %q lacks %q", buf.String(), tc.want)
 			}
 		})
+	}
+}
+
+func TestSecondsToDuration(t *testing.T) {
+	dur := reflect.TypeOf(time.Duration(0))
+	for _, tc := range []struct {
+		in   any
+		want any
+	}{
+		{110, 110 * time.Second},
+		{int64(2), 2 * time.Second},
+		{1.5, 1500 * time.Millisecond},
+		{"30", 30 * time.Second},
+		{"5s", "5s"}, // left to the string-to-duration hook
+	} {
+		got, err := SecondsToDuration(reflect.TypeOf(tc.in), dur, tc.in)
+		if err != nil || got != tc.want {
+			t.Errorf("%v: got %v (%v), want %v", tc.in, got, err, tc.want)
+		}
+	}
+	if got, _ := SecondsToDuration(reflect.TypeOf(3), reflect.TypeOf(0), 3); got != 3 {
+		t.Errorf("a non-duration target was converted: %v", got)
 	}
 }
