@@ -123,16 +123,8 @@ func (d *daemon) run() error {
 	}
 	service.Notify("STOPPING=1")
 	start := time.Now()
-	drain, endDrain := context.WithTimeout(context.Background(), d.cfg.ShutdownTimeout)
+	drain, endDrain := service.Drain(d.signals, d.cfg.ShutdownTimeout, d.log) // a second signal ends it at once
 	defer endDrain()
-	go func() { // a second signal ends the drain at once
-		select {
-		case sig := <-d.signals:
-			d.log.Warn("second signal, ending open requests now", "signal", sig.String())
-			endDrain()
-		case <-drain.Done():
-		}
-	}()
 	clean := g.Shutdown(drain)
 	if metricsSrv != nil {
 		metricsSrv.Close()

@@ -37,17 +37,22 @@ func (f *clientFlags) add(cmd *cobra.Command, timeout time.Duration) {
 	cmd.Flags().DurationVar(&f.timeout, "timeout", timeout, "how long to wait for the answer")
 }
 
-// resolve returns the endpoint without a trailing slash and the key.
-func (f *clientFlags) resolve() (string, string, error) {
+// resolve returns ctx bounded by --timeout, the endpoint without a
+// trailing slash and the key.
+func (f *clientFlags) resolve(ctx context.Context) (context.Context, string, string, context.CancelFunc, error) {
 	ep, err := cortex.NormalizeURL(f.endpoint)
 	if err != nil {
-		return "", "", fmt.Errorf("--endpoint: %w", err)
+		return nil, "", "", nil, fmt.Errorf("--endpoint: %w", err)
 	}
 	key := f.key
 	if key == "" {
 		key = os.Getenv("CORTEX_API_KEY")
 	}
-	return ep, key, nil
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	ctx, cancel := context.WithTimeout(ctx, f.timeout)
+	return ctx, ep, key, cancel, nil
 }
 
 func init() {
@@ -97,14 +102,10 @@ neurons serving each), or with --json the whole GET /cortex/status answer.`,
 
 // runStatus prints the status of the cortex at cf's endpoint.
 func runStatus(ctx context.Context, w io.Writer, cf *clientFlags, asJSON bool) error {
-	ep, key, err := cf.resolve()
+	ctx, ep, key, cancel, err := cf.resolve(ctx)
 	if err != nil {
 		return err
 	}
-	if ctx == nil {
-		ctx = context.Background()
-	}
-	ctx, cancel := context.WithTimeout(ctx, cf.timeout)
 	defer cancel()
 	st, err := cortex.FetchStatus(ctx, http.DefaultClient, ep, key)
 	if err != nil {
@@ -120,14 +121,10 @@ func runStatus(ctx context.Context, w io.Writer, cf *clientFlags, asJSON bool) e
 
 // runPlace asks the cortex to load or unload a model and prints the result.
 func runPlace(ctx context.Context, w io.Writer, cf *clientFlags, action string, req cortex.PlaceRequest) error {
-	ep, key, err := cf.resolve()
+	ctx, ep, key, cancel, err := cf.resolve(ctx)
 	if err != nil {
 		return err
 	}
-	if ctx == nil {
-		ctx = context.Background()
-	}
-	ctx, cancel := context.WithTimeout(ctx, cf.timeout)
 	defer cancel()
 	var out cortex.PlaceResponse
 	err = cortex.Call(ctx, http.DefaultClient, http.MethodPost, ep+"/cortex/models/"+action, key, req, &out)

@@ -101,17 +101,8 @@ func (d *daemon) run() error {
 	}
 	service.Notify("STOPPING=1")
 	start := time.Now()
-	// A second signal ends the drain at once.
-	drain, endDrain := context.WithTimeout(context.Background(), d.cfg.ShutdownTimeout)
+	drain, endDrain := service.Drain(d.signals, d.cfg.ShutdownTimeout, d.log) // a second signal ends it at once
 	defer endDrain()
-	go func() {
-		select {
-		case sig := <-d.signals:
-			d.log.Warn("second signal, ending open requests now", "signal", sig.String())
-			endDrain()
-		case <-drain.Done():
-		}
-	}()
 	clean := srv.Shutdown(drain)
 	if serveErr == nil {
 		serveErr = <-served

@@ -1,11 +1,13 @@
 // Package service holds what the daemons (neuron, cortex) share about running
 // as a system service: the systemd readiness protocol (sd_notify), so that a
 // Type=notify unit is "started" only once the daemon listens, the logger that
-// writes text or JSON lines to stderr, which journald collects, and the
-// configuration decode hook for durations given as seconds.
+// writes text or JSON lines to stderr, which journald collects, the drain
+// that a second signal cuts short, and the configuration decode hook for
+// durations given as seconds.
 package service
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"log/slog"
@@ -90,4 +92,20 @@ func SecondsToDuration(from, to reflect.Type, data any) (any, error) {
 		}
 	}
 	return data, nil
+}
+
+// Drain returns the context of a daemon's drain: it ends after timeout, or
+// at once when a second signal arrives on signals (logged on log), so that
+// an operator can cut a long drain short. The caller must call cancel.
+func Drain(signals <-chan os.Signal, timeout time.Duration, log *slog.Logger) (ctx context.Context, cancel context.CancelFunc) {
+	ctx, cancel = context.WithTimeout(context.Background(), timeout)
+	go func() {
+		select {
+		case sig := <-signals:
+			log.Warn("second signal, ending open requests now", "signal", sig.String())
+			cancel()
+		case <-ctx.Done():
+		}
+	}()
+	return ctx, cancel
 }

@@ -2,10 +2,13 @@ package service
 
 import (
 	"bytes"
+	"log/slog"
 	"net"
+	"os"
 	"path/filepath"
 	"reflect"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -91,5 +94,30 @@ func TestSecondsToDuration(t *testing.T) {
 	}
 	if got, _ := SecondsToDuration(reflect.TypeOf(3), reflect.TypeOf(0), 3); got != 3 {
 		t.Errorf("a non-duration target was converted: %v", got)
+	}
+}
+
+func TestDrain(t *testing.T) {
+	sigs := make(chan os.Signal, 1)
+	ctx, cancel := Drain(sigs, time.Hour, slog.New(slog.DiscardHandler))
+	defer cancel()
+	select {
+	case <-ctx.Done():
+		t.Fatal("drain ended before its timeout or a signal")
+	case <-time.After(20 * time.Millisecond):
+	}
+	sigs <- syscall.SIGTERM
+	select {
+	case <-ctx.Done():
+	case <-time.After(5 * time.Second):
+		t.Fatal("a second signal did not end the drain")
+	}
+
+	ctx2, cancel2 := Drain(make(chan os.Signal), 10*time.Millisecond, slog.New(slog.DiscardHandler))
+	defer cancel2()
+	select {
+	case <-ctx2.Done():
+	case <-time.After(5 * time.Second):
+		t.Fatal("the drain outlived its timeout")
 	}
 }
