@@ -35,6 +35,8 @@ type fakeNeuron struct {
 	// gen answers the OpenAI routes; hits counts them.
 	gen  http.HandlerFunc
 	hits atomic.Int64
+	// health, when set, answers GET /health instead.
+	health http.HandlerFunc
 	// modelsHandler, when set, answers GET /models instead.
 	modelsHandler http.HandlerFunc
 	// loadErr, when set, is the answer to every POST /models/load; loads
@@ -67,6 +69,13 @@ func (f *fakeNeuron) setModels(ms ...api.ModelEntry) {
 func (f *fakeNeuron) handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /health", func(w http.ResponseWriter, r *http.Request) {
+		f.mu.Lock()
+		h := f.health
+		f.mu.Unlock()
+		if h != nil {
+			h(w, r)
+			return
+		}
 		writeJSON(w, http.StatusOK, api.Health{Status: "ok"})
 	})
 	mux.HandleFunc("GET /models", func(w http.ResponseWriter, r *http.Request) {

@@ -186,7 +186,8 @@ type candidate struct {
 	queued   int    // the model's queue there at the last poll
 }
 
-// candidates returns the up neurons on which model is ready, and whether
+// candidates returns the up neurons on which model is ready (a neuron that
+// says it is shutting down takes nothing new), and whether
 // any neuron of the fleet has the model at all (in any state, up or down),
 // which tells an unknown model (404) from an unavailable one (503).
 func (r *Registry) candidates(model string) (out []candidate, known bool) {
@@ -198,7 +199,7 @@ func (r *Registry) candidates(model string) (out []candidate, known bool) {
 				continue
 			}
 			known = true
-			if n.up && m.Status == api.StatusReady {
+			if n.up && n.health != api.CodeShuttingDown && m.Status == api.StatusReady {
 				ep := n.endpoints[model]
 				if ep == "" {
 					ep = n.url + "/v1"

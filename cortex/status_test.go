@@ -154,3 +154,52 @@ func TestStatusMetricsAndAuth(t *testing.T) {
 		}
 	})
 }
+
+// TestNeuronReadinessContract follows a neuron through its states: loading
+// (503 {"status":"loading"}, models loading), a failed model, ready, and
+// shutting down (503 shutting_down): only ready models of a neuron that is
+// not shutting down take requests.
+func TestNeuronReadinessContract(t *testing.T) {
+	a := newFakeNeuron(t, okJSON("a"), "m")
+	loading := func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusServiceUnavailable)
+		io.WriteString(w, `{"status":"loading"}`)
+	}
+	a.health = loading
+	a.setModels(api.ModelEntry{ID: "m", Status: api.StatusLoading}, api.ModelEntry{ID: "broken", Status: api.StatusFailed, Error: "bad file"})
+	g, srv := newTestGateway(t, testConfig(a.url()))
+
+	n := neuronStatus(t, g, a.url())
+	if !n.Up || n.Health != "loading" {
+		t.Errorf("a loading neuron: %+v", n)
+	}
+	for _, model := range []string{"m", "broken"} {
+		resp := postChat(t, srv.URL, model, false)
+		if e := readAPIError(t, resp); resp.StatusCode != 503 || a.hits.Load() != 0 {
+			t.Errorf("%s while loading/failed: %d %+v", model, resp.StatusCode, e)
+		}
+	}
+
+	a.health = nil
+	a.setModels(api.ModelEntry{ID: "m", Status: api.StatusReady})
+	g.PollNow(context.Background())
+	resp := postChat(t, srv.URL, "m", false)
+	resp.Body.Close()
+	if resp.StatusCode != 200 {
+		t.Errorf("m when ready: %d", resp.StatusCode)
+	}
+
+	a.health = func(w http.ResponseWriter, r *http.Request) {
+		writeError(w, api.Unavailable(api.CodeShuttingDown, "neuron is shutting down"))
+	}
+	g.PollNow(context.Background())
+	before := a.hits.Load()
+	resp = postChat(t, srv.URL, "m", false)
+	if e := readAPIError(t, resp); resp.StatusCode != 503 || a.hits.Load() != before {
+		t.Errorf("m on a draining neuron: %d %+v, %d new upstream hits", resp.StatusCode, e, a.hits.Load()-before)
+	}
+	if n := neuronStatus(t, g, a.url()); n.Health != api.CodeShuttingDown {
+		t.Errorf("draining neuron's health %q", n.Health)
+	}
+}
