@@ -1,3 +1,5 @@
+// Tests of the configuration checks and of the SSE event boundary finder.
+
 package cortex
 
 import (

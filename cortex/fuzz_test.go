@@ -1,3 +1,5 @@
+// Fuzz test of the SSE relay: any upstream bytes, split into reads anywhere.
+
 package cortex
 
 import (

@@ -1,3 +1,6 @@
+// Tests of model placement (load, unload, auto_load) and of finding neurons
+// through neuron_dns.
+
 package cortex
 
 import (

@@ -1,3 +1,7 @@
+// Tests of what cortex reports: authentication, the /v1/models union,
+// /cortex/status and its tables, the Prometheus metrics, /ready, and how the
+// neuron readiness contract steers routing.
+
 package cortex
 
 import (

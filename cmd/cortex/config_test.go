@@ -1,3 +1,6 @@
+// Tests of how cortex serve reads its configuration (file, CORTEX_*
+// variables, flags, unknown keys) and of cortex.example.toml.
+
 package main
 
 import (

@@ -1,3 +1,7 @@
+// Tests of `cortex serve` as a daemon (metrics listener, drain on SIGTERM,
+// the drain deadline, a taken port) and of the load, unload and status
+// commands against it.
+
 package main
 
 import (

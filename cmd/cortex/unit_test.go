@@ -1,3 +1,5 @@
+// Test of the systemd unit data/cortex.service.
+
 package main
 
 import (

@@ -1,3 +1,6 @@
+// Tests of sd_notify, the daemon logger, the drain context and the
+// seconds-to-duration hook.
+
 package service
 
 import (
