@@ -46,6 +46,8 @@ allow engine/cuda engine gguf tokenizer chat api kernels
 allow hub
 allow server api
 allow cortex api
+allow internal/service
+stdlibonly internal/service
 
 # No cgo anywhere in the module.
 cgo=$(go list -f '{{if .CgoFiles}}{{.ImportPath}}{{end}}' ./...)
