@@ -49,6 +49,8 @@ allow manager engine gguf tokenizer chat api hub server internal/sysmem
 allow internal/sysmem
 stdlibonly internal/sysmem
 allow cortex api
+allow internal/service
+stdlibonly internal/service
 
 # No cgo anywhere in the module.
 cgo=$(go list -f '{{if .CgoFiles}}{{.ImportPath}}{{end}}' ./...)

@@ -23,6 +23,7 @@ import (
 	"github.com/spf13/viper"
 
 	"github.com/helexa/helexa/api"
+	"github.com/helexa/helexa/internal/service"
 	"github.com/helexa/helexa/manager"
 	"github.com/helexa/helexa/server"
 )
@@ -219,7 +220,7 @@ func loadConfig(fs *pflag.FlagSet, environ []string) (*Config, error) {
 	}
 
 	var c Config
-	hook := mapstructure.ComposeDecodeHookFunc(secondsToDuration, mapstructure.StringToTimeDurationHookFunc(),
+	hook := mapstructure.ComposeDecodeHookFunc(service.SecondsToDuration, mapstructure.StringToTimeDurationHookFunc(),
 		stringToDefaultModel, mapstructure.StringToSliceHookFunc(","))
 	if err := v.Unmarshal(&c, viper.DecodeHook(hook)); err != nil {
 		return nil, fmt.Errorf("config: %w", err)
@@ -341,26 +342,6 @@ func checkConfigFile(path string) error {
 	return nil
 }
 
-// secondsToDuration reads a bare number as seconds (shutdown_timeout = 110).
-func secondsToDuration(from, to reflect.Type, data any) (any, error) {
-	if to != reflect.TypeOf(time.Duration(0)) {
-		return data, nil
-	}
-	switch v := data.(type) {
-	case int:
-		return time.Duration(v) * time.Second, nil
-	case int64:
-		return time.Duration(v) * time.Second, nil
-	case float64:
-		return time.Duration(v * float64(time.Second)), nil
-	case string:
-		if f, err := strconv.ParseFloat(v, 64); err == nil {
-			return time.Duration(f * float64(time.Second)), nil
-		}
-	}
-	return data, nil
-}
-
 // stringToDefaultModel reads a bare reference as a default model, so that
 // NEURON_DEFAULT_MODELS=ref1,ref2 works.
 func stringToDefaultModel(from, to reflect.Type, data any) (any, error) {
@@ -398,7 +379,7 @@ func (c *Config) validate() error {
 	if c.ShutdownTimeout < 0 {
 		return bad("shutdown_timeout", "must not be negative, got %s", c.ShutdownTimeout)
 	}
-	if _, err := parseLogLevel(c.LogLevel); err != nil {
+	if _, err := service.ParseLogLevel(c.LogLevel); err != nil {
 		return bad("log_level", "%v", err)
 	}
 	if c.LogFormat != "text" && c.LogFormat != "json" {

@@ -17,6 +17,7 @@ import (
 	"os"
 	"time"
 
+	"github.com/helexa/helexa/internal/service"
 	"github.com/helexa/helexa/server"
 )
 
@@ -85,7 +86,7 @@ func (d *daemon) run() error {
 		d.listening(ln.Addr())
 	}
 	if len(reqs) > 0 {
-		sdNotify(fmt.Sprintf("STATUS=loading %d default models", len(reqs)))
+		service.Notify(fmt.Sprintf("STATUS=loading %d default models", len(reqs)))
 		n := srv.LoadDefaults(loadCtx, reqs)
 		d.log.Info("default models loaded", "loaded", n, "configured", len(reqs))
 		srv.LoadingDone()
@@ -93,7 +94,7 @@ func (d *daemon) run() error {
 	select {
 	case <-stop:
 	default:
-		if err := sdNotify("READY=1\nSTATUS=serving on " + ln.Addr().String()); err != nil {
+		if err := service.Notify("READY=1\nSTATUS=serving on " + ln.Addr().String()); err != nil {
 			d.log.Warn("systemd notification failed", "error", err.Error())
 		}
 	}
@@ -104,19 +105,10 @@ func (d *daemon) run() error {
 	case serveErr = <-served:
 		d.log.Error("server stopped unexpectedly", "error", fmt.Sprint(serveErr))
 	}
-	sdNotify("STOPPING=1")
+	service.Notify("STOPPING=1")
 	start := time.Now()
-	// A second signal ends the drain at once.
-	drain, endDrain := context.WithTimeout(context.Background(), d.cfg.ShutdownTimeout)
+	drain, endDrain := service.Drain(d.signals, d.cfg.ShutdownTimeout, d.log) // a second signal ends it at once
 	defer endDrain()
-	go func() {
-		select {
-		case sig := <-d.signals:
-			d.log.Warn("second signal, ending open requests now", "signal", sig.String())
-			endDrain()
-		case <-drain.Done():
-		}
-	}()
 	clean := srv.Shutdown(drain)
 	if serveErr == nil {
 		serveErr = <-served

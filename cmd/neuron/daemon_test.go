@@ -369,17 +369,6 @@ func TestDaemonListenError(t *testing.T) {
 	}
 }
 
-func TestSDNotifyWithoutSocket(t *testing.T) {
-	t.Setenv("NOTIFY_SOCKET", "")
-	if err := sdNotify("READY=1"); err != nil {
-		t.Errorf("sdNotify without systemd: %v", err)
-	}
-	t.Setenv("NOTIFY_SOCKET", filepath.Join(t.TempDir(), "absent.sock"))
-	if err := sdNotify("READY=1"); err == nil {
-		t.Errorf("sdNotify to a missing socket succeeded")
-	}
-}
-
 func TestDaemonSecondSignalEndsDrain(t *testing.T) {
 	fm := newFakeModels(1000, 50*time.Millisecond)
 	var logs syncBuffer

@@ -11,6 +11,8 @@ import (
 	"syscall"
 
 	"github.com/spf13/cobra"
+
+	"github.com/helexa/helexa/internal/service"
 )
 
 func init() {
@@ -31,7 +33,7 @@ opens; SIGTERM or SIGINT drains running requests for up to shutdown_timeout.`,
 			if err != nil {
 				return err
 			}
-			log, err := newLogger(os.Stderr, cfg.LogLevel, cfg.LogFormat)
+			log, err := service.NewLogger(os.Stderr, cfg.LogLevel, cfg.LogFormat)
 			if err != nil {
 				return err
 			}
