@@ -24,6 +24,7 @@ import (
 
 	"github.com/helexa/helexa/api"
 	"github.com/helexa/helexa/chat"
+	"github.com/helexa/helexa/constrain"
 	"github.com/helexa/helexa/tokenizer"
 )
 
@@ -90,6 +91,22 @@ type GenerateRequest struct {
 	// calls; end-of-generation tokens are not drawn before the object
 	// closes, whatever IgnoreEOS says.
 	JSON bool
+	// JSONSchema, when set, is response_format json_schema's schema: the
+	// output (the content, in chat mode) is constrained to one JSON value
+	// valid against it, as JSON constrains it to an object, with object
+	// members in the order the schema lists them. A schema outside the
+	// supported subset (package constrain) is ErrBadRequest naming the
+	// keyword.
+	JSONSchema []byte
+	// ToolChoice "required" or a function name forces tool calls in chat
+	// mode: the output is Qwen3 <tool_call> blocks calling the chat
+	// request's tools (only the named one), each with arguments valid
+	// against the function's parameters schema, and the finish reason is
+	// tool_calls. "", "auto" and "none" leave the output free.
+	ToolChoice string
+	// SingleToolCall limits forced tool calls to one (OpenAI
+	// parallel_tool_calls false).
+	SingleToolCall bool
 	// OnPrompt, when set, is called once with the number of prompt tokens
 	// when the request has its sequence slot and its prompt is about to
 	// fill the cache (before prefill, on the calling goroutine), so that a
@@ -100,11 +117,12 @@ type GenerateRequest struct {
 	OnPrompt func(promptTokens int)
 }
 
-// chatRequest returns the chat request as rendered: JSON mode turns
-// thinking off unless the request turns it on.
+// chatRequest returns the chat request as rendered: constrained output
+// (JSON, a schema, forced tool calls) turns thinking off unless the request
+// turns it on.
 func (req *GenerateRequest) chatRequest() chat.Request {
 	cr := *req.Chat
-	if req.JSON && cr.EnableThinking == nil {
+	if req.constrained() && cr.EnableThinking == nil {
 		off := false
 		cr.EnableThinking = &off
 	}
@@ -180,9 +198,9 @@ type Generator struct {
 	seqs   []*sequence
 	// fwd serializes Forward calls: a Context is not safe for concurrent use.
 	fwd sync.Mutex
-	// jsonTab holds the token bytes JSON mode checks, built on first use.
-	jsonTab  *tokenTable
-	jsonOnce sync.Once
+	// vocab holds the token bytes constraints check, built on first use.
+	vocab     *constrain.Vocab
+	vocabOnce sync.Once
 }
 
 // sequence is the per-slot state of one running request, allocated once per
@@ -345,6 +363,10 @@ func (g *Generator) Generate(ctx context.Context, req GenerateRequest, emit func
 	if err != nil {
 		return nil, err
 	}
+	m, err := req.matcher()
+	if err != nil {
+		return nil, err
+	}
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
@@ -366,7 +388,7 @@ func (g *Generator) Generate(ctx context.Context, req GenerateRequest, emit func
 	if emit == nil {
 		emit = func(Event) error { return nil }
 	}
-	r := &run{g: g, s: s, req: &req, emit: emit, res: &Result{Seed: s.sampler.Seed()}, start: start}
+	r := &run{g: g, s: s, req: &req, emit: emit, res: &Result{Seed: s.sampler.Seed()}, start: start, m: m}
 	r.res.Usage.PromptTokens = len(prompt)
 	err = r.loop(ctx, prompt, limit)
 	r.res.Text = r.text.String() // also the partial text of a cancelled request
@@ -395,7 +417,8 @@ type run struct {
 	emitted int            // tokens of res.Tokens already attached to an event
 	pendLP  []TokenLogprob // log-probabilities of the tokens after emitted
 
-	json *jsonConstraint // nil unless JSON mode
+	m   constrain.Matcher     // the output's language; nil when free
+	con *constrain.Constraint // m over tokens; nil when free
 }
 
 // loop prefills the prompt and decodes up to limit tokens.
@@ -414,9 +437,9 @@ func (r *run) loop(ctx context.Context, prompt []int32, limit int) error {
 		popts = chat.ParserOptionsFor(g.tmpl, req.chatRequest())
 		r.parser = chat.NewParser(popts)
 	}
-	if req.JSON {
-		g.jsonOnce.Do(func() { g.jsonTab = newTokenTable(g.tok, g.nVocab) })
-		r.json = newJSONConstraint(g.jsonTab, popts.Thinking)
+	if r.m != nil {
+		g.vocabOnce.Do(func() { g.vocab = newVocab(g.tok, g.nVocab) })
+		r.con = constrain.New(g.vocab, r.m, popts.Thinking)
 	}
 	wantLP := req.Logprobs || req.TopLogprobs > 0
 
@@ -444,14 +467,14 @@ func (r *run) loop(ctx context.Context, prompt []int32, limit int) error {
 			lpp = &lp
 		}
 		var tok int32
-		if r.json == nil {
+		if r.con == nil {
 			tok = s.sampler.Sample(s.logits, lpp)
 		} else {
 			var ok bool
-			if tok, ok = s.sampler.SampleAllowed(s.logits, lpp, r.json.allowed); !ok {
-				return errors.New("engine: json mode: no token of the vocabulary continues the output")
+			if tok, ok = s.sampler.SampleAllowed(s.logits, lpp, r.con.Allowed); !ok {
+				return errors.New("engine: constrained output: no token of the vocabulary continues the output")
 			}
-			r.json.accept(tok)
+			r.con.Accept(tok)
 		}
 		s.sampler.Accept(tok)
 		if n == 0 {
@@ -469,7 +492,7 @@ func (r *run) loop(ctx context.Context, prompt []int32, limit int) error {
 			finish = FinishStop
 		} else if stopped, err := r.feedText(r.dec.Add(tok)); err != nil {
 			return err
-		} else if stopped || (r.json != nil && r.json.done()) {
+		} else if stopped || (r.con != nil && r.con.Done()) {
 			finish = FinishStop
 		}
 		if finish == "" && n+1 >= limit {

@@ -40,9 +40,11 @@ allow tokenizer gguf
 allow chat api tokenizer gguf
 allow kernels
 stdlibonly kernels
-allow engine gguf tokenizer chat api
-allow engine/cpu engine gguf tokenizer chat api
-allow engine/cuda engine gguf tokenizer chat api kernels
+allow constrain
+stdlibonly constrain
+allow engine gguf tokenizer chat api constrain
+allow engine/cpu engine gguf tokenizer chat api constrain
+allow engine/cuda engine gguf tokenizer chat api kernels constrain
 allow hub
 allow server api
 allow cortex api

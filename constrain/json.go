@@ -18,7 +18,7 @@
 // top-level object closes is rejected. LimitSpace bounds runs of whitespace
 // between tokens, so that a sampler cannot pad forever.
 
-package engine
+package constrain
 
 import "math"
 

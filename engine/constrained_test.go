@@ -15,6 +15,7 @@ import (
 
 	"github.com/helexa/helexa/api"
 	"github.com/helexa/helexa/chat"
+	"github.com/helexa/helexa/constrain"
 	"github.com/helexa/helexa/internal/reftest"
 	"github.com/helexa/helexa/tokenizer"
 )
@@ -227,7 +228,7 @@ func TestGenerateJSONAdversarial(t *testing.T) {
 			req.MaxTokens = 200
 			req.Sampling = SamplingParams{Temperature: 1, TopP: 0.95, Seed: &seed}
 			res, content, _ := runJSON(t, tok, tmpl, mk(), req)
-			var v JSONValidator
+			var v constrain.JSONValidator
 			if !v.Feed([]byte(content)) {
 				t.Fatalf("seed %d: %q is not a JSON prefix", seed, content)
 			}
@@ -346,17 +347,17 @@ func TestJSONConstraintAllowed(t *testing.T) {
 }
 
 func checkAllowed(t *testing.T, tok *tokenizer.Tokenizer) {
-	tab := newTokenTable(tok, tok.VocabSize())
+	voc := newVocab(tok, tok.VocabSize())
 	for _, prefix := range []string{"", "{", `{"k`, `{"k\`, `{"k\u00`, "{\"k\xc3", "{\"k\xe4\xb8", `{"k":`, `{"k": 1`, `{"k": [tr`, `{"k": 1}`} {
-		c := newJSONConstraint(tab, false)
+		c := constrain.New(voc, constrain.NewJSONObject(), false)
 		for _, id := range tok.Encode(prefix) {
-			if !c.allowed(id) {
+			if !c.Allowed(id) {
 				t.Fatalf("%q: token %d of the prefix not allowed", prefix, id)
 			}
-			c.accept(id)
+			c.Accept(id)
 		}
-		var v JSONValidator
-		v.LimitSpace(jsonMaxSpace)
+		var v constrain.JSONValidator
+		v.LimitSpace(constrain.MaxSpace)
 		if !v.Feed([]byte(prefix)) {
 			t.Fatalf("%q rejected", prefix)
 		}
@@ -367,7 +368,7 @@ func checkAllowed(t *testing.T, tok *tokenizer.Tokenizer) {
 			if tok.IsEOG(id) {
 				want = v.Complete()
 			}
-			if got := c.allowed(id); got != want {
+			if got := c.Allowed(id); got != want {
 				t.Fatalf("after %q, token %d %q: allowed %v, want %v", prefix, id, b, got, want)
 			}
 			if want {
