@@ -347,7 +347,7 @@ func (n *node) check() error {
 	return nil
 }
 
-func setBit(s *[4]uint64, c byte) { s[c/64] |= 1 << (c % 64) }
+func setBit(s *[4]uint64, c byte)      { s[c/64] |= 1 << (c % 64) }
 func hasBit(s *[4]uint64, c byte) bool { return s[c/64]&(1<<(c%64)) != 0 }
 
 // newNode adds a node to the graph.
