@@ -295,12 +295,28 @@ const (
 	pushKeyChars        // the byte opened a map key: push the key string past its quote
 )
 
-// space counts a whitespace byte in f's run.
-func space(f *frame) int {
-	if f.sp >= MaxSpace {
+// Whitespace between tokens follows the ws rule of llama.cpp's JSON
+// grammar (grammars/json.gbnf): one space, or a newline and at most
+// maxIndent spaces or tabs (room for 2-space indentation 10 levels deep).
+// The frame's sp records the run: 0 none, spSpace after a lone space, 1 +
+// the indentation after a newline.
+const (
+	maxIndent = 20
+	spSpace   = 0xff
+)
+
+// space takes a whitespace byte into f's run.
+func space(f *frame, c byte) int {
+	switch {
+	case f.sp == 0 && c == ' ':
+		f.sp = spSpace
+	case f.sp == 0 && c == '\n':
+		f.sp = 1
+	case f.sp != 0 && f.sp != spSpace && f.sp <= maxIndent && (c == ' ' || c == '\t'):
+		f.sp++
+	default:
 		return reject
 	}
-	f.sp++
 	return stay
 }
 
@@ -314,7 +330,7 @@ func (m *SchemaMatcher) advance(w []frame, c byte, out *stacks) {
 			case top.phase != rStart:
 				return
 			case isSpace(c):
-				if space(top) == stay {
+				if space(top, c) == stay {
 					out.add(w)
 				}
 				return
@@ -431,7 +447,7 @@ func (m *SchemaMatcher) step(n *node, f *frame, c byte) (int, *node) {
 func (n *node) objectStep(f *frame, c byte) (int, *node) {
 	isMap := len(n.props) == 0 && n.mapValue != nil
 	if f.phase != oOpen && f.phase != oKey && isSpace(c) {
-		return space(f), nil
+		return space(f, c), nil
 	}
 	f.sp = 0
 	switch f.phase {
@@ -498,7 +514,7 @@ func (n *node) closable(f *frame) bool {
 // arrayStep moves an array frame.
 func (n *node) arrayStep(f *frame, c byte) (int, *node) {
 	if f.phase != aOpen && isSpace(c) {
-		return space(f), nil
+		return space(f, c), nil
 	}
 	f.sp = 0
 	switch f.phase {

@@ -364,7 +364,11 @@ func (c *graph) newNode(k kind) (*node, error) {
 var annotations = map[string]bool{
 	"title": true, "description": true, "$schema": true, "$id": true, "$comment": true, "default": true,
 	"examples": true, "deprecated": true, "readOnly": true, "writeOnly": true, "$anchor": true,
-	"contentMediaType": true, "contentEncoding": true, "name": false, "strict": false,
+	"contentMediaType": true, "contentEncoding": true,
+	// OpenAPI 3.0's nullable is not JSON Schema: validators ignore it.
+	// Generating the non-null values only keeps the output valid under
+	// either reading.
+	"nullable": true,
 }
 
 // keywords are the constraining keywords compile reads.
@@ -372,7 +376,7 @@ var keywords = map[string]bool{
 	"type": true, "properties": true, "required": true, "additionalProperties": true, "items": true,
 	"minItems": true, "maxItems": true, "enum": true, "const": true, "anyOf": true, "oneOf": true,
 	"$ref": true, "$defs": true, "definitions": true, "format": true, "minLength": true, "maxLength": true,
-	"minimum": true, "maximum": true, "exclusiveMinimum": true, "exclusiveMaximum": true, "nullable": true,
+	"minimum": true, "maximum": true, "exclusiveMinimum": true, "exclusiveMaximum": true,
 	"uniqueItems": true,
 }
 
@@ -421,14 +425,6 @@ func (c *compiler) compileObject(s map[string]any, path string) (*node, error) {
 		}
 		return c.ref(r, path)
 	}
-	nullable := false
-	if v, ok := s["nullable"]; ok {
-		b, isBool := v.(bool)
-		if !isBool {
-			return nil, fmt.Errorf("%w: %s: nullable must be a boolean", ErrSchema, where(path))
-		}
-		nullable = b
-	}
 	var n *node
 	var err error
 	switch {
@@ -445,19 +441,7 @@ func (c *compiler) compileObject(s map[string]any, path string) (*node, error) {
 	default:
 		n, err = c.typed(s, path)
 	}
-	if err != nil || !nullable {
-		return n, err
-	}
-	null, err := c.literal("null")
-	if err != nil {
-		return nil, err
-	}
-	u, err := c.newNode(kUnion)
-	if err != nil {
-		return nil, err
-	}
-	u.alts = []*node{n, null}
-	return u, nil
+	return n, err
 }
 
 func hasKey(m map[string]any, k string) bool { _, ok := m[k]; return ok }
