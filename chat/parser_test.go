@@ -234,3 +234,50 @@ func TestParserOptionsFor(t *testing.T) {
 		})
 	}
 }
+
+func TestParserStreamArguments(t *testing.T) {
+	out := "<tool_call>\n{\"name\": \"get_weather\", \"arguments\": {\"city\": \"Paris }\", \"days\": [1, {\"x\": 2}]} }\n</tool_call>\n" +
+		"<tool_call>\n{\"name\":\"now\",\"arguments\":{}}\n</tool_call>"
+	wantArgs := []string{`{"city": "Paris }", "days": [1, {"x": 2}]}`, `{}`}
+	for _, size := range []int{1, 2, 3, 5, 7, 11, len(out)} {
+		p := NewParser(ParserOptions{Tools: true, StreamArguments: true})
+		type call struct{ name, args string }
+		var calls []call
+		fragments := 0
+		take := func(ds []Delta) {
+			for _, d := range ds {
+				if d.Content != "" || d.Reasoning != "" {
+					t.Fatalf("size %d: text delta %+v", size, d)
+				}
+				for _, c := range d.ToolCalls {
+					if c.Index == nil {
+						t.Fatalf("size %d: call without index", size)
+					}
+					if c.Function.Name != "" {
+						if *c.Index != len(calls) || !strings.HasPrefix(c.ID, "call_") || c.Type != "function" || c.Function.Arguments != "" {
+							t.Fatalf("size %d: bad call header %+v", size, c)
+						}
+						calls = append(calls, call{name: c.Function.Name})
+						continue
+					}
+					if c.ID != "" || *c.Index != len(calls)-1 {
+						t.Fatalf("size %d: bad fragment %+v", size, c)
+					}
+					calls[len(calls)-1].args += c.Function.Arguments
+					fragments++
+				}
+			}
+		}
+		for i := 0; i < len(out); i += size {
+			take(p.Feed(out[i:min(i+size, len(out))]))
+		}
+		take(p.Finish())
+		if len(calls) != 2 || calls[0].name != "get_weather" || calls[1].name != "now" ||
+			calls[0].args != wantArgs[0] || calls[1].args != wantArgs[1] || !p.SawToolCall() {
+			t.Fatalf("size %d: calls %+v", size, calls)
+		}
+		if size == 1 && fragments < 10 {
+			t.Fatalf("fed byte by byte, the arguments came in %d fragments: not streamed", fragments)
+		}
+	}
+}

@@ -435,6 +435,8 @@ func (r *run) loop(ctx context.Context, prompt []int32, limit int) error {
 		// ignored, ...), as llama.cpp's server does; raw mode keeps them.
 		r.dec.SkipControl(true)
 		popts = chat.ParserOptionsFor(g.tmpl, req.chatRequest())
+		// Forced calls are well-formed: their arguments can stream.
+		popts.StreamArguments = req.forcesTools()
 		r.parser = chat.NewParser(popts)
 	}
 	if r.m != nil {
@@ -557,7 +559,7 @@ func (r *run) output(text string, final bool) error {
 	for _, d := range deltas {
 		r.cont.WriteString(d.Content)
 		r.reas.WriteString(d.Reasoning)
-		r.res.ToolCalls = append(r.res.ToolCalls, d.ToolCalls...)
+		r.res.ToolCalls = mergeToolCalls(r.res.ToolCalls, d.ToolCalls)
 		ev := Event{Content: d.Content, Reasoning: d.Reasoning, ToolCalls: d.ToolCalls}
 		r.attachPending(&ev)
 		if err := r.emit(ev); err != nil {
@@ -570,6 +572,20 @@ func (r *run) output(text string, final bool) error {
 		return r.emit(ev)
 	}
 	return nil
+}
+
+// mergeToolCalls adds parsed calls to a result's: a call without a name
+// is a fragment of the arguments of the call before it (streamed
+// arguments).
+func mergeToolCalls(into, calls []api.ToolCall) []api.ToolCall {
+	for _, c := range calls {
+		if n := len(into); c.Function.Name == "" && n > 0 {
+			into[n-1].Function.Arguments += c.Function.Arguments
+			continue
+		}
+		into = append(into, c)
+	}
+	return into
 }
 
 // attachPending moves the tokens generated since the last event into ev.

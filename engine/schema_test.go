@@ -184,8 +184,10 @@ func TestGenerateForcedToolCalls(t *testing.T) {
 				f.script = tc.script
 				g := newGenerator(f, tok.VocabSize(), ContextOptions{Seqs: 1, Ctx: 2048, Batch: 64}, tok, tmpl, nil)
 				var streamed []api.ToolCall
+				deltas := 0
 				res, err := g.Generate(t.Context(), req, func(ev Event) error {
-					streamed = append(streamed, ev.ToolCalls...)
+					streamed = mergeToolCalls(streamed, ev.ToolCalls)
+					deltas += len(ev.ToolCalls)
 					return nil
 				})
 				if err != nil {
@@ -199,6 +201,14 @@ func TestGenerateForcedToolCalls(t *testing.T) {
 				}
 				if len(res.ToolCalls) == 0 || len(res.ToolCalls) > tc.maxCalls || len(streamed) != len(res.ToolCalls) {
 					t.Fatalf("seed %d: %d calls (%d streamed), want 1 to %d: %q", seed, len(res.ToolCalls), len(streamed), tc.maxCalls, res.Text)
+				}
+				for i, c := range streamed {
+					if c.Function != res.ToolCalls[i].Function {
+						t.Fatalf("seed %d: streamed call %+v, result %+v", seed, c.Function, res.ToolCalls[i].Function)
+					}
+				}
+				if deltas <= len(res.ToolCalls) {
+					t.Fatalf("seed %d: %d calls in %d deltas: the arguments did not stream", seed, len(res.ToolCalls), deltas)
 				}
 				if len(res.ToolCalls) > 1 {
 					sawMany = true
