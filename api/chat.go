@@ -17,11 +17,11 @@ type ChatCompletionRequest struct {
 	Model    string    `json:"model"`
 	Messages []Message `json:"messages"`
 	GenerationParams
-	MaxCompletionTokens *int            `json:"max_completion_tokens,omitempty"`
-	Logprobs            *bool           `json:"logprobs,omitempty"`
-	TopLogprobs         *int            `json:"top_logprobs,omitempty"`
-	Tools               []Tool          `json:"tools,omitempty"`
-	ToolChoice          *ToolChoice     `json:"tool_choice,omitempty"`
+	MaxCompletionTokens *int        `json:"max_completion_tokens,omitempty"`
+	Logprobs            *bool       `json:"logprobs,omitempty"`
+	TopLogprobs         *int        `json:"top_logprobs,omitempty"`
+	Tools               []Tool      `json:"tools,omitempty"`
+	ToolChoice          *ToolChoice `json:"tool_choice,omitempty"`
 	// ParallelToolCalls false allows at most one tool call per reply.
 	ParallelToolCalls *bool           `json:"parallel_tool_calls,omitempty"`
 	ResponseFormat    *ResponseFormat `json:"response_format,omitempty"`

@@ -82,7 +82,7 @@ type Parser struct {
 	// whose arguments are being streamed (StreamArguments); argsStarted
 	// once their first non-space byte is out.
 	streaming, argsStarted bool
-	out   []Delta
+	out                    []Delta
 	// newID makes tool-call IDs; tests replace it.
 	newID func() string
 }
