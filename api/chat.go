@@ -17,20 +17,20 @@ type ChatCompletionRequest struct {
 	Model    string    `json:"model"`
 	Messages []Message `json:"messages"`
 	GenerationParams
-	MaxCompletionTokens *int        `json:"max_completion_tokens,omitempty"`
-	Logprobs            *bool       `json:"logprobs,omitempty"`
-	TopLogprobs         *int        `json:"top_logprobs,omitempty"`
-	Tools               []Tool      `json:"tools,omitempty"`
-	ToolChoice          *ToolChoice `json:"tool_choice,omitempty"`
-	// ParallelToolCalls false allows at most one tool call per reply.
-	ParallelToolCalls *bool           `json:"parallel_tool_calls,omitempty"`
-	ResponseFormat    *ResponseFormat `json:"response_format,omitempty"`
+	MaxCompletionTokens *int            `json:"max_completion_tokens,omitempty"`
+	Logprobs            *bool           `json:"logprobs,omitempty"`
+	TopLogprobs         *int            `json:"top_logprobs,omitempty"`
+	Tools               []Tool          `json:"tools,omitempty"`
+	ToolChoice          *ToolChoice     `json:"tool_choice,omitempty"`
+	ResponseFormat      *ResponseFormat `json:"response_format,omitempty"`
 	// ChatTemplateKwargs carries template switches; neuron reads
 	// enable_thinking (a bool) and ignores the others.
 	ChatTemplateKwargs map[string]json.RawMessage `json:"chat_template_kwargs,omitempty"`
 	// ReasoningEffort "none" turns thinking off (an alias for
 	// chat_template_kwargs.enable_thinking=false); other levels keep it on.
 	ReasoningEffort *string `json:"reasoning_effort,omitempty"`
+	// ParallelToolCalls false allows at most one tool call per reply.
+	ParallelToolCalls *bool `json:"parallel_tool_calls,omitempty"`
 }
 
 // GenerationParams are the fields chat and text completion requests share:
