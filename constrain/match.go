@@ -578,7 +578,11 @@ func (n *node) stringStep(f *frame, c byte) int {
 		if c < 0x20 || (n.maxLen >= 0 && int(f.a) >= n.maxLen) {
 			return reject
 		}
-		f.a++
+		if n.maxLen >= 0 || n.minLen > 0 {
+			// Counted only where it matters, so that the states
+			// inside a free string share one key (and one mask).
+			f.a++
+		}
 		if c == '\\' {
 			f.phase = sEscape
 			return stay

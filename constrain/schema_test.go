@@ -218,3 +218,29 @@ func FuzzMatcher(f *testing.F) {
 		}
 	})
 }
+
+// BenchmarkCompile compiles every schema of the corpus (ns/op is per
+// schema) and a two-tool call language.
+func BenchmarkCompile(b *testing.B) {
+	corpus := loadCorpus(b)
+	b.Run("corpus", func(b *testing.B) {
+		n := 0
+		for b.Loop() {
+			for _, e := range corpus {
+				if _, err := Compile(e.Schema); err != nil {
+					b.Fatal(err)
+				}
+				n++
+			}
+		}
+		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(n), "ns/schema")
+	})
+	b.Run("tool calls", func(b *testing.B) {
+		tools := []Tool{{Name: "get_weather", Parameters: corpus[0].Schema}, {Name: "search", Parameters: corpus[len(corpus)-3].Schema}}
+		for b.Loop() {
+			if _, err := CompileToolCalls(tools, false); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}

@@ -73,8 +73,13 @@ type Constraint struct {
 	// tail holds the last bytes of the reasoning.
 	tail [len(thinkEnd)]byte
 	// first caches, for the current state, whether each byte may come
-	// next (0 unknown, 1 yes, -1 no).
-	first [256]int8
+	// next (0 unknown, 1 yes, -1 no); pair does the same for the first two
+	// bytes of a token, valid where pairGen equals gen (a new state
+	// increments gen instead of clearing 64 KiB).
+	first   [256]int8
+	gen     uint32
+	pairGen []uint32 // [65536]
+	pairOK  []bool   // [65536]
 	// checks counts the matcher checks in the current state; looked says
 	// whether the mask cache was consulted for it.
 	checks int
@@ -89,7 +94,7 @@ type Constraint struct {
 // state; reasoning says the output opens with a free reasoning block, up
 // to </think>.
 func New(voc *Vocab, m Matcher, reasoning bool) *Constraint {
-	return &Constraint{voc: voc, m: m, active: !reasoning, masks: map[string][]uint64{}}
+	return &Constraint{voc: voc, m: m, active: !reasoning, masks: map[string][]uint64{}, gen: 1}
 }
 
 // NewJSONObject returns a Matcher for one JSON object with bounded
@@ -123,11 +128,13 @@ func (c *Constraint) Allowed(id int32) bool {
 		c.buildMask()
 		return c.mask[id/64]&(1<<(id%64)) != 0
 	}
-	return c.check(id)
+	room, inString := c.m.StringRoom()
+	return c.check(id, room, inString)
 }
 
-// check runs one token against the matcher.
-func (c *Constraint) check(id int32) bool {
+// check runs one token against the matcher; room and inString are the
+// matcher's StringRoom.
+func (c *Constraint) check(id int32, room int, inString bool) bool {
 	k := c.voc.kind[id]
 	switch {
 	case k&EOG != 0:
@@ -135,7 +142,7 @@ func (c *Constraint) check(id int32) bool {
 	case k&(Plain|Special) == 0:
 		return false
 	}
-	if room, ok := c.m.StringRoom(); ok {
+	if inString {
 		if k&stringSafe != 0 {
 			return int(c.voc.runes[id]) <= room
 		}
@@ -154,7 +161,22 @@ func (c *Constraint) check(id int32) bool {
 	if *f < 0 {
 		return false
 	}
-	return len(b) == 1 || c.m.Accepts(b)
+	if len(b) == 1 {
+		return true
+	}
+	if c.pairGen == nil {
+		return c.m.Accepts(b)
+	}
+	// Most tokens a full scan rejects after their first byte fail on
+	// their second (a space-led word after a colon): one check per pair.
+	p := int(b[0])<<8 | int(b[1])
+	if c.pairGen[p] != c.gen {
+		c.pairGen[p], c.pairOK[p] = c.gen, c.m.Accepts(b[:2])
+	}
+	if !c.pairOK[p] {
+		return false
+	}
+	return len(b) == 2 || c.m.Accepts(b)
 }
 
 // buildMask computes the current state's allowed set and keeps it under
@@ -162,8 +184,12 @@ func (c *Constraint) check(id int32) bool {
 func (c *Constraint) buildMask() {
 	n := len(c.voc.kind)
 	mask := make([]uint64, (n+63)/64)
+	if c.pairGen == nil {
+		c.pairGen, c.pairOK = make([]uint32, 1<<16), make([]bool, 1<<16)
+	}
+	room, inString := c.m.StringRoom()
 	for id := range int32(n) {
-		if c.check(id) {
+		if c.check(id, room, inString) {
 			mask[id/64] |= 1 << (id % 64)
 		}
 	}
@@ -191,6 +217,7 @@ func (c *Constraint) Accept(id int32) {
 	if c.voc.kind[id]&(Plain|Special) != 0 {
 		c.m.Feed(b)
 		c.first = [256]int8{}
+		c.gen++
 		c.checks, c.looked, c.mask = 0, false, nil
 	}
 }

@@ -82,9 +82,9 @@ func (s *Sampler) pickMasked(logits []float32, allow func(id int32) bool) (int32
 	return first, true
 }
 
-// newVocab collects the bytes and kinds of ids [0, nVocab) for
+// NewVocab collects the bytes and kinds of ids [0, nVocab) for
 // constraints (ids beyond the tokenizer's vocabulary are empty).
-func newVocab(tok *tokenizer.Tokenizer, nVocab int) *constrain.Vocab {
+func NewVocab(tok *tokenizer.Tokenizer, nVocab int) *constrain.Vocab {
 	return constrain.NewVocab(nVocab, tok.TokenBytes, func(id int32) constrain.Kind {
 		var k constrain.Kind
 		if int(id) < tok.VocabSize() {

@@ -440,7 +440,7 @@ func (r *run) loop(ctx context.Context, prompt []int32, limit int) error {
 		r.parser = chat.NewParser(popts)
 	}
 	if r.m != nil {
-		g.vocabOnce.Do(func() { g.vocab = newVocab(g.tok, g.nVocab) })
+		g.vocabOnce.Do(func() { g.vocab = NewVocab(g.tok, g.nVocab) })
 		r.con = constrain.New(g.vocab, r.m, popts.Thinking)
 	}
 	wantLP := req.Logprobs || req.TopLogprobs > 0

@@ -18,7 +18,7 @@ func BenchmarkJSONFullScan(b *testing.B) {
 		b.Fatal(err)
 	}
 	const nVocab = 151936 // Qwen3's output rows (config vocab_size)
-	voc := newVocab(tok, nVocab)
+	voc := NewVocab(tok, nVocab)
 	logits := make([]float32, nVocab)
 	work := make([]float32, nVocab)
 	for i := range logits {
