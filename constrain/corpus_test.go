@@ -11,10 +11,9 @@ import (
 	"encoding/json"
 	"math/rand/v2"
 	"os"
-	"strings"
 	"testing"
 
-	"github.com/santhosh-tekuri/jsonschema/v6"
+	"github.com/helexa/helexa/internal/schematest"
 )
 
 // corpusEntry is one schema of the corpus.
@@ -35,34 +34,6 @@ func loadCorpus(t testing.TB) []corpusEntry {
 		t.Fatal(err)
 	}
 	return c
-}
-
-// referenceValidator compiles schema with the independent validator.
-func referenceValidator(t testing.TB, schema []byte) *jsonschema.Schema {
-	t.Helper()
-	doc, err := jsonschema.UnmarshalJSON(strings.NewReader(string(schema)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	c := jsonschema.NewCompiler()
-	c.AssertFormat()
-	if err := c.AddResource("schema.json", doc); err != nil {
-		t.Fatal(err)
-	}
-	s, err := c.Compile("schema.json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	return s
-}
-
-// validate reports whether text validates against s.
-func validate(s *jsonschema.Schema, text string) error {
-	v, err := jsonschema.UnmarshalJSON(strings.NewReader(text))
-	if err != nil {
-		return err
-	}
-	return s.Validate(v)
 }
 
 // walk generates one text at random among the bytes m accepts, preferring
@@ -130,7 +101,7 @@ func TestCorpusRandomWalks(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			ref := referenceValidator(t, e.Schema)
+			ref := schematest.Compile(t, e.Schema)
 			done := 0
 			for seed := range uint64(12) {
 				rng := rand.New(rand.NewPCG(seed, 7))
@@ -139,7 +110,7 @@ func TestCorpusRandomWalks(t *testing.T) {
 					continue
 				}
 				done++
-				if err := validate(ref, text); err != nil {
+				if err := schematest.Validate(ref, text); err != nil {
 					t.Fatalf("seed %d: %s\ndoes not validate: %v", seed, text, err)
 				}
 			}

@@ -372,8 +372,7 @@ func (v *JSONValidator) after(c byte) bool {
 
 // stringByte consumes a byte inside a string: the closing quote, an escape,
 // a character, or the lead byte of a multi-byte UTF-8 character (with the
-// range of its second byte from the Unicode standard's table 3-7 of
-// well-formed UTF-8 byte sequences).
+// range of its second byte, see utf8Lead).
 func (v *JSONValidator) stringByte(c byte) bool {
 	switch {
 	case c == '"':
@@ -390,23 +389,12 @@ func (v *JSONValidator) stringByte(c byte) bool {
 		return false
 	case c < 0x80:
 		return true
-	case c >= 0xC2 && c <= 0xDF:
-		v.sub, v.lo, v.hi = 1, 0x80, 0xBF
-	case c == 0xE0:
-		v.sub, v.lo, v.hi = 2, 0xA0, 0xBF
-	case c >= 0xE1 && c <= 0xEC, c == 0xEE, c == 0xEF:
-		v.sub, v.lo, v.hi = 2, 0x80, 0xBF
-	case c == 0xED: // excludes the surrogates U+D800..U+DFFF
-		v.sub, v.lo, v.hi = 2, 0x80, 0x9F
-	case c == 0xF0:
-		v.sub, v.lo, v.hi = 3, 0x90, 0xBF
-	case c >= 0xF1 && c <= 0xF3:
-		v.sub, v.lo, v.hi = 3, 0x80, 0xBF
-	case c == 0xF4: // up to U+10FFFF
-		v.sub, v.lo, v.hi = 3, 0x80, 0x8F
-	default:
+	}
+	lo, hi, more := utf8Lead(c)
+	if more == 0 {
 		return false
 	}
+	v.sub, v.lo, v.hi = uint8(more), lo, hi
 	v.state = jsUTF8
 	return true
 }

@@ -9,6 +9,8 @@ import (
 	"errors"
 	"strings"
 	"testing"
+
+	"github.com/helexa/helexa/internal/schematest"
 )
 
 // feedAll feeds text byte by byte and reports how far it got.
@@ -212,8 +214,8 @@ func FuzzMatcher(f *testing.F) {
 		if !m.Feed(text) || !m.Complete() {
 			return
 		}
-		ref := referenceValidator(t, corpus[i].Schema)
-		if err := validate(ref, string(text)); err != nil {
+		ref := schematest.Compile(t, corpus[i].Schema)
+		if err := schematest.Validate(ref, string(text)); err != nil {
 			t.Fatalf("%s: %q accepted as complete but invalid: %v", corpus[i].Name, text, err)
 		}
 	})

@@ -19,36 +19,8 @@ import (
 
 	"github.com/helexa/helexa/api"
 	"github.com/helexa/helexa/chat"
+	"github.com/helexa/helexa/internal/schematest"
 )
-
-// referenceSchema compiles schema with the independent validator, format
-// assertions on.
-func referenceSchema(t *testing.T, schema []byte) *jsonschema.Schema {
-	t.Helper()
-	doc, err := jsonschema.UnmarshalJSON(strings.NewReader(string(schema)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	c := jsonschema.NewCompiler()
-	c.AssertFormat()
-	if err := c.AddResource("schema.json", doc); err != nil {
-		t.Fatal(err)
-	}
-	s, err := c.Compile("schema.json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	return s
-}
-
-// validates reports why text does not validate against s (nil if it does).
-func validates(s *jsonschema.Schema, text string) error {
-	v, err := jsonschema.UnmarshalJSON(strings.NewReader(text))
-	if err != nil {
-		return err
-	}
-	return s.Validate(v)
-}
 
 // hostile returns a stand-in that prefers end of sequence, a control
 // token and plain text, over seeded noise with the closers lifted.
@@ -92,7 +64,7 @@ func TestGenerateSchemaCorpus(t *testing.T) {
 
 	for i, e := range corpus {
 		t.Run(e.Name, func(t *testing.T) {
-			ref := referenceSchema(t, e.Schema)
+			ref := schematest.Compile(t, e.Schema)
 			for _, seed := range []uint64{uint64(i)} {
 				req := GenerateRequest{
 					Chat:       &chat.Request{Messages: user, AddGenerationPrompt: true},
@@ -104,7 +76,7 @@ func TestGenerateSchemaCorpus(t *testing.T) {
 				if res.FinishReason != FinishStop {
 					t.Fatalf("seed %d: finish %q after %d tokens: %q", seed, res.FinishReason, len(res.Tokens), content)
 				}
-				if err := validates(ref, content); err != nil {
+				if err := schematest.Validate(ref, content); err != nil {
 					t.Fatalf("seed %d: %s\ndoes not validate: %v", seed, content, err)
 				}
 			}
@@ -148,9 +120,9 @@ func TestGenerateForcedToolCalls(t *testing.T) {
 		Parameters: json.RawMessage(`{"type":"object","properties":{"query":{"type":"string"},"limit":{"type":"integer","minimum":1,"maximum":10}},"required":["query","limit"],"additionalProperties":false}`)}}
 	noArgs := api.Tool{Type: "function", Function: api.FunctionDecl{Name: "now"}}
 	params := map[string]*jsonschema.Schema{
-		"get_weather": referenceSchema(t, weather.Function.Parameters),
-		"search":      referenceSchema(t, search.Function.Parameters),
-		"now":         referenceSchema(t, []byte(`{"type":"object"}`)),
+		"get_weather": schematest.Compile(t, weather.Function.Parameters),
+		"search":      schematest.Compile(t, search.Function.Parameters),
+		"now":         schematest.Compile(t, []byte(`{"type":"object"}`)),
 	}
 	user := []api.Message{{Role: "user", Content: api.Content{Text: "Weather in Paris?"}}}
 	firstCall := tok.Encode("<tool_call>\n{\"name\": \"now\", \"arguments\": {}}\n</tool_call>\n")
@@ -220,7 +192,7 @@ func TestGenerateForcedToolCalls(t *testing.T) {
 					if !slices.Contains(tc.allowed, call.Function.Name) {
 						t.Fatalf("seed %d: call to %q, allowed %v", seed, call.Function.Name, tc.allowed)
 					}
-					if err := validates(params[call.Function.Name], call.Function.Arguments); err != nil {
+					if err := schematest.Validate(params[call.Function.Name], call.Function.Arguments); err != nil {
 						t.Fatalf("seed %d: arguments %s do not validate: %v", seed, call.Function.Arguments, err)
 					}
 				}

@@ -11,16 +11,14 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"log/slog"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
-	"github.com/helexa/helexa/internal/reftest"
+	"github.com/helexa/helexa/internal/schematest"
 )
 
 // nodeCall is a tool call as the Node SDK returns it.
@@ -51,22 +49,7 @@ func TestOpenAINodeSDK(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(dir, "node_modules", "openai", "package.json")); err != nil {
 		t.Skipf("the OpenAI Node SDK is not installed: run npm ci in %s", dir)
 	}
-	model := reftest.Model(t, "mini-q8_0")
-	var logs syncBuffer
-	cfg := &Config{
-		MaxQueue:      4,
-		Hub:           HubConfig{CacheDir: t.TempDir(), Offline: true},
-		Engine:        EngineConfig{Device: "cpu", Threads: 2, CtxSize: 1024},
-		DefaultModels: []DefaultModel{{Model: model, Alias: "mini"}},
-	}
-	mgr := newEngineManager(cfg, slog.New(slog.NewJSONHandler(&logs, nil)))
-	base, sigs, done := startDaemon(t, cfg, mgr, &logs)
-	defer func() {
-		sigs <- syscall.SIGTERM
-		if err := <-done; err != nil {
-			t.Errorf("run: %v", err)
-		}
-	}()
+	base := startMini(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 120*time.Second)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, node, "check.mjs", base+"/v1", "mini", weatherSchema, weatherParams)
@@ -116,13 +99,13 @@ func TestOpenAINodeSDK(t *testing.T) {
 	}
 	json.Unmarshal(stdout, &streamCalls)
 
-	weather, args := mustSchema(t, weatherSchema), mustSchema(t, weatherParams)
+	weather, args := schematest.Compile(t, []byte(weatherSchema)), schematest.Compile(t, []byte(weatherParams))
 	t.Run("json_schema", func(t *testing.T) {
 		if out.Schema.Finish != "stop" || out.SchemaStream.Finish != "stop" {
 			t.Fatalf("finish %q / streamed %q", out.Schema.Finish, out.SchemaStream.Finish)
 		}
-		checkValid(t, weather, out.Schema.Content)
-		checkValid(t, weather, out.SchemaStream.Content)
+		schematest.Check(t, weather, out.Schema.Content)
+		schematest.Check(t, weather, out.SchemaStream.Content)
 		if out.Schema.Content != out.SchemaStream.Content {
 			t.Fatalf("same seed streamed %q, answered %q", out.SchemaStream.Content, out.Schema.Content)
 		}
@@ -141,7 +124,7 @@ func TestOpenAINodeSDK(t *testing.T) {
 			if c.Function.Name != "get_weather" || !strings.HasPrefix(c.ID, "call_") {
 				t.Fatalf("call %+v", c)
 			}
-			checkValid(t, args, c.Function.Arguments)
+			schematest.Check(t, args, c.Function.Arguments)
 		}
 		s := streamCalls.ForcedStream.Calls
 		if out.ForcedStream.Finish != "tool_calls" || len(s) != len(m.ToolCalls) || out.ForcedStream.Fragments <= out.ForcedStream.Headers {
@@ -159,9 +142,9 @@ func TestOpenAINodeSDK(t *testing.T) {
 			t.Fatalf("finish %q, message %+v", out.Required.Finish, m)
 		}
 		if c := m.ToolCalls[0]; c.Function.Name == "get_weather" {
-			checkValid(t, args, c.Function.Arguments)
+			schematest.Check(t, args, c.Function.Arguments)
 		} else if c.Function.Name == "get_time" {
-			checkValid(t, mustSchema(t, timeParams), c.Function.Arguments)
+			schematest.Check(t, schematest.Compile(t, []byte(timeParams)), c.Function.Arguments)
 		} else {
 			t.Fatalf("call %+v", c)
 		}

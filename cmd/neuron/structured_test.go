@@ -23,9 +23,9 @@ import (
 	"github.com/openai/openai-go/v3"
 	"github.com/openai/openai-go/v3/option"
 	"github.com/openai/openai-go/v3/shared"
-	"github.com/santhosh-tekuri/jsonschema/v6"
 
 	"github.com/helexa/helexa/internal/reftest"
+	"github.com/helexa/helexa/internal/schematest"
 )
 
 const (
@@ -41,37 +41,6 @@ const (
 	timeParams = `{"type":"object","properties":{"timezone":{"type":"string","maxLength":24}},"required":["timezone"],"additionalProperties":false}`
 )
 
-// mustSchema compiles a schema with the independent validator.
-func mustSchema(t *testing.T, schema string) *jsonschema.Schema {
-	t.Helper()
-	doc, err := jsonschema.UnmarshalJSON(strings.NewReader(schema))
-	if err != nil {
-		t.Fatal(err)
-	}
-	c := jsonschema.NewCompiler()
-	c.AssertFormat()
-	if err := c.AddResource("schema.json", doc); err != nil {
-		t.Fatal(err)
-	}
-	s, err := c.Compile("schema.json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	return s
-}
-
-// checkValid fails the test unless text validates against s.
-func checkValid(t *testing.T, s *jsonschema.Schema, text string) {
-	t.Helper()
-	v, err := jsonschema.UnmarshalJSON(strings.NewReader(text))
-	if err == nil {
-		err = s.Validate(v)
-	}
-	if err != nil {
-		t.Fatalf("%s\ndoes not validate: %v", text, err)
-	}
-}
-
 // rawMap decodes a JSON object for the client's parameter types.
 func rawMap(t *testing.T, s string) map[string]any {
 	t.Helper()
@@ -82,23 +51,30 @@ func rawMap(t *testing.T, s string) map[string]any {
 	return m
 }
 
-func TestStructuredOutputsOpenAIClient(t *testing.T) {
-	model := reftest.Model(t, "mini-q8_0")
+// startMini starts the daemon with the q8_0 mini model as "mini" and
+// stops it when the test ends.
+func startMini(t *testing.T) string {
+	t.Helper()
 	var logs syncBuffer
 	cfg := &Config{
 		MaxQueue:      4,
 		Hub:           HubConfig{CacheDir: t.TempDir(), Offline: true},
 		Engine:        EngineConfig{Device: "cpu", Threads: 2, CtxSize: 1024},
-		DefaultModels: []DefaultModel{{Model: model, Alias: "mini"}},
+		DefaultModels: []DefaultModel{{Model: reftest.Model(t, "mini-q8_0"), Alias: "mini"}},
 	}
 	mgr := newEngineManager(cfg, slog.New(slog.NewJSONHandler(&logs, nil)))
 	base, sigs, done := startDaemon(t, cfg, mgr, &logs)
-	defer func() {
+	t.Cleanup(func() {
 		sigs <- syscall.SIGTERM
 		if err := <-done; err != nil {
 			t.Errorf("run: %v", err)
 		}
-	}()
+	})
+	return base
+}
+
+func TestStructuredOutputsOpenAIClient(t *testing.T) {
+	base := startMini(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 120*time.Second)
 	defer cancel()
 	client := openai.NewClient(option.WithBaseURL(base+"/v1/"), option.WithAPIKey("unused"), option.WithMaxRetries(0))
@@ -118,7 +94,7 @@ func TestStructuredOutputsOpenAIClient(t *testing.T) {
 		Seed:           openai.Int(5),
 		ResponseFormat: schemaFormat(weatherSchema),
 	}
-	weather := mustSchema(t, weatherSchema)
+	weather := schematest.Compile(t, []byte(weatherSchema))
 
 	t.Run("control: no schema, no JSON", func(t *testing.T) {
 		p := params
@@ -143,7 +119,7 @@ func TestStructuredOutputsOpenAIClient(t *testing.T) {
 		if ch.FinishReason != "stop" {
 			t.Fatalf("finish_reason %q after %d tokens: %q", ch.FinishReason, cc.Usage.CompletionTokens, ch.Message.Content)
 		}
-		checkValid(t, weather, ch.Message.Content)
+		schematest.Check(t, weather, ch.Message.Content)
 		content = ch.Message.Content
 		dec := json.NewDecoder(strings.NewReader(content))
 		var keys []string
@@ -177,7 +153,7 @@ func TestStructuredOutputsOpenAIClient(t *testing.T) {
 		if finish != "stop" {
 			t.Fatalf("finish %q: %q", finish, b.String())
 		}
-		checkValid(t, weather, b.String())
+		schematest.Check(t, weather, b.String())
 		if content != "" && b.String() != content {
 			t.Fatalf("same seed streamed %q, answered %q", b.String(), content)
 		}
@@ -202,7 +178,7 @@ func TestStructuredOutputsOpenAIClient(t *testing.T) {
 	// The model has random weights: strings need a bound to end.
 	clock := openai.ChatCompletionFunctionTool(shared.FunctionDefinitionParam{Name: "get_time",
 		Parameters: shared.FunctionParameters(rawMap(t, timeParams))})
-	args := mustSchema(t, weatherParams)
+	args := schematest.Compile(t, []byte(weatherParams))
 	forced := openai.ChatCompletionNewParams{
 		Model:       "mini",
 		Messages:    []openai.ChatCompletionMessageParamUnion{openai.UserMessage("Weather in Paris for three days?")},
@@ -227,7 +203,7 @@ func TestStructuredOutputsOpenAIClient(t *testing.T) {
 			if c.Function.Name != "get_weather" || !strings.HasPrefix(c.ID, "call_") {
 				t.Fatalf("call %s", c.RawJSON())
 			}
-			checkValid(t, args, c.Function.Arguments)
+			schematest.Check(t, args, c.Function.Arguments)
 		}
 		call = ch.Message
 	})
@@ -263,7 +239,7 @@ func TestStructuredOutputsOpenAIClient(t *testing.T) {
 			t.Fatalf("accumulated %s, finish %q", msg.RawJSON(), acc.Choices[0].FinishReason)
 		}
 		for i, c := range msg.ToolCalls {
-			checkValid(t, args, c.Function.Arguments)
+			schematest.Check(t, args, c.Function.Arguments)
 			if call.ToolCalls != nil && c.Function.Arguments != call.ToolCalls[i].Function.Arguments {
 				t.Fatalf("same seed streamed arguments %s, answered %s", c.Function.Arguments, call.ToolCalls[i].Function.Arguments)
 			}
@@ -286,9 +262,9 @@ func TestStructuredOutputsOpenAIClient(t *testing.T) {
 			}
 			switch c := ch.Message.ToolCalls[0]; c.Function.Name {
 			case "get_weather":
-				checkValid(t, args, c.Function.Arguments)
+				schematest.Check(t, args, c.Function.Arguments)
 			case "get_time":
-				checkValid(t, mustSchema(t, timeParams), c.Function.Arguments)
+				schematest.Check(t, schematest.Compile(t, []byte(timeParams)), c.Function.Arguments)
 			default:
 				t.Fatalf("seed %d: call to %q", seed, c.Function.Name)
 			}
