@@ -39,9 +39,10 @@ type frame struct {
 	sp    uint8 // whitespace bytes in the current run
 	neg   bool  // number: negative
 	a     int32 // object: next property; array: items; string: characters or format position; literal: witness; seq/repeat: parts done
-	b     int32 // object key, literal, separator: bytes matched; number: fraction or exponent digits; string: bytes or hex digits left, format scratch
-	c     int32 // object: current property; string: UTF-8 bounds (lo | hi<<8) or format date
+	b     int32 // object key, literal, separator: bytes matched; number: fraction or exponent digits; string: format scratch
+	c     int32 // object: current property; string: format date
 	v     float64
+	str   strLexer // string: inside the quotes
 }
 
 // rootNode is the node id of the root frame.
@@ -75,10 +76,7 @@ const (
 // String phases.
 const (
 	sOpen   uint8 = iota // '"'
-	sBody                // characters or the closing quote
-	sEscape              // after '\'
-	sHex                 // \u digits; b left
-	sUTF8                // continuation bytes; b left, c bounds
+	sBody                // characters or the closing quote (str lexes them)
 	sFormat              // a formatted string; a is the format position
 )
 
@@ -219,7 +217,7 @@ func (m *SchemaMatcher) StringRoom() (int, bool) {
 	}
 	w := m.cur.stack(0)
 	f := &w[len(w)-1]
-	if f.node == rootNode || f.phase != sBody {
+	if f.node == rootNode || f.phase != sBody || f.str.phase != strChar {
 		return 0, false
 	}
 	n := m.s.nodes[f.node]
@@ -246,6 +244,7 @@ func (m *SchemaMatcher) AppendKey(b []byte) []byte {
 			b = binary.LittleEndian.AppendUint32(b, uint32(f.b))
 			b = binary.LittleEndian.AppendUint32(b, uint32(f.c))
 			b = binary.LittleEndian.AppendUint64(b, math.Float64bits(f.v))
+			b = append(b, f.str.phase, f.str.left, f.str.lo, f.str.hi)
 		}
 		b = append(b, 0xff)
 	}
@@ -569,85 +568,29 @@ func (n *node) stringStep(f *frame, c byte) int {
 		}
 		return reject
 	case sBody:
-		if c == '"' {
+		str := f.str
+		switch str.step(c) {
+		case strClose:
 			if int(f.a) >= n.minLen {
 				return popConsumed
 			}
 			return reject
-		}
-		if c < 0x20 || (n.maxLen >= 0 && int(f.a) >= n.maxLen) {
+		case strStart:
+			if n.maxLen >= 0 && int(f.a) >= n.maxLen {
+				return reject
+			}
+			if n.maxLen >= 0 || n.minLen > 0 {
+				// Counted only where it matters, so that the states
+				// inside a free string share one key (and one mask).
+				f.a++
+			}
+		case strBad:
 			return reject
 		}
-		if n.maxLen >= 0 || n.minLen > 0 {
-			// Counted only where it matters, so that the states
-			// inside a free string share one key (and one mask).
-			f.a++
-		}
-		if c == '\\' {
-			f.phase = sEscape
-			return stay
-		}
-		if c < 0x80 {
-			return stay
-		}
-		lo, hi, more := utf8Lead(c)
-		if more == 0 {
-			return reject
-		}
-		f.phase, f.b, f.c = sUTF8, more, int32(lo)|int32(hi)<<8
-		return stay
-	case sEscape:
-		switch c {
-		case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
-			f.phase = sBody
-		case 'u':
-			f.phase, f.b = sHex, 4
-		default:
-			return reject
-		}
-		return stay
-	case sHex:
-		if !isHex(c) {
-			return reject
-		}
-		if f.b--; f.b == 0 {
-			f.phase = sBody
-		}
-		return stay
-	case sUTF8:
-		if c < byte(f.c) || c > byte(f.c>>8) {
-			return reject
-		}
-		f.c = 0x80 | 0xBF<<8
-		if f.b--; f.b == 0 {
-			f.phase = sBody
-		}
+		f.str = str
 		return stay
 	}
 	return reject
-}
-
-// utf8Lead returns the range of the byte after a UTF-8 lead byte and the
-// number of continuation bytes (0: not a lead byte), from the Unicode
-// standard's table 3-7 of well-formed UTF-8 byte sequences.
-func utf8Lead(c byte) (lo, hi byte, more int32) {
-	switch {
-	case c >= 0xC2 && c <= 0xDF:
-		return 0x80, 0xBF, 1
-	case c == 0xE0:
-		return 0xA0, 0xBF, 2
-	case c >= 0xE1 && c <= 0xEC, c == 0xEE, c == 0xEF:
-		return 0x80, 0xBF, 2
-	case c == 0xED:
-		return 0x80, 0x9F, 2
-	case c == 0xF0:
-		return 0x90, 0xBF, 3
-	case c >= 0xF1 && c <= 0xF3:
-		return 0x80, 0xBF, 3
-	case c == 0xF4:
-		return 0x80, 0x8F, 3
-	}
-	return 0, 0, 0
 }
 
 // literalStep moves a literal frame: a is a literal consistent with the

@@ -241,7 +241,7 @@ func (v *JSONValidator) StringRoom() (int, bool) { return math.MaxInt, v.InStrin
 // AppendKey appends the validator's state; the container stack counts up
 // to its depth only.
 func (v *JSONValidator) AppendKey(b []byte) []byte {
-	b = append(b, v.state, v.sub, v.lit, v.lo, v.hi, byte(v.space), byte(v.space>>8), byte(v.depth), byte(v.depth>>8))
+	b = append(b, v.state, v.sub, v.lit, v.str.phase, v.str.left, v.str.lo, v.str.hi, byte(v.space), byte(v.space>>8), byte(v.depth), byte(v.depth>>8))
 	if v.key {
 		b = append(b, 1)
 	}
