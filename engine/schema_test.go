@@ -203,6 +203,20 @@ func TestGenerateForcedToolCalls(t *testing.T) {
 		t.Error("no parallel run made more than one call: the walk does not exercise parallel calls")
 	}
 
+	t.Run("reasoning first, then the call", func(t *testing.T) {
+		on := true
+		script := tok.Encode("<think>\nNot a call: {[\n</think>\n\n")
+		f := hostile(t, tok.VocabSize(), prefer, boost, 7)
+		f.script = script
+		req := GenerateRequest{Chat: &chat.Request{Messages: user, Tools: []api.Tool{weather}, AddGenerationPrompt: true, EnableThinking: &on},
+			ToolChoice: "get_weather", MaxTokens: 500}
+		res, content, reasoning := runJSON(t, tok, tmpl, f, req)
+		if reasoning != "Not a call: {[" || strings.TrimSpace(content) != "" || res.FinishReason != FinishToolCalls || len(res.ToolCalls) == 0 {
+			t.Fatalf("reasoning %q content %q finish %q calls %v", reasoning, content, res.FinishReason, res.ToolCalls)
+		}
+		schematest.Check(t, params["get_weather"], res.ToolCalls[0].Function.Arguments)
+	})
+
 	t.Run("auto stays free", func(t *testing.T) {
 		req := GenerateRequest{Chat: &chat.Request{Messages: user, Tools: []api.Tool{weather}, AddGenerationPrompt: true},
 			ToolChoice: "auto", MaxTokens: 20}
