@@ -80,9 +80,13 @@ type Parser struct {
 	calls int
 	// streaming is true inside a block whose call has been emitted and
 	// whose arguments are being streamed (StreamArguments); argsStarted
-	// once their first non-space byte is out.
-	streaming, argsStarted bool
-	out                    []Delta
+	// once their first non-space byte is out, argsDone once the call's
+	// object has closed. arg scans the arguments' JSON so that their end
+	// is found by structure, not by the first close tag (which a string
+	// may hold).
+	streaming, argsStarted, argsDone bool
+	arg                              argScan
+	out                              []Delta
 	// newID makes tool-call IDs; tests replace it.
 	newID func() string
 }
@@ -243,25 +247,69 @@ func (p *Parser) streamCall(final bool) bool {
 		p.calls++
 		p.out = append(p.out, Delta{ToolCalls: []api.ToolCall{{Index: &idx, ID: p.newID(), Type: "function",
 			Function: api.FunctionCall{Name: name}}}})
-		p.buf, p.held, p.streaming, p.argsStarted = p.buf[len(m[0]):], "", true, false
+		p.buf, p.held, p.streaming, p.argsStarted, p.argsDone, p.arg = p.buf[len(m[0]):], "", true, false, false, argScan{}
 	}
-	if j := strings.Index(p.buf, toolCallClose); j >= 0 {
-		args := strings.TrimRight(p.buf[:j], spaceChars)
-		args = strings.TrimRight(strings.TrimSuffix(args, "}"), spaceChars)
-		p.emitArguments(args)
-		p.buf, p.streaming, p.state, p.trim = p.buf[j+len(toolCallClose):], false, stateContent, spaceChars
-		return true
+	if !p.argsDone {
+		n, end := p.arg.scan(p.buf)
+		if end {
+			// buf[n] closes the call's object: the arguments end before it.
+			p.emitArguments(strings.TrimRight(p.buf[:n], spaceChars))
+			p.buf, p.argsDone = p.buf[n+1:], true
+		} else {
+			safe := strings.TrimRight(p.buf, spaceChars)
+			if final {
+				safe = p.buf
+			}
+			p.emitArguments(safe)
+			p.buf = p.buf[len(safe):]
+		}
 	}
-	if final {
-		p.emitArguments(p.buf)
-		p.buf, p.streaming, p.state = "", false, stateContent
-		return true
+	if p.argsDone {
+		if j := strings.Index(p.buf, toolCallClose); j >= 0 {
+			p.buf = p.buf[j+len(toolCallClose):]
+		} else if !final {
+			return false
+		} else {
+			p.buf = ""
+		}
+	} else if !final {
+		return false
 	}
-	safe := strings.TrimRight(p.buf[:len(p.buf)-partialSuffix(p.buf, toolCallClose)], spaceChars)
-	safe = strings.TrimRight(strings.TrimSuffix(safe, "}"), spaceChars)
-	p.emitArguments(safe)
-	p.buf = p.buf[len(safe):]
-	return false
+	p.streaming, p.state, p.trim = false, stateContent, spaceChars
+	return true
+}
+
+// argScan follows the JSON of a call's arguments: the containers open and
+// whether it is inside a string, so that the '}' closing the call's own
+// object is told from one inside the arguments.
+type argScan struct {
+	depth    int
+	str, esc bool
+}
+
+// scan reads s (the bytes after those already scanned) and returns the
+// index of the call object's closing brace if s holds it, else len(s).
+func (a *argScan) scan(s string) (int, bool) {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case a.esc:
+			a.esc = false
+		case a.str && c == '\\':
+			a.esc = true
+		case a.str:
+			a.str = c != '"'
+		case c == '"':
+			a.str = true
+		case c == '{' || c == '[':
+			a.depth++
+		case (c == '}' || c == ']') && a.depth == 0:
+			return i, true
+		case c == '}' || c == ']':
+			a.depth--
+		}
+	}
+	return len(s), false
 }
 
 // emitArguments emits a fragment of the current call's arguments (the
