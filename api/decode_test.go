@@ -254,6 +254,7 @@ func FuzzDecodeChatCompletionRequest(f *testing.F) {
 		`{"model":"m","messages":[{"role":"user","content":[{"type":"text","text":"a"}]}],"stop":["x"],"tool_choice":"auto","tools":[{"type":"function","function":{"name":"f","parameters":{}}}]}`,
 		`{"model":"m","messages":[],"logit_bias":{"1":2},"chat_template_kwargs":{"enable_thinking":false}}`,
 		`{"model":"m","messages":[{"role":"user","content":null}],"n":1,"stream":true,"stream_options":{"include_usage":true}}`,
+		`{"model":"m","messages":[{"role":"user","content":"x"}],"response_format":{"type":"json_schema","json_schema":{"name":"w","strict":true,"schema":{"type":"object"}}},"parallel_tool_calls":false}`,
 		`[]`, `null`, `{"a":`,
 	} {
 		f.Add([]byte(s))
@@ -271,5 +272,9 @@ func FuzzDecodeChatCompletionRequest(f *testing.F) {
 		}
 		r.EnableThinking()
 		r.CompletionLimit()
+		if rf := r.ResponseFormat; rf != nil && rf.Type == "json_schema" &&
+			(rf.JSONSchema == nil || !strings.HasPrefix(strings.TrimSpace(string(rf.JSONSchema.Schema)), "{")) {
+			t.Fatalf("accepted json_schema without a schema object: %s", b)
+		}
 	})
 }
