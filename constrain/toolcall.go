@@ -56,6 +56,11 @@ func CompileToolCalls(tools []Tool, single bool) (*Schema, error) {
 		if err != nil {
 			return nil, fmt.Errorf("tool %q parameters: %w", t.Name, err)
 		}
+		// Arguments are an object (OpenAI function parameters are an
+		// object schema): an empty schema means any object, not any value.
+		if m, ok := doc.(map[string]any); (ok && len(propertyOrder(m)) == 0) || doc == true {
+			doc, _ = decodeSchema([]byte(`{"type": "object"}`))
+		}
 		args, err := g.compileDoc(doc, fmt.Sprintf("tools[%d].function.parameters", i))
 		if err != nil {
 			return nil, fmt.Errorf("tool %q: %w", t.Name, err)

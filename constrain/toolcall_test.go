@@ -12,6 +12,7 @@ func TestToolCalls(t *testing.T) {
 	tools := []Tool{
 		{Name: "get_weather", Parameters: []byte(`{"type":"object","properties":{"city":{"type":"string"}},"required":["city"],"additionalProperties":false}`)},
 		{Name: "now"},
+		{Name: "ping", Parameters: []byte(`{}`)},
 	}
 	call := func(name, args string) string {
 		return "<tool_call>\n{\"name\": \"" + name + "\", \"arguments\": " + args + "}\n</tool_call>"
@@ -30,6 +31,8 @@ func TestToolCalls(t *testing.T) {
 		{"two calls", false, weather + "\n" + now, true, false, true},
 		{"two calls, single", true, weather + "\n" + now, false, false, false},
 		{"no-parameter tool takes any object", false, call("now", `{"x": [1]}`), true, false, true},
+		{"empty parameters take any object", false, call("ping", `{"x": 1}`), true, false, true},
+		{"empty parameters take no other value", false, call("ping", `"x"`), false, false, false},
 		{"unknown function", false, call("delete_all", `{}`), false, false, false},
 		{"arguments break the schema", false, call("get_weather", `{"town": "Paris"}`), false, false, false},
 		{"missing arguments", false, "<tool_call>\n{\"name\": \"now\"}", false, false, false},
