@@ -127,14 +127,7 @@ func (c *compiler) object(s map[string]any, path string) (*node, error) {
 		}
 		n.props = append(n.props, prop{name: name, key: key, value: v, required: required[name]})
 	}
-	n.reqFrom = make([]int, len(n.props)+1)
-	n.reqFrom[len(n.props)] = len(n.props)
-	for i := len(n.props) - 1; i >= 0; i-- {
-		n.reqFrom[i] = n.reqFrom[i+1]
-		if n.props[i].required {
-			n.reqFrom[i] = i
-		}
-	}
+	n.reqFrom = requiredFrom(n.props)
 	if len(n.props) == 0 {
 		ap, ok := s["additionalProperties"]
 		switch {

@@ -21,6 +21,7 @@ package constrain
 import (
 	"errors"
 	"fmt"
+	"slices"
 )
 
 // ErrSchema reports a schema that cannot be compiled: malformed, or using
@@ -222,7 +223,83 @@ func (c *graph) finish(root *node) (*Schema, error) {
 			return nil, err
 		}
 	}
+	if !c.prune()[root.id] {
+		return nil, fmt.Errorf("%w: no finite value satisfies the schema (a $ref cycle through required properties or minItems)", ErrSchema)
+	}
 	return &Schema{root: root, nodes: c.nodes, keyID: c.key.id}, nil
+}
+
+// prune finds the nodes that have a finite value (a least fixed point:
+// a required $ref cycle has none) and removes the choices that lead only
+// to nodes without one (union alternatives, optional properties, array
+// items and map values where none may be written), so that the matcher
+// never starts a value it cannot finish. It returns which nodes have a
+// finite value.
+func (c *graph) prune() []bool {
+	ok := make([]bool, len(c.nodes))
+	productive := func(n *node) bool {
+		switch n.kind {
+		case kObject:
+			for _, p := range n.props {
+				if p.required && !ok[p.value.id] {
+					return false
+				}
+			}
+		case kArray:
+			return n.minItems == 0 || ok[n.items.id]
+		case kUnion:
+			return slices.ContainsFunc(n.alts, func(a *node) bool { return ok[a.id] })
+		case kSeq:
+			return !slices.ContainsFunc(n.alts, func(a *node) bool { return !ok[a.id] })
+		case kRepeat:
+			return n.min == 0 || ok[n.alts[0].id]
+		}
+		return true
+	}
+	for changed := true; changed; {
+		changed = false
+		for _, n := range c.nodes {
+			if !ok[n.id] && productive(n) {
+				ok[n.id], changed = true, true
+			}
+		}
+	}
+	for _, n := range c.nodes {
+		switch n.kind {
+		case kUnion:
+			n.alts = slices.DeleteFunc(n.alts, func(a *node) bool { return !ok[a.id] })
+		case kObject:
+			n.props = slices.DeleteFunc(n.props, func(p prop) bool { return !p.required && !ok[p.value.id] })
+			n.reqFrom = requiredFrom(n.props)
+			if n.mapValue != nil && !ok[n.mapValue.id] {
+				n.mapValue = nil
+			}
+		case kArray:
+			if !ok[n.items.id] {
+				n.maxItems = 0
+			}
+		case kRepeat:
+			if !ok[n.alts[0].id] {
+				n.max = 0
+			}
+		}
+	}
+	return ok
+}
+
+// requiredFrom returns, for each index i of props and len(props), the
+// index of the first required property at or after i (len(props) if
+// none).
+func requiredFrom(props []prop) []int {
+	r := make([]int, len(props)+1)
+	r[len(props)] = len(props)
+	for i := len(props) - 1; i >= 0; i-- {
+		r[i] = r[i+1]
+		if props[i].required {
+			r[i] = i
+		}
+	}
+	return r
 }
 
 // check refuses nodes no value can satisfy.

@@ -95,6 +95,9 @@ func TestSchemaMatcher(t *testing.T) {
 			map[string]want{"{ \"a\" : 1 }": complete, "{\n  \"a\": 1,\n\t\"b\": [\n    1\n  ]\n}": complete,
 				"{\n" + strings.Repeat(" ", maxIndent): prefix, "{\n" + strings.Repeat(" ", maxIndent+1): rejected,
 				"{  ": rejected, "{\n\n": rejected, "{ \n": rejected, "{\t": rejected, "{\r\n": rejected, " {}": complete, "  {}": rejected}},
+		{"choices without a finite value are pruned", `{"$defs":{"loop":{"type":"object","properties":{"again":{"$ref":"#/$defs/loop"}},"required":["again"]}},` +
+			`"type":"object","properties":{"a":{"$ref":"#/$defs/loop"},"b":{"anyOf":[{"$ref":"#/$defs/loop"},{"type":"null"}]},"c":{"type":"array","items":{"$ref":"#/$defs/loop"}}},"required":["b","c"]}`,
+			map[string]want{`{"b":null,"c":[]}`: complete, `{"a"`: rejected, `{"b":{`: rejected, `{"b":null,"c":[{`: rejected}},
 		{"no trailing text", `{"type":"object"}`,
 			map[string]want{`{} `: rejected, `{}x`: rejected}},
 	}
@@ -142,6 +145,8 @@ func TestCompileErrors(t *testing.T) {
 		{"unresolved ref", `{"$ref":"#/$defs/missing"}`, `does not resolve`},
 		{"ref cycle without container", `{"$defs":{"a":{"anyOf":[{"$ref":"#/$defs/a"},{"type":"null"}]}},"$ref":"#/$defs/a"}`, `never reaches`},
 		{"unknown type", `{"type":"int"}`, `unknown type "int"`},
+		{"required cycle", `{"$defs":{"a":{"type":"object","properties":{"x":{"$ref":"#/$defs/a"}},"required":["x"]}},"$ref":"#/$defs/a"}`, `no finite value`},
+		{"minItems cycle", `{"type":"array","minItems":1,"items":{"$ref":"#"}}`, `no finite value`},
 		{"false schema", `false`, `allows no value`},
 		{"required not listed", `{"type":"object","properties":{},"required":["x"]}`, `required property "x"`},
 		{"min above max", `{"type":"integer","minimum":5,"maximum":4}`, `no integer`},

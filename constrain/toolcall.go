@@ -81,7 +81,7 @@ func CompileToolCalls(tools []Tool, single bool) (*Schema, error) {
 			{name: "name", key: `"name"`, value: lit, required: true},
 			{name: "arguments", key: `"arguments"`, value: args, required: true},
 		}
-		call.reqFrom = []int{0, 1, 2}
+		call.reqFrom = requiredFrom(call.props)
 		calls.alts = append(calls.alts, call)
 	}
 	open, err := g.literal(toolCallOpen)
