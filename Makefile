@@ -49,3 +49,58 @@ kernels-check: kernels
 
 clean:
 	rm -rf $(BIN)
+
+# Packaging: neuron per GPU flavour, RPMs in dist/, checks (rpm/, data/,
+# scripts/build-rpm.sh; README "Installing from the RPM repository").
+# GPU_FLAVOUR picks the kernels a neuron build embeds (kernels/flavours.go):
+# generic (every capability), ampere, ada, hopper or blackwell. With the CUDA
+# toolkit's ptxas and fatbinary on the build host (and FATBIN != 0) the build
+# also embeds a fatbin of cubins + PTX for the flavour.
+GPU_FLAVOUR ?= generic
+FLAVOURS    := generic ampere ada hopper blackwell
+FATBIN      ?= 1
+NEURON_BIN   = $(if $(filter generic,$(GPU_FLAVOUR)),$(BIN)/neuron,$(BIN)/$(GPU_FLAVOUR)/neuron)
+ACTIONLINT  := github.com/rhysd/actionlint/cmd/actionlint@v1.7.12
+
+.PHONY: neuron cortex rpm rpm-cortex rpm-neuron rpm-all test-packaging actionlint
+
+neuron:
+	@case " $(FLAVOURS) " in *" $(GPU_FLAVOUR) "*) ;; *) echo "GPU_FLAVOUR must be one of: $(FLAVOURS)"; exit 2 ;; esac
+	@mkdir -p $(dir $(NEURON_BIN))
+	@rm -rf kernels/fatbin; tags='$(if $(filter-out generic,$(GPU_FLAVOUR)),flavour_$(GPU_FLAVOUR))'; \
+	if [ '$(FATBIN)' != 0 ] && command -v ptxas >/dev/null && command -v fatbinary >/dev/null; then \
+	  ./scripts/build-kernels.sh --fatbin $(GPU_FLAVOUR) && tags="$$tags kernels_fatbin"; \
+	fi; \
+	echo "$(GO) build -tags '$$tags' -o $(NEURON_BIN) ./cmd/neuron"; \
+	$(GO) build -trimpath -tags "$$tags" -ldflags '$(LDFLAGS)' -o $(NEURON_BIN) ./cmd/neuron
+	@rm -rf kernels/fatbin
+
+cortex:
+	@mkdir -p $(BIN)
+	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN)/cortex ./cmd/cortex
+
+# rpm builds helexa-cortex and the GPU_FLAVOUR neuron package into dist/,
+# stamped with scripts/rpm-version.sh (0.1.YYYYMMDDgitSHORTSHA).
+rpm: rpm-cortex rpm-neuron
+
+rpm-cortex:
+	$(MAKE) cortex VERSION=$$(./scripts/rpm-version.sh)
+	./scripts/build-rpm.sh cortex $(BIN)/cortex
+
+rpm-neuron:
+	$(MAKE) neuron VERSION=$$(./scripts/rpm-version.sh)
+	./scripts/build-rpm.sh neuron $(GPU_FLAVOUR) $(NEURON_BIN)
+
+# rpm-all builds cortex and every flavour's neuron package.
+rpm-all: rpm-cortex
+	@for f in $(FLAVOURS); do $(MAKE) rpm-neuron GPU_FLAVOUR=$$f || exit 1; done
+
+# test-packaging builds RPMs and checks them with the real rpm, createrepo_c
+# and systemd-analyze (installing them from apt when missing).
+test-packaging:
+	./scripts/test-packaging.sh
+
+# actionlint checks the prerelease workflow (and its shell steps with
+# shellcheck when that is installed).
+actionlint:
+	$(GO) run $(ACTIONLINT) -config-file .gitea/actionlint.yaml .gitea/workflows/*.yml

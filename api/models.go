@@ -25,8 +25,8 @@ const (
 	StatusLoading   = "loading"
 	StatusReady     = "ready"
 	StatusUnloading = "unloading"
-	// StatusFailed marks a default model whose load failed; ModelEntry.Error
-	// says why.
+	// StatusFailed marks a default model whose load failed, or a loaded
+	// model whose device failed; ModelEntry.Error says why.
 	StatusFailed = "failed"
 )
 
@@ -48,7 +48,7 @@ type ModelEntry struct {
 	// KVCacheUsage is the fraction of KV-cache positions in use, 0 to 1.
 	KVCacheUsage float64 `json:"kv_cache_usage"`
 	Status       string  `json:"status"`
-	// Error is why a model's load failed (Status "failed").
+	// Error is why a model's load or its device failed (Status "failed").
 	Error    string    `json:"error,omitempty"`
 	LoadedAt time.Time `json:"loaded_at"`
 	// InFlight counts the requests running or queued for the model.

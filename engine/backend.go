@@ -200,6 +200,14 @@ func OpenBackend(name string, dev int, opts BackendOptions) (Backend, error) {
 	return b, nil
 }
 
+// HealthReporter is implemented by backends whose device can fail for good
+// (a GPU after a kernel fault). Failed returns that failure, or nil while
+// the backend works; it is safe to call from any goroutine. The registry
+// reports it in the model list and logs it once.
+type HealthReporter interface {
+	Failed() error
+}
+
 // MemoryChecker is implemented by backends whose device memory is a fixed
 // budget (a GPU). CanFit returns nil when bytes more can be allocated, else
 // an error naming the sizes.

@@ -35,12 +35,19 @@ var parityModels = []struct {
 // openModel loads a reference model on a CPU backend with threads workers.
 func openModel(t testing.TB, path string, threads int) *engine.Model {
 	t.Helper()
+	return openModelOn(t, "cpu", path, threads)
+}
+
+// openModelOn loads a reference model on a new backend of the registered
+// name (cpu, cuda), freed with the backend when the test ends.
+func openModelOn(t testing.TB, backend, path string, threads int) *engine.Model {
+	t.Helper()
 	f, err := gguf.Open(path)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { f.Close() })
-	b, err := engine.OpenBackend("cpu", 0, engine.BackendOptions{Threads: threads})
+	b, err := engine.OpenBackend(backend, 0, engine.BackendOptions{Threads: threads})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -55,10 +62,15 @@ func openModel(t testing.TB, path string, threads int) *engine.Model {
 
 func TestParityLlamaCpp(t *testing.T) {
 	reftest.Dir(t) // skip the whole test, not each model, when the data is absent
+	runParity(t, "cpu")
+}
+
+// runParity checks every reference model on backend against llama.cpp.
+func runParity(t *testing.T, backend string) {
 	for _, pm := range parityModels {
 		t.Run(pm.name, func(t *testing.T) {
-			last, step := checkParity(t, pm.name, pm.tol, engine.KVF32)
-			t.Logf("%s: max |Δlogit| last position %.3g, teacher-forced top-8 %.3g (tolerance %g)", pm.name, last, step, pm.tol)
+			last, step := checkParity(t, backend, pm.name, pm.tol, engine.KVF32)
+			t.Logf("%s on %s: max |Δlogit| last position %.3g, teacher-forced top-8 %.3g (tolerance %g)", pm.name, backend, last, step, pm.tol)
 		})
 	}
 }
@@ -68,26 +80,30 @@ func TestParityLlamaCpp(t *testing.T) {
 // moves logits of order 1 by about 1e-3; 1e-2 bounds that.
 func TestParityF16Cache(t *testing.T) {
 	reftest.Dir(t) // skip the whole test, not each model, when the data is absent
+	runParityF16Cache(t, "cpu")
+}
+
+func runParityF16Cache(t *testing.T, backend string) {
 	const tol = 1e-2
 	for _, name := range []string{"mini-f32", "mini-tied-f32"} {
 		t.Run(name, func(t *testing.T) {
-			last, step := checkParity(t, name, tol, engine.KVF16)
-			t.Logf("%s, f16 KV cache: max |Δlogit| last position %.3g, teacher-forced top-8 %.3g (tolerance %g)", name, last, step, tol)
+			last, step := checkParity(t, backend, name, tol, engine.KVF16)
+			t.Logf("%s on %s, f16 KV cache: max |Δlogit| last position %.3g, teacher-forced top-8 %.3g (tolerance %g)", name, backend, last, step, tol)
 		})
 	}
 }
 
-// checkParity runs the three reference prompts of model name and compares
-// with llama.cpp: all logits of the last prompt position, then 24
+// checkParity runs the three reference prompts of model name on a backend
+// and compares with llama.cpp: all logits of the last prompt position, then 24
 // teacher-forced steps (the prompt plus llama.cpp's greedy tokens 0..s-1),
 // comparing the logits of llama.cpp's top-8 ids at each step. Our own greedy
 // sequence equals llama.cpp's exactly as long as every step's argmax does,
 // so checking the argmax of each teacher-forced step until the first step
 // whose top-1/top-2 margin is below tol checks free-running greedy decoding
 // up to its first near-tie. It returns the largest differences seen.
-func checkParity(t *testing.T, name string, tol float64, kv engine.KVType) (maxLast, maxStep float64) {
+func checkParity(t *testing.T, backend, name string, tol float64, kv engine.KVType) (maxLast, maxStep float64) {
 	exp := reftest.LoadExpected(t, name)
-	m := openModel(t, reftest.Model(t, name), 2)
+	m := openModelOn(t, backend, reftest.Model(t, name), 2)
 	nVocab := m.Config().NVocab
 	ctx, err := m.NewContext(engine.ContextOptions{Ctx: 512, Batch: 256, KV: kv})
 	if err != nil {

@@ -107,6 +107,9 @@ type ModelInfo struct {
 	MemoryBytes int64     `json:"memory_bytes"` // weights + KV cache
 	LoadedAt    time.Time `json:"loaded_at"`
 	InFlight    int       `json:"in_flight"`
+	// Error is set when the model's backend has failed (HealthReporter):
+	// requests fail until the model is unloaded.
+	Error string `json:"error,omitempty"`
 }
 
 // entry is one loaded model.
@@ -117,6 +120,7 @@ type entry struct {
 	backend   Backend
 	inFlight  int
 	unloading bool
+	failLog   bool          // the backend's failure has been logged
 	idle      chan struct{} // closed when inFlight drops to 0 during an unload
 }
 
@@ -291,6 +295,11 @@ func (e *entry) snapshot() ModelInfo {
 	info := e.info
 	info.Aliases = slices.Clone(info.Aliases)
 	info.InFlight = e.inFlight
+	if h, ok := e.backend.(HealthReporter); ok {
+		if err := h.Failed(); err != nil {
+			info.Error = err.Error()
+		}
+	}
 	return info
 }
 
@@ -318,7 +327,12 @@ func (r *Registry) List() []ModelInfo {
 	defer r.mu.Unlock()
 	out := make([]ModelInfo, 0, len(r.models))
 	for _, e := range r.models {
-		out = append(out, e.snapshot())
+		info := e.snapshot()
+		if info.Error != "" && !e.failLog {
+			e.failLog = true
+			r.log.Error("model backend failed", "model", info.ID, "backend", info.Backend, "error", info.Error)
+		}
+		out = append(out, info)
 	}
 	slices.SortFunc(out, func(a, b ModelInfo) int { return strings.Compare(a.ID, b.ID) })
 	return out

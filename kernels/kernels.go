@@ -1,23 +1,20 @@
 // Package kernels holds helexa's CUDA kernels: the CUDA C sources (*.cu) and
 // the PTX that scripts/build-kernels.sh compiles from them, one file per
-// compute capability, embedded in the binary. The CUDA backend loads the PTX
-// that suits the device; the driver compiles it to machine code.
+// compute capability. A binary embeds the PTX its GPU flavour lists
+// (flavours.go), and a fatbin when built with the CUDA toolkit. The CUDA
+// backend loads the module that suits the device (module.go); the driver
+// compiles PTX to machine code.
 package kernels
 
 import (
-	"embed"
 	"fmt"
 	"sort"
 	"strconv"
 	"strings"
 )
 
-//go:embed ptx/*.ptx
-var ptxFS embed.FS
-
-// archs lists the compute capabilities with a PTX file (major*10 + minor),
-// ascending. It must match ARCHS in scripts/build-kernels.sh.
-var archs = []int{80, 89, 90}
+// ptxFS and archs (the compute capabilities with a PTX file, major*10 +
+// minor, ascending) come from the flavour's file, flavour_*.go.
 
 // Archs returns the compute capabilities (major*10 + minor) that have PTX,
 // ascending.

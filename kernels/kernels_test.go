@@ -6,10 +6,14 @@ package kernels
 import (
 	"bytes"
 	"slices"
+	"strings"
 	"testing"
 )
 
 func TestPTXPicksHighestArchAtOrBelow(t *testing.T) {
+	if Current().Name != "generic" {
+		t.Skipf("the cases are the generic flavour's; this build is %s (flavour_test.go covers it)", Current().Name)
+	}
 	cases := []struct {
 		name string
 		cc   int
@@ -67,5 +71,27 @@ func TestEntriesParsesDeclarations(t *testing.T) {
 	want := []string{"a_q4_k", "b_f32"}
 	if !slices.Equal(got, want) {
 		t.Fatalf("Entries = %v, want %v", got, want)
+	}
+}
+
+// TestMatMulLoadsFragmentsAsWords checks that the tensor-core kernels read
+// their shared-memory mma fragments as 32-bit words: declared as 16-bit
+// arrays, clang splits every fragment load into two 16-bit loads and a
+// shift-and-or (640 of them in sm_80.ptx before the fix).
+func TestMatMulLoadsFragmentsAsWords(t *testing.T) {
+	for _, cc := range Archs() {
+		arch, src := PTX(cc)
+		entry, n := "", 0
+		for _, line := range strings.Split(string(src), "\n") {
+			if rest, ok := strings.CutPrefix(line, ".visible .entry "); ok {
+				entry = rest
+			}
+			if strings.HasPrefix(entry, "matmul_") && strings.Contains(line, "ld.shared.u16") {
+				n++
+			}
+		}
+		if n != 0 {
+			t.Errorf("%s: the matmul kernels make %d 16-bit shared-memory loads, want none", arch, n)
+		}
 	}
 }

@@ -11,6 +11,7 @@
 #define MM_BK 32   // reduction step
 #define MM_PAD 8   // f16 padding per shared row: a 40-element (80-byte) stride keeps
                    // the fragment loads of a warp on 32 distinct banks
+#define MM_ROWW ((MM_BK + MM_PAD) / 2)  // a shared row in 32-bit words (f16 pairs)
 #define MM_THREADS 128
 #define F16_MAX 65504.0f  // largest finite f16
 
@@ -32,8 +33,11 @@ DEVINLINE void mma16816(float* c, const u32* a, u32 b0, u32 b1) {
 // 32-wide step beyond ne0 is zero-filled.
 template <deq8_fn DEQ>
 DEVINLINE void matmul_impl(float* dst, const u8* w, const float* x, int ne0, int ne1, int n, u64 rowBytes) {
-  __shared__ __attribute__((aligned(16))) u16 As[MM_BM][MM_BK + MM_PAD];
-  __shared__ __attribute__((aligned(16))) u16 Bs[MM_BN][MM_BK + MM_PAD];
+  // The tiles hold f16 pairs as 32-bit words, the unit of the mma
+  // fragments: declared as u16, every fragment load became two 16-bit loads
+  // and a shift-and-or.
+  __shared__ __attribute__((aligned(16))) u32 As[MM_BM][MM_ROWW];
+  __shared__ __attribute__((aligned(16))) u32 Bs[MM_BN][MM_ROWW];
   int tid = threadIdx.x, warp = tid / WARP, lane = tid % WARP;
   int gid = lane / 4, tig = lane % 4;  // mma fragment coordinates
   int row0 = blockIdx.y * MM_BM, col0 = blockIdx.x * MM_BN;
@@ -63,7 +67,7 @@ DEVINLINE void matmul_impl(float* dst, const u8* w, const float* x, int ne0, int
       // NaN in the products; they are clamped to it instead.
 #pragma unroll
       for (int i = 0; i < 8; i++) v[i] = __nvvm_fmin_f(__nvvm_fmax_f(v[i], -F16_MAX), F16_MAX);
-      u32* ap = (u32*)&As[r][8 * kg];
+      u32* ap = &As[r][4 * kg];
 #pragma unroll
       for (int i = 0; i < 4; i++) ap[i] = pack_h2(v[2 * i], v[2 * i + 1]);
       int o = col0 + r;
@@ -73,23 +77,24 @@ DEVINLINE void matmul_impl(float* dst, const u8* w, const float* x, int ne0, int
 #pragma unroll
         for (int i = 0; i < 8; i++) v[i] = 0.0f;
       }
-      u32* bp = (u32*)&Bs[r][8 * kg];
+      u32* bp = &Bs[r][4 * kg];
 #pragma unroll
       for (int i = 0; i < 4; i++) bp[i] = pack_h2(v[2 * i], v[2 * i + 1]);
     }
     __syncthreads();
 #pragma unroll
     for (int kk = 0; kk < MM_BK; kk += 16) {
+      // Word kw holds f16 elements 2*kw and 2*kw+1 of the row.
       u32 a[4];
-      int ar = 16 * warp + gid;
-      a[0] = *(const u32*)&As[ar][kk + 2 * tig];
-      a[1] = *(const u32*)&As[ar + 8][kk + 2 * tig];
-      a[2] = *(const u32*)&As[ar][kk + 2 * tig + 8];
-      a[3] = *(const u32*)&As[ar + 8][kk + 2 * tig + 8];
+      int ar = 16 * warp + gid, kw = kk / 2 + tig;
+      a[0] = As[ar][kw];
+      a[1] = As[ar + 8][kw];
+      a[2] = As[ar][kw + 4];
+      a[3] = As[ar + 8][kw + 4];
 #pragma unroll
       for (int j = 0; j < 8; j++) {
-        u32 b0 = *(const u32*)&Bs[8 * j + gid][kk + 2 * tig];
-        u32 b1 = *(const u32*)&Bs[8 * j + gid][kk + 2 * tig + 8];
+        u32 b0 = Bs[8 * j + gid][kw];
+        u32 b1 = Bs[8 * j + gid][kw + 4];
         mma16816(acc[j], a, b0, b1);
       }
     }

@@ -18,10 +18,51 @@
 #   sm_90  Hopper (H100, H200): the data-centre target; room for wgmma/TMA variants.
 # PTX ISA 7.8 (CUDA 11.8) is the first that knows sm_89 and sm_90, and it is
 # what clang-16 emits at most; the warp-shuffle builtins need >= 6.0.
+#
+# Fatbin (scripts/build-kernels.sh --fatbin FLAVOUR, which make neuron runs
+# when the CUDA toolkit is on the build host): ptxas compiles the flavour's
+# committed PTX to a cubin for each of its target capabilities, and
+# fatbinary packs those cubins with the PTX into kernels/fatbin/kernels.fatbin
+# (not committed), which the kernels_fatbin build tag embeds. The driver then
+# loads the cubin made for the device and JIT-compiles the PTX only on other
+# GPUs. ptxas accepts PTX for an older target than the cubin's (sm_90 PTX to
+# an sm_120 cubin), so blackwell gets a real sm_120 cubin this way.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 ARCHS="80 89 90"
+
+if [ "${1:-}" = --fatbin ]; then
+  flavour=${2:?usage: $0 --fatbin FLAVOUR}
+  # Targets and embedded PTX per flavour; must match kernels/flavours.go.
+  case "$flavour" in
+    generic) targets="80 86 89 90 100 120"; ptx="80 89 90" ;;
+    ampere) targets="80 86"; ptx="80" ;;
+    ada) targets="89"; ptx="89" ;;
+    hopper) targets="90"; ptx="90" ;;
+    blackwell) targets="120"; ptx="90" ;;
+    *) echo "build-kernels: unknown flavour $flavour" >&2; exit 2 ;;
+  esac
+  for t in ptxas fatbinary; do
+    command -v "$t" >/dev/null 2>&1 || { echo "build-kernels: --fatbin needs $t (CUDA toolkit)" >&2; exit 1; }
+  done
+  tmp=$(mktemp -d)
+  trap 'rm -rf "$tmp"' EXIT
+  images=()
+  for t in $targets; do
+    src=""  # the highest embedded PTX at or below the target
+    for p in $ptx; do [ "$p" -le "$t" ] && src=$p; done
+    ptxas -arch="sm_$t" -O3 -o "$tmp/sm_$t.cubin" "kernels/ptx/sm_$src.ptx"
+    images+=("--image3=kind=elf,sm=$t,file=$tmp/sm_$t.cubin")
+  done
+  for p in $ptx; do images+=("--image3=kind=ptx,sm=$p,file=kernels/ptx/sm_$p.ptx"); done
+  mkdir -p kernels/fatbin
+  fatbinary -64 --create=kernels/fatbin/kernels.fatbin "${images[@]}"
+  echo "cubin $(for t in $targets; do printf 'sm_%s ' "$t"; done)+ PTX $(for p in $ptx; do printf 'sm_%s ' "$p"; done)" |
+    sed 's/ *$//' >kernels/fatbin/archs.txt
+  echo "kernels: kernels/fatbin/kernels.fatbin ($(cat kernels/fatbin/archs.txt))"
+  exit 0
+fi
 CLANG="${CLANG:-}"
 if [ -z "$CLANG" ]; then
   for c in clang-16 clang; do

@@ -10,7 +10,8 @@
 #   2. ptxas (when the toolkit is there): assemble each PTX for its architecture,
 #      report registers and spills
 #   3. the GPU tests (.gpu/cuda.test -test.v) in three processes: host-only
-#      tests, per-op parity, model parity / memory / graphs
+#      tests, per-op parity, model parity / memory / graphs; then the engine's
+#      model parity suite on the GPU (.gpu/engine.test, go test ./engine -tags cuda)
 #   4. neuron synth + neuron bench --device cuda: 0.6b q8_0 and q4_k_m, then
 #      compute-sanitizer memcheck over a short subset of the tests, then 8b
 #      q4_k_m and q8_0, then racecheck over the same subset
@@ -41,6 +42,12 @@ export HELEXA_CUDA_REQUIRED=1 # a GPU test that cannot open the device fails ins
 export HELEXA_REFERENCE="$PWD/$G/reference"
 
 elapsed() { echo $(($(date +%s) - START)); }
+
+# gpu-prepare.sh ships the binaries gzipped (the device run's size limit).
+for z in "$G"/*.gz; do
+  [ -e "$z" ] || continue
+  gzip -dc "$z" >"${z%.gz}" && chmod +x "${z%.gz}"
+done
 
 # run NAME MIN_SECS MAX_SECS LOG CMD...: runs CMD with a timeout (at most
 # MAX_SECS, at most what the budget has left), appending to LOG; records the
@@ -113,11 +120,11 @@ fi
 
 # ---- 3. GPU tests -----------------------------------------------------------------
 if [ -x "$G/cuda.test" ]; then
-  tests_group() { # name min max pattern
-    local name=$1 min=$2 maxs=$3 pat=$4
+  tests_group() { # name min max pattern [test binary]
+    local name=$1 min=$2 maxs=$3 pat=$4 bin=${5:-$G/cuda.test}
     local before
     before=$(wc -l <"$TESTLOG")
-    run "$name" "$min" "$maxs" "$TESTLOG" "$G/cuda.test" -test.v -test.count=1 -test.timeout="${maxs}s" -test.run "$pat"
+    run "$name" "$min" "$maxs" "$TESTLOG" "$bin" -test.v -test.count=1 -test.timeout="${maxs}s" -test.run "$pat"
     local seg pass fail skip subfail
     seg=$(tail -n +"$((before + 1))" "$TESTLOG")
     pass=$(grep -c '^--- PASS' <<<"$seg")
@@ -129,6 +136,11 @@ if [ -x "$G/cuda.test" ]; then
   tests_group "tests: host-only" 10 60 '^(TestOpenWithout|TestBackendIs|TestError|TestChoose|TestLaunchShape|TestKernelNames|TestEverySupported|TestHalf|TestWiden)'
   tests_group "tests: per-op parity" 30 180 '^TestOp[A-Z]'
   tests_group "tests: models, memory, graph" 30 180 '^(TestModel|TestCanFit|TestGraph)'
+  if [ -x "$G/engine.test" ]; then
+    tests_group "tests: engine parity (cuda)" 30 180 '^TestParity.*CUDA$' "$G/engine.test"
+  else
+    ROWS+=("$(printf '%-28s %-8s %5s  %s' "tests: engine parity" missing - "$G/engine.test not built (scripts/gpu-prepare.sh)")")
+  fi
 else
   ROWS+=("$(printf '%-28s %-8s %5s  %s' tests missing - "$G/cuda.test not built (scripts/gpu-prepare.sh)")")
 fi

@@ -48,6 +48,9 @@ type ModelInfo struct {
 	// KVCacheUsage is the fraction of KV-cache positions in use, 0 to 1.
 	KVCacheUsage float64
 	LoadedAt     time.Time
+	// Error is set when the model's device has failed: it is listed as
+	// failed, with this reason, until it is unloaded.
+	Error string
 }
 
 // Generator runs generations on one model. Generate calls emit for each

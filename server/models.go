@@ -138,12 +138,15 @@ func (s *Server) UnloadAll(ctx context.Context) {
 func (s *Server) entry(m ModelInfo) api.ModelEntry {
 	running, waiting, closing := s.gateCounts(m.ID)
 	status := api.StatusReady
-	if closing {
+	switch {
+	case closing:
 		status = api.StatusUnloading
+	case m.Error != "":
+		status = api.StatusFailed
 	}
 	return api.ModelEntry{ID: m.ID, Source: m.Source, Path: m.Path, Backend: m.Backend, Device: m.Device,
 		CtxSize: m.CtxSize, MemoryBytes: m.MemoryBytes, KVCacheUsage: m.KVCacheUsage, Status: status,
-		LoadedAt: m.LoadedAt, InFlight: running + waiting, Running: running, Queued: waiting}
+		Error: m.Error, LoadedAt: m.LoadedAt, InFlight: running + waiting, Running: running, Queued: waiting}
 }
 
 // sortedModels returns the loaded models by id.

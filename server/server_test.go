@@ -613,3 +613,18 @@ func decodeErrorEvent(t *testing.T, data string) *api.Error {
 	t.Helper()
 	return decodeError(t, []byte(data))
 }
+
+// TestModelsListsFailedDevice checks that a model whose device failed is
+// listed as failed, with the reason.
+func TestModelsListsFailedDevice(t *testing.T) {
+	s, fm := testServer(t, Options{}, nil)
+	fm.add("gpu-model", newFakeGen(Delta{Content: "x", Tokens: 1}))
+	fm.mu.Lock()
+	fm.models["gpu-model"].info.Error = "cuda:0 failed: CUDA_ERROR_ILLEGAL_ADDRESS"
+	fm.mu.Unlock()
+	var list api.ModelsResponse
+	json.Unmarshal(do(s, "GET", "/models", "").Body.Bytes(), &list)
+	if len(list.Data) != 1 || list.Data[0].Status != api.StatusFailed || !strings.Contains(list.Data[0].Error, "ILLEGAL_ADDRESS") {
+		t.Fatalf("/models %+v, want gpu-model failed with the device's error", list)
+	}
+}

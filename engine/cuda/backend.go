@@ -11,6 +11,7 @@ package cuda
 import (
 	"errors"
 	"fmt"
+	"runtime"
 	"sync/atomic"
 	"unsafe"
 
@@ -52,11 +53,18 @@ type MemoryReporter interface {
 type Backend struct {
 	dev       *device
 	allocated atomic.Int64
-	err       error                  // sticky: first failure since the last Sync/Read
+	err       error                  // first failure since the last Sync/Read
+	failed    atomic.Pointer[error]  // the device failure (ErrDeviceFailed), for good
 	invFreq   map[ropeKey]scratchBuf // RoPE frequency tables
 	scratch   [numScratch]scratchBuf // grow-on-demand work buffers
 	idxHost   []int32                // CopyRows index staging
 	closed    bool
+
+	// Graph state (graph.go).
+	capturing    bool           // a capture is under way: no uploads, no scratch growth
+	replayChecks []func() error // batch checks of the ops captured so far
+	graphs       int            // live graphs: scratch they use must not be freed
+	retired      []scratchBuf   // scratch replaced while graphs lived
 }
 
 var (
@@ -72,7 +80,13 @@ func Open(dev int) (*Backend, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Backend{dev: d, invFreq: map[ropeKey]scratchBuf{}}, nil
+	return newBackend(d), nil
+}
+
+// newBackend returns a backend on an opened device.
+func newBackend(d *device) *Backend {
+	d.openUser()
+	return &Backend{dev: d, invFreq: map[ropeKey]scratchBuf{}}
 }
 
 // Name returns "cuda:N".
@@ -130,27 +144,69 @@ func (b *Backend) CanFit(bytes int64) error {
 	return nil
 }
 
+// failure returns the error to report for err: once the device has failed
+// (a sticky driver error, ErrDeviceFailed), that failure, recorded the
+// first time it is seen.
+func (b *Backend) failure(err error) error {
+	if f := b.failed.Load(); f != nil {
+		return *f
+	}
+	if errors.Is(err, ErrDeviceFailed) {
+		f := fmt.Errorf("%s (%s) failed and cannot run work until it is reset; unload its models "+
+			"(the device is reset when the last one goes) or restart: %w", b.Name(), b.dev.name, err)
+		b.failed.CompareAndSwap(nil, &f)
+		return *b.failed.Load()
+	}
+	return err
+}
+
+// Failed returns the device failure that stops this backend, or nil: after
+// a kernel fault the context is unusable, every op and load fails with this
+// error (wrapping ErrDeviceFailed), and the backend holds no device work
+// until it is closed. It implements engine.HealthReporter and is safe to
+// call from any goroutine.
+func (b *Backend) Failed() error {
+	if f := b.failed.Load(); f != nil {
+		return *f
+	}
+	return nil
+}
+
 // fail records the first error of a batch of ops.
 func (b *Backend) fail(err error) {
-	if b.err == nil && err != nil {
+	if err == nil {
+		return
+	}
+	err = b.failure(err)
+	if b.err == nil {
 		b.err = err
 	}
 }
 
-// takeErr returns and clears the sticky error.
+// takeErr returns and clears the error of the batch of ops; a device
+// failure is returned every time.
 func (b *Backend) takeErr() error {
 	err := b.err
 	b.err = nil
+	if f := b.Failed(); f != nil {
+		return f
+	}
 	return err
 }
 
 // alloc allocates device memory; the device must be locked.
 func (b *Backend) alloc(bytes int64, what string) (uint64, error) {
+	if err := b.Failed(); err != nil {
+		return 0, err
+	}
 	if bytes <= 0 {
 		bytes = 4 // a zero-sized resource still gets a distinct valid pointer
 	}
 	var p uint64
 	if err := b.dev.d.check("cuMemAlloc_v2", b.dev.d.cuMemAlloc(&p, uint64(bytes))); err != nil {
+		if errors.Is(err, ErrDeviceFailed) {
+			return 0, b.failure(err)
+		}
 		if errors.Is(err, ErrOutOfMemory) {
 			free, total := b.memInfoLocked()
 			return 0, fmt.Errorf("cuda: %s: %d MiB requested, %d MiB free of %d MiB: %w", what, bytes>>20, free>>20, total>>20, err)
@@ -176,19 +232,43 @@ func (b *Backend) free(p uint64, bytes int64) {
 	if bytes <= 0 {
 		bytes = 4
 	}
-	b.fail(b.dev.d.check("cuStreamSynchronize", b.dev.d.cuStreamSynchronize(b.dev.stream)))
-	b.fail(b.dev.d.check("cuMemFree_v2", b.dev.d.cuMemFree(p)))
+	// On a failed device the memory goes with the context's reset.
+	if b.Failed() == nil {
+		b.fail(b.dev.d.check("cuStreamSynchronize", b.dev.d.cuStreamSynchronize(b.dev.stream)))
+		b.fail(b.dev.d.check("cuMemFree_v2", b.dev.d.cuMemFree(p)))
+	}
 	b.allocated.Add(-bytes)
 }
 
-// upload copies host bytes to the device on the stream; the device must be
-// locked. Pageable host memory is staged by the driver before the call
-// returns, so src may be reused at once.
+// upload copies host bytes to the device on the backend's stream and waits
+// for the copy; the device must be locked. The wait is what lets src change
+// or be collected when upload returns: an asynchronous copy from pageable
+// memory may read its source at any time until the stream is synchronized
+// (and on systems where the GPU reads host memory directly it does), so the
+// source must outlive the copy. The copy is on the backend's stream, not
+// the legacy default stream (cuMemcpyHtoD_v2), because the stream is
+// non-blocking: a legacy copy is not ordered before the kernels that read
+// its destination.
 func (b *Backend) upload(dst uint64, src unsafe.Pointer, bytes int64) error {
 	if bytes == 0 {
 		return nil
 	}
-	return b.dev.d.check("cuMemcpyHtoDAsync_v2", b.dev.d.cuMemcpyHtoDAsync(dst, src, uint64(bytes), b.dev.stream))
+	if b.capturing {
+		return errCaptureUpload
+	}
+	if err := b.Failed(); err != nil {
+		return err
+	}
+	d := b.dev.d
+	if err := d.check("cuMemcpyHtoDAsync_v2", d.cuMemcpyHtoDAsync(dst, src, uint64(bytes), b.dev.stream)); err != nil {
+		return b.failure(err)
+	}
+	err := d.check("cuStreamSynchronize", d.cuStreamSynchronize(b.dev.stream))
+	runtime.KeepAlive(src)
+	if err != nil {
+		return b.failure(err)
+	}
+	return nil
 }
 
 // ---- weights --------------------------------------------------------------
@@ -211,6 +291,12 @@ func (w *weight) Bytes() int64         { return w.bytes }
 func (w *weight) Free()                { w.b.release(&w.ptr, w.bytes) }
 func (b *Backend) release(p *uint64, bytes int64) {
 	if *p == 0 {
+		return
+	}
+	if b.closed {
+		// Freed after Close (which reported it as not freed): the stream and
+		// the context reference are gone, so there is nothing to call.
+		*p = 0
 		return
 	}
 	if err := b.dev.lock(); err != nil {
@@ -256,9 +342,9 @@ func (b *Backend) LoadWeight(name string, typ gguf.Type, ne0, ne1 int, data []by
 		return nil, err
 	}
 	w.ptr = p
-	// A synchronous copy: data may be a memory-mapped file region that the
-	// caller unmaps after loading.
-	if err := b.dev.d.check("cuMemcpyHtoD_v2", b.dev.d.cuMemcpyHtoD(p, unsafe.Pointer(&data[0]), uint64(len(data)))); err != nil {
+	// On the backend's stream, waited for: data may be a memory-mapped file
+	// region that the caller unmaps after loading.
+	if err := b.upload(p, unsafe.Pointer(&data[0]), int64(len(data))); err != nil {
 		b.free(p, w.bytes)
 		return nil, fmt.Errorf("cuda: tensor %q: %w", name, err)
 	}
@@ -439,6 +525,11 @@ func (b *Backend) Close() error {
 		return err
 	}
 	defer b.dev.unlock()
+	// Queued kernels must finish before their module is unloaded and their
+	// stream destroyed, whether or not a buffer below is freed.
+	if b.Failed() == nil {
+		b.fail(b.dev.d.check("cuStreamSynchronize", b.dev.d.cuStreamSynchronize(b.dev.stream)))
+	}
 	for _, t := range b.invFreq {
 		b.free(t.ptr, t.bytes)
 	}
@@ -447,9 +538,17 @@ func (b *Backend) Close() error {
 		b.free(b.scratch[i].ptr, b.scratch[i].bytes)
 		b.scratch[i] = scratchBuf{}
 	}
+	b.freeRetired()
 	err := b.takeErr()
 	leaked := b.allocated.Load()
 	b.dev.release()
+	if b.dev.closeUser() && b.Failed() != nil {
+		// The last backend on a failed device: reset its primary context so
+		// that the next load gets a working one.
+		if rerr := b.dev.d.check("cuDevicePrimaryCtxReset_v2", b.dev.d.cuDevicePrimaryCtxReset(b.dev.dev)); rerr != nil {
+			err = fmt.Errorf("%w; reset: %v", err, rerr)
+		}
+	}
 	if err == nil && leaked != 0 {
 		err = fmt.Errorf("cuda: close: %d bytes of resources were not freed", leaked)
 	}

@@ -66,6 +66,10 @@ func TestErrorMatchesSentinels(t *testing.T) {
 		{"out of memory", cudaErrOutOfMemory, ErrOutOfMemory, true},
 		{"out of memory is not no device", cudaErrOutOfMemory, ErrNoDevice, false},
 		{"illegal address", 700, ErrOutOfMemory, false},
+		{"illegal address fails the device", 700, ErrDeviceFailed, true},
+		{"launch failure fails the device", 719, ErrDeviceFailed, true},
+		{"out of memory leaves the device usable", cudaErrOutOfMemory, ErrDeviceFailed, false},
+		{"launch out of resources leaves the device usable", 701, ErrDeviceFailed, false},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -56,7 +56,7 @@ type device struct {
 
 	// launchHook, when set (by tests, with a fake driver), receives every
 	// launch instead of the driver.
-	launchHook func(name string, grid, block dim3, args []karg) int32
+	launchHook func(stream uintptr, name string, grid, block dim3, args []karg) int32
 }
 
 // openDevice opens GPU ordinal (-1 for the first), retains its primary
@@ -105,7 +105,7 @@ func openDevice(ordinal int) (*device, error) {
 	if err := d.check("cuDeviceTotalMem_v2", d.cuDeviceTotalMem(&dv.total, dv.dev)); err != nil {
 		return nil, err
 	}
-	arch, ptx := kernels.PTX(dv.cc)
+	arch, ptx := kernels.Module(dv.cc)
 	if ptx == nil {
 		return nil, fmt.Errorf("%w: %s has compute capability %d.%d; the kernels need %d.%d or newer",
 			ErrNoDevice, dv.name, major, minor, kernels.Archs()[0]/10, kernels.Archs()[0]%10)
@@ -181,6 +181,39 @@ func (dv *device) release() {
 	}
 }
 
+// deviceKey names a GPU of a driver (tests have several fake drivers).
+type deviceKey struct {
+	d   *driver
+	dev int32
+}
+
+// deviceUsers counts the open backends of each GPU: they share its primary
+// context, so a failed context may be reset only when the last one closes.
+var (
+	deviceUsersMu sync.Mutex
+	deviceUsers   = map[deviceKey]int{}
+)
+
+// openUser counts a backend opened on the device.
+func (dv *device) openUser() {
+	deviceUsersMu.Lock()
+	deviceUsers[deviceKey{dv.d, dv.dev}]++
+	deviceUsersMu.Unlock()
+}
+
+// closeUser uncounts a backend and reports whether it was the device's last.
+func (dv *device) closeUser() bool {
+	deviceUsersMu.Lock()
+	defer deviceUsersMu.Unlock()
+	k := deviceKey{dv.d, dv.dev}
+	deviceUsers[k]--
+	if deviceUsers[k] > 0 {
+		return false
+	}
+	delete(deviceUsers, k)
+	return true
+}
+
 // lock makes the context current on this goroutine's thread and holds the
 // device until unlock. On error the device is still held.
 func (dv *device) lock() error {
@@ -223,7 +256,7 @@ func (dv *device) launchKernel(name string, grid, block dim3, args ...karg) erro
 		panic("cuda: too many kernel arguments for " + name)
 	}
 	if dv.launchHook != nil {
-		if r := dv.launchHook(name, grid, block, args); r != cudaSuccess {
+		if r := dv.launchHook(dv.stream, name, grid, block, args); r != cudaSuccess {
 			return dv.d.check("cuLaunchKernel("+name+")", r)
 		}
 		return nil

@@ -29,6 +29,11 @@ var ErrNoDevice = errors.New("cuda: no CUDA device")
 // fit in the free device memory.
 var ErrOutOfMemory = errors.New("cuda: out of device memory")
 
+// ErrDeviceFailed reports that the device's context is unusable after a
+// kernel fault (a sticky error such as CUDA_ERROR_ILLEGAL_ADDRESS): every
+// later call on it fails until the context is reset.
+var ErrDeviceFailed = errors.New("cuda: device failed")
+
 // Error is a failed driver call: the call's name and the driver's name and
 // description of the CUresult.
 type Error struct {
@@ -52,9 +57,19 @@ const (
 	cudaErrInsufficientD = 35 // CUDA_ERROR_INSUFFICIENT_DRIVER
 )
 
-// Is lets errors.Is match ErrNoDevice and ErrOutOfMemory.
+// stickyCodes are the CUresults after which the context cannot be used
+// again and must be destroyed or reset (cuda.h: "This leaves the process
+// in an inconsistent state and any further CUDA work will return the same
+// error"): illegal address, launch timeout, hardware stack error, illegal
+// instruction, misaligned address, invalid address space, invalid PC,
+// launch failure.
+var stickyCodes = map[int32]bool{700: true, 702: true, 714: true, 715: true, 716: true, 717: true, 718: true, 719: true}
+
+// Is lets errors.Is match ErrNoDevice, ErrOutOfMemory and ErrDeviceFailed.
 func (e *Error) Is(target error) bool {
 	switch target {
+	case ErrDeviceFailed:
+		return stickyCodes[e.Code]
 	case ErrNoDevice:
 		return e.Code == cudaErrNoDevice || e.Code == cudaErrInsufficientD
 	case ErrOutOfMemory:
@@ -95,6 +110,7 @@ type driver struct {
 	cuDeviceTotalMem            func(bytes *uint64, dev int32) int32
 	cuDevicePrimaryCtxRetain    func(ctx *uintptr, dev int32) int32
 	cuDevicePrimaryCtxRelease   func(dev int32) int32
+	cuDevicePrimaryCtxReset     func(dev int32) int32
 	cuCtxSetCurrent             func(ctx uintptr) int32
 	cuCtxSynchronize            func() int32
 	cuMemAlloc                  func(p *uint64, bytes uint64) int32
@@ -185,6 +201,7 @@ func openDriver() (*driver, error) {
 		{&d.cuDeviceTotalMem, "cuDeviceTotalMem_v2", false},
 		{&d.cuDevicePrimaryCtxRetain, "cuDevicePrimaryCtxRetain", false},
 		{&d.cuDevicePrimaryCtxRelease, "cuDevicePrimaryCtxRelease_v2", false},
+		{&d.cuDevicePrimaryCtxReset, "cuDevicePrimaryCtxReset_v2", false},
 		{&d.cuCtxSetCurrent, "cuCtxSetCurrent", false},
 		{&d.cuCtxSynchronize, "cuCtxSynchronize", false},
 		{&d.cuMemAlloc, "cuMemAlloc_v2", false},

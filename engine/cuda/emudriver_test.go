@@ -17,7 +17,6 @@ import (
 	"os"
 	"os/exec"
 	"testing"
-	"unsafe"
 
 	"github.com/helexa/helexa/engine"
 	"github.com/helexa/helexa/gguf"
@@ -109,60 +108,36 @@ func (e *emuProc) launch(name string, grid, block dim3, args []karg) (byte, erro
 	return e.r.ReadByte()
 }
 
+// emuSink makes the fake driver's memory effects and kernels happen on the
+// emulator, so the strict ordering model of fakestream_test.go governs when
+// they take effect.
+type emuSink struct {
+	t testing.TB
+	e *emuProc
+}
+
+func (s emuSink) alloc(p, n uint64)                   { s.e.alloc(p, n) }
+func (s emuSink) free(p uint64)                       { s.e.free(p) }
+func (s emuSink) write(dst uint64, b []byte)          { s.e.write(dst, b) }
+func (s emuSink) memset(p uint64, v uint32, n uint64) { s.e.memset(p, n, v) }
+func (s emuSink) read(src uint64, b []byte) {
+	if err := s.e.read(src, b); err != nil {
+		s.t.Errorf("emulator read: %v", err)
+	}
+}
+func (s emuSink) run(l fakeLaunch) int32 {
+	st, err := s.e.launch(l.name, l.grid, l.block, l.args)
+	if err != nil || st != 0 {
+		s.t.Errorf("emulated launch of %s: status %d, %v", l.name, st, err)
+		return cudaErrLaunchFailed
+	}
+	return cudaSuccess
+}
+
 // newEmuBackend returns a backend whose device is the emulator.
 func newEmuBackend(t testing.TB) (*Backend, *fakeGPU) {
 	b, f := newFakeBackend(t)
-	e := startEmu(t)
-	d := b.dev.d
-	alloc, free := d.cuMemAlloc, d.cuMemFree
-	d.cuMemAlloc = func(p *uint64, n uint64) int32 {
-		r := alloc(p, n)
-		if r == cudaSuccess {
-			e.alloc(*p, n)
-		}
-		return r
-	}
-	d.cuMemFree = func(p uint64) int32 {
-		e.free(p)
-		return free(p)
-	}
-	copyIn := func(dst uint64, src unsafe.Pointer, n uint64) int32 {
-		if _, ok := f.region(dst, n); !ok {
-			t.Errorf("copy of %d bytes to %#x outside any allocation", n, dst)
-			return 1
-		}
-		e.write(dst, unsafe.Slice((*byte)(src), n))
-		return cudaSuccess
-	}
-	d.cuMemcpyHtoD = copyIn
-	d.cuMemcpyHtoDAsync = func(dst uint64, src unsafe.Pointer, n uint64, _ uintptr) int32 { return copyIn(dst, src, n) }
-	d.cuMemcpyDtoHAsync = func(dst unsafe.Pointer, src uint64, n uint64, _ uintptr) int32 {
-		if _, ok := f.region(src, n); !ok {
-			t.Errorf("copy of %d bytes from %#x outside any allocation", n, src)
-			return 1
-		}
-		if err := e.read(src, unsafe.Slice((*byte)(dst), n)); err != nil {
-			t.Errorf("emulator read: %v", err)
-			return 1
-		}
-		return cudaSuccess
-	}
-	d.cuMemsetD32Async = func(p uint64, v uint32, n uint64, _ uintptr) int32 {
-		e.memset(p, n, v)
-		return cudaSuccess
-	}
-	check := f.launch
-	b.dev.launchHook = func(name string, grid, block dim3, args []karg) int32 {
-		if r := check(name, grid, block, args); r != cudaSuccess {
-			return r
-		}
-		st, err := e.launch(name, grid, block, args)
-		if err != nil || st != 0 {
-			t.Errorf("emulated launch of %s: status %d, %v", name, st, err)
-			return 1
-		}
-		return cudaSuccess
-	}
+	f.sink = emuSink{t, startEmu(t)}
 	return b, f
 }
 
@@ -197,7 +172,7 @@ func TestEmulatedOps(t *testing.T) {
 			xb, _ := b.NewBuffer(rows * ne0)
 			db, _ := b.NewBuffer(rows * ne1)
 			b.Write(xb, x[:rows*ne0])
-			b.Write(db, nanFill32(rows*ne1))
+			b.Write(db, nanFill(rows*ne1))
 			b.MatMul(db, w, xb, rows)
 			got := make([]float32, rows*ne1)
 			if err := b.Read(got, db); err != nil {
@@ -227,14 +202,6 @@ func TestEmulatedOps(t *testing.T) {
 		}
 		w.Free()
 	}
-}
-
-func nanFill32(n int) []float32 {
-	x := make([]float32, n)
-	for i := range x {
-		x[i] = float32(math.NaN())
-	}
-	return x
 }
 
 // emuFullEnv selects both prompts of every reference model for the emulated

@@ -122,12 +122,14 @@ func TestFakeDeviceStickyError(t *testing.T) {
 	defer b.Close()
 	x, _ := b.NewBuffer(100)
 	defer x.Free()
-	fake.failNext["launch:"+kAdd] = 700
+	// A launch error that leaves the context usable (a fault does not:
+	// TestStrictKernelFaultFailsTheBackend).
+	fake.failNext["launch:"+kAdd] = cudaErrLaunchOutOfResources
 	b.Add(x, x, 100)
 	b.SwiGLU(x, x, x, 100) // skipped: an error is pending
 	err := b.Sync()
 	var cerr *Error
-	if !errors.As(err, &cerr) || cerr.Name != "CUDA_ERROR_ILLEGAL_ADDRESS" || !strings.Contains(cerr.Call, kAdd) {
+	if !errors.As(err, &cerr) || cerr.Name != "CUDA_ERROR_LAUNCH_OUT_OF_RESOURCES" || !strings.Contains(cerr.Call, kAdd) || errors.Is(err, ErrDeviceFailed) {
 		t.Fatalf("Sync after a failed launch: %v", err)
 	}
 	if n := len(fake.launches); n != 0 {
@@ -243,8 +245,8 @@ func TestFakeDeviceCapture(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer g.Destroy()
-	if len(fake.captured) != 2 || len(fake.launches) != 0 {
-		t.Fatalf("capture recorded %d launches and ran %d; want 2 and 0", len(fake.captured), len(fake.launches))
+	if len(fake.execs) != 1 || len(fake.execs[g.exec]) != 2 || len(fake.launches) != 0 {
+		t.Fatalf("capture made %d graphs (%d nodes) and ran %d kernels; want 1 graph of 2 and 0", len(fake.execs), len(fake.execs[g.exec]), len(fake.launches))
 	}
 	if err := g.Launch(); err != nil {
 		t.Fatal(err)

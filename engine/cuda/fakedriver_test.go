@@ -21,12 +21,59 @@ type fakeGPU struct {
 	total    uint64
 	mem      map[uint64][]byte
 	next     uint64
-	launches []fakeLaunch
+	launches []fakeLaunch      // kernels that ran, in order
 	params   map[string]string // kernel -> parameter kinds from the PTX: 'w' 64-bit, 'i' 32-bit int, 'f' f32
 	failNext map[string]int32  // call name -> CUresult to return once
-	capture  bool
-	captured []fakeLaunch
+	sink     fakeSink          // where copies and kernels take effect
+
+	// The strict model of fakestream_test.go.
+	queues        map[uintptr][]fakeOp // queued work per stream (legacyStream included)
+	streams       map[uintptr]bool     // live streams
+	moduleLoaded  bool
+	sticky        int32            // the error poisoning the context until a reset
+	faultNext     map[string]int32 // kernel -> sticky error it raises when it runs
+	capturing     uintptr          // stream being captured, or noCapture
+	captureBroken bool             // an illegal call during the capture
+	nodes         []fakeOp         // the capture so far
+	graphs, execs map[uintptr][]fakeOp
+	handle        uintptr
+	resets        int
 }
+
+// noCapture is the capturing value when no capture is under way.
+const noCapture = ^uintptr(0)
+
+// fakeSink is where the fake device's memory effects land: Go memory
+// (goSink) or the emulator process (emudriver_test.go).
+type fakeSink interface {
+	alloc(p, n uint64)
+	free(p uint64)
+	write(dst uint64, b []byte)
+	read(src uint64, b []byte)
+	memset(p uint64, v uint32, n uint64)
+	run(l fakeLaunch) int32
+}
+
+// goSink keeps device memory in the fake's Go map; kernels do not run.
+type goSink struct{ f *fakeGPU }
+
+func (g goSink) alloc(p, n uint64) {}
+func (g goSink) free(p uint64)     {}
+func (g goSink) write(dst uint64, b []byte) {
+	r, _ := g.f.region(dst, uint64(len(b)))
+	copy(r, b)
+}
+func (g goSink) read(src uint64, b []byte) {
+	r, _ := g.f.region(src, uint64(len(b)))
+	copy(b, r)
+}
+func (g goSink) memset(p uint64, v uint32, n uint64) {
+	b, _ := g.f.region(p, 4*n)
+	for i := uint64(0); i < n; i++ {
+		*(*uint32)(unsafe.Pointer(&b[4*i])) = v
+	}
+}
+func (g goSink) run(fakeLaunch) int32 { return cudaSuccess }
 
 type fakeLaunch struct {
 	name        string
@@ -70,7 +117,12 @@ func ptxParams(src []byte) map[string]string {
 
 func newFakeGPU(t testing.TB) *fakeGPU {
 	_, src := kernels.PTX(90)
-	return &fakeGPU{t: t, total: 1 << 30, mem: map[uint64][]byte{}, next: 1 << 20, params: ptxParams(src), failNext: map[string]int32{}}
+	f := &fakeGPU{t: t, total: 1 << 30, mem: map[uint64][]byte{}, next: 1 << 20, params: ptxParams(src),
+		failNext: map[string]int32{}, queues: map[uintptr][]fakeOp{}, streams: map[uintptr]bool{},
+		faultNext: map[string]int32{}, capturing: noCapture, graphs: map[uintptr][]fakeOp{},
+		execs: map[uintptr][]fakeOp{}, handle: 1000}
+	f.sink = goSink{f}
+	return f
 }
 
 func (f *fakeGPU) used() uint64 {
@@ -100,8 +152,14 @@ func (f *fakeGPU) fail(call string) int32 {
 }
 
 var fakeNames = map[int32][2]string{
-	cudaErrOutOfMemory: {"CUDA_ERROR_OUT_OF_MEMORY", "out of memory"},
-	700:                {"CUDA_ERROR_ILLEGAL_ADDRESS", "an illegal memory access was encountered"},
+	cudaErrOutOfMemory:          {"CUDA_ERROR_OUT_OF_MEMORY", "out of memory"},
+	cudaErrInvalidHandle:        {"CUDA_ERROR_INVALID_HANDLE", "invalid resource handle"},
+	cudaErrIllegalAddress:       {"CUDA_ERROR_ILLEGAL_ADDRESS", "an illegal memory access was encountered"},
+	cudaErrLaunchFailed:         {"CUDA_ERROR_LAUNCH_FAILED", "unspecified launch failure"},
+	cudaErrLaunchOutOfResources: {"CUDA_ERROR_LAUNCH_OUT_OF_RESOURCES", "too many resources requested for launch"},
+	cudaErrCaptureUnsupp:        {"CUDA_ERROR_STREAM_CAPTURE_UNSUPPORTED", "operation not permitted when stream is capturing"},
+	cudaErrCaptureInvalid:       {"CUDA_ERROR_STREAM_CAPTURE_INVALIDATED", "operation failed due to a previous error during capture"},
+	cudaErrGraphExecUpdate:      {"CUDA_ERROR_GRAPH_EXEC_UPDATE_FAILURE", "the graph update was not performed"},
 }
 
 var fakeStrings = map[string][]byte{}
@@ -117,10 +175,18 @@ func cStr(s string) *byte {
 
 func (f *fakeGPU) driver() *driver {
 	d := &driver{}
+	// live fails a call on a poisoned context.
+	live := func(call string) int32 {
+		if f.sticky != cudaSuccess {
+			return f.sticky
+		}
+		return f.fail(call)
+	}
 	ok := func() int32 { return cudaSuccess }
 	d.cuCtxSetCurrent = func(uintptr) int32 { return f.fail("cuCtxSetCurrent") }
+	d.cuCtxSynchronize = func() int32 { return f.ctxSync() }
 	d.cuMemAlloc = func(p *uint64, n uint64) int32 {
-		if r := f.fail("cuMemAlloc"); r != cudaSuccess {
+		if r := live("cuMemAlloc"); r != cudaSuccess {
 			return r
 		}
 		if f.used()+n > f.total {
@@ -128,58 +194,137 @@ func (f *fakeGPU) driver() *driver {
 		}
 		*p = f.next
 		f.mem[f.next] = make([]byte, n)
+		f.sink.alloc(f.next, n)
 		f.next += (n + 511) &^ 255 // 256-byte aligned, with a gap that catches overruns
 		return cudaSuccess
 	}
 	d.cuMemFree = func(p uint64) int32 {
+		if r := live("cuMemFree"); r != cudaSuccess {
+			return r
+		}
 		if _, ok := f.mem[p]; !ok {
 			f.t.Errorf("cuMemFree of %#x, not an allocation", p)
 			return 1
 		}
 		delete(f.mem, p)
+		f.sink.free(p)
 		return cudaSuccess
 	}
 	d.cuMemGetInfo = func(free, total *uint64) int32 {
+		if r := live("cuMemGetInfo"); r != cudaSuccess {
+			return r
+		}
 		*free, *total = f.total-f.used(), f.total
 		return cudaSuccess
 	}
-	copyIn := func(dst uint64, src unsafe.Pointer, n uint64) int32 {
-		b, ok := f.region(dst, n)
-		if !ok {
-			f.t.Errorf("copy of %d bytes to %#x outside any allocation", n, dst)
+	inBounds := func(what string, p, n uint64) bool {
+		if _, ok := f.region(p, n); !ok {
+			f.t.Errorf("%s of %d bytes at %#x outside any allocation", what, n, p)
+			return false
+		}
+		return true
+	}
+	// The synchronous copy stages its source now and lands at the legacy
+	// stream's next synchronize.
+	d.cuMemcpyHtoD = func(dst uint64, src unsafe.Pointer, n uint64) int32 {
+		if r := live("cuMemcpyHtoD"); r != cudaSuccess {
+			return r
+		}
+		if !inBounds("host-to-device copy", dst, n) {
 			return 1
 		}
-		copy(b, unsafe.Slice((*byte)(src), n))
-		return cudaSuccess
+		staged := append([]byte(nil), unsafe.Slice((*byte)(src), n)...)
+		return f.enqueue(legacyStream, f.copyInOp(dst, unsafe.Pointer(&staged[0]), n))
 	}
-	d.cuMemcpyHtoD = copyIn
-	d.cuMemcpyHtoDAsync = func(dst uint64, src unsafe.Pointer, n uint64, _ uintptr) int32 {
-		if f.capture {
-			f.t.Errorf("host-to-device copy during a capture")
+	d.cuMemcpyDtoH = func(dst unsafe.Pointer, src uint64, n uint64) int32 {
+		if r := live("cuMemcpyDtoH"); r != cudaSuccess {
+			return r
 		}
-		return copyIn(dst, src, n)
-	}
-	d.cuMemcpyDtoHAsync = func(dst unsafe.Pointer, src uint64, n uint64, _ uintptr) int32 {
-		b, ok := f.region(src, n)
-		if !ok {
-			f.t.Errorf("copy of %d bytes from %#x outside any allocation", n, src)
+		if !inBounds("device-to-host copy", src, n) {
 			return 1
 		}
-		copy(unsafe.Slice((*byte)(dst), n), b)
-		return cudaSuccess
+		if r := f.enqueue(legacyStream, f.copyOutOp(dst, src, n)); r != cudaSuccess {
+			return r
+		}
+		f.drain(legacyStream)
+		return f.sticky
 	}
-	d.cuMemsetD32Async = func(p uint64, v uint32, n uint64, _ uintptr) int32 {
-		b, ok := f.region(p, 4*n)
-		if !ok {
-			f.t.Errorf("memset of %d words at %#x outside any allocation", n, p)
+	d.cuMemcpyHtoDAsync = func(dst uint64, src unsafe.Pointer, n uint64, s uintptr) int32 {
+		if r := live("cuMemcpyHtoDAsync"); r != cudaSuccess {
+			return r
+		}
+		if !inBounds("host-to-device copy", dst, n) {
 			return 1
 		}
-		for i := uint64(0); i < n; i++ {
-			*(*uint32)(unsafe.Pointer(&b[4*i])) = v
+		return f.enqueue(s, f.copyInOp(dst, src, n))
+	}
+	d.cuMemcpyDtoHAsync = func(dst unsafe.Pointer, src uint64, n uint64, s uintptr) int32 {
+		if r := live("cuMemcpyDtoHAsync"); r != cudaSuccess {
+			return r
 		}
+		if !inBounds("device-to-host copy", src, n) {
+			return 1
+		}
+		return f.enqueue(s, f.copyOutOp(dst, src, n))
+	}
+	memset := func(p uint64, v uint32, n uint64, s uintptr) int32 {
+		if r := live("cuMemsetD32"); r != cudaSuccess {
+			return r
+		}
+		if !inBounds("memset", p, 4*n) {
+			return 1
+		}
+		return f.enqueue(s, fakeOp{kind: 's', run: func() int32 {
+			if _, ok := f.region(p, 4*n); !ok {
+				return cudaErrIllegalAddress
+			}
+			f.sink.memset(p, v, n)
+			return cudaSuccess
+		}})
+	}
+	d.cuMemsetD32 = func(p uint64, v uint32, n uint64) int32 { return memset(p, v, n, legacyStream) }
+	d.cuMemsetD32Async = memset
+	d.cuStreamCreate = func(s *uintptr, _ uint32) int32 {
+		if r := live("cuStreamCreate"); r != cudaSuccess {
+			return r
+		}
+		f.handle++
+		f.streams[f.handle] = true
+		*s = f.handle
 		return cudaSuccess
 	}
-	d.cuStreamSynchronize = func(uintptr) int32 { return f.fail("cuStreamSynchronize") }
+	d.cuStreamDestroy = func(s uintptr) int32 {
+		if !f.streams[s] {
+			return cudaErrInvalidHandle
+		}
+		f.drain(s) // its work completes before the resources go
+		delete(f.streams, s)
+		return cudaSuccess
+	}
+	d.cuStreamSynchronize = f.streamSync
+	d.cuModuleLoadDataEx = func(m *uintptr, _ *byte, _ uint32, _ *int32, _ *uintptr) int32 {
+		if r := live("cuModuleLoadDataEx"); r != cudaSuccess {
+			return r
+		}
+		f.moduleLoaded = true
+		*m = 3
+		return cudaSuccess
+	}
+	d.cuModuleGetFunction = func(fn *uintptr, _ uintptr, name *byte) int32 {
+		if _, ok := f.params[cString(name)]; !ok {
+			return cudaErrNotFound
+		}
+		f.handle++
+		*fn = f.handle
+		return cudaSuccess
+	}
+	d.cuModuleUnload = func(uintptr) int32 {
+		if n := f.queuedKernels(); n > 0 {
+			f.t.Errorf("cuModuleUnload with %d kernels still queued: they would run without their code", n)
+		}
+		f.moduleLoaded = false
+		return cudaSuccess
+	}
 	d.cuGetErrorName = func(r int32, s **byte) int32 {
 		if n, ok := fakeNames[r]; ok {
 			*s = cStr(n[0])
@@ -194,20 +339,30 @@ func (f *fakeGPU) driver() *driver {
 		}
 		return 1
 	}
-	d.cuStreamBeginCapture = func(uintptr, int32) int32 { f.capture = true; f.captured = nil; return cudaSuccess }
-	d.cuStreamEndCapture = func(_ uintptr, g *uintptr) int32 { f.capture = false; *g = 77; return cudaSuccess }
-	d.cuGraphInstantiateWithFlags = func(e *uintptr, _ uintptr, _ uint64) int32 { *e = 78; return cudaSuccess }
-	d.cuGraphLaunch = func(uintptr, uintptr) int32 { return cudaSuccess }
-	d.cuGraphDestroy = func(uintptr) int32 { return ok() }
-	d.cuGraphExecDestroy = func(uintptr) int32 { return ok() }
-	d.cuModuleUnload = func(uintptr) int32 { return ok() }
-	d.cuStreamDestroy = func(uintptr) int32 { return ok() }
+	d.cuStreamBeginCapture = func(s uintptr, _ int32) int32 { return f.beginCapture(s) }
+	d.cuStreamEndCapture = f.endCapture
+	d.cuGraphInstantiateWithFlags = func(e *uintptr, g uintptr, _ uint64) int32 {
+		if r := live("cuGraphInstantiate"); r != cudaSuccess {
+			return r
+		}
+		return f.instantiate(e, g)
+	}
+	d.cuGraphExecUpdate = func(e, g uintptr, _ *graphExecUpdateInfo) int32 { return f.execUpdate(e, g) }
+	d.cuGraphLaunch = func(e, s uintptr) int32 {
+		if r := live("cuGraphLaunch"); r != cudaSuccess {
+			return r
+		}
+		return f.graphLaunch(e, s)
+	}
+	d.cuGraphDestroy = func(g uintptr) int32 { delete(f.graphs, g); return ok() }
+	d.cuGraphExecDestroy = func(e uintptr) int32 { delete(f.execs, e); return ok() }
 	d.cuDevicePrimaryCtxRelease = func(int32) int32 { return ok() }
+	d.cuDevicePrimaryCtxReset = func(int32) int32 { return f.reset() }
 	return d
 }
 
-// launch checks a kernel launch against the PTX and records it.
-func (f *fakeGPU) launch(name string, grid, block dim3, args []karg) int32 {
+// launch checks a kernel launch against the PTX and queues it on stream s.
+func (f *fakeGPU) launch(s uintptr, name string, grid, block dim3, args []karg) int32 {
 	want, ok := f.params[name]
 	if !ok {
 		f.t.Errorf("launch of %s: no such .entry in the PTX", name)
@@ -229,6 +384,9 @@ func (f *fakeGPU) launch(name string, grid, block dim3, args []karg) int32 {
 	if grid.x == 0 || grid.y == 0 || grid.z == 0 || grid.y > 65535 || grid.z > 65535 || threads == 0 || threads > 1024 {
 		f.t.Errorf("launch of %s: grid %+v block %+v outside the hardware limits", name, grid, block)
 	}
+	if f.sticky != cudaSuccess {
+		return f.sticky
+	}
 	for i, a := range args {
 		if a.kind == 'p' {
 			if _, ok := f.region(a.v, 1); !ok {
@@ -239,13 +397,7 @@ func (f *fakeGPU) launch(name string, grid, block dim3, args []karg) int32 {
 	if r := f.fail("launch:" + name); r != cudaSuccess {
 		return r
 	}
-	l := fakeLaunch{name, grid, block, append([]karg(nil), args...)}
-	if f.capture {
-		f.captured = append(f.captured, l)
-	} else {
-		f.launches = append(f.launches, l)
-	}
-	return cudaSuccess
+	return f.enqueue(s, f.kernelOp(fakeLaunch{name, grid, block, append([]karg(nil), args...)}))
 }
 
 // kernelsLaunched lists the distinct kernels launched so far.
@@ -265,12 +417,13 @@ func (f *fakeGPU) kernelsLaunched() []string {
 // newFakeBackend returns a backend on a fake compute capability 9.0 device.
 func newFakeBackend(t testing.TB) (*Backend, *fakeGPU) {
 	f := newFakeGPU(t)
+	f.streams[2], f.moduleLoaded = true, true
 	dv := &device{d: f.driver(), name: "Fake GPU", cc: 90, sms: 132, total: f.total, arch: "sm_90",
 		ctx: 1, stream: 2, module: 3, funcs: map[string]uintptr{}, launch: new(launcher), launchHook: f.launch}
 	for i, k := range kernelNames() {
 		dv.funcs[k] = uintptr(100 + i)
 	}
-	return &Backend{dev: dv, invFreq: map[ropeKey]scratchBuf{}}, f
+	return newBackend(dv), f
 }
 
 func (l fakeLaunch) String() string { return fmt.Sprintf("%s%v%v", l.name, l.grid, l.block) }

@@ -1,57 +1,92 @@
 // This file captures a sequence of ops into a CUDA graph and replays it, the
 // way a decode step is meant to run: one graph launch instead of hundreds of
-// kernel launches. The ops inside a capture must not read back, synchronize
-// or grow a scratch buffer, so a step is run once uncaptured with the same
-// shapes before it is captured.
+// kernel launches.
+//
+// A graph replays exactly what was recorded: kernel arguments, pointers and
+// launch shapes. Capture is made safe by construction:
+//   - per-step values (the batch rows) live in device memory that Rows.Set
+//     rewrites between launches; an op that would copy host memory inside a
+//     capture (which would become a copy node re-reading a Go address at
+//     every replay) fails the capture instead;
+//   - shapes that depend on the batch's positions are sized for the bucket's
+//     maximum while capturing (attention splits cover the whole cache);
+//   - scratch buffers a graph uses are not freed while a graph lives: a
+//     larger op retires the old buffer and the last graph's Destroy frees it;
+//   - the host-side checks of the batch (token in the vocabulary, position
+//     in the cache) are recorded with the graph and run before every launch.
+//
+// The ops inside a capture must not read back, synchronize or grow a
+// scratch buffer, so a step is run once uncaptured with the same shapes
+// before it is captured.
 package cuda
 
-import "fmt"
+import (
+	"errors"
+	"fmt"
+)
+
+// errCaptureUpload is the error of a host-to-device copy inside a capture.
+var errCaptureUpload = errors.New("cuda: host-to-device copy inside a graph capture (a replay would re-read the Go memory); keep per-step values in device memory or run the op uncaptured")
 
 // Graph is an instantiated CUDA graph of backend ops.
 type Graph struct {
-	b    *Backend
-	exec uintptr
+	b      *Backend
+	exec   uintptr
+	checks []func() error // the captured ops' batch checks, run before each launch
 }
 
-// capture records the ops step queues, returning the raw graph.
-func (b *Backend) capture(step func()) (uintptr, error) {
+// onReplay records a batch check of an op being captured, so that every
+// launch of the graph runs it again on the rows as they are then.
+func (b *Backend) onReplay(check func() error) {
+	if b.capturing {
+		b.replayChecks = append(b.replayChecks, check)
+	}
+}
+
+// capture records the ops step queues, returning the raw graph and the
+// batch checks of its ops.
+func (b *Backend) capture(step func()) (uintptr, []func() error, error) {
 	if err := b.Sync(); err != nil {
-		return 0, err
+		return 0, nil, err
 	}
 	d := b.dev.d
 	if err := b.dev.lock(); err != nil {
 		b.dev.unlock()
-		return 0, err
+		return 0, nil, err
 	}
 	err := d.check("cuStreamBeginCapture_v2", d.cuStreamBeginCapture(b.dev.stream, captureModeRelaxed))
+	if err == nil {
+		b.capturing, b.replayChecks = true, nil
+	}
 	b.dev.unlock()
 	if err != nil {
-		return 0, err
+		b.fail(err)
+		return 0, nil, b.takeErr()
 	}
 	step()
 	if err := b.dev.lock(); err != nil {
 		b.dev.unlock()
-		return 0, err
+		return 0, nil, err
 	}
 	defer b.dev.unlock()
 	var g uintptr
 	endErr := d.check("cuStreamEndCapture", d.cuStreamEndCapture(b.dev.stream, &g))
-	if opErr := b.takeErr(); opErr != nil || endErr != nil {
+	checks := b.replayChecks
+	b.capturing, b.replayChecks = false, nil
+	b.fail(endErr)
+	if opErr := b.takeErr(); opErr != nil {
 		if g != 0 {
 			d.cuGraphDestroy(g)
 		}
-		if opErr != nil {
-			return 0, fmt.Errorf("cuda: capture: %w", opErr)
-		}
-		return 0, endErr
+		return 0, nil, fmt.Errorf("cuda: capture: %w", opErr)
 	}
-	return g, nil
+	return g, checks, nil
 }
 
 // Capture runs step with the stream in capture mode and instantiates the
 // recorded work as a graph.
 func (b *Backend) Capture(step func()) (*Graph, error) {
-	g, err := b.capture(step)
+	g, checks, err := b.capture(step)
 	if err != nil {
 		return nil, err
 	}
@@ -65,9 +100,11 @@ func (b *Backend) Capture(step func()) (*Graph, error) {
 	defer d.cuGraphDestroy(g)
 	var exec uintptr
 	if err := d.check("cuGraphInstantiateWithFlags", d.cuGraphInstantiateWithFlags(&exec, g, 0)); err != nil {
-		return nil, err
+		b.fail(err)
+		return nil, b.takeErr()
 	}
-	return &Graph{b: b, exec: exec}, nil
+	b.graphs++
+	return &Graph{b: b, exec: exec, checks: checks}, nil
 }
 
 // Update re-captures step and updates the graph in place when the driver
@@ -75,7 +112,7 @@ func (b *Backend) Capture(step func()) (*Graph, error) {
 // re-instantiates.
 func (g *Graph) Update(step func()) error {
 	b := g.b
-	raw, err := b.capture(step)
+	raw, checks, err := b.capture(step)
 	if err != nil {
 		return err
 	}
@@ -90,20 +127,28 @@ func (g *Graph) Update(step func()) error {
 	if d.cuGraphExecUpdate != nil {
 		var info graphExecUpdateInfo
 		if d.cuGraphExecUpdate(g.exec, raw, &info) == cudaSuccess {
+			g.checks = checks
 			return nil
 		}
 	}
 	var exec uintptr
 	if err := d.check("cuGraphInstantiateWithFlags", d.cuGraphInstantiateWithFlags(&exec, raw, 0)); err != nil {
-		return err
+		b.fail(err)
+		return b.takeErr()
 	}
 	d.cuGraphExecDestroy(g.exec)
-	g.exec = exec
+	g.exec, g.checks = exec, checks
 	return nil
 }
 
-// Launch queues the graph on the backend's stream.
+// Launch checks the batch the graph's ops will read, then queues the graph
+// on the backend's stream.
 func (g *Graph) Launch() error {
+	for _, check := range g.checks {
+		if err := check(); err != nil {
+			return fmt.Errorf("cuda: graph launch: %w", err)
+		}
+	}
 	b := g.b
 	if err := b.dev.lock(); err != nil {
 		b.dev.unlock()
@@ -113,7 +158,8 @@ func (g *Graph) Launch() error {
 	return b.dev.d.check("cuGraphLaunch", b.dev.d.cuGraphLaunch(g.exec, b.dev.stream))
 }
 
-// Destroy frees the graph.
+// Destroy frees the graph after the queued work, and with the last graph
+// the scratch buffers that graphs kept alive.
 func (g *Graph) Destroy() {
 	if g.exec == 0 {
 		return
@@ -122,6 +168,10 @@ func (g *Graph) Destroy() {
 	if err := b.dev.lock(); err == nil {
 		b.fail(b.dev.d.check("cuStreamSynchronize", b.dev.d.cuStreamSynchronize(b.dev.stream)))
 		b.dev.d.cuGraphExecDestroy(g.exec)
+	}
+	b.graphs--
+	if b.graphs == 0 {
+		b.freeRetired()
 	}
 	b.dev.unlock()
 	g.exec = 0

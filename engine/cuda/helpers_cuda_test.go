@@ -75,42 +75,9 @@ func randn(r *rand.Rand, n int, scale float64) []float32 {
 	return x
 }
 
-// nanFill is the poison written to outputs before an op: any element the op
-// fails to write stays NaN and fails the comparison.
-func nanFill(n int) []float32 {
-	x := make([]float32, n)
-	for i := range x {
-		x[i] = float32(math.NaN())
-	}
-	return x
-}
-
-// upload allocates a buffer on b holding x.
-func upload(t testing.TB, b engine.Backend, x []float32) engine.Buffer {
-	t.Helper()
-	buf, err := b.NewBuffer(len(x))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(buf.Free)
-	if err := b.Write(buf, x); err != nil {
-		t.Fatal(err)
-	}
-	return buf
-}
-
 // poisoned allocates a buffer of n elements filled with NaN.
 func poisoned(t testing.TB, b engine.Backend, n int) engine.Buffer {
 	return upload(t, b, nanFill(n))
-}
-
-func download(t testing.TB, b engine.Backend, x engine.Buffer, n int) []float32 {
-	t.Helper()
-	out := make([]float32, n)
-	if err := b.Read(out, x); err != nil {
-		t.Fatal(err)
-	}
-	return out
 }
 
 // errStats compares got with the reference: the normalized error

@@ -311,9 +311,6 @@ func TestCanFit(t *testing.T) {
 // TestGraphReplay captures ops into a CUDA graph and checks that each
 // replay repeats their effect.
 func TestGraphReplay(t *testing.T) {
-	if emulated() {
-		t.Skip("skipping: the emulated device does not replay graphs")
-	}
 	g := openGPU(t)
 	defer g.Close()
 	r := newRand(t)

@@ -7,6 +7,7 @@ package cuda
 import (
 	"fmt"
 	"math"
+	"runtime"
 	"unsafe"
 
 	"github.com/helexa/helexa/engine"
@@ -43,15 +44,24 @@ type scratchBuf struct {
 }
 
 // scratchPtr returns scratch buffer i with at least bytes; the device must be
-// locked. Growing frees the old buffer after the queued work. It must not
-// run during a graph capture (allocation is not capturable); a captured step
-// must first run once uncaptured with the same shapes.
+// locked. Growing frees the old buffer after the queued work, or, while a
+// graph that may use it lives, retires it until the last graph goes. It
+// must not grow during a graph capture (freeing synchronizes, which ends a
+// capture); a captured step must first run once uncaptured with the same
+// shapes.
 func (b *Backend) scratchPtr(i int, bytes int64) (uint64, error) {
 	s := &b.scratch[i]
 	if s.bytes >= bytes {
 		return s.ptr, nil
 	}
-	b.free(s.ptr, s.bytes)
+	if b.capturing {
+		return 0, fmt.Errorf("cuda: scratch buffer %d must grow from %d to %d bytes inside a graph capture; run the step once uncaptured first", i, s.bytes, bytes)
+	}
+	if b.graphs > 0 && s.ptr != 0 {
+		b.retired = append(b.retired, *s)
+	} else {
+		b.free(s.ptr, s.bytes)
+	}
 	*s = scratchBuf{}
 	p, err := b.alloc(bytes, "scratch")
 	if err != nil {
@@ -61,9 +71,22 @@ func (b *Backend) scratchPtr(i int, bytes int64) (uint64, error) {
 	return p, nil
 }
 
+// freeRetired frees the scratch buffers kept for graphs; the device must be
+// locked.
+func (b *Backend) freeRetired() {
+	for _, s := range b.retired {
+		b.free(s.ptr, s.bytes)
+	}
+	b.retired = nil
+}
+
 // op runs f with the device locked unless an error is already pending.
 func (b *Backend) op(f func() error) {
 	if b.err != nil {
+		return
+	}
+	if err := b.Failed(); err != nil {
+		b.fail(err)
 		return
 	}
 	if err := b.dev.lock(); err != nil {
@@ -93,6 +116,15 @@ func batch(r *rowsBuf, n int) []engine.Row {
 	return r.host[:n]
 }
 
+// replayBatch is batch for a graph's launch, where too few rows is an
+// error of the caller's step, not of the captured op.
+func replayBatch(r *rowsBuf, n int) ([]engine.Row, error) {
+	if n > len(r.host) {
+		return nil, fmt.Errorf("cuda: the graph reads %d batch rows, %d are set", n, len(r.host))
+	}
+	return r.host[:n], nil
+}
+
 // Write copies src to dst[0:len(src)].
 func (b *Backend) Write(dst engine.Buffer, src []float32) error {
 	d := buf(dst)
@@ -113,6 +145,9 @@ func (b *Backend) Write(dst engine.Buffer, src []float32) error {
 func (b *Backend) Read(dst []float32, src engine.Buffer) error {
 	s := buf(src)
 	need(len(dst) <= s.n, "read of %d floats from a buffer of %d", len(dst), s.n)
+	if err := b.Failed(); err != nil {
+		return err
+	}
 	if err := b.dev.lock(); err != nil {
 		b.dev.unlock()
 		return err
@@ -123,11 +158,16 @@ func (b *Backend) Read(dst []float32, src engine.Buffer) error {
 			b.dev.d.cuMemcpyDtoHAsync(unsafe.Pointer(&dst[0]), s.ptr, uint64(4*len(dst)), b.dev.stream)))
 	}
 	b.fail(b.dev.d.check("cuStreamSynchronize", b.dev.d.cuStreamSynchronize(b.dev.stream)))
+	runtime.KeepAlive(dst) // the copy writes dst until the synchronize
 	return b.takeErr()
 }
 
 // Sync waits for the queued work and returns the sticky error.
 func (b *Backend) Sync() error {
+	if err := b.Failed(); err != nil {
+		b.err = nil
+		return err
+	}
 	if err := b.dev.lock(); err != nil {
 		b.dev.unlock()
 		return err
@@ -141,12 +181,24 @@ func (b *Backend) Sync() error {
 func (b *Backend) Embed(dst engine.Buffer, w engine.Weight, rows engine.Rows, n int) {
 	d, ww, rs := buf(dst), wgt(w), rowsOf(rows)
 	need(d.n >= n*ww.ne0, "embed: dst %d < %d", d.n, n*ww.ne0)
-	for i, r := range batch(rs, n) {
-		if int(r.Token) >= ww.ne1 {
-			b.fail(fmt.Errorf("cuda: embed: row %d: token %d outside the vocabulary of %d", i, r.Token, ww.ne1))
-			return
+	batch(rs, n)
+	check := func() error {
+		rws, err := replayBatch(rs, n)
+		if err != nil {
+			return err
 		}
+		for i, r := range rws {
+			if int(r.Token) >= ww.ne1 {
+				return fmt.Errorf("cuda: embed: row %d: token %d outside the vocabulary of %d", i, r.Token, ww.ne1)
+			}
+		}
+		return nil
 	}
+	if err := check(); err != nil {
+		b.fail(err)
+		return
+	}
+	b.onReplay(check)
 	if n == 0 {
 		return
 	}
@@ -210,8 +262,8 @@ func (b *Backend) ropeTable(headDim int, base float32) (uint64, error) {
 	if err != nil {
 		return 0, err
 	}
-	// Synchronous: the table is built once and must not be captured.
-	if err := b.dev.d.check("cuMemcpyHtoD_v2", b.dev.d.cuMemcpyHtoD(p, unsafe.Pointer(&tab[0]), uint64(bytes))); err != nil {
+	// Waited for: tab is a Go slice the device must not read later.
+	if err := b.upload(p, unsafe.Pointer(&tab[0]), bytes); err != nil {
 		b.free(p, bytes)
 		return 0, err
 	}
@@ -238,15 +290,28 @@ func (b *Backend) RoPE(x engine.Buffer, rows engine.Rows, n, nHead, headDim int,
 	})
 }
 
-// checkSlots records an error if a row's (seq, pos) is outside the cache.
-func (b *Backend) checkSlots(op string, c *kvCache, rows []engine.Row) bool {
-	for i, r := range rows {
-		if int(r.Seq) >= c.shape.Seqs || int(r.Pos) >= c.shape.Ctx {
-			b.fail(fmt.Errorf("cuda: %s: row %d: (seq %d, pos %d) outside the cache (%d seqs x %d positions)",
-				op, i, r.Seq, r.Pos, c.shape.Seqs, c.shape.Ctx))
-			return false
+// checkSlots records an error if a row's (seq, pos) is outside the cache,
+// and has a graph being captured check it again at every launch.
+func (b *Backend) checkSlots(op string, c *kvCache, rs *rowsBuf, n int) bool {
+	batch(rs, n)
+	check := func() error {
+		rows, err := replayBatch(rs, n)
+		if err != nil {
+			return err
 		}
+		for i, r := range rows {
+			if int(r.Seq) >= c.shape.Seqs || int(r.Pos) >= c.shape.Ctx {
+				return fmt.Errorf("cuda: %s: row %d: (seq %d, pos %d) outside the cache (%d seqs x %d positions)",
+					op, i, r.Seq, r.Pos, c.shape.Seqs, c.shape.Ctx)
+			}
+		}
+		return nil
 	}
+	if err := check(); err != nil {
+		b.fail(err)
+		return false
+	}
+	b.onReplay(check)
 	return true
 }
 
@@ -256,7 +321,7 @@ func (b *Backend) StoreKV(c engine.KVCache, layer int, k, v engine.Buffer, rows 
 	dim := cc.shape.KVDim
 	need(layer >= 0 && layer < cc.shape.Layers, "store kv: layer %d of %d", layer, cc.shape.Layers)
 	need(kk.n >= n*dim && vv.n >= n*dim, "store kv: k %d, v %d < %d", kk.n, vv.n, n*dim)
-	if n == 0 || !b.checkSlots("store kv", cc, batch(rs, n)) {
+	if n == 0 || !b.checkSlots("store kv", cc, rs, n) {
 		return
 	}
 	name := kKVStoreF16
@@ -278,25 +343,30 @@ func (b *Backend) Attention(dst, q engine.Buffer, c engine.KVCache, layer int, r
 	need(layer >= 0 && layer < cc.shape.Layers, "attention: layer %d of %d", layer, cc.shape.Layers)
 	need(qq.n >= n*nHead*headDim && d.n >= n*nHead*headDim, "attention: q %d, dst %d < %d", qq.n, d.n, n*nHead*headDim)
 	rws := batch(rs, n)
-	if n == 0 || !b.checkSlots("attention", cc, rws) {
+	if n == 0 || !b.checkSlots("attention", cc, rs, n) {
 		return
 	}
 	maxPos := 0
 	for _, r := range rws {
 		maxPos = max(maxPos, int(r.Pos))
 	}
-	nSplit := (maxPos + attnChunk) / attnChunk
+	// A graph replays its split count: captured, the splits cover the whole
+	// cache (splits past a row's position are empty and cost one early exit).
+	full := attnSplits(cc.shape.Ctx - 1)
+	nSplit := attnSplits(maxPos)
+	if b.capturing {
+		nSplit = full
+	}
 	name := kAttnF16
 	if cc.shape.Type == engine.KVF32 {
 		name = kAttnF32
 	}
-	// The partial results take 4*(headDim+2) bytes per (row, head, split);
-	// rows go in groups that keep them under attnScratchMax.
-	perRow := int64(4 * nHead * nSplit * (headDim + 2))
-	// Groups also stay within the grid's z limit (65535).
-	group := int(max(1, min(int64(n), attnScratchMax/perRow, 65535)))
+	group, partBytes := attnGroup(n, nHead, nSplit, headDim)
+	// The scratch is sized for a capture of the same batch as well, so the
+	// uncaptured run of a step prepares it.
+	_, fullBytes := attnGroup(n, nHead, full, headDim)
 	b.op(func() error {
-		part, err := b.scratchPtr(scratchAttn, perRow*int64(group))
+		part, err := b.scratchPtr(scratchAttn, max(partBytes, fullBytes))
 		if err != nil {
 			return err
 		}
@@ -317,6 +387,20 @@ func (b *Backend) Attention(dst, q engine.Buffer, c engine.KVCache, layer int, r
 		}
 		return nil
 	})
+}
+
+// attnSplits is the number of attention splits that cover positions
+// 0..maxPos.
+func attnSplits(maxPos int) int { return maxPos/attnChunk + 1 }
+
+// attnGroup returns how many rows go into one attention launch and the
+// scratch bytes their partial results take: 4*(headDim+2) bytes per (row,
+// head, split), in groups under attnScratchMax and within the grid's z
+// limit (65535).
+func attnGroup(n, nHead, nSplit, headDim int) (group int, bytes int64) {
+	perRow := int64(4 * nHead * nSplit * (headDim + 2))
+	group = int(max(1, min(int64(n), attnScratchMax/perRow, 65535)))
+	return group, perRow * int64(group)
 }
 
 // SwiGLU writes dst[i] = silu(gate[i]) * up[i].
@@ -410,6 +494,7 @@ func (b *Backend) Argmax(dst []int32, x engine.Buffer, dim int) error {
 			b.dev.d.cuMemcpyDtoHAsync(unsafe.Pointer(&dst[0]), out, uint64(4*n), b.dev.stream)))
 	}
 	b.fail(b.dev.d.check("cuStreamSynchronize", b.dev.d.cuStreamSynchronize(b.dev.stream)))
+	runtime.KeepAlive(dst) // the copy writes dst until the synchronize
 	return b.takeErr()
 }
 

@@ -58,19 +58,6 @@ func loadBoth(t testing.TB, g, c engine.Backend, typ gguf.Type, ne0, ne1 int, da
 	return gw, cw
 }
 
-func setRows(t testing.TB, b engine.Backend, rows []engine.Row) engine.Rows {
-	t.Helper()
-	rs, err := b.NewRows(max(len(rows), 1))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(rs.Free)
-	if err := rs.Set(rows); err != nil {
-		t.Fatal(err)
-	}
-	return rs
-}
-
 // TestOpDevice reports the device and runs the smallest op end to end: the
 // first thing to read when the device run fails.
 func TestOpDevice(t *testing.T) {
