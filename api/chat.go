@@ -11,7 +11,7 @@ import (
 
 // ChatCompletionRequest is the body of POST /v1/chat/completions. Fields the
 // OpenAI API defines but neuron does not act on (store, metadata,
-// parallel_tool_calls, service_tier, ...) are ignored when decoded. Pointer
+// service_tier, ...) are ignored when decoded. Pointer
 // fields are nil when the client left them out.
 type ChatCompletionRequest struct {
 	Model    string    `json:"model"`
@@ -29,6 +29,8 @@ type ChatCompletionRequest struct {
 	// ReasoningEffort "none" turns thinking off (an alias for
 	// chat_template_kwargs.enable_thinking=false); other levels keep it on.
 	ReasoningEffort *string `json:"reasoning_effort,omitempty"`
+	// ParallelToolCalls false allows at most one tool call per reply.
+	ParallelToolCalls *bool `json:"parallel_tool_calls,omitempty"`
 }
 
 // GenerationParams are the fields chat and text completion requests share:
@@ -75,10 +77,21 @@ type StreamOptions struct {
 	IncludeUsage bool `json:"include_usage"`
 }
 
-// ResponseFormat asks for a response shape: "text" or "json_object"
-// ("json_schema" is refused by Validate; its schema is not read).
+// ResponseFormat asks for a response shape: "text", "json_object" (one JSON
+// object) or "json_schema" (a JSON value valid against JSONSchema.Schema).
 type ResponseFormat struct {
-	Type string `json:"type"`
+	Type       string            `json:"type"`
+	JSONSchema *JSONSchemaFormat `json:"json_schema,omitempty"`
+}
+
+// JSONSchemaFormat is response_format's json_schema: a named schema the
+// reply must follow. neuron enforces the schema whether or not Strict is
+// set; a schema outside the supported subset is refused, never ignored.
+type JSONSchemaFormat struct {
+	Name        string          `json:"name"`
+	Description string          `json:"description,omitempty"`
+	Schema      json.RawMessage `json:"schema,omitempty"`
+	Strict      *bool           `json:"strict,omitempty"`
 }
 
 // Stop is the stop field: a string, a list of strings, or null.

@@ -34,6 +34,9 @@ const (
 // as several clients namespace tools with them).
 var toolName = regexp.MustCompile(`^[A-Za-z0-9_.\-]{1,64}$`)
 
+// schemaName is the OpenAI rule for response_format json_schema names.
+var schemaName = regexp.MustCompile(`^[A-Za-z0-9_\-]{1,64}$`)
+
 // DecodeChatCompletionRequest decodes and validates a chat-completions body.
 func DecodeChatCompletionRequest(body []byte) (*ChatCompletionRequest, *Error) {
 	var r ChatCompletionRequest
@@ -304,9 +307,18 @@ func (r *ChatCompletionRequest) Validate() *Error {
 		switch rf.Type {
 		case "text", "json_object":
 		case "json_schema":
-			return Unsupported("response_format.type", "response_format json_schema is not supported yet; use json_object")
+			js := rf.JSONSchema
+			switch {
+			case js == nil:
+				return Invalid("response_format.json_schema", "response_format json_schema needs a json_schema object")
+			case !schemaName.MatchString(js.Name):
+				return Invalid("response_format.json_schema.name", "response_format.json_schema.name must be 1-64 letters, digits, '_' or '-', got %q", js.Name)
+			}
+			if s := bytes.TrimSpace(js.Schema); len(s) == 0 || s[0] != '{' {
+				return Invalid("response_format.json_schema.schema", "response_format.json_schema.schema must be a JSON schema object")
+			}
 		default:
-			return Invalid("response_format.type", "response_format.type must be text or json_object, got %q", rf.Type)
+			return Invalid("response_format.type", "response_format.type must be text, json_object or json_schema, got %q", rf.Type)
 		}
 	}
 	if raw, ok := r.ChatTemplateKwargs["enable_thinking"]; ok {

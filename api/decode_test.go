@@ -51,7 +51,10 @@ func TestDecodeChatCompletionRequestErrors(t *testing.T) {
 		{"tool_choice unknown mode", `{"model":"m",` + msgs + `,"tool_choice":"sometimes","tools":[{"type":"function","function":{"name":"f"}}]}`, "tool_choice"},
 		{"tool_choice unknown function", `{"model":"m",` + msgs + `,"tool_choice":{"type":"function","function":{"name":"g"}},"tools":[{"type":"function","function":{"name":"f"}}]}`, "tool_choice"},
 		{"tool_choice auto without tools", `{"model":"m",` + msgs + `,"tool_choice":"auto"}`, "tool_choice"},
-		{"response_format schema", `{"model":"m",` + msgs + `,"response_format":{"type":"json_schema"}}`, "response_format.type"},
+		{"response_format schema missing", `{"model":"m",` + msgs + `,"response_format":{"type":"json_schema"}}`, "response_format.json_schema"},
+		{"response_format schema name", `{"model":"m",` + msgs + `,"response_format":{"type":"json_schema","json_schema":{"name":"a b","schema":{}}}}`, "response_format.json_schema.name"},
+		{"response_format schema not an object", `{"model":"m",` + msgs + `,"response_format":{"type":"json_schema","json_schema":{"name":"x","schema":[1]}}}`, "response_format.json_schema.schema"},
+		{"parallel_tool_calls string", `{"model":"m",` + msgs + `,"parallel_tool_calls":"no"}`, "parallel_tool_calls"},
 		{"response_format unknown", `{"model":"m",` + msgs + `,"response_format":{"type":"yaml"}}`, "response_format.type"},
 		{"enable_thinking string", `{"model":"m",` + msgs + `,"chat_template_kwargs":{"enable_thinking":"no"}}`, "chat_template_kwargs.enable_thinking"},
 		{"reasoning_effort unknown", `{"model":"m",` + msgs + `,"reasoning_effort":"max"}`, "reasoning_effort"},
@@ -253,6 +256,7 @@ func FuzzDecodeChatCompletionRequest(f *testing.F) {
 		`{"model":"m","messages":[{"role":"user","content":[{"type":"text","text":"a"}]}],"stop":["x"],"tool_choice":"auto","tools":[{"type":"function","function":{"name":"f","parameters":{}}}]}`,
 		`{"model":"m","messages":[],"logit_bias":{"1":2},"chat_template_kwargs":{"enable_thinking":false}}`,
 		`{"model":"m","messages":[{"role":"user","content":null}],"n":1,"stream":true,"stream_options":{"include_usage":true}}`,
+		`{"model":"m","messages":[{"role":"user","content":"x"}],"response_format":{"type":"json_schema","json_schema":{"name":"w","strict":true,"schema":{"type":"object"}}},"parallel_tool_calls":false}`,
 		`[]`, `null`, `{"a":`,
 	} {
 		f.Add([]byte(s))
@@ -270,5 +274,9 @@ func FuzzDecodeChatCompletionRequest(f *testing.F) {
 		}
 		r.EnableThinking()
 		r.CompletionLimit()
+		if rf := r.ResponseFormat; rf != nil && rf.Type == "json_schema" &&
+			(rf.JSONSchema == nil || !strings.HasPrefix(strings.TrimSpace(string(rf.JSONSchema.Schema)), "{")) {
+			t.Fatalf("accepted json_schema without a schema object: %s", b)
+		}
 	})
 }

@@ -12,6 +12,7 @@ import (
 	"bytes"
 	"crypto/rand"
 	"encoding/json"
+	"regexp"
 	"strings"
 
 	"github.com/helexa/helexa/api"
@@ -42,6 +43,13 @@ type ParserOptions struct {
 	Thinking bool
 	// Tools means tool-call blocks in the content are parsed into calls.
 	Tools bool
+	// StreamArguments means the tool-call blocks are known to be
+	// well-formed calls, {"name": ..., "arguments": ...} in that order
+	// (a constraint forced them): each call is emitted as soon as its
+	// name is read, with empty arguments, and its arguments follow in
+	// fragments as they arrive (calls without a name, with the call's
+	// index). Without it a call is emitted whole when its block closes.
+	StreamArguments bool
 }
 
 // parserState is where in the output the parser is.
@@ -70,7 +78,15 @@ type Parser struct {
 	// when the block is a valid call and given back when it is not.
 	held  string
 	calls int
-	out   []Delta
+	// streaming is true inside a block whose call has been emitted and
+	// whose arguments are being streamed (StreamArguments); argsStarted
+	// once their first non-space byte is out, argsDone once the call's
+	// object has closed. arg scans the arguments' JSON so that their end
+	// is found by structure, not by the first close tag (which a string
+	// may hold).
+	streaming, argsStarted, argsDone bool
+	arg                              argScan
+	out                              []Delta
 	// newID makes tool-call IDs; tests replace it.
 	newID func() string
 }
@@ -177,6 +193,12 @@ func (p *Parser) step(final bool) {
 			return
 
 		case stateToolCall:
+			if p.opts.StreamArguments {
+				if !p.streamCall(final) {
+					return
+				}
+				continue
+			}
 			j := strings.Index(p.buf, toolCallClose)
 			if j < 0 {
 				if final {
@@ -199,6 +221,109 @@ func (p *Parser) step(final bool) {
 			p.held, p.buf, p.state = "", p.buf[end:], stateContent
 		}
 	}
+}
+
+// callHeader matches the start of a forced call's block up to its
+// arguments: the name as a JSON string.
+var callHeader = regexp.MustCompile(`^<tool_call>[ \t\r\n]*\{[ \t\r\n]*"name"[ \t\r\n]*:[ \t\r\n]*("(?:[^"\\]|\\.)*")[ \t\r\n]*,[ \t\r\n]*"arguments"[ \t\r\n]*:[ \t\r\n]*`)
+
+// streamCall parses a forced call's block (buf starts with the tag, or
+// with the arguments once the call is out): the call with its name, then
+// the arguments as they come, holding back what may be the object's
+// closing brace and the close tag. It reports whether the block ended.
+func (p *Parser) streamCall(final bool) bool {
+	if !p.streaming {
+		m := callHeader.FindStringSubmatch(p.buf)
+		var name string
+		if m == nil || json.Unmarshal([]byte(m[1]), &name) != nil || name == "" {
+			if final || strings.Contains(p.buf, toolCallClose) {
+				// Not a forced call after all: the block is content.
+				p.opts.StreamArguments = false
+				return true
+			}
+			return false
+		}
+		idx := p.calls
+		p.calls++
+		p.out = append(p.out, Delta{ToolCalls: []api.ToolCall{{Index: &idx, ID: p.newID(), Type: "function",
+			Function: api.FunctionCall{Name: name}}}})
+		p.buf, p.held, p.streaming, p.argsStarted, p.argsDone, p.arg = p.buf[len(m[0]):], "", true, false, false, argScan{}
+	}
+	if !p.argsDone {
+		n, end := p.arg.scan(p.buf)
+		if end {
+			// buf[n] closes the call's object: the arguments end before it.
+			p.emitArguments(strings.TrimRight(p.buf[:n], spaceChars))
+			p.buf, p.argsDone = p.buf[n+1:], true
+		} else {
+			safe := strings.TrimRight(p.buf, spaceChars)
+			if final {
+				safe = p.buf
+			}
+			p.emitArguments(safe)
+			p.buf = p.buf[len(safe):]
+		}
+	}
+	if p.argsDone {
+		if j := strings.Index(p.buf, toolCallClose); j >= 0 {
+			p.buf = p.buf[j+len(toolCallClose):]
+		} else if !final {
+			return false
+		} else {
+			p.buf = ""
+		}
+	} else if !final {
+		return false
+	}
+	p.streaming, p.state, p.trim = false, stateContent, spaceChars
+	return true
+}
+
+// argScan follows the JSON of a call's arguments: the containers open and
+// whether it is inside a string, so that the '}' closing the call's own
+// object is told from one inside the arguments.
+type argScan struct {
+	depth    int
+	str, esc bool
+}
+
+// scan reads s (the bytes after those already scanned) and returns the
+// index of the call object's closing brace if s holds it, else len(s).
+func (a *argScan) scan(s string) (int, bool) {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case a.esc:
+			a.esc = false
+		case a.str && c == '\\':
+			a.esc = true
+		case a.str:
+			a.str = c != '"'
+		case c == '"':
+			a.str = true
+		case c == '{' || c == '[':
+			a.depth++
+		case (c == '}' || c == ']') && a.depth == 0:
+			return i, true
+		case c == '}' || c == ']':
+			a.depth--
+		}
+	}
+	return len(s), false
+}
+
+// emitArguments emits a fragment of the current call's arguments (the
+// space before them dropped).
+func (p *Parser) emitArguments(s string) {
+	if !p.argsStarted {
+		s = strings.TrimLeft(s, spaceChars)
+	}
+	if s == "" {
+		return
+	}
+	p.argsStarted = true
+	idx := p.calls - 1
+	p.out = append(p.out, Delta{ToolCalls: []api.ToolCall{{Index: &idx, Function: api.FunctionCall{Arguments: s}}}})
 }
 
 // trimStart strips the characters in p.trim from the start of buf. It

@@ -234,3 +234,108 @@ func TestParserOptionsFor(t *testing.T) {
 		})
 	}
 }
+
+func TestParserStreamArguments(t *testing.T) {
+	// The arguments hold a brace and the close tag inside strings: the
+	// end of a forced call is found by its JSON, not by the first tag.
+	out := "<tool_call>\n{\"name\": \"get_weather\", \"arguments\": {\"city\": \"Paris }\", \"note\": \"a \\\" </tool_call> b\", \"days\": [1, {\"x\": 2}]} }\n</tool_call>\n" +
+		"<tool_call>\n{\"name\":\"now\",\"arguments\":{}}\n</tool_call>"
+	wantArgs := []string{`{"city": "Paris }", "note": "a \" </tool_call> b", "days": [1, {"x": 2}]}`, `{}`}
+	for _, size := range []int{1, 2, 3, 5, 7, 11, len(out)} {
+		p := NewParser(ParserOptions{Tools: true, StreamArguments: true})
+		type call struct{ name, args string }
+		var calls []call
+		fragments := 0
+		take := func(ds []Delta) {
+			for _, d := range ds {
+				if d.Content != "" || d.Reasoning != "" {
+					t.Fatalf("size %d: text delta %+v", size, d)
+				}
+				for _, c := range d.ToolCalls {
+					if c.Index == nil {
+						t.Fatalf("size %d: call without index", size)
+					}
+					if c.Function.Name != "" {
+						if *c.Index != len(calls) || !strings.HasPrefix(c.ID, "call_") || c.Type != "function" || c.Function.Arguments != "" {
+							t.Fatalf("size %d: bad call header %+v", size, c)
+						}
+						calls = append(calls, call{name: c.Function.Name})
+						continue
+					}
+					if c.ID != "" || *c.Index != len(calls)-1 {
+						t.Fatalf("size %d: bad fragment %+v", size, c)
+					}
+					calls[len(calls)-1].args += c.Function.Arguments
+					fragments++
+				}
+			}
+		}
+		for i := 0; i < len(out); i += size {
+			take(p.Feed(out[i:min(i+size, len(out))]))
+		}
+		take(p.Finish())
+		if len(calls) != 2 || calls[0].name != "get_weather" || calls[1].name != "now" ||
+			calls[0].args != wantArgs[0] || calls[1].args != wantArgs[1] || !p.SawToolCall() {
+			t.Fatalf("size %d: calls %+v", size, calls)
+		}
+		if size == 1 && fragments < 10 {
+			t.Fatalf("fed byte by byte, the arguments came in %d fragments: not streamed", fragments)
+		}
+	}
+}
+
+// mergeStreamed parses chunks with streamed arguments and returns the
+// content and the calls as "name args" strings.
+func mergeStreamed(t *testing.T, chunks []string) (string, []string) {
+	t.Helper()
+	p := NewParser(ParserOptions{Tools: true, StreamArguments: true})
+	var content strings.Builder
+	var calls []string
+	take := func(ds []Delta) {
+		for _, d := range ds {
+			content.WriteString(d.Content)
+			for _, c := range d.ToolCalls {
+				switch {
+				case c.Index == nil:
+					t.Fatalf("call without index %+v", c)
+				case c.Function.Name != "":
+					if *c.Index != len(calls) {
+						t.Fatalf("call index %d, want %d", *c.Index, len(calls))
+					}
+					calls = append(calls, c.Function.Name+" ")
+				case *c.Index != len(calls)-1:
+					t.Fatalf("fragment index %d with %d calls", *c.Index, len(calls))
+				default:
+					calls[len(calls)-1] += c.Function.Arguments
+				}
+			}
+		}
+	}
+	for _, c := range chunks {
+		take(p.Feed(c))
+	}
+	take(p.Finish())
+	return content.String(), calls
+}
+
+// FuzzParserStreamArguments checks that streamed calls come out the same
+// whatever the chunking, on any text.
+func FuzzParserStreamArguments(f *testing.F) {
+	f.Add("<tool_call>\n{\"name\": \"f\", \"arguments\": {\"a\": \"}</tool_call>\"}}\n</tool_call>", uint16(3))
+	f.Add("hi <tool_call>\n{\"name\": 1}</tool_call> <tool_call>\n{\"name\":\"g\",\"arguments\":[1,{}]}", uint16(9))
+	f.Fuzz(func(t *testing.T, in string, seed uint16) {
+		wc, wcalls := mergeStreamed(t, []string{in})
+		var chunks []string
+		s, rest := uint32(seed)|1, in
+		for len(rest) > 0 {
+			s = s*1103515245 + 12345
+			n := min(int(s>>16)%5+1, len(rest))
+			chunks = append(chunks, rest[:n])
+			rest = rest[n:]
+		}
+		gc, gcalls := mergeStreamed(t, chunks)
+		if gc != wc || strings.Join(gcalls, "\x00") != strings.Join(wcalls, "\x00") {
+			t.Fatalf("chunks %q:\n got %q %q\nwant %q %q", chunks, gc, gcalls, wc, wcalls)
+		}
+	})
+}

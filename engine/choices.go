@@ -51,6 +51,10 @@ func (g *Generator) GenerateChoices(ctx context.Context, req GenerateRequest, n 
 	if err != nil {
 		return nil, err
 	}
+	m, err := req.matcher() // a bad schema is refused before a slot is taken
+	if err != nil {
+		return nil, err
+	}
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
@@ -79,7 +83,13 @@ func (g *Generator) GenerateChoices(ctx context.Context, req GenerateRequest, n 
 		if emit != nil {
 			each = func(ev Event) error { return emit(i, ev) }
 		}
-		res, err := g.runChoice(ctx, s, &creq, prompt, limit, start, shared, each)
+		if i > 0 && m != nil {
+			// A matcher holds its choice's progress: each choice has its own.
+			if m, err = creq.matcher(); err != nil {
+				return out, err
+			}
+		}
+		res, err := g.runChoice(ctx, s, &creq, prompt, limit, start, shared, m, each)
 		out = append(out, res)
 		if err != nil {
 			return out, err

@@ -25,6 +25,7 @@ import (
 
 	"github.com/helexa/helexa/api"
 	"github.com/helexa/helexa/chat"
+	"github.com/helexa/helexa/constrain"
 	"github.com/helexa/helexa/tokenizer"
 )
 
@@ -91,6 +92,22 @@ type GenerateRequest struct {
 	// calls; end-of-generation tokens are not drawn before the object
 	// closes, whatever IgnoreEOS says.
 	JSON bool
+	// JSONSchema, when set, is response_format json_schema's schema: the
+	// output (the content, in chat mode) is constrained to one JSON value
+	// valid against it, as JSON constrains it to an object, with object
+	// members in the order the schema lists them. A schema outside the
+	// supported subset (package constrain) is ErrBadRequest naming the
+	// keyword.
+	JSONSchema []byte
+	// ToolChoice "required" or a function name forces tool calls in chat
+	// mode: the output is Qwen3 <tool_call> blocks calling the chat
+	// request's tools (only the named one), each with arguments valid
+	// against the function's parameters schema, and the finish reason is
+	// tool_calls. "", "auto" and "none" leave the output free.
+	ToolChoice string
+	// SingleToolCall limits forced tool calls to one (OpenAI
+	// parallel_tool_calls false).
+	SingleToolCall bool
 	// OnPrompt, when set, is called once with the number of prompt tokens
 	// when the request has its sequence slot and its prompt is about to
 	// fill the cache (before prefill, on the calling goroutine), so that a
@@ -101,11 +118,12 @@ type GenerateRequest struct {
 	OnPrompt func(promptTokens int)
 }
 
-// chatRequest returns the chat request as rendered: JSON mode turns
-// thinking off unless the request turns it on.
+// chatRequest returns the chat request as rendered: constrained output
+// (JSON, a schema, forced tool calls) turns thinking off unless the request
+// turns it on.
 func (req *GenerateRequest) chatRequest() chat.Request {
 	cr := *req.Chat
-	if req.JSON && cr.EnableThinking == nil {
+	if req.constrained() && cr.EnableThinking == nil {
 		off := false
 		cr.EnableThinking = &off
 	}
@@ -181,15 +199,15 @@ type Generator struct {
 	seqs   []*sequence
 	// fwd serializes Forward calls: a Context is not safe for concurrent use.
 	fwd sync.Mutex
-	// jsonTab holds the token bytes JSON mode checks, built on first use.
-	jsonTab  *tokenTable
-	jsonOnce sync.Once
 	// failed holds why the model can no longer run (a fault in its file);
 	// nil while it is healthy.
 	failed atomic.Pointer[error]
 	// maxTokenBytes is the longest text one token stands for, which bounds
 	// how few tokens a prompt of n bytes can have (see promptBound.go).
 	maxTokenBytes int
+	// vocab holds the token bytes constraints check, built on first use.
+	vocab     *constrain.Vocab
+	vocabOnce sync.Once
 }
 
 // sequence is the per-slot state of one running request, allocated once per
@@ -405,7 +423,7 @@ func (g *Generator) Generate(ctx context.Context, req GenerateRequest, emit func
 // prompt's KV entries stay in the slot, as decoding writes only positions
 // after the prompt).
 func (g *Generator) runChoice(ctx context.Context, s *sequence, req *GenerateRequest, prompt []int32, limit int,
-	start time.Time, shared *promptLogits, emit func(Event) error) (*Result, error) {
+	start time.Time, shared *promptLogits, m constrain.Matcher, emit func(Event) error) (*Result, error) {
 	if s.sampler == nil {
 		s.logits = make([]float32, g.nVocab)
 		s.rows = make([]Row, g.batch)
@@ -416,7 +434,7 @@ func (g *Generator) runChoice(ctx context.Context, s *sequence, req *GenerateReq
 	if emit == nil {
 		emit = func(Event) error { return nil }
 	}
-	r := &run{g: g, s: s, req: req, emit: emit, res: &Result{Seed: s.sampler.Seed()}, start: start, shared: shared}
+	r := &run{g: g, s: s, req: req, emit: emit, res: &Result{Seed: s.sampler.Seed()}, start: start, shared: shared, m: m}
 	r.res.Usage.PromptTokens = len(prompt)
 	err := r.loop(ctx, prompt, limit)
 	r.res.Text = r.text.String() // also the partial text of a cancelled request
@@ -445,10 +463,11 @@ type run struct {
 	emitted int            // tokens of res.Tokens already attached to an event
 	pendLP  []TokenLogprob // log-probabilities of the tokens after emitted
 
-	json *jsonConstraint // nil unless JSON mode
 	// shared is the prompt's logits once an earlier choice of the request
 	// prefilled it (nil for a single choice).
 	shared *promptLogits
+	m      constrain.Matcher     // the output's language; nil when free
+	con    *constrain.Constraint // m over tokens; nil when free
 }
 
 // loop prefills the prompt and decodes up to limit tokens.
@@ -465,11 +484,13 @@ func (r *run) loop(ctx context.Context, prompt []int32, limit int) error {
 		// ignored, ...), as llama.cpp's server does; raw mode keeps them.
 		r.dec.SkipControl(true)
 		popts = chat.ParserOptionsFor(g.tmpl, req.chatRequest())
+		// Forced calls are well-formed: their arguments can stream.
+		popts.StreamArguments = req.forcesTools()
 		r.parser = chat.NewParser(popts)
 	}
-	if req.JSON {
-		g.jsonOnce.Do(func() { g.jsonTab = newTokenTable(g.tok, g.nVocab) })
-		r.json = newJSONConstraint(g.jsonTab, popts.Thinking)
+	if r.m != nil {
+		g.vocabOnce.Do(func() { g.vocab = NewVocab(g.tok, g.nVocab) })
+		r.con = constrain.New(g.vocab, r.m, popts.Thinking)
 	}
 	wantLP := req.Logprobs || req.TopLogprobs > 0
 
@@ -486,14 +507,14 @@ func (r *run) loop(ctx context.Context, prompt []int32, limit int) error {
 			lpp = &lp
 		}
 		var tok int32
-		if r.json == nil {
+		if r.con == nil {
 			tok = s.sampler.Sample(s.logits, lpp)
 		} else {
 			var ok bool
-			if tok, ok = s.sampler.SampleAllowed(s.logits, lpp, r.json.allowed); !ok {
-				return errors.New("engine: json mode: no token of the vocabulary continues the output")
+			if tok, ok = s.sampler.SampleAllowed(s.logits, lpp, r.con.Allowed); !ok {
+				return errors.New("engine: constrained output: no token of the vocabulary continues the output")
 			}
-			r.json.accept(tok)
+			r.con.Accept(tok)
 		}
 		s.sampler.Accept(tok)
 		if n == 0 {
@@ -511,7 +532,7 @@ func (r *run) loop(ctx context.Context, prompt []int32, limit int) error {
 			finish = FinishStop
 		} else if stopped, err := r.feedText(r.dec.Add(tok)); err != nil {
 			return err
-		} else if stopped || (r.json != nil && r.json.done()) {
+		} else if stopped || (r.con != nil && r.con.Done()) {
 			finish = FinishStop
 		}
 		if finish == "" && n+1 >= limit {
@@ -606,7 +627,7 @@ func (r *run) output(text string, final bool) error {
 	for _, d := range deltas {
 		r.cont.WriteString(d.Content)
 		r.reas.WriteString(d.Reasoning)
-		r.res.ToolCalls = append(r.res.ToolCalls, d.ToolCalls...)
+		r.res.ToolCalls = mergeToolCalls(r.res.ToolCalls, d.ToolCalls)
 		ev := Event{Content: d.Content, Reasoning: d.Reasoning, ToolCalls: d.ToolCalls}
 		r.attachPending(&ev)
 		if err := r.emit(ev); err != nil {
@@ -619,6 +640,20 @@ func (r *run) output(text string, final bool) error {
 		return r.emit(ev)
 	}
 	return nil
+}
+
+// mergeToolCalls adds parsed calls to a result's: a call without a name
+// is a fragment of the arguments of the call before it (streamed
+// arguments).
+func mergeToolCalls(into, calls []api.ToolCall) []api.ToolCall {
+	for _, c := range calls {
+		if n := len(into); c.Function.Name == "" && n > 0 {
+			into[n-1].Function.Arguments += c.Function.Arguments
+			continue
+		}
+		into = append(into, c)
+	}
+	return into
 }
 
 // attachPending moves the tokens generated since the last event into ev.

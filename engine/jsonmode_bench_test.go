@@ -1,27 +1,16 @@
-// Benchmarks of JSON mode: the validator's throughput, and the cost of the
-// fallback that masks the whole Qwen3 vocabulary (151936 rows) in one step,
-// inside a string (almost every token allowed) and between tokens (few).
+// Benchmarks of constrained sampling's fallback: masking the whole Qwen3
+// vocabulary (151936 rows) in one step, inside a string (almost every token
+// allowed) and between tokens (few), for a state seen the first time
+// (computed) and again (the constraint's per-state mask).
 package engine
 
 import (
-	"strings"
 	"testing"
 
+	"github.com/helexa/helexa/constrain"
 	"github.com/helexa/helexa/internal/reftest"
 	"github.com/helexa/helexa/tokenizer"
 )
-
-func BenchmarkJSONValidator(b *testing.B) {
-	doc := []byte(`{"name": "Widget", "tags": ["a", "b\u00e9", "c\n"], "price": -12.5e3, "ok": true, "none": null, ` +
-		`"nested": {"x": [1, 2, 3, {"y": "` + strings.Repeat("text ", 100) + `"}]}}`)
-	b.SetBytes(int64(len(doc)))
-	for b.Loop() {
-		var v JSONValidator
-		if !v.Feed(doc) || !v.Complete() {
-			b.Fatal("rejected")
-		}
-	}
-}
 
 func BenchmarkJSONFullScan(b *testing.B) {
 	tok, err := tokenizer.FromFiles(reftest.Path(b, "qwen3-tokenizer", "tokenizer.json"), "")
@@ -29,7 +18,7 @@ func BenchmarkJSONFullScan(b *testing.B) {
 		b.Fatal(err)
 	}
 	const nVocab = 151936 // Qwen3's output rows (config vocab_size)
-	tab := newTokenTable(tok, nVocab)
+	voc := NewVocab(tok, nVocab)
 	logits := make([]float32, nVocab)
 	work := make([]float32, nVocab)
 	for i := range logits {
@@ -39,18 +28,28 @@ func BenchmarkJSONFullScan(b *testing.B) {
 		{"in string", `{"key": "some text`},
 		{"after value", `{"key": 12`},
 	} {
-		b.Run(bc.name, func(b *testing.B) {
-			c := newJSONConstraint(tab, false)
-			if !c.v.Feed([]byte(bc.prefix)) {
-				b.Fatal("bad prefix")
+		for _, cached := range []bool{false, true} {
+			name := bc.name + "/computed"
+			if cached {
+				name = bc.name + "/cached"
 			}
-			s := NewSampler(nVocab, 1024, SamplingParams{}, 0)
-			for b.Loop() {
-				copy(work, logits)
-				if _, ok := s.pickMasked(work, c.allowed); !ok {
-					b.Fatal("nothing allowed")
+			b.Run(name, func(b *testing.B) {
+				m := constrain.NewJSONObject()
+				if !m.Feed([]byte(bc.prefix)) {
+					b.Fatal("bad prefix")
 				}
-			}
-		})
+				s := NewSampler(nVocab, 1024, SamplingParams{}, 0)
+				c := constrain.New(voc, m, false)
+				for b.Loop() {
+					if !cached {
+						c = constrain.New(voc, m, false)
+					}
+					copy(work, logits)
+					if _, ok := s.pickMasked(work, c.Allowed); !ok {
+						b.Fatal("nothing allowed")
+					}
+				}
+			})
+		}
 	}
 }

@@ -29,6 +29,10 @@ func (e *engineGenerator) Generate(ctx context.Context, req *server.GenerateRequ
 		Logprobs:    req.Logprobs,
 		TopLogprobs: req.TopLogprobs,
 		JSON:        req.JSONMode,
+		JSONSchema:  req.JSONSchema,
+		// tool_choice reaches the engine, which forces the calls.
+		ToolChoice:     req.ToolChoice,
+		SingleToolCall: req.SingleToolCall,
 		Sampling: engine.SamplingParams{
 			Temperature: req.Sampling.Temperature, TopP: req.Sampling.TopP, MinP: req.Sampling.MinP,
 			TopK: req.Sampling.TopK, RepetitionPenalty: req.Sampling.RepetitionPenalty,

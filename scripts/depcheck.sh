@@ -40,12 +40,14 @@ allow tokenizer gguf
 allow chat api tokenizer gguf
 allow kernels
 stdlibonly kernels
-allow engine gguf tokenizer chat api
-allow engine/cpu engine gguf tokenizer chat api internal/sysmem
-allow engine/cuda engine gguf tokenizer chat api kernels
+allow constrain
+stdlibonly constrain
+allow engine gguf tokenizer chat api constrain
+allow engine/cpu engine gguf tokenizer chat api constrain internal/sysmem
+allow engine/cuda engine gguf tokenizer chat api kernels constrain
 allow hub
 allow server api
-allow manager engine gguf tokenizer chat api hub server internal/sysmem
+allow manager engine gguf tokenizer chat api hub server internal/sysmem constrain
 allow internal/sysmem
 stdlibonly internal/sysmem
 allow cortex api

@@ -1,6 +1,7 @@
 // This file holds POST /v1/chat/completions, non-streaming and streaming.
 // A stream is: a chunk with the assistant role, one chunk per content,
-// reasoning_content or tool_calls delta, a chunk with the finish_reason, a
+// reasoning_content or tool_calls delta (a call's index, id and name, then,
+// for forced calls, its arguments in fragments), a chunk with the finish_reason, a
 // usage chunk with no choices when stream_options.include_usage is set, and
 // "data: [DONE]". Every chunk carries the response's id.
 
@@ -27,6 +28,10 @@ func chatRequest(r *api.ChatCompletionRequest) *GenerateRequest {
 		Sampling:       samplingFrom(&r.GenerationParams),
 		Logprobs:       r.Logprobs != nil && *r.Logprobs,
 		N:              r.Choices(),
+		SingleToolCall: r.ParallelToolCalls != nil && !*r.ParallelToolCalls,
+	}
+	if rf := r.ResponseFormat; rf != nil && rf.Type == "json_schema" && rf.JSONSchema != nil {
+		g.JSONSchema = rf.JSONSchema.Schema
 	}
 	if r.TopLogprobs != nil {
 		g.TopLogprobs = *r.TopLogprobs
@@ -51,28 +56,44 @@ func chatRequest(r *api.ChatCompletionRequest) *GenerateRequest {
 	return g
 }
 
-// toolCalls numbers a delta's tool calls and gives each an id.
+// toolCalls numbers a reply's tool calls: a call with a name opens the
+// next index and gets an id if it has none; a call without a name is a
+// fragment of the arguments of the call before it (forced calls stream
+// their arguments).
 type toolCalls struct{ n int }
 
-func (t *toolCalls) number(calls []api.ToolCall, streaming bool) []api.ToolCall {
+// stream returns the calls of one delta as a stream chunk carries them.
+func (t *toolCalls) stream(calls []api.ToolCall) []api.ToolCall {
 	out := make([]api.ToolCall, len(calls))
 	for i, tc := range calls {
-		if tc.ID == "" {
-			tc.ID = "call_" + newID(12)
+		if tc.Function.Name != "" || t.n == 0 {
+			if tc.ID == "" {
+				tc.ID = "call_" + newID(12)
+			}
+			if tc.Type == "" {
+				tc.Type = "function"
+			}
+			t.n++
 		}
-		if tc.Type == "" {
-			tc.Type = "function"
-		}
-		if streaming {
-			idx := t.n
-			tc.Index = &idx
-		} else {
-			tc.Index = nil
-		}
-		t.n++
+		idx := t.n - 1
+		tc.Index = &idx
 		out[i] = tc
 	}
 	return out
+}
+
+// collect adds the calls of one delta to a whole reply's, fragments to the
+// call they continue.
+func (t *toolCalls) collect(into, calls []api.ToolCall) []api.ToolCall {
+	for _, tc := range t.stream(calls) {
+		if n := len(into); tc.Function.Name == "" && n > 0 {
+			into[n-1].Function.Arguments += tc.Function.Arguments
+			continue
+		}
+		tc.Index = nil
+		into = append(into, tc)
+	}
+	return into
 }
 
 // chatCompletions answers POST /v1/chat/completions.
@@ -176,7 +197,7 @@ func (s *Server) chatStream(c echo.Context, adm *admission, greq *GenerateReques
 			lp = nil
 		}
 		if len(d.ToolCalls) > 0 {
-			if err := w.send(chunk(i, api.Delta{ToolCalls: tcs[i].number(d.ToolCalls, true)}, lp, nil)); err != nil {
+			if err := w.send(chunk(i, api.Delta{ToolCalls: tcs[i].stream(d.ToolCalls)}, lp, nil)); err != nil {
 				return err
 			}
 		}

@@ -31,7 +31,7 @@ type chatChoice struct {
 func (a *chatChoice) add(d Delta) {
 	a.content = append(a.content, d.Content...)
 	a.reasoning = append(a.reasoning, d.Reasoning...)
-	a.calls = append(a.calls, a.tcs.number(d.ToolCalls, false)...)
+	a.calls = a.tcs.collect(a.calls, d.ToolCalls)
 	a.lps = append(a.lps, d.Logprobs...)
 }
 

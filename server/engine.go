@@ -11,6 +11,7 @@ package server
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
@@ -75,7 +76,13 @@ type GenerateRequest struct {
 	// tool_choice: none offers none, a named function offers only it).
 	Tools []api.Tool
 	// ToolChoice is "", "none", "auto", "required" or a function name.
+	// "required" and a function name force the reply to be tool calls
+	// (to the named function), with arguments valid against the
+	// function's parameters schema.
 	ToolChoice string
+	// SingleToolCall allows at most one tool call (parallel_tool_calls
+	// false).
+	SingleToolCall bool
 	// EnableThinking is nil for the template's default.
 	EnableThinking *bool
 	// JSONMode is response_format json_object: the content is constrained
@@ -84,6 +91,11 @@ type GenerateRequest struct {
 	// turns it on; then the reasoning is free and the content after it is
 	// constrained.
 	JSONMode bool
+	// JSONSchema is response_format json_schema's schema: the content is
+	// one JSON value valid against it, as JSONMode constrains it to an
+	// object. A schema outside the supported subset fails the request
+	// with ErrInvalidRequest naming the keyword.
+	JSONSchema json.RawMessage
 
 	// Raw mode.
 	Prompt string

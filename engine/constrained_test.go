@@ -15,6 +15,7 @@ import (
 
 	"github.com/helexa/helexa/api"
 	"github.com/helexa/helexa/chat"
+	"github.com/helexa/helexa/constrain"
 	"github.com/helexa/helexa/internal/reftest"
 	"github.com/helexa/helexa/tokenizer"
 )
@@ -227,7 +228,7 @@ func TestGenerateJSONAdversarial(t *testing.T) {
 			req.MaxTokens = 200
 			req.Sampling = SamplingParams{Temperature: 1, TopP: 0.95, Seed: &seed}
 			res, content, _ := runJSON(t, tok, tmpl, mk(), req)
-			var v JSONValidator
+			var v constrain.JSONValidator
 			if !v.Feed([]byte(content)) {
 				t.Fatalf("seed %d: %q is not a JSON prefix", seed, content)
 			}
@@ -346,17 +347,17 @@ func TestJSONConstraintAllowed(t *testing.T) {
 }
 
 func checkAllowed(t *testing.T, tok *tokenizer.Tokenizer) {
-	tab := newTokenTable(tok, tok.VocabSize())
+	voc := NewVocab(tok, tok.VocabSize())
 	for _, prefix := range []string{"", "{", `{"k`, `{"k\`, `{"k\u00`, "{\"k\xc3", "{\"k\xe4\xb8", `{"k":`, `{"k": 1`, `{"k": [tr`, `{"k": 1}`} {
-		c := newJSONConstraint(tab, false)
+		c := constrain.New(voc, constrain.NewJSONObject(), false)
 		for _, id := range tok.Encode(prefix) {
-			if !c.allowed(id) {
+			if !c.Allowed(id) {
 				t.Fatalf("%q: token %d of the prefix not allowed", prefix, id)
 			}
-			c.accept(id)
+			c.Accept(id)
 		}
-		var v JSONValidator
-		v.LimitSpace(jsonMaxSpace)
+		var v constrain.JSONValidator
+		v.LimitSpace(constrain.MaxSpace)
 		if !v.Feed([]byte(prefix)) {
 			t.Fatalf("%q rejected", prefix)
 		}
@@ -367,7 +368,7 @@ func checkAllowed(t *testing.T, tok *tokenizer.Tokenizer) {
 			if tok.IsEOG(id) {
 				want = v.Complete()
 			}
-			if got := c.allowed(id); got != want {
+			if got := c.Allowed(id); got != want {
 				t.Fatalf("after %q, token %d %q: allowed %v, want %v", prefix, id, b, got, want)
 			}
 			if want {
@@ -375,5 +376,62 @@ func checkAllowed(t *testing.T, tok *tokenizer.Tokenizer) {
 			}
 		}
 		t.Logf("after %q: %d of %d tokens allowed", prefix, n, tok.VocabSize())
+	}
+}
+
+// TestSchemaConstraintAllowed checks the constraint's token verdicts (the
+// whole-vocabulary mask, its string and first-bytes shortcuts) against the
+// schema matcher run on each token's bytes, over the Qwen3 vocabulary at
+// points of a reply: inside a free and a bounded string, in a number, at
+// a key, between members, inside a format.
+func TestSchemaConstraintAllowed(t *testing.T) {
+	tok, err := tokenizer.FromFiles(reftest.Path(t, "qwen3-tokenizer", "tokenizer.json"), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	voc := NewVocab(tok, tok.VocabSize())
+	s, err := constrain.Compile([]byte(`{"type":"object","properties":{"name":{"type":"string"},"code":{"type":"string","maxLength":3},` +
+		`"n":{"type":"integer","minimum":-5,"maximum":250},"day":{"type":"string","format":"date"},"tags":{"type":"array","items":{"enum":["a b","c"]}}},` +
+		`"required":["name","code","n"],"additionalProperties":false}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, prefix := range []string{"", "{", `{"name": "Jo`, `{"name": "Jo\`, `{"name": "x", "code": "ab`, `{"name": "x", "code": "abc`,
+		`{"name": "x", "code": "", "n": 2`, `{"name": "x", "code": "", "n": -`, `{"name": "x", "code": "", "n": 7,`,
+		`{"name": "x", "code": "", "n": 7, "day": "2024-0`, `{"name": "x", "code": "", "n": 7, "tags": ["a`} {
+		c := constrain.New(voc, s.NewMatcher(), false)
+		ref := s.NewMatcher()
+		if !ref.Feed([]byte(prefix)) {
+			t.Fatalf("%q rejected", prefix)
+		}
+		for _, id := range tok.Encode(prefix) {
+			if !c.Allowed(id) {
+				t.Fatalf("%q: token %d of the prefix not allowed", prefix, id)
+			}
+			c.Accept(id)
+		}
+		n := 0
+		for id := range int32(tok.VocabSize()) {
+			b := tok.TokenBytes(id)
+			want := false
+			switch typ := tok.TokenType(id); {
+			case tok.IsEOG(id):
+				want = ref.Complete()
+			case typ == tokenizer.TypeNormal || typ == tokenizer.TypeByte:
+				want = len(b) > 0 && ref.Accepts(b)
+			case typ == tokenizer.TypeUserDefined:
+				_, inString := ref.StringRoom()
+				want = !inString && len(b) > 0 && ref.Accepts(b)
+			}
+			if got := c.Allowed(id); got != want {
+				t.Fatalf("after %q, token %d %q: allowed %v, want %v", prefix, id, b, got, want)
+			}
+			if want {
+				n++
+			}
+		}
+		if n == 0 {
+			t.Fatalf("after %q nothing is allowed", prefix)
+		}
 	}
 }

@@ -18,7 +18,7 @@
 // top-level object closes is rejected. LimitSpace bounds runs of whitespace
 // between tokens, so that a sampler cannot pad forever.
 
-package engine
+package constrain
 
 import "math"
 
@@ -38,10 +38,7 @@ const (
 	jsColon                    // after a key: ':'
 	jsAfter                    // after a value in a container: ',' or the closing bracket
 	jsDone                     // the top-level object closed: whitespace only
-	jsString                   // inside a string
-	jsEscape                   // after '\' in a string
-	jsUnicode                  // inside \uXXXX; sub hex digits remain
-	jsUTF8                     // inside a multi-byte UTF-8 character; sub bytes remain
+	jsString                   // inside a string (str lexes it)
 	jsNumMinus                 // after '-': a digit must come
 	jsNumZero                  // a leading 0: '.', 'e' or the end
 	jsNumInt                   // integer digits
@@ -60,12 +57,11 @@ var jsonLiterals = [3]string{"true", "false", "null"}
 // the empty prefix. It is a plain value: assigning it clones it.
 type JSONValidator struct {
 	state uint8
-	sub   uint8 // jsUnicode: hex digits left; jsUTF8: bytes left; jsLiteral: bytes matched
+	sub   uint8 // jsLiteral: bytes matched
 	lit   uint8 // jsLiteral: index into jsonLiterals
 	key   bool  // the current string is an object key
-	// lo and hi bound the next byte of a multi-byte UTF-8 character.
-	lo, hi byte
-	depth  uint16
+	str   strLexer
+	depth uint16
 	// space counts the whitespace bytes in the current run between tokens;
 	// maxSpace bounds it (0: no bound).
 	space, maxSpace uint16
@@ -86,7 +82,7 @@ func (v *JSONValidator) Complete() bool { return v.state == jsDone }
 
 // InString reports whether the prefix ends inside a string, after a whole
 // character (not inside an escape or a multi-byte character).
-func (v *JSONValidator) InString() bool { return v.state == jsString }
+func (v *JSONValidator) InString() bool { return v.state == jsString && v.str.phase == strChar }
 
 // Depth returns the number of open objects and arrays.
 func (v *JSONValidator) Depth() int { return int(v.depth) }
@@ -219,32 +215,15 @@ func (v *JSONValidator) next(c byte) bool {
 	case jsDone:
 		return isSpace(c)
 	case jsString:
-		return v.stringByte(c)
-	case jsEscape:
-		switch c {
-		case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
-			v.state = jsString
-		case 'u':
-			v.state, v.sub = jsUnicode, 4
-		default:
+		switch v.str.step(c) {
+		case strBad:
 			return false
-		}
-		return true
-	case jsUnicode:
-		if !isHex(c) {
-			return false
-		}
-		if v.sub--; v.sub == 0 {
-			v.state = jsString
-		}
-		return true
-	case jsUTF8:
-		if c < v.lo || c > v.hi {
-			return false
-		}
-		v.lo, v.hi = 0x80, 0xBF
-		if v.sub--; v.sub == 0 {
-			v.state = jsString
+		case strClose:
+			if v.key {
+				v.state = jsColon
+			} else {
+				v.closeValue()
+			}
 		}
 		return true
 	case jsNumMinus:
@@ -368,45 +347,4 @@ func (v *JSONValidator) after(c byte) bool {
 		return true
 	}
 	return false
-}
-
-// stringByte consumes a byte inside a string: the closing quote, an escape,
-// a character, or the lead byte of a multi-byte UTF-8 character (with the
-// range of its second byte from the Unicode standard's table 3-7 of
-// well-formed UTF-8 byte sequences).
-func (v *JSONValidator) stringByte(c byte) bool {
-	switch {
-	case c == '"':
-		if v.key {
-			v.state = jsColon
-		} else {
-			v.closeValue()
-		}
-		return true
-	case c == '\\':
-		v.state = jsEscape
-		return true
-	case c < 0x20: // control characters must be escaped
-		return false
-	case c < 0x80:
-		return true
-	case c >= 0xC2 && c <= 0xDF:
-		v.sub, v.lo, v.hi = 1, 0x80, 0xBF
-	case c == 0xE0:
-		v.sub, v.lo, v.hi = 2, 0xA0, 0xBF
-	case c >= 0xE1 && c <= 0xEC, c == 0xEE, c == 0xEF:
-		v.sub, v.lo, v.hi = 2, 0x80, 0xBF
-	case c == 0xED: // excludes the surrogates U+D800..U+DFFF
-		v.sub, v.lo, v.hi = 2, 0x80, 0x9F
-	case c == 0xF0:
-		v.sub, v.lo, v.hi = 3, 0x90, 0xBF
-	case c >= 0xF1 && c <= 0xF3:
-		v.sub, v.lo, v.hi = 3, 0x80, 0xBF
-	case c == 0xF4: // up to U+10FFFF
-		v.sub, v.lo, v.hi = 3, 0x80, 0x8F
-	default:
-		return false
-	}
-	v.state = jsUTF8
-	return true
 }

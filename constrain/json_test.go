@@ -1,7 +1,7 @@
 // Tests of JSON mode's validator: named prefixes that must stay valid or be
 // rejected, byte-at-a-time feeding against whole-input feeding, cloning,
 // and a fuzz test against encoding/json.Valid on complete inputs.
-package engine
+package constrain
 
 import (
 	"encoding/json"
@@ -233,5 +233,17 @@ func TestJSONValidatorLimitSpace(t *testing.T) {
 				t.Fatalf("Feed(%q) without a bound rejected", tc.in)
 			}
 		})
+	}
+}
+
+func BenchmarkJSONValidator(b *testing.B) {
+	doc := []byte(`{"name": "Widget", "tags": ["a", "b\u00e9", "c\n"], "price": -12.5e3, "ok": true, "none": null, ` +
+		`"nested": {"x": [1, 2, 3, {"y": "` + strings.Repeat("text ", 100) + `"}]}}`)
+	b.SetBytes(int64(len(doc)))
+	for b.Loop() {
+		var v JSONValidator
+		if !v.Feed(doc) || !v.Complete() {
+			b.Fatal("rejected")
+		}
 	}
 }
