@@ -17,8 +17,8 @@ import (
 // BuildInfo describes the binary for the neuron_build_info gauge.
 type BuildInfo struct {
 	Version string // the release, e.g. v0.3.0 or a git describe
-	Flavour string // the backends linked in, e.g. cpu+cuda
-	Backend string // the configured device: auto, cpu, cuda, cuda:N
+	Flavour string // the GPU flavour the binary was built as: generic, ampere, ada, ...
+	Backend string // the backends linked in, e.g. cpu+cuda
 }
 
 // finishReasons are the reasons a request can finish with, pre-created for

@@ -28,7 +28,7 @@ func metricValue(t *testing.T, body, series string) float64 {
 }
 
 func TestRequestMetrics(t *testing.T) {
-	s, fm := testServer(t, Options{Build: BuildInfo{Version: "v1.2.3", Flavour: "cpu+cuda", Backend: "auto"}}, nil)
+	s, fm := testServer(t, Options{Build: BuildInfo{Version: "v1.2.3", Flavour: "generic", Backend: "cpu+cuda"}}, nil)
 	fm.newGen = func() *fakeGen {
 		g := newFakeGen(Delta{Content: "a", Tokens: 1}, Delta{Content: "b", Tokens: 1}, Delta{Content: "c", Tokens: 1})
 		g.result = Result{FinishReason: "length", PromptTokens: 9, CompletionTokens: 3}
@@ -40,7 +40,7 @@ func TestRequestMetrics(t *testing.T) {
 	if metricValue(t, body, `neuron_models_loaded`) != 0 {
 		t.Errorf("models loaded before any load:\n%s", body)
 	}
-	if !regexp.MustCompile(`neuron_build_info\{backend="auto",flavour="cpu\+cuda",goversion="go[^"]+",version="v1.2.3"\} 1`).MatchString(body) {
+	if !regexp.MustCompile(`neuron_build_info\{backend="cpu\+cuda",flavour="generic",goversion="go[^"]+",version="v1.2.3"\} 1`).MatchString(body) {
 		t.Errorf("no build info in:\n%s", grepLines(body, "neuron_build_info"))
 	}
 

@@ -23,6 +23,7 @@ import (
 
 	"github.com/helexa/helexa/internal/browsertest"
 	"github.com/helexa/helexa/internal/reftest"
+	"github.com/helexa/helexa/kernels"
 )
 
 func TestChatPageRealDaemon(t *testing.T) {
@@ -148,7 +149,7 @@ func TestChatPageRealDaemon(t *testing.T) {
 	for _, want := range []string{
 		`neuron_request_success_total{finish_reason="stop",model="qwen3-mini"} ` + strconv.Itoa(finished["stop"]),
 		`neuron_request_success_total{finish_reason="length",model="qwen3-mini"} ` + strconv.Itoa(finished["length"]),
-		`neuron_build_info{backend="cpu",flavour="` + flavour() + `",goversion="` + runtime.Version() + `",version="` + version + `"} 1`,
+		`neuron_build_info{backend="` + backends() + `",flavour="` + kernels.Current().Name + `",goversion="` + runtime.Version() + `",version="` + version + `"} 1`,
 		"neuron_models_loaded 1",
 		`neuron_e2e_request_latency_seconds_count{model="qwen3-mini"} 2`,
 	} {

@@ -3,7 +3,7 @@
 // with a usage hint for an unknown command, flag or argument count; 130
 // after Ctrl-C, as shells expect), whether output may carry terminal escape
 // codes (a terminal, and NO_COLOR unset), JSON output that leaves < > &
-// as they are, and `neuron version`.
+// as they are.
 
 package main
 
@@ -14,7 +14,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"runtime"
 	"strings"
 	"sync"
 
@@ -108,24 +107,5 @@ func printJSON(w io.Writer, v any) error {
 	return enc.Encode(v)
 }
 
-// versionLine describes the binary: release, Go version, platform, and the
-// backends linked in.
-func versionLine() string {
-	return fmt.Sprintf("neuron %s (%s, %s/%s, backends %s)", version, runtime.Version(), runtime.GOOS, runtime.GOARCH, flavour())
-}
-
-// flavour names the backends linked into the binary, e.g. cpu+cuda.
-func flavour() string { return strings.Join(engine.Backends(), "+") }
-
-func init() {
-	rootCmd.SetVersionTemplate(versionLine() + "\n")
-	rootCmd.AddCommand(&cobra.Command{
-		Use:   "version",
-		Short: "Print the version, Go version, platform and backends",
-		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			_, err := fmt.Fprintln(cmd.OutOrStdout(), versionLine())
-			return err
-		},
-	})
-}
+// backends names the backends linked into the binary, e.g. cpu+cuda.
+func backends() string { return strings.Join(engine.Backends(), "+") }

@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/helexa/helexa/internal/service"
+	"github.com/helexa/helexa/kernels"
 	"github.com/helexa/helexa/server"
 )
 
@@ -50,7 +51,7 @@ func (d *daemon) run() error {
 		ReadHeaderTimeout:  d.cfg.ReadHeaderTimeout,
 		ReadBodyTimeout:    d.cfg.ReadBodyTimeout,
 		IdleTimeout:        d.cfg.IdleTimeout,
-		Build:              server.BuildInfo{Version: version, Flavour: flavour(), Backend: d.cfg.Engine.Device},
+		Build:              server.BuildInfo{Version: version, Flavour: kernels.Current().Name, Backend: backends()},
 	})
 
 	// The first signal stops the daemon whatever it is doing; during the

@@ -5,14 +5,18 @@ package main
 
 import (
 	"fmt"
+	"runtime"
 
 	"github.com/helexa/helexa/kernels"
 	"github.com/spf13/cobra"
 )
 
-// versionText returns the lines `neuron --version` and `neuron version` print.
+// versionText returns the lines `neuron --version` and `neuron version`
+// print: the release, Go version, platform and backends linked in, then
+// the GPU flavour and the kernels it embeds.
 func versionText() string {
-	return fmt.Sprintf("neuron %s\n%s\n", version, kernels.Describe())
+	return fmt.Sprintf("neuron %s (%s, %s/%s, backends %s)\n%s\n", version, runtime.Version(), runtime.GOOS, runtime.GOARCH,
+		backends(), kernels.Describe())
 }
 
 func init() {

@@ -22,7 +22,7 @@ func TestVersionNamesFlavourAndKernels(t *testing.T) {
 				t.Fatal(err)
 			}
 			got := out.String()
-			for _, want := range []string{"neuron " + version + "\n", "flavour " + kernels.Current().Name, "PTX sm_"} {
+			for _, want := range []string{"neuron " + version + " (", "flavour " + kernels.Current().Name, "PTX sm_"} {
 				if !strings.Contains(got, want) {
 					t.Fatalf("output %q lacks %q", got, want)
 				}
