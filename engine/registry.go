@@ -87,6 +87,8 @@ type LoadOptions struct {
 	Device string
 	// Threads is the CPU worker count; 0 = all cores.
 	Threads int
+	// Exact turns off activation quantization (BackendOptions.Exact).
+	Exact bool
 	// KV is the KV cache element type.
 	KV KVType
 }
@@ -224,7 +226,7 @@ func (r *Registry) open(ctx context.Context, o LoadOptions) (_ *entry, err error
 	if err != nil {
 		return nil, fmt.Errorf("engine: load %s: %w", o.Path, err)
 	}
-	if e.backend, err = OpenDevice(o.Device, BackendOptions{Threads: o.Threads}, r.log); err != nil {
+	if e.backend, err = OpenDevice(o.Device, BackendOptions{Threads: o.Threads, Exact: o.Exact}, r.log); err != nil {
 		return nil, fmt.Errorf("engine: load %s: %w", o.Path, err)
 	}
 	if err := ctx.Err(); err != nil {

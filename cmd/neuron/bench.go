@@ -28,6 +28,7 @@ type benchOptions struct {
 	Reps    int
 	Batch   int
 	Threads int
+	Exact   bool
 	Device  string
 	JSON    bool
 	Verbose bool
@@ -79,6 +80,7 @@ bytes one generated token reads. --json prints
 	f.IntVarP(&o.Reps, "r", "r", 3, "repetitions of each test")
 	f.IntVar(&o.Batch, "batch-size", 512, "prefill batch in tokens")
 	f.IntVar(&o.Threads, "threads", 0, "CPU threads (0 = all cores)")
+	f.BoolVar(&o.Exact, "exact", false, "CPU: float32 activations in matrix products (no 8-bit quantization)")
 	f.StringVar(&o.Device, "device", "auto", "backend: auto, cpu, cuda or cuda:N")
 	f.BoolVar(&o.JSON, "json", false, "print one JSON object")
 	f.BoolVarP(&o.Verbose, "verbose", "v", false, "log model loading")
@@ -104,7 +106,7 @@ func runBench(ctx context.Context, log *slog.Logger, o benchOptions) (*benchResu
 		return nil, err
 	}
 	g, done, err := loadForRun(ctx, log, path, engine.LoadOptions{
-		CtxSize: max(o.PP, o.TG, 1), Batch: max(min(o.Batch, o.PP), 1), Device: o.Device, Threads: o.Threads, KV: engine.KVF16,
+		CtxSize: max(o.PP, o.TG, 1), Batch: max(min(o.Batch, o.PP), 1), Device: o.Device, Threads: o.Threads, Exact: o.Exact, KV: engine.KVF16,
 	})
 	if err != nil {
 		return nil, err

@@ -129,6 +129,7 @@ func (m *engineManager) Load(ctx context.Context, req api.LoadRequest) (server.M
 		Batch:   m.cfg.BatchSize,
 		Device:  m.cfg.Device,
 		Threads: m.cfg.Threads,
+		Exact:   m.cfg.Exact,
 	}
 	if req.Alias != "" {
 		o.ID = req.Alias

@@ -160,7 +160,7 @@ func (b *Backend) Attention(dst, q engine.Buffer, kc engine.KVCache, layer int, 
 	}
 	t := &b.att
 	t.b, t.c, t.layer = b, c, layer
-	t.dst, t.q = buf(dst)[:n*nHead*headDim], buf(q)[:n*nHead*headDim]
+	t.dst, t.q = wbuf(dst)[:n*nHead*headDim], buf(q)[:n*nHead*headDim]
 	t.rows = batch(rs)[:n]
 	for _, row := range t.rows {
 		c.checkRow("attention", row)

@@ -1,0 +1,163 @@
+// This file holds the integer dot kernels: weight rows in their GGUF block
+// format dotted with an activation row quantized to 8 bits (actquant.go),
+// with integer multiply-adds inside each block and one float multiply per
+// block (per super-block for the K-quants), as llama.cpp's ggml_vec_dot_*
+// kernels do. A kernel handles a range of consecutive weight rows per call,
+// so the assembly versions (intdot_amd64.s) are entered once per range.
+//
+// The Go versions here are the reference the assembly is tested against
+// and what runs where the assembly does not. Block layouts are ggml's
+// (ggml-common.h block_q8_0, block_q4_0, block_q4_K, block_q6_K).
+
+package cpu
+
+import (
+	"encoding/binary"
+
+	"github.com/helexa/helexa/gguf"
+)
+
+// rowsKernel writes out[i] = row i of w · a for nrows rows of rowSize bytes.
+type rowsKernel func(w []byte, rowSize, nrows int, a actRow, out []float32)
+
+// intKernel is the integer dot product of one weight type: the activation
+// format it takes, its Go reference (one row) and the kernel MatMul runs.
+type intKernel struct {
+	format actFormat
+	ref    func(w []byte, a actRow) float32
+	rows   rowsKernel
+}
+
+// intKernels are the weight types with an integer kernel; rows is the
+// assembly where the CPU has it (intdot_amd64.go), else the Go reference.
+var intKernels = map[gguf.Type]*intKernel{
+	gguf.TypeQ8_0: {format: actQ8, ref: dotQ8_0Q8},
+	gguf.TypeQ4_0: {format: actQ8, ref: dotQ4_0Q8},
+	gguf.TypeQ4_K: {format: actQ8K, ref: dotQ4_KQ8K},
+	gguf.TypeQ6_K: {format: actQ8K, ref: dotQ6_KQ8K},
+}
+
+func init() {
+	for typ, k := range intKernels {
+		k.rows = asmRowsKernel(typ)
+		if k.rows == nil {
+			k.rows = refRows(k.ref)
+		}
+	}
+}
+
+// refRows runs a one-row reference kernel over a range of rows.
+func refRows(ref func(w []byte, a actRow) float32) rowsKernel {
+	return func(w []byte, rowSize, nrows int, a actRow, out []float32) {
+		for i := range nrows {
+			out[i] = ref(w[i*rowSize:(i+1)*rowSize], a)
+		}
+	}
+}
+
+// f16le reads the little-endian F16 at byte offset i of b as float32.
+func f16le(b []byte, i int) float32 { return f16Table[binary.LittleEndian.Uint16(b[i:])] }
+
+// dotQ8_0Q8: Σ_blocks d_w·d_x·Σ q_w·q_x over blocks of 32 (34 bytes: f16 d,
+// 32 int8).
+func dotQ8_0Q8(w []byte, a actRow) float32 {
+	var sum float32
+	for b, dx := range a.d {
+		blk := w[b*34 : b*34+34 : b*34+34]
+		xq := a.qs[b*32 : b*32+32 : b*32+32]
+		var s int32
+		for i, q := range blk[2:34] {
+			s += int32(int8(q)) * int32(xq[i])
+		}
+		sum += f16le(blk, 0) * dx * float32(s)
+	}
+	return sum
+}
+
+// dotQ4_0Q8: blocks of 32 (18 bytes: f16 d, 16 bytes of nibbles; element l
+// is the low nibble of byte l, element l+16 the high one; w = d·(q-8)).
+func dotQ4_0Q8(w []byte, a actRow) float32 {
+	var sum float32
+	for b, dx := range a.d {
+		blk := w[b*18 : b*18+18 : b*18+18]
+		xq := a.qs[b*32 : b*32+32 : b*32+32]
+		var s int32
+		for l, q := range blk[2:18] {
+			s += (int32(q&0xf)-8)*int32(xq[l]) + (int32(q>>4)-8)*int32(xq[l+16])
+		}
+		sum += f16le(blk, 0) * dx * float32(s)
+	}
+	return sum
+}
+
+// unpackK4 unpacks the eight 6-bit scales and minimums of a Q4_K/Q5_K
+// super-block from its 12 packed bytes (ggml get_scale_min_k4).
+func unpackK4(q []byte) (sc, m [8]int32) {
+	for j := range 8 {
+		if j < 4 {
+			sc[j], m[j] = int32(q[j]&63), int32(q[j+4]&63)
+		} else {
+			sc[j] = int32(q[j+4]&0xf | (q[j-4]>>6)<<4)
+			m[j] = int32(q[j+4]>>4 | (q[j]>>6)<<4)
+		}
+	}
+	return sc, m
+}
+
+// dotQ4_KQ8K: super-blocks of 256 (144 bytes: f16 d, f16 dmin, 12 bytes of
+// scales and minimums, 128 bytes of nibbles; each 64 elements use 32
+// bytes, low nibbles sub-block 2n, high nibbles 2n+1; w = d·sc·q - dmin·m).
+func dotQ4_KQ8K(w []byte, a actRow) float32 {
+	var sum float32
+	for sb, dx := range a.d {
+		b := w[sb*144 : sb*144+144 : sb*144+144]
+		sc, m := unpackK4(b[4:16])
+		xq := a.qs[sb*256 : sb*256+256 : sb*256+256]
+		var sumi, summ int32
+		for n := range 4 {
+			q := b[16+32*n : 48+32*n : 48+32*n]
+			var lo, hi int32
+			for l, v := range q {
+				lo += int32(v&0xf) * int32(xq[64*n+l])
+				hi += int32(v>>4) * int32(xq[64*n+32+l])
+			}
+			sumi += sc[2*n]*lo + sc[2*n+1]*hi
+		}
+		bs := a.sums[sb*16 : sb*16+16 : sb*16+16]
+		for j := range 8 {
+			summ += m[j] * (int32(bs[2*j]) + int32(bs[2*j+1]))
+		}
+		sum += dx * (f16le(b, 0)*float32(sumi) - f16le(b, 2)*float32(summ))
+	}
+	return sum
+}
+
+// dotQ6_KQ8K: super-blocks of 256 (210 bytes: 128 bytes ql, 64 bytes qh,
+// 16 int8 scales, f16 d; w = d·scale·(q-32), one scale per 16 elements).
+// Each half of 128 uses 64 bytes of ql, 32 of qh and 8 scales; its quarter
+// k holds q = ql[l+32(k&1)] nibble (k>>1) | qh[l] bits 2k..2k+1 << 4.
+func dotQ6_KQ8K(w []byte, a actRow) float32 {
+	var sum float32
+	for sb, dx := range a.d {
+		b := w[sb*210 : sb*210+210 : sb*210+210]
+		var sumi int32
+		for h := range 2 {
+			ql := b[64*h : 64*h+64 : 64*h+64]
+			qh := b[128+32*h : 160+32*h : 160+32*h]
+			xq := a.qs[sb*256+128*h : sb*256+128*h+128 : sb*256+128*h+128]
+			for k := range 4 {
+				for g := range 2 {
+					var s int32
+					for l := 16 * g; l < 16*g+16; l++ {
+						q := int32(ql[l+32*(k&1)]>>(4*(k>>1))&0xf | (qh[l]>>(2*k)&3)<<4)
+						s += q * int32(xq[32*k+l])
+					}
+					grp := 8*h + 2*k + g
+					sumi += int32(int8(b[192+grp])) * (s - 32*int32(a.sums[sb*16+grp]))
+				}
+			}
+		}
+		sum += dx * f16le(b, 208) * float32(sumi)
+	}
+	return sum
+}
