@@ -9,6 +9,7 @@
 #   bash bench/cpu-vs-llamacpp.sh -t "q8_0 q6_k" -r 5 -p 512 -n 128
 #   bash bench/cpu-vs-llamacpp.sh --baseline /tmp/neuron-old   # neuron vs an older neuron
 #   bash bench/cpu-vs-llamacpp.sh --contend              # with one busy competing process
+#   bash bench/cpu-vs-llamacpp.sh --neuron /tmp/neuron-old     # that binary instead of building bin/neuron
 #
 # llama-bench comes from $LLAMA_BENCH, else from PATH, else it is built once
 # under $LLAMACPP_DIR (default ~/.cache/helexa-llamacpp): npm installs the
@@ -35,9 +36,10 @@ pp=128
 tg=64
 threads=2
 baseline=""
+neuron=""
 contend=0
 usage() {
-	echo "usage: $0 [-t \"TYPES\"] [-r ROUNDS] [-p PP] [-n TG] [--threads N] [--baseline NEURON_BIN] [--contend]" >&2
+	echo "usage: $0 [-t \"TYPES\"] [-r ROUNDS] [-p PP] [-n TG] [--threads N] [--baseline NEURON_BIN] [--neuron NEURON_BIN] [--contend]" >&2
 	exit 2
 }
 while [ $# -gt 0 ]; do
@@ -48,6 +50,7 @@ while [ $# -gt 0 ]; do
 	-n) tg="$2"; shift 2 ;;
 	--threads) threads="$2"; shift 2 ;;
 	--baseline) baseline="$2"; shift 2 ;;
+	--neuron) neuron="$2"; shift 2 ;;
 	--contend) contend=1; shift ;;
 	*) usage ;;
 	esac
@@ -87,8 +90,10 @@ build_llama_bench() {
 	echo "$bin"
 }
 
-neuron="$root/bin/neuron"
-(cd "$root" && CGO_ENABLED=0 go build -o bin/neuron ./cmd/neuron)
+if [ -z "$neuron" ]; then
+	neuron="$root/bin/neuron"
+	(cd "$root" && CGO_ENABLED=0 go build -o bin/neuron ./cmd/neuron)
+fi
 if [ -n "$baseline" ]; then
 	other="neuron-base"
 else

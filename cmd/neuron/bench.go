@@ -44,6 +44,16 @@ type benchResult struct {
 	PP            engine.BenchStat `json:"pp"`
 	TG            engine.BenchStat `json:"tg"`
 	BytesPerToken int64            `json:"bytes_per_token"`
+	// DecodeGBs is BytesPerToken at the tg rate; MemGBs the memory read
+	// bandwidth the backend measured in the same run (0 when it cannot).
+	DecodeGBs float64 `json:"decode_gb_s"`
+	MemGBs    float64 `json:"mem_gb_s"`
+}
+
+// bandwidthMeter is implemented by backends that can measure the memory
+// bandwidth their decode step is bound by (the CPU backend).
+type bandwidthMeter interface {
+	ReadBandwidth() float64
 }
 
 func init() {
@@ -56,7 +66,11 @@ func init() {
 and print tokens/s as mean ± standard deviation, with the model size and the
 bytes one generated token reads. --json prints
 {"model":...,"device":...,"threads":N,"pp":{"n":512,"tok_s":...,"std":...},
- "tg":{"n":128,"tok_s":...,"std":...},"bytes_per_token":...}.`,
+ "tg":{"n":128,"tok_s":...,"std":...},"bytes_per_token":...,
+ "decode_gb_s":...,"mem_gb_s":...}: decode_gb_s is bytes_per_token at the tg
+rate, mem_gb_s the memory read bandwidth the CPU backend measures in the same
+run with its own threads (streaming 128 MiB), so decode's distance to the
+machine's limit shows.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.Model = args[0]
@@ -122,6 +136,10 @@ func runBench(ctx context.Context, log *slog.Logger, o benchOptions) (*benchResu
 		return nil, err
 	}
 	res.PP, res.TG = r.PP, r.TG
+	res.DecodeGBs = float64(bpt) * r.TG.TokS / 1e9
+	if m, ok := g.Model().Backend().(bandwidthMeter); ok && o.TG > 0 {
+		res.MemGBs = m.ReadBandwidth() / 1e9
+	}
 	return res, nil
 }
 
@@ -141,9 +159,15 @@ func writeBench(w io.Writer, r *benchResult, asJSON bool) error {
 	}
 	if r.TG.N > 0 {
 		fmt.Fprintf(w, "tg%-5d %10.2f ± %.2f tok/s\n", r.TG.N, r.TG.TokS, r.TG.Std)
-		_, err := fmt.Fprintf(w, "bytes per generated token %.1f MiB (%.2f GB/s at the tg rate)\n",
-			float64(r.BytesPerToken)/(1<<20), float64(r.BytesPerToken)*r.TG.TokS/1e9)
-		return err
+		if _, err := fmt.Fprintf(w, "bytes per generated token %.1f MiB (%.2f GB/s at the tg rate)\n",
+			float64(r.BytesPerToken)/(1<<20), r.DecodeGBs); err != nil {
+			return err
+		}
+		if r.MemGBs > 0 {
+			_, err := fmt.Fprintf(w, "memory read bandwidth %.2f GB/s measured now (decode reaches %.0f%% of it)\n",
+				r.MemGBs, 100*r.DecodeGBs/r.MemGBs)
+			return err
+		}
 	}
 	return nil
 }

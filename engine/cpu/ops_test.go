@@ -464,3 +464,15 @@ func f32Bytes(v []float32) []byte {
 	}
 	return out
 }
+
+// TestReadBandwidth checks the bandwidth probe returns a positive finite
+// rate; its size is the benchmark's business.
+func TestReadBandwidth(t *testing.T) {
+	if testing.Short() {
+		t.Skip("skipping: streams 128 MiB eight times")
+	}
+	b := newTestBackend(t, 2)
+	if bw := b.ReadBandwidth(); !(bw > 0) || math.IsInf(bw, 0) {
+		t.Fatalf("ReadBandwidth = %g bytes/s", bw)
+	}
+}
