@@ -34,6 +34,7 @@ var intKernels = map[gguf.Type]*intKernel{
 	gguf.TypeQ8_0: {format: actQ8, ref: dotQ8_0Q8},
 	gguf.TypeQ4_0: {format: actQ8, ref: dotQ4_0Q8},
 	gguf.TypeQ4_K: {format: actQ8K, ref: dotQ4_KQ8K},
+	gguf.TypeQ5_K: {format: actQ8K, ref: dotQ5_KQ8K},
 	gguf.TypeQ6_K: {format: actQ8K, ref: dotQ6_KQ8K},
 }
 
@@ -120,6 +121,34 @@ func dotQ4_KQ8K(w []byte, a actRow) float32 {
 			for l, v := range q {
 				lo += int32(v&0xf) * int32(xq[64*n+l])
 				hi += int32(v>>4) * int32(xq[64*n+32+l])
+			}
+			sumi += sc[2*n]*lo + sc[2*n+1]*hi
+		}
+		bs := a.sums[sb*16 : sb*16+16 : sb*16+16]
+		for j := range 8 {
+			summ += m[j] * (int32(bs[2*j]) + int32(bs[2*j+1]))
+		}
+		sum += dx * (f16le(b, 0)*float32(sumi) - f16le(b, 2)*float32(summ))
+	}
+	return sum
+}
+
+// dotQ5_KQ8K: like Q4_K with 32 bytes qh after the scales (176 bytes):
+// bit 2n of qh[l] extends the low nibble of qs[32n+l], bit 2n+1 the high one.
+func dotQ5_KQ8K(w []byte, a actRow) float32 {
+	var sum float32
+	for sb, dx := range a.d {
+		b := w[sb*176 : sb*176+176 : sb*176+176]
+		sc, m := unpackK4(b[4:16])
+		qh := b[16:48:48]
+		xq := a.qs[sb*256 : sb*256+256 : sb*256+256]
+		var sumi, summ int32
+		for n := range 4 {
+			q := b[48+32*n : 80+32*n : 80+32*n]
+			var lo, hi int32
+			for l, v := range q {
+				lo += int32(v&0xf|(qh[l]>>(2*n)&1)<<4) * int32(xq[64*n+l])
+				hi += int32(v>>4|(qh[l]>>(2*n+1)&1)<<4) * int32(xq[64*n+32+l])
 			}
 			sumi += sc[2*n]*lo + sc[2*n+1]*hi
 		}

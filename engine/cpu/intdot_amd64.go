@@ -33,6 +33,9 @@ func dotQ4_0RowsVNNI(w *byte, rowSize, nrows int, xq *int8, xd *float32, nb int,
 func dotQ4_KRowsAVX2(w *byte, rowSize, nrows int, xq *int8, xd *float32, sums *int16, nsb int, out *float32)
 
 //go:noescape
+func dotQ5_KRowsAVX2(w *byte, rowSize, nrows int, xq *int8, xd *float32, sums *int16, nsb int, out *float32)
+
+//go:noescape
 func dotQ6_KRowsAVX2(w *byte, rowSize, nrows int, xq *int8, xd *float32, sums *int16, nsb int, out *float32)
 
 // blockRows is the signature of the 32-element block kernels.
@@ -54,6 +57,8 @@ func asmRowsKernel(typ gguf.Type) rowsKernel {
 		return wrapBlock(dotQ4_0RowsAVX2, dotQ4_0RowsVNNI)
 	case gguf.TypeQ4_K:
 		return wrapSuper(dotQ4_KRowsAVX2)
+	case gguf.TypeQ5_K:
+		return wrapSuper(dotQ5_KRowsAVX2)
 	case gguf.TypeQ6_K:
 		return wrapSuper(dotQ6_KRowsAVX2)
 	}

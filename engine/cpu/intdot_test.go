@@ -50,7 +50,7 @@ func TestQuantizeRow(t *testing.T) {
 }
 
 // intTypes are the weight types with an integer kernel, in a fixed order.
-var intTypes = []gguf.Type{gguf.TypeQ8_0, gguf.TypeQ4_0, gguf.TypeQ4_K, gguf.TypeQ6_K}
+var intTypes = []gguf.Type{gguf.TypeQ8_0, gguf.TypeQ4_0, gguf.TypeQ4_K, gguf.TypeQ5_K, gguf.TypeQ6_K}
 
 // absDot returns Σ|w_i·x_i| over the dequantized weights of row w and the
 // dequantized activation a: the scale the kernels' rounding is relative to.
