@@ -10,6 +10,7 @@
 #   bash bench/cpu-vs-llamacpp.sh --baseline /tmp/neuron-old   # neuron vs an older neuron
 #   bash bench/cpu-vs-llamacpp.sh --contend              # with one busy competing process
 #   bash bench/cpu-vs-llamacpp.sh --neuron /tmp/neuron-old     # that binary instead of building bin/neuron
+#   bash bench/cpu-vs-llamacpp.sh --nice -5               # both sides at that niceness (root for < 0)
 #
 # llama-bench comes from $LLAMA_BENCH, else from PATH, else it is built once
 # under $LLAMACPP_DIR (default ~/.cache/helexa-llamacpp): npm installs the
@@ -38,8 +39,9 @@ threads=2
 baseline=""
 neuron=""
 contend=0
+nice=0
 usage() {
-	echo "usage: $0 [-t \"TYPES\"] [-r ROUNDS] [-p PP] [-n TG] [--threads N] [--baseline NEURON_BIN] [--neuron NEURON_BIN] [--contend]" >&2
+	echo "usage: $0 [-t \"TYPES\"] [-r ROUNDS] [-p PP] [-n TG] [--threads N] [--baseline NEURON_BIN] [--neuron NEURON_BIN] [--contend] [--nice N]" >&2
 	exit 2
 }
 while [ $# -gt 0 ]; do
@@ -52,6 +54,7 @@ while [ $# -gt 0 ]; do
 	--baseline) baseline="$2"; shift 2 ;;
 	--neuron) neuron="$2"; shift 2 ;;
 	--contend) contend=1; shift ;;
+	--nice) nice="$2"; shift 2 ;;
 	*) usage ;;
 	esac
 done
@@ -123,13 +126,13 @@ fi
 
 # run_neuron BIN MODEL prints "pp tg" tokens/s of one repetition.
 run_neuron() {
-	"$1" bench "$2" -p "$pp" -n "$tg" -r 1 --threads "$threads" --device cpu --json |
+	nice -n "$nice" "$1" bench "$2" -p "$pp" -n "$tg" -r 1 --threads "$threads" --device cpu --json |
 		jq -r '"\(.pp.tok_s) \(.tg.tok_s)"'
 }
 
 # run_llama MODEL prints "pp tg" tokens/s of one repetition.
 run_llama() {
-	"$llama" -m "$1" -p "$pp" -n "$tg" -t "$threads" -r 1 -o json 2>/dev/null |
+	nice -n "$nice" "$llama" -m "$1" -p "$pp" -n "$tg" -t "$threads" -r 1 -o json 2>/dev/null |
 		jq -r '(map(select(.n_gen == 0))[0].avg_ts) as $p | (map(select(.n_prompt == 0))[0].avg_ts) as $g | "\($p) \($g)"'
 }
 
@@ -157,7 +160,7 @@ done
 cpu="$(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo)"
 echo
 echo "machine: $cpu, $(nproc) cores; $threads threads; $(date -u '+%Y-%m-%d %H:%M UTC')"
-echo "command: bench/cpu-vs-llamacpp.sh -t \"$types\" -r $rounds -p $pp -n $tg --threads $threads${baseline:+ --baseline $baseline}$([ "$contend" = 1 ] && echo ' --contend')"
+echo "command: bench/cpu-vs-llamacpp.sh -t \"$types\" -r $rounds -p $pp -n $tg --threads $threads${baseline:+ --baseline $baseline}$([ "$contend" = 1 ] && echo ' --contend')$([ "$nice" = 0 ] || echo " --nice $nice")"
 echo
 echo "| type | pp$pp neuron / $other (tok/s) | ratio | tg$tg neuron / $other (tok/s) | ratio |"
 echo "|---|---|---|---|---|"

@@ -7,7 +7,9 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"sync"
 	"testing"
+	"time"
 	"unsafe"
 
 	"github.com/helexa/helexa/engine"
@@ -436,6 +438,38 @@ func TestPoolCoversRange(t *testing.T) {
 			}
 		}
 	}
+}
+
+// TestPoolParkAndWake runs back-to-back dispatches (workers spinning), then
+// dispatches after pauses longer than the spin (workers parked), from two
+// goroutines at once, and closes the pool while its workers are parked.
+func TestPoolParkAndWake(t *testing.T) {
+	p := newPool(3)
+	var wg sync.WaitGroup
+	for g := range 2 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range 300 {
+				if i%50 == 0 {
+					time.Sleep(2 * spinFor) // let the workers park
+				}
+				total := 1 + (i*37+g)%500
+				c := &countTask{seen: make([]int32, total)}
+				p.parallel(c, total, 1)
+				for j, s := range c.seen {
+					if s != 1 {
+						t.Errorf("dispatch %d total %d: index %d run %d times", i, total, j, s)
+						return
+					}
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	time.Sleep(4 * spinFor)
+	p.close()
+	p.close() // a second close is a no-op
 }
 
 type countTask struct{ seen []int32 }
