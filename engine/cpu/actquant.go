@@ -31,9 +31,19 @@ func (f actFormat) blockSize() int {
 	return 32
 }
 
+// sumGroup is the number of elements each int16 sum of quants covers: 16
+// for q8K (ggml's bsums), a block of 32 for q8 (the minimum terms of
+// Q4_1/Q5_1 and the offset of Q5_0 need them).
+func (f actFormat) sumGroup() int {
+	if f == actQ8K {
+		return 16
+	}
+	return 32
+}
+
 // actQuant is n rows of ne0 activations quantized in one format. Row r's
-// quants are qs[r*ne0:], its scales d[r*ne0/bs:] and its sums
-// sums[r*ne0/16:] (q8K only: Σq over each 16 elements).
+// quants are qs[r*ne0:], its scales d[r*ne0/bs:] and its sums of quants
+// sums[r*ne0/sumGroup:].
 type actQuant struct {
 	format actFormat
 	n, ne0 int
@@ -56,14 +66,12 @@ type actRow struct {
 // row returns row r.
 func (a *actQuant) row(r int) actRow {
 	bs := a.format.blockSize()
-	ar := actRow{
-		qs: a.qs[r*a.ne0 : (r+1)*a.ne0],
-		d:  a.d[r*a.ne0/bs : (r+1)*a.ne0/bs],
+	sg := a.format.sumGroup()
+	return actRow{
+		qs:   a.qs[r*a.ne0 : (r+1)*a.ne0],
+		d:    a.d[r*a.ne0/bs : (r+1)*a.ne0/bs],
+		sums: a.sums[r*a.ne0/sg : (r+1)*a.ne0/sg],
 	}
-	if a.format == actQ8K {
-		ar.sums = a.sums[r*a.ne0/16 : (r+1)*a.ne0/16]
-	}
-	return ar
 }
 
 // reset sizes a for n rows of ne0 elements in format f, reusing its memory.
@@ -71,7 +79,7 @@ func (a *actQuant) reset(f actFormat, n, ne0 int) {
 	a.format, a.n, a.ne0 = f, n, ne0
 	a.qs = grow(a.qs, n*ne0)
 	a.d = grow(a.d, n*ne0/f.blockSize())
-	a.sums = grow(a.sums, n*ne0/16)
+	a.sums = grow(a.sums, n*ne0/f.sumGroup())
 	a.src = nil
 }
 
@@ -110,14 +118,13 @@ func quantizeRow(f actFormat, x []float32, ar actRow) {
 				qb[i] = int8(roundEven(v * id))
 			}
 		}
-		if f == actQ8K {
-			for g := range bs / 16 {
-				var s int16
-				for _, q := range qb[16*g : 16*g+16] {
-					s += int16(q)
-				}
-				ar.sums[b*bs/16+g] = s
+		sg := f.sumGroup()
+		for g := range bs / sg {
+			var s int16
+			for _, q := range qb[sg*g : sg*g+sg] {
+				s += int16(q)
 			}
+			ar.sums[b*bs/sg+g] = s
 		}
 	}
 }

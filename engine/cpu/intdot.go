@@ -33,6 +33,9 @@ type intKernel struct {
 var intKernels = map[gguf.Type]*intKernel{
 	gguf.TypeQ8_0: {format: actQ8, ref: dotQ8_0Q8},
 	gguf.TypeQ4_0: {format: actQ8, ref: dotQ4_0Q8},
+	gguf.TypeQ4_1: {format: actQ8, ref: dotQ4_1Q8},
+	gguf.TypeQ5_0: {format: actQ8, ref: dotQ5_0Q8},
+	gguf.TypeQ5_1: {format: actQ8, ref: dotQ5_1Q8},
 	gguf.TypeQ4_K: {format: actQ8K, ref: dotQ4_KQ8K},
 	gguf.TypeQ5_K: {format: actQ8K, ref: dotQ5_KQ8K},
 	gguf.TypeQ6_K: {format: actQ8K, ref: dotQ6_KQ8K},
@@ -87,6 +90,60 @@ func dotQ4_0Q8(w []byte, a actRow) float32 {
 			s += (int32(q&0xf)-8)*int32(xq[l]) + (int32(q>>4)-8)*int32(xq[l+16])
 		}
 		sum += f16le(blk, 0) * dx * float32(s)
+	}
+	return sum
+}
+
+// dotQ4_1Q8: blocks of 32 (20 bytes: f16 d, f16 m, 16 bytes of nibbles as
+// Q4_0; w = d·q + m): Σ d·dx·Σq·qx + m·dx·Σqx.
+func dotQ4_1Q8(w []byte, a actRow) float32 {
+	var sum float32
+	for b, dx := range a.d {
+		blk := w[b*20 : b*20+20 : b*20+20]
+		xq := a.qs[b*32 : b*32+32 : b*32+32]
+		var s int32
+		for l, q := range blk[4:20] {
+			s += int32(q&0xf)*int32(xq[l]) + int32(q>>4)*int32(xq[l+16])
+		}
+		sum += f16le(blk, 0)*dx*float32(s) + f16le(blk, 2)*dx*float32(a.sums[b])
+	}
+	return sum
+}
+
+// q5High returns the fifth bit of element j of a Q5_0/Q5_1 block from its
+// 32-bit qh, as 0 or 16.
+func q5High(qh uint32, j int) int32 { return int32(qh>>j&1) << 4 }
+
+// dotQ5_0Q8: blocks of 32 (22 bytes: f16 d, 32-bit qh, 16 bytes of nibbles;
+// element j is nibble | bit j of qh << 4; w = d·(q-16)).
+func dotQ5_0Q8(w []byte, a actRow) float32 {
+	var sum float32
+	for b, dx := range a.d {
+		blk := w[b*22 : b*22+22 : b*22+22]
+		qh := binary.LittleEndian.Uint32(blk[2:])
+		xq := a.qs[b*32 : b*32+32 : b*32+32]
+		var s int32
+		for l, q := range blk[6:22] {
+			s += (int32(q&0xf)|q5High(qh, l)-16)*int32(xq[l]) + (int32(q>>4)|q5High(qh, l+16)-16)*int32(xq[l+16])
+		}
+		sum += f16le(blk, 0) * dx * float32(s)
+	}
+	return sum
+}
+
+// dotQ5_1Q8: blocks of 32 (24 bytes: f16 d, f16 m, 32-bit qh, 16 bytes of
+// nibbles; w = d·q + m).
+func dotQ5_1Q8(w []byte, a actRow) float32 {
+	var sum float32
+	for b, dx := range a.d {
+		blk := w[b*24 : b*24+24 : b*24+24]
+		qh := binary.LittleEndian.Uint32(blk[4:])
+		xq := a.qs[b*32 : b*32+32 : b*32+32]
+		var s int32
+		for l, q := range blk[8:24] {
+			s += (int32(q&0xf)|q5High(qh, l))*int32(xq[l]) + (int32(q>>4)|q5High(qh, l+16))*int32(xq[l+16])
+		}
+		sum += f16le(blk, 0)*dx*float32(s) + f16le(blk, 2)*dx*float32(a.sums[b])
 	}
 	return sum
 }

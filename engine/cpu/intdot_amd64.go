@@ -1,7 +1,7 @@
 // This file declares the integer dot kernels of intdot_amd64.s and picks
 // them at start: the AVX2 versions (VPMADDUBSW/VPMADDWD) everywhere AVX2
-// is, and for Q8_0 and Q4_0 an AVX-512 VNNI version (VPDPBUSD on 256-bit
-// registers) where the CPU reports AVX512_VNNI and AVX512VL.
+// is, and for the 32-element block types an AVX-512 VNNI version (VPDPBUSD
+// on 256-bit registers) where the CPU reports AVX512_VNNI and AVX512VL.
 
 package cpu
 
@@ -30,6 +30,24 @@ func dotQ4_0RowsAVX2(w *byte, rowSize, nrows int, xq *int8, xd *float32, nb int,
 func dotQ4_0RowsVNNI(w *byte, rowSize, nrows int, xq *int8, xd *float32, nb int, out *float32)
 
 //go:noescape
+func dotQ4_1RowsAVX2(w *byte, rowSize, nrows int, xq *int8, xd *float32, sums *int16, nb int, out *float32)
+
+//go:noescape
+func dotQ4_1RowsVNNI(w *byte, rowSize, nrows int, xq *int8, xd *float32, sums *int16, nb int, out *float32)
+
+//go:noescape
+func dotQ5_0RowsAVX2(w *byte, rowSize, nrows int, xq *int8, xd *float32, sums *int16, nb int, out *float32)
+
+//go:noescape
+func dotQ5_0RowsVNNI(w *byte, rowSize, nrows int, xq *int8, xd *float32, sums *int16, nb int, out *float32)
+
+//go:noescape
+func dotQ5_1RowsAVX2(w *byte, rowSize, nrows int, xq *int8, xd *float32, sums *int16, nb int, out *float32)
+
+//go:noescape
+func dotQ5_1RowsVNNI(w *byte, rowSize, nrows int, xq *int8, xd *float32, sums *int16, nb int, out *float32)
+
+//go:noescape
 func dotQ4_KRowsAVX2(w *byte, rowSize, nrows int, xq *int8, xd *float32, sums *int16, nsb int, out *float32)
 
 //go:noescape
@@ -41,7 +59,8 @@ func dotQ6_KRowsAVX2(w *byte, rowSize, nrows int, xq *int8, xd *float32, sums *i
 // blockRows is the signature of the 32-element block kernels.
 type blockRows func(w *byte, rowSize, nrows int, xq *int8, xd *float32, nb int, out *float32)
 
-// superRows is the signature of the K-quant kernels.
+// superRows is the signature of the kernels that take the activation's
+// sums: the K-quants and the 32-element types with a minimum or offset.
 type superRows func(w *byte, rowSize, nrows int, xq *int8, xd *float32, sums *int16, nsb int, out *float32)
 
 // asmRowsKernel returns the assembly kernel of typ for this CPU, nil when
@@ -55,12 +74,18 @@ func asmRowsKernel(typ gguf.Type) rowsKernel {
 		return wrapBlock(dotQ8_0RowsAVX2, dotQ8_0RowsVNNI)
 	case gguf.TypeQ4_0:
 		return wrapBlock(dotQ4_0RowsAVX2, dotQ4_0RowsVNNI)
+	case gguf.TypeQ4_1:
+		return wrapSuper(dotQ4_1RowsAVX2, dotQ4_1RowsVNNI)
+	case gguf.TypeQ5_0:
+		return wrapSuper(dotQ5_0RowsAVX2, dotQ5_0RowsVNNI)
+	case gguf.TypeQ5_1:
+		return wrapSuper(dotQ5_1RowsAVX2, dotQ5_1RowsVNNI)
 	case gguf.TypeQ4_K:
-		return wrapSuper(dotQ4_KRowsAVX2)
+		return wrapSuper(dotQ4_KRowsAVX2, nil)
 	case gguf.TypeQ5_K:
-		return wrapSuper(dotQ5_KRowsAVX2)
+		return wrapSuper(dotQ5_KRowsAVX2, nil)
 	case gguf.TypeQ6_K:
-		return wrapSuper(dotQ6_KRowsAVX2)
+		return wrapSuper(dotQ6_KRowsAVX2, nil)
 	}
 	return nil
 }
@@ -82,14 +107,19 @@ func wrapBlock(avx2, vnni blockRows) rowsKernel {
 	}
 }
 
-// wrapSuper adapts a K-quant kernel to rowsKernel.
-func wrapSuper(k superRows) rowsKernel {
+// wrapSuper adapts a kernel pair taking sums to rowsKernel (vnni may be
+// nil: the AVX2 version serves both).
+func wrapSuper(avx2, vnni superRows) rowsKernel {
 	return func(w []byte, rowSize, nrows int, a actRow, out []float32) {
 		if nrows <= 0 || len(a.d) == 0 {
 			return
 		}
 		_ = w[nrows*rowSize-1]
 		_ = out[nrows-1]
+		k := avx2
+		if hasVNNI && vnni != nil {
+			k = vnni
+		}
 		k(unsafe.SliceData(w), rowSize, nrows, unsafe.SliceData(a.qs), unsafe.SliceData(a.d), unsafe.SliceData(a.sums), len(a.d), unsafe.SliceData(out))
 	}
 }

@@ -34,15 +34,14 @@ func TestQuantizeRow(t *testing.T) {
 					t.Fatalf("format %d scale %g: x[%d] = %g comes back as %g (d %g)", f, scale, i, v, got, d)
 				}
 			}
-			if f == actQ8K {
-				for g := range len(x) / 16 {
-					var s int16
-					for _, q := range r.qs[16*g : 16*g+16] {
-						s += int16(q)
-					}
-					if r.sums[g] != s {
-						t.Fatalf("scale %g: sum of group %d is %d, want %d", scale, g, r.sums[g], s)
-					}
+			sg := f.sumGroup()
+			for g := range len(x) / sg {
+				var s int16
+				for _, q := range r.qs[sg*g : sg*g+sg] {
+					s += int16(q)
+				}
+				if r.sums[g] != s {
+					t.Fatalf("format %d scale %g: sum of group %d is %d, want %d", f, scale, g, r.sums[g], s)
 				}
 			}
 		}
@@ -50,7 +49,10 @@ func TestQuantizeRow(t *testing.T) {
 }
 
 // intTypes are the weight types with an integer kernel, in a fixed order.
-var intTypes = []gguf.Type{gguf.TypeQ8_0, gguf.TypeQ4_0, gguf.TypeQ4_K, gguf.TypeQ5_K, gguf.TypeQ6_K}
+var intTypes = []gguf.Type{
+	gguf.TypeQ8_0, gguf.TypeQ4_0, gguf.TypeQ4_1, gguf.TypeQ5_0, gguf.TypeQ5_1,
+	gguf.TypeQ4_K, gguf.TypeQ5_K, gguf.TypeQ6_K,
+}
 
 // absDot returns Σ|w_i·x_i| over the dequantized weights of row w and the
 // dequantized activation a: the scale the kernels' rounding is relative to.
@@ -106,7 +108,7 @@ func TestIntKernels(t *testing.T) {
 						a.reset(ik.format, 1, ne0+off)
 						a.qs = a.qs[off : off+ne0] // misaligned quants
 						a.d = a.d[:ne0/ik.format.blockSize()]
-						a.sums = a.sums[:ne0/16]
+						a.sums = a.sums[:ne0/ik.format.sumGroup()]
 						ar := actRow{qs: a.qs, d: a.d, sums: a.sums}
 						quantizeRow(ik.format, x, ar)
 						out := make([]float32, nrows+1)
