@@ -11,7 +11,6 @@ import (
 	"math"
 
 	"github.com/helexa/helexa/engine"
-	"github.com/helexa/helexa/gguf"
 )
 
 // kvCache is the host KV cache. Exactly one of the f32 and f16 pairs is set.
@@ -85,11 +84,8 @@ func (b *Backend) StoreKV(kc engine.KVCache, layer int, k, v engine.Buffer, rs e
 			copy(c.v32[o:o+dim], vs)
 			continue
 		}
-		kd, vd := c.k16[o:o+dim], c.v16[o:o+dim]
-		for i := range dim {
-			kd[i] = gguf.F32ToF16(ks[i])
-			vd[i] = gguf.F32ToF16(vs[i])
-		}
+		f32sToF16(c.k16[o:o+dim], ks)
+		f32sToF16(c.v16[o:o+dim], vs)
 	}
 }
 

@@ -25,6 +25,9 @@ func axpyAVX2(y *float32, a float32, x *float32, n int)
 func dotBF16AVX2(a *float32, b *uint16, n int) float32
 
 //go:noescape
+func f32ToF16AVX2(dst *uint16, src *float32, n int)
+
+//go:noescape
 func dot4AVX2(x, w0, w1, w2, w3 *float32, n int, out *float32)
 
 //go:noescape

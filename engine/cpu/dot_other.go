@@ -17,5 +17,6 @@ func dotQ4_0AVX2(x *float32, w *byte, nb int) float32                        { p
 func dotQ4_KSuperAVX2(x *float32, q *byte, s *[16]float32) float32           { panic("unreachable") }
 func dotQ6_KSuperAVX2(x *float32, b *byte, s *[16]float32) float32           { panic("unreachable") }
 func dotQ5_KSuperAVX2(x *float32, qh *byte, q *byte, s *[16]float32) float32 { panic("unreachable") }
+func f32ToF16AVX2(dst *uint16, src *float32, n int)                          { panic("unreachable") }
 func dot4AVX2(x, w0, w1, w2, w3 *float32, n int, out *float32)               { panic("unreachable") }
 func dot2x4AVX2(x0, x1, w0, w1, w2, w3 *float32, n int, out *float32)        { panic("unreachable") }
