@@ -10,6 +10,8 @@ import (
 	"testing"
 	"unsafe"
 
+	"golang.org/x/sys/cpu"
+
 	"github.com/helexa/helexa/gguf"
 )
 
@@ -101,8 +103,8 @@ func TestOpsWithoutAssembly(t *testing.T) {
 	if !hasAVX2 {
 		t.Skip("skipping: the other tests already ran without assembly")
 	}
-	hasAVX2 = false
-	defer func() { hasAVX2 = true }()
+	hasAVX2, hasAVX512 = false, false
+	defer func() { hasAVX2, hasAVX512 = true, cpu.X86.HasAVX512F }()
 	t.Run("MatMul", TestMatMul)
 	t.Run("Attention", TestAttention)
 	t.Run("Fused", TestFusedKernels)

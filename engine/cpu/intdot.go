@@ -21,15 +21,27 @@ import (
 type rowsKernel func(w []byte, rowSize, nrows int, a actRow, out []float32)
 
 // intKernel is the integer dot product of one weight type: the activation
-// format it takes, its Go reference (one row) and the kernel MatMul runs.
+// format it takes, its Go reference (one row) and its assembly for this
+// CPU (nil where there is none).
 type intKernel struct {
 	format actFormat
 	ref    func(w []byte, a actRow) float32
-	rows   rowsKernel
+	asm    rowsKernel
 }
 
-// intKernels are the weight types with an integer kernel; rows is the
-// assembly where the CPU has it (intdot_amd64.go), else the Go reference.
+// rows writes out[i] = row i of w · a for nrows rows of rowSize bytes, with
+// the assembly where there is one and hasAVX2 is on (tests turn it off).
+func (k *intKernel) rows(w []byte, rowSize, nrows int, a actRow, out []float32) {
+	if k.asm != nil && hasAVX2 {
+		k.asm(w, rowSize, nrows, a, out)
+		return
+	}
+	for i := range nrows {
+		out[i] = k.ref(w[i*rowSize:(i+1)*rowSize], a)
+	}
+}
+
+// intKernels are the weight types with an integer kernel.
 var intKernels = map[gguf.Type]*intKernel{
 	gguf.TypeQ8_0: {format: actQ8, ref: dotQ8_0Q8},
 	gguf.TypeQ4_0: {format: actQ8, ref: dotQ4_0Q8},
@@ -43,10 +55,7 @@ var intKernels = map[gguf.Type]*intKernel{
 
 func init() {
 	for typ, k := range intKernels {
-		k.rows = asmRowsKernel(typ)
-		if k.rows == nil {
-			k.rows = refRows(k.ref)
-		}
+		k.asm = asmRowsKernel(typ)
 	}
 }
 

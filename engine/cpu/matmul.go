@@ -70,6 +70,23 @@ func (t *matmulTask) run(wid, lo, hi int) {
 			wr[o-o0] = t.w.row(o, tmp[(o-o0)*ne0:])
 		}
 		r := 0
+		for ; hasAVX512 && r+4 <= t.n && ne0%16 == 0; r += 4 {
+			x := t.x[r*ne0 : (r+4)*ne0]
+			o := o0
+			for ; o+4 <= o1; o += 4 {
+				k := o - o0
+				var out [16]float32
+				dot4x4(x, wr[k], wr[k+1], wr[k+2], wr[k+3], &out)
+				for i := range 4 {
+					copy(t.dst[(r+i)*ne1+o:(r+i)*ne1+o+4], out[4*i:4*i+4])
+				}
+			}
+			for ; o < o1; o++ {
+				for i := range 4 {
+					t.dst[(r+i)*ne1+o] = dot(wr[o-o0], x[i*ne0:(i+1)*ne0])
+				}
+			}
+		}
 		for ; r+2 <= t.n; r += 2 {
 			x0, x1 := t.x[r*ne0:(r+1)*ne0], t.x[(r+1)*ne0:(r+2)*ne0]
 			d0, d1 := t.dst[r*ne1:(r+1)*ne1], t.dst[(r+1)*ne1:(r+2)*ne1]
