@@ -425,3 +425,60 @@ d44reduce:
 	VMOVUPS       X12, 48(DX)
 	VZEROUPPER
 	RET
+
+// func dotF16RowsAVX2(w *uint16, rowSize, nrows int, x *float32, n int, out *float32)
+// out[i] = Σ f16(row i of w)·x for nrows F16 rows rowSize bytes apart, one
+// call for the whole range; n must be a multiple of 16.
+TEXT ·dotF16RowsAVX2(SB), NOSPLIT, $0-48
+	MOVQ w+0(FP), DI
+	MOVQ nrows+16(FP), R10
+	MOVQ out+40(FP), R14
+
+frow:
+	MOVQ   DI, SI
+	MOVQ   x+24(FP), BX
+	MOVQ   n+32(FP), CX
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+
+f32loop:
+	CMPQ        CX, $32
+	JL          f16loop
+	VCVTPH2PS   0(SI), Y4
+	VCVTPH2PS   16(SI), Y5
+	VCVTPH2PS   32(SI), Y6
+	VCVTPH2PS   48(SI), Y7
+	VFMADD231PS 0(BX), Y4, Y0
+	VFMADD231PS 32(BX), Y5, Y1
+	VFMADD231PS 64(BX), Y6, Y2
+	VFMADD231PS 96(BX), Y7, Y3
+	ADDQ        $64, SI
+	ADDQ        $128, BX
+	SUBQ        $32, CX
+	JMP         f32loop
+
+f16loop:
+	CMPQ        CX, $16
+	JL          fdone
+	VCVTPH2PS   0(SI), Y4
+	VCVTPH2PS   16(SI), Y5
+	VFMADD231PS 0(BX), Y4, Y0
+	VFMADD231PS 32(BX), Y5, Y1
+
+fdone:
+	VADDPS       Y1, Y0, Y0
+	VADDPS       Y3, Y2, Y2
+	VADDPS       Y2, Y0, Y0
+	VEXTRACTF128 $1, Y0, X1
+	VADDPS       X1, X0, X0
+	VHADDPS      X0, X0, X0
+	VHADDPS      X0, X0, X0
+	MOVSS        X0, (R14)
+	ADDQ         $4, R14
+	ADDQ         rowSize+8(FP), DI
+	DECQ         R10
+	JNZ          frow
+	VZEROUPPER
+	RET

@@ -21,5 +21,8 @@ func f32ToF16AVX2(dst *uint16, src *float32, n int)                          { p
 func dot4x4AVX512(x *float32, xs int, w0, w1, w2, w3 *float32, n int, out *[16]float32) {
 	panic("unreachable")
 }
+func dotF16RowsAVX2(w *uint16, rowSize, nrows int, x *float32, n int, out *float32) {
+	panic("unreachable")
+}
 func dot4AVX2(x, w0, w1, w2, w3 *float32, n int, out *float32)        { panic("unreachable") }
 func dot2x4AVX2(x0, x1, w0, w1, w2, w3 *float32, n int, out *float32) { panic("unreachable") }

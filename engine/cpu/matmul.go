@@ -14,8 +14,10 @@ package cpu
 
 import (
 	"fmt"
+	"unsafe"
 
 	"github.com/helexa/helexa/engine"
+	"github.com/helexa/helexa/gguf"
 )
 
 // fusedMaxRows is the largest batch that uses a fused kernel: beyond it,
@@ -50,6 +52,14 @@ func (t *matmulTask) run(wid, lo, hi int) {
 		return
 	}
 	if t.kern != nil {
+		if t.w.typ == gguf.TypeF16 && hasAVX2 && ne0%16 == 0 {
+			// One assembly call per range of rows and activation row.
+			w := t.w.data[lo*t.w.rowSize : hi*t.w.rowSize]
+			for r := range t.n {
+				dotF16RowsAVX2((*uint16)(unsafe.Pointer(&w[0])), t.w.rowSize, hi-lo, &t.x[r*ne0], ne0, &t.dst[r*ne1+lo])
+			}
+			return
+		}
 		for o := lo; o < hi; o++ {
 			row := t.w.rowBytes(o)
 			for r := range t.n {
