@@ -41,6 +41,14 @@ func (k *intKernel) rows(w []byte, rowSize, nrows int, a actRow, out []float32) 
 	}
 }
 
+// serves reports whether MatMul should use k for a batch of n rows: always
+// with assembly; the Go reference only for decode-sized batches, since
+// beyond them dequantizing each weight row once and reusing it (the float
+// tile path) costs less than unpacking it again for every row.
+func (k *intKernel) serves(n int) bool {
+	return (k.asm != nil && hasAVX2) || n <= fusedMaxRows
+}
+
 // intKernels are the weight types with an integer kernel.
 var intKernels = map[gguf.Type]*intKernel{
 	gguf.TypeQ8_0: {format: actQ8, ref: dotQ8_0Q8},
@@ -48,6 +56,8 @@ var intKernels = map[gguf.Type]*intKernel{
 	gguf.TypeQ4_1: {format: actQ8, ref: dotQ4_1Q8},
 	gguf.TypeQ5_0: {format: actQ8, ref: dotQ5_0Q8},
 	gguf.TypeQ5_1: {format: actQ8, ref: dotQ5_1Q8},
+	gguf.TypeQ2_K: {format: actQ8K, ref: dotQ2_KQ8K},
+	gguf.TypeQ3_K: {format: actQ8K, ref: dotQ3_KQ8K},
 	gguf.TypeQ4_K: {format: actQ8K, ref: dotQ4_KQ8K},
 	gguf.TypeQ5_K: {format: actQ8K, ref: dotQ5_KQ8K},
 	gguf.TypeQ6_K: {format: actQ8K, ref: dotQ6_KQ8K},
@@ -153,6 +163,83 @@ func dotQ5_1Q8(w []byte, a actRow) float32 {
 			s += (int32(q&0xf)|q5High(qh, l))*int32(xq[l]) + (int32(q>>4)|q5High(qh, l+16))*int32(xq[l+16])
 		}
 		sum += f16le(blk, 0)*dx*float32(s) + f16le(blk, 2)*dx*float32(a.sums[b])
+	}
+	return sum
+}
+
+// dotQ2_KQ8K: super-blocks of 256 (84 bytes: 16 scale bytes, low nibble
+// scale and high nibble minimum per 16 elements; 64 bytes of 2-bit quants,
+// element 128n+32j+l in bits 2j of byte 32n+l; f16 d, f16 dmin; w =
+// d·sc·q - dmin·m).
+func dotQ2_KQ8K(w []byte, a actRow) float32 {
+	var sum float32
+	for sb, dx := range a.d {
+		b := w[sb*84 : sb*84+84 : sb*84+84]
+		xq := a.qs[sb*256 : sb*256+256 : sb*256+256]
+		var sumi, summ int32
+		for g := range 16 { // 16-element groups, in element order
+			n, j, h := g/8, g/2%4, g%2
+			q := b[16+32*n+16*h : 32+32*n+16*h : 32+32*n+16*h]
+			var s int32
+			for l, v := range q {
+				s += int32(v>>(2*j)&3) * int32(xq[16*g+l])
+			}
+			sumi += int32(b[g]&0xf) * s
+			summ += int32(b[g]>>4) * int32(a.sums[sb*16+g])
+		}
+		sum += dx * (f16le(b, 80)*float32(sumi) - f16le(b, 82)*float32(summ))
+	}
+	return sum
+}
+
+// q3KScales unpacks the sixteen 6-bit Q3_K scales from their twelve bytes,
+// less the offset of 32 (the kmask shuffle of ggml's dequantize_row_q3_K).
+func q3KScales(s []byte) (sc [16]int32) {
+	const kmask1, kmask2 = 0x03030303, 0x0f0f0f0f
+	a0 := binary.LittleEndian.Uint32(s[0:])
+	a1 := binary.LittleEndian.Uint32(s[4:])
+	tmp := binary.LittleEndian.Uint32(s[8:])
+	aux := [4]uint32{
+		a0&kmask2 | (tmp&kmask1)<<4,
+		a1&kmask2 | (tmp>>2&kmask1)<<4,
+		a0>>4&kmask2 | (tmp>>4&kmask1)<<4,
+		a1>>4&kmask2 | (tmp>>6&kmask1)<<4,
+	}
+	for k, v := range aux {
+		for i := range 4 {
+			sc[4*k+i] = int32(v>>(8*i)&0xff) - 32
+		}
+	}
+	return sc
+}
+
+// dotQ3_KQ8K: super-blocks of 256 (110 bytes: 32 bytes hmask, 64 bytes of
+// 2-bit quants laid out as Q2_K's, 12 bytes of 6-bit scales, f16 d; the
+// value is q - 4 where bit 4n+j of its hmask byte is clear; one scale per
+// 16 elements; w = d·sc·q).
+func dotQ3_KQ8K(w []byte, a actRow) float32 {
+	var sum float32
+	for sb, dx := range a.d {
+		b := w[sb*110 : sb*110+110 : sb*110+110]
+		sc := q3KScales(b[96:108])
+		xq := a.qs[sb*256 : sb*256+256 : sb*256+256]
+		var sumi int32
+		for g := range 16 {
+			n, j, h := g/8, g/2%4, g%2
+			q := b[32+32*n+16*h : 48+32*n+16*h : 48+32*n+16*h]
+			hm := b[16*h : 16*h+16 : 16*h+16]
+			bit := byte(1) << (4*n + j)
+			var s int32
+			for l, v := range q {
+				qv := int32(v >> (2 * j) & 3)
+				if hm[l]&bit == 0 {
+					qv -= 4
+				}
+				s += qv * int32(xq[16*g+l])
+			}
+			sumi += sc[g] * s
+		}
+		sum += dx * f16le(b, 108) * float32(sumi)
 	}
 	return sum
 }

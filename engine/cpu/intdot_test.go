@@ -51,7 +51,7 @@ func TestQuantizeRow(t *testing.T) {
 // intTypes are the weight types with an integer kernel, in a fixed order.
 var intTypes = []gguf.Type{
 	gguf.TypeQ8_0, gguf.TypeQ4_0, gguf.TypeQ4_1, gguf.TypeQ5_0, gguf.TypeQ5_1,
-	gguf.TypeQ4_K, gguf.TypeQ5_K, gguf.TypeQ6_K,
+	gguf.TypeQ2_K, gguf.TypeQ3_K, gguf.TypeQ4_K, gguf.TypeQ5_K, gguf.TypeQ6_K,
 }
 
 // absDot returns Σ|w_i·x_i| over the dequantized weights of row w and the

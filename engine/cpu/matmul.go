@@ -152,7 +152,7 @@ func (b *Backend) MatMul(dst engine.Buffer, w engine.Weight, x engine.Buffer, n 
 	t.x, t.n = buf(x)[:n*ne0], n
 	t.kern, t.ik, t.act = nil, nil, nil
 	minChunk := 4
-	if ik := intKernels[t.w.typ]; ik != nil && !b.exact && t.w.f32 == nil {
+	if ik := intKernels[t.w.typ]; ik != nil && ik.serves(n) && !b.exact && t.w.f32 == nil {
 		t.ik = ik
 		t.act = b.quantized(ik.format, x.(*buffer), n, ne0)
 		if n > 1 {
