@@ -11,6 +11,12 @@
 #   bash bench/cpu-vs-llamacpp.sh --contend              # with one busy competing process
 #   bash bench/cpu-vs-llamacpp.sh --neuron /tmp/neuron-old     # that binary instead of building bin/neuron
 #   bash bench/cpu-vs-llamacpp.sh --nice -5               # both sides at that niceness (root for < 0)
+#   bash bench/cpu-vs-llamacpp.sh --passive               # llama.cpp threads sleep instead of spinning
+#
+# --passive runs llama-bench with --poll 0 and OMP_WAIT_POLICY=passive: on
+# a machine other processes load, llama.cpp's default spin-waiting threads
+# collapse (0.3 tok/s generation measured at load ~15 on 2 cores), which
+# says nothing about its kernels; the table records the flag.
 #
 # llama-bench comes from $LLAMA_BENCH, else from PATH, else it is built once
 # under $LLAMACPP_DIR (default ~/.cache/helexa-llamacpp): npm installs the
@@ -40,8 +46,9 @@ baseline=""
 neuron=""
 contend=0
 nice=0
+passive=0
 usage() {
-	echo "usage: $0 [-t \"TYPES\"] [-r ROUNDS] [-p PP] [-n TG] [--threads N] [--baseline NEURON_BIN] [--neuron NEURON_BIN] [--contend] [--nice N]" >&2
+	echo "usage: $0 [-t \"TYPES\"] [-r ROUNDS] [-p PP] [-n TG] [--threads N] [--baseline NEURON_BIN] [--neuron NEURON_BIN] [--contend] [--nice N] [--passive]" >&2
 	exit 2
 }
 while [ $# -gt 0 ]; do
@@ -55,6 +62,7 @@ while [ $# -gt 0 ]; do
 	--neuron) neuron="$2"; shift 2 ;;
 	--contend) contend=1; shift ;;
 	--nice) nice="$2"; shift 2 ;;
+	--passive) passive=1; shift ;;
 	*) usage ;;
 	esac
 done
@@ -132,7 +140,12 @@ run_neuron() {
 
 # run_llama MODEL prints "pp tg" tokens/s of one repetition.
 run_llama() {
-	nice -n "$nice" "$llama" -m "$1" -p "$pp" -n "$tg" -t "$threads" -r 1 -o json 2>/dev/null |
+	local pre=(env) extra=()
+	if [ "$passive" = 1 ]; then
+		pre=(env OMP_WAIT_POLICY=passive)
+		extra=(--poll 0)
+	fi
+	"${pre[@]}" nice -n "$nice" "$llama" -m "$1" -p "$pp" -n "$tg" -t "$threads" -r 1 "${extra[@]}" -o json 2>/dev/null |
 		jq -r '(map(select(.n_gen == 0))[0].avg_ts) as $p | (map(select(.n_prompt == 0))[0].avg_ts) as $g | "\($p) \($g)"'
 }
 
@@ -160,7 +173,7 @@ done
 cpu="$(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo)"
 echo
 echo "machine: $cpu, $(nproc) cores; $threads threads; $(date -u '+%Y-%m-%d %H:%M UTC')"
-echo "command: bench/cpu-vs-llamacpp.sh -t \"$types\" -r $rounds -p $pp -n $tg --threads $threads${baseline:+ --baseline $baseline}$([ "$contend" = 1 ] && echo ' --contend')$([ "$nice" = 0 ] || echo " --nice $nice")"
+echo "command: bench/cpu-vs-llamacpp.sh -t \"$types\" -r $rounds -p $pp -n $tg --threads $threads${baseline:+ --baseline $baseline}$([ "$contend" = 1 ] && echo ' --contend')$([ "$nice" = 0 ] || echo " --nice $nice")$([ "$passive" = 1 ] && echo ' --passive')"
 echo
 echo "| type | pp$pp neuron / $other (tok/s) | ratio | tg$tg neuron / $other (tok/s) | ratio |"
 echo "|---|---|---|---|---|"
