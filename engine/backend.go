@@ -154,6 +154,9 @@ type Opener func(device int, opts BackendOptions) (Backend, error)
 // BackendOptions are the settings a backend is opened with.
 type BackendOptions struct {
 	Threads int // CPU worker threads; 0 = all cores
+	// Exact keeps matrix products in float32 activations: no 8-bit
+	// activation quantization (slower, for numerical checks).
+	Exact bool
 }
 
 var (

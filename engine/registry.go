@@ -93,6 +93,8 @@ type LoadOptions struct {
 	Device string
 	// Threads is the CPU worker count; 0 = all cores.
 	Threads int
+	// Exact turns off activation quantization (BackendOptions.Exact).
+	Exact bool
 	// KV is the KV cache element type.
 	KV KVType
 	// MaxCtx caps CtxSize; 0 caps it at the model's trained context
@@ -298,7 +300,7 @@ func (r *Registry) open(ctx context.Context, o LoadOptions) (_ *entry, err error
 		return nil, fmt.Errorf("%w: ctx_size %d is larger than %d (the model's trained context is %d; the daemon's engine.max_ctx_size can raise the cap)",
 			ErrBadLoad, nCtx, maxCtx, cfg.NCtxTrain)
 	}
-	if e.backend, err = openDevice(o.Device, BackendOptions{Threads: o.Threads}, r.log); err != nil {
+	if e.backend, err = openDevice(o.Device, BackendOptions{Threads: o.Threads, Exact: o.Exact}, r.log); err != nil {
 		return nil, fmt.Errorf("engine: load %s: %w", o.Path, err)
 	}
 	if err := ctx.Err(); err != nil {

@@ -42,6 +42,9 @@ type Options struct {
 	Threads   int
 	CtxSize   int
 	BatchSize int
+	// Exact turns off the CPU's 8-bit activation quantization
+	// (engine.exact).
+	Exact bool
 	// MaxCtx caps a load's ctx_size; 0 caps it at the model's trained
 	// context.
 	MaxCtx int
@@ -125,6 +128,7 @@ func (m *Manager) Load(ctx context.Context, req api.LoadRequest) (server.ModelIn
 		Batch:   m.o.BatchSize,
 		Device:  m.o.Device,
 		Threads: m.o.Threads,
+		Exact:   m.o.Exact,
 		MaxCtx:  m.o.MaxCtx,
 		Admit:   m.admit,
 	}

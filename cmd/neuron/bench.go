@@ -27,6 +27,7 @@ type benchOptions struct {
 	Reps    int
 	Batch   int
 	Threads int
+	Exact   bool
 	Device  string
 	JSON    bool
 	Verbose bool
@@ -42,6 +43,16 @@ type benchResult struct {
 	PP            engine.BenchStat `json:"pp"`
 	TG            engine.BenchStat `json:"tg"`
 	BytesPerToken int64            `json:"bytes_per_token"`
+	// DecodeGBs is BytesPerToken at the tg rate; MemGBs the memory read
+	// bandwidth the backend measured in the same run (0 when it cannot).
+	DecodeGBs float64 `json:"decode_gb_s"`
+	MemGBs    float64 `json:"mem_gb_s"`
+}
+
+// bandwidthMeter is implemented by backends that can measure the memory
+// bandwidth their decode step is bound by (the CPU backend).
+type bandwidthMeter interface {
+	ReadBandwidth() float64
 }
 
 func init() {
@@ -54,7 +65,11 @@ func init() {
 and print tokens/s as mean ± standard deviation, with the model size and the
 bytes one generated token reads. --json prints
 {"model":...,"device":...,"threads":N,"pp":{"n":512,"tok_s":...,"std":...},
- "tg":{"n":128,"tok_s":...,"std":...},"bytes_per_token":...}.`,
+ "tg":{"n":128,"tok_s":...,"std":...},"bytes_per_token":...,
+ "decode_gb_s":...,"mem_gb_s":...}: decode_gb_s is bytes_per_token at the tg
+rate, mem_gb_s the memory read bandwidth the CPU backend measures in the same
+run with its own threads (streaming 128 MiB), so decode's distance to the
+machine's limit shows.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.Model = args[0]
@@ -80,6 +95,7 @@ bytes one generated token reads. --json prints
 	f.IntVarP(&o.Reps, "repetitions", "r", 3, "repetitions of each test")
 	f.IntVarP(&o.Batch, "batch-size", "b", 512, "prefill batch in tokens")
 	f.IntVarP(&o.Threads, "threads", "t", 0, "CPU threads (0 = all cores)")
+	f.BoolVar(&o.Exact, "exact", false, "CPU: float32 activations in matrix products (no 8-bit quantization)")
 	f.StringVar(&o.Device, "device", "auto", "backend: auto, cpu, cuda or cuda:N")
 	f.BoolVar(&o.JSON, "json", false, "print one JSON object")
 	f.BoolVarP(&o.Verbose, "verbose", "v", false, "log model loading")
@@ -105,7 +121,7 @@ func runBench(ctx context.Context, log *slog.Logger, o benchOptions) (*benchResu
 		return nil, err
 	}
 	g, done, err := loadForRun(ctx, log, path, engine.LoadOptions{
-		CtxSize: max(o.PP, o.TG, 1), Batch: max(min(o.Batch, o.PP), 1), Device: o.Device, Threads: o.Threads, KV: engine.KVF16,
+		CtxSize: max(o.PP, o.TG, 1), Batch: max(min(o.Batch, o.PP), 1), Device: o.Device, Threads: o.Threads, Exact: o.Exact, KV: engine.KVF16,
 	})
 	if err != nil {
 		return nil, err
@@ -121,6 +137,10 @@ func runBench(ctx context.Context, log *slog.Logger, o benchOptions) (*benchResu
 		return nil, err
 	}
 	res.PP, res.TG = r.PP, r.TG
+	res.DecodeGBs = float64(bpt) * r.TG.TokS / 1e9
+	if m, ok := g.Model().Backend().(bandwidthMeter); ok && o.TG > 0 {
+		res.MemGBs = m.ReadBandwidth() / 1e9
+	}
 	return res, nil
 }
 
@@ -135,9 +155,15 @@ func writeBench(w io.Writer, r *benchResult, asJSON bool) error {
 	}
 	if r.TG.N > 0 {
 		fmt.Fprintf(w, "tg%-5d %10.2f ± %.2f tok/s\n", r.TG.N, r.TG.TokS, r.TG.Std)
-		_, err := fmt.Fprintf(w, "bytes per generated token %.1f MiB (%.2f GB/s at the tg rate)\n",
-			float64(r.BytesPerToken)/(1<<20), float64(r.BytesPerToken)*r.TG.TokS/1e9)
-		return err
+		if _, err := fmt.Fprintf(w, "bytes per generated token %.1f MiB (%.2f GB/s at the tg rate)\n",
+			float64(r.BytesPerToken)/(1<<20), r.DecodeGBs); err != nil {
+			return err
+		}
+		if r.MemGBs > 0 {
+			_, err := fmt.Fprintf(w, "memory read bandwidth %.2f GB/s measured now (decode reaches %.0f%% of it)\n",
+				r.MemGBs, 100*r.DecodeGBs/r.MemGBs)
+			return err
+		}
 	}
 	return nil
 }

@@ -65,6 +65,7 @@ type HubConfig struct {
 type EngineConfig struct {
 	Device    string `mapstructure:"device"`     // auto, cpu, cuda, cuda:N
 	Threads   int    `mapstructure:"threads"`    // CPU workers; 0 = all cores
+	Exact     bool   `mapstructure:"exact"`      // float32 activations in matrix products
 	CtxSize   int    `mapstructure:"ctx_size"`   // 0 = the engine's default for the model
 	BatchSize int    `mapstructure:"batch_size"` // prefill chunk in tokens; 0 = the engine's default
 	// ModelDirs are where local model files may be loaded from (besides the
@@ -123,6 +124,7 @@ var configKeys = map[string]any{
 	"hub.offline":              false,
 	"engine.device":            "auto",
 	"engine.threads":           0,
+	"engine.exact":             false,
 	"engine.ctx_size":          0,
 	"engine.batch_size":        0,
 	"engine.model_dirs":        []string{},
@@ -161,6 +163,7 @@ var configFlags = []struct {
 	{"hub-offline", "hub.offline", "resolve models from the cache only"},
 	{"device", "engine.device", "default device: auto, cpu, cuda or cuda:N"},
 	{"threads", "engine.threads", "CPU worker threads (0: all cores)"},
+	{"exact", "engine.exact", "CPU: float32 activations in matrix products (no 8-bit quantization; slower)"},
 	{"ctx-size", "engine.ctx_size", "default context size in tokens (0: the engine's default)"},
 	{"batch-size", "engine.batch_size", "prefill chunk in tokens (0: the engine's default)"},
 }

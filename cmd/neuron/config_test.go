@@ -206,3 +206,30 @@ func TestAPIKeyFile(t *testing.T) {
 		t.Errorf("keys %q", c.APIKeys)
 	}
 }
+
+// TestConfigExact checks engine.exact from the file, the environment and
+// the --exact flag.
+func TestConfigExact(t *testing.T) {
+	for _, c := range []struct {
+		name string
+		file string
+		env  []string
+		args []string
+		want bool
+	}{
+		{"default", "", nil, nil, false},
+		{"file", "[engine]\nexact = true\n", nil, nil, true},
+		{"env", "", []string{"NEURON_ENGINE_EXACT=true"}, nil, true},
+		{"flag beats file", "[engine]\nexact = true\n", nil, []string{"--exact=false"}, false},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			cfg, err := parseConfig(t, c.file, c.env, c.args...)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if cfg.Engine.Exact != c.want {
+				t.Fatalf("engine.exact = %v, want %v", cfg.Engine.Exact, c.want)
+			}
+		})
+	}
+}

@@ -40,6 +40,7 @@ type runOptions struct {
 	CtxSize    int
 	Batch      int
 	Threads    int
+	Exact      bool
 	Device     string
 	Verbose    bool
 	Terminal   bool // stdout is a terminal: reasoning is shown dimmed
@@ -119,6 +120,7 @@ Defaults follow Qwen3's recommended sampling for thinking mode
 	f.IntVar(&o.CtxSize, "ctx-size", 0, "context size (0 = the smaller of the model's and 8192)")
 	f.IntVar(&o.Batch, "batch-size", 0, "prefill chunk in tokens (0 = 512)")
 	f.IntVar(&o.Threads, "threads", 0, "CPU threads (0 = all cores)")
+	f.BoolVar(&o.Exact, "exact", false, "CPU: float32 activations in matrix products (no 8-bit quantization)")
 	f.StringVar(&o.Device, "device", "auto", "backend: auto, cpu, cuda or cuda:N")
 	f.BoolVarP(&o.Verbose, "verbose", "v", false, "log model loading")
 	rootCmd.AddCommand(cmd)
@@ -174,7 +176,7 @@ func runGenerate(ctx context.Context, out io.Writer, o runOptions) error {
 		o.StatsTo = io.Discard
 	}
 	g, done, err := loadForRun(ctx, o.LoadLogger, o.Model, engine.LoadOptions{
-		CtxSize: o.CtxSize, Batch: o.Batch, Device: o.Device, Threads: o.Threads,
+		CtxSize: o.CtxSize, Batch: o.Batch, Device: o.Device, Threads: o.Threads, Exact: o.Exact,
 	})
 	if err != nil {
 		return err

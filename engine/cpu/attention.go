@@ -11,7 +11,6 @@ import (
 	"math"
 
 	"github.com/helexa/helexa/engine"
-	"github.com/helexa/helexa/gguf"
 )
 
 // kvCache is the host KV cache. Exactly one of the f32 and f16 pairs is set.
@@ -85,11 +84,8 @@ func (b *Backend) StoreKV(kc engine.KVCache, layer int, k, v engine.Buffer, rs e
 			copy(c.v32[o:o+dim], vs)
 			continue
 		}
-		kd, vd := c.k16[o:o+dim], c.v16[o:o+dim]
-		for i := range dim {
-			kd[i] = gguf.F32ToF16(ks[i])
-			vd[i] = gguf.F32ToF16(vs[i])
-		}
+		f32sToF16(c.k16[o:o+dim], ks)
+		f32sToF16(c.v16[o:o+dim], vs)
 	}
 }
 
@@ -160,7 +156,7 @@ func (b *Backend) Attention(dst, q engine.Buffer, kc engine.KVCache, layer int, 
 	}
 	t := &b.att
 	t.b, t.c, t.layer = b, c, layer
-	t.dst, t.q = buf(dst)[:n*nHead*headDim], buf(q)[:n*nHead*headDim]
+	t.dst, t.q = wbuf(dst)[:n*nHead*headDim], buf(q)[:n*nHead*headDim]
 	t.rows = batch(rs)[:n]
 	for _, row := range t.rows {
 		c.checkRow("attention", row)

@@ -45,8 +45,16 @@ type Backend struct {
 	scratch    [][]float32
 	maxScratch int
 
+	// exact turns off activation quantization: MatMul keeps float32
+	// activations (engine.BackendOptions.Exact).
+	exact bool
+	// act holds the latest quantized MatMul input of each format, reused
+	// while its source buffer is unchanged.
+	act [actQ8K + 1]actQuant
+
 	// Preallocated op descriptors, so dispatching an op allocates nothing.
 	mm   matmulTask
+	aq   quantTask
 	emb  embedTask
 	norm normTask
 	rope ropeTask
@@ -60,7 +68,7 @@ func New(opts engine.BackendOptions) *Backend {
 	if n <= 0 {
 		n = runtime.NumCPU()
 	}
-	b := &Backend{pool: newPool(n)}
+	b := &Backend{pool: newPool(n), exact: opts.Exact}
 	b.scratch = make([][]float32, n)
 	return b
 }
@@ -87,8 +95,13 @@ func (b *Backend) growScratch(n int) {
 	}
 }
 
-// buffer is a host float32 activation buffer.
-type buffer struct{ d []float32 }
+// buffer is a host float32 activation buffer. gen counts the ops that
+// wrote it, so a quantized copy of its contents (actQuant) knows when it
+// is stale.
+type buffer struct {
+	d   []float32
+	gen uint64
+}
 
 func (x *buffer) Len() int { return len(x.d) }
 func (x *buffer) Free()    { x.d = nil }
@@ -131,7 +144,7 @@ func (b *Backend) NewRows(capacity int) (engine.Rows, error) {
 
 // Write copies src into dst.
 func (b *Backend) Write(dst engine.Buffer, src []float32) error {
-	d := buf(dst)
+	d := wbuf(dst)
 	if len(src) > len(d) {
 		return fmt.Errorf("cpu: write of %d floats into a buffer of %d", len(src), len(d))
 	}
@@ -158,8 +171,16 @@ func (b *Backend) Close() error {
 	return nil
 }
 
-// buf returns the host slice of a buffer created by this backend.
+// buf returns the host slice of a buffer created by this backend, to read.
 func buf(x engine.Buffer) []float32 { return x.(*buffer).d }
+
+// wbuf returns the host slice of a buffer an op is about to write: every
+// op writing a buffer takes it through wbuf, which bumps its generation.
+func wbuf(x engine.Buffer) []float32 {
+	b := x.(*buffer)
+	b.gen++
+	return b.d
+}
 
 // batch returns the rows set on r.
 func batch(r engine.Rows) []engine.Row { return r.(*rows).r }

@@ -99,6 +99,20 @@ func dot4(x, w0, w1, w2, w3 []float32, out []float32) {
 	out[0], out[1], out[2], out[3] = dotGo(w0, x), dotGo(w1, x), dotGo(w2, x), dotGo(w3, x)
 }
 
+// dot4x4 writes out[4r+k] = Σ x_r[i]·wk[i] for four activation rows
+// x_r = x[r*len(w0):] and four weight rows of equal length.
+func dot4x4(x, w0, w1, w2, w3 []float32, out *[16]float32) {
+	n := len(w0)
+	x, w1, w2, w3 = x[:4*n], w1[:n], w2[:n], w3[:n]
+	if hasAVX512 && n%16 == 0 && n > 0 {
+		dot4x4AVX512(&x[0], 4*n, &w0[0], &w1[0], &w2[0], &w3[0], n, out)
+		return
+	}
+	for r := range 4 {
+		dot4(x[r*n:(r+1)*n], w0, w1, w2, w3, out[4*r:4*r+4])
+	}
+}
+
 // dot2x4 writes out[k] = Σ x0[i]·wk[i] and out[4+k] = Σ x1[i]·wk[i] for
 // four weight rows and two activation rows of equal length.
 func dot2x4(x0, x1, w0, w1, w2, w3 []float32, out *[8]float32) {

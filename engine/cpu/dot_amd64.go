@@ -9,6 +9,9 @@ import "golang.org/x/sys/cpu"
 // versions on the same machine.
 var hasAVX2 = cpu.X86.HasAVX2 && cpu.X86.HasFMA && cpu.X86.HasF16C
 
+// hasAVX512 selects the 512-bit float micro-kernel of the prefill path.
+var hasAVX512 = hasAVX2 && cpu.X86.HasAVX512F
+
 //go:noescape
 func dotAVX2(a, b *float32, n int) float32
 
@@ -25,7 +28,16 @@ func axpyAVX2(y *float32, a float32, x *float32, n int)
 func dotBF16AVX2(a *float32, b *uint16, n int) float32
 
 //go:noescape
+func f32ToF16AVX2(dst *uint16, src *float32, n int)
+
+//go:noescape
 func dot4AVX2(x, w0, w1, w2, w3 *float32, n int, out *float32)
+
+//go:noescape
+func dot4x4AVX512(x *float32, xs int, w0, w1, w2, w3 *float32, n int, out *[16]float32)
+
+//go:noescape
+func dotF16RowsAVX2(w *uint16, rowSize, nrows int, x *float32, n int, out *float32)
 
 //go:noescape
 func dot2x4AVX2(x0, x1, w0, w1, w2, w3 *float32, n int, out *float32)

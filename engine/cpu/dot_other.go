@@ -5,7 +5,7 @@
 
 package cpu
 
-var hasAVX2 = false
+var hasAVX2, hasAVX512 = false, false
 
 func dotAVX2(a, b *float32, n int) float32                                   { panic("unreachable") }
 func dotF16AVX2(a *float32, b *uint16, n int) float32                        { panic("unreachable") }
@@ -17,5 +17,12 @@ func dotQ4_0AVX2(x *float32, w *byte, nb int) float32                        { p
 func dotQ4_KSuperAVX2(x *float32, q *byte, s *[16]float32) float32           { panic("unreachable") }
 func dotQ6_KSuperAVX2(x *float32, b *byte, s *[16]float32) float32           { panic("unreachable") }
 func dotQ5_KSuperAVX2(x *float32, qh *byte, q *byte, s *[16]float32) float32 { panic("unreachable") }
-func dot4AVX2(x, w0, w1, w2, w3 *float32, n int, out *float32)               { panic("unreachable") }
-func dot2x4AVX2(x0, x1, w0, w1, w2, w3 *float32, n int, out *float32)        { panic("unreachable") }
+func f32ToF16AVX2(dst *uint16, src *float32, n int)                          { panic("unreachable") }
+func dot4x4AVX512(x *float32, xs int, w0, w1, w2, w3 *float32, n int, out *[16]float32) {
+	panic("unreachable")
+}
+func dotF16RowsAVX2(w *uint16, rowSize, nrows int, x *float32, n int, out *float32) {
+	panic("unreachable")
+}
+func dot4AVX2(x, w0, w1, w2, w3 *float32, n int, out *float32)        { panic("unreachable") }
+func dot2x4AVX2(x0, x1, w0, w1, w2, w3 *float32, n int, out *float32) { panic("unreachable") }

@@ -10,6 +10,8 @@ import (
 	"testing"
 	"unsafe"
 
+	"golang.org/x/sys/cpu"
+
 	"github.com/helexa/helexa/gguf"
 )
 
@@ -101,9 +103,40 @@ func TestOpsWithoutAssembly(t *testing.T) {
 	if !hasAVX2 {
 		t.Skip("skipping: the other tests already ran without assembly")
 	}
-	hasAVX2 = false
-	defer func() { hasAVX2 = true }()
+	hasAVX2, hasAVX512 = false, false
+	defer func() { hasAVX2, hasAVX512 = true, cpu.X86.HasAVX512F }()
 	t.Run("MatMul", TestMatMul)
 	t.Run("Attention", TestAttention)
 	t.Run("Fused", TestFusedKernels)
+}
+
+// TestF32sToF16 checks the F16C conversion against gguf.F32ToF16 on random
+// bit patterns (NaNs, infinities, subnormals and rounding ties included)
+// and on lengths with a tail.
+func TestF32sToF16(t *testing.T) {
+	rng := rand.New(rand.NewPCG(41, 42))
+	for _, n := range []int{1, 7, 8, 9, 64, 1027} {
+		src := make([]float32, n)
+		for i := range src {
+			switch i % 4 {
+			case 0:
+				src[i] = math.Float32frombits(rng.Uint32())
+			case 1:
+				src[i] = float32(rng.NormFloat64()) * 1e-5 // subnormal halves
+			case 2:
+				// A tie: exactly halfway between two halves.
+				src[i] = math.Float32frombits(uint32(rng.IntN(0x47000000))&^0x1fff | 0x1000)
+			default:
+				src[i] = float32(rng.NormFloat64()) * 70000 // beyond the half range
+			}
+		}
+		dst := make([]uint16, n)
+		f32sToF16(dst, src)
+		for i, v := range src {
+			want := gguf.F32ToF16(v)
+			if dst[i] != want && !(v != v && dst[i]&0x7c00 == 0x7c00 && dst[i]&0x3ff != 0) {
+				t.Fatalf("n %d: half(%g = %#08x) = %#04x, gguf gives %#04x", n, v, math.Float32bits(v), dst[i], want)
+			}
+		}
+	}
 }

@@ -23,3 +23,17 @@ func init() {
 
 // f16ToF32 converts an IEEE half to float32 through f16Table.
 func f16ToF32(h uint16) float32 { return f16Table[h] }
+
+// f32sToF16 writes dst[i] = gguf.F32ToF16(src[i]), with F16C eight at a
+// time where the CPU has it (the same rounding: to nearest even).
+func f32sToF16(dst []uint16, src []float32) {
+	src = src[:len(dst)]
+	i := 0
+	if n := len(dst) &^ 7; hasAVX2 && n > 0 {
+		f32ToF16AVX2(&dst[0], &src[0], n)
+		i = n
+	}
+	for ; i < len(dst); i++ {
+		dst[i] = gguf.F32ToF16(src[i])
+	}
+}

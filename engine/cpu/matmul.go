@@ -1,7 +1,10 @@
 // This file holds MatMul: dst[n, ne1] = x[n, ne0] · Wᵀ with W in its GGUF
-// type. Workers take ranges of output features. For a few batch rows (the
-// decode step) a type with a fused kernel (fused.go) dots each weight row in
-// its block format directly with each activation row. Otherwise a worker
+// type. Workers take ranges of output features. A type with an integer
+// kernel (intdot.go) gets its input quantized once to 8 bits (actquant.go)
+// and dots tiles of weight rows with every activation row, one kernel call
+// per tile and row, unless the backend is exact. For a few batch rows (the
+// decode step) a type with a fused float kernel (fused.go) dots each weight
+// row in its block format directly with each activation row. Otherwise a worker
 // turns a tile of weight rows into float32 (views for F32, dequantized into
 // its scratch otherwise) and dots every batch row with the tile, four weight
 // rows at a time, so decoding is done once per weight row whatever the
@@ -11,8 +14,10 @@ package cpu
 
 import (
 	"fmt"
+	"unsafe"
 
 	"github.com/helexa/helexa/engine"
+	"github.com/helexa/helexa/gguf"
 )
 
 // fusedMaxRows is the largest batch that uses a fused kernel: beyond it,
@@ -26,12 +31,35 @@ type matmulTask struct {
 	w      *weight
 	x, dst []float32
 	n      int
-	kern   dotKernel // fused kernel, nil for the dequantize-then-dot path
+	kern   dotKernel  // fused kernel, nil for the dequantize-then-dot path
+	ik     *intKernel // integer kernel, nil for the float paths
+	act    *actQuant  // x quantized for ik
 }
 
 func (t *matmulTask) run(wid, lo, hi int) {
 	ne0, ne1 := t.w.ne0, t.w.ne1
+	if t.ik != nil {
+		// Tiles of intTile weight rows stay in L1/L2 while every
+		// activation row passes over them.
+		rs := t.w.rowSize
+		for o0 := lo; o0 < hi; o0 += intTile {
+			o1 := min(o0+intTile, hi)
+			w := t.w.data[o0*rs : o1*rs]
+			for r := range t.n {
+				t.ik.rows(w, rs, o1-o0, t.act.row(r), t.dst[r*ne1+o0:r*ne1+o1])
+			}
+		}
+		return
+	}
 	if t.kern != nil {
+		if t.w.typ == gguf.TypeF16 && hasAVX2 && ne0%16 == 0 {
+			// One assembly call per range of rows and activation row.
+			w := t.w.data[lo*t.w.rowSize : hi*t.w.rowSize]
+			for r := range t.n {
+				dotF16RowsAVX2((*uint16)(unsafe.Pointer(&w[0])), t.w.rowSize, hi-lo, &t.x[r*ne0], ne0, &t.dst[r*ne1+lo])
+			}
+			return
+		}
 		for o := lo; o < hi; o++ {
 			row := t.w.rowBytes(o)
 			for r := range t.n {
@@ -52,6 +80,23 @@ func (t *matmulTask) run(wid, lo, hi int) {
 			wr[o-o0] = t.w.row(o, tmp[(o-o0)*ne0:])
 		}
 		r := 0
+		for ; hasAVX512 && r+4 <= t.n && ne0%16 == 0; r += 4 {
+			x := t.x[r*ne0 : (r+4)*ne0]
+			o := o0
+			for ; o+4 <= o1; o += 4 {
+				k := o - o0
+				var out [16]float32
+				dot4x4(x, wr[k], wr[k+1], wr[k+2], wr[k+3], &out)
+				for i := range 4 {
+					copy(t.dst[(r+i)*ne1+o:(r+i)*ne1+o+4], out[4*i:4*i+4])
+				}
+			}
+			for ; o < o1; o++ {
+				for i := range 4 {
+					t.dst[(r+i)*ne1+o] = dot(wr[o-o0], x[i*ne0:(i+1)*ne0])
+				}
+			}
+		}
 		for ; r+2 <= t.n; r += 2 {
 			x0, x1 := t.x[r*ne0:(r+1)*ne0], t.x[(r+1)*ne0:(r+2)*ne0]
 			d0, d1 := t.dst[r*ne1:(r+1)*ne1], t.dst[(r+1)*ne1:(r+2)*ne1]
@@ -82,6 +127,10 @@ func (t *matmulTask) run(wid, lo, hi int) {
 	}
 }
 
+// intTile is the weight rows an integer kernel call covers for a batch of
+// several rows: 32 rows of a 3072-wide Q8_0 matrix are 102 KiB, an L2 share.
+const intTile = 32
+
 // maxTile is the most weight rows MatMul decodes into a worker's scratch at
 // once.
 const maxTile = 16
@@ -100,15 +149,53 @@ func (b *Backend) MatMul(dst engine.Buffer, w engine.Weight, x engine.Buffer, n 
 	if x.Len() < n*ne0 || dst.Len() < n*ne1 {
 		panic(fmt.Sprintf("cpu: matmul: x %d / dst %d floats too small for %d rows of [%d, %d]", x.Len(), dst.Len(), n, ne0, ne1))
 	}
-	t.x, t.dst, t.n = buf(x)[:n*ne0], buf(dst)[:n*ne1], n
-	t.kern = nil
-	if n <= fusedMaxRows && t.w.f32 == nil {
+	t.x, t.n = buf(x)[:n*ne0], n
+	t.kern, t.ik, t.act = nil, nil, nil
+	minChunk := 4
+	if ik := intKernels[t.w.typ]; ik != nil && ik.serves(n) && !b.exact && t.w.f32 == nil {
+		t.ik = ik
+		t.act = b.quantized(ik.format, x.(*buffer), n, ne0)
+		if n > 1 {
+			minChunk = intTile
+		}
+	} else if n <= fusedMaxRows && t.w.f32 == nil {
 		t.kern = fusedKernels[t.w.typ]
 	}
-	minChunk := 4
-	if t.kern == nil {
+	if t.kern == nil && t.ik == nil {
 		minChunk = tileRows(ne0) // whole tiles per chunk
 	}
+	// dst is taken last: when it is x itself, the quantized copy above
+	// belongs to the old contents and must not be reused afterwards.
+	t.dst = wbuf(dst)[:n*ne1]
 	b.pool.parallel(t, ne1, minChunk)
-	t.w, t.x, t.dst, t.kern = nil, nil, nil, nil
+	t.w, t.x, t.dst, t.kern, t.ik, t.act = nil, nil, nil, nil, nil, nil
+}
+
+// quantized returns the n rows of x in format f, from the cache when x has
+// not been written since it was quantized with the same shape.
+func (b *Backend) quantized(f actFormat, x *buffer, n, ne0 int) *actQuant {
+	a := &b.act[f]
+	if a.src == x && a.gen == x.gen && a.n == n && a.ne0 == ne0 {
+		return a
+	}
+	a.reset(f, n, ne0)
+	t := &b.aq
+	t.a, t.x = a, x.d[:n*ne0]
+	b.pool.parallel(t, n, 4)
+	t.a, t.x = nil, nil
+	a.src, a.gen = x, x.gen
+	return a
+}
+
+// quantTask quantizes rows of an activation in parallel.
+type quantTask struct {
+	a *actQuant
+	x []float32
+}
+
+func (t *quantTask) run(_, lo, hi int) {
+	ne0 := t.a.ne0
+	for r := lo; r < hi; r++ {
+		quantizeRow(t.a.format, t.x[r*ne0:(r+1)*ne0], t.a.row(r))
+	}
 }

@@ -37,7 +37,7 @@ func (b *Backend) Embed(dst engine.Buffer, w engine.Weight, rs engine.Rows, n in
 	defer b.mu.Unlock()
 	t := &b.emb
 	t.w = w.(*weight)
-	t.dst = buf(dst)[:n*t.w.ne0]
+	t.dst = wbuf(dst)[:n*t.w.ne0]
 	t.rows = batch(rs)[:n]
 	for r := range t.rows {
 		if tok := t.rows[r].Token; tok < 0 || int(tok) >= t.w.ne1 {
@@ -80,7 +80,7 @@ func (b *Backend) RMSNorm(dst, x engine.Buffer, w engine.Weight, n, dim int, eps
 	if ww.ne0*ww.ne1 != dim || ww.f32 == nil {
 		panic(fmt.Sprintf("cpu: rmsnorm: weight [%d, %d] for dim %d", ww.ne0, ww.ne1, dim))
 	}
-	t.dst, t.x, t.w = buf(dst)[:n*dim], buf(x)[:n*dim], ww.f32
+	t.dst, t.x, t.w = wbuf(dst)[:n*dim], buf(x)[:n*dim], ww.f32
 	t.dim, t.eps = dim, eps
 	b.pool.parallel(t, n, max(1, elemChunk/dim)) // about elemChunk elements per chunk
 	t.dst, t.x, t.w = nil, nil, nil
@@ -137,7 +137,7 @@ func (b *Backend) RoPE(x engine.Buffer, rs engine.Rows, n, nHead, headDim int, b
 		}
 		t.base, t.freqHeadDim = base, headDim
 	}
-	t.x, t.rows = buf(x)[:n*nHead*headDim], batch(rs)[:n]
+	t.x, t.rows = wbuf(x)[:n*nHead*headDim], batch(rs)[:n]
 	t.nHead, t.headDim = nHead, headDim
 	b.pool.parallel(t, n, 4) // a row costs headDim/2 sincos plus every head's rotation
 	t.x, t.rows = nil, nil
@@ -171,7 +171,7 @@ func (b *Backend) SwiGLU(dst, gate, up engine.Buffer, n int) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	t := &b.elem
-	t.dst, t.a, t.up = buf(dst)[:n], buf(gate)[:n], buf(up)[:n]
+	t.dst, t.a, t.up = wbuf(dst)[:n], buf(gate)[:n], buf(up)[:n]
 	b.pool.parallel(t, n, elemChunk)
 	t.dst, t.a, t.up = nil, nil, nil
 }
@@ -181,14 +181,14 @@ func (b *Backend) Add(dst, x engine.Buffer, n int) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	t := &b.elem
-	t.dst, t.a, t.up = buf(dst)[:n], buf(x)[:n], nil
+	t.dst, t.a, t.up = wbuf(dst)[:n], buf(x)[:n], nil
 	b.pool.parallel(t, n, elemChunk)
 	t.dst, t.a = nil, nil
 }
 
 // CopyRows copies row idx[i] of src to row i of dst.
 func (b *Backend) CopyRows(dst, src engine.Buffer, idx []int, dim int) {
-	d, s := buf(dst), buf(src)
+	d, s := wbuf(dst), buf(src)
 	for i, j := range idx {
 		copy(d[i*dim:(i+1)*dim], s[j*dim:(j+1)*dim])
 	}

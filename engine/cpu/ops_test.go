@@ -7,7 +7,9 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"sync"
 	"testing"
+	"time"
 	"unsafe"
 
 	"github.com/helexa/helexa/engine"
@@ -27,30 +29,80 @@ func newTestBackend(t testing.TB, threads int) *Backend {
 
 func TestMatMul(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 2))
-	b := newTestBackend(t, 3)
-	for _, typ := range allTypes {
-		// n = 1 and 3 take the fused kernels where a type has one, 5 and 8
-		// the dequantize-then-dot path (row pairs and a single tail row).
-		for _, n := range []int{1, 3, 5, 8} {
-			t.Run(fmt.Sprintf("%s/n=%d", typ, n), func(t *testing.T) {
-				const ne0, ne1 = 512, 37
-				data := randomWeight(rng, typ, ne0, ne1)
-				w, err := b.LoadWeight("w", typ, ne0, ne1, data)
-				if err != nil {
-					t.Fatal(err)
-				}
-				x := randomVec(rng, n*ne0)
-				dst := newBuffer(t, b, make([]float32, n*ne1))
-				b.MatMul(dst, w, newBuffer(t, b, x), n)
-				got := make([]float32, n*ne1)
-				if err := b.Read(got, dst); err != nil {
-					t.Fatal(err)
-				}
-				want := refMatMul(dequantAll(t, typ, data, ne0*ne1), x, n, ne0, ne1)
-				if rel, abs := maxRelErr(got, want); rel > opTol {
-					t.Errorf("%s n=%d: normalized error %.3g (max |Δ| %.3g), tolerance %g", typ, n, rel, abs, opTol)
-				}
-			})
+	for _, exact := range []bool{true, false} {
+		b := New(engine.BackendOptions{Threads: 3, Exact: exact})
+		t.Cleanup(func() { b.Close() })
+		for _, typ := range allTypes {
+			// n = 1 and 3 take the fused kernels where a type has one, 5 and 8
+			// the dequantize-then-dot path (row pairs and a single tail row);
+			// without exact, the types with an integer kernel take it for all.
+			for _, n := range []int{1, 3, 5, 8, 40} {
+				t.Run(fmt.Sprintf("exact=%v/%s/n=%d", exact, typ, n), func(t *testing.T) {
+					const ne0, ne1 = 512, 37
+					data := randomWeight(rng, typ, ne0, ne1)
+					w, err := b.LoadWeight("w", typ, ne0, ne1, data)
+					if err != nil {
+						t.Fatal(err)
+					}
+					x := randomVec(rng, n*ne0)
+					dst := newBuffer(t, b, make([]float32, n*ne1))
+					b.MatMul(dst, w, newBuffer(t, b, x), n)
+					got := make([]float32, n*ne1)
+					if err := b.Read(got, dst); err != nil {
+						t.Fatal(err)
+					}
+					// The integer path multiplies x as quantized: the
+					// reference takes the same rounded activations.
+					if ik := intKernels[typ]; ik != nil && ik.serves(n) && !exact {
+						x = roundTrip(ik.format, x, n, ne0)
+					}
+					want := refMatMul(dequantAll(t, typ, data, ne0*ne1), x, n, ne0, ne1)
+					if rel, abs := maxRelErr(got, want); rel > opTol {
+						t.Errorf("%s n=%d: normalized error %.3g (max |Δ| %.3g), tolerance %g", typ, n, rel, abs, opTol)
+					}
+				})
+			}
+		}
+	}
+}
+
+// roundTrip returns x quantized in format f and dequantized again.
+func roundTrip(f actFormat, x []float32, n, ne0 int) []float32 {
+	var a actQuant
+	a.quantize(f, x, n, ne0)
+	y := make([]float32, len(x))
+	for i, q := range a.qs {
+		y[i] = a.d[i/f.blockSize()] * float32(q)
+	}
+	return y
+}
+
+// TestMatMulQuantCache checks that the quantized input is reused only while
+// its buffer is unchanged: a second MatMul after a Write sees the new input.
+func TestMatMulQuantCache(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	b := newTestBackend(t, 2)
+	const ne0, ne1, n = 256, 8, 2
+	for _, typ := range []gguf.Type{gguf.TypeQ8_0, gguf.TypeQ4_K} {
+		data := randomWeight(rng, typ, ne0, ne1)
+		w, err := b.LoadWeight("w", typ, ne0, ne1, data)
+		if err != nil {
+			t.Fatal(err)
+		}
+		wf := dequantAll(t, typ, data, ne0*ne1)
+		xb := newBuffer(t, b, make([]float32, n*ne0))
+		dst := newBuffer(t, b, make([]float32, n*ne1))
+		for step := range 3 {
+			x := randomVec(rng, n*ne0)
+			if err := b.Write(xb, x); err != nil {
+				t.Fatal(err)
+			}
+			b.MatMul(dst, w, xb, n)
+			b.MatMul(dst, w, xb, n) // the cached quantization
+			want := refMatMul(wf, roundTrip(intKernels[typ].format, x, n, ne0), n, ne0, ne1)
+			if rel, abs := maxRelErr(buf(dst), want); rel > opTol {
+				t.Errorf("%s step %d: normalized error %.3g (max |Δ| %.3g): a stale quantized input?", typ, step, rel, abs)
+			}
 		}
 	}
 }
@@ -388,6 +440,38 @@ func TestPoolCoversRange(t *testing.T) {
 	}
 }
 
+// TestPoolParkAndWake runs back-to-back dispatches (workers spinning), then
+// dispatches after pauses longer than the spin (workers parked), from two
+// goroutines at once, and closes the pool while its workers are parked.
+func TestPoolParkAndWake(t *testing.T) {
+	p := newPool(3)
+	var wg sync.WaitGroup
+	for g := range 2 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range 300 {
+				if i%50 == 0 {
+					time.Sleep(2 * spinFor) // let the workers park
+				}
+				total := 1 + (i*37+g)%500
+				c := &countTask{seen: make([]int32, total)}
+				p.parallel(c, total, 1)
+				for j, s := range c.seen {
+					if s != 1 {
+						t.Errorf("dispatch %d total %d: index %d run %d times", i, total, j, s)
+						return
+					}
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	time.Sleep(4 * spinFor)
+	p.close()
+	p.close() // a second close is a no-op
+}
+
 type countTask struct{ seen []int32 }
 
 func (c *countTask) run(_, lo, hi int) {
@@ -413,4 +497,16 @@ func f32Bytes(v []float32) []byte {
 		out[4*i], out[4*i+1], out[4*i+2], out[4*i+3] = byte(bits), byte(bits>>8), byte(bits>>16), byte(bits>>24)
 	}
 	return out
+}
+
+// TestReadBandwidth checks the bandwidth probe returns a positive finite
+// rate; its size is the benchmark's business.
+func TestReadBandwidth(t *testing.T) {
+	if testing.Short() {
+		t.Skip("skipping: streams 128 MiB eight times")
+	}
+	b := newTestBackend(t, 2)
+	if bw := b.ReadBandwidth(); !(bw > 0) || math.IsInf(bw, 0) {
+		t.Fatalf("ReadBandwidth = %g bytes/s", bw)
+	}
 }

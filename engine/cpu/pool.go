@@ -1,7 +1,14 @@
 // This file holds the persistent worker pool the CPU ops run on: a fixed set
-// of goroutines that split an index range [0, total) into chunks and take
-// them from a shared atomic counter, so one dispatch costs a few channel
-// sends and no allocation.
+// of goroutines that split an index range [0, total) into chunks and claim
+// them from a shared atomic counter. Between ops a worker spins for a short
+// while (spinFor), so the dozens of ops of a decode step start without a
+// scheduler wake-up each; after that it parks on a channel, so an idle or
+// crowded machine does not burn a core. The caller works on the range
+// itself and never waits for a worker to start: a worker that arrives late
+// finds every chunk claimed and goes back to waiting, so the caller only
+// waits for chunks already being worked on. A memory fault a worker hits
+// (a model file truncated under the mapping, see engine/fault.go) is handed
+// back to the caller and raised there, where it can be recovered.
 
 package cpu
 
@@ -9,6 +16,7 @@ import (
 	"runtime/debug"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/helexa/helexa/engine"
 )
@@ -19,20 +27,42 @@ type task interface {
 	run(wid, lo, hi int)
 }
 
+// spinFor is how long an idle worker polls for the next op before parking:
+// longer than the gap between the ops of one forward pass (a few µs), much
+// shorter than a scheduler time slice, so a worker that spins in vain costs
+// little on a busy machine.
+const spinFor = 30 * time.Microsecond
+
 // pool runs tasks on n workers: the caller plus n-1 goroutines that live
 // until close.
+//
+// A dispatch publishes its task by making seq odd (open); workers that see
+// an odd seq they have not served register in active, check seq again and
+// claim chunks from next. When the range is exhausted the caller makes seq
+// even (closed) and waits until active is zero: from then on no worker
+// reads the task fields, which the next dispatch may rewrite.
 type pool struct {
 	mu    sync.Mutex // one dispatch at a time
 	n     int
-	wake  []chan struct{}
-	wg    sync.WaitGroup
 	t     task
 	total int
 	chunk int
-	next  atomic.Int64
-	// fault is the memory fault a helper hit in the current task (see
-	// engine/fault.go), handed back to the dispatching goroutine.
+
+	seq    atomic.Uint64 // odd while a task is open
+	next   atomic.Int64  // first unclaimed index
+	active atomic.Int32  // workers inside the open task
+	stop   atomic.Bool
+	// fault is the memory fault a worker hit in the open task, handed
+	// back to the dispatching goroutine.
 	fault atomic.Pointer[any]
+
+	waiting atomic.Bool   // the caller is parked until active drops to 0
+	done    chan struct{} // its wake-up token
+
+	sleeping []atomic.Bool   // worker i+1 is parked (or about to)
+	wake     []chan struct{} // one token wakes parked worker i+1
+	exited   sync.WaitGroup  // the workers, for close
+	_        [64]byte        // keep the hot atomics off the next object's line
 }
 
 // newPool starts a pool of n workers (at least 1).
@@ -40,26 +70,88 @@ func newPool(n int) *pool {
 	if n < 1 {
 		n = 1
 	}
-	p := &pool{n: n}
-	for i := 1; i < n; i++ {
-		ch := make(chan struct{}, 1)
-		p.wake = append(p.wake, ch)
-		go p.worker(i, ch)
+	p := &pool{n: n, sleeping: make([]atomic.Bool, n-1), wake: make([]chan struct{}, n-1), done: make(chan struct{}, 1)}
+	for i := range p.wake {
+		p.wake[i] = make(chan struct{}, 1)
+		p.exited.Add(1)
+		go p.worker(i)
 	}
 	return p
 }
 
-// worker is helper goroutine wid: each wake-up drains the current task's
-// range; it exits when close closes wake.
-func (p *pool) worker(wid int, wake chan struct{}) {
+// worker is helper goroutine i (worker id i+1): it serves each open task
+// once, spinning between tasks and parking when none comes.
+func (p *pool) worker(i int) {
+	defer p.exited.Done()
 	// A fault reading a truncated model file becomes a panic that
 	// safeDrain recovers, instead of killing the process.
 	debug.SetPanicOnFault(true)
-	for range wake {
-		if r := p.safeDrain(wid); r != nil {
-			p.fault.CompareAndSwap(nil, &r)
+	var served uint64
+	for {
+		s := p.waitTask(i, served)
+		if p.stop.Load() {
+			return
 		}
-		p.wg.Done()
+		if s&1 == 0 || s == served {
+			continue // woken for a task that has closed already
+		}
+		served = s
+		p.active.Add(1)
+		if p.seq.Load() == s { // still open: the task fields are valid
+			if r := p.safeDrain(i + 1); r != nil {
+				p.fault.CompareAndSwap(nil, &r)
+			}
+		}
+		if p.active.Add(-1) == 0 && p.waiting.CompareAndSwap(true, false) {
+			p.done <- struct{}{}
+		}
+	}
+}
+
+// waitTask returns the seq of an open task other than served, spinning for
+// spinFor and then parking until a dispatch wakes it. It returns early (any
+// value) when the pool stops.
+func (p *pool) waitTask(i int, served uint64) uint64 {
+	start := time.Now()
+	for spins := 0; ; spins++ {
+		if s := p.seq.Load(); s&1 == 1 && s != served {
+			return s
+		}
+		if p.stop.Load() {
+			return 0
+		}
+		if spins&63 == 63 && time.Since(start) > spinFor {
+			break
+		}
+	}
+	for {
+		p.sleeping[i].Store(true)
+		// A dispatch between the last check and the flag would not wake
+		// this worker: look once more before blocking.
+		if s := p.seq.Load(); (s&1 == 1 && s != served) || p.stop.Load() {
+			if p.sleeping[i].CompareAndSwap(true, false) {
+				return s
+			}
+			// The dispatcher cleared the flag first and sends a token:
+			// take it so the channel is empty for the next park.
+			<-p.wake[i]
+			return p.seq.Load()
+		}
+		<-p.wake[i]
+		if s := p.seq.Load(); (s&1 == 1 && s != served) || p.stop.Load() {
+			return s
+		}
+	}
+}
+
+// drain claims chunks until the range is exhausted.
+func (p *pool) drain(wid int) {
+	for {
+		lo := int(p.next.Add(int64(p.chunk))) - p.chunk
+		if lo >= p.total {
+			return
+		}
+		p.t.run(wid, lo, min(lo+p.chunk, p.total))
 	}
 }
 
@@ -78,17 +170,6 @@ func (p *pool) safeDrain(wid int) (fault any) {
 	return nil
 }
 
-// drain takes chunks until the range is exhausted.
-func (p *pool) drain(wid int) {
-	for {
-		lo := int(p.next.Add(int64(p.chunk))) - p.chunk
-		if lo >= p.total {
-			return
-		}
-		p.t.run(wid, lo, min(lo+p.chunk, p.total))
-	}
-}
-
 // parallel runs t over [0, total) in chunks of at least minChunk indices and
 // returns when all are done.
 func (p *pool) parallel(t task, total, minChunk int) {
@@ -97,27 +178,28 @@ func (p *pool) parallel(t task, total, minChunk int) {
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	// About four chunks per worker balances uneven rows without making the
-	// shared counter hot.
+	// About four chunks per worker balances uneven rows and lets a late
+	// or preempted worker's share be taken by the others.
 	chunk := max(minChunk, total/(4*p.n), 1)
-	chunks := (total + chunk - 1) / chunk
-	if p.n == 1 || chunks == 1 {
+	if p.n == 1 || chunk >= total {
 		t.run(0, 0, total)
 		return
 	}
 	p.t, p.total, p.chunk = t, total, chunk
 	p.next.Store(0)
-	helpers := min(p.n-1, chunks-1)
-	p.wg.Add(helpers)
 	p.fault.Store(nil)
-	for i := range helpers {
-		p.wake[i] <- struct{}{}
+	p.seq.Add(1) // open
+	for i := range p.sleeping {
+		if p.sleeping[i].CompareAndSwap(true, false) {
+			p.wake[i] <- struct{}{}
+		}
 	}
-	// The helpers must be done with t before this returns, even when the
+	// The workers must be done with t before this returns, even when the
 	// caller's own share faults; then any fault is raised here, on the
 	// goroutine that can recover it.
 	fault := p.safeDrain(0)
-	p.wg.Wait()
+	p.seq.Add(1) // closed: no worker enters any more
+	p.waitIdle()
 	p.t = nil
 	if fault == nil {
 		if f := p.fault.Load(); f != nil {
@@ -129,12 +211,35 @@ func (p *pool) parallel(t task, total, minChunk int) {
 	}
 }
 
-// close stops the worker goroutines.
+// waitIdle returns when no worker is inside the closed task: it spins for
+// spinFor (the usual case, a worker finishing its last chunk), then parks
+// so that a worker the OS preempted mid-chunk can have this core.
+func (p *pool) waitIdle() {
+	start := time.Now()
+	for spins := 0; p.active.Load() != 0; spins++ {
+		if spins&63 != 63 || time.Since(start) < spinFor {
+			continue
+		}
+		p.waiting.Store(true)
+		if p.active.Load() == 0 && p.waiting.CompareAndSwap(true, false) {
+			return
+		}
+		<-p.done // the last worker out, or its token if it beat the CAS
+		return
+	}
+}
+
+// close stops the worker goroutines and waits for them to exit.
 func (p *pool) close() {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	for _, ch := range p.wake {
-		close(ch)
+	if p.stop.Swap(true) {
+		return
 	}
-	p.wake = nil
+	for i := range p.sleeping {
+		if p.sleeping[i].CompareAndSwap(true, false) {
+			p.wake[i] <- struct{}{}
+		}
+	}
+	p.exited.Wait()
 }

@@ -1,0 +1,145 @@
+// This file holds activation quantization: a MatMul input turned once into
+// 8-bit integers with a float scale per block, so the integer dot kernels
+// (intdot.go) can multiply it with quantized weights without dequantizing
+// either side, as llama.cpp's vec_dot kernels do. Two block formats exist,
+// matching ggml's: q8 (32 elements per scale, block_q8_0) for the
+// 32-element weight types, and q8K (256 elements per scale with a sum per
+// 16 elements, block_q8_K) for the K-quants.
+//
+// The quantized copy of a buffer is cached on the backend and keyed by the
+// buffer's write generation, so q, k and v (and gate and up) share one
+// quantization of their common input.
+
+package cpu
+
+import "math"
+
+// actFormat is the block format of a quantized activation.
+type actFormat uint8
+
+const (
+	actNone actFormat = iota // float32 activations (exact path)
+	actQ8                    // 32 int8 per float32 scale (ggml block_q8_0)
+	actQ8K                   // 256 int8 per float32 scale, int16 sum per 16 (ggml block_q8_K)
+)
+
+// blockSize is the number of elements that share one scale.
+func (f actFormat) blockSize() int {
+	if f == actQ8K {
+		return 256
+	}
+	return 32
+}
+
+// sumGroup is the number of elements each int16 sum of quants covers: 16
+// for q8K (ggml's bsums), a block of 32 for q8 (the minimum terms of
+// Q4_1/Q5_1 and the offset of Q5_0 need them).
+func (f actFormat) sumGroup() int {
+	if f == actQ8K {
+		return 16
+	}
+	return 32
+}
+
+// actQuant is n rows of ne0 activations quantized in one format. Row r's
+// quants are qs[r*ne0:], its scales d[r*ne0/bs:] and its sums of quants
+// sums[r*ne0/sumGroup:].
+type actQuant struct {
+	format actFormat
+	n, ne0 int
+	qs     []int8
+	d      []float32
+	sums   []int16
+
+	// src and gen identify the buffer contents quantized, for reuse.
+	src *buffer
+	gen uint64
+}
+
+// actRow is one quantized activation row, the argument of a dot kernel.
+type actRow struct {
+	qs   []int8
+	d    []float32
+	sums []int16
+}
+
+// row returns row r.
+func (a *actQuant) row(r int) actRow {
+	bs := a.format.blockSize()
+	sg := a.format.sumGroup()
+	return actRow{
+		qs:   a.qs[r*a.ne0 : (r+1)*a.ne0],
+		d:    a.d[r*a.ne0/bs : (r+1)*a.ne0/bs],
+		sums: a.sums[r*a.ne0/sg : (r+1)*a.ne0/sg],
+	}
+}
+
+// reset sizes a for n rows of ne0 elements in format f, reusing its memory.
+func (a *actQuant) reset(f actFormat, n, ne0 int) {
+	a.format, a.n, a.ne0 = f, n, ne0
+	a.qs = grow(a.qs, n*ne0)
+	a.d = grow(a.d, n*ne0/f.blockSize())
+	a.sums = grow(a.sums, n*ne0/f.sumGroup())
+	a.src = nil
+}
+
+// grow returns s resized to n elements, reallocating only when it is too
+// small.
+func grow[T any](s []T, n int) []T {
+	if cap(s) < n {
+		return make([]T, n)
+	}
+	return s[:n]
+}
+
+// quantizeRow quantizes x into row ar of format f: each block gets the
+// scale d = max|x|/127 and quants round(x/d) (0 and d = 0 for an all-zero
+// block), as ggml's quantize_row_q8_0_ref. Non-finite inputs give a
+// non-finite scale, which propagates into the result as it would in float.
+func quantizeRow(f actFormat, x []float32, ar actRow) {
+	bs := f.blockSize()
+	for b := range len(x) / bs {
+		xb := x[b*bs : (b+1)*bs : (b+1)*bs]
+		qb := ar.qs[b*bs : (b+1)*bs : (b+1)*bs]
+		var amax float32
+		for _, v := range xb {
+			amax = max(amax, abs32(v))
+		}
+		d := amax / 127
+		ar.d[b] = d
+		if amax == 0 || amax != amax || amax > math.MaxFloat32 {
+			clear(qb)
+			if amax != 0 {
+				ar.d[b] = float32(math.NaN())
+			}
+		} else {
+			id := 127 / amax
+			for i, v := range xb {
+				qb[i] = int8(roundEven(v * id))
+			}
+		}
+		sg := f.sumGroup()
+		for g := range bs / sg {
+			var s int16
+			for _, q := range qb[sg*g : sg*g+sg] {
+				s += int16(q)
+			}
+			ar.sums[b*bs/sg+g] = s
+		}
+	}
+}
+
+// abs32 is |v| for float32.
+func abs32(v float32) float32 { return math.Float32frombits(math.Float32bits(v) &^ (1 << 31)) }
+
+// roundEven rounds to the nearest integer, halves to even (the rounding of
+// the CPU's float-to-int conversion, which the assembly uses).
+func roundEven(v float32) float32 { return float32(math.RoundToEven(float64(v))) }
+
+// quantize fills a with the n rows of x in format f.
+func (a *actQuant) quantize(f actFormat, x []float32, n, ne0 int) {
+	a.reset(f, n, ne0)
+	for r := range n {
+		quantizeRow(f, x[r*ne0:(r+1)*ne0], a.row(r))
+	}
+}

@@ -1,0 +1,125 @@
+// This file declares the integer dot kernels of intdot_amd64.s and picks
+// them at start: the AVX2 versions (VPMADDUBSW/VPMADDWD) everywhere AVX2
+// is, and for the 32-element block types an AVX-512 VNNI version (VPDPBUSD
+// on 256-bit registers) where the CPU reports AVX512_VNNI and AVX512VL.
+
+package cpu
+
+import (
+	"unsafe"
+
+	"golang.org/x/sys/cpu"
+
+	"github.com/helexa/helexa/gguf"
+)
+
+// hasVNNI selects the VPDPBUSD kernels; tests turn it off to check the
+// AVX2 ones on the same machine.
+var hasVNNI = hasAVX2 && cpu.X86.HasAVX512VNNI && cpu.X86.HasAVX512VL
+
+//go:noescape
+func dotQ8_0RowsAVX2(w *byte, rowSize, nrows int, xq *int8, xd *float32, nb int, out *float32)
+
+//go:noescape
+func dotQ8_0RowsVNNI(w *byte, rowSize, nrows int, xq *int8, xd *float32, nb int, out *float32)
+
+//go:noescape
+func dotQ4_0RowsAVX2(w *byte, rowSize, nrows int, xq *int8, xd *float32, nb int, out *float32)
+
+//go:noescape
+func dotQ4_0RowsVNNI(w *byte, rowSize, nrows int, xq *int8, xd *float32, nb int, out *float32)
+
+//go:noescape
+func dotQ4_1RowsAVX2(w *byte, rowSize, nrows int, xq *int8, xd *float32, sums *int16, nb int, out *float32)
+
+//go:noescape
+func dotQ4_1RowsVNNI(w *byte, rowSize, nrows int, xq *int8, xd *float32, sums *int16, nb int, out *float32)
+
+//go:noescape
+func dotQ5_0RowsAVX2(w *byte, rowSize, nrows int, xq *int8, xd *float32, sums *int16, nb int, out *float32)
+
+//go:noescape
+func dotQ5_0RowsVNNI(w *byte, rowSize, nrows int, xq *int8, xd *float32, sums *int16, nb int, out *float32)
+
+//go:noescape
+func dotQ5_1RowsAVX2(w *byte, rowSize, nrows int, xq *int8, xd *float32, sums *int16, nb int, out *float32)
+
+//go:noescape
+func dotQ5_1RowsVNNI(w *byte, rowSize, nrows int, xq *int8, xd *float32, sums *int16, nb int, out *float32)
+
+//go:noescape
+func dotQ4_KRowsAVX2(w *byte, rowSize, nrows int, xq *int8, xd *float32, sums *int16, nsb int, out *float32)
+
+//go:noescape
+func dotQ5_KRowsAVX2(w *byte, rowSize, nrows int, xq *int8, xd *float32, sums *int16, nsb int, out *float32)
+
+//go:noescape
+func dotQ6_KRowsAVX2(w *byte, rowSize, nrows int, xq *int8, xd *float32, sums *int16, nsb int, out *float32)
+
+// blockRows is the signature of the 32-element block kernels.
+type blockRows func(w *byte, rowSize, nrows int, xq *int8, xd *float32, nb int, out *float32)
+
+// superRows is the signature of the kernels that take the activation's
+// sums: the K-quants and the 32-element types with a minimum or offset.
+type superRows func(w *byte, rowSize, nrows int, xq *int8, xd *float32, sums *int16, nsb int, out *float32)
+
+// asmRowsKernel returns the assembly kernel of typ for this CPU, nil when
+// there is none (the Go reference runs then).
+func asmRowsKernel(typ gguf.Type) rowsKernel {
+	if !hasAVX2 {
+		return nil
+	}
+	switch typ {
+	case gguf.TypeQ8_0:
+		return wrapBlock(dotQ8_0RowsAVX2, dotQ8_0RowsVNNI)
+	case gguf.TypeQ4_0:
+		return wrapBlock(dotQ4_0RowsAVX2, dotQ4_0RowsVNNI)
+	case gguf.TypeQ4_1:
+		return wrapSuper(dotQ4_1RowsAVX2, dotQ4_1RowsVNNI)
+	case gguf.TypeQ5_0:
+		return wrapSuper(dotQ5_0RowsAVX2, dotQ5_0RowsVNNI)
+	case gguf.TypeQ5_1:
+		return wrapSuper(dotQ5_1RowsAVX2, dotQ5_1RowsVNNI)
+	case gguf.TypeQ4_K:
+		return wrapSuper(dotQ4_KRowsAVX2, nil)
+	case gguf.TypeQ5_K:
+		return wrapSuper(dotQ5_KRowsAVX2, nil)
+	case gguf.TypeQ6_K:
+		return wrapSuper(dotQ6_KRowsAVX2, nil)
+	}
+	return nil
+}
+
+// wrapBlock adapts a block kernel pair to rowsKernel, choosing by hasVNNI
+// at each call so tests can switch.
+func wrapBlock(avx2, vnni blockRows) rowsKernel {
+	return func(w []byte, rowSize, nrows int, a actRow, out []float32) {
+		if nrows <= 0 || len(a.d) == 0 {
+			return
+		}
+		_ = w[nrows*rowSize-1]
+		_ = out[nrows-1]
+		f := avx2
+		if hasVNNI && vnni != nil {
+			f = vnni
+		}
+		f(unsafe.SliceData(w), rowSize, nrows, unsafe.SliceData(a.qs), unsafe.SliceData(a.d), len(a.d), unsafe.SliceData(out))
+	}
+}
+
+// wrapSuper adapts a kernel pair taking sums to rowsKernel (vnni may be
+// nil: the AVX2 version serves both).
+func wrapSuper(avx2, vnni superRows) rowsKernel {
+	return func(w []byte, rowSize, nrows int, a actRow, out []float32) {
+		if nrows <= 0 || len(a.d) == 0 {
+			return
+		}
+		_ = w[nrows*rowSize-1]
+		_ = out[nrows-1]
+		k := avx2
+		if hasVNNI && vnni != nil {
+			k = vnni
+		}
+		k(unsafe.SliceData(w), rowSize, nrows, unsafe.SliceData(a.qs), unsafe.SliceData(a.d), unsafe.SliceData(a.sums), len(a.d), unsafe.SliceData(out))
+	}
+}
