@@ -121,6 +121,7 @@ func New(o Options) *Server {
 	s.keys = hashKeys(o.APIKeys)
 	s.stop, s.cancelStop = context.WithCancel(context.Background())
 	s.metrics = newMetrics(o.Registry, o.Models.List)
+	o.Registry.MustRegister(&mspCollector{s: s})
 	s.echo = s.routes()
 	return s
 }
