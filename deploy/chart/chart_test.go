@@ -29,9 +29,9 @@ var release = Release{Name: "helexa", Namespace: "helexa"}
 
 // renders are the values sets the chart is rendered and committed for.
 var renders = []struct {
-	name   string
-	values []string
-	models []string // default_models the neurons must load
+	name         string
+	values       []string
+	models       []string // default_models the neurons must load
 	cortex, pool bool
 }{
 	{name: "default", models: []string{"Qwen/Qwen3-0.6B-GGUF:Q8_0"}},
