@@ -53,6 +53,7 @@ type mspCollector struct {
 	s *Server
 }
 
+// Describe sends the protocol metrics' descriptions.
 func (c *mspCollector) Describe(ch chan<- *prometheus.Desc) {
 	ch <- mspQueuedDesc
 	ch <- mspRunningDesc
@@ -60,6 +61,8 @@ func (c *mspCollector) Describe(ch chan<- *prometheus.Desc) {
 	ch <- mspCacheDesc
 }
 
+// Collect sends the protocol metrics' current values; the cache config
+// info is left out while no model is loaded.
 func (c *mspCollector) Collect(ch chan<- prometheus.Metric) {
 	running, queued := c.s.totalCounts()
 	ch <- prometheus.MustNewConstMetric(mspQueuedDesc, prometheus.GaugeValue, float64(queued))
