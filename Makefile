@@ -104,3 +104,15 @@ test-packaging:
 # shellcheck when that is installed).
 actionlint:
 	$(GO) run $(ACTIONLINT) -config-file .gitea/actionlint.yaml .gitea/workflows/*.yml
+
+# test-deploy tests the Helm chart in deploy/ (its own module, so the
+# daemon's dependencies stay as they are): renders it for each values file,
+# decodes every object strictly and checks probes, grace periods and
+# selectors; fails when the committed manifests in deploy/k8s are stale.
+.PHONY: test-deploy manifests
+test-deploy:
+	cd deploy && $(GO) vet ./... && $(GO) test -count=1 ./...
+
+# manifests rewrites deploy/k8s from the chart.
+manifests:
+	cd deploy && $(GO) test -count=1 -run '^TestManifestsUpToDate$$' ./chart -update

@@ -201,7 +201,7 @@ func (m *Manager) kvCounter(id string) *atomic.Int64 {
 // backend only, so the device is the backend's name (cpu, cuda).
 func (m *Manager) info(e engine.ModelInfo) server.ModelInfo {
 	si := server.ModelInfo{ID: e.ID, Source: e.Source, Path: e.Path, Backend: e.Backend, Device: e.Backend,
-		CtxSize: e.CtxSize, MemoryBytes: e.MemoryBytes, LoadedAt: e.LoadedAt, Error: e.Error,
+		CtxSize: e.CtxSize, KVSlots: e.Seqs, MemoryBytes: e.MemoryBytes, LoadedAt: e.LoadedAt, Error: e.Error,
 		MaxPromptBytes: e.MaxPromptBytes}
 	m.mu.Lock()
 	used := m.kv[e.ID]

@@ -43,6 +43,7 @@ type ModelInfo struct {
 	Backend string // cpu, cuda
 	Device  string // cpu, cuda:0, ...
 	CtxSize int    // context length of a sequence, in tokens
+	KVSlots int    // sequences the KV cache holds at once (0 counts as 1)
 	// MemoryBytes is what the weights and KV cache occupy.
 	MemoryBytes int64
 	// KVCacheUsage is the fraction of KV-cache positions in use, 0 to 1.

@@ -161,6 +161,7 @@ func New(o Options) *Server {
 	s.stop, s.cancelStop = context.WithCancel(context.Background())
 	s.metrics = newMetrics(o.Registry, o.Models.List)
 	s.metrics.req.setBuild(o.Build)
+	o.Registry.MustRegister(&mspCollector{s: s})
 	s.echo = s.routes()
 	return s
 }
