@@ -53,8 +53,14 @@ func TestResolveModel(t *testing.T) {
 	t.Setenv("HF_HUB_OFFLINE", "1")
 	ctx := context.Background()
 
-	if got, err := resolveModel(ctx, mini, nil); err != nil || got != mini {
-		t.Errorf("local path: %q, %v; want it unchanged", got, err)
+	// A local path resolves to the file itself, links followed (model_dirs
+	// are compared on real paths).
+	real, err := filepath.EvalSymlinks(mini)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, err := resolveModel(ctx, mini, nil); err != nil || got != real {
+		t.Errorf("local path: %q, %v; want %q", got, err, real)
 	}
 	for _, ref := range []string{"org/repo:Q8_0", "org/repo:q8_0", "org/repo/mini-Q8_0.gguf"} {
 		got, err := resolveModel(ctx, ref, nil)
