@@ -176,11 +176,12 @@ func hashKeys(keys []string) [][32]byte {
 	return out
 }
 
-// auth requires a valid bearer key on every route but /health and the chat
-// page when keys are configured.
+// auth requires a valid bearer key on every route but /health, the chat
+// page and, with Options.OpenMetrics, /metrics when keys are configured.
 func (s *Server) auth(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		if len(s.keys) == 0 || c.Path() == "/health" || isPagePath(c.Path()) {
+		if len(s.keys) == 0 || c.Path() == "/health" || isPagePath(c.Path()) ||
+			(s.opts.OpenMetrics && c.Path() == "/metrics") {
 			return next(c)
 		}
 		// The scheme is case-insensitive (RFC 9110, section 11.1).

@@ -47,8 +47,12 @@ type Options struct {
 	Models ModelManager
 	Logger *slog.Logger
 	// APIKeys, when not empty, are required as "Authorization: Bearer KEY"
-	// on every endpoint but /health.
+	// on every endpoint but /health (and /metrics with OpenMetrics).
 	APIKeys []string
+	// OpenMetrics serves GET /metrics without a key even when APIKeys are
+	// set, for scrapers that send none (Prometheus, an inference gateway's
+	// endpoint picker); the OpenAI and management routes still need one.
+	OpenMetrics bool
 	// MaxQueue is the number of requests that may wait per model; 0 waits
 	// none (a busy model answers 503 at once).
 	MaxQueue int

@@ -195,6 +195,40 @@ func TestAPIKeys(t *testing.T) {
 	}
 }
 
+// TestMetricsAuth checks that /metrics needs a key like every other route
+// by default, and that OpenMetrics opens it alone: the OpenAI and management
+// routes still answer 401 without a key.
+func TestMetricsAuth(t *testing.T) {
+	keyed, _ := testServer(t, Options{APIKeys: []string{"k1"}}, newFakeGen(Delta{Content: "x"}))
+	if rec := do(keyed, "GET", "/metrics", ""); rec.Code != 401 {
+		t.Errorf("default: /metrics without a key: status %d, want 401", rec.Code)
+	}
+	if rec := do(keyed, "GET", "/metrics", "", "Authorization", "Bearer k1"); rec.Code != 200 {
+		t.Errorf("default: /metrics with the key: status %d, want 200", rec.Code)
+	}
+
+	open, _ := testServer(t, Options{APIKeys: []string{"k1"}, OpenMetrics: true}, newFakeGen(Delta{Content: "x"}))
+	rec := do(open, "GET", "/metrics", "")
+	if rec.Code != 200 || !strings.Contains(rec.Body.String(), "neuron_build_info") {
+		t.Errorf("open metrics: /metrics without a key: status %d, body has neuron_build_info: %v",
+			rec.Code, strings.Contains(rec.Body.String(), "neuron_build_info"))
+	}
+	for _, r := range []struct{ method, path, body string }{
+		{"GET", "/v1/models", ""},
+		{"POST", "/v1/chat/completions", `{"model":"m","messages":[{"role":"user","content":"hi"}]}`},
+		{"GET", "/models", ""},
+		{"POST", "/models/load", `{"model":"m"}`},
+		{"POST", "/models/unload", `{"model":"m"}`},
+	} {
+		if rec := do(open, r.method, r.path, r.body); rec.Code != 401 {
+			t.Errorf("open metrics: %s %s without a key: status %d, want 401", r.method, r.path, rec.Code)
+		}
+	}
+	if rec := do(open, "GET", "/v1/models", "", "Authorization", "Bearer k1"); rec.Code != 200 {
+		t.Errorf("open metrics: /v1/models with the key: status %d, want 200", rec.Code)
+	}
+}
+
 func TestChatNonStreaming(t *testing.T) {
 	gen := newFakeGen(
 		Delta{Reasoning: "think", Tokens: 2},

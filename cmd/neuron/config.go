@@ -48,6 +48,9 @@ type Config struct {
 	Hub                HubConfig      `mapstructure:"hub"`
 	Engine             EngineConfig   `mapstructure:"engine"`
 	DefaultModels      []DefaultModel `mapstructure:"default_models"`
+	// MetricsRequireKey, when false, serves GET /metrics without a key even
+	// when api_keys are set (for Prometheus and an endpoint picker).
+	MetricsRequireKey bool `mapstructure:"metrics_require_key"`
 }
 
 // HubConfig is the [hub] table: where models come from.
@@ -115,6 +118,7 @@ var configKeys = map[string]any{
 	"idle_timeout":             defaultIdleTimeout,
 	"api_keys":                 []string{},
 	"api_key_file":             "",
+	"metrics_require_key":      true,
 	"max_queue":                server.DefaultMaxQueue,
 	"shutdown_timeout":         defaultShutdownTimeout,
 	"log_level":                "info",
@@ -154,6 +158,7 @@ var configFlags = []struct {
 	{"listen", "listen", "address to listen on (host:port)"},
 	{"api-key", "api_keys", "API key clients must send as a bearer token (repeatable)"},
 	{"api-key-file", "api_key_file", "file with one API key per line"},
+	{"metrics-require-key", "metrics_require_key", "GET /metrics needs an API key when keys are set (false: open to scrapers)"},
 	{"max-queue", "max_queue", "requests that may wait per model before 503"},
 	{"shutdown-timeout", "shutdown_timeout", "how long running requests may finish at shutdown"},
 	{"log-level", "log_level", "debug, info, warn or error"},

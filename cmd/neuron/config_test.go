@@ -43,7 +43,8 @@ func TestConfigDefaults(t *testing.T) {
 	want := &Config{Listen: "127.0.0.1:13131", APIKeys: []string{}, MaxQueue: 64, ShutdownTimeout: 110 * time.Second,
 		LogLevel: "info", LogFormat: "text", Engine: EngineConfig{Device: "auto", ModelDirs: []string{}, MaxLoadedModels: 8,
 			MaxMemory: "0", LoadTimeout: 30 * time.Minute}, DefaultModels: []DefaultModel{},
-		CORSAllowedOrigins: []string{}, ReadHeaderTimeout: 10 * time.Second, ReadBodyTimeout: time.Minute, IdleTimeout: 2 * time.Minute}
+		CORSAllowedOrigins: []string{}, ReadHeaderTimeout: 10 * time.Second, ReadBodyTimeout: time.Minute, IdleTimeout: 2 * time.Minute,
+		MetricsRequireKey: true}
 	if !reflect.DeepEqual(c, want) {
 		t.Errorf("defaults\n got %+v\nwant %+v", c, want)
 	}
@@ -118,7 +119,8 @@ func TestConfigFileEnvFlags(t *testing.T) {
 			MaxMemory: "0", LoadTimeout: 30 * time.Minute},
 		DefaultModels: []DefaultModel{{Model: "Qwen/Qwen3-0.6B-GGUF:Q8_0", Alias: "small", CtxSize: 1024, Device: "cpu"},
 			{Model: "/models/x.gguf"}},
-		CORSAllowedOrigins: []string{}, ReadHeaderTimeout: 10 * time.Second, ReadBodyTimeout: time.Minute, IdleTimeout: 2 * time.Minute}
+		CORSAllowedOrigins: []string{}, ReadHeaderTimeout: 10 * time.Second, ReadBodyTimeout: time.Minute, IdleTimeout: 2 * time.Minute,
+		MetricsRequireKey: true}
 	if !reflect.DeepEqual(c, want) {
 		t.Fatalf("file\n got %+v\nwant %+v", c, want)
 	}
@@ -180,6 +182,7 @@ func TestConfigErrors(t *testing.T) {
 		{name: "duplicate default model", file: "[[default_models]]\nmodel = \"a\"\n[[default_models]]\nmodel = \"a\"\n", wantKey: "default_models[1]"},
 		{name: "missing key file", file: "api_key_file = \"/nonexistent/keys\"\n", wantKey: "api_key_file"},
 		{name: "key with space", file: "api_keys = [\"a b\"]\n", wantKey: "api_keys"},
+		{name: "metrics_require_key not bool", env: []string{"NEURON_METRICS_REQUIRE_KEY=sometimes"}, wantKey: "metrics_require_key"},
 		{name: "toml syntax", file: "listen = \n", wantKey: "neuron.toml"},
 	}
 	for _, tc := range cases {
@@ -229,6 +232,34 @@ func TestConfigExact(t *testing.T) {
 			}
 			if cfg.Engine.Exact != c.want {
 				t.Fatalf("engine.exact = %v, want %v", cfg.Engine.Exact, c.want)
+			}
+		})
+	}
+}
+
+// TestConfigMetricsRequireKey checks metrics_require_key from each source
+// and their precedence: on by default, off from the file, the environment
+// or the flag, the flag beating the environment.
+func TestConfigMetricsRequireKey(t *testing.T) {
+	for _, tc := range []struct {
+		name, file string
+		env, args  []string
+		want       bool
+	}{
+		{name: "default", want: true},
+		{name: "file", file: "metrics_require_key = false\n", want: false},
+		{name: "env", env: []string{"NEURON_METRICS_REQUIRE_KEY=false"}, want: false},
+		{name: "flag", args: []string{"--metrics-require-key=false"}, want: false},
+		{name: "flag over env", env: []string{"NEURON_METRICS_REQUIRE_KEY=false"}, args: []string{"--metrics-require-key=true"}, want: true},
+		{name: "env over file", file: "metrics_require_key = false\n", env: []string{"NEURON_METRICS_REQUIRE_KEY=true"}, want: true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c, err := parseConfig(t, tc.file, tc.env, tc.args...)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if c.MetricsRequireKey != tc.want {
+				t.Errorf("metrics_require_key %v, want %v", c.MetricsRequireKey, tc.want)
 			}
 		})
 	}

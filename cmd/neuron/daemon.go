@@ -45,6 +45,7 @@ func (d *daemon) run() error {
 		Models:             d.models,
 		Logger:             d.log,
 		APIKeys:            d.cfg.APIKeys,
+		OpenMetrics:        !d.cfg.MetricsRequireKey,
 		MaxQueue:           d.cfg.MaxQueue,
 		AdvertiseURL:       d.cfg.AdvertiseURL,
 		CORSAllowedOrigins: d.cfg.CORSAllowedOrigins,

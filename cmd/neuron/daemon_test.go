@@ -270,6 +270,28 @@ func TestDaemonEmptyDefaults(t *testing.T) {
 	}
 }
 
+// TestDaemonMetricsAuth checks that metrics_require_key = false reaches the
+// server: a keyed daemon serves /metrics without a key and still refuses
+// the OpenAI and management routes.
+func TestDaemonMetricsAuth(t *testing.T) {
+	var logs syncBuffer
+	base, sigs, done := startDaemon(t, &Config{APIKeys: []string{"k1"}, MetricsRequireKey: false}, newFakeModels(1, 0), &logs)
+	for path, want := range map[string]int{"/metrics": 200, "/v1/models": 401, "/models": 401} {
+		resp, err := http.Get(base + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != want {
+			t.Errorf("GET %s without a key: status %d, want %d", path, resp.StatusCode, want)
+		}
+	}
+	sigs <- os.Interrupt
+	if err := <-done; err != nil {
+		t.Errorf("run: %v", err)
+	}
+}
+
 func TestDaemonSIGTERMLetsStreamFinish(t *testing.T) {
 	fm := newFakeModels(8, 50*time.Millisecond)
 	var logs syncBuffer

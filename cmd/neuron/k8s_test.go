@@ -71,6 +71,12 @@ func TestKubernetesManifestConfigs(t *testing.T) {
 			if strings.Contains(configs[0], "api_key_file") && len(c.APIKeys) != 2 {
 				t.Errorf("API keys from the key file: %v", c.APIKeys)
 			}
+			// The endpoint picker scrapes /metrics without a key: keyed
+			// neurons in an InferencePool must leave /metrics open.
+			pool := strings.Contains(string(body), "\nkind: InferencePool\n")
+			if keyed := len(c.APIKeys) > 0; keyed && c.MetricsRequireKey == pool {
+				t.Errorf("keyed neurons, InferencePool %v: metrics_require_key = %v", pool, c.MetricsRequireKey)
+			}
 		})
 	}
 }

@@ -106,6 +106,7 @@ func TestChart(t *testing.T) {
 			for _, p := range o.pools {
 				checkPool(t, o, p, n)
 			}
+			checkMetricsKey(t, o, n, r.pool)
 			if got := cortexDeployment(o) != nil; got != r.cortex {
 				t.Errorf("cortex rendered: %v, want %v", got, r.cortex)
 			}
@@ -166,6 +167,7 @@ func TestRenderRejectsBadValues(t *testing.T) {
 		{"unknown flavour", "neuron:\n  flavour: tpu\n", `neuron.flavour "tpu"`},
 		{"unknown hub cache", "neuron:\n  hubCache:\n    type: nfs\n", `neuron.hubCache.type "nfs"`},
 		{"model without reference", "neuron:\n  defaultModels:\n    - alias: x\n", "needs a model"},
+		{"bad metricsRequireKey", "neuron:\n  apiKeys: [k]\n  metricsRequireKey: sometimes\n", `neuron.metricsRequireKey "sometimes"`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			f := filepath.Join(t.TempDir(), "values.yaml")

@@ -329,6 +329,24 @@ func checkPool(t *testing.T, o *objects, p *inferencePool, n neuronSet) {
 	}
 }
 
+// checkMetricsKey checks that keyed neurons open /metrics exactly when the
+// endpoint picker, which sends no key, scrapes them; the other routes keep
+// their keys either way (metrics_require_key opens /metrics alone).
+func checkMetricsKey(t *testing.T, o *objects, n neuronSet, pool bool) {
+	t.Helper()
+	toml := neuronConfig(t, o, n.sts)
+	if !strings.Contains(toml, "api_key_file") {
+		if strings.Contains(toml, "metrics_require_key") {
+			t.Errorf("metrics_require_key set without API keys:\n%s", toml)
+		}
+		return
+	}
+	want := "metrics_require_key = " + strconv.FormatBool(!pool)
+	if !regexp.MustCompile(`(?m)^` + want + `$`).MatchString(toml) {
+		t.Errorf("keyed neurons (InferencePool %v) want %s:\n%s", pool, want, toml)
+	}
+}
+
 func cortexDeployment(o *objects) *appsv1.Deployment {
 	for _, d := range o.deployments {
 		if d.Spec.Template.Labels["app.kubernetes.io/component"] == "cortex" {

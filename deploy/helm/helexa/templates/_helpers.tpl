@@ -55,6 +55,19 @@ app.kubernetes.io/component: endpoint-picker
 {{- end -}}
 {{- end -}}
 
+{{/* neuron's metrics_require_key: "true" or "false". auto opens /metrics
+     (false) when the endpoint picker, which sends no key, scrapes it. */}}
+{{- define "helexa.metricsRequireKey" -}}
+{{- $v := toString .Values.neuron.metricsRequireKey -}}
+{{- if eq $v "auto" -}}
+{{- $v = ternary "false" "true" .Values.inferencePool.enabled -}}
+{{- end -}}
+{{- if not (has $v (list "true" "false")) -}}
+{{- fail (printf "neuron.metricsRequireKey %q is not auto, true or false" $v) -}}
+{{- end -}}
+{{- $v -}}
+{{- end -}}
+
 {{/* The selected flavour; an unknown one stops the render. */}}
 {{- define "helexa.flavour" -}}
 {{- $f := index .Values.neuron.flavours .Values.neuron.flavour -}}
