@@ -69,7 +69,8 @@ type ModelsResponse struct {
 // "data" in GET /models, which is what cortex places models by.
 type Capacity struct {
 	// MemoryBudgetBytes is the memory the loaded models may take together
-	// (engine.max_memory).
+	// (engine.max_memory); 0 where the host's memory is unknown, and then
+	// MemoryFreeBytes is what the host has available, 0 if unknown too.
 	MemoryBudgetBytes int64 `json:"memory_budget_bytes"`
 	// MemoryFreeBytes is the budget less what the loaded and loading models
 	// take, and no more than the host has available now.

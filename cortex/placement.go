@@ -152,7 +152,9 @@ func (g *Gateway) placementOrder() []string {
 		for _, m := range n.models {
 			c.used += m.MemoryBytes
 		}
-		if cp := n.capacity; cp != nil {
+		// A neuron that knows neither its budget nor the host's memory
+		// reports zeros: that is not knowing, not being full.
+		if cp := n.capacity; cp != nil && (cp.MemoryBudgetBytes > 0 || cp.MemoryFreeBytes > 0) {
 			c.tier, c.free = tierRoom, cp.MemoryFreeBytes
 			if cp.MemoryFreeBytes == 0 || (cp.MaxLoadedModels > 0 && cp.LoadedModels >= cp.MaxLoadedModels) {
 				c.tier = tierFull

@@ -194,7 +194,23 @@ func TestPlacementOrder(t *testing.T) {
 		down.stop()
 		g.PollNow(context.Background())
 		g.PollNow(context.Background())
-		want := []string{roomy.url(), snug.url(), old.url(), full.url()}
+		blind := newFakeNeuron(t, okJSON("blind")) // reports zeros: knows nothing
+		blind.setModels(model("m4", 2))
+		blind.modelsHandler = func(w http.ResponseWriter, r *http.Request) {
+			writeJSON(w, http.StatusOK, api.ModelsResponse{Object: "list", Data: []api.ModelEntry{model("m4", 2)},
+				Capacity: &api.Capacity{MaxLoadedModels: 8, LoadedModels: 1}})
+		}
+		nonsense := newFakeNeuron(t, okJSON("nonsense")) // negative free: dropped
+		nonsense.modelsHandler = func(w http.ResponseWriter, r *http.Request) {
+			writeJSON(w, http.StatusOK, api.ModelsResponse{Object: "list", Data: []api.ModelEntry{model("m5", 3)},
+				Capacity: &api.Capacity{MemoryBudgetBytes: 1 << 40, MemoryFreeBytes: -1}})
+		}
+		g.cfg.Neurons = append(g.cfg.Neurons, blind.url(), nonsense.url())
+		g.PollNow(context.Background())
+		if n := neuronStatus(t, g, nonsense.url()); !n.Up || n.Capacity != nil {
+			t.Errorf("a neuron reporting negative free memory: up %v, capacity %+v", n.Up, n.Capacity)
+		}
+		want := []string{roomy.url(), snug.url(), old.url(), blind.url(), nonsense.url(), full.url()}
 		if got := g.placementOrder(); !slices.Equal(got, want) {
 			t.Errorf("order %v, want %v", got, want)
 		}
