@@ -57,10 +57,28 @@ type ModelEntry struct {
 	Queued   int `json:"queued"`
 }
 
-// ModelsResponse is the response of GET /models.
+// ModelsResponse is the response of GET /models. Capacity is absent where
+// the neuron does not report it (older neurons).
 type ModelsResponse struct {
 	Object string       `json:"object"` // "list"
 	Data   []ModelEntry `json:"data"`
+	*Capacity
+}
+
+// Capacity is what a neuron admits loads against; its fields sit beside
+// "data" in GET /models, which is what cortex places models by.
+type Capacity struct {
+	// MemoryBudgetBytes is the memory the loaded models may take together
+	// (engine.max_memory); 0 where the host's memory is unknown, and then
+	// MemoryFreeBytes is what the host has available, 0 if unknown too.
+	MemoryBudgetBytes int64 `json:"memory_budget_bytes"`
+	// MemoryFreeBytes is the budget less what the loaded and loading models
+	// take, and no more than the host has available now.
+	MemoryFreeBytes int64 `json:"memory_free_bytes"`
+	// LoadedModels counts the models loaded or loading;
+	// MaxLoadedModels is the most the neuron holds at once.
+	LoadedModels    int `json:"loaded_models"`
+	MaxLoadedModels int `json:"max_loaded_models"`
 }
 
 // LoadRequest is the body of POST /models/load, and one default model of the

@@ -43,6 +43,9 @@ type fakeNeuron struct {
 	// counts the loads asked.
 	loadErr *api.Error
 	loads   atomic.Int64
+	// budget, when set, is the memory budget GET /models reports, free
+	// being the budget less the models' memory (as a neuron reports it).
+	budget int64
 }
 
 // newFakeNeuron starts a fake neuron serving the models (ready) with gen.
@@ -66,6 +69,13 @@ func (f *fakeNeuron) setModels(ms ...api.ModelEntry) {
 	f.models = ms
 }
 
+// setBudget makes the fake report a memory budget in GET /models.
+func (f *fakeNeuron) setBudget(bytes int64) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.budget = bytes
+}
+
 func (f *fakeNeuron) handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /health", func(w http.ResponseWriter, r *http.Request) {
@@ -85,7 +95,15 @@ func (f *fakeNeuron) handler() http.Handler {
 		}
 		f.mu.Lock()
 		defer f.mu.Unlock()
-		writeJSON(w, http.StatusOK, api.ModelsResponse{Object: "list", Data: f.models})
+		out := api.ModelsResponse{Object: "list", Data: f.models}
+		if f.budget > 0 {
+			out.Capacity = &api.Capacity{MemoryBudgetBytes: f.budget, MemoryFreeBytes: f.budget,
+				LoadedModels: len(f.models), MaxLoadedModels: 8}
+			for _, m := range f.models {
+				out.MemoryFreeBytes = max(out.MemoryFreeBytes-m.MemoryBytes, 0)
+			}
+		}
+		writeJSON(w, http.StatusOK, out)
 	})
 	mux.HandleFunc("POST /models/load", func(w http.ResponseWriter, r *http.Request) {
 		f.loads.Add(1)

@@ -1,10 +1,11 @@
 // This file holds model placement: POST /cortex/models/load asks one neuron
-// (the one named, or the up neuron with the least memory in use, since
-// neurons do not report their capacity) to load a model, trying the next
-// one when a neuron cannot; POST /cortex/models/unload removes a model from
-// one neuron or from every neuron that has it. With auto_load, a request for
-// a catalog model that no neuron has places it and waits (bounded) instead
-// of answering 404.
+// (the one named, or the up neuron with the most free memory by its last
+// poll) to load a model, trying the next one when a neuron cannot (its
+// answer 422 insufficient_memory included: cortex does not know what a
+// model needs, only the neuron does); POST /cortex/models/unload removes a
+// model from one neuron or from every neuron that has it. With auto_load, a
+// request for a catalog model that no neuron has places it and waits
+// (bounded) instead of answering 404.
 
 package cortex
 
@@ -92,8 +93,8 @@ func (g *Gateway) load(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, PlaceResponse{Results: []PlaceResult{res}})
 }
 
-// place loads a model on the named neuron or on the first up neuron, by
-// memory in use, that accepts it.
+// place loads a model on the named neuron or on the first up neuron, in
+// placementOrder, that accepts it.
 func (g *Gateway) place(ctx context.Context, req PlaceRequest) (PlaceResult, *api.Error) {
 	targets := []string{req.Neuron}
 	if req.Neuron == "" {
@@ -123,10 +124,22 @@ func (g *Gateway) place(ctx context.Context, req PlaceRequest) (PlaceResult, *ap
 	return PlaceResult{}, last
 }
 
-// placementOrder returns the up neurons, least memory in use first.
+// Placement tiers, tried in this order.
+const (
+	tierRoom    = iota // reports free memory and a free model slot
+	tierUnknown        // does not report its capacity (older neurons)
+	tierFull           // reports no free memory or no free slot
+)
+
+// placementOrder returns the up neurons: first those that report room, the
+// most free memory first; then those that do not report their capacity,
+// the least memory in use first; last those that report none left (still
+// tried, since their answer is what counts).
 func (g *Gateway) placementOrder() []string {
 	type cand struct {
 		url  string
+		tier int
+		free int64
 		used int64
 	}
 	var cs []cand
@@ -135,18 +148,32 @@ func (g *Gateway) placementOrder() []string {
 		if !n.up {
 			continue
 		}
-		c := cand{url: n.url}
+		c := cand{url: n.url, tier: tierUnknown}
 		for _, m := range n.models {
 			c.used += m.MemoryBytes
+		}
+		// A neuron that knows neither its budget nor the host's memory
+		// reports zeros: that is not knowing, not being full.
+		if cp := n.capacity; cp != nil && (cp.MemoryBudgetBytes > 0 || cp.MemoryFreeBytes > 0) {
+			c.tier, c.free = tierRoom, cp.MemoryFreeBytes
+			if cp.MemoryFreeBytes == 0 || (cp.MaxLoadedModels > 0 && cp.LoadedModels >= cp.MaxLoadedModels) {
+				c.tier = tierFull
+			}
 		}
 		cs = append(cs, c)
 	}
 	g.reg.mu.RUnlock()
 	sort.Slice(cs, func(i, j int) bool {
-		if cs[i].used != cs[j].used {
-			return cs[i].used < cs[j].used
+		a, b := cs[i], cs[j]
+		switch {
+		case a.tier != b.tier:
+			return a.tier < b.tier
+		case a.free != b.free:
+			return a.free > b.free
+		case a.used != b.used:
+			return a.used < b.used
 		}
-		return cs[i].url < cs[j].url
+		return a.url < b.url
 	})
 	out := make([]string, len(cs))
 	for i, c := range cs {

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/helexa/helexa/api"
 )
@@ -23,30 +24,37 @@ func place(t *testing.T, base, action string, req PlaceRequest) (PlaceResponse, 
 }
 
 func TestPlacement(t *testing.T) {
+	// a has more in use but more free: the most free memory wins.
 	a := newFakeNeuron(t, okJSON("a"), "big")
 	a.setModels(api.ModelEntry{ID: "big", Status: api.StatusReady, MemoryBytes: 8 << 30})
+	a.setBudget(20 << 30)
 	b := newFakeNeuron(t, okJSON("b"), "small")
 	b.setModels(api.ModelEntry{ID: "small", Status: api.StatusReady, MemoryBytes: 1 << 30})
+	b.setBudget(4 << 30)
 	g, srv := newTestGateway(t, testConfig(a.url(), b.url()))
 
-	t.Run("cortex chooses the neuron with the least memory in use", func(t *testing.T) {
+	t.Run("cortex chooses the neuron with the most free memory", func(t *testing.T) {
 		out, err := place(t, srv.URL, "load", PlaceRequest{Model: "/models/x.gguf", Alias: "x"})
-		if err != nil || len(out.Results) != 1 || out.Results[0].Neuron != b.url() || out.Results[0].Model.ID != "x" {
+		if err != nil || len(out.Results) != 1 || out.Results[0].Neuron != a.url() || out.Results[0].Model.ID != "x" {
 			t.Fatalf("load: %+v, %v", out, err)
 		}
-		if c, _ := g.reg.candidates("x"); len(c) != 1 || c[0].n.url != b.url() {
+		if c, _ := g.reg.candidates("x"); len(c) != 1 || c[0].n.url != a.url() {
 			t.Errorf("the placed model is not routable at once: %v", c)
 		}
 		resp := postChat(t, srv.URL, "x", false)
 		resp.Body.Close()
-		if resp.StatusCode != 200 || resp.Header.Get("X-Cortex-Neuron") != b.url() {
+		if resp.StatusCode != 200 || resp.Header.Get("X-Cortex-Neuron") != a.url() {
 			t.Errorf("request for the placed model: %d on %s", resp.StatusCode, resp.Header.Get("X-Cortex-Neuron"))
+		}
+		// The poll after the load took the fake's 100 MiB model off a's free memory.
+		if n := neuronStatus(t, g, a.url()); n.Capacity == nil || n.MemoryFreeBytes != 12<<30-100<<20 || n.MemoryBudgetBytes != 20<<30 {
+			t.Errorf("a's capacity after the load: %+v", n.Capacity)
 		}
 	})
 	t.Run("named neuron", func(t *testing.T) {
-		out, err := place(t, srv.URL, "load", PlaceRequest{Model: "x", Neuron: a.url() + "/"})
-		if err != nil || out.Results[0].Neuron != a.url() {
-			t.Fatalf("load on a: %+v, %v", out, err)
+		out, err := place(t, srv.URL, "load", PlaceRequest{Model: "x", Neuron: b.url() + "/"})
+		if err != nil || out.Results[0].Neuron != b.url() {
+			t.Fatalf("load on b: %+v, %v", out, err)
 		}
 		if c, _ := g.reg.candidates("x"); len(c) != 2 {
 			t.Errorf("x on %d neurons, want 2", len(c))
@@ -64,12 +72,16 @@ func TestPlacement(t *testing.T) {
 		}
 	})
 	t.Run("a neuron that cannot load passes to the next", func(t *testing.T) {
-		b.loadErr = api.ServerError("out of memory")
-		defer func() { b.loadErr = nil }()
-		out, err := place(t, srv.URL, "load", PlaceRequest{Model: "y"})
-		if err != nil || out.Results[0].Neuron != a.url() || b.loads.Load() < 2 {
-			t.Errorf("load with b failing: %+v, %v", out, err)
+		for _, e := range []*api.Error{api.ServerError("out of memory"),
+			{Status: 422, Type: api.TypeInvalidRequest, Param: "ctx_size", Code: "insufficient_memory", Message: "needs more"}} {
+			a.loadErr = e
+			before := a.loads.Load()
+			out, err := place(t, srv.URL, "load", PlaceRequest{Model: "y" + e.Code})
+			if err != nil || out.Results[0].Neuron != b.url() || a.loads.Load() != before+1 {
+				t.Errorf("load with a answering %d: %+v, %v", e.Status, out, err)
+			}
 		}
+		a.loadErr = nil
 	})
 	t.Run("a wrong request is not tried everywhere", func(t *testing.T) {
 		a.loadErr = api.Invalid("model", "no such file")
@@ -144,4 +156,81 @@ func TestNeuronDNS(t *testing.T) {
 	if n := neuronStatus(t, g, "http://127.0.0.1:"+port); !n.Up {
 		t.Errorf("a failed lookup dropped the fleet: %+v", n)
 	}
+}
+
+// TestPlacementOrder orders a fleet that mixes neurons reporting their
+// capacity with older ones that do not.
+func TestPlacementOrder(t *testing.T) {
+	model := func(id string, gib int64) api.ModelEntry {
+		return api.ModelEntry{ID: id, Status: api.StatusReady, MemoryBytes: gib << 30}
+	}
+	t.Run("older neurons: least memory in use first", func(t *testing.T) {
+		a := newFakeNeuron(t, okJSON("a"))
+		a.setModels(model("big", 8))
+		b := newFakeNeuron(t, okJSON("b"))
+		b.setModels(model("small", 1))
+		g, _ := newTestGateway(t, testConfig(a.url(), b.url()))
+		if got := g.placementOrder(); !slices.Equal(got, []string{b.url(), a.url()}) {
+			t.Errorf("order %v, want b then a", got)
+		}
+		if n := neuronStatus(t, g, a.url()); n.Capacity != nil {
+			t.Errorf("a neuron without a budget has capacity %+v", n.Capacity)
+		}
+	})
+	t.Run("mixed fleet", func(t *testing.T) {
+		roomy := newFakeNeuron(t, okJSON("roomy"))
+		roomy.setModels(model("m1", 8))
+		roomy.setBudget(16 << 30) // 8 GiB free
+		snug := newFakeNeuron(t, okJSON("snug"))
+		snug.setBudget(2 << 30) // 2 GiB free, nothing loaded
+		old := newFakeNeuron(t, okJSON("old"))
+		old.setModels(model("m2", 1))
+		full := newFakeNeuron(t, okJSON("full"))
+		full.setModels(model("m3", 4))
+		full.setBudget(4 << 30) // nothing free
+		down := newFakeNeuron(t, okJSON("down"))
+		down.setBudget(64 << 30)
+		g, srv := newTestGateway(t, testConfig(roomy.url(), snug.url(), old.url(), full.url(), down.url()))
+		down.stop()
+		g.PollNow(context.Background())
+		g.PollNow(context.Background())
+		blind := newFakeNeuron(t, okJSON("blind")) // reports zeros: knows nothing
+		blind.setModels(model("m4", 2))
+		blind.modelsHandler = func(w http.ResponseWriter, r *http.Request) {
+			writeJSON(w, http.StatusOK, api.ModelsResponse{Object: "list", Data: []api.ModelEntry{model("m4", 2)},
+				Capacity: &api.Capacity{MaxLoadedModels: 8, LoadedModels: 1}})
+		}
+		nonsense := newFakeNeuron(t, okJSON("nonsense")) // negative free: dropped
+		nonsense.modelsHandler = func(w http.ResponseWriter, r *http.Request) {
+			writeJSON(w, http.StatusOK, api.ModelsResponse{Object: "list", Data: []api.ModelEntry{model("m5", 3)},
+				Capacity: &api.Capacity{MemoryBudgetBytes: 1 << 40, MemoryFreeBytes: -1}})
+		}
+		g.cfg.Neurons = append(g.cfg.Neurons, blind.url(), nonsense.url())
+		g.PollNow(context.Background())
+		if n := neuronStatus(t, g, nonsense.url()); !n.Up || n.Capacity != nil {
+			t.Errorf("a neuron reporting negative free memory: up %v, capacity %+v", n.Up, n.Capacity)
+		}
+		want := []string{roomy.url(), snug.url(), old.url(), blind.url(), nonsense.url(), full.url()}
+		if got := g.placementOrder(); !slices.Equal(got, want) {
+			t.Errorf("order %v, want %v", got, want)
+		}
+		// cortex status shows the free memory, "-" for the older neuron.
+		st, err := FetchStatus(context.Background(), http.DefaultClient, srv.URL, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		var buf strings.Builder
+		st.WriteTable(&buf, time.Now())
+		for _, line := range strings.Split(buf.String(), "\n") {
+			switch {
+			case strings.HasPrefix(line, roomy.url()) && !strings.HasSuffix(line, "8.0 GiB of 16.0 GiB"),
+				strings.HasPrefix(line, old.url()) && !strings.HasSuffix(line, "-"),
+				strings.HasPrefix(line, full.url()) && !strings.HasSuffix(line, "0.0 GiB of 4.0 GiB"):
+				t.Errorf("table line %q", line)
+			}
+		}
+		if !strings.Contains(buf.String(), "FREE MEMORY") {
+			t.Errorf("table lacks the free memory:\n%s", buf.String())
+		}
+	})
 }

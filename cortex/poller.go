@@ -117,7 +117,7 @@ func (p *poller) resolve(ctx context.Context) ([]string, error) {
 func (p *poller) pollOne(ctx context.Context, base string) {
 	ctx, cancel := context.WithTimeout(ctx, p.cfg.PollTimeout)
 	defer cancel()
-	health, models, endpoints, err := p.fetch(ctx, base)
+	health, list, endpoints, err := p.fetch(ctx, base)
 	if err != nil {
 		if ctx.Err() != nil && errors.Is(err, context.Canceled) {
 			return // shutting down
@@ -126,11 +126,12 @@ func (p *poller) pollOne(ctx context.Context, base string) {
 		p.reg.pollFailed(base, err)
 		return
 	}
-	p.reg.pollOK(base, health, models, endpoints)
+	p.reg.pollOK(base, health, list, endpoints)
 }
 
-// fetch asks one neuron for its health, models and their endpoints.
-func (p *poller) fetch(ctx context.Context, base string) (string, []api.ModelEntry, map[string]string, error) {
+// fetch asks one neuron for its health, models (with its capacity, where it
+// reports one) and their endpoints.
+func (p *poller) fetch(ctx context.Context, base string) (string, *api.ModelsResponse, map[string]string, error) {
 	health, err := p.health(ctx, base)
 	if err != nil {
 		return "", nil, nil, err
@@ -146,6 +147,9 @@ func (p *poller) fetch(ctx context.Context, base string) (string, []api.ModelEnt
 	if list.Object != "list" {
 		return "", nil, nil, fmt.Errorf("GET /models: not a model list (object %q)", list.Object)
 	}
+	if c := list.Capacity; c != nil && (c.MemoryBudgetBytes < 0 || c.MemoryFreeBytes < 0 || c.LoadedModels < 0 || c.MaxLoadedModels < 0) {
+		list.Capacity = nil // nonsense: placed as a neuron that does not report it
+	}
 	endpoints := map[string]string{}
 	for _, m := range list.Data {
 		if m.ID == "" {
@@ -160,7 +164,7 @@ func (p *poller) fetch(ctx context.Context, base string) (string, []api.ModelEnt
 		}
 		endpoints[m.ID] = p.endpoint(ctx, base, m.ID)
 	}
-	return health, list.Data, endpoints, nil
+	return health, &list, endpoints, nil
 }
 
 // health reads GET /health: "ok" with 200, the body's status or error code

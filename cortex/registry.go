@@ -34,6 +34,9 @@ type neuron struct {
 	lastError string
 	models    []api.ModelEntry
 	endpoints map[string]string // model id -> OpenAI base URL
+	// capacity is the neuron's memory budget and free memory; nil where
+	// it does not report them (older neurons).
+	capacity *api.Capacity
 }
 
 // Registry is the fleet state, safe for concurrent use.
@@ -104,8 +107,9 @@ func (r *Registry) endpoint(url, model string) (string, bool) {
 	return "", false
 }
 
-// pollOK records a successful poll: the neuron is up with these models.
-func (r *Registry) pollOK(url, health string, models []api.ModelEntry, endpoints map[string]string) {
+// pollOK records a successful poll: the neuron is up with these models and
+// this capacity.
+func (r *Registry) pollOK(url, health string, list *api.ModelsResponse, endpoints map[string]string) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	n, ok := r.neurons[url]
@@ -113,7 +117,7 @@ func (r *Registry) pollOK(url, health string, models []api.ModelEntry, endpoints
 		return // removed while it was polled
 	}
 	n.up, n.polled, n.fails, n.lastError = true, true, 0, ""
-	n.health, n.models, n.endpoints = health, models, endpoints
+	n.health, n.models, n.endpoints, n.capacity = health, list.Data, endpoints, list.Capacity
 	n.lastPoll = r.now()
 	r.updateGauges()
 }

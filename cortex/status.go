@@ -113,6 +113,10 @@ type NeuronStatus struct {
 	KVCacheUsage float64          `json:"kv_cache_usage"`
 	MemoryBytes  int64            `json:"memory_bytes"`
 	Models       []api.ModelEntry `json:"models"`
+	// Capacity is the neuron's memory budget and free memory from its last
+	// poll (memory_budget_bytes, memory_free_bytes, ...); absent where it
+	// does not report them.
+	*api.Capacity
 }
 
 // ModelStatus is one model in Status: the neurons that have it, and those
@@ -131,6 +135,10 @@ func (g *Gateway) snapshot() Status {
 	for _, n := range g.reg.neurons {
 		ns := NeuronStatus{URL: n.url, Up: n.up, Health: n.health, LastPoll: n.lastPoll, Failures: n.fails,
 			LastError: n.lastError, InFlight: n.outstanding.Load(), Models: slices.Clone(n.models)}
+		if n.capacity != nil {
+			c := *n.capacity
+			ns.Capacity = &c
+		}
 		if ns.Models == nil {
 			ns.Models = []api.ModelEntry{}
 		}
@@ -226,7 +234,7 @@ func Call(ctx context.Context, client *http.Client, method, url, key string, in,
 // WriteTable prints the status as two tables, neurons and models.
 func (st *Status) WriteTable(w io.Writer, now time.Time) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "NEURON\tSTATE\tLAST POLL\tMODELS\tIN-FLIGHT\tQUEUE\tKV")
+	fmt.Fprintln(tw, "NEURON\tSTATE\tLAST POLL\tMODELS\tIN-FLIGHT\tQUEUE\tKV\tFREE MEMORY")
 	for _, n := range st.Neurons {
 		state := "down"
 		if n.Up {
@@ -251,7 +259,14 @@ func (st *Status) WriteTable(w io.Writer, now time.Time) error {
 		if ms == "" {
 			ms = "-"
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%d\t%.0f%%\n", n.URL, state, poll, ms, n.InFlight, n.Queued, n.KVCacheUsage*100)
+		free := "-"
+		if n.Capacity != nil {
+			free = gib(n.MemoryFreeBytes)
+			if n.MemoryBudgetBytes > 0 {
+				free += " of " + gib(n.MemoryBudgetBytes)
+			}
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%d\t%.0f%%\t%s\n", n.URL, state, poll, ms, n.InFlight, n.Queued, n.KVCacheUsage*100, free)
 	}
 	fmt.Fprintln(tw)
 	fmt.Fprintln(tw, "MODEL\tREADY ON\tALSO ON")
@@ -266,6 +281,9 @@ func (st *Status) WriteTable(w io.Writer, now time.Time) error {
 	}
 	return tw.Flush()
 }
+
+// gib formats bytes in GiB with one decimal.
+func gib(n int64) string { return fmt.Sprintf("%.1f GiB", float64(n)/(1<<30)) }
 
 func orDash(s []string) string {
 	if len(s) == 0 {

@@ -42,6 +42,7 @@ func TestDashboardInChromium(t *testing.T) {
 	a := newFakeNeuron(t, okStream(3), "qwen3-mini")
 	a.setModels(api.ModelEntry{ID: "qwen3-mini", Status: api.StatusReady, KVCacheUsage: 0.4, Queued: 1},
 		api.ModelEntry{ID: "<b>evil</b>", Status: api.StatusLoading})
+	a.setBudget(3 << 30)
 	b := newFakeNeuron(t, okJSON("b"), "other")
 	cfg := testConfig(a.url(), b.url())
 	cfg.APIKeys = []string{"dash-key"}
@@ -114,7 +115,7 @@ func TestDashboardInChromium(t *testing.T) {
 	if evil != "true" {
 		t.Errorf("a model id from a neuron was rendered as HTML")
 	}
-	for _, want := range []string{a.url(), "qwen3-mini", "ready", "loading", "queue 1", "KV 40%"} {
+	for _, want := range []string{a.url(), "qwen3-mini", "ready", "loading", "queue 1", "KV 40%", "free 3.0 GiB"} {
 		if !strings.Contains(neuronText, want) {
 			t.Errorf("the up neuron's card lacks %q: %q", want, neuronText)
 		}

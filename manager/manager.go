@@ -69,6 +69,8 @@ type Manager struct {
 	o   Options
 	log *slog.Logger
 	res *Resolver
+	// hostMem reads the host's memory (tests fix it).
+	hostMem func() sysmem.Info
 
 	mu sync.Mutex
 	// kv counts the KV-cache positions in use per model id.
@@ -77,6 +79,9 @@ type Manager struct {
 	reservedModels int
 	reservedBytes  int64
 }
+
+// The server reports the manager's capacity in GET /models.
+var _ server.CapacityReporter = (*Manager)(nil)
 
 // New builds a manager.
 func New(o Options) *Manager {
@@ -94,7 +99,7 @@ func New(o Options) *Manager {
 			o.MaxMemory = int64(float64(total) * defaultBudgetShare)
 		}
 	}
-	m := &Manager{reg: engine.NewRegistry(o.Log), o: o, log: o.Log, kv: map[string]*atomic.Int64{}}
+	m := &Manager{reg: engine.NewRegistry(o.Log), o: o, log: o.Log, kv: map[string]*atomic.Int64{}, hostMem: sysmem.Read}
 	ho := o.Hub
 	ho.Progress = progressLogger(o.Log)
 	m.res = NewResolver(ho, o.ModelDirs)
@@ -180,6 +185,31 @@ func (m *Manager) admit(p engine.Plan) (func(), error) {
 			m.mu.Unlock()
 		})
 	}, nil
+}
+
+// Capacity reports the budget admit checks loads against and what of it is
+// free: the budget less the loaded and admitted models' memory, and no more
+// than the host has available now. Without a budget (the host's memory is
+// unknown) the budget is 0 and what is free is what the host has available.
+func (m *Manager) Capacity() api.Capacity {
+	loaded := m.reg.List()
+	avail := m.hostMem().Available
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	c := api.Capacity{MemoryBudgetBytes: m.o.MaxMemory, LoadedModels: len(loaded) + m.reservedModels,
+		MaxLoadedModels: m.o.MaxLoadedModels}
+	used := m.reservedBytes
+	for _, l := range loaded {
+		used += l.MemoryBytes
+	}
+	c.MemoryFreeBytes = avail
+	if m.o.MaxMemory > 0 {
+		c.MemoryFreeBytes = max(m.o.MaxMemory-used, 0)
+		if avail > 0 {
+			c.MemoryFreeBytes = min(c.MemoryFreeBytes, avail)
+		}
+	}
+	return c
 }
 
 // mib formats bytes in MiB.

@@ -1,6 +1,6 @@
 // Tests of the manager's engine adapter: download progress lines, the
-// conversion of log probabilities, and the KV-cache usage it reports while
-// a request runs on a tiny synthetic model.
+// conversion of log probabilities, the KV-cache usage it reports while
+// a request runs on a tiny synthetic model, and the capacity it reports.
 
 package manager
 
@@ -15,6 +15,7 @@ import (
 	"github.com/helexa/helexa/engine"
 	_ "github.com/helexa/helexa/engine/cpu" // registers the cpu backend
 	"github.com/helexa/helexa/hub"
+	"github.com/helexa/helexa/internal/sysmem"
 	"github.com/helexa/helexa/server"
 )
 
@@ -99,5 +100,47 @@ func TestKVCacheUsage(t *testing.T) {
 	}
 	if got := usage(); got != 0 {
 		t.Errorf("KV usage %g after the request, want 0", got)
+	}
+}
+
+// TestCapacity loads a tiny synthetic model under a fixed budget: what is
+// free drops by the model's memory, is bounded by the host's available
+// memory, and comes back after the unload.
+func TestCapacity(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "tiny.gguf")
+	if err := engine.WriteSynth(path, engine.SynthOptions{Arch: "qwen3", Preset: "tiny", Type: "q8_0", Seed: 1}); err != nil {
+		t.Fatal(err)
+	}
+	const budget = 1 << 30
+	mgr := New(Options{Device: "cpu", Threads: 1, CtxSize: 64, ModelDirs: []string{filepath.Dir(path)}, MaxMemory: budget,
+		MaxLoadedModels: 3, Hub: hub.Options{CacheDir: t.TempDir(), Offline: true}})
+	host := sysmem.Info{Total: 8 << 30, Available: 4 << 30}
+	mgr.hostMem = func() sysmem.Info { return host }
+	want := api.Capacity{MemoryBudgetBytes: budget, MemoryFreeBytes: budget, MaxLoadedModels: 3}
+	if c := mgr.Capacity(); c != want {
+		t.Fatalf("capacity before a load %+v, want %+v", c, want)
+	}
+	info, err := mgr.Load(context.Background(), api.LoadRequest{Model: path, Alias: "tiny"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if info.MemoryBytes <= 0 {
+		t.Fatalf("the model reports %d bytes", info.MemoryBytes)
+	}
+	want.MemoryFreeBytes, want.LoadedModels = budget-info.MemoryBytes, 1
+	if c := mgr.Capacity(); c != want {
+		t.Errorf("capacity with the model %+v, want %+v", c, want)
+	}
+	host.Available = 1 << 20 // the host has less left than the budget
+	if c := mgr.Capacity(); c.MemoryFreeBytes != 1<<20 {
+		t.Errorf("free %d with 1 MiB available on the host", c.MemoryFreeBytes)
+	}
+	host.Available = 4 << 30
+	if err := mgr.Unload(context.Background(), "tiny"); err != nil {
+		t.Fatal(err)
+	}
+	want.MemoryFreeBytes, want.LoadedModels = budget, 0
+	if c := mgr.Capacity(); c != want {
+		t.Errorf("capacity after the unload %+v, want %+v", c, want)
 	}
 }

@@ -35,6 +35,12 @@ type ModelManager interface {
 	Acquire(id string) (gen Generator, release func(), err error)
 }
 
+// CapacityReporter is implemented by a ModelManager that admits loads
+// against a memory budget; GET /models then reports its capacity.
+type CapacityReporter interface {
+	Capacity() api.Capacity
+}
+
 // ModelInfo describes a loaded model.
 type ModelInfo struct {
 	ID      string // the name clients use

@@ -102,7 +102,7 @@ func (s *Server) sortedModels() []ModelInfo {
 }
 
 // listModels answers GET /models: loaded models, then those loading and the
-// default models that failed.
+// default models that failed, and the capacity where the manager reports it.
 func (s *Server) listModels(c echo.Context) error {
 	out := api.ModelsResponse{Object: "list", Data: []api.ModelEntry{}}
 	seen := map[string]bool{}
@@ -111,6 +111,10 @@ func (s *Server) listModels(c echo.Context) error {
 		out.Data = append(out.Data, s.entry(m))
 	}
 	out.Data = append(out.Data, s.notLoadedEntries(seen)...)
+	if cr, ok := s.opts.Models.(CapacityReporter); ok {
+		capacity := cr.Capacity()
+		out.Capacity = &capacity
+	}
 	return c.JSON(http.StatusOK, out)
 }
 

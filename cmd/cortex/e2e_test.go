@@ -289,6 +289,13 @@ func TestEndToEndFleet(t *testing.T) {
 				t.Errorf("%s stream: %d chunks, finish %q, err %v", model, n, finish, err)
 			}
 		}
+		// Each real neuron reports its budget; what is free excludes its model.
+		for _, n := range fleetStatus(t, base).Neurons {
+			if n.Capacity == nil || n.MemoryBudgetBytes <= 0 || n.MemoryBytes <= 0 || n.MemoryFreeBytes <= 0 ||
+				n.MemoryFreeBytes > n.MemoryBudgetBytes-n.MemoryBytes || n.LoadedModels != 1 || n.MaxLoadedModels <= 0 {
+				t.Errorf("neuron %s: capacity %+v with %d bytes in use", n.URL, n.Capacity, n.MemoryBytes)
+			}
+		}
 		_, _, err = chat("mini-c")
 		var apiErr *openai.Error
 		if !errors.As(err, &apiErr) || apiErr.StatusCode != 404 || !strings.Contains(apiErr.Message, "mini-a, mini-b") {

@@ -62,8 +62,9 @@ func init() {
 		Use:   "status",
 		Short: "Show the neurons and models of a running cortex",
 		Long: `Show the fleet of a running cortex: a table of neurons (URL, up or down, last
-poll, models, requests in flight, queue, KV-cache usage) and one of models (the
-neurons serving each), or with --json the whole GET /cortex/status answer.`,
+poll, models, requests in flight, queue, KV-cache usage, free memory of the
+neuron's budget) and one of models (the neurons serving each), or with --json
+the whole GET /cortex/status answer.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return runStatus(cmd.Context(), cmd.OutOrStdout(), &cf, asJSON)

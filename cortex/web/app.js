@@ -23,6 +23,8 @@ function ago(iso, now) {
 
 function pct(x) { return Math.round((x || 0) * 100) + "%"; }
 
+function gib(n) { return (n / 2 ** 30).toFixed(1) + " GiB"; }
+
 function renderNeurons(st, now) {
   const box = document.getElementById("neurons");
   box.replaceChildren();
@@ -37,7 +39,10 @@ function renderNeurons(st, now) {
     if (n.health && n.health !== "ok") poll += " · " + n.health;
     card.append(el("div", "poll", poll));
     const stats = el("div", "stats");
-    for (const [label, v] of [["in-flight", n.in_flight], ["queue", n.queued], ["KV", pct(n.kv_cache_usage)]]) {
+    const stat = [["in-flight", n.in_flight], ["queue", n.queued], ["KV", pct(n.kv_cache_usage)]];
+    // Older neurons do not report their free memory.
+    if (n.memory_free_bytes !== undefined) stat.push(["free", gib(n.memory_free_bytes)]);
+    for (const [label, v] of stat) {
       const s = el("span", "", label + " ");
       s.append(el("b", label === "in-flight" ? "inflight" : "", v));
       stats.append(s);
