@@ -88,7 +88,9 @@ for p in "$neuron" "$blackwell"; do
   check "$n: sysusers.d file" has "$p" "/usr/lib/sysusers.d/helexa-neuron.conf -rw-r--r-- root:root "
   check "$n: hub cache owned by neuron" has "$p" "/var/cache/neuron drwxr-x--- neuron:neuron "
   check "$n: docs" has "$p" "/usr/share/doc/$n/README.md -rw-r--r-- root:root d"
-  check "$n: rpm -qpl lists exactly the packaged files" test "$(rpmq -qpl "$p" | LC_ALL=C sort | tr '\n' ' ')" = "/etc/neuron /etc/neuron/neuron.toml /usr/bin/neuron /usr/lib/systemd/system/neuron.service /usr/lib/sysusers.d/helexa-neuron.conf /usr/share/doc/$n/README.md /usr/share/doc/$n/neuron.example.toml /var/cache/neuron /var/lib/neuron "
+  license=""
+  [ -f LICENSE ] && license="/usr/share/licenses/$n/LICENSE "
+  check "$n: rpm -qpl lists exactly the packaged files" test "$(rpmq -qpl "$p" | LC_ALL=C sort | tr '\n' ' ')" = "/etc/neuron /etc/neuron/neuron.toml /usr/bin/neuron /usr/lib/systemd/system/neuron.service /usr/lib/sysusers.d/helexa-neuron.conf /usr/share/doc/$n/README.md /usr/share/doc/$n/neuron.example.toml ${license}/var/cache/neuron /var/lib/neuron "
   reqs=$(rpmq -qp --requires "$p")
   # libcuda is opened at run time: a CPU-only host must be able to install.
   check "$n: requires no CUDA library" test -z "$(grep -i cuda <<<"$reqs")"
@@ -133,7 +135,7 @@ check "rpm -i --root installs neuron and cortex" test -x "$root/usr/bin/neuron" 
 if grep -qv 'does not exist - using root' <<<"$out"; then fail "rpm -i said: $out"; fi
 check "installed config is the example config" cmp "$root/etc/neuron/neuron.toml" neuron.example.toml
 check "installed neuron is the generic flavour" grep -q '^flavour generic ' <<<"$("$root/usr/bin/neuron" version)"
-check "installed neuron --version names $version" grep -qx "neuron $version" <<<"$("$root/usr/bin/neuron" --version)"
+check "installed neuron --version names $version" grep -q "^neuron $version (" <<<"$("$root/usr/bin/neuron" --version)"
 
 # serve ROOT CONFIG LOG: start the root's neuron on a free loopback port.
 home=$work/home
