@@ -6,44 +6,19 @@
 package main
 
 import (
-	"context"
 	"encoding/json"
 	"math"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"slices"
-	"strings"
 	"testing"
-	"time"
 
 	"github.com/helexa/helexa/internal/reftest"
 )
 
 func TestOpenAINodeSDKSurface(t *testing.T) {
-	dir, err := filepath.Abs("../../scripts/openai-node")
-	if err != nil {
-		t.Fatal(err)
-	}
-	node, err := exec.LookPath("node")
-	if err != nil {
-		t.Skip("node is not installed; the Node SDK check needs Node 20+")
-	}
-	if _, err := os.Stat(filepath.Join(dir, "node_modules", "openai", "package.json")); err != nil {
-		t.Skipf("the OpenAI Node SDK is not installed: run npm ci in %s", dir)
-	}
+	node, dir := nodeSDK(t)
 	model := reftest.Model(t, "mini-f32")
 	base := serveModels(t, DefaultModel{Model: model, Alias: "mini"})
-	ctx, cancel := context.WithTimeout(context.Background(), 120*time.Second)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, node, "surface.mjs", base+"/v1", "mini", banEOG(t, model))
-	cmd.Dir = dir
-	var stderr strings.Builder
-	cmd.Stderr = &stderr
-	stdout, err := cmd.Output()
-	if err != nil {
-		t.Fatalf("surface.mjs: %v\n%s", err, stderr.String())
-	}
+	stdout := runNodeScript(t, node, dir, "surface.mjs", base+"/v1", "mini", banEOG(t, model))
 	type choice struct {
 		Index   int    `json:"index"`
 		Content string `json:"content"`

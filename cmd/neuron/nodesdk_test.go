@@ -38,28 +38,9 @@ type nodeMessage struct {
 }
 
 func TestOpenAINodeSDK(t *testing.T) {
-	dir, err := filepath.Abs("../../scripts/openai-node")
-	if err != nil {
-		t.Fatal(err)
-	}
-	node, err := exec.LookPath("node")
-	if err != nil {
-		t.Skip("node is not installed; the Node SDK check needs Node 20+")
-	}
-	if _, err := os.Stat(filepath.Join(dir, "node_modules", "openai", "package.json")); err != nil {
-		t.Skipf("the OpenAI Node SDK is not installed: run npm ci in %s", dir)
-	}
+	node, dir := nodeSDK(t)
 	base := startMini(t)
-	ctx, cancel := context.WithTimeout(context.Background(), 120*time.Second)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, node, "check.mjs", base+"/v1", "mini", weatherSchema, weatherParams)
-	cmd.Dir = dir
-	var stderr strings.Builder
-	cmd.Stderr = &stderr
-	stdout, err := cmd.Output()
-	if err != nil {
-		t.Fatalf("check.mjs: %v\n%s", err, stderr.String())
-	}
+	stdout := runNodeScript(t, node, dir, "check.mjs", base+"/v1", "mini", weatherSchema, weatherParams)
 	var out struct {
 		Schema, SchemaStream struct {
 			Content string `json:"content"`
@@ -159,4 +140,40 @@ func TestOpenAINodeSDK(t *testing.T) {
 			t.Fatalf("final %+v, prompt %d tokens (%d without the call and result)", out.Final, out.Final.PromptTokens, out.Final.AlonePromptTokens)
 		}
 	})
+}
+
+// nodeSDK returns the node binary and the scripts/openai-node directory,
+// skipping the test where Node or the OpenAI Node SDK (npm ci in
+// scripts/openai-node; .ci/run does it) is missing.
+func nodeSDK(t *testing.T) (node, dir string) {
+	t.Helper()
+	dir, err := filepath.Abs("../../scripts/openai-node")
+	if err != nil {
+		t.Fatal(err)
+	}
+	node, err = exec.LookPath("node")
+	if err != nil {
+		t.Skip("node is not installed; the Node SDK check needs Node 20+")
+	}
+	if _, err := os.Stat(filepath.Join(dir, "node_modules", "openai", "package.json")); err != nil {
+		t.Skipf("the OpenAI Node SDK is not installed: run npm ci in %s", dir)
+	}
+	return node, dir
+}
+
+// runNodeScript runs script in scripts/openai-node with args and returns
+// its standard output.
+func runNodeScript(t *testing.T, node, dir, script string, args ...string) []byte {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 120*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, node, append([]string{script}, args...)...)
+	cmd.Dir = dir
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	stdout, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("%s: %v\n%s", script, err, stderr.String())
+	}
+	return stdout
 }
