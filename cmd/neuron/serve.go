@@ -25,8 +25,9 @@ models) with neuron's model-management endpoints, health and Prometheus metrics.
 Configuration comes from the file given with --config (see neuron.example.toml),
 NEURON_* environment variables (NEURON_LISTEN, NEURON_ENGINE_DEVICE,
 NEURON_HUB_OFFLINE, NEURON_DEFAULT_MODELS=ref1,ref2, ...) and the flags below,
-each overriding the one before. Default models are loaded before the listener
-opens; SIGTERM or SIGINT drains running requests for up to shutdown_timeout.`,
+each overriding the one before. The listener opens first and the default models
+load after it (GET /health answers 503 until each has been tried); SIGTERM or
+SIGINT drains running requests for up to shutdown_timeout.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			cfg, err := loadConfig(cmd.Flags(), os.Environ())
