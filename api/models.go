@@ -18,6 +18,9 @@ type Model struct {
 	Object  string `json:"object"` // "model"
 	Created int64  `json:"created"`
 	OwnedBy string `json:"owned_by"`
+	// Status is StatusNotLoaded for a catalog model that a request would
+	// load (auto_load); empty for a loaded one.
+	Status string `json:"status,omitempty"`
 }
 
 // Model statuses reported by GET /models.
@@ -28,6 +31,9 @@ const (
 	// StatusFailed marks a default model whose load failed, or a loaded
 	// model whose device failed; ModelEntry.Error says why.
 	StatusFailed = "failed"
+	// StatusNotLoaded marks a catalog model that is not loaded (GET
+	// /v1/models); a request naming it loads it when auto_load is on.
+	StatusNotLoaded = "not_loaded"
 )
 
 // ModelEntry describes a model in GET /models.

@@ -69,6 +69,9 @@ type Manager struct {
 	o   Options
 	log *slog.Logger
 	res *Resolver
+	// cached resolves hub references from the cache alone, for on-demand
+	// loads of names outside the catalog (server.CacheOnly).
+	cached *Resolver
 	// hostMem reads the host's memory (tests fix it).
 	hostMem func() sysmem.Info
 
@@ -103,6 +106,8 @@ func New(o Options) *Manager {
 	ho := o.Hub
 	ho.Progress = progressLogger(o.Log)
 	m.res = NewResolver(ho, o.ModelDirs)
+	ho.Offline = true
+	m.cached = NewResolver(ho, o.ModelDirs)
 	if c, err := m.res.Hub(); err != nil {
 		m.log.Warn("hub client unavailable, only local model paths will load", "error", err.Error())
 	} else {
@@ -121,7 +126,11 @@ func (m *Manager) Registry() *engine.Registry { return m.reg }
 func (m *Manager) Load(ctx context.Context, req api.LoadRequest) (server.ModelInfo, error) {
 	ctx, cancel := context.WithTimeout(ctx, m.o.LoadTimeout)
 	defer cancel()
-	path, err := m.res.Resolve(ctx, req.Model)
+	res := m.res
+	if server.CacheOnly(ctx) {
+		res = m.cached
+	}
+	path, err := res.Resolve(ctx, req.Model)
 	if err != nil {
 		return server.ModelInfo{}, classify(err, req)
 	}

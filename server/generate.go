@@ -40,6 +40,9 @@ func (s *Server) admit(c echo.Context, model string) (*admission, error) {
 		return nil, api.Unavailable(api.CodeShuttingDown, "neuron is shutting down")
 	}
 	gen, release, err := s.opts.Models.Acquire(model)
+	if err != nil && s.opts.AutoLoad && errors.Is(err, ErrModelNotFound) {
+		gen, release, err = s.autoLoad(c.Request().Context(), model)
+	}
 	if err != nil {
 		if errors.Is(err, ErrModelNotFound) {
 			if e := s.notServing(model); e != nil {

@@ -20,6 +20,7 @@ type metrics struct {
 	waiting          *prometheus.GaugeVec     // model
 	running          *prometheus.GaugeVec     // model
 	loadSeconds      *prometheus.GaugeVec     // model
+	loads            *prometheus.CounterVec   // model
 	req              *requestMetrics
 }
 
@@ -61,9 +62,12 @@ func newMetrics(reg *prometheus.Registry, list func() []ModelInfo) *metrics {
 		loadSeconds: prometheus.NewGaugeVec(prometheus.GaugeOpts{
 			Name: "neuron_model_load_seconds", Help: "Duration of a model's last load.",
 		}, []string{"model"}),
+		loads: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "neuron_model_loads_total", Help: "Models loaded (explicitly, as defaults or on demand).",
+		}, []string{"model"}),
 	}
 	reg.MustRegister(m.requests, m.promptTokens, m.generationTokens, m.ttft, m.interToken,
-		m.waiting, m.running, m.loadSeconds, &kvCollector{list: list},
+		m.waiting, m.running, m.loadSeconds, m.loads, &kvCollector{list: list},
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	m.req = newRequestMetrics(reg, list)
 	return m

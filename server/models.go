@@ -126,9 +126,12 @@ func openAIModel(m ModelInfo) api.Model {
 // openAIModels answers GET /v1/models.
 func (s *Server) openAIModels(c echo.Context) error {
 	out := api.ModelList{Object: "list", Data: []api.Model{}}
+	loaded := map[string]bool{}
 	for _, m := range s.sortedModels() {
 		out.Data = append(out.Data, openAIModel(m))
+		loaded[m.ID] = true
 	}
+	out.Data = append(out.Data, s.catalogModels(loaded)...)
 	return c.JSON(http.StatusOK, out)
 }
 

@@ -62,6 +62,12 @@ func (s *Server) health(c echo.Context) error {
 // model any more) or at the drain deadline. It never holds a lock the
 // request path takes.
 func (s *Server) Load(ctx context.Context, req api.LoadRequest) (ModelInfo, error) {
+	return s.load(ctx, req, false)
+}
+
+// load is Load; cacheOnly resolves hub references from the cache alone
+// (CacheOnly), when the load starts here.
+func (s *Server) load(ctx context.Context, req api.LoadRequest, cacheOnly bool) (ModelInfo, error) {
 	id := modelID(req)
 	// A model of that id loaded from the same reference is the answer;
 	// from another, the manager refuses (409 model_exists).
@@ -71,7 +77,7 @@ func (s *Server) Load(ctx context.Context, req api.LoadRequest) (ModelInfo, erro
 	s.mu.Lock()
 	call := s.loads[id]
 	if call == nil {
-		lctx, cancel := context.WithCancel(context.Background())
+		lctx, cancel := context.WithCancel(context.WithValue(context.Background(), cacheOnlyKey{}, cacheOnly))
 		stopWatch := context.AfterFunc(s.stop, cancel)
 		call = &loadCall{req: req, cancel: cancel, done: make(chan struct{})}
 		s.loads[id] = call
@@ -83,6 +89,7 @@ func (s *Server) Load(ctx context.Context, req api.LoadRequest) (ModelInfo, erro
 			if call.err == nil {
 				s.metrics.loadSeconds.WithLabelValues(call.info.ID).Set(time.Since(start).Seconds())
 				s.metrics.modelLoaded(call.info.ID)
+				s.metrics.loads.WithLabelValues(call.info.ID).Inc()
 			}
 			s.mu.Lock()
 			delete(s.loads, id)

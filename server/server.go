@@ -77,6 +77,13 @@ type Options struct {
 	ReadHeaderTimeout, ReadBodyTimeout, IdleTimeout time.Duration
 	// Build describes the binary (neuron_build_info).
 	Build BuildInfo
+	// AutoLoad loads a model a generation request names but that is not
+	// loaded: a Catalog entry, else the reference as it is (a file in the
+	// allowed directories, a cached hub reference); see ondemand.go.
+	AutoLoad bool
+	// Catalog are the models that may be loaded by name, keyed by id
+	// (alias, else reference); GET /v1/models lists those not loaded.
+	Catalog []api.LoadRequest
 }
 
 // State is the server's serving state, as GET /health reports it.

@@ -52,6 +52,8 @@ func (d *daemon) run() error {
 		ReadHeaderTimeout:  d.cfg.ReadHeaderTimeout,
 		ReadBodyTimeout:    d.cfg.ReadBodyTimeout,
 		IdleTimeout:        d.cfg.IdleTimeout,
+		AutoLoad:           d.cfg.AutoLoad,
+		Catalog:            toLoadRequests(d.cfg.Models),
 		Build:              server.BuildInfo{Version: version, Flavour: kernels.Current().Name, Backend: backends()},
 	})
 

@@ -1,0 +1,154 @@
+// Tests of models on demand with a real daemon and the reference models:
+// auto_load loads a catalog model on its first request, concurrent first
+// requests share one load, and a load that outlasts load_timeout answers
+// 503 with Retry-After.
+
+package main
+
+import (
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/helexa/helexa/api"
+	"github.com/helexa/helexa/internal/reftest"
+)
+
+// startOnDemand starts a daemon with auto_load and a catalog of two
+// reference models, "a" and "b", and stops it at the end of the test.
+func startOnDemand(t *testing.T, loadTimeout time.Duration) (string, *syncBuffer) {
+	t.Helper()
+	a, b := reftest.Model(t, "mini-f32"), reftest.Model(t, "mini-q8_0")
+	logs := &syncBuffer{}
+	cfg := &Config{
+		MaxQueue: 16,
+		Hub:      HubConfig{CacheDir: t.TempDir(), Offline: true},
+		Engine:   EngineConfig{Device: "cpu", Threads: 2, CtxSize: 256, LoadTimeout: loadTimeout},
+		AutoLoad: true,
+		Models:   []DefaultModel{{Model: a, Alias: "a"}, {Model: b, Alias: "b"}},
+	}
+	mgr := newEngineManager(cfg, slog.New(slog.NewJSONHandler(logs, nil)))
+	base, sigs, done := startDaemon(t, cfg, mgr, logs)
+	t.Cleanup(func() {
+		sigs <- syscall.SIGTERM
+		if err := <-done; err != nil {
+			t.Errorf("run: %v", err)
+		}
+	})
+	return base, logs
+}
+
+// chatOnce posts a short chat to model and returns the status and body.
+func chatOnce(t *testing.T, base, model string) (int, http.Header, string) {
+	t.Helper()
+	body := `{"model":"` + model + `","max_tokens":4,"messages":[{"role":"user","content":"hi"}]}`
+	resp, err := http.Post(base+"/v1/chat/completions", "application/json", strings.NewReader(body))
+	if err != nil {
+		t.Error(err)
+		return 0, nil, ""
+	}
+	defer resp.Body.Close()
+	out, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, resp.Header, string(out)
+}
+
+func TestOnDemandCatalogLoad(t *testing.T) {
+	base, logs := startOnDemand(t, 0)
+
+	// Before any request, the catalog is listed and marked as not loaded.
+	resp, err := http.Get(base + "/v1/models")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var list api.ModelList
+	err = json.NewDecoder(resp.Body).Decode(&list)
+	resp.Body.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(list.Data) != 2 || list.Data[0].ID != "a" || list.Data[0].Status != api.StatusNotLoaded ||
+		list.Data[1].ID != "b" || list.Data[1].Status != api.StatusNotLoaded {
+		t.Fatalf("GET /v1/models before any load: %+v", list.Data)
+	}
+
+	// Eight concurrent first requests for "a" all succeed on one load.
+	var wg sync.WaitGroup
+	for range 8 {
+		wg.Go(func() {
+			if status, _, body := chatOnce(t, base, "a"); status != http.StatusOK {
+				t.Errorf("first request for a: %d %s", status, body)
+			}
+		})
+	}
+	wg.Wait()
+	if n := strings.Count(logs.String(), `"msg":"model loaded","model":"a"`); n != 1 {
+		t.Errorf("model a loaded %d times, want 1", n)
+	}
+	resp, err = http.Get(base + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	metrics, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if !strings.Contains(string(metrics), `neuron_model_loads_total{model="a"} 1`) {
+		t.Errorf("metrics do not count one load of a:\n%s", grepLines(string(metrics), "neuron_model_loads"))
+	}
+
+	// Now "a" is listed as loaded, "b" still as loadable.
+	resp, err = http.Get(base + "/v1/models")
+	if err != nil {
+		t.Fatal(err)
+	}
+	list = api.ModelList{}
+	err = json.NewDecoder(resp.Body).Decode(&list)
+	resp.Body.Close()
+	if err != nil || len(list.Data) != 2 || list.Data[0].ID != "a" || list.Data[0].Status != "" || list.Data[1].Status != api.StatusNotLoaded {
+		t.Errorf("GET /v1/models after loading a: %+v %v", list.Data, err)
+	}
+
+	// A name that is neither in the catalog nor a model file is the usual 404.
+	if status, _, body := chatOnce(t, base, "no-such-model"); status != http.StatusNotFound {
+		t.Errorf("unknown model: %d %s", status, body)
+	}
+}
+
+func TestOnDemandLoadTimeout(t *testing.T) {
+	base, _ := startOnDemand(t, time.Nanosecond)
+	status, h, body := chatOnce(t, base, "b")
+	if status != http.StatusServiceUnavailable || h.Get("Retry-After") == "" || !strings.Contains(body, "load timeout") {
+		t.Errorf("load past load_timeout: %d Retry-After %q %s", status, h.Get("Retry-After"), body)
+	}
+}
+
+// grepLines returns the lines of s that contain sub.
+func grepLines(s, sub string) string {
+	var out []string
+	for _, l := range strings.Split(s, "\n") {
+		if strings.Contains(l, sub) {
+			out = append(out, l)
+		}
+	}
+	return strings.Join(out, "\n")
+}
+
+func TestOnDemandConfig(t *testing.T) {
+	c, err := parseConfig(t, "auto_load = true\n[[models]]\nmodel = \"/m/a.gguf\"\nalias = \"a\"\nctx_size = 512\n", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !c.AutoLoad || len(c.Models) != 1 || c.Models[0].Alias != "a" || c.Models[0].CtxSize != 512 {
+		t.Errorf("auto_load and [[models]] not read: %+v %+v", c.AutoLoad, c.Models)
+	}
+	if _, err := parseConfig(t, "[[models]]\nmodel = \"/m/a.gguf\"\naliass = \"a\"\n", nil); err == nil || !strings.Contains(err.Error(), "models[0].aliass") {
+		t.Errorf("unknown catalog key: %v", err)
+	}
+	if _, err := parseConfig(t, "[[models]]\nalias = \"a\"\n", nil); err == nil || !strings.Contains(err.Error(), "models[0].model") {
+		t.Errorf("catalog entry without model: %v", err)
+	}
+}
