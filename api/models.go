@@ -61,6 +61,13 @@ type ModelEntry struct {
 	InFlight int `json:"in_flight"`
 	Running  int `json:"running"`
 	Queued   int `json:"queued"`
+	// LastUsed is when a request last used the model (its load, before
+	// any); IdleDeadline when it is unloaded if still idle (absent: kept
+	// for ever); Pinned marks a default model, never unloaded for
+	// idleness or evicted.
+	LastUsed     *time.Time `json:"last_used,omitempty"`
+	IdleDeadline *time.Time `json:"idle_deadline,omitempty"`
+	Pinned       bool       `json:"pinned,omitempty"`
 }
 
 // ModelsResponse is the response of GET /models. Capacity is absent where

@@ -21,6 +21,7 @@ type metrics struct {
 	running          *prometheus.GaugeVec     // model
 	loadSeconds      *prometheus.GaugeVec     // model
 	loads            *prometheus.CounterVec   // model
+	idleUnloads      *prometheus.CounterVec   // model
 	req              *requestMetrics
 }
 
@@ -65,9 +66,12 @@ func newMetrics(reg *prometheus.Registry, list func() []ModelInfo) *metrics {
 		loads: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "neuron_model_loads_total", Help: "Models loaded (explicitly, as defaults or on demand).",
 		}, []string{"model"}),
+		idleUnloads: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "neuron_model_idle_unloads_total", Help: "Models unloaded after their keep_alive passed idle.",
+		}, []string{"model"}),
 	}
 	reg.MustRegister(m.requests, m.promptTokens, m.generationTokens, m.ttft, m.interToken,
-		m.waiting, m.running, m.loadSeconds, m.loads, &kvCollector{list: list},
+		m.waiting, m.running, m.loadSeconds, m.loads, m.idleUnloads, &kvCollector{list: list},
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	m.req = newRequestMetrics(reg, list)
 	return m

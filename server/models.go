@@ -64,6 +64,7 @@ func (s *Server) Unload(ctx context.Context, id string, timeout time.Duration) e
 	}
 	s.mu.Unlock()
 	s.metrics.forget(id)
+	s.forgetUsage(id)
 	return nil
 }
 
@@ -89,9 +90,11 @@ func (s *Server) entry(m ModelInfo) api.ModelEntry {
 	case m.Error != "":
 		status = api.StatusFailed
 	}
-	return api.ModelEntry{ID: m.ID, Source: m.Source, Path: m.Path, Backend: m.Backend, Device: m.Device,
+	e := api.ModelEntry{ID: m.ID, Source: m.Source, Path: m.Path, Backend: m.Backend, Device: m.Device,
 		CtxSize: m.CtxSize, MemoryBytes: m.MemoryBytes, KVCacheUsage: m.KVCacheUsage, Status: status, Error: m.Error,
 		LoadedAt: m.LoadedAt, InFlight: running + waiting, Running: running, Queued: waiting}
+	s.usageEntry(m, &e)
+	return e
 }
 
 // sortedModels returns the loaded models by id.

@@ -90,6 +90,7 @@ func (s *Server) load(ctx context.Context, req api.LoadRequest, cacheOnly bool) 
 				s.metrics.loadSeconds.WithLabelValues(call.info.ID).Set(time.Since(start).Seconds())
 				s.metrics.modelLoaded(call.info.ID)
 				s.metrics.loads.WithLabelValues(call.info.ID).Inc()
+				s.touch(call.info.ID, nil, true)
 			}
 			s.mu.Lock()
 			delete(s.loads, id)
@@ -156,6 +157,7 @@ func (s *Server) LoadDefaults(ctx context.Context, models []api.LoadRequest) int
 			continue
 		}
 		n++
+		s.pin(m.ID)
 		s.log.Info("default model loaded", "model", m.ID, "source", m.Source, "device", m.Device,
 			"ctx_size", m.CtxSize, "memory_bytes", m.MemoryBytes, "load_s", time.Since(start).Round(time.Millisecond).Seconds())
 	}

@@ -52,6 +52,9 @@ type Config struct {
 	// Models is the catalog of models requests may name (ondemand.go).
 	AutoLoad bool           `mapstructure:"auto_load"`
 	Models   []DefaultModel `mapstructure:"models"`
+	// KeepAlive is how long a model not from default_models may stay idle
+	// before it is unloaded; negative: for ever.
+	KeepAlive time.Duration `mapstructure:"keep_alive"`
 	// MetricsRequireKey, when false, serves GET /metrics without a key even
 	// when api_keys are set (for Prometheus and an endpoint picker).
 	MetricsRequireKey bool `mapstructure:"metrics_require_key"`
@@ -108,6 +111,8 @@ const (
 	defaultReadBodyTimeout = 60 * time.Second
 	// defaultIdleTimeout closes keep-alive connections idle this long.
 	defaultIdleTimeout = 2 * time.Minute
+	// defaultKeepAlive keeps loaded models for ever (a server's fixed set).
+	defaultKeepAlive = -time.Second
 	// maxMaxQueue bounds max_queue: beyond it a queue only hides overload.
 	maxMaxQueue = 100000
 )
@@ -143,6 +148,7 @@ var configKeys = map[string]any{
 	"default_models":           []DefaultModel{},
 	"auto_load":                false,
 	"models":                   []DefaultModel{},
+	"keep_alive":               defaultKeepAlive,
 }
 
 // defaultModelKeys are the keys of a [[default_models]] entry.

@@ -22,7 +22,7 @@ import (
 
 // startOnDemand starts a daemon with auto_load and a catalog of two
 // reference models, "a" and "b", and stops it at the end of the test.
-func startOnDemand(t *testing.T, loadTimeout time.Duration) (string, *syncBuffer) {
+func startOnDemand(t *testing.T, loadTimeout time.Duration, tweak ...func(*Config)) (string, *syncBuffer) {
 	t.Helper()
 	a, b := reftest.Model(t, "mini-f32"), reftest.Model(t, "mini-q8_0")
 	logs := &syncBuffer{}
@@ -32,6 +32,9 @@ func startOnDemand(t *testing.T, loadTimeout time.Duration) (string, *syncBuffer
 		Engine:   EngineConfig{Device: "cpu", Threads: 2, CtxSize: 256, LoadTimeout: loadTimeout},
 		AutoLoad: true,
 		Models:   []DefaultModel{{Model: a, Alias: "a"}, {Model: b, Alias: "b"}},
+	}
+	for _, f := range tweak {
+		f(cfg)
 	}
 	mgr := newEngineManager(cfg, slog.New(slog.NewJSONHandler(logs, nil)))
 	base, sigs, done := startDaemon(t, cfg, mgr, logs)
@@ -150,5 +153,147 @@ func TestOnDemandConfig(t *testing.T) {
 	}
 	if _, err := parseConfig(t, "[[models]]\nalias = \"a\"\n", nil); err == nil || !strings.Contains(err.Error(), "models[0].model") {
 		t.Errorf("catalog entry without model: %v", err)
+	}
+}
+
+func TestKeepAliveConfig(t *testing.T) {
+	for in, want := range map[string]time.Duration{`"5m"`: 5 * time.Minute, `"-1s"`: -time.Second, `"0s"`: 0, `"-1"`: -time.Second, `-1`: -time.Second, `30`: 30 * time.Second} {
+		c, err := parseConfig(t, "keep_alive = "+in+"\n", nil)
+		if err != nil {
+			t.Errorf("keep_alive = %s: %v", in, err)
+			continue
+		}
+		if c.KeepAlive != want {
+			t.Errorf("keep_alive = %s: got %v, want %v", in, c.KeepAlive, want)
+		}
+	}
+}
+
+// modelsNow returns GET /models' entries by id.
+func modelsNow(t *testing.T, base string) map[string]api.ModelEntry {
+	t.Helper()
+	resp, err := http.Get(base + "/models")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var list api.ModelsResponse
+	if err := json.NewDecoder(resp.Body).Decode(&list); err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]api.ModelEntry{}
+	for _, e := range list.Data {
+		out[e.ID] = e
+	}
+	return out
+}
+
+// waitUnloaded polls GET /models until id is gone; false after limit.
+func waitUnloaded(t *testing.T, base, id string, limit time.Duration) bool {
+	t.Helper()
+	for start := time.Now(); time.Since(start) < limit; time.Sleep(20 * time.Millisecond) {
+		if _, ok := modelsNow(t, base)[id]; !ok {
+			return true
+		}
+	}
+	return false
+}
+
+func TestOnDemandKeepAlive(t *testing.T) {
+	pinned := reftest.Model(t, "mini-f16")
+	base, logs := startOnDemand(t, 0, func(c *Config) {
+		c.KeepAlive = 300 * time.Millisecond
+		c.DefaultModels = []DefaultModel{{Model: pinned, Alias: "pinned"}}
+	})
+	before := time.Now()
+	if status, _, body := chatOnce(t, base, "a"); status != http.StatusOK {
+		t.Fatalf("chat a: %d %s", status, body)
+	}
+	ms := modelsNow(t, base)
+	a, p := ms["a"], ms["pinned"]
+	if a.Pinned || a.LastUsed == nil || a.LastUsed.Before(before) || a.IdleDeadline == nil ||
+		a.IdleDeadline.Sub(*a.LastUsed) != 300*time.Millisecond {
+		t.Errorf("a in GET /models: pinned %v last_used %v idle_deadline %v", a.Pinned, a.LastUsed, a.IdleDeadline)
+	}
+	if !p.Pinned || p.IdleDeadline != nil {
+		t.Errorf("default model in GET /models: pinned %v idle_deadline %v", p.Pinned, p.IdleDeadline)
+	}
+	if !waitUnloaded(t, base, "a", 10*time.Second) {
+		t.Fatal("a still loaded 10s after its 300ms keep_alive")
+	}
+	if !strings.Contains(logs.String(), `"msg":"idle model unloaded","model":"a"`) {
+		t.Error("idle unload not logged")
+	}
+	resp, err := http.Get(base + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	metrics, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if !strings.Contains(string(metrics), `neuron_model_idle_unloads_total{model="a"} 1`) {
+		t.Errorf("idle unload not counted:\n%s", grepLines(string(metrics), "idle_unloads"))
+	}
+	// The pinned default model outlives several keep_alives.
+	if _, ok := modelsNow(t, base)["pinned"]; !ok {
+		t.Error("the pinned default model was unloaded")
+	}
+	// keep_alive 0 in a request: unloaded right after it; -1: kept.
+	body := `{"model":"b","max_tokens":2,"keep_alive":0,"messages":[{"role":"user","content":"hi"}]}`
+	resp, err = http.Post(base+"/v1/chat/completions", "application/json", strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || !waitUnloaded(t, base, "b", 10*time.Second) {
+		t.Errorf("keep_alive 0: status %d, b not unloaded", resp.StatusCode)
+	}
+	body = `{"model":"a","max_tokens":2,"keep_alive":"-1s","messages":[{"role":"user","content":"hi"}]}`
+	resp, err = http.Post(base+"/v1/chat/completions", "application/json", strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	time.Sleep(600 * time.Millisecond)
+	if e, ok := modelsNow(t, base)["a"]; resp.StatusCode != http.StatusOK || !ok || e.IdleDeadline != nil {
+		t.Errorf("keep_alive -1: status %d, a loaded %v, idle deadline %v", resp.StatusCode, ok, e.IdleDeadline)
+	}
+	// A bad keep_alive is a 400 naming the field.
+	body = `{"model":"a","keep_alive":"soon","messages":[{"role":"user","content":"hi"}]}`
+	resp, err = http.Post(base+"/v1/chat/completions", "application/json", strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusBadRequest || !strings.Contains(string(out), `"param":"keep_alive"`) {
+		t.Errorf("bad keep_alive: %d %s", resp.StatusCode, out)
+	}
+}
+
+// An open stream keeps its model loaded past keep_alive; once it ends the
+// model is unloaded.
+func TestOnDemandKeepAliveStream(t *testing.T) {
+	models := newFakeModels(20, 50*time.Millisecond) // a stream of about 1s
+	ka := 200 * time.Millisecond
+	var logs syncBuffer
+	base, sigs, done := startDaemon(t, &Config{MaxQueue: 4, AutoLoad: true, KeepAlive: ka}, models, &logs)
+	defer func() {
+		sigs <- syscall.SIGTERM
+		if err := <-done; err != nil {
+			t.Errorf("run: %v", err)
+		}
+	}()
+	resp, r := openStream(t, base, "m")
+	time.Sleep(3 * ka)
+	if _, ok := modelsNow(t, base)["m"]; !ok {
+		t.Error("model unloaded while a stream was open")
+	}
+	events := readEvents(r)
+	resp.Body.Close()
+	if len(events) == 0 || events[len(events)-1] != "[DONE]" {
+		t.Errorf("stream did not finish: %v", events)
+	}
+	if !waitUnloaded(t, base, "m", 5*time.Second) {
+		t.Error("model not unloaded after the stream ended and keep_alive passed")
 	}
 }
