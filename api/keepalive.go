@@ -30,7 +30,7 @@ func (k *KeepAlive) UnmarshalJSON(b []byte) error {
 			return Invalid("keep_alive", "keep_alive: %v", err)
 		}
 		if d, err := time.ParseDuration(s); err == nil {
-			*k = KeepAlive(d)
+			*k = KeepAlive(max(d, -1)) // any negative: for ever
 			return nil
 		}
 		f, err := strconv.ParseFloat(s, 64)

@@ -12,7 +12,7 @@ import (
 func TestKeepAliveForms(t *testing.T) {
 	for in, want := range map[string]time.Duration{
 		`"5m"`: 5 * time.Minute, `"30s"`: 30 * time.Second, `"0"`: 0, `0`: 0, `90`: 90 * time.Second,
-		`1.5`: 1500 * time.Millisecond, `-1`: -1, `"-1"`: -1, `"-5m"`: -5 * time.Minute,
+		`1.5`: 1500 * time.Millisecond, `-1`: -1, `"-1"`: -1, `"-5m"`: -1,
 	} {
 		var k KeepAlive
 		if err := json.Unmarshal([]byte(in), &k); err != nil {

@@ -22,6 +22,7 @@ type metrics struct {
 	loadSeconds      *prometheus.GaugeVec     // model
 	loads            *prometheus.CounterVec   // model
 	idleUnloads      *prometheus.CounterVec   // model
+	evictions        *prometheus.CounterVec   // model
 	req              *requestMetrics
 }
 
@@ -69,9 +70,12 @@ func newMetrics(reg *prometheus.Registry, list func() []ModelInfo) *metrics {
 		idleUnloads: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "neuron_model_idle_unloads_total", Help: "Models unloaded after their keep_alive passed idle.",
 		}, []string{"model"}),
+		evictions: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "neuron_model_evictions_total", Help: "Idle models unloaded to make room for another model's load.",
+		}, []string{"model"}),
 	}
 	reg.MustRegister(m.requests, m.promptTokens, m.generationTokens, m.ttft, m.interToken,
-		m.waiting, m.running, m.loadSeconds, m.loads, m.idleUnloads, &kvCollector{list: list},
+		m.waiting, m.running, m.loadSeconds, m.loads, m.idleUnloads, m.evictions, &kvCollector{list: list},
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	m.req = newRequestMetrics(reg, list)
 	return m

@@ -57,6 +57,9 @@ func (s *Server) autoLoad(ctx context.Context, id string) (Generator, func(), er
 			(ae.Status == http.StatusNotFound || ae.Status == http.StatusBadRequest && ae.Param == "model")) {
 			return nil, nil, ErrModelNotFound
 		}
+		if errors.Is(err, ErrNoRoom) {
+			return nil, nil, noRoom(err)
+		}
 		return nil, nil, err
 	}
 	return s.opts.Models.Acquire(id)

@@ -25,6 +25,9 @@ const (
 	CodeModelLoading = "model_loading"
 	// CodeModelFailed: the model failed to load or can no longer serve.
 	CodeModelFailed = "model_failed"
+	// CodeInsufficientMemory: a model a request named does not fit, even
+	// with the idle models unloaded.
+	CodeInsufficientMemory = "insufficient_memory"
 )
 
 // loadCall is one load that several requests may wait for.
@@ -85,7 +88,7 @@ func (s *Server) load(ctx context.Context, req api.LoadRequest, cacheOnly bool) 
 			defer stopWatch()
 			defer cancel()
 			start := time.Now()
-			call.info, call.err = s.opts.Models.Load(lctx, req)
+			call.info, call.err = s.loadEvicting(lctx, id, req)
 			if call.err == nil {
 				s.metrics.loadSeconds.WithLabelValues(call.info.ID).Set(time.Since(start).Seconds())
 				s.metrics.modelLoaded(call.info.ID)

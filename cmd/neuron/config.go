@@ -53,8 +53,9 @@ type Config struct {
 	AutoLoad bool           `mapstructure:"auto_load"`
 	Models   []DefaultModel `mapstructure:"models"`
 	// KeepAlive is how long a model not from default_models may stay idle
-	// before it is unloaded; negative: for ever.
-	KeepAlive time.Duration `mapstructure:"keep_alive"`
+	// before it is unloaded: a duration or seconds; negative or empty: for
+	// ever, "0": once its request ends (ondemand.go).
+	KeepAlive string `mapstructure:"keep_alive"`
 	// MetricsRequireKey, when false, serves GET /metrics without a key even
 	// when api_keys are set (for Prometheus and an endpoint picker).
 	MetricsRequireKey bool `mapstructure:"metrics_require_key"`
@@ -112,7 +113,7 @@ const (
 	// defaultIdleTimeout closes keep-alive connections idle this long.
 	defaultIdleTimeout = 2 * time.Minute
 	// defaultKeepAlive keeps loaded models for ever (a server's fixed set).
-	defaultKeepAlive = -time.Second
+	defaultKeepAlive = "-1"
 	// maxMaxQueue bounds max_queue: beyond it a queue only hides overload.
 	maxMaxQueue = 100000
 )
@@ -424,6 +425,9 @@ func (c *Config) validate() error {
 	}
 	if err := c.validateLimits(bad); err != nil {
 		return err
+	}
+	if _, err := c.keepAlive(); err != nil {
+		return bad("keep_alive", "%v", err)
 	}
 	if err := validateModelList("default_models", c.DefaultModels, bad); err != nil {
 		return err

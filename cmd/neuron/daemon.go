@@ -54,7 +54,7 @@ func (d *daemon) run() error {
 		IdleTimeout:        d.cfg.IdleTimeout,
 		AutoLoad:           d.cfg.AutoLoad,
 		Catalog:            toLoadRequests(d.cfg.Models),
-		KeepAlive:          &d.cfg.KeepAlive,
+		KeepAlive:          d.cfg.keepAliveOption(),
 		Build:              server.BuildInfo{Version: version, Flavour: kernels.Current().Name, Backend: backends()},
 	})
 

@@ -157,15 +157,23 @@ func TestOnDemandConfig(t *testing.T) {
 }
 
 func TestKeepAliveConfig(t *testing.T) {
-	for in, want := range map[string]time.Duration{`"5m"`: 5 * time.Minute, `"-1s"`: -time.Second, `"0s"`: 0, `"-1"`: -time.Second, `-1`: -time.Second, `30`: 30 * time.Second} {
+	for in, want := range map[string]time.Duration{`"5m"`: 5 * time.Minute, `"-1s"`: -1, `"0s"`: 0, `"0"`: 0,
+		`"-1"`: -1, `-1`: -1, `30`: 30 * time.Second, `"90"`: 90 * time.Second} {
 		c, err := parseConfig(t, "keep_alive = "+in+"\n", nil)
 		if err != nil {
 			t.Errorf("keep_alive = %s: %v", in, err)
 			continue
 		}
-		if c.KeepAlive != want {
-			t.Errorf("keep_alive = %s: got %v, want %v", in, c.KeepAlive, want)
+		if got, err := c.keepAlive(); err != nil || got != want {
+			t.Errorf("keep_alive = %s: got %v %v, want %v", in, got, err, want)
 		}
+	}
+	if _, err := parseConfig(t, "keep_alive = \"soon\"\n", nil); err == nil || !strings.Contains(err.Error(), "keep_alive") {
+		t.Errorf("bad keep_alive: %v", err)
+	}
+	// A configuration built without defaults keeps models for ever.
+	if got, err := (&Config{}).keepAlive(); err != nil || got >= 0 {
+		t.Errorf("empty keep_alive: %v %v", got, err)
 	}
 }
 
@@ -202,7 +210,7 @@ func waitUnloaded(t *testing.T, base, id string, limit time.Duration) bool {
 func TestOnDemandKeepAlive(t *testing.T) {
 	pinned := reftest.Model(t, "mini-f16")
 	base, logs := startOnDemand(t, 0, func(c *Config) {
-		c.KeepAlive = 300 * time.Millisecond
+		c.KeepAlive = "300ms"
 		c.DefaultModels = []DefaultModel{{Model: pinned, Alias: "pinned"}}
 	})
 	before := time.Now()
@@ -276,7 +284,7 @@ func TestOnDemandKeepAliveStream(t *testing.T) {
 	models := newFakeModels(20, 50*time.Millisecond) // a stream of about 1s
 	ka := 200 * time.Millisecond
 	var logs syncBuffer
-	base, sigs, done := startDaemon(t, &Config{MaxQueue: 4, AutoLoad: true, KeepAlive: ka}, models, &logs)
+	base, sigs, done := startDaemon(t, &Config{MaxQueue: 4, AutoLoad: true, KeepAlive: ka.String()}, models, &logs)
 	defer func() {
 		sigs <- syscall.SIGTERM
 		if err := <-done; err != nil {
@@ -296,4 +304,71 @@ func TestOnDemandKeepAliveStream(t *testing.T) {
 	if !waitUnloaded(t, base, "m", 5*time.Second) {
 		t.Error("model not unloaded after the stream ended and keep_alive passed")
 	}
+}
+
+// LRU eviction at engine.max_loaded_models = 2 with a pinned default
+// model, and the 503 for a model that cannot fit the memory budget at all.
+func TestOnDemandEviction(t *testing.T) {
+	pinned, a, b, big := reftest.Model(t, "mini-q4_0"), reftest.Model(t, "mini-q8_0"), reftest.Model(t, "mini-q4_k_m"), reftest.Model(t, "mini-f32")
+	base, logs := startOnDemand(t, 0, func(c *Config) {
+		c.Engine.MaxLoadedModels = 2
+		// At ctx_size 256 the quantized models take 2 to 7 MiB each, the
+		// f32 model 12 MiB: more than the whole budget.
+		c.Engine.MaxMemory = "11MiB"
+		c.DefaultModels = []DefaultModel{{Model: pinned, Alias: "pinned"}}
+		c.Models = []DefaultModel{{Model: a, Alias: "a"}, {Model: b, Alias: "b"}, {Model: big, Alias: "big"}}
+	})
+	for _, m := range []string{"a", "pinned", "b"} {
+		if status, _, body := chatOnce(t, base, m); status != http.StatusOK {
+			t.Fatalf("chat %s: %d %s", m, status, body)
+		}
+	}
+	// b's load evicted a, the least recently used unpinned model.
+	ms := modelsNow(t, base)
+	if _, ok := ms["a"]; ok || len(ms) != 2 {
+		t.Errorf("after b: loaded %v, want pinned and b", keys(ms))
+	}
+	if !strings.Contains(logs.String(), `"msg":"model evicted","model":"a","for":"b"`) {
+		t.Error("eviction of a not logged")
+	}
+	// a again: b is now the least recently used unpinned model.
+	if status, _, body := chatOnce(t, base, "a"); status != http.StatusOK {
+		t.Fatalf("chat a again: %d %s", status, body)
+	}
+	if _, ok := modelsNow(t, base)["b"]; ok {
+		t.Error("b not evicted for a")
+	}
+	// big cannot fit however much is unloaded: 503 insufficient_memory,
+	// and the pinned model still serves.
+	status, h, body := chatOnce(t, base, "big")
+	if status != http.StatusServiceUnavailable || h.Get("Retry-After") == "" || !strings.Contains(body, `"code":"insufficient_memory"`) ||
+		!strings.Contains(body, "MiB") {
+		t.Errorf("big: %d %s", status, body)
+	}
+	if _, ok := modelsNow(t, base)["pinned"]; !ok {
+		t.Fatal("the pinned default model was evicted")
+	}
+	if status, _, body := chatOnce(t, base, "pinned"); status != http.StatusOK {
+		t.Errorf("pinned after the refused load: %d %s", status, body)
+	}
+	resp, err := http.Get(base + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	metrics, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	for _, m := range []string{"a", "b"} {
+		if !strings.Contains(string(metrics), `neuron_model_evictions_total{model="`+m+`"} 1`) {
+			t.Errorf("eviction of %s not counted:\n%s", m, grepLines(string(metrics), "evictions"))
+		}
+	}
+}
+
+// keys lists a map's keys.
+func keys[V any](m map[string]V) []string {
+	var out []string
+	for k := range m {
+		out = append(out, k)
+	}
+	return out
 }
