@@ -146,6 +146,11 @@ func (s *Server) retrieveModel(c echo.Context) error {
 	}
 	m, ok := s.find(id)
 	if !ok {
+		for _, e := range s.catalogModels(nil) { // loadable on request
+			if e.ID == id {
+				return c.JSON(http.StatusOK, e)
+			}
+		}
 		return s.modelNotFound(id)
 	}
 	return c.JSON(http.StatusOK, openAIModel(m))

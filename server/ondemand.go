@@ -66,8 +66,12 @@ func (s *Server) autoLoad(ctx context.Context, id string) (Generator, func(), er
 }
 
 // catalogModels lists, for GET /v1/models, the catalog entries that are
-// not loaded, marked as such.
+// not loaded, marked as such; none without AutoLoad, as no request would
+// load them.
 func (s *Server) catalogModels(loaded map[string]bool) []api.Model {
+	if !s.opts.AutoLoad {
+		return nil
+	}
 	var out []api.Model
 	for _, req := range s.opts.Catalog {
 		if id := modelID(req); !loaded[id] {

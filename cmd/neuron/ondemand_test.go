@@ -80,6 +80,17 @@ func TestOnDemandCatalogLoad(t *testing.T) {
 		t.Fatalf("GET /v1/models before any load: %+v", list.Data)
 	}
 
+	if resp, err := http.Get(base + "/v1/models/b"); err != nil {
+		t.Error(err)
+	} else {
+		var m api.Model
+		err := json.NewDecoder(resp.Body).Decode(&m)
+		resp.Body.Close()
+		if err != nil || resp.StatusCode != 200 || m.ID != "b" || m.Status != api.StatusNotLoaded {
+			t.Errorf("GET /v1/models/b: %d %+v %v", resp.StatusCode, m, err)
+		}
+	}
+
 	// Eight concurrent first requests for "a" all succeed on one load.
 	var wg sync.WaitGroup
 	for range 8 {
