@@ -53,6 +53,9 @@ type GenerationParams struct {
 	Stream            bool               `json:"stream,omitempty"`
 	StreamOptions     *StreamOptions     `json:"stream_options,omitempty"`
 	User              string             `json:"user,omitempty"`
+	// KeepAlive (an extension) is how long the model stays loaded after
+	// this request; nil takes the daemon's keep_alive.
+	KeepAlive *KeepAlive `json:"keep_alive,omitempty"`
 }
 
 // MaxChoices is the largest n a request may ask for.

@@ -130,7 +130,10 @@ func decodeObject(body []byte, v any) *Error {
 func jsonError(err error) *Error {
 	var syn *json.SyntaxError
 	var typ *json.UnmarshalTypeError
+	var field *Error
 	switch {
+	case errors.As(err, &field): // a field's own decoder (keep_alive)
+		return field
 	case errors.As(err, &syn):
 		return Invalid("", "request body is not valid JSON: %v (at byte %d)", syn, syn.Offset)
 	case errors.As(err, &typ):

@@ -18,6 +18,9 @@ type Model struct {
 	Object  string `json:"object"` // "model"
 	Created int64  `json:"created"`
 	OwnedBy string `json:"owned_by"`
+	// Status is StatusNotLoaded for a catalog model that a request would
+	// load (auto_load); empty for a loaded one.
+	Status string `json:"status,omitempty"`
 }
 
 // Model statuses reported by GET /models.
@@ -28,6 +31,9 @@ const (
 	// StatusFailed marks a default model whose load failed, or a loaded
 	// model whose device failed; ModelEntry.Error says why.
 	StatusFailed = "failed"
+	// StatusNotLoaded marks a catalog model that is not loaded (GET
+	// /v1/models); a request naming it loads it when auto_load is on.
+	StatusNotLoaded = "not_loaded"
 )
 
 // ModelEntry describes a model in GET /models.
@@ -55,6 +61,13 @@ type ModelEntry struct {
 	InFlight int `json:"in_flight"`
 	Running  int `json:"running"`
 	Queued   int `json:"queued"`
+	// LastUsed is when a request last used the model (its load, before
+	// any); IdleDeadline when it is unloaded if still idle (absent: kept
+	// for ever); Pinned marks a default model, never unloaded for
+	// idleness or evicted.
+	LastUsed     *time.Time `json:"last_used,omitempty"`
+	IdleDeadline *time.Time `json:"idle_deadline,omitempty"`
+	Pinned       bool       `json:"pinned,omitempty"`
 }
 
 // ModelsResponse is the response of GET /models. Capacity is absent where

@@ -37,6 +37,12 @@ const (
 // the server sends.
 func classify(err error, req api.LoadRequest) error {
 	var ae *api.Error
+	if errors.Is(err, server.ErrNoRoom) && errors.As(err, &ae) { // admit's refusal
+		if errors.Is(err, server.ErrEvictionHelps) {
+			return server.WithKind(server.ErrEvictionHelps, server.WithKind(server.ErrNoRoom, ae))
+		}
+		return server.WithKind(server.ErrNoRoom, ae)
+	}
 	if errors.As(err, &ae) {
 		return ae
 	}
@@ -83,7 +89,9 @@ func classify(err error, req api.LoadRequest) error {
 	case errors.Is(err, engine.ErrDeviceUnavailable):
 		return e(http.StatusBadRequest, api.TypeInvalidRequest, "device", CodeDeviceUnavailable)
 	case errors.Is(err, engine.ErrDoesNotFit):
-		return e(http.StatusUnprocessableEntity, api.TypeInvalidRequest, "ctx_size", CodeInsufficientMemory)
+		// Short of the host's memory now: unloading idle models may help.
+		return server.WithKind(server.ErrEvictionHelps, server.WithKind(server.ErrNoRoom,
+			e(http.StatusUnprocessableEntity, api.TypeInvalidRequest, "ctx_size", CodeInsufficientMemory)))
 
 	case errors.Is(err, engine.ErrModelFailed): // loaded, then broken
 		return modelFailed(err)

@@ -69,6 +69,9 @@ type Manager struct {
 	o   Options
 	log *slog.Logger
 	res *Resolver
+	// cached resolves hub references from the cache alone, for on-demand
+	// loads of names outside the catalog (server.CacheOnly).
+	cached *Resolver
 	// hostMem reads the host's memory (tests fix it).
 	hostMem func() sysmem.Info
 
@@ -103,6 +106,8 @@ func New(o Options) *Manager {
 	ho := o.Hub
 	ho.Progress = progressLogger(o.Log)
 	m.res = NewResolver(ho, o.ModelDirs)
+	ho.Offline = true
+	m.cached = NewResolver(ho, o.ModelDirs)
 	if c, err := m.res.Hub(); err != nil {
 		m.log.Warn("hub client unavailable, only local model paths will load", "error", err.Error())
 	} else {
@@ -121,7 +126,11 @@ func (m *Manager) Registry() *engine.Registry { return m.reg }
 func (m *Manager) Load(ctx context.Context, req api.LoadRequest) (server.ModelInfo, error) {
 	ctx, cancel := context.WithTimeout(ctx, m.o.LoadTimeout)
 	defer cancel()
-	path, err := m.res.Resolve(ctx, req.Model)
+	res := m.res
+	if server.CacheOnly(ctx) {
+		res = m.cached
+	}
+	path, err := res.Resolve(ctx, req.Model)
 	if err != nil {
 		return server.ModelInfo{}, classify(err, req)
 	}
@@ -135,7 +144,7 @@ func (m *Manager) Load(ctx context.Context, req api.LoadRequest) (server.ModelIn
 		Threads: m.o.Threads,
 		Exact:   m.o.Exact,
 		MaxCtx:  m.o.MaxCtx,
-		Admit:   m.admit,
+		Admit:   func(p engine.Plan) (func(), error) { return m.admit(p, server.Evictable(ctx)) },
 	}
 	if req.Alias != "" {
 		o.ID = req.Alias
@@ -155,24 +164,51 @@ func (m *Manager) Load(ctx context.Context, req api.LoadRequest) (server.ModelIn
 }
 
 // admit checks a planned load against the caps on loaded models and memory
-// and holds its share until the registry lists the model.
-func (m *Manager) admit(p engine.Plan) (func(), error) {
+// and holds its share until the registry lists the model. A refusal is
+// marked server.ErrNoRoom when unloading the evictable models would make
+// the load fit.
+func (m *Manager) admit(p engine.Plan, evictable map[string]bool) (func(), error) {
 	loaded := m.reg.List()
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if n := len(loaded) + m.reservedModels; n >= m.o.MaxLoadedModels {
-		return nil, &api.Error{Status: 409, Type: api.TypeConflict, Code: CodeTooManyModels,
-			Message: fmt.Sprintf("%d models are loaded or loading, the most this neuron holds (engine.max_loaded_models = %d); unload one first", n, m.o.MaxLoadedModels)}
-	}
 	need := p.WeightBytes + p.ContextBytes
 	used := m.reservedBytes
+	var freeable int
+	var freeableBytes int64
 	for _, l := range loaded {
 		used += l.MemoryBytes
+		if evictable[l.ID] {
+			freeable++
+			freeableBytes += l.MemoryBytes
+		}
 	}
-	if m.o.MaxMemory > 0 && used+need > m.o.MaxMemory {
-		return nil, &api.Error{Status: 422, Type: api.TypeInvalidRequest, Param: "ctx_size", Code: CodeInsufficientMemory,
+	n := len(loaded) + m.reservedModels
+	tooMany := func() error {
+		return &api.Error{Status: 409, Type: api.TypeConflict, Code: CodeTooManyModels,
+			Message: fmt.Sprintf("%d models are loaded or loading, the most this neuron holds (engine.max_loaded_models = %d); unload one first", n, m.o.MaxLoadedModels)}
+	}
+	tooBig := func() error {
+		return &api.Error{Status: 422, Type: api.TypeInvalidRequest, Param: "ctx_size", Code: CodeInsufficientMemory,
 			Message: fmt.Sprintf("model %q with ctx_size %d needs %s (weights %s, KV cache and buffers %s), but only %s of the %s memory budget are free (%s used by %d models; engine.max_memory)",
 				p.ID, p.CtxSize, mib(need), mib(p.WeightBytes), mib(p.ContextBytes), mib(max(m.o.MaxMemory-used, 0)), mib(m.o.MaxMemory), mib(used), len(loaded))}
+	}
+	countOK := n < m.o.MaxLoadedModels
+	memOK := m.o.MaxMemory <= 0 || used+need <= m.o.MaxMemory
+	if !countOK || !memOK {
+		// Say what stands even with the evictable models unloaded; when
+		// nothing does, mark the refusal as one eviction lifts.
+		memAfter := m.o.MaxMemory <= 0 || used-freeableBytes+need <= m.o.MaxMemory
+		countAfter := n-freeable < m.o.MaxLoadedModels
+		switch {
+		case !countAfter:
+			return nil, server.WithKind(server.ErrNoRoom, tooMany())
+		case !memAfter:
+			return nil, server.WithKind(server.ErrNoRoom, tooBig())
+		case !countOK:
+			return nil, server.WithKind(server.ErrEvictionHelps, server.WithKind(server.ErrNoRoom, tooMany()))
+		default:
+			return nil, server.WithKind(server.ErrEvictionHelps, server.WithKind(server.ErrNoRoom, tooBig()))
+		}
 	}
 	m.reservedModels++
 	m.reservedBytes += need

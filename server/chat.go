@@ -110,6 +110,7 @@ func (s *Server) chatCompletions(c echo.Context) error {
 	if adm == nil {
 		return err
 	}
+	adm.keepAlive = req.KeepAlive
 	defer adm.done()
 
 	greq := chatRequest(req)

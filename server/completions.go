@@ -62,6 +62,7 @@ func (s *Server) completions(c echo.Context) error {
 	if adm == nil {
 		return err
 	}
+	adm.keepAlive = req.KeepAlive
 	defer adm.done()
 
 	greq := completionRequest(req)

@@ -182,6 +182,14 @@ var (
 	ErrUnavailable = errors.New("server: unavailable")
 	// ErrBusy: the model is in use (409).
 	ErrBusy = errors.New("server: model busy")
+	// ErrNoRoom marks a load refused for want of room: too many models
+	// loaded, or not enough memory. A request's automatic load answers it
+	// with 503 insufficient_memory.
+	ErrNoRoom = errors.New("server: no room for the model")
+	// ErrEvictionHelps marks an ErrNoRoom refusal that unloading the models
+	// in the load's Evictable set would lift; the server then evicts them,
+	// least recently used first (evict.go).
+	ErrEvictionHelps = errors.New("server: evicting idle models makes room")
 )
 
 // ContextLengthError reports a prompt plus completion limit that do not fit

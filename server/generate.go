@@ -30,6 +30,8 @@ type admission struct {
 	gen  Generator
 	ctx  context.Context
 	done func()
+	// keepAlive is the request's keep_alive, applied when it ends.
+	keepAlive *api.KeepAlive
 }
 
 // admit looks the model up, waits for a turn in its queue, and returns the
@@ -40,6 +42,9 @@ func (s *Server) admit(c echo.Context, model string) (*admission, error) {
 		return nil, api.Unavailable(api.CodeShuttingDown, "neuron is shutting down")
 	}
 	gen, release, err := s.opts.Models.Acquire(model)
+	if err != nil && s.opts.AutoLoad && errors.Is(err, ErrModelNotFound) {
+		gen, release, err = s.autoLoad(c.Request().Context(), model)
+	}
 	if err != nil {
 		if errors.Is(err, ErrModelNotFound) {
 			if e := s.notServing(model); e != nil {
@@ -66,12 +71,16 @@ func (s *Server) admit(c echo.Context, model string) (*admission, error) {
 		return nil, err
 	}
 	s.metrics.req.queueTime.WithLabelValues(model).Observe(time.Since(queued).Seconds())
-	return &admission{gen: gen, ctx: ctx, done: func() {
+	s.touch(model, nil, false)
+	adm := &admission{gen: gen, ctx: ctx}
+	adm.done = func() {
+		s.touch(model, adm.keepAlive, true)
 		g.leave()
 		stopWatch()
 		cancel()
 		release()
-	}}, nil
+	}
+	return adm, nil
 }
 
 // admitGeneration records the request's model and admits it. When it

@@ -20,6 +20,9 @@ type metrics struct {
 	waiting          *prometheus.GaugeVec     // model
 	running          *prometheus.GaugeVec     // model
 	loadSeconds      *prometheus.GaugeVec     // model
+	loads            *prometheus.CounterVec   // model
+	idleUnloads      *prometheus.CounterVec   // model
+	evictions        *prometheus.CounterVec   // model
 	req              *requestMetrics
 }
 
@@ -61,9 +64,18 @@ func newMetrics(reg *prometheus.Registry, list func() []ModelInfo) *metrics {
 		loadSeconds: prometheus.NewGaugeVec(prometheus.GaugeOpts{
 			Name: "neuron_model_load_seconds", Help: "Duration of a model's last load.",
 		}, []string{"model"}),
+		loads: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "neuron_model_loads_total", Help: "Models loaded (explicitly, as defaults or on demand).",
+		}, []string{"model"}),
+		idleUnloads: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "neuron_model_idle_unloads_total", Help: "Models unloaded after their keep_alive passed idle.",
+		}, []string{"model"}),
+		evictions: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "neuron_model_evictions_total", Help: "Idle models unloaded to make room for another model's load.",
+		}, []string{"model"}),
 	}
 	reg.MustRegister(m.requests, m.promptTokens, m.generationTokens, m.ttft, m.interToken,
-		m.waiting, m.running, m.loadSeconds, &kvCollector{list: list},
+		m.waiting, m.running, m.loadSeconds, m.loads, m.idleUnloads, m.evictions, &kvCollector{list: list},
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	m.req = newRequestMetrics(reg, list)
 	return m

@@ -64,6 +64,7 @@ func (s *Server) Unload(ctx context.Context, id string, timeout time.Duration) e
 	}
 	s.mu.Unlock()
 	s.metrics.forget(id)
+	s.forgetUsage(id)
 	return nil
 }
 
@@ -89,9 +90,11 @@ func (s *Server) entry(m ModelInfo) api.ModelEntry {
 	case m.Error != "":
 		status = api.StatusFailed
 	}
-	return api.ModelEntry{ID: m.ID, Source: m.Source, Path: m.Path, Backend: m.Backend, Device: m.Device,
+	e := api.ModelEntry{ID: m.ID, Source: m.Source, Path: m.Path, Backend: m.Backend, Device: m.Device,
 		CtxSize: m.CtxSize, MemoryBytes: m.MemoryBytes, KVCacheUsage: m.KVCacheUsage, Status: status, Error: m.Error,
 		LoadedAt: m.LoadedAt, InFlight: running + waiting, Running: running, Queued: waiting}
+	s.usageEntry(m, &e)
+	return e
 }
 
 // sortedModels returns the loaded models by id.
@@ -126,9 +129,12 @@ func openAIModel(m ModelInfo) api.Model {
 // openAIModels answers GET /v1/models.
 func (s *Server) openAIModels(c echo.Context) error {
 	out := api.ModelList{Object: "list", Data: []api.Model{}}
+	loaded := map[string]bool{}
 	for _, m := range s.sortedModels() {
 		out.Data = append(out.Data, openAIModel(m))
+		loaded[m.ID] = true
 	}
+	out.Data = append(out.Data, s.catalogModels(loaded)...)
 	return c.JSON(http.StatusOK, out)
 }
 
@@ -140,6 +146,11 @@ func (s *Server) retrieveModel(c echo.Context) error {
 	}
 	m, ok := s.find(id)
 	if !ok {
+		for _, e := range s.catalogModels(nil) { // loadable on request
+			if e.ID == id {
+				return c.JSON(http.StatusOK, e)
+			}
+		}
 		return s.modelNotFound(id)
 	}
 	return c.JSON(http.StatusOK, openAIModel(m))

@@ -25,6 +25,9 @@ const (
 	CodeModelLoading = "model_loading"
 	// CodeModelFailed: the model failed to load or can no longer serve.
 	CodeModelFailed = "model_failed"
+	// CodeInsufficientMemory: a model a request named does not fit, even
+	// with the idle models unloaded.
+	CodeInsufficientMemory = "insufficient_memory"
 )
 
 // loadCall is one load that several requests may wait for.
@@ -62,6 +65,12 @@ func (s *Server) health(c echo.Context) error {
 // model any more) or at the drain deadline. It never holds a lock the
 // request path takes.
 func (s *Server) Load(ctx context.Context, req api.LoadRequest) (ModelInfo, error) {
+	return s.load(ctx, req, false)
+}
+
+// load is Load; cacheOnly resolves hub references from the cache alone
+// (CacheOnly), when the load starts here.
+func (s *Server) load(ctx context.Context, req api.LoadRequest, cacheOnly bool) (ModelInfo, error) {
 	id := modelID(req)
 	// A model of that id loaded from the same reference is the answer;
 	// from another, the manager refuses (409 model_exists).
@@ -71,7 +80,7 @@ func (s *Server) Load(ctx context.Context, req api.LoadRequest) (ModelInfo, erro
 	s.mu.Lock()
 	call := s.loads[id]
 	if call == nil {
-		lctx, cancel := context.WithCancel(context.Background())
+		lctx, cancel := context.WithCancel(context.WithValue(context.Background(), cacheOnlyKey{}, cacheOnly))
 		stopWatch := context.AfterFunc(s.stop, cancel)
 		call = &loadCall{req: req, cancel: cancel, done: make(chan struct{})}
 		s.loads[id] = call
@@ -79,10 +88,12 @@ func (s *Server) Load(ctx context.Context, req api.LoadRequest) (ModelInfo, erro
 			defer stopWatch()
 			defer cancel()
 			start := time.Now()
-			call.info, call.err = s.opts.Models.Load(lctx, req)
+			call.info, call.err = s.loadEvicting(lctx, id, req)
 			if call.err == nil {
 				s.metrics.loadSeconds.WithLabelValues(call.info.ID).Set(time.Since(start).Seconds())
 				s.metrics.modelLoaded(call.info.ID)
+				s.metrics.loads.WithLabelValues(call.info.ID).Inc()
+				s.touch(call.info.ID, nil, true)
 			}
 			s.mu.Lock()
 			delete(s.loads, id)
@@ -149,6 +160,7 @@ func (s *Server) LoadDefaults(ctx context.Context, models []api.LoadRequest) int
 			continue
 		}
 		n++
+		s.pin(m.ID)
 		s.log.Info("default model loaded", "model", m.ID, "source", m.Source, "device", m.Device,
 			"ctx_size", m.CtxSize, "memory_bytes", m.MemoryBytes, "load_s", time.Since(start).Round(time.Millisecond).Seconds())
 	}

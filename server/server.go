@@ -77,6 +77,17 @@ type Options struct {
 	ReadHeaderTimeout, ReadBodyTimeout, IdleTimeout time.Duration
 	// Build describes the binary (neuron_build_info).
 	Build BuildInfo
+	// AutoLoad loads a model a generation request names but that is not
+	// loaded: a Catalog entry, else the reference as it is (a file in the
+	// allowed directories, a cached hub reference); see ondemand.go.
+	AutoLoad bool
+	// Catalog are the models that may be loaded by name, keyed by id
+	// (alias, else reference); GET /v1/models lists those not loaded.
+	Catalog []api.LoadRequest
+	// KeepAlive is how long a model may stay idle before it is unloaded,
+	// unless a request sets its own keep_alive; negative or nil: for ever
+	// (keepalive.go).
+	KeepAlive *time.Duration
 }
 
 // State is the server's serving state, as GET /health reports it.
@@ -108,6 +119,8 @@ type Server struct {
 	loads   map[string]*loadCall
 	pending map[string]api.LoadRequest
 	failed  map[string]failedLoad
+	// usage is each loaded model's last use and idle time (keepalive.go).
+	usage map[string]*modelUse
 	// bodies are the requests reading their body, which shutdown cuts.
 	bodies map[*http.ResponseController]struct{}
 	// addr is the listener's address, for the endpoint answer.
@@ -159,6 +172,7 @@ func New(o Options) *Server {
 		loads:   map[string]*loadCall{},
 		pending: map[string]api.LoadRequest{},
 		failed:  map[string]failedLoad{},
+		usage:   map[string]*modelUse{},
 		bodies:  map[*http.ResponseController]struct{}{},
 	}
 	s.keys = hashKeys(o.APIKeys)
@@ -242,6 +256,7 @@ func (s *Server) Serve(ln net.Listener) error {
 	if s.State() == StateStarting {
 		s.SetState(StateReady)
 	}
+	go s.reapIdle(s.stop)
 	err := hs.Serve(targetListener{ln})
 	if errors.Is(err, http.ErrServerClosed) {
 		return nil

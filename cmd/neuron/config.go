@@ -48,6 +48,14 @@ type Config struct {
 	Hub                HubConfig      `mapstructure:"hub"`
 	Engine             EngineConfig   `mapstructure:"engine"`
 	DefaultModels      []DefaultModel `mapstructure:"default_models"`
+	// AutoLoad loads a model a request names when it is not loaded;
+	// Models is the catalog of models requests may name (ondemand.go).
+	AutoLoad bool           `mapstructure:"auto_load"`
+	Models   []DefaultModel `mapstructure:"models"`
+	// KeepAlive is how long a model not from default_models may stay idle
+	// before it is unloaded: a duration or seconds; negative or empty: for
+	// ever, "0": once its request ends (ondemand.go).
+	KeepAlive string `mapstructure:"keep_alive"`
 	// MetricsRequireKey, when false, serves GET /metrics without a key even
 	// when api_keys are set (for Prometheus and an endpoint picker).
 	MetricsRequireKey bool `mapstructure:"metrics_require_key"`
@@ -104,6 +112,8 @@ const (
 	defaultReadBodyTimeout = 60 * time.Second
 	// defaultIdleTimeout closes keep-alive connections idle this long.
 	defaultIdleTimeout = 2 * time.Minute
+	// defaultKeepAlive keeps loaded models for ever (a server's fixed set).
+	defaultKeepAlive = "-1"
 	// maxMaxQueue bounds max_queue: beyond it a queue only hides overload.
 	maxMaxQueue = 100000
 )
@@ -137,6 +147,9 @@ var configKeys = map[string]any{
 	"engine.max_memory":        "0",
 	"engine.load_timeout":      manager.DefaultLoadTimeout,
 	"default_models":           []DefaultModel{},
+	"auto_load":                false,
+	"models":                   []DefaultModel{},
+	"keep_alive":               defaultKeepAlive,
 }
 
 // defaultModelKeys are the keys of a [[default_models]] entry.
@@ -324,15 +337,15 @@ func checkConfigFile(path string) error {
 			}
 			continue
 		case []any:
-			if key == "default_models" {
+			if key == "default_models" || key == "models" {
 				for i, e := range t {
 					m, ok := e.(map[string]any)
 					if !ok {
-						return fmt.Errorf("config %s: default_models[%d]: want a table with model, alias, ctx_size, device", path, i)
+						return fmt.Errorf("config %s: %s[%d]: want a table with model, alias, ctx_size, device", path, key, i)
 					}
 					for sub := range m {
 						if !slices.Contains(defaultModelKeys, sub) {
-							unknown = append(unknown, fmt.Sprintf("default_models[%d].%s", i, sub))
+							unknown = append(unknown, fmt.Sprintf("%s[%d].%s", key, i, sub))
 						}
 					}
 				}
@@ -413,9 +426,21 @@ func (c *Config) validate() error {
 	if err := c.validateLimits(bad); err != nil {
 		return err
 	}
+	if _, err := c.keepAlive(); err != nil {
+		return bad("keep_alive", "%v", err)
+	}
+	if err := validateModelList("default_models", c.DefaultModels, bad); err != nil {
+		return err
+	}
+	return validateModelList("models", c.Models, bad)
+}
+
+// validateModelList checks the entries of [[default_models]] or [[models]]:
+// a model each, valid ctx_size and device, and no id twice.
+func validateModelList(table string, models []DefaultModel, bad func(key, format string, args ...any) error) error {
 	ids := map[string]int{}
-	for i, m := range c.DefaultModels {
-		key := fmt.Sprintf("default_models[%d]", i)
+	for i, m := range models {
+		key := fmt.Sprintf("%s[%d]", table, i)
 		if strings.TrimSpace(m.Model) == "" {
 			return bad(key+".model", "is required")
 		}
@@ -430,7 +455,7 @@ func (c *Config) validate() error {
 			id = m.Model
 		}
 		if j, dup := ids[id]; dup {
-			return bad(key, "model id %q is also default_models[%d]'s", id, j)
+			return bad(key, "model id %q is also %s[%d]'s", id, table, j)
 		}
 		ids[id] = i
 	}
@@ -468,9 +493,13 @@ func readKeyFile(path string) ([]string, error) {
 
 // loadRequests turns the default models into load requests; the model
 // manager fills in the [engine] defaults for the fields left empty.
-func (c *Config) loadRequests() []api.LoadRequest {
-	out := make([]api.LoadRequest, 0, len(c.DefaultModels))
-	for _, m := range c.DefaultModels {
+func (c *Config) loadRequests() []api.LoadRequest { return toLoadRequests(c.DefaultModels) }
+
+// toLoadRequests turns [[default_models]] or [[models]] entries into load
+// requests.
+func toLoadRequests(models []DefaultModel) []api.LoadRequest {
+	out := make([]api.LoadRequest, 0, len(models))
+	for _, m := range models {
 		out = append(out, api.LoadRequest{Model: m.Model, Alias: m.Alias, CtxSize: m.CtxSize, Device: m.Device})
 	}
 	return out

@@ -52,6 +52,9 @@ func (d *daemon) run() error {
 		ReadHeaderTimeout:  d.cfg.ReadHeaderTimeout,
 		ReadBodyTimeout:    d.cfg.ReadBodyTimeout,
 		IdleTimeout:        d.cfg.IdleTimeout,
+		AutoLoad:           d.cfg.AutoLoad,
+		Catalog:            toLoadRequests(d.cfg.Models),
+		KeepAlive:          d.cfg.keepAliveOption(),
 		Build:              server.BuildInfo{Version: version, Flavour: kernels.Current().Name, Backend: backends()},
 	})
 

@@ -12,6 +12,7 @@ import (
 	"net/url"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -93,7 +94,7 @@ func (c *Config) modelDirs() []string {
 		return c.Engine.ModelDirs
 	}
 	var dirs []string
-	for _, m := range c.DefaultModels {
+	for _, m := range append(slices.Clip(c.DefaultModels), c.Models...) {
 		if manager.IsLocalRef(m.Model) {
 			if abs, err := filepath.Abs(m.Model); err == nil {
 				dirs = append(dirs, filepath.Dir(abs))

@@ -1,0 +1,385 @@
+// Tests of models on demand with a real daemon and the reference models:
+// auto_load loads a catalog model on its first request, concurrent first
+// requests share one load, and a load that outlasts load_timeout answers
+// 503 with Retry-After.
+
+package main
+
+import (
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/helexa/helexa/api"
+	"github.com/helexa/helexa/internal/reftest"
+)
+
+// startOnDemand starts a daemon with auto_load and a catalog of two
+// reference models, "a" and "b", and stops it at the end of the test.
+func startOnDemand(t *testing.T, loadTimeout time.Duration, tweak ...func(*Config)) (string, *syncBuffer) {
+	t.Helper()
+	a, b := reftest.Model(t, "mini-f32"), reftest.Model(t, "mini-q8_0")
+	logs := &syncBuffer{}
+	cfg := &Config{
+		MaxQueue: 16,
+		Hub:      HubConfig{CacheDir: t.TempDir(), Offline: true},
+		Engine:   EngineConfig{Device: "cpu", Threads: 2, CtxSize: 256, LoadTimeout: loadTimeout},
+		AutoLoad: true,
+		Models:   []DefaultModel{{Model: a, Alias: "a"}, {Model: b, Alias: "b"}},
+	}
+	for _, f := range tweak {
+		f(cfg)
+	}
+	mgr := newEngineManager(cfg, slog.New(slog.NewJSONHandler(logs, nil)))
+	base, sigs, done := startDaemon(t, cfg, mgr, logs)
+	t.Cleanup(func() {
+		sigs <- syscall.SIGTERM
+		if err := <-done; err != nil {
+			t.Errorf("run: %v", err)
+		}
+	})
+	return base, logs
+}
+
+// chatOnce posts a short chat to model and returns the status and body.
+func chatOnce(t *testing.T, base, model string) (int, http.Header, string) {
+	t.Helper()
+	body := `{"model":"` + model + `","max_tokens":4,"messages":[{"role":"user","content":"hi"}]}`
+	resp, err := http.Post(base+"/v1/chat/completions", "application/json", strings.NewReader(body))
+	if err != nil {
+		t.Error(err)
+		return 0, nil, ""
+	}
+	defer resp.Body.Close()
+	out, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, resp.Header, string(out)
+}
+
+func TestOnDemandCatalogLoad(t *testing.T) {
+	base, logs := startOnDemand(t, 0)
+
+	// Before any request, the catalog is listed and marked as not loaded.
+	resp, err := http.Get(base + "/v1/models")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var list api.ModelList
+	err = json.NewDecoder(resp.Body).Decode(&list)
+	resp.Body.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(list.Data) != 2 || list.Data[0].ID != "a" || list.Data[0].Status != api.StatusNotLoaded ||
+		list.Data[1].ID != "b" || list.Data[1].Status != api.StatusNotLoaded {
+		t.Fatalf("GET /v1/models before any load: %+v", list.Data)
+	}
+
+	if resp, err := http.Get(base + "/v1/models/b"); err != nil {
+		t.Error(err)
+	} else {
+		var m api.Model
+		err := json.NewDecoder(resp.Body).Decode(&m)
+		resp.Body.Close()
+		if err != nil || resp.StatusCode != 200 || m.ID != "b" || m.Status != api.StatusNotLoaded {
+			t.Errorf("GET /v1/models/b: %d %+v %v", resp.StatusCode, m, err)
+		}
+	}
+
+	// Eight concurrent first requests for "a" all succeed on one load.
+	var wg sync.WaitGroup
+	for range 8 {
+		wg.Go(func() {
+			if status, _, body := chatOnce(t, base, "a"); status != http.StatusOK {
+				t.Errorf("first request for a: %d %s", status, body)
+			}
+		})
+	}
+	wg.Wait()
+	if n := strings.Count(logs.String(), `"msg":"model loaded","model":"a"`); n != 1 {
+		t.Errorf("model a loaded %d times, want 1", n)
+	}
+	resp, err = http.Get(base + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	metrics, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if !strings.Contains(string(metrics), `neuron_model_loads_total{model="a"} 1`) {
+		t.Errorf("metrics do not count one load of a:\n%s", grepLines(string(metrics), "neuron_model_loads"))
+	}
+
+	// Now "a" is listed as loaded, "b" still as loadable.
+	resp, err = http.Get(base + "/v1/models")
+	if err != nil {
+		t.Fatal(err)
+	}
+	list = api.ModelList{}
+	err = json.NewDecoder(resp.Body).Decode(&list)
+	resp.Body.Close()
+	if err != nil || len(list.Data) != 2 || list.Data[0].ID != "a" || list.Data[0].Status != "" || list.Data[1].Status != api.StatusNotLoaded {
+		t.Errorf("GET /v1/models after loading a: %+v %v", list.Data, err)
+	}
+
+	// A name that is neither in the catalog nor a model file is the usual 404.
+	if status, _, body := chatOnce(t, base, "no-such-model"); status != http.StatusNotFound {
+		t.Errorf("unknown model: %d %s", status, body)
+	}
+}
+
+func TestOnDemandLoadTimeout(t *testing.T) {
+	base, _ := startOnDemand(t, time.Nanosecond)
+	status, h, body := chatOnce(t, base, "b")
+	if status != http.StatusServiceUnavailable || h.Get("Retry-After") == "" || !strings.Contains(body, "load timeout") {
+		t.Errorf("load past load_timeout: %d Retry-After %q %s", status, h.Get("Retry-After"), body)
+	}
+}
+
+// grepLines returns the lines of s that contain sub.
+func grepLines(s, sub string) string {
+	var out []string
+	for _, l := range strings.Split(s, "\n") {
+		if strings.Contains(l, sub) {
+			out = append(out, l)
+		}
+	}
+	return strings.Join(out, "\n")
+}
+
+func TestOnDemandConfig(t *testing.T) {
+	c, err := parseConfig(t, "auto_load = true\n[[models]]\nmodel = \"/m/a.gguf\"\nalias = \"a\"\nctx_size = 512\n", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !c.AutoLoad || len(c.Models) != 1 || c.Models[0].Alias != "a" || c.Models[0].CtxSize != 512 {
+		t.Errorf("auto_load and [[models]] not read: %+v %+v", c.AutoLoad, c.Models)
+	}
+	if _, err := parseConfig(t, "[[models]]\nmodel = \"/m/a.gguf\"\naliass = \"a\"\n", nil); err == nil || !strings.Contains(err.Error(), "models[0].aliass") {
+		t.Errorf("unknown catalog key: %v", err)
+	}
+	if _, err := parseConfig(t, "[[models]]\nalias = \"a\"\n", nil); err == nil || !strings.Contains(err.Error(), "models[0].model") {
+		t.Errorf("catalog entry without model: %v", err)
+	}
+}
+
+func TestKeepAliveConfig(t *testing.T) {
+	for in, want := range map[string]time.Duration{`"5m"`: 5 * time.Minute, `"-1s"`: -1, `"0s"`: 0, `"0"`: 0,
+		`"-1"`: -1, `-1`: -1, `30`: 30 * time.Second, `"90"`: 90 * time.Second} {
+		c, err := parseConfig(t, "keep_alive = "+in+"\n", nil)
+		if err != nil {
+			t.Errorf("keep_alive = %s: %v", in, err)
+			continue
+		}
+		if got, err := c.keepAlive(); err != nil || got != want {
+			t.Errorf("keep_alive = %s: got %v %v, want %v", in, got, err, want)
+		}
+	}
+	if _, err := parseConfig(t, "keep_alive = \"soon\"\n", nil); err == nil || !strings.Contains(err.Error(), "keep_alive") {
+		t.Errorf("bad keep_alive: %v", err)
+	}
+	// A configuration built without defaults keeps models for ever.
+	if got, err := (&Config{}).keepAlive(); err != nil || got >= 0 {
+		t.Errorf("empty keep_alive: %v %v", got, err)
+	}
+}
+
+// modelsNow returns GET /models' entries by id.
+func modelsNow(t *testing.T, base string) map[string]api.ModelEntry {
+	t.Helper()
+	resp, err := http.Get(base + "/models")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var list api.ModelsResponse
+	if err := json.NewDecoder(resp.Body).Decode(&list); err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]api.ModelEntry{}
+	for _, e := range list.Data {
+		out[e.ID] = e
+	}
+	return out
+}
+
+// waitUnloaded polls GET /models until id is gone; false after limit.
+func waitUnloaded(t *testing.T, base, id string, limit time.Duration) bool {
+	t.Helper()
+	for start := time.Now(); time.Since(start) < limit; time.Sleep(20 * time.Millisecond) {
+		if _, ok := modelsNow(t, base)[id]; !ok {
+			return true
+		}
+	}
+	return false
+}
+
+func TestOnDemandKeepAlive(t *testing.T) {
+	pinned := reftest.Model(t, "mini-f16")
+	base, logs := startOnDemand(t, 0, func(c *Config) {
+		c.KeepAlive = "300ms"
+		c.DefaultModels = []DefaultModel{{Model: pinned, Alias: "pinned"}}
+	})
+	before := time.Now()
+	if status, _, body := chatOnce(t, base, "a"); status != http.StatusOK {
+		t.Fatalf("chat a: %d %s", status, body)
+	}
+	ms := modelsNow(t, base)
+	a, p := ms["a"], ms["pinned"]
+	if a.Pinned || a.LastUsed == nil || a.LastUsed.Before(before) || a.IdleDeadline == nil ||
+		a.IdleDeadline.Sub(*a.LastUsed) != 300*time.Millisecond {
+		t.Errorf("a in GET /models: pinned %v last_used %v idle_deadline %v", a.Pinned, a.LastUsed, a.IdleDeadline)
+	}
+	if !p.Pinned || p.IdleDeadline != nil {
+		t.Errorf("default model in GET /models: pinned %v idle_deadline %v", p.Pinned, p.IdleDeadline)
+	}
+	if !waitUnloaded(t, base, "a", 10*time.Second) {
+		t.Fatal("a still loaded 10s after its 300ms keep_alive")
+	}
+	if !strings.Contains(logs.String(), `"msg":"idle model unloaded","model":"a"`) {
+		t.Error("idle unload not logged")
+	}
+	resp, err := http.Get(base + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	metrics, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if !strings.Contains(string(metrics), `neuron_model_idle_unloads_total{model="a"} 1`) {
+		t.Errorf("idle unload not counted:\n%s", grepLines(string(metrics), "idle_unloads"))
+	}
+	// The pinned default model outlives several keep_alives.
+	if _, ok := modelsNow(t, base)["pinned"]; !ok {
+		t.Error("the pinned default model was unloaded")
+	}
+	// keep_alive 0 in a request: unloaded right after it; -1: kept.
+	body := `{"model":"b","max_tokens":2,"keep_alive":0,"messages":[{"role":"user","content":"hi"}]}`
+	resp, err = http.Post(base+"/v1/chat/completions", "application/json", strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || !waitUnloaded(t, base, "b", 10*time.Second) {
+		t.Errorf("keep_alive 0: status %d, b not unloaded", resp.StatusCode)
+	}
+	body = `{"model":"a","max_tokens":2,"keep_alive":"-1s","messages":[{"role":"user","content":"hi"}]}`
+	resp, err = http.Post(base+"/v1/chat/completions", "application/json", strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	time.Sleep(600 * time.Millisecond)
+	if e, ok := modelsNow(t, base)["a"]; resp.StatusCode != http.StatusOK || !ok || e.IdleDeadline != nil {
+		t.Errorf("keep_alive -1: status %d, a loaded %v, idle deadline %v", resp.StatusCode, ok, e.IdleDeadline)
+	}
+	// A bad keep_alive is a 400 naming the field.
+	body = `{"model":"a","keep_alive":"soon","messages":[{"role":"user","content":"hi"}]}`
+	resp, err = http.Post(base+"/v1/chat/completions", "application/json", strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusBadRequest || !strings.Contains(string(out), `"param":"keep_alive"`) {
+		t.Errorf("bad keep_alive: %d %s", resp.StatusCode, out)
+	}
+}
+
+// An open stream keeps its model loaded past keep_alive; once it ends the
+// model is unloaded.
+func TestOnDemandKeepAliveStream(t *testing.T) {
+	models := newFakeModels(20, 50*time.Millisecond) // a stream of about 1s
+	ka := 200 * time.Millisecond
+	var logs syncBuffer
+	base, sigs, done := startDaemon(t, &Config{MaxQueue: 4, AutoLoad: true, KeepAlive: ka.String()}, models, &logs)
+	defer func() {
+		sigs <- syscall.SIGTERM
+		if err := <-done; err != nil {
+			t.Errorf("run: %v", err)
+		}
+	}()
+	resp, r := openStream(t, base, "m")
+	time.Sleep(3 * ka)
+	if _, ok := modelsNow(t, base)["m"]; !ok {
+		t.Error("model unloaded while a stream was open")
+	}
+	events := readEvents(r)
+	resp.Body.Close()
+	if len(events) == 0 || events[len(events)-1] != "[DONE]" {
+		t.Errorf("stream did not finish: %v", events)
+	}
+	if !waitUnloaded(t, base, "m", 5*time.Second) {
+		t.Error("model not unloaded after the stream ended and keep_alive passed")
+	}
+}
+
+// LRU eviction at engine.max_loaded_models = 2 with a pinned default
+// model, and the 503 for a model that cannot fit the memory budget at all.
+func TestOnDemandEviction(t *testing.T) {
+	pinned, a, b, big := reftest.Model(t, "mini-q4_0"), reftest.Model(t, "mini-q8_0"), reftest.Model(t, "mini-q4_k_m"), reftest.Model(t, "mini-f32")
+	base, logs := startOnDemand(t, 0, func(c *Config) {
+		c.Engine.MaxLoadedModels = 2
+		// At ctx_size 256 the quantized models take 2 to 7 MiB each, the
+		// f32 model 12 MiB: more than the whole budget.
+		c.Engine.MaxMemory = "11MiB"
+		c.DefaultModels = []DefaultModel{{Model: pinned, Alias: "pinned"}}
+		c.Models = []DefaultModel{{Model: a, Alias: "a"}, {Model: b, Alias: "b"}, {Model: big, Alias: "big"}}
+	})
+	for _, m := range []string{"a", "pinned", "b"} {
+		if status, _, body := chatOnce(t, base, m); status != http.StatusOK {
+			t.Fatalf("chat %s: %d %s", m, status, body)
+		}
+	}
+	// b's load evicted a, the least recently used unpinned model.
+	ms := modelsNow(t, base)
+	if _, ok := ms["a"]; ok || len(ms) != 2 {
+		t.Errorf("after b: loaded %v, want pinned and b", keys(ms))
+	}
+	if !strings.Contains(logs.String(), `"msg":"model evicted","model":"a","for":"b"`) {
+		t.Error("eviction of a not logged")
+	}
+	// a again: b is now the least recently used unpinned model.
+	if status, _, body := chatOnce(t, base, "a"); status != http.StatusOK {
+		t.Fatalf("chat a again: %d %s", status, body)
+	}
+	if _, ok := modelsNow(t, base)["b"]; ok {
+		t.Error("b not evicted for a")
+	}
+	// big cannot fit however much is unloaded: 503 insufficient_memory,
+	// and the pinned model still serves.
+	status, h, body := chatOnce(t, base, "big")
+	if status != http.StatusServiceUnavailable || h.Get("Retry-After") == "" || !strings.Contains(body, `"code":"insufficient_memory"`) ||
+		!strings.Contains(body, "MiB") {
+		t.Errorf("big: %d %s", status, body)
+	}
+	if _, ok := modelsNow(t, base)["pinned"]; !ok {
+		t.Fatal("the pinned default model was evicted")
+	}
+	if status, _, body := chatOnce(t, base, "pinned"); status != http.StatusOK {
+		t.Errorf("pinned after the refused load: %d %s", status, body)
+	}
+	resp, err := http.Get(base + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	metrics, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	for _, m := range []string{"a", "b"} {
+		if !strings.Contains(string(metrics), `neuron_model_evictions_total{model="`+m+`"} 1`) {
+			t.Errorf("eviction of %s not counted:\n%s", m, grepLines(string(metrics), "evictions"))
+		}
+	}
+}
+
+// keys lists a map's keys.
+func keys[V any](m map[string]V) []string {
+	var out []string
+	for k := range m {
+		out = append(out, k)
+	}
+	return out
+}

@@ -1,0 +1,112 @@
+// This file holds eviction: when the manager refuses a load for want of
+// room (engine.max_loaded_models reached, or the memory budget or the
+// host's memory short) and says that unloading the idle models would make
+// room (ErrEvictionHelps), the server unloads the least recently used idle
+// model — nothing running, queued or loading, not pinned, not the model
+// being loaded — and tries again. Models with requests in flight are never
+// evicted, and a load that cannot fit anyway evicts nothing. Eviction
+// belongs to the on-demand lifecycle and runs with AutoLoad only: a server
+// with a fixed set of models keeps refusing loads beyond its caps (409
+// too_many_models, 422 insufficient_memory).
+
+package server
+
+import (
+	"context"
+	"errors"
+	"sort"
+	"time"
+
+	"github.com/helexa/helexa/api"
+)
+
+// evictableKey carries, in a load's context, the models the server would
+// evict to make room for it.
+type evictableKey struct{}
+
+// Evictable returns the models the server would unload to make room for
+// the load of ctx: a manager that refuses the load for want of room
+// (ErrNoRoom) marks the refusal ErrEvictionHelps when unloading them would
+// make it fit.
+func Evictable(ctx context.Context) map[string]bool {
+	v, _ := ctx.Value(evictableKey{}).(map[string]bool)
+	return v
+}
+
+// loadEvicting loads req, evicting idle models, least recently used first,
+// while the manager reports that doing so makes room for it
+// (ErrEvictionHelps).
+func (s *Server) loadEvicting(ctx context.Context, id string, req api.LoadRequest) (ModelInfo, error) {
+	if !s.opts.AutoLoad {
+		return s.opts.Models.Load(ctx, req)
+	}
+	skip := map[string]bool{id: true}
+	for {
+		victims := s.evictable(skip)
+		set := map[string]bool{}
+		for _, v := range victims {
+			set[v.id] = true
+		}
+		info, err := s.opts.Models.Load(context.WithValue(ctx, evictableKey{}, set), req)
+		if err == nil || !errors.Is(err, ErrEvictionHelps) || ctx.Err() != nil || len(victims) == 0 {
+			return info, err
+		}
+		v := victims[0]
+		skip[v.id] = true
+		// A zero wait: a request that runs or queues now keeps the model.
+		if uerr := s.Unload(ctx, v.id, 0); uerr != nil {
+			s.log.Debug("eviction candidate not unloaded", "model", v.id, "error", uerr.Error())
+			continue
+		}
+		s.metrics.evictions.WithLabelValues(v.id).Inc()
+		s.log.Info("model evicted", "model", v.id, "for", id, "idle_s", time.Since(v.last).Round(time.Millisecond).Seconds(),
+			"reason", err.Error())
+	}
+}
+
+// candidate is a model that may be evicted, with its last use.
+type candidate struct {
+	id   string
+	last time.Time
+}
+
+// evictable lists the loaded models that may be evicted — idle, unpinned,
+// not loading, not in skip — least recently used first.
+func (s *Server) evictable(skip map[string]bool) []candidate {
+	now := time.Now()
+	var out []candidate
+	for _, m := range s.opts.Models.List() {
+		if skip[m.ID] {
+			continue
+		}
+		if running, waiting, closing := s.gateCounts(m.ID); running+waiting > 0 || closing {
+			continue
+		}
+		since := m.LoadedAt
+		if since.IsZero() {
+			since = now
+		}
+		s.mu.Lock()
+		u := s.usageOf(m.ID, since)
+		_, loading := s.loads[m.ID]
+		pinned, last := u.pinned, u.last
+		s.mu.Unlock()
+		if !pinned && !loading {
+			out = append(out, candidate{m.ID, last})
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].last.Before(out[j].last) })
+	return out
+}
+
+// noRoom is the answer to a request whose automatic load cannot fit even
+// with every idle model unloaded: 503 insufficient_memory with the
+// manager's account of need and limit, the loaded models still serving.
+func noRoom(err error) error {
+	var ae *api.Error
+	msg := err.Error()
+	if errors.As(err, &ae) {
+		msg = ae.Message
+	}
+	return api.Unavailable(CodeInsufficientMemory, "%s; it does not fit even with the idle models unloaded, and the models in use keep serving", msg)
+}

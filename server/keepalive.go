@@ -1,0 +1,154 @@
+// This file holds the idle side of the model lifecycle: every loaded model
+// records its last use and how long it may stay idle (the request's
+// keep_alive, else Options.KeepAlive); a reaper unloads a model once that
+// time has passed with no request running or queued for it. Default models
+// are pinned and never unloaded for idleness. GET /models shows each
+// model's last use, idle deadline and pin.
+
+package server
+
+import (
+	"context"
+	"time"
+
+	"github.com/helexa/helexa/api"
+)
+
+// reapInterval is how often the reaper looks for idle models.
+const reapInterval = 100 * time.Millisecond
+
+// modelUse is a loaded model's use as the idle reaper sees it.
+type modelUse struct {
+	last time.Time
+	// keepAlive is the idle time allowed after last; negative: for ever.
+	keepAlive time.Duration
+	pinned    bool
+}
+
+// defaultKeepAlive is the keep-alive of a model no request set one for.
+func (s *Server) defaultKeepAlive() time.Duration {
+	if s.opts.KeepAlive == nil {
+		return -1
+	}
+	return *s.opts.KeepAlive
+}
+
+// usageOf returns a model's usage record, creating it as last used at
+// since; s.mu must be held.
+func (s *Server) usageOf(id string, since time.Time) *modelUse {
+	u := s.usage[id]
+	if u == nil {
+		u = &modelUse{last: since, keepAlive: s.defaultKeepAlive()}
+		s.usage[id] = u
+	}
+	return u
+}
+
+// touch records a use of a model now. At the end of a request (ended),
+// the request's keep_alive, else the default, becomes the model's idle
+// time, as in ollama.
+func (s *Server) touch(id string, ka *api.KeepAlive, ended bool) {
+	now := time.Now()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	u := s.usageOf(id, now)
+	u.last = now
+	switch {
+	case !ended:
+	case ka != nil:
+		u.keepAlive = time.Duration(*ka)
+	default:
+		u.keepAlive = s.defaultKeepAlive()
+	}
+}
+
+// pin exempts a model from idle unloading and eviction.
+func (s *Server) pin(id string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.usageOf(id, time.Now()).pinned = true
+}
+
+// forgetUsage drops an unloaded model's record.
+func (s *Server) forgetUsage(id string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	delete(s.usage, id)
+}
+
+// usageEntry fills GET /models' last use, idle deadline and pin of a
+// loaded model.
+func (s *Server) usageEntry(m ModelInfo, e *api.ModelEntry) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	since := m.LoadedAt
+	if since.IsZero() {
+		since = time.Now()
+	}
+	u := s.usageOf(m.ID, since)
+	last := u.last
+	e.LastUsed = &last
+	e.Pinned = u.pinned
+	if !u.pinned && u.keepAlive >= 0 {
+		d := u.last.Add(u.keepAlive)
+		e.IdleDeadline = &d
+	}
+}
+
+// reapIdle unloads idle models until ctx ends or the server drains.
+func (s *Server) reapIdle(ctx context.Context) {
+	t := time.NewTicker(reapInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		if s.State() == StateDraining {
+			return
+		}
+		for _, id := range s.idleModels(time.Now()) {
+			s.unloadIdle(ctx, id)
+		}
+	}
+}
+
+// idleModels lists the loaded models past their idle deadline with nothing
+// running, queued or loading.
+func (s *Server) idleModels(now time.Time) []string {
+	var out []string
+	for _, m := range s.opts.Models.List() {
+		if running, waiting, closing := s.gateCounts(m.ID); running+waiting > 0 || closing {
+			continue
+		}
+		since := m.LoadedAt
+		if since.IsZero() {
+			since = now
+		}
+		s.mu.Lock()
+		u := s.usageOf(m.ID, since)
+		_, loading := s.loads[m.ID]
+		idle := !loading && !u.pinned && u.keepAlive >= 0 && !now.Before(u.last.Add(u.keepAlive))
+		s.mu.Unlock()
+		if idle {
+			out = append(out, m.ID)
+		}
+	}
+	return out
+}
+
+// unloadIdle unloads an idle model, unless a request came meanwhile.
+func (s *Server) unloadIdle(ctx context.Context, id string) {
+	s.mu.Lock()
+	u := s.usageOf(id, time.Now())
+	idleFor := time.Since(u.last)
+	s.mu.Unlock()
+	// A zero wait: a request that runs or queues now keeps the model.
+	if err := s.Unload(ctx, id, 0); err != nil {
+		s.log.Debug("idle model not unloaded", "model", id, "error", err.Error())
+		return
+	}
+	s.metrics.idleUnloads.WithLabelValues(id).Inc()
+	s.log.Info("idle model unloaded", "model", id, "idle_s", idleFor.Round(time.Millisecond).Seconds())
+}
