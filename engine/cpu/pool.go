@@ -99,7 +99,7 @@ func (p *pool) worker(i int) {
 		p.active.Add(1)
 		if p.seq.Load() == s { // still open: the task fields are valid
 			if r := p.safeDrain(i + 1); r != nil {
-				p.fault.CompareAndSwap(nil, &r)
+				p.keepFault(r)
 			}
 		}
 		if p.active.Add(-1) == 0 && p.waiting.CompareAndSwap(true, false) {
@@ -169,6 +169,13 @@ func (p *pool) safeDrain(wid int) (fault any) {
 	p.drain(wid)
 	return nil
 }
+
+// keepFault records a worker's fault for the dispatcher, unless one is
+// recorded already. It is a function of its own so that the fault value
+// moves to the heap only when there is one (a variable whose address is
+// stored escapes, and in the worker loop that would cost an allocation per
+// task).
+func (p *pool) keepFault(r any) { p.fault.CompareAndSwap(nil, &r) }
 
 // parallel runs t over [0, total) in chunks of at least minChunk indices and
 // returns when all are done.
