@@ -64,37 +64,10 @@ func (s *Server) loadEvicting(ctx context.Context, id string, req api.LoadReques
 	}
 }
 
-// candidate is a model that may be evicted, with its last use.
-type candidate struct {
-	id   string
-	last time.Time
-}
-
 // evictable lists the loaded models that may be evicted — idle, unpinned,
 // not loading, not in skip — least recently used first.
-func (s *Server) evictable(skip map[string]bool) []candidate {
-	now := time.Now()
-	var out []candidate
-	for _, m := range s.opts.Models.List() {
-		if skip[m.ID] {
-			continue
-		}
-		if running, waiting, closing := s.gateCounts(m.ID); running+waiting > 0 || closing {
-			continue
-		}
-		since := m.LoadedAt
-		if since.IsZero() {
-			since = now
-		}
-		s.mu.Lock()
-		u := s.usageOf(m.ID, since)
-		_, loading := s.loads[m.ID]
-		pinned, last := u.pinned, u.last
-		s.mu.Unlock()
-		if !pinned && !loading {
-			out = append(out, candidate{m.ID, last})
-		}
-	}
+func (s *Server) evictable(skip map[string]bool) []unusedModel {
+	out := s.unused(time.Now(), skip)
 	sort.Slice(out, func(i, j int) bool { return out[i].last.Before(out[j].last) })
 	return out
 }

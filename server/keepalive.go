@@ -118,7 +118,31 @@ func (s *Server) reapIdle(ctx context.Context) {
 // running, queued or loading.
 func (s *Server) idleModels(now time.Time) []string {
 	var out []string
+	for _, u := range s.unused(now, nil) {
+		if u.keepAlive >= 0 && !now.Before(u.last.Add(u.keepAlive)) {
+			out = append(out, u.id)
+		}
+	}
+	return out
+}
+
+// unusedModel is a loaded model that may be unloaded, with its usage.
+type unusedModel struct {
+	id        string
+	last      time.Time
+	keepAlive time.Duration
+}
+
+// unused lists the loaded models, other than those in skip, that are
+// unpinned and that nothing runs, queues on or loads: the ones keep_alive
+// and eviction may unload. A model without a usage record counts as used
+// at its load (or now).
+func (s *Server) unused(now time.Time, skip map[string]bool) []unusedModel {
+	var out []unusedModel
 	for _, m := range s.opts.Models.List() {
+		if skip[m.ID] {
+			continue
+		}
 		if running, waiting, closing := s.gateCounts(m.ID); running+waiting > 0 || closing {
 			continue
 		}
@@ -129,10 +153,11 @@ func (s *Server) idleModels(now time.Time) []string {
 		s.mu.Lock()
 		u := s.usageOf(m.ID, since)
 		_, loading := s.loads[m.ID]
-		idle := !loading && !u.pinned && u.keepAlive >= 0 && !now.Before(u.last.Add(u.keepAlive))
+		um := unusedModel{id: m.ID, last: u.last, keepAlive: u.keepAlive}
+		pinned := u.pinned
 		s.mu.Unlock()
-		if idle {
-			out = append(out, m.ID)
+		if !pinned && !loading {
+			out = append(out, um)
 		}
 	}
 	return out

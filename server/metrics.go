@@ -97,6 +97,17 @@ func (k *kvCollector) Collect(ch chan<- prometheus.Metric) {
 	}
 }
 
+// modelLoaded creates every per-model series of a model, at zero.
+func (m *metrics) modelLoaded(model string) {
+	m.waiting.WithLabelValues(model).Set(0)
+	m.running.WithLabelValues(model).Set(0)
+	m.promptTokens.WithLabelValues(model)
+	m.generationTokens.WithLabelValues(model)
+	m.ttft.WithLabelValues(model)
+	m.interToken.WithLabelValues(model)
+	m.req.modelLoaded(model)
+}
+
 // forget drops the per-model series of an unloaded model.
 func (m *metrics) forget(model string) {
 	m.waiting.DeleteLabelValues(model)

@@ -94,15 +94,8 @@ func (m *requestMetrics) observe(model string, res *Result, sinceArrival time.Du
 	m.genLen.WithLabelValues(model).Observe(float64(res.CompletionTokens))
 }
 
-// modelLoaded creates every per-model series of a model, at zero.
-func (ms *metrics) modelLoaded(model string) {
-	ms.waiting.WithLabelValues(model).Set(0)
-	ms.running.WithLabelValues(model).Set(0)
-	ms.promptTokens.WithLabelValues(model)
-	ms.generationTokens.WithLabelValues(model)
-	ms.ttft.WithLabelValues(model)
-	ms.interToken.WithLabelValues(model)
-	r := ms.req
+// modelLoaded creates the per-request series of a model, at zero.
+func (r *requestMetrics) modelLoaded(model string) {
 	r.e2e.WithLabelValues(model)
 	r.promptLen.WithLabelValues(model)
 	r.genLen.WithLabelValues(model)
@@ -112,7 +105,7 @@ func (ms *metrics) modelLoaded(model string) {
 	}
 }
 
-// forgetRequests drops the per-request series of an unloaded model.
+// forget drops the per-request series of an unloaded model.
 func (r *requestMetrics) forget(model string) {
 	for _, v := range []interface{ DeleteLabelValues(...string) bool }{r.e2e, r.promptLen, r.genLen, r.queueTime} {
 		v.DeleteLabelValues(model)

@@ -189,10 +189,9 @@ func (s *Server) ExpectDefaults(models []api.LoadRequest) {
 func (s *Server) notServing(id string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if _, ok := s.loads[id]; ok {
-		return api.Unavailable(CodeModelLoading, "the model %q is loading; retry shortly", id)
-	}
-	if _, ok := s.pending[id]; ok {
+	_, loading := s.loads[id]
+	_, pending := s.pending[id]
+	if loading || pending {
 		return api.Unavailable(CodeModelLoading, "the model %q is loading; retry shortly", id)
 	}
 	if f, ok := s.failed[id]; ok {

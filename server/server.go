@@ -230,7 +230,9 @@ func (s *Server) LoadingDone() {
 }
 
 // Serve serves on ln until Shutdown; it marks the server ready once it
-// accepts. It returns nil after a Shutdown.
+// accepts, unless default models are still loading (StateLoading, which
+// LoadingDone ends). It also starts the keep_alive reaper. It returns nil
+// after a Shutdown.
 func (s *Server) Serve(ln net.Listener) error {
 	hs := &http.Server{
 		Handler:           s.echo,
@@ -253,9 +255,7 @@ func (s *Server) Serve(ln net.Listener) error {
 		ln.Close()
 		return nil
 	}
-	if s.State() == StateStarting {
-		s.SetState(StateReady)
-	}
+	s.state.CompareAndSwap(int32(StateStarting), int32(StateReady))
 	go s.reapIdle(s.stop)
 	err := hs.Serve(targetListener{ln})
 	if errors.Is(err, http.ErrServerClosed) {
