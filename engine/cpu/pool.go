@@ -99,7 +99,8 @@ func (p *pool) worker(i int) {
 		p.active.Add(1)
 		if p.seq.Load() == s { // still open: the task fields are valid
 			if r := p.safeDrain(i + 1); r != nil {
-				p.fault.CompareAndSwap(nil, &r)
+				f := r // &r would move r to the heap on every task, not only on a fault
+				p.fault.CompareAndSwap(nil, &f)
 			}
 		}
 		if p.active.Add(-1) == 0 && p.waiting.CompareAndSwap(true, false) {
