@@ -273,6 +273,16 @@ func unpackK4(q []byte) (sc, m [8]int32) {
 	return sc, m
 }
 
+// k4MinSum is the minimum term of a Q4_K or Q5_K super-block: each of the
+// eight 32-element sub-blocks' minimum times its two 16-element sums bs.
+func k4MinSum(m [8]int32, bs []int16) int32 {
+	var summ int32
+	for j := range 8 {
+		summ += m[j] * (int32(bs[2*j]) + int32(bs[2*j+1]))
+	}
+	return summ
+}
+
 // dotQ4_KQ8K: super-blocks of 256 (144 bytes: f16 d, f16 dmin, 12 bytes of
 // scales and minimums, 128 bytes of nibbles; each 64 elements use 32
 // bytes, low nibbles sub-block 2n, high nibbles 2n+1; w = d·sc·q - dmin·m).
@@ -282,7 +292,7 @@ func dotQ4_KQ8K(w []byte, a actRow) float32 {
 		b := w[sb*144 : sb*144+144 : sb*144+144]
 		sc, m := unpackK4(b[4:16])
 		xq := a.qs[sb*256 : sb*256+256 : sb*256+256]
-		var sumi, summ int32
+		var sumi int32
 		for n := range 4 {
 			q := b[16+32*n : 48+32*n : 48+32*n]
 			var lo, hi int32
@@ -292,10 +302,7 @@ func dotQ4_KQ8K(w []byte, a actRow) float32 {
 			}
 			sumi += sc[2*n]*lo + sc[2*n+1]*hi
 		}
-		bs := a.sums[sb*16 : sb*16+16 : sb*16+16]
-		for j := range 8 {
-			summ += m[j] * (int32(bs[2*j]) + int32(bs[2*j+1]))
-		}
+		summ := k4MinSum(m, a.sums[sb*16:sb*16+16:sb*16+16])
 		sum += dx * (f16le(b, 0)*float32(sumi) - f16le(b, 2)*float32(summ))
 	}
 	return sum
@@ -310,7 +317,7 @@ func dotQ5_KQ8K(w []byte, a actRow) float32 {
 		sc, m := unpackK4(b[4:16])
 		qh := b[16:48:48]
 		xq := a.qs[sb*256 : sb*256+256 : sb*256+256]
-		var sumi, summ int32
+		var sumi int32
 		for n := range 4 {
 			q := b[48+32*n : 80+32*n : 80+32*n]
 			var lo, hi int32
@@ -320,10 +327,7 @@ func dotQ5_KQ8K(w []byte, a actRow) float32 {
 			}
 			sumi += sc[2*n]*lo + sc[2*n+1]*hi
 		}
-		bs := a.sums[sb*16 : sb*16+16 : sb*16+16]
-		for j := range 8 {
-			summ += m[j] * (int32(bs[2*j]) + int32(bs[2*j+1]))
-		}
+		summ := k4MinSum(m, a.sums[sb*16:sb*16+16:sb*16+16])
 		sum += dx * (f16le(b, 0)*float32(sumi) - f16le(b, 2)*float32(summ))
 	}
 	return sum

@@ -94,11 +94,9 @@ func asmRowsKernel(typ gguf.Type) rowsKernel {
 // at each call so tests can switch.
 func wrapBlock(avx2, vnni blockRows) rowsKernel {
 	return func(w []byte, rowSize, nrows int, a actRow, out []float32) {
-		if nrows <= 0 || len(a.d) == 0 {
+		if !rowsInBounds(w, rowSize, nrows, a, out) {
 			return
 		}
-		_ = w[nrows*rowSize-1]
-		_ = out[nrows-1]
 		f := avx2
 		if hasVNNI && vnni != nil {
 			f = vnni
@@ -111,15 +109,24 @@ func wrapBlock(avx2, vnni blockRows) rowsKernel {
 // nil: the AVX2 version serves both).
 func wrapSuper(avx2, vnni superRows) rowsKernel {
 	return func(w []byte, rowSize, nrows int, a actRow, out []float32) {
-		if nrows <= 0 || len(a.d) == 0 {
+		if !rowsInBounds(w, rowSize, nrows, a, out) {
 			return
 		}
-		_ = w[nrows*rowSize-1]
-		_ = out[nrows-1]
 		k := avx2
 		if hasVNNI && vnni != nil {
 			k = vnni
 		}
 		k(unsafe.SliceData(w), rowSize, nrows, unsafe.SliceData(a.qs), unsafe.SliceData(a.d), unsafe.SliceData(a.sums), len(a.d), unsafe.SliceData(out))
 	}
+}
+
+// rowsInBounds reports whether a kernel call has work, and panics (like a
+// Go slice index) before the assembly would read w or write out past its end.
+func rowsInBounds(w []byte, rowSize, nrows int, a actRow, out []float32) bool {
+	if nrows <= 0 || len(a.d) == 0 {
+		return false
+	}
+	_ = w[nrows*rowSize-1]
+	_ = out[nrows-1]
+	return true
 }

@@ -8,3 +8,50 @@
 	VHADDPS      xacc, xacc, xacc \
 	VHADDPS      xacc, xacc, xacc \
 	MOVSS        xacc, out
+
+// K4_SCALES_MINS, for the Q4_K and Q5_K kernels (SI at the super-block,
+// DX at its activation scale, R8 at its sums), unpacks the 6-bit scales and
+// minimums (ggml's utmp shuffle) in registers, so no load waits on a partial
+// store: the eight scales go to 16(SP) as int16, Y8 gets d·dx, and the
+// minimum terms m_j·(s_2j + s_2j+1) times dmin·dx are added to Y1.
+#define K4_SCALES_MINS \
+	MOVL  4(SI), AX \
+	MOVL  8(SI), R11 \
+	MOVL  12(SI), R12 \
+	MOVL  AX, R13 \
+	ANDL  $0x3f3f3f3f, R13 \
+	MOVL  R12, R9 \
+	ANDL  $0x0f0f0f0f, R9 \
+	SHRL  $6, AX \
+	ANDL  $0x03030303, AX \
+	SHLL  $4, AX \
+	ORL   AX, R9 \
+	SHLQ  $32, R9 \
+	ORQ   R9, R13 \
+	MOVL  R11, AX \
+	ANDL  $0x3f3f3f3f, AX \
+	SHRL  $4, R12 \
+	ANDL  $0x0f0f0f0f, R12 \
+	SHRL  $6, R11 \
+	ANDL  $0x03030303, R11 \
+	SHLL  $4, R11 \
+	ORL   R11, R12 \
+	SHLQ  $32, R12 \
+	ORQ   AX, R12 \
+	VMOVQ     R13, X8 \
+	VPMOVZXBW X8, X8 \
+	VMOVDQU   X8, 16(SP) \
+	VMOVQ       R12, X9 \
+	VPMOVZXBW   X9, X9 \
+	VPUNPCKLWD  X9, X9, X10 \
+	VPUNPCKHWD  X9, X9, X11 \
+	VINSERTI128 $1, X11, Y10, Y10 \
+	VPMADDWD    (R8), Y10, Y10 \
+	VCVTDQ2PS   Y10, Y10 \
+	VCVTPH2PS   (SI), X6 \
+	VBROADCASTSS (DX), X7 \
+	VMULPS      X7, X6, X6 \
+	VBROADCASTSS X6, Y8 \
+	VMOVSHDUP   X6, X9 \
+	VBROADCASTSS X9, Y9 \
+	VFMADD231PS Y10, Y9, Y1

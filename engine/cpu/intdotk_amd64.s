@@ -129,52 +129,7 @@ k4row:
 	KROW_START
 
 k4sb:
-	// Unpack the 6-bit scales and minimums (ggml's utmp shuffle) into
-	// R13 (eight scale bytes) and R12 (eight minimum bytes), in registers
-	// so no load waits on a partial store.
-	MOVL  4(SI), AX
-	MOVL  8(SI), R11
-	MOVL  12(SI), R12
-	MOVL  AX, R13
-	ANDL  $0x3f3f3f3f, R13
-	MOVL  R12, R9
-	ANDL  $0x0f0f0f0f, R9
-	SHRL  $6, AX
-	ANDL  $0x03030303, AX
-	SHLL  $4, AX
-	ORL   AX, R9
-	SHLQ  $32, R9
-	ORQ   R9, R13
-	MOVL  R11, AX
-	ANDL  $0x3f3f3f3f, AX
-	SHRL  $4, R12
-	ANDL  $0x0f0f0f0f, R12
-	SHRL  $6, R11
-	ANDL  $0x03030303, R11
-	SHLL  $4, R11
-	ORL   R11, R12
-	SHLQ  $32, R12
-	ORQ   AX, R12
-
-	VMOVQ     R13, X8
-	VPMOVZXBW X8, X8
-	VMOVDQU   X8, 16(SP)
-
-	// Minimum terms: m_j·(s_2j + s_2j+1), times dmin·dx.
-	VMOVQ       R12, X9
-	VPMOVZXBW   X9, X9
-	VPUNPCKLWD  X9, X9, X10
-	VPUNPCKHWD  X9, X9, X11
-	VINSERTI128 $1, X11, Y10, Y10
-	VPMADDWD    (R8), Y10, Y10
-	VCVTDQ2PS   Y10, Y10
-	VCVTPH2PS   (SI), X6
-	VBROADCASTSS (DX), X7
-	VMULPS      X7, X6, X6
-	VBROADCASTSS X6, Y8
-	VMOVSHDUP   X6, X9
-	VBROADCASTSS X9, Y9
-	VFMADD231PS Y10, Y9, Y1
+	K4_SCALES_MINS
 
 	VPXOR Y12, Y12, Y12
 	Q4K_INT(0)
@@ -209,52 +164,7 @@ k5row:
 	KROW_START
 
 k5sb:
-	// Unpack the 6-bit scales and minimums (ggml's utmp shuffle) into
-	// R13 (eight scale bytes) and R12 (eight minimum bytes), in registers
-	// so no load waits on a partial store.
-	MOVL  4(SI), AX
-	MOVL  8(SI), R11
-	MOVL  12(SI), R12
-	MOVL  AX, R13
-	ANDL  $0x3f3f3f3f, R13
-	MOVL  R12, R9
-	ANDL  $0x0f0f0f0f, R9
-	SHRL  $6, AX
-	ANDL  $0x03030303, AX
-	SHLL  $4, AX
-	ORL   AX, R9
-	SHLQ  $32, R9
-	ORQ   R9, R13
-	MOVL  R11, AX
-	ANDL  $0x3f3f3f3f, AX
-	SHRL  $4, R12
-	ANDL  $0x0f0f0f0f, R12
-	SHRL  $6, R11
-	ANDL  $0x03030303, R11
-	SHLL  $4, R11
-	ORL   R11, R12
-	SHLQ  $32, R12
-	ORQ   AX, R12
-
-	VMOVQ     R13, X8
-	VPMOVZXBW X8, X8
-	VMOVDQU   X8, 16(SP)
-
-	// Minimum terms: m_j·(s_2j + s_2j+1), times dmin·dx.
-	VMOVQ       R12, X9
-	VPMOVZXBW   X9, X9
-	VPUNPCKLWD  X9, X9, X10
-	VPUNPCKHWD  X9, X9, X11
-	VINSERTI128 $1, X11, Y10, Y10
-	VPMADDWD    (R8), Y10, Y10
-	VCVTDQ2PS   Y10, Y10
-	VCVTPH2PS   (SI), X6
-	VBROADCASTSS (DX), X7
-	VMULPS      X7, X6, X6
-	VBROADCASTSS X6, Y8
-	VMOVSHDUP   X6, X9
-	VBROADCASTSS X9, Y9
-	VFMADD231PS Y10, Y9, Y1
+	K4_SCALES_MINS
 
 	VPXOR   Y12, Y12, Y12
 	VMOVDQU 16(SI), Y11
