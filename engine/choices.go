@@ -20,10 +20,10 @@ import (
 // model for long).
 const MaxChoices = 8
 
-// promptLogits holds the prompt's last logits for the later choices.
+// promptLogits holds the prompt's last logits for the later choices; nil
+// logits until the first choice has prefilled the prompt.
 type promptLogits struct {
 	logits []float32
-	ready  bool
 }
 
 // GenerateChoices runs req n times from one prefill of its prompt and
