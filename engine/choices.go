@@ -13,6 +13,8 @@ import (
 	"context"
 	"fmt"
 	"time"
+
+	"github.com/helexa/helexa/constrain"
 )
 
 // MaxChoices is the most choices one request may ask for (OpenAI allows
@@ -51,7 +53,7 @@ func (g *Generator) GenerateChoices(ctx context.Context, req GenerateRequest, n 
 	if err != nil {
 		return nil, err
 	}
-	m, err := req.matcher() // a bad schema is refused before a slot is taken
+	newMatcher, err := req.matcher() // a bad schema is refused before a slot is taken
 	if err != nil {
 		return nil, err
 	}
@@ -83,11 +85,9 @@ func (g *Generator) GenerateChoices(ctx context.Context, req GenerateRequest, n 
 		if emit != nil {
 			each = func(ev Event) error { return emit(i, ev) }
 		}
-		if i > 0 && m != nil {
-			// A matcher holds its choice's progress: each choice has its own.
-			if m, err = creq.matcher(); err != nil {
-				return out, err
-			}
+		var m constrain.Matcher
+		if newMatcher != nil {
+			m = newMatcher() // each choice has its own progress
 		}
 		res, err := g.runChoice(ctx, s, &creq, prompt, limit, start, shared, m, each)
 		out = append(out, res)
