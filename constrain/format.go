@@ -110,28 +110,13 @@ func formatStep(fm format, f *frame, c byte) bool {
 		f.a = tStart
 		return true
 	case p >= tStart && p < tSecEnd:
-		switch p - tStart {
-		case 2, 5:
-			if c != ':' {
-				return false
-			}
-		case 0:
-			if !dig || d > 2 {
-				return false
-			}
-			f.b = d
-		case 1:
-			if !dig || f.b*10+d > 23 {
-				return false
-			}
-		case 3, 6:
-			if !dig || d > 5 {
-				return false
-			}
-		default:
-			if !dig {
-				return false
-			}
+		// hh:mm:ss: the ":ss" tail checks as the ":mm" one.
+		i := p - tStart
+		if i > 4 {
+			i -= 3
+		}
+		if !clockStep(f, i, c) {
+			return false
 		}
 	case p == tSecEnd, p == tFrac:
 		switch {
@@ -150,28 +135,10 @@ func formatStep(fm format, f *frame, c byte) bool {
 		}
 		return false
 	case p >= tOff && p < tOffEnd:
-		switch p - tOff {
-		case 2:
-			if c != ':' {
-				return false
-			}
-		case 0:
-			if !dig || d > 2 {
-				return false
-			}
-			f.b = d
-		case 1:
-			if !dig || f.b*10+d > 23 {
-				return false
-			}
-		case 3:
-			if !dig || d > 5 {
-				return false
-			}
-		case 4:
-			if !dig {
-				return false
-			}
+		if !clockStep(f, p-tOff, c) {
+			return false
+		}
+		if p == tOffEnd-1 {
 			f.a = fmtClose
 			return true
 		}
@@ -194,5 +161,28 @@ func formatStep(fm format, f *frame, c byte) bool {
 		return false
 	}
 	f.a++
+	return true
+}
+
+// clockStep checks character i (0-4) of an "hh:mm" clock: hours 00-23,
+// minutes 00-59. The pending tens digit of the hour is kept in f.b.
+func clockStep(f *frame, i int32, c byte) bool {
+	d := int32(c) - '0'
+	dig := isDigit(c)
+	switch i {
+	case 2:
+		return c == ':'
+	case 0:
+		if !dig || d > 2 {
+			return false
+		}
+		f.b = d
+	case 1:
+		return dig && f.b*10+d <= 23
+	case 3:
+		return dig && d <= 5
+	default:
+		return dig
+	}
 	return true
 }

@@ -13,6 +13,8 @@ import (
 	"context"
 	"fmt"
 	"time"
+
+	"github.com/helexa/helexa/constrain"
 )
 
 // MaxChoices is the most choices one request may ask for (OpenAI allows
@@ -20,10 +22,10 @@ import (
 // model for long).
 const MaxChoices = 8
 
-// promptLogits holds the prompt's last logits for the later choices.
+// promptLogits holds the prompt's last logits for the later choices; nil
+// logits until the first choice has prefilled the prompt.
 type promptLogits struct {
 	logits []float32
-	ready  bool
 }
 
 // GenerateChoices runs req n times from one prefill of its prompt and
@@ -51,7 +53,7 @@ func (g *Generator) GenerateChoices(ctx context.Context, req GenerateRequest, n 
 	if err != nil {
 		return nil, err
 	}
-	m, err := req.matcher() // a bad schema is refused before a slot is taken
+	newMatcher, err := req.matcher() // a bad schema is refused before a slot is taken
 	if err != nil {
 		return nil, err
 	}
@@ -83,11 +85,9 @@ func (g *Generator) GenerateChoices(ctx context.Context, req GenerateRequest, n 
 		if emit != nil {
 			each = func(ev Event) error { return emit(i, ev) }
 		}
-		if i > 0 && m != nil {
-			// A matcher holds its choice's progress: each choice has its own.
-			if m, err = creq.matcher(); err != nil {
-				return out, err
-			}
+		var m constrain.Matcher
+		if newMatcher != nil {
+			m = newMatcher() // each choice has its own progress
 		}
 		res, err := g.runChoice(ctx, s, &creq, prompt, limit, start, shared, m, each)
 		out = append(out, res)

@@ -114,9 +114,13 @@ func (req *GenerateRequest) forcesTools() bool {
 
 // matcher compiles the request's constraint: forced tool calls first (the
 // reply is then calls, whatever format the content would have), else
-// json_schema, else json_object; nil when the output is free. A schema
-// that cannot be compiled is ErrBadRequest naming what is wrong.
-func (req *GenerateRequest) matcher() (constrain.Matcher, error) {
+// json_schema, else json_object. It returns a function that makes a fresh
+// matcher, one per choice (a matcher holds its choice's progress), or nil
+// when the output is free. A schema that cannot be compiled is
+// ErrBadRequest naming what is wrong.
+func (req *GenerateRequest) matcher() (func() constrain.Matcher, error) {
+	var s *constrain.Schema
+	var err error
 	switch {
 	case req.forcesTools():
 		var tools []constrain.Tool
@@ -128,21 +132,18 @@ func (req *GenerateRequest) matcher() (constrain.Matcher, error) {
 		if len(tools) == 0 {
 			return nil, fmt.Errorf("%w: tool_choice names function %q, which is not among the tools", ErrBadRequest, req.ToolChoice)
 		}
-		s, err := constrain.CompileToolCalls(tools, req.SingleToolCall)
-		if err != nil {
-			return nil, badSchema(err)
-		}
-		return s.NewMatcher(), nil
+		s, err = constrain.CompileToolCalls(tools, req.SingleToolCall)
 	case len(req.JSONSchema) > 0:
-		s, err := constrain.Compile(req.JSONSchema)
-		if err != nil {
-			return nil, badSchema(err)
-		}
-		return s.NewMatcher(), nil
+		s, err = constrain.Compile(req.JSONSchema)
 	case req.JSON:
-		return constrain.NewJSONObject(), nil
+		return constrain.NewJSONObject, nil
+	default:
+		return nil, nil
 	}
-	return nil, nil
+	if err != nil {
+		return nil, badSchema(err)
+	}
+	return func() constrain.Matcher { return s.NewMatcher() }, nil
 }
 
 // badSchema marks a schema error as a bad request.

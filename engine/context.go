@@ -120,8 +120,10 @@ func (c *Context) Free() {
 	*c = Context{m: c.m, o: c.o}
 }
 
-// checkBatch validates a Forward call before any op runs.
-func (c *Context) checkBatch(rows []Row, logitRows []int, logits []float32) error {
+// checkBatch validates a forward call before any op runs: the rows, and
+// outRows (indices into rows) with out holding width floats for each; what
+// names the output in errors ("logit", "hidden").
+func (c *Context) checkBatch(rows []Row, outRows []int, out []float32, width int, what string) error {
 	if c.kv == nil {
 		return fmt.Errorf("%w: context is freed", ErrBadBatch)
 	}
@@ -139,13 +141,13 @@ func (c *Context) checkBatch(rows []Row, logitRows []int, logits []float32) erro
 			return fmt.Errorf("%w: row %d: position %d outside the context size %d (%w)", ErrBadBatch, i, r.Pos, c.o.Ctx, ErrContextLength)
 		}
 	}
-	for _, j := range logitRows {
+	for _, j := range outRows {
 		if j < 0 || j >= len(rows) {
-			return fmt.Errorf("%w: logit row %d outside the batch of %d", ErrBadBatch, j, len(rows))
+			return fmt.Errorf("%w: %s row %d outside the batch of %d", ErrBadBatch, what, j, len(rows))
 		}
 	}
-	if len(logits) < len(logitRows)*nVocab {
-		return fmt.Errorf("%w: logits holds %d floats, need %d", ErrBadBatch, len(logits), len(logitRows)*nVocab)
+	if len(out) < len(outRows)*width {
+		return fmt.Errorf("%w: %s output holds %d floats, need %d", ErrBadBatch, what, len(out), len(outRows)*width)
 	}
 	return nil
 }

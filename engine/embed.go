@@ -89,8 +89,9 @@ type EmbedResult struct {
 
 // Embed computes the embeddings of texts (tokenized, BOS prepended and EOS
 // appended when the vocabulary asks for them, as llama.cpp does) or of
-// token-id inputs (used as they are); exactly one of the two is given. An input longer than the context is a *ContextLengthError; an empty
-// input or an id outside the vocabulary is ErrBadRequest.
+// token-id inputs (used as they are); exactly one of the two is given. An
+// input longer than the context is a *ContextLengthError; an empty input or
+// an id outside the vocabulary is ErrBadRequest.
 func (g *Generator) Embed(ctx context.Context, texts []string, tokens [][]int32) (*EmbedResult, error) {
 	inputs, err := g.embedInputs(texts, tokens)
 	if err != nil {
@@ -253,17 +254,9 @@ func normalize(v []float32) {
 // (after output_norm, before the output matrix) of the listed rows to out,
 // nEmbd floats per row, in list order.
 func (c *Context) forwardHidden(rows []Row, outRows []int, out []float32) error {
-	if err := c.checkBatch(rows, nil, nil); err != nil {
-		return err
-	}
 	cfg := c.m.cfg
-	if len(out) < len(outRows)*cfg.NEmbd {
-		return fmt.Errorf("%w: hidden output holds %d floats, need %d", ErrBadBatch, len(out), len(outRows)*cfg.NEmbd)
-	}
-	for _, j := range outRows {
-		if j < 0 || j >= len(rows) {
-			return fmt.Errorf("%w: output row %d outside the batch of %d", ErrBadBatch, j, len(rows))
-		}
+	if err := c.checkBatch(rows, outRows, out, cfg.NEmbd, "hidden"); err != nil {
+		return err
 	}
 	if err := c.trunk(rows); err != nil {
 		return err

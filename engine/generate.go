@@ -444,7 +444,7 @@ func (g *Generator) runChoice(ctx context.Context, s *sequence, req *GenerateReq
 	return r.res, err
 }
 
-// run is the state of one Generate call.
+// run is the state of one choice of a Generate or GenerateChoices call.
 type run struct {
 	g     *Generator
 	s     *sequence
@@ -563,7 +563,7 @@ func (r *run) loop(ctx context.Context, prompt []int32, limit int) error {
 // copied.
 func (r *run) prefill(ctx context.Context, prompt []int32) error {
 	g, s := r.g, r.s
-	if r.shared != nil && r.shared.ready {
+	if r.shared != nil && r.shared.logits != nil {
 		copy(s.logits, r.shared.logits)
 		return nil
 	}
@@ -582,7 +582,6 @@ func (r *run) prefill(ctx context.Context, prompt []int32) error {
 	}
 	if r.shared != nil {
 		r.shared.logits = append(r.shared.logits[:0], s.logits...)
-		r.shared.ready = true
 	}
 	return nil
 }

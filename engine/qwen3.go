@@ -180,7 +180,7 @@ func (m *Model) Free() {
 // (Seq, Pos) cache slot and it attends to positions 0..Pos of its sequence;
 // earlier positions must have been filled by earlier rows or calls.
 func (c *Context) Forward(rows []Row, logitRows []int, logits []float32) error {
-	if err := c.checkBatch(rows, logitRows, logits); err != nil {
+	if err := c.checkBatch(rows, logitRows, logits, c.m.cfg.NVocab, "logit"); err != nil {
 		return err
 	}
 	if err := c.trunk(rows); err != nil {

@@ -148,8 +148,8 @@ func (b *Backend) CanFit(bytes int64) error {
 // (a sticky driver error, ErrDeviceFailed), that failure, recorded the
 // first time it is seen.
 func (b *Backend) failure(err error) error {
-	if f := b.failed.Load(); f != nil {
-		return *f
+	if f := b.Failed(); f != nil {
+		return f
 	}
 	if errors.Is(err, ErrDeviceFailed) {
 		f := fmt.Errorf("%s (%s) failed and cannot run work until it is reset; unload its models "+
