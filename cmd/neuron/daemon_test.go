@@ -1,6 +1,6 @@
-// Tests of the daemon lifecycle over a fake model manager: default models
-// load in order past failures, the listener opens only afterwards and
-// systemd hears READY=1, SIGTERM lets a running stream finish and then
+// Tests of the daemon lifecycle over a fake model manager: the listener
+// opens first (a taken port costs no load), default models load in order
+// past failures and systemd then hears READY=1, SIGTERM lets a running stream finish and then
 // unloads every model, the drain deadline cuts a stream with an error event,
 // and a signal during the default loads stops the daemon at once.
 
