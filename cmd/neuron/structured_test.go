@@ -86,16 +86,7 @@ func TestStructuredOutputsOpenAIClient(t *testing.T) {
 	weather := schematest.Compile(t, []byte(weatherSchema))
 
 	t.Run("control: no schema, no JSON", func(t *testing.T) {
-		p := params
-		p.ResponseFormat = openai.ChatCompletionNewParamsResponseFormatUnion{}
-		p.MaxTokens = openai.Int(40)
-		cc, err := client.Chat.Completions.New(ctx, p)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if json.Valid([]byte(cc.Choices[0].Message.Content)) {
-			t.Skipf("the model happened to write JSON unasked: %q", cc.Choices[0].Message.Content)
-		}
+		checkNoJSONUnasked(ctx, t, client, params, 40)
 	})
 
 	var content string
