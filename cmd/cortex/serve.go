@@ -14,8 +14,6 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"os/signal"
-	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -47,9 +45,8 @@ SIGTERM or SIGINT drains running requests for up to shutdown_timeout.`,
 			if err != nil {
 				return err
 			}
-			sigs := make(chan os.Signal, 1)
-			signal.Notify(sigs, syscall.SIGTERM, os.Interrupt)
-			defer signal.Stop(sigs)
+			sigs, stop := service.StopSignals()
+			defer stop()
 			return (&daemon{cfg: cfg, log: log, signals: sigs}).run()
 		},
 	}

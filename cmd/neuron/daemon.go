@@ -2,10 +2,10 @@
 // can be tested with a fake model manager: bind the listener (a port in use
 // fails before any model loads), serve while the default models load one by
 // one (/health answers 503 "loading" until each has been tried), tell
-// systemd it is ready, serve until SIGTERM or SIGINT, drain (running requests and streams may finish for up to
-// shutdown_timeout, or until a second signal; streams still open then end
-// with an error event), unload every model, and return nil so the process
-// exits 0.
+// systemd it is ready, serve until SIGTERM or SIGINT, drain (running
+// requests and streams may finish for up to shutdown_timeout, or until a
+// second signal; streams still open then end with an error event), unload
+// every model, and return nil so the process exits 0.
 
 package main
 

@@ -1,8 +1,9 @@
-// Tests of the daemon lifecycle over a fake model manager: default models
-// load in order past failures, the listener opens only afterwards and
-// systemd hears READY=1, SIGTERM lets a running stream finish and then
-// unloads every model, the drain deadline cuts a stream with an error event,
-// and a signal during the default loads stops the daemon at once.
+// Tests of the daemon lifecycle over a fake model manager: the listener
+// opens first (a taken port costs no load), default models load in order
+// past failures and systemd then hears READY=1, SIGTERM lets a running
+// stream finish and then unloads every model, the drain deadline cuts a
+// stream with an error event, and a signal during the default loads stops
+// the daemon at once.
 
 package main
 
@@ -199,14 +200,22 @@ func readEvents(r *bufio.Reader) []string {
 	}
 }
 
-func TestDaemonDefaultModelsAndNotify(t *testing.T) {
+// listenNotify stands in for systemd: a datagram socket named by
+// NOTIFY_SOCKET for the test's duration, closed at its end.
+func listenNotify(t *testing.T) *net.UnixConn {
+	t.Helper()
 	sock := filepath.Join(t.TempDir(), "notify.sock")
 	conn, err := net.ListenUnixgram("unixgram", &net.UnixAddr{Name: sock, Net: "unixgram"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer conn.Close()
+	t.Cleanup(func() { conn.Close() })
 	t.Setenv("NOTIFY_SOCKET", sock)
+	return conn
+}
+
+func TestDaemonDefaultModelsAndNotify(t *testing.T) {
+	conn := listenNotify(t)
 
 	fm := newFakeModels(1, time.Millisecond)
 	var logs syncBuffer

@@ -11,7 +11,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"io"
 	"log/slog"
 	"math"
 	"strings"
@@ -25,27 +24,34 @@ import (
 	"github.com/helexa/helexa/internal/reftest"
 )
 
-// serveModels starts a daemon (CPU, context 512, no API key, a queue of 4) serving the
-// given models, stopped with SIGTERM when the test ends, and returns its
-// base URL.
+// startEngine starts a daemon with the real engine under cfg, stopped with
+// SIGTERM when the test ends, and returns its base URL and its log.
+func startEngine(t *testing.T, cfg *Config) (string, *syncBuffer) {
+	t.Helper()
+	logs := &syncBuffer{}
+	mgr := newEngineManager(cfg, slog.New(slog.NewJSONHandler(logs, nil)))
+	base, sigs, done := startDaemon(t, cfg, mgr, logs)
+	t.Cleanup(func() {
+		sigs <- syscall.SIGTERM
+		if err := <-done; err != nil {
+			t.Errorf("run: %v", err)
+		}
+	})
+	return base, logs
+}
+
+// serveModels starts a daemon (CPU, context 512, no API key, a queue of 4)
+// serving the given models, stopped with SIGTERM when the test ends, and
+// returns its base URL.
 func serveModels(t *testing.T, models ...DefaultModel) string {
 	t.Helper()
-	var logs syncBuffer
-	cfg := &Config{
+	base, _ := startEngine(t, &Config{
 		// A queue, so that a request sent as the previous stream's last
 		// bytes arrive waits for its handler to return instead of a 503.
 		MaxQueue:      4,
 		Hub:           HubConfig{CacheDir: t.TempDir(), Offline: true},
 		Engine:        EngineConfig{Device: "cpu", Threads: 2, CtxSize: 512},
 		DefaultModels: models,
-	}
-	mgr := newEngineManager(cfg, slog.New(slog.NewJSONHandler(io.Discard, nil)))
-	base, sigs, done := startDaemon(t, cfg, mgr, &logs)
-	t.Cleanup(func() {
-		sigs <- syscall.SIGTERM
-		if err := <-done; err != nil {
-			t.Errorf("run: %v", err)
-		}
 	})
 	return base
 }

@@ -27,6 +27,22 @@ import (
 	"github.com/helexa/helexa/tokenizer"
 )
 
+// checkNoJSONUnasked sends params without response_format and with at most
+// maxTokens tokens, the control that shows the model does not write JSON
+// on its own; the test is skipped where it happens to.
+func checkNoJSONUnasked(ctx context.Context, t *testing.T, client openai.Client, params openai.ChatCompletionNewParams, maxTokens int64) {
+	t.Helper()
+	params.ResponseFormat = openai.ChatCompletionNewParamsResponseFormatUnion{}
+	params.MaxTokens = openai.Int(maxTokens)
+	cc, err := client.Chat.Completions.New(ctx, params)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if json.Valid([]byte(cc.Choices[0].Message.Content)) {
+		t.Skipf("the model happened to write JSON unasked: %q", cc.Choices[0].Message.Content)
+	}
+}
+
 func TestChatJSONModeHTTP(t *testing.T) {
 	model := reftest.Model(t, "mini-q8_0")
 	cfg := &Config{
@@ -81,16 +97,7 @@ func TestChatJSONModeHTTP(t *testing.T) {
 	t.Run("text without json mode", func(t *testing.T) {
 		// The same request without response_format: the control that
 		// shows the model does not write JSON on its own.
-		p := params
-		p.ResponseFormat = openai.ChatCompletionNewParamsResponseFormatUnion{}
-		p.MaxTokens = openai.Int(30)
-		cc, err := client.Chat.Completions.New(ctx, p)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if json.Valid([]byte(cc.Choices[0].Message.Content)) {
-			t.Skipf("the model happened to write JSON unasked: %q", cc.Choices[0].Message.Content)
-		}
+		checkNoJSONUnasked(ctx, t, client, params, 30)
 	})
 
 	var content string

@@ -9,11 +9,9 @@ package main
 import (
 	"context"
 	"fmt"
-	"log/slog"
 	"net/http"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -119,21 +117,12 @@ func waitMSP(t *testing.T, base, what string, cond func(mspSample) bool) mspSamp
 func TestModelServerProtocolMetrics(t *testing.T) {
 	modelPath := reftest.Model(t, "mini-f32")
 	const ctxSize = 512
-	var logs syncBuffer
-	cfg := &Config{
+	base, _ := startEngine(t, &Config{
 		MaxQueue:      4,
 		Hub:           HubConfig{CacheDir: t.TempDir(), Offline: true},
 		Engine:        EngineConfig{Device: "cpu", Threads: 1, CtxSize: ctxSize},
 		DefaultModels: []DefaultModel{{Model: modelPath, Alias: "mini"}},
-	}
-	mgr := newEngineManager(cfg, slog.New(slog.NewJSONHandler(&logs, nil)))
-	base, sigs, done := startDaemon(t, cfg, mgr, &logs)
-	defer func() {
-		sigs <- syscall.SIGTERM
-		if err := <-done; err != nil {
-			t.Errorf("run: %v", err)
-		}
-	}()
+	})
 
 	idle := waitMSP(t, base, "model loaded", func(s mspSample) bool { return s.blockSize > 0 })
 	if idle.queued != 0 || idle.running != 0 || idle.kv != 0 {

@@ -8,7 +8,6 @@ package main
 import (
 	"encoding/json"
 	"io"
-	"log/slog"
 	"net/http"
 	"strings"
 	"sync"
@@ -25,7 +24,6 @@ import (
 func startOnDemand(t *testing.T, loadTimeout time.Duration, tweak ...func(*Config)) (string, *syncBuffer) {
 	t.Helper()
 	a, b := reftest.Model(t, "mini-f32"), reftest.Model(t, "mini-q8_0")
-	logs := &syncBuffer{}
 	cfg := &Config{
 		MaxQueue: 16,
 		Hub:      HubConfig{CacheDir: t.TempDir(), Offline: true},
@@ -36,15 +34,7 @@ func startOnDemand(t *testing.T, loadTimeout time.Duration, tweak ...func(*Confi
 	for _, f := range tweak {
 		f(cfg)
 	}
-	mgr := newEngineManager(cfg, slog.New(slog.NewJSONHandler(logs, nil)))
-	base, sigs, done := startDaemon(t, cfg, mgr, logs)
-	t.Cleanup(func() {
-		sigs <- syscall.SIGTERM
-		if err := <-done; err != nil {
-			t.Errorf("run: %v", err)
-		}
-	})
-	return base, logs
+	return startEngine(t, cfg)
 }
 
 // chatOnce posts a short chat to model and returns the status and body.

@@ -6,9 +6,7 @@ package main
 
 import (
 	"os"
-	"os/signal"
 	"sync/atomic"
-	"syscall"
 
 	"github.com/spf13/cobra"
 
@@ -38,9 +36,8 @@ SIGINT drains running requests for up to shutdown_timeout.`,
 			if err != nil {
 				return err
 			}
-			sigs := make(chan os.Signal, 1)
-			signal.Notify(sigs, syscall.SIGTERM, os.Interrupt)
-			defer signal.Stop(sigs)
+			sigs, stop := service.StopSignals()
+			defer stop()
 			fwd, interrupted := watchInterrupt(sigs)
 			d := &daemon{cfg: cfg, models: newEngineManager(cfg, log), log: log, signals: fwd}
 			if err := d.run(); err != nil {

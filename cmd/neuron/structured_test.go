@@ -14,9 +14,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"log/slog"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -55,20 +53,11 @@ func rawMap(t *testing.T, s string) map[string]any {
 // stops it when the test ends.
 func startMini(t *testing.T) string {
 	t.Helper()
-	var logs syncBuffer
-	cfg := &Config{
+	base, _ := startEngine(t, &Config{
 		MaxQueue:      4,
 		Hub:           HubConfig{CacheDir: t.TempDir(), Offline: true},
 		Engine:        EngineConfig{Device: "cpu", Threads: 2, CtxSize: 1024},
 		DefaultModels: []DefaultModel{{Model: reftest.Model(t, "mini-q8_0"), Alias: "mini"}},
-	}
-	mgr := newEngineManager(cfg, slog.New(slog.NewJSONHandler(&logs, nil)))
-	base, sigs, done := startDaemon(t, cfg, mgr, &logs)
-	t.Cleanup(func() {
-		sigs <- syscall.SIGTERM
-		if err := <-done; err != nil {
-			t.Errorf("run: %v", err)
-		}
 	})
 	return base
 }
@@ -97,16 +86,7 @@ func TestStructuredOutputsOpenAIClient(t *testing.T) {
 	weather := schematest.Compile(t, []byte(weatherSchema))
 
 	t.Run("control: no schema, no JSON", func(t *testing.T) {
-		p := params
-		p.ResponseFormat = openai.ChatCompletionNewParamsResponseFormatUnion{}
-		p.MaxTokens = openai.Int(40)
-		cc, err := client.Chat.Completions.New(ctx, p)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if json.Valid([]byte(cc.Choices[0].Message.Content)) {
-			t.Skipf("the model happened to write JSON unasked: %q", cc.Choices[0].Message.Content)
-		}
+		checkNoJSONUnasked(ctx, t, client, params, 40)
 	})
 
 	var content string

@@ -1,8 +1,8 @@
 // Package service holds what the daemons (neuron, cortex) share about running
 // as a system service: the systemd readiness protocol (sd_notify), so that a
 // Type=notify unit is "started" only once the daemon listens, the logger that
-// writes text or JSON lines to stderr, which journald collects, the drain
-// that a second signal cuts short, and the configuration decode hook for
+// writes text or JSON lines to stderr, which journald collects, the
+// signals that stop a daemon and the drain that a second one cuts short, and the configuration decode hook for
 // durations given as seconds.
 package service
 
@@ -13,9 +13,11 @@ import (
 	"log/slog"
 	"net"
 	"os"
+	"os/signal"
 	"reflect"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 )
 
@@ -92,6 +94,15 @@ func SecondsToDuration(from, to reflect.Type, data any) (any, error) {
 		}
 	}
 	return data, nil
+}
+
+// StopSignals returns the channel on which SIGTERM and SIGINT, the signals
+// that stop a daemon, arrive from now on, and stop, which ends their
+// delivery there.
+func StopSignals() (signals <-chan os.Signal, stop func()) {
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, syscall.SIGTERM, os.Interrupt)
+	return sigs, func() { signal.Stop(sigs) }
 }
 
 // Drain returns the context of a daemon's drain: it ends after timeout, or
