@@ -44,6 +44,8 @@ type Context struct {
 	rows      Rows
 	attnScale float32
 	logitCap  int
+	// held marks the sequence slots with a reservation (kvseq.go).
+	held []bool
 
 	// Scratch activations, [Batch, width] unless noted.
 	x      Buffer // residual stream [Batch, nEmbd]
