@@ -173,6 +173,15 @@ type Usage struct {
 	PromptTokens     int `json:"prompt_tokens"`
 	CompletionTokens int `json:"completion_tokens"`
 	TotalTokens      int `json:"total_tokens"`
+	// PromptTokensDetails says how many prompt tokens came from the
+	// prompt cache, as OpenAI reports it.
+	PromptTokensDetails *PromptTokensDetails `json:"prompt_tokens_details,omitempty"`
+}
+
+// PromptTokensDetails breaks the prompt tokens down.
+type PromptTokensDetails struct {
+	// CachedTokens are the prompt tokens whose computation was reused.
+	CachedTokens int `json:"cached_tokens"`
 }
 
 // ChatCompletion is the response of a non-streaming chat completion.

@@ -51,9 +51,16 @@ type ModelEntry struct {
 	CtxSize int `json:"ctx_size"`
 	// MemoryBytes is the memory the weights and KV cache occupy.
 	MemoryBytes int64 `json:"memory_bytes"`
-	// KVCacheUsage is the fraction of KV-cache positions in use, 0 to 1.
+	// KVCacheUsage is the fraction of KV-cache blocks in use, 0 to 1.
 	KVCacheUsage float64 `json:"kv_cache_usage"`
-	Status       string  `json:"status"`
+	// KVBlocks is the KV cache's size in blocks of KVBlockSize positions,
+	// KVBlocksUsed those held by running sequences.
+	KVBlocks     int `json:"kv_blocks,omitempty"`
+	KVBlocksUsed int `json:"kv_blocks_used"`
+	KVBlockSize  int `json:"kv_block_size,omitempty"`
+	// MaxParallel is the sequences the model decodes at once.
+	MaxParallel int    `json:"max_parallel,omitempty"`
+	Status      string `json:"status"`
 	// Error is why a model's load or its device failed (Status "failed").
 	Error    string    `json:"error,omitempty"`
 	LoadedAt time.Time `json:"loaded_at"`
@@ -106,6 +113,9 @@ type LoadRequest struct {
 	Device string `json:"device,omitempty"`
 	// Alias is the id clients use; empty uses Model.
 	Alias string `json:"alias,omitempty"`
+	// MaxParallel is the sequences the model runs at once; 0 takes the
+	// daemon's default.
+	MaxParallel int `json:"max_parallel,omitempty"`
 }
 
 // UnloadRequest is the body of POST /models/unload.

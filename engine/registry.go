@@ -54,6 +54,10 @@ const (
 	ctxGranule = 256
 )
 
+// DefaultMaxParallel is the number of sequences a model runs at once when
+// LoadOptions leaves Seqs 0 (llama-server's default number of slots).
+const DefaultMaxParallel = 4
+
 // DefaultCtxSize is the context size used when LoadOptions leaves it 0: the
 // smallest of the model's trained context, 8192 positions, and the positions
 // whose KV cache (seqs sequences of kv elements) fits in 2 GiB, rounded down
@@ -86,8 +90,12 @@ type LoadOptions struct {
 	CtxSize int
 	// Batch is the prefill chunk in rows; 0 = the context's default.
 	Batch int
-	// Seqs is the number of sequence slots; 0 = 1.
+	// Seqs is the number of sequences that run at once (the scheduler's
+	// slots); 0 = DefaultMaxParallel.
 	Seqs int
+	// StepTokens is the token budget of a scheduler step; 0 =
+	// DefaultStepTokens.
+	StepTokens int
 	// Device is "auto" (or ""), "cpu", "cuda" or "cuda:N". "auto" tries
 	// CUDA and falls back to the CPU.
 	Device string
@@ -120,15 +128,20 @@ type Plan struct {
 
 // ModelInfo describes a loaded model.
 type ModelInfo struct {
-	ID          string    `json:"id"`
-	Aliases     []string  `json:"aliases,omitempty"`
-	Path        string    `json:"path"`
-	Source      string    `json:"source,omitempty"`
-	Arch        string    `json:"arch"`
-	Backend     string    `json:"backend"`
-	CtxSize     int       `json:"ctx_size"`
-	CtxTrain    int       `json:"ctx_train"`
-	Seqs        int       `json:"seqs"`
+	ID       string   `json:"id"`
+	Aliases  []string `json:"aliases,omitempty"`
+	Path     string   `json:"path"`
+	Source   string   `json:"source,omitempty"`
+	Arch     string   `json:"arch"`
+	Backend  string   `json:"backend"`
+	CtxSize  int      `json:"ctx_size"`
+	CtxTrain int      `json:"ctx_train"`
+	Seqs     int      `json:"seqs"`
+	// KV is the KV cache's block counts and Running/Waiting the
+	// scheduler's sequences, at the time of List.
+	KV          KVStats   `json:"kv"`
+	Running     int       `json:"running"`
+	Waiting     int       `json:"waiting"`
 	WeightBytes int64     `json:"weight_bytes"`
 	KVBytes     int64     `json:"kv_bytes"`
 	MemoryBytes int64     `json:"memory_bytes"` // weights + KV cache
@@ -287,7 +300,10 @@ func (r *Registry) open(ctx context.Context, o LoadOptions) (_ *entry, err error
 	if err != nil {
 		return nil, fmt.Errorf("engine: load %s: %w", o.Path, err)
 	}
-	seqs := max(o.Seqs, 1)
+	seqs := o.Seqs
+	if seqs <= 0 {
+		seqs = DefaultMaxParallel
+	}
 	nCtx := o.CtxSize
 	if nCtx == 0 {
 		nCtx = DefaultCtxSize(cfg, o.KV, seqs)
@@ -340,6 +356,7 @@ func (r *Registry) open(ctx context.Context, o LoadOptions) (_ *entry, err error
 		r.log.Warn("chat template not supported; chat requests to this model will fail", "model", o.ID, "err", tmplErr)
 	}
 	e.gen = NewGenerator(m, c, tok, tmpl, tmplErr)
+	e.gen.SetStepTokens(o.StepTokens)
 	e.info = ModelInfo{
 		ID: o.ID, Aliases: slices.Clone(o.Aliases), Path: o.Path, Source: o.Source, Arch: cfg.Arch,
 		Backend: e.backend.Name(), CtxSize: c.Options().Ctx, CtxTrain: cfg.NCtxTrain, Seqs: seqs,
@@ -401,6 +418,11 @@ func (e *entry) snapshot() ModelInfo {
 	info := e.info
 	info.Aliases = slices.Clone(info.Aliases)
 	info.InFlight = e.inFlight
+	if e.gen != nil {
+		info.KV = e.gen.KVStats()
+		st := e.gen.Stats()
+		info.Running, info.Waiting = st.Running, st.Waiting
+	}
 	if err := e.failure(); err != nil {
 		info.Error = err.Error()
 	}

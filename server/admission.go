@@ -1,6 +1,7 @@
 // This file holds per-model admission: a model runs a bounded number of
-// generations at once (one for now, as the engine serves one sequence per
-// model) and lines the rest up in a bounded FIFO queue. A request that gives
+// generations at once (the engine scheduler's sequence slots, which batch
+// them into shared forward passes) and lines the rest up in a bounded FIFO
+// queue. A request that gives
 // up while queued (client gone) leaves the queue at once. Unloading a model
 // closes its gate and waits for it to empty.
 

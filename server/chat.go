@@ -149,7 +149,8 @@ func (s *Server) chatCompletions(c echo.Context) error {
 // usage builds the usage object of a result.
 func usage(res *Result) *api.Usage {
 	return &api.Usage{PromptTokens: res.PromptTokens, CompletionTokens: res.CompletionTokens,
-		TotalTokens: res.PromptTokens + res.CompletionTokens}
+		TotalTokens:         res.PromptTokens + res.CompletionTokens,
+		PromptTokensDetails: &api.PromptTokensDetails{CachedTokens: res.CachedTokens}}
 }
 
 // chatStream runs a streaming chat completion.

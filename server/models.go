@@ -92,6 +92,7 @@ func (s *Server) entry(m ModelInfo) api.ModelEntry {
 	}
 	e := api.ModelEntry{ID: m.ID, Source: m.Source, Path: m.Path, Backend: m.Backend, Device: m.Device,
 		CtxSize: m.CtxSize, MemoryBytes: m.MemoryBytes, KVCacheUsage: m.KVCacheUsage, Status: status, Error: m.Error,
+		KVBlocks: m.KVBlocks, KVBlocksUsed: m.KVBlocksUsed, KVBlockSize: m.KVBlockSize, MaxParallel: m.KVSlots,
 		LoadedAt: m.LoadedAt, InFlight: running + waiting, Running: running, Queued: waiting}
 	s.usageEntry(m, &e)
 	return e

@@ -56,8 +56,8 @@ type Options struct {
 	// MaxQueue is the number of requests that may wait per model; 0 waits
 	// none (a busy model answers 503 at once).
 	MaxQueue int
-	// Parallel is the number of generations a model runs at once (1 until
-	// the engine batches sequences).
+	// Parallel is the number of generations a model runs at once when its
+	// ModelInfo reports no KVSlots (the engine's scheduler slots).
 	Parallel int
 	// MaxBodyBytes bounds request bodies (413 beyond); 0 means the default.
 	MaxBodyBytes int64
@@ -352,13 +352,24 @@ func (s *Server) gate(id string) *gate {
 	g, ok := s.gates[id]
 	if !ok {
 		running, waiting := s.metrics.running.WithLabelValues(id), s.metrics.waiting.WithLabelValues(id)
-		g = newGate(s.opts.Parallel, s.opts.MaxQueue, func(r, w int) {
+		g = newGate(s.parallelOf(id), s.opts.MaxQueue, func(r, w int) {
 			running.Set(float64(r))
 			waiting.Set(float64(w))
 		})
 		s.gates[id] = g
 	}
 	return g
+}
+
+// parallelOf is the number of generations model id runs at once: its
+// sequence slots, else the server's default. s.mu is held.
+func (s *Server) parallelOf(id string) int {
+	for _, m := range s.opts.Models.List() {
+		if m.ID == id && m.KVSlots > 0 {
+			return m.KVSlots
+		}
+	}
+	return s.opts.Parallel
 }
 
 // gateCounts returns a model's running and queued generations.

@@ -23,6 +23,7 @@ import (
 	"github.com/spf13/viper"
 
 	"github.com/helexa/helexa/api"
+	"github.com/helexa/helexa/engine"
 	"github.com/helexa/helexa/internal/service"
 	"github.com/helexa/helexa/manager"
 	"github.com/helexa/helexa/server"
@@ -79,6 +80,10 @@ type EngineConfig struct {
 	Exact     bool   `mapstructure:"exact"`      // float32 activations in matrix products
 	CtxSize   int    `mapstructure:"ctx_size"`   // 0 = the engine's default for the model
 	BatchSize int    `mapstructure:"batch_size"` // prefill chunk in tokens; 0 = the engine's default
+	// MaxParallel is the sequences a model decodes at once; StepTokens the
+	// tokens of one scheduler step (decode rows plus prompt chunks).
+	MaxParallel int `mapstructure:"max_parallel"`
+	StepTokens  int `mapstructure:"step_tokens"`
 	// ModelDirs are where local model files may be loaded from (besides the
 	// hub cache); empty: the directories of the default models; "*": any.
 	ModelDirs []string `mapstructure:"model_dirs"`
@@ -116,6 +121,9 @@ const (
 	defaultKeepAlive = "-1"
 	// maxMaxQueue bounds max_queue: beyond it a queue only hides overload.
 	maxMaxQueue = 100000
+	// maxMaxParallel bounds max_parallel: each sequence holds a slot's
+	// sampler and logits (a vocabulary of floats).
+	maxMaxParallel = 256
 )
 
 // configKeys are every key with its default; nested keys are dotted.
@@ -141,6 +149,8 @@ var configKeys = map[string]any{
 	"engine.exact":             false,
 	"engine.ctx_size":          0,
 	"engine.batch_size":        0,
+	"engine.max_parallel":      engine.DefaultMaxParallel,
+	"engine.step_tokens":       engine.DefaultStepTokens,
 	"engine.model_dirs":        []string{},
 	"engine.max_ctx_size":      0,
 	"engine.max_loaded_models": manager.DefaultMaxLoadedModels,
@@ -184,6 +194,8 @@ var configFlags = []struct {
 	{"exact", "engine.exact", "CPU: float32 activations in matrix products (no 8-bit quantization; slower)"},
 	{"ctx-size", "engine.ctx_size", "default context size in tokens (0: the engine's default)"},
 	{"batch-size", "engine.batch_size", "prefill chunk in tokens (0: the engine's default)"},
+	{"max-parallel", "engine.max_parallel", "sequences a model decodes at once"},
+	{"step-tokens", "engine.step_tokens", "tokens of one scheduler step: decode rows plus prompt chunks"},
 }
 
 // addConfigFlags defines the configuration flags on fs.
@@ -422,6 +434,12 @@ func (c *Config) validate() error {
 	}
 	if c.Engine.BatchSize < 0 {
 		return bad("engine.batch_size", "must not be negative, got %d", c.Engine.BatchSize)
+	}
+	if c.Engine.MaxParallel < 1 || c.Engine.MaxParallel > maxMaxParallel {
+		return bad("engine.max_parallel", "want 1 to %d, got %d", maxMaxParallel, c.Engine.MaxParallel)
+	}
+	if c.Engine.StepTokens < 1 {
+		return bad("engine.step_tokens", "must be positive, got %d", c.Engine.StepTokens)
 	}
 	if err := c.validateLimits(bad); err != nil {
 		return err

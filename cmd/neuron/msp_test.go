@@ -120,7 +120,7 @@ func TestModelServerProtocolMetrics(t *testing.T) {
 	base, _ := startEngine(t, &Config{
 		MaxQueue:      4,
 		Hub:           HubConfig{CacheDir: t.TempDir(), Offline: true},
-		Engine:        EngineConfig{Device: "cpu", Threads: 1, CtxSize: ctxSize},
+		Engine:        EngineConfig{Device: "cpu", Threads: 1, CtxSize: ctxSize, MaxParallel: 1},
 		DefaultModels: []DefaultModel{{Model: modelPath, Alias: "mini"}},
 	})
 
