@@ -482,12 +482,5 @@ func TestOpArgmax(t *testing.T) {
 	}
 }
 
-func kvName(k engine.KVType) string {
-	if k == engine.KVF32 {
-		return "f32"
-	}
-	return "f16"
-}
-
 // cpuOnly hides the Argmaxer method so ArgmaxRows takes its fallback.
 type cpuOnly struct{ engine.Backend }
