@@ -199,3 +199,21 @@ func checkIdle(t *testing.T, g *engine.Generator) {
 		t.Errorf("idle generator: scheduler %+v, kv %+v", st, kv)
 	}
 }
+
+// TestReservationBeyondCache checks that a request that could never fit
+// the KV cache fails up front with the context error instead of waiting,
+// and that one that fits runs.
+func TestReservationBeyondCache(t *testing.T) {
+	reftest.Dir(t)
+	g, _ := genModel(t, reftest.Model(t, "mini-q8_0"), engine.ContextOptions{Seqs: 2, Ctx: 128, Batch: 32, Blocks: 2, BlockSize: 16})
+	_, err := g.Generate(context.Background(), engine.GenerateRequest{Tokens: batchPrompt(0, 10), MaxTokens: 30, IgnoreEOS: true}, nil)
+	var cl *engine.ContextLengthError
+	if !errors.As(err, &cl) || cl.Ctx != 32 {
+		t.Fatalf("40 positions in a 32-position cache: %v", err)
+	}
+	res, err := g.Generate(context.Background(), engine.GenerateRequest{Tokens: batchPrompt(0, 10), MaxTokens: 20, IgnoreEOS: true}, nil)
+	if err != nil || len(res.Tokens) != 20 {
+		t.Fatalf("30 positions: %v", err)
+	}
+	checkIdle(t, g)
+}
