@@ -9,6 +9,7 @@ package engine_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"runtime"
 	"slices"
 	"sync"
@@ -214,6 +215,51 @@ func TestReservationBeyondCache(t *testing.T) {
 	res, err := g.Generate(context.Background(), engine.GenerateRequest{Tokens: batchPrompt(0, 10), MaxTokens: 20, IgnoreEOS: true}, nil)
 	if err != nil || len(res.Tokens) != 20 {
 		t.Fatalf("30 positions: %v", err)
+	}
+	checkIdle(t, g)
+}
+
+// TestAdmissionWaitsForKV runs two requests whose reservations do not fit
+// the cache together: with a slot free, the second waits for the first's
+// blocks instead of failing, then runs.
+func TestAdmissionWaitsForKV(t *testing.T) {
+	reftest.Dir(t)
+	g, _ := genModel(t, reftest.Model(t, "mini-q8_0"), engine.ContextOptions{Seqs: 2, Ctx: 64, Batch: 32, Blocks: 4, BlockSize: 16})
+	hold, running := make(chan struct{}), make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		first := true
+		_, err := g.Generate(context.Background(), engine.GenerateRequest{Tokens: batchPrompt(1, 10), MaxTokens: 30, IgnoreEOS: true}, func(engine.Event) error {
+			if first {
+				first = false
+				close(running)
+				<-hold
+			}
+			return nil
+		})
+		if err != nil {
+			t.Error(err)
+		}
+	})
+	<-running
+	done := make(chan error, 1)
+	go func() {
+		res, err := g.Generate(context.Background(), engine.GenerateRequest{Tokens: batchPrompt(2, 10), MaxTokens: 20, IgnoreEOS: true}, nil)
+		if err == nil && len(res.Tokens) != 20 {
+			err = fmt.Errorf("%d tokens", len(res.Tokens))
+		}
+		done <- err
+	}()
+	for g.Stats().Waiting != 1 {
+		runtime.Gosched()
+	}
+	if st := g.Stats(); st.Running != 1 {
+		t.Errorf("while the cache is promised: %+v", st)
+	}
+	close(hold)
+	wg.Wait()
+	if err := <-done; err != nil {
+		t.Fatalf("second request: %v", err)
 	}
 	checkIdle(t, g)
 }
