@@ -61,13 +61,13 @@ type kvLifecycle interface {
 
 // slotKV is the KV lifecycle of a forwarder without a cache of its own:
 // every reservation fits, nothing is reused.
-type slotKV struct{ seqs int }
+type slotKV struct{}
 
 func (slotKV) ReusePrefix(int32, []int32) int { return 0 }
 func (slotKV) Reserve(int32, int) error       { return nil }
 func (slotKV) Publish(int32, []int32)         {}
 func (slotKV) Release(int32)                  {}
-func (k slotKV) KVStats() KVStats             { return KVStats{BlockSize: 1, Total: k.seqs} }
+func (slotKV) KVStats() KVStats               { return KVStats{} }
 
 // SchedStats are a scheduler's counts at one moment.
 type SchedStats struct {
