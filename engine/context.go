@@ -20,10 +20,10 @@ var ErrBadBatch = errors.New("engine: bad batch")
 const (
 	// defaultBatch is the default prefill chunk, llama.cpp's n_batch default.
 	defaultBatch = 512
-	// defaultBlockSize is the positions per KV cache block: vLLM's default
+	// DefaultBlockSize is the positions per KV cache block: vLLM's default
 	// block size, small enough that a prompt prefix is reused to within 15
 	// tokens and a sequence wastes at most 15 positions.
-	defaultBlockSize = 16
+	DefaultBlockSize = 16
 	// maxLogitRows bounds the rows whose logits one matrix product computes;
 	// more logit rows are done in chunks of this size. 32 rows of a 151936
 	// vocabulary are 19 MiB.
@@ -183,7 +183,7 @@ func (o ContextOptions) resolve(cfg Config) (ContextOptions, error) {
 		o.Batch = min(defaultBatch, o.Seqs*o.Ctx)
 	}
 	if o.BlockSize == 0 {
-		o.BlockSize = defaultBlockSize
+		o.BlockSize = DefaultBlockSize
 	}
 	if o.Blocks == 0 {
 		o.Blocks = o.Seqs * o.width()
@@ -239,7 +239,7 @@ func ContextBytes(cfg Config, o ContextOptions) (int64, error) {
 // (0: the default) takes for a model of cfg: K and V of every layer.
 func KVBlockBytes(cfg Config, kv KVType, blockSize int) int64 {
 	if blockSize == 0 {
-		blockSize = defaultBlockSize
+		blockSize = DefaultBlockSize
 	}
 	return 2 * int64(cfg.NLayer) * int64(blockSize) * int64(cfg.KVDim()) * int64(kv.elemSize())
 }
