@@ -82,8 +82,13 @@ type LoadOptions struct {
 	Aliases []string
 	// Source records where the file came from (a hub reference), for List.
 	Source string
-	// CtxSize is the positions per sequence; 0 = DefaultCtxSize.
+	// CtxSize is the positions per sequence; 0 = DefaultCtxSize (with a
+	// KVCache size, at most what the cache holds).
 	CtxSize int
+	// KVCache is the size of the paged KV cache all sequences share; zero
+	// takes room for every sequence slot to hold CtxSize positions. It must
+	// hold at least one sequence of CtxSize positions.
+	KVCache KVCacheSize
 	// Batch is the prefill chunk in rows; 0 = the context's default.
 	Batch int
 	// Seqs is the number of sequence slots; 0 = 1.
@@ -129,6 +134,8 @@ type ModelInfo struct {
 	CtxSize     int       `json:"ctx_size"`
 	CtxTrain    int       `json:"ctx_train"`
 	Seqs        int       `json:"seqs"`
+	KVBlocks    int       `json:"kv_blocks"`     // blocks of the paged KV cache
+	KVBlockSize int       `json:"kv_block_size"` // positions per block
 	WeightBytes int64     `json:"weight_bytes"`
 	KVBytes     int64     `json:"kv_bytes"`
 	MemoryBytes int64     `json:"memory_bytes"` // weights + KV cache
@@ -289,8 +296,20 @@ func (r *Registry) open(ctx context.Context, o LoadOptions) (_ *entry, err error
 	}
 	seqs := max(o.Seqs, 1)
 	nCtx := o.CtxSize
+	blocks := o.KVCache.blocks(cfg, o.KV, defaultBlockSize)
+	if !o.KVCache.IsZero() && blocks < 1 {
+		return nil, fmt.Errorf("%w: kv_cache_size %s holds no block of %d positions (%d bytes each)",
+			ErrBadLoad, o.KVCache, defaultBlockSize, KVBlockBytes(cfg, o.KV, defaultBlockSize))
+	}
 	if nCtx == 0 {
 		nCtx = DefaultCtxSize(cfg, o.KV, seqs)
+		if blocks > 0 {
+			nCtx = min(DefaultCtxSize(cfg, o.KV, 1), blocks*defaultBlockSize)
+		}
+	}
+	if blocks > 0 && nCtx > blocks*defaultBlockSize {
+		return nil, fmt.Errorf("%w: ctx_size %d does not fit a kv cache of %d blocks (%d positions); raise kv_cache_size or lower ctx_size",
+			ErrBadLoad, nCtx, blocks, blocks*defaultBlockSize)
 	}
 	maxCtx := o.MaxCtx
 	if maxCtx <= 0 {
@@ -306,7 +325,7 @@ func (r *Registry) open(ctx context.Context, o LoadOptions) (_ *entry, err error
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	copts := ContextOptions{Seqs: seqs, Ctx: nCtx, Batch: o.Batch, KV: o.KV}
+	copts := ContextOptions{Seqs: seqs, Ctx: nCtx, Batch: o.Batch, KV: o.KV, Blocks: blocks}
 	if err := CheckFit(e.backend, f, copts); err != nil {
 		return nil, fmt.Errorf("engine: load %s: %w", o.Path, err)
 	}
@@ -343,6 +362,7 @@ func (r *Registry) open(ctx context.Context, o LoadOptions) (_ *entry, err error
 	e.info = ModelInfo{
 		ID: o.ID, Aliases: slices.Clone(o.Aliases), Path: o.Path, Source: o.Source, Arch: cfg.Arch,
 		Backend: e.backend.Name(), CtxSize: c.Options().Ctx, CtxTrain: cfg.NCtxTrain, Seqs: seqs,
+		KVBlocks: c.Options().Blocks, KVBlockSize: c.Options().BlockSize,
 		WeightBytes: m.Bytes(), KVBytes: c.KVBytes(), LoadedAt: time.Now(),
 	}
 	e.info.MemoryBytes = e.info.WeightBytes + e.info.KVBytes

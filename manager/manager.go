@@ -42,6 +42,9 @@ type Options struct {
 	Threads   int
 	CtxSize   int
 	BatchSize int
+	// KVCacheSize is the default size of a model's KV cache
+	// (engine.kv_cache_size); zero takes the engine's.
+	KVCacheSize engine.KVCacheSize
 	// Exact turns off the CPU's 8-bit activation quantization
 	// (engine.exact).
 	Exact bool
@@ -139,6 +142,7 @@ func (m *Manager) Load(ctx context.Context, req api.LoadRequest) (server.ModelIn
 		ID:      req.Model,
 		Source:  req.Model,
 		CtxSize: m.o.CtxSize,
+		KVCache: m.o.KVCacheSize,
 		Batch:   m.o.BatchSize,
 		Device:  m.o.Device,
 		Threads: m.o.Threads,
@@ -151,6 +155,11 @@ func (m *Manager) Load(ctx context.Context, req api.LoadRequest) (server.ModelIn
 	}
 	if req.CtxSize != 0 {
 		o.CtxSize = req.CtxSize
+	}
+	if req.KVCacheSize != "" {
+		if o.KVCache, err = engine.ParseKVCacheSize(req.KVCacheSize); err != nil {
+			return server.ModelInfo{}, api.Invalid("kv_cache_size", "%v", err)
+		}
 	}
 	if req.Device != "" {
 		o.Device = req.Device

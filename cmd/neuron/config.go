@@ -23,6 +23,7 @@ import (
 	"github.com/spf13/viper"
 
 	"github.com/helexa/helexa/api"
+	"github.com/helexa/helexa/engine"
 	"github.com/helexa/helexa/internal/service"
 	"github.com/helexa/helexa/manager"
 	"github.com/helexa/helexa/server"
@@ -79,6 +80,9 @@ type EngineConfig struct {
 	Exact     bool   `mapstructure:"exact"`      // float32 activations in matrix products
 	CtxSize   int    `mapstructure:"ctx_size"`   // 0 = the engine's default for the model
 	BatchSize int    `mapstructure:"batch_size"` // prefill chunk in tokens; 0 = the engine's default
+	// KVCacheSize is the KV cache each model's sequences share ("2GiB",
+	// "4096 blocks"); "" = room for every sequence to hold ctx_size.
+	KVCacheSize string `mapstructure:"kv_cache_size"`
 	// ModelDirs are where local model files may be loaded from (besides the
 	// hub cache); empty: the directories of the default models; "*": any.
 	ModelDirs []string `mapstructure:"model_dirs"`
@@ -97,6 +101,8 @@ type DefaultModel struct {
 	Alias   string `mapstructure:"alias"`
 	CtxSize int    `mapstructure:"ctx_size"`
 	Device  string `mapstructure:"device"`
+	// KVCacheSize overrides engine.kv_cache_size for this model.
+	KVCacheSize string `mapstructure:"kv_cache_size"`
 }
 
 // Defaults of the configuration keys.
@@ -141,6 +147,7 @@ var configKeys = map[string]any{
 	"engine.exact":             false,
 	"engine.ctx_size":          0,
 	"engine.batch_size":        0,
+	"engine.kv_cache_size":     "",
 	"engine.model_dirs":        []string{},
 	"engine.max_ctx_size":      0,
 	"engine.max_loaded_models": manager.DefaultMaxLoadedModels,
@@ -153,7 +160,7 @@ var configKeys = map[string]any{
 }
 
 // defaultModelKeys are the keys of a [[default_models]] entry.
-var defaultModelKeys = []string{"model", "alias", "ctx_size", "device"}
+var defaultModelKeys = []string{"model", "alias", "ctx_size", "device", "kv_cache_size"}
 
 // envPrefix prefixes the environment variables: NEURON_LISTEN,
 // NEURON_HUB_CACHE_DIR, NEURON_ENGINE_DEVICE, ...
@@ -184,6 +191,7 @@ var configFlags = []struct {
 	{"exact", "engine.exact", "CPU: float32 activations in matrix products (no 8-bit quantization; slower)"},
 	{"ctx-size", "engine.ctx_size", "default context size in tokens (0: the engine's default)"},
 	{"batch-size", "engine.batch_size", "prefill chunk in tokens (0: the engine's default)"},
+	{"kv-cache-size", "engine.kv_cache_size", "KV cache per model, in memory (2GiB) or blocks (4096 blocks); empty: every sequence holds ctx_size"},
 }
 
 // addConfigFlags defines the configuration flags on fs.
@@ -341,7 +349,7 @@ func checkConfigFile(path string) error {
 				for i, e := range t {
 					m, ok := e.(map[string]any)
 					if !ok {
-						return fmt.Errorf("config %s: %s[%d]: want a table with model, alias, ctx_size, device", path, key, i)
+						return fmt.Errorf("config %s: %s[%d]: want a table with model, alias, ctx_size, device, kv_cache_size", path, key, i)
 					}
 					for sub := range m {
 						if !slices.Contains(defaultModelKeys, sub) {
@@ -423,6 +431,9 @@ func (c *Config) validate() error {
 	if c.Engine.BatchSize < 0 {
 		return bad("engine.batch_size", "must not be negative, got %d", c.Engine.BatchSize)
 	}
+	if _, err := engine.ParseKVCacheSize(c.Engine.KVCacheSize); err != nil {
+		return bad("engine.kv_cache_size", "%v", err)
+	}
 	if err := c.validateLimits(bad); err != nil {
 		return err
 	}
@@ -449,6 +460,9 @@ func validateModelList(table string, models []DefaultModel, bad func(key, format
 		}
 		if m.Device != "" && !api.ValidDevice(m.Device) {
 			return bad(key+".device", "want auto, cpu, cuda or cuda:N, got %q", m.Device)
+		}
+		if _, err := engine.ParseKVCacheSize(m.KVCacheSize); err != nil {
+			return bad(key+".kv_cache_size", "%v", err)
 		}
 		id := m.Alias
 		if id == "" {
@@ -500,7 +514,7 @@ func (c *Config) loadRequests() []api.LoadRequest { return toLoadRequests(c.Defa
 func toLoadRequests(models []DefaultModel) []api.LoadRequest {
 	out := make([]api.LoadRequest, 0, len(models))
 	for _, m := range models {
-		out = append(out, api.LoadRequest{Model: m.Model, Alias: m.Alias, CtxSize: m.CtxSize, Device: m.Device})
+		out = append(out, api.LoadRequest{Model: m.Model, Alias: m.Alias, CtxSize: m.CtxSize, Device: m.Device, KVCacheSize: m.KVCacheSize})
 	}
 	return out
 }

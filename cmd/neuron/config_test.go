@@ -99,11 +99,13 @@ device = "cuda:1"
 threads = 4
 ctx_size = 2048
 batch_size = 256
+kv_cache_size = "2GiB"
 [[default_models]]
 model = "Qwen/Qwen3-0.6B-GGUF:Q8_0"
 alias = "small"
 ctx_size = 1024
 device = "cpu"
+kv_cache_size = "512 blocks"
 [[default_models]]
 model = "/models/x.gguf"
 `
@@ -115,9 +117,9 @@ func TestConfigFileEnvFlags(t *testing.T) {
 	}
 	want := &Config{Listen: "0.0.0.0:9000", APIKeys: []string{"a", "b"}, MaxQueue: 3, ShutdownTimeout: 30 * time.Second,
 		LogLevel: "debug", LogFormat: "json", Hub: HubConfig{CacheDir: "/cache", Token: "hf_x", Offline: true},
-		Engine: EngineConfig{Device: "cuda:1", Threads: 4, CtxSize: 2048, BatchSize: 256, ModelDirs: []string{}, MaxLoadedModels: 8,
+		Engine: EngineConfig{Device: "cuda:1", Threads: 4, CtxSize: 2048, BatchSize: 256, KVCacheSize: "2GiB", ModelDirs: []string{}, MaxLoadedModels: 8,
 			MaxMemory: "0", LoadTimeout: 30 * time.Minute},
-		DefaultModels: []DefaultModel{{Model: "Qwen/Qwen3-0.6B-GGUF:Q8_0", Alias: "small", CtxSize: 1024, Device: "cpu"},
+		DefaultModels: []DefaultModel{{Model: "Qwen/Qwen3-0.6B-GGUF:Q8_0", Alias: "small", CtxSize: 1024, Device: "cpu", KVCacheSize: "512 blocks"},
 			{Model: "/models/x.gguf"}}, Models: []DefaultModel{}, KeepAlive: defaultKeepAlive,
 		CORSAllowedOrigins: []string{}, ReadHeaderTimeout: 10 * time.Second, ReadBodyTimeout: time.Minute, IdleTimeout: 2 * time.Minute,
 		MetricsRequireKey: true}
@@ -176,6 +178,8 @@ func TestConfigErrors(t *testing.T) {
 		{name: "negative threads", file: "[engine]\nthreads = -2\n", wantKey: "engine.threads"},
 		{name: "negative ctx", file: "[engine]\nctx_size = -2\n", wantKey: "engine.ctx_size"},
 		{name: "negative batch", file: "[engine]\nbatch_size = -2\n", wantKey: "engine.batch_size"},
+		{name: "bad kv cache size", file: "[engine]\nkv_cache_size = \"lots\"\n", wantKey: "engine.kv_cache_size"},
+		{name: "default model bad kv cache size", file: "[[default_models]]\nmodel = \"a\"\nkv_cache_size = \"-1 blocks\"\n", wantKey: "default_models[0].kv_cache_size"},
 		{name: "offline not bool", env: []string{"NEURON_HUB_OFFLINE=perhaps"}, wantKey: "offline"},
 		{name: "default model without model", file: "[[default_models]]\nalias = \"a\"\n", wantKey: "default_models[0].model"},
 		{name: "default model bad device", file: "[[default_models]]\nmodel = \"a\"\ndevice = \"gpu\"\n", wantKey: "default_models[0].device"},
