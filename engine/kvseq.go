@@ -89,12 +89,3 @@ func (c *Context) KVStats() KVStats {
 	}
 	return KVStats{BlockSize: c.o.BlockSize}
 }
-
-// KVStats returns the block counts of the generator's KV cache (zero
-// without a context); safe to call from any goroutine.
-func (g *Generator) KVStats() KVStats {
-	if g.ctx == nil {
-		return KVStats{}
-	}
-	return g.ctx.KVStats()
-}

@@ -271,8 +271,8 @@ func TestLoadKVCacheSize(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer release()
-			if st := g.KVStats(); st.Total != tc.blocks || st.Used != 0 {
-				t.Fatalf("generator KVStats %+v, want %d blocks, none used", st, tc.blocks)
+			if st := g.Context().KVStats(); st.Total != tc.blocks || st.Used != 0 {
+				t.Fatalf("KVStats %+v, want %d blocks, none used", st, tc.blocks)
 			}
 		})
 	}
