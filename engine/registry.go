@@ -134,8 +134,6 @@ type ModelInfo struct {
 	CtxSize     int       `json:"ctx_size"`
 	CtxTrain    int       `json:"ctx_train"`
 	Seqs        int       `json:"seqs"`
-	KVBlocks    int       `json:"kv_blocks"`     // blocks of the paged KV cache
-	KVBlockSize int       `json:"kv_block_size"` // positions per block
 	WeightBytes int64     `json:"weight_bytes"`
 	KVBytes     int64     `json:"kv_bytes"`
 	MemoryBytes int64     `json:"memory_bytes"` // weights + KV cache
@@ -296,20 +294,8 @@ func (r *Registry) open(ctx context.Context, o LoadOptions) (_ *entry, err error
 	}
 	seqs := max(o.Seqs, 1)
 	nCtx := o.CtxSize
-	blocks := o.KVCache.blocks(cfg, o.KV, defaultBlockSize)
-	if !o.KVCache.IsZero() && blocks < 1 {
-		return nil, fmt.Errorf("%w: kv_cache_size %s holds no block of %d positions (%d bytes each)",
-			ErrBadLoad, o.KVCache, defaultBlockSize, KVBlockBytes(cfg, o.KV, defaultBlockSize))
-	}
 	if nCtx == 0 {
 		nCtx = DefaultCtxSize(cfg, o.KV, seqs)
-		if blocks > 0 {
-			nCtx = min(DefaultCtxSize(cfg, o.KV, 1), blocks*defaultBlockSize)
-		}
-	}
-	if blocks > 0 && nCtx > blocks*defaultBlockSize {
-		return nil, fmt.Errorf("%w: ctx_size %d does not fit a kv cache of %d blocks (%d positions); raise kv_cache_size or lower ctx_size",
-			ErrBadLoad, nCtx, blocks, blocks*defaultBlockSize)
 	}
 	maxCtx := o.MaxCtx
 	if maxCtx <= 0 {
@@ -318,6 +304,10 @@ func (r *Registry) open(ctx context.Context, o LoadOptions) (_ *entry, err error
 	if nCtx > maxCtx {
 		return nil, fmt.Errorf("%w: ctx_size %d is larger than %d (the model's trained context is %d; the daemon's engine.max_ctx_size can raise the cap)",
 			ErrBadLoad, nCtx, maxCtx, cfg.NCtxTrain)
+	}
+	blocks, nCtx, err := kvCacheBlocks(cfg, o, nCtx)
+	if err != nil {
+		return nil, err
 	}
 	if e.backend, err = openDevice(o.Device, BackendOptions{Threads: o.Threads, Exact: o.Exact}, r.log); err != nil {
 		return nil, fmt.Errorf("engine: load %s: %w", o.Path, err)
@@ -362,13 +352,34 @@ func (r *Registry) open(ctx context.Context, o LoadOptions) (_ *entry, err error
 	e.info = ModelInfo{
 		ID: o.ID, Aliases: slices.Clone(o.Aliases), Path: o.Path, Source: o.Source, Arch: cfg.Arch,
 		Backend: e.backend.Name(), CtxSize: c.Options().Ctx, CtxTrain: cfg.NCtxTrain, Seqs: seqs,
-		KVBlocks: c.Options().Blocks, KVBlockSize: c.Options().BlockSize,
 		WeightBytes: m.Bytes(), KVBytes: c.KVBytes(), LoadedAt: time.Now(),
 	}
 	e.info.MemoryBytes = e.info.WeightBytes + e.info.KVBytes
 	e.info.MaxPromptBytes = e.gen.MaxPromptBytes()
 	ok = true
 	return e, nil
+}
+
+// kvCacheBlocks returns the blocks of the KV cache o asks for (0: the
+// context's default) and the context size: a default one (o.CtxSize 0) is
+// capped at what a cache of o.KVCache holds, and an explicit one must fit.
+func kvCacheBlocks(cfg Config, o LoadOptions, nCtx int) (blocks, ctx int, err error) {
+	if o.KVCache.IsZero() {
+		return 0, nCtx, nil
+	}
+	blocks = o.KVCache.blocks(cfg, o.KV, defaultBlockSize)
+	if blocks < 1 {
+		return 0, 0, fmt.Errorf("%w: kv_cache_size %s holds no block of %d positions (%d bytes each)",
+			ErrBadLoad, o.KVCache, defaultBlockSize, KVBlockBytes(cfg, o.KV, defaultBlockSize))
+	}
+	if o.CtxSize == 0 {
+		nCtx = min(max(nCtx, DefaultCtxSize(cfg, o.KV, 1)), blocks*defaultBlockSize)
+	}
+	if nCtx > blocks*defaultBlockSize {
+		return 0, 0, fmt.Errorf("%w: ctx_size %d does not fit a kv cache of %d blocks (%d positions); raise kv_cache_size or lower ctx_size",
+			ErrBadLoad, nCtx, blocks, blocks*defaultBlockSize)
+	}
+	return blocks, nCtx, nil
 }
 
 // admitted ends the load's admission (LoadOptions.Admit), once.

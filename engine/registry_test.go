@@ -263,16 +263,14 @@ func TestLoadKVCacheSize(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer r.Unload(context.Background(), info.ID)
-			if info.KVBlocks != tc.blocks || info.KVBlockSize != 16 || info.CtxSize != tc.ctx {
-				t.Fatalf("loaded with %d blocks of %d, ctx %d; want %d blocks of 16, ctx %d", info.KVBlocks, info.KVBlockSize, info.CtxSize, tc.blocks, tc.ctx)
-			}
 			g, release, err := r.Acquire(info.ID)
 			if err != nil {
 				t.Fatal(err)
 			}
 			defer release()
-			if st := g.Context().KVStats(); st.Total != tc.blocks || st.Used != 0 {
-				t.Fatalf("KVStats %+v, want %d blocks, none used", st, tc.blocks)
+			st := g.Context().KVStats()
+			if st.Total != tc.blocks || st.BlockSize != 16 || st.Used != 0 || info.CtxSize != tc.ctx {
+				t.Fatalf("loaded with %+v, ctx %d; want %d blocks of 16, none used, ctx %d", st, info.CtxSize, tc.blocks, tc.ctx)
 			}
 		})
 	}

@@ -42,15 +42,15 @@ type Options struct {
 	Threads   int
 	CtxSize   int
 	BatchSize int
-	// KVCacheSize is the default size of a model's KV cache
-	// (engine.kv_cache_size); zero takes the engine's.
-	KVCacheSize engine.KVCacheSize
 	// Exact turns off the CPU's 8-bit activation quantization
 	// (engine.exact).
 	Exact bool
 	// MaxCtx caps a load's ctx_size; 0 caps it at the model's trained
 	// context.
 	MaxCtx int
+	// KVCacheSize is the default size of a model's KV cache
+	// (engine.kv_cache_size); zero takes the engine's.
+	KVCacheSize engine.KVCacheSize
 	// ModelDirs are the directories local model files may be loaded from,
 	// besides the hub cache; AnyDir allows any path.
 	ModelDirs []string
@@ -142,7 +142,6 @@ func (m *Manager) Load(ctx context.Context, req api.LoadRequest) (server.ModelIn
 		ID:      req.Model,
 		Source:  req.Model,
 		CtxSize: m.o.CtxSize,
-		KVCache: m.o.KVCacheSize,
 		Batch:   m.o.BatchSize,
 		Device:  m.o.Device,
 		Threads: m.o.Threads,
@@ -156,13 +155,14 @@ func (m *Manager) Load(ctx context.Context, req api.LoadRequest) (server.ModelIn
 	if req.CtxSize != 0 {
 		o.CtxSize = req.CtxSize
 	}
+	if req.Device != "" {
+		o.Device = req.Device
+	}
+	o.KVCache = m.o.KVCacheSize
 	if req.KVCacheSize != "" {
 		if o.KVCache, err = engine.ParseKVCacheSize(req.KVCacheSize); err != nil {
 			return server.ModelInfo{}, api.Invalid("kv_cache_size", "%v", err)
 		}
-	}
-	if req.Device != "" {
-		o.Device = req.Device
 	}
 	info, err := m.reg.Load(ctx, o)
 	if err != nil {

@@ -80,12 +80,12 @@ type EngineConfig struct {
 	Exact     bool   `mapstructure:"exact"`      // float32 activations in matrix products
 	CtxSize   int    `mapstructure:"ctx_size"`   // 0 = the engine's default for the model
 	BatchSize int    `mapstructure:"batch_size"` // prefill chunk in tokens; 0 = the engine's default
-	// KVCacheSize is the KV cache each model's sequences share ("2GiB",
-	// "4096 blocks"); "" = room for every sequence to hold ctx_size.
-	KVCacheSize string `mapstructure:"kv_cache_size"`
 	// ModelDirs are where local model files may be loaded from (besides the
 	// hub cache); empty: the directories of the default models; "*": any.
 	ModelDirs []string `mapstructure:"model_dirs"`
+	// KVCacheSize is the KV cache each model's sequences share ("2GiB",
+	// "4096 blocks"); "" = room for every sequence to hold ctx_size.
+	KVCacheSize string `mapstructure:"kv_cache_size"`
 	// MaxCtxSize caps a load's ctx_size; 0: the model's trained context.
 	MaxCtxSize      int `mapstructure:"max_ctx_size"`
 	MaxLoadedModels int `mapstructure:"max_loaded_models"`
@@ -147,11 +147,11 @@ var configKeys = map[string]any{
 	"engine.exact":             false,
 	"engine.ctx_size":          0,
 	"engine.batch_size":        0,
-	"engine.kv_cache_size":     "",
 	"engine.model_dirs":        []string{},
 	"engine.max_ctx_size":      0,
 	"engine.max_loaded_models": manager.DefaultMaxLoadedModels,
 	"engine.max_memory":        "0",
+	"engine.kv_cache_size":     "",
 	"engine.load_timeout":      manager.DefaultLoadTimeout,
 	"default_models":           []DefaultModel{},
 	"auto_load":                false,
@@ -188,10 +188,10 @@ var configFlags = []struct {
 	{"hub-offline", "hub.offline", "resolve models from the cache only"},
 	{"device", "engine.device", "default device: auto, cpu, cuda or cuda:N"},
 	{"threads", "engine.threads", "CPU worker threads (0: all cores)"},
+	{"kv-cache-size", "engine.kv_cache_size", "KV cache per model, in memory (2GiB) or blocks (4096 blocks); empty: every sequence holds ctx_size"},
 	{"exact", "engine.exact", "CPU: float32 activations in matrix products (no 8-bit quantization; slower)"},
 	{"ctx-size", "engine.ctx_size", "default context size in tokens (0: the engine's default)"},
 	{"batch-size", "engine.batch_size", "prefill chunk in tokens (0: the engine's default)"},
-	{"kv-cache-size", "engine.kv_cache_size", "KV cache per model, in memory (2GiB) or blocks (4096 blocks); empty: every sequence holds ctx_size"},
 }
 
 // addConfigFlags defines the configuration flags on fs.
@@ -425,14 +425,14 @@ func (c *Config) validate() error {
 	if c.Engine.Threads < 0 {
 		return bad("engine.threads", "must not be negative, got %d", c.Engine.Threads)
 	}
+	if _, err := engine.ParseKVCacheSize(c.Engine.KVCacheSize); err != nil {
+		return bad("engine.kv_cache_size", "%v", err)
+	}
 	if c.Engine.CtxSize < 0 {
 		return bad("engine.ctx_size", "must not be negative, got %d", c.Engine.CtxSize)
 	}
 	if c.Engine.BatchSize < 0 {
 		return bad("engine.batch_size", "must not be negative, got %d", c.Engine.BatchSize)
-	}
-	if _, err := engine.ParseKVCacheSize(c.Engine.KVCacheSize); err != nil {
-		return bad("engine.kv_cache_size", "%v", err)
 	}
 	if err := c.validateLimits(bad); err != nil {
 		return err

@@ -89,13 +89,14 @@ func newEngineManager(cfg *Config, log *slog.Logger) *manager.Manager {
 		ho.Token = cfg.Hub.Token
 	}
 	ho.Offline = ho.Offline || cfg.Hub.Offline
-	maxMem, _ := parseBytes(cfg.Engine.MaxMemory)                // validated
-	kvSize, _ := engine.ParseKVCacheSize(cfg.Engine.KVCacheSize) // validated
+	// kv_cache_size is validated, as max_memory is.
+	kvSize, _ := engine.ParseKVCacheSize(cfg.Engine.KVCacheSize)
+	maxMem, _ := parseBytes(cfg.Engine.MaxMemory) // validated
 	return manager.New(manager.Options{
 		Device: cfg.Engine.Device, Threads: cfg.Engine.Threads, CtxSize: cfg.Engine.CtxSize, BatchSize: cfg.Engine.BatchSize,
-		KVCacheSize: kvSize,
-		Exact:       cfg.Engine.Exact,
-		MaxCtx:      cfg.Engine.MaxCtxSize, ModelDirs: cfg.modelDirs(), MaxLoadedModels: cfg.Engine.MaxLoadedModels,
+		Exact:  cfg.Engine.Exact,
+		MaxCtx: cfg.Engine.MaxCtxSize, ModelDirs: cfg.modelDirs(), MaxLoadedModels: cfg.Engine.MaxLoadedModels,
 		MaxMemory: maxMem, LoadTimeout: cfg.Engine.LoadTimeout, Hub: ho, Log: log,
+		KVCacheSize: kvSize,
 	})
 }
