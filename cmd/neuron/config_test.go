@@ -99,13 +99,11 @@ device = "cuda:1"
 threads = 4
 ctx_size = 2048
 batch_size = 256
-kv_cache_size = "2GiB"
 [[default_models]]
 model = "Qwen/Qwen3-0.6B-GGUF:Q8_0"
 alias = "small"
 ctx_size = 1024
 device = "cpu"
-kv_cache_size = "512 blocks"
 [[default_models]]
 model = "/models/x.gguf"
 `
@@ -117,9 +115,9 @@ func TestConfigFileEnvFlags(t *testing.T) {
 	}
 	want := &Config{Listen: "0.0.0.0:9000", APIKeys: []string{"a", "b"}, MaxQueue: 3, ShutdownTimeout: 30 * time.Second,
 		LogLevel: "debug", LogFormat: "json", Hub: HubConfig{CacheDir: "/cache", Token: "hf_x", Offline: true},
-		Engine: EngineConfig{Device: "cuda:1", Threads: 4, CtxSize: 2048, BatchSize: 256, KVCacheSize: "2GiB", ModelDirs: []string{}, MaxLoadedModels: 8,
+		Engine: EngineConfig{Device: "cuda:1", Threads: 4, CtxSize: 2048, BatchSize: 256, ModelDirs: []string{}, MaxLoadedModels: 8,
 			MaxMemory: "0", LoadTimeout: 30 * time.Minute},
-		DefaultModels: []DefaultModel{{Model: "Qwen/Qwen3-0.6B-GGUF:Q8_0", Alias: "small", CtxSize: 1024, Device: "cpu", KVCacheSize: "512 blocks"},
+		DefaultModels: []DefaultModel{{Model: "Qwen/Qwen3-0.6B-GGUF:Q8_0", Alias: "small", CtxSize: 1024, Device: "cpu"},
 			{Model: "/models/x.gguf"}}, Models: []DefaultModel{}, KeepAlive: defaultKeepAlive,
 		CORSAllowedOrigins: []string{}, ReadHeaderTimeout: 10 * time.Second, ReadBodyTimeout: time.Minute, IdleTimeout: 2 * time.Minute,
 		MetricsRequireKey: true}
@@ -266,5 +264,24 @@ func TestConfigMetricsRequireKey(t *testing.T) {
 				t.Errorf("metrics_require_key %v, want %v", c.MetricsRequireKey, tc.want)
 			}
 		})
+	}
+}
+
+func TestConfigKVCacheSize(t *testing.T) {
+	file := "[engine]\nkv_cache_size = \"2GiB\"\n[[default_models]]\nmodel = \"a.gguf\"\nkv_cache_size = \"512 blocks\"\n[[default_models]]\nmodel = \"b.gguf\"\n"
+	c, err := parseConfig(t, file, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Engine.KVCacheSize != "2GiB" {
+		t.Errorf("engine.kv_cache_size %q, want 2GiB", c.Engine.KVCacheSize)
+	}
+	reqs := c.loadRequests()
+	if len(reqs) != 2 || reqs[0].KVCacheSize != "512 blocks" || reqs[1].KVCacheSize != "" {
+		t.Errorf("load requests %+v: want the first with kv_cache_size 512 blocks, the second with the default", reqs)
+	}
+	c, err = parseConfig(t, "", nil, "--kv-cache-size", "100 blocks")
+	if err != nil || c.Engine.KVCacheSize != "100 blocks" {
+		t.Errorf("--kv-cache-size: %q, %v", c.Engine.KVCacheSize, err)
 	}
 }
