@@ -318,3 +318,23 @@ func TestReserveRandomized(t *testing.T) {
 		t.Fatalf("after releasing every slot: %+v, %d promised", st, p.pending)
 	}
 }
+
+func TestParseKVCacheSize(t *testing.T) {
+	for in, want := range map[string]KVCacheSize{
+		"": {}, "0": {}, "2GiB": {Bytes: 2 << 30}, "512 MB": {Bytes: 512e6}, "4096 blocks": {Blocks: 4096},
+		"1 block": {Blocks: 1}, " 12 Blocks ": {Blocks: 12}, "1048576": {Bytes: 1 << 20},
+	} {
+		if got, err := ParseKVCacheSize(in); err != nil || got != want {
+			t.Errorf("ParseKVCacheSize(%q) = %+v, %v; want %+v", in, got, err, want)
+		}
+	}
+	for _, in := range []string{"-1", "blocks", "2 GiB blocks", "99999999999 blocks", "1.5 blocks", "lots"} {
+		if _, err := ParseKVCacheSize(in); err == nil {
+			t.Errorf("ParseKVCacheSize(%q) accepted", in)
+		}
+	}
+	cfg := Config{NLayer: 28, NHeadKV: 8, HeadDim: 128} // 0.6B: 112 KiB per position in f16
+	if n := (KVCacheSize{Bytes: 2 << 30}).blocks(cfg, KVF16, 16); n != 1170 {
+		t.Errorf("2 GiB of 0.6B f16 cache: %d blocks, want 1170 (2 GiB / 1.75 MiB)", n)
+	}
+}

@@ -86,8 +86,13 @@ type LoadOptions struct {
 	Aliases []string
 	// Source records where the file came from (a hub reference), for List.
 	Source string
-	// CtxSize is the positions per sequence; 0 = DefaultCtxSize.
+	// CtxSize is the positions per sequence; 0 = DefaultCtxSize (with a
+	// KVCache size, at most what the cache holds).
 	CtxSize int
+	// KVCache is the size of the paged KV cache all sequences share; zero
+	// takes room for every sequence slot to hold CtxSize positions. It must
+	// hold at least one sequence of CtxSize positions.
+	KVCache KVCacheSize
 	// Batch is the prefill chunk in rows; 0 = the context's default.
 	Batch int
 	// Seqs is the number of sequences that run at once (the scheduler's
@@ -316,13 +321,17 @@ func (r *Registry) open(ctx context.Context, o LoadOptions) (_ *entry, err error
 		return nil, fmt.Errorf("%w: ctx_size %d is larger than %d (the model's trained context is %d; the daemon's engine.max_ctx_size can raise the cap)",
 			ErrBadLoad, nCtx, maxCtx, cfg.NCtxTrain)
 	}
+	blocks, nCtx, err := kvCacheBlocks(cfg, o, nCtx)
+	if err != nil {
+		return nil, err
+	}
 	if e.backend, err = openDevice(o.Device, BackendOptions{Threads: o.Threads, Exact: o.Exact}, r.log); err != nil {
 		return nil, fmt.Errorf("engine: load %s: %w", o.Path, err)
 	}
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	copts := ContextOptions{Seqs: seqs, Ctx: nCtx, Batch: o.Batch, KV: o.KV}
+	copts := ContextOptions{Seqs: seqs, Ctx: nCtx, Batch: o.Batch, KV: o.KV, Blocks: blocks}
 	if err := CheckFit(e.backend, f, copts); err != nil {
 		return nil, fmt.Errorf("engine: load %s: %w", o.Path, err)
 	}
@@ -366,6 +375,28 @@ func (r *Registry) open(ctx context.Context, o LoadOptions) (_ *entry, err error
 	e.info.MaxPromptBytes = e.gen.MaxPromptBytes()
 	ok = true
 	return e, nil
+}
+
+// kvCacheBlocks returns the blocks of the KV cache o asks for (0: the
+// context's default) and the context size: a default one (o.CtxSize 0) is
+// capped at what a cache of o.KVCache holds, and an explicit one must fit.
+func kvCacheBlocks(cfg Config, o LoadOptions, nCtx int) (blocks, ctx int, err error) {
+	if o.KVCache.IsZero() {
+		return 0, nCtx, nil
+	}
+	blocks = o.KVCache.blocks(cfg, o.KV, defaultBlockSize)
+	if blocks < 1 {
+		return 0, 0, fmt.Errorf("%w: kv_cache_size %s holds no block of %d positions (%d bytes each)",
+			ErrBadLoad, o.KVCache, defaultBlockSize, KVBlockBytes(cfg, o.KV, defaultBlockSize))
+	}
+	if o.CtxSize == 0 {
+		nCtx = min(max(nCtx, DefaultCtxSize(cfg, o.KV, 1)), blocks*defaultBlockSize)
+	}
+	if nCtx > blocks*defaultBlockSize {
+		return 0, 0, fmt.Errorf("%w: ctx_size %d does not fit a kv cache of %d blocks (%d positions); raise kv_cache_size or lower ctx_size",
+			ErrBadLoad, nCtx, blocks, blocks*defaultBlockSize)
+	}
+	return blocks, nCtx, nil
 }
 
 // admitted ends the load's admission (LoadOptions.Admit), once.
