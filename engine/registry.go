@@ -384,17 +384,17 @@ func kvCacheBlocks(cfg Config, o LoadOptions, nCtx int) (blocks, ctx int, err er
 	if o.KVCache.IsZero() {
 		return 0, nCtx, nil
 	}
-	blocks = o.KVCache.blocks(cfg, o.KV, defaultBlockSize)
+	blocks = o.KVCache.blocks(cfg, o.KV, DefaultBlockSize)
 	if blocks < 1 {
 		return 0, 0, fmt.Errorf("%w: kv_cache_size %s holds no block of %d positions (%d bytes each)",
-			ErrBadLoad, o.KVCache, defaultBlockSize, KVBlockBytes(cfg, o.KV, defaultBlockSize))
+			ErrBadLoad, o.KVCache, DefaultBlockSize, KVBlockBytes(cfg, o.KV, DefaultBlockSize))
 	}
 	if o.CtxSize == 0 {
-		nCtx = min(max(nCtx, DefaultCtxSize(cfg, o.KV, 1)), blocks*defaultBlockSize)
+		nCtx = min(max(nCtx, DefaultCtxSize(cfg, o.KV, 1)), blocks*DefaultBlockSize)
 	}
-	if nCtx > blocks*defaultBlockSize {
+	if nCtx > blocks*DefaultBlockSize {
 		return 0, 0, fmt.Errorf("%w: ctx_size %d does not fit a kv cache of %d blocks (%d positions); raise kv_cache_size or lower ctx_size",
-			ErrBadLoad, nCtx, blocks, blocks*defaultBlockSize)
+			ErrBadLoad, nCtx, blocks, blocks*DefaultBlockSize)
 	}
 	return blocks, nCtx, nil
 }
