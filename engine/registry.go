@@ -46,9 +46,9 @@ const (
 	// defaultCtxCap caps the default context: enough for chat with tools
 	// and reasoning, a fraction of Qwen3's 40960 trained positions.
 	defaultCtxCap = 8192
-	// defaultKVBudget bounds the default KV cache of one model: 2 GiB
-	// holds 8192 positions of Qwen3-32B at f16 (64 layers · 2 · 1024 · 2
-	// bytes = 256 KiB per position).
+	// defaultKVBudget bounds the default KV cache of one model, shared by
+	// its sequences: 2 GiB holds 8192 positions of Qwen3-32B at f16 (64
+	// layers · 2 · 1024 · 2 bytes = 256 KiB per position).
 	defaultKVBudget = 2 << 30
 	// ctxGranule rounds default context sizes down to a multiple of 256.
 	ctxGranule = 256
@@ -62,6 +62,8 @@ const DefaultMaxParallel = 4
 // smallest of the model's trained context, 8192 positions, and the positions
 // whose KV cache (seqs sequences of kv elements) fits in 2 GiB, rounded down
 // to a multiple of 256 (at least 256, or the trained context if smaller).
+// A load asks it for one sequence: the sequences share the paged cache
+// (defaultKVBlocks).
 func DefaultCtxSize(cfg Config, kv KVType, seqs int) int {
 	perPos := int64(2*cfg.NLayer*cfg.KVDim()*kv.elemSize()) * int64(max(seqs, 1)) // K and V
 	n := defaultCtxCap
@@ -90,8 +92,8 @@ type LoadOptions struct {
 	// KVCache size, at most what the cache holds).
 	CtxSize int
 	// KVCache is the size of the paged KV cache all sequences share; zero
-	// takes room for every sequence slot to hold CtxSize positions. It must
-	// hold at least one sequence of CtxSize positions.
+	// takes defaultKVBlocks. It must hold at least one sequence of CtxSize
+	// positions.
 	KVCache KVCacheSize
 	// Batch is the prefill chunk in rows; 0 = the context's default.
 	Batch int
@@ -311,7 +313,7 @@ func (r *Registry) open(ctx context.Context, o LoadOptions) (_ *entry, err error
 	}
 	nCtx := o.CtxSize
 	if nCtx == 0 {
-		nCtx = DefaultCtxSize(cfg, o.KV, seqs)
+		nCtx = DefaultCtxSize(cfg, o.KV, 1)
 	}
 	maxCtx := o.MaxCtx
 	if maxCtx <= 0 {
@@ -324,6 +326,9 @@ func (r *Registry) open(ctx context.Context, o LoadOptions) (_ *entry, err error
 	blocks, nCtx, err := kvCacheBlocks(cfg, o, nCtx)
 	if err != nil {
 		return nil, err
+	}
+	if blocks == 0 {
+		blocks = defaultKVBlocks(cfg, o.KV, seqs, nCtx)
 	}
 	if e.backend, err = openDevice(o.Device, BackendOptions{Threads: o.Threads, Exact: o.Exact}, r.log); err != nil {
 		return nil, fmt.Errorf("engine: load %s: %w", o.Path, err)
@@ -397,6 +402,17 @@ func kvCacheBlocks(cfg Config, o LoadOptions, nCtx int) (blocks, ctx int, err er
 			ErrBadLoad, nCtx, blocks, blocks*DefaultBlockSize)
 	}
 	return blocks, nCtx, nil
+}
+
+// defaultKVBlocks is the KV cache of a load that does not size it: room
+// for seqs sequences of nCtx positions, but no more than the 2 GiB default
+// budget allows, and never less than one sequence of nCtx positions. Few
+// requests fill their context: sequences that would overrun the cache
+// together wait for their turn (their reservations, Context.Reserve).
+func defaultKVBlocks(cfg Config, kv KVType, seqs, nCtx int) int {
+	perSeq := (nCtx + DefaultBlockSize - 1) / DefaultBlockSize
+	budget := int(defaultKVBudget / KVBlockBytes(cfg, kv, DefaultBlockSize))
+	return min(seqs*perSeq, max(perSeq, budget))
 }
 
 // admitted ends the load's admission (LoadOptions.Admit), once.

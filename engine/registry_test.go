@@ -102,8 +102,10 @@ func TestRegistryLoadList(t *testing.T) {
 	if info.ID != "mini-f32" || info.Backend != "cpu" || info.CtxSize != 4096 || info.CtxTrain != 4096 || info.Arch != "qwen3" {
 		t.Fatalf("info %+v", info)
 	}
-	// 2 layers · 2 (K, V) · 4096 positions · 128 wide · 2 bytes (f16).
-	if info.KVBytes != 2*2*4096*128*2 || info.WeightBytes <= 0 || info.MemoryBytes != info.WeightBytes+info.KVBytes {
+	// The default cache: every one of the DefaultMaxParallel slots can hold
+	// the 4096 trained positions (2 GiB would hold more): 2 layers · 2 (K,
+	// V) · 4096 positions · 128 wide · 2 bytes (f16) per slot.
+	if info.Seqs != engine.DefaultMaxParallel || info.KVBytes != engine.DefaultMaxParallel*2*2*4096*128*2 || info.WeightBytes <= 0 || info.MemoryBytes != info.WeightBytes+info.KVBytes {
 		t.Fatalf("memory: weights %d kv %d total %d", info.WeightBytes, info.KVBytes, info.MemoryBytes)
 	}
 	if !strings.Contains(logs.String(), "cuda backend unavailable, using cpu") {
