@@ -107,6 +107,8 @@ type DefaultModel struct {
 	Device  string `mapstructure:"device"`
 	// KVCacheSize overrides engine.kv_cache_size for this model.
 	KVCacheSize string `mapstructure:"kv_cache_size"`
+	// MaxParallel overrides engine.max_parallel for this model.
+	MaxParallel int `mapstructure:"max_parallel"`
 }
 
 // Defaults of the configuration keys.
@@ -169,7 +171,7 @@ var configKeys = map[string]any{
 }
 
 // defaultModelKeys are the keys of a [[default_models]] entry.
-var defaultModelKeys = []string{"model", "alias", "ctx_size", "device", "kv_cache_size"}
+var defaultModelKeys = []string{"model", "alias", "ctx_size", "device", "kv_cache_size", "max_parallel"}
 
 // envPrefix prefixes the environment variables: NEURON_LISTEN,
 // NEURON_HUB_CACHE_DIR, NEURON_ENGINE_DEVICE, ...
@@ -360,7 +362,7 @@ func checkConfigFile(path string) error {
 				for i, e := range t {
 					m, ok := e.(map[string]any)
 					if !ok {
-						return fmt.Errorf("config %s: %s[%d]: want a table with model, alias, ctx_size, device, kv_cache_size", path, key, i)
+						return fmt.Errorf("config %s: %s[%d]: want a table with model, alias, ctx_size, device, kv_cache_size, max_parallel", path, key, i)
 					}
 					for sub := range m {
 						if !slices.Contains(defaultModelKeys, sub) {
@@ -481,6 +483,9 @@ func validateModelList(table string, models []DefaultModel, bad func(key, format
 		if _, err := engine.ParseKVCacheSize(m.KVCacheSize); err != nil {
 			return bad(key+".kv_cache_size", "%v", err)
 		}
+		if m.MaxParallel < 0 || m.MaxParallel > maxMaxParallel {
+			return bad(key+".max_parallel", "want 0 (engine.max_parallel) to %d, got %d", maxMaxParallel, m.MaxParallel)
+		}
 		id := m.Alias
 		if id == "" {
 			id = m.Model
@@ -531,7 +536,8 @@ func (c *Config) loadRequests() []api.LoadRequest { return toLoadRequests(c.Defa
 func toLoadRequests(models []DefaultModel) []api.LoadRequest {
 	out := make([]api.LoadRequest, 0, len(models))
 	for _, m := range models {
-		out = append(out, api.LoadRequest{Model: m.Model, Alias: m.Alias, CtxSize: m.CtxSize, Device: m.Device, KVCacheSize: m.KVCacheSize})
+		out = append(out, api.LoadRequest{Model: m.Model, Alias: m.Alias, CtxSize: m.CtxSize, Device: m.Device, KVCacheSize: m.KVCacheSize,
+			MaxParallel: m.MaxParallel})
 	}
 	return out
 }
