@@ -263,3 +263,46 @@ func TestAdmissionWaitsForKV(t *testing.T) {
 	}
 	checkIdle(t, g)
 }
+
+// TestPrefixReuseMatchesFresh runs a prompt, then a longer one that starts
+// with it (a chat's next turn): the second skips the cached full blocks,
+// says so in its usage, and gets the greedy tokens a generator with an
+// empty cache gives it.
+func TestPrefixReuseMatchesFresh(t *testing.T) {
+	reftest.Dir(t)
+	for _, name := range []string{"mini-q8_0", "mini-f32", "mini-q4_k_m"} {
+		t.Run(name, func(t *testing.T) {
+			o := engine.ContextOptions{Seqs: 2, Ctx: 256, Batch: 64}
+			g, _ := genModel(t, reftest.Model(t, name), o)
+			first := batchPrompt(1, 50)
+			res, err := g.Generate(context.Background(), engine.GenerateRequest{Tokens: first, MaxTokens: 12, IgnoreEOS: true}, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if res.Usage.CachedTokens != 0 {
+				t.Fatalf("first request: %d cached tokens", res.Usage.CachedTokens)
+			}
+			// The next turn: the first prompt, its reply, more.
+			next := append(append(slices.Clone(first), res.Tokens...), batchPrompt(2, 9)...)
+			req := engine.GenerateRequest{Tokens: next, MaxTokens: 16, IgnoreEOS: true}
+			reused, err := g.Generate(context.Background(), req, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			// 50 + 11 run tokens (the last sampled one was never run): 3
+			// full blocks of 16.
+			if reused.Usage.CachedTokens != 48 {
+				t.Errorf("next turn: %d cached tokens, want 48", reused.Usage.CachedTokens)
+			}
+			fresh, _ := genModel(t, reftest.Model(t, name), o)
+			want, err := fresh.Generate(context.Background(), req, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if want.Usage.CachedTokens != 0 || !slices.Equal(reused.Tokens, want.Tokens) {
+				t.Errorf("with reuse %v; fresh (%d cached) %v", reused.Tokens, want.Usage.CachedTokens, want.Tokens)
+			}
+			checkIdle(t, g)
+		})
+	}
+}
