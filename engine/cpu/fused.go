@@ -35,25 +35,41 @@ var fusedKernels = map[gguf.Type]dotKernel{
 	gguf.TypeQ6_K: dotQ6_K,
 }
 
-// halfRows writes out[k] = Σ x[i]·wk[i] for four F16 or BF16 weight rows
-// of n elements.
-type halfRows func(x *float32, w0, w1, w2, w3 *uint16, n int, out *float32)
+// halfFormat selects the in-place kernel of F16 or BF16 weight rows.
+type halfFormat uint8
 
-// halfKernel returns the fused kernel of F16 or BF16 weight rows of ne0
-// elements, nil where there is none (the tile path serves then). Widening a
-// 16-bit float is exact, so the kernels compute what dequantizing the rows
-// and dot4 would (dot.go).
-func halfKernel(typ gguf.Type, ne0 int) halfRows {
+const (
+	halfNone halfFormat = iota // no kernel: the tile path serves
+	halfF16
+	halfBF16
+)
+
+// halfKernel returns the in-place kernel of F16 or BF16 weight rows of ne0
+// elements, halfNone where there is none. Widening a 16-bit float is
+// exact, so the kernels compute what dequantizing the rows and dot4 would
+// (dot.go).
+func halfKernel(typ gguf.Type, ne0 int) halfFormat {
 	if !rowsAsm(ne0) {
-		return nil
+		return halfNone
 	}
 	switch typ {
 	case gguf.TypeF16:
-		return dot4F16AVX2
+		return halfF16
 	case gguf.TypeBF16:
-		return dot4BF16AVX2
+		return halfBF16
 	}
-	return nil
+	return halfNone
+}
+
+// dot4 writes out[k] = Σ x[i]·wk[i] for four weight rows of n elements in
+// format f. The kernels are called directly, not through a func value, so
+// that out can stay on the caller's stack.
+func (f halfFormat) dot4(x *float32, w0, w1, w2, w3 *uint16, n int, out *[4]float32) {
+	if f == halfBF16 {
+		dot4BF16AVX2(x, w0, w1, w2, w3, n, &out[0])
+		return
+	}
+	dot4F16AVX2(x, w0, w1, w2, w3, n, &out[0])
 }
 
 // f16At reads the little-endian F16 at byte offset i of b as float32.

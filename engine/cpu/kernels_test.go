@@ -59,8 +59,8 @@ func TestFloatKernelsAgree(t *testing.T) {
 			typ  gguf.Type
 			rows [4][]uint16
 		}{{"dot4F16", gguf.TypeF16, h}, {"dot4BF16", gguf.TypeBF16, bf}} {
-			kern := halfKernel(c.typ, n)
-			if kern == nil {
+			f := halfKernel(c.typ, n)
+			if f == halfNone {
 				continue
 			}
 			var wide [4][]float32
@@ -70,9 +70,35 @@ func TestFloatKernelsAgree(t *testing.T) {
 			}
 			for r := range 4 {
 				var got, ref [4]float32
-				kern(&x[r*n], &c.rows[0][0], &c.rows[1][0], &c.rows[2][0], &c.rows[3][0], n, &got[0])
+				f.dot4(&x[r*n], &c.rows[0][0], &c.rows[1][0], &c.rows[2][0], &c.rows[3][0], n, &got)
 				dot4(x[r*n:(r+1)*n], wide[0], wide[1], wide[2], wide[3], ref[:])
 				same(c.name, got[:], ref[:])
+			}
+		}
+	}
+}
+
+// TestMatMulAllocs checks that MatMul allocates nothing once its weight is
+// loaded, on every path: the decode step must not feed the collector.
+func TestMatMulAllocs(t *testing.T) {
+	rng := rand.New(rand.NewPCG(53, 54))
+	for _, exact := range []bool{false, true} {
+		be := New(engineOpts(2))
+		be.exact = exact
+		defer be.Close()
+		const ne0, ne1 = 256, 40
+		for _, typ := range allTypes {
+			w, err := be.LoadWeight("w", typ, ne0, ne1, randomWeight(rng, typ, ne0, ne1))
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, n := range []int{1, 5} {
+				x := newBuffer(t, be, randomVec(rng, n*ne0))
+				dst := newBuffer(t, be, make([]float32, n*ne1))
+				be.MatMul(dst, w, x, n) // the first call may size the quantized input
+				if a := testing.AllocsPerRun(5, func() { be.MatMul(dst, w, x, n) }); a != 0 {
+					t.Errorf("%s exact=%v n=%d: %v allocations per call", typ, exact, n, a)
+				}
 			}
 		}
 	}

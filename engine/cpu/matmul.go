@@ -37,7 +37,7 @@ type matmulTask struct {
 	x, dst []float32
 	n      int
 	kern   dotKernel  // fused block kernel (exact backend), nil otherwise
-	half   halfRows   // fused 16-bit float kernel, nil otherwise
+	half   halfFormat // in-place 16-bit float kernel, halfNone otherwise
 	ik     *intKernel // integer kernel, nil for the float paths
 	act    *actQuant  // x quantized for ik
 }
@@ -57,7 +57,7 @@ func (t *matmulTask) run(wid, lo, hi int) {
 		}
 		return
 	}
-	if t.half != nil {
+	if t.half != halfNone {
 		t.runHalf(lo, hi)
 		return
 	}
@@ -136,7 +136,7 @@ func (t *matmulTask) runHalf(lo, hi int) {
 		}
 		m := min(4, hi-o)
 		for r := range t.n {
-			t.half(&t.x[r*ne0], p[0], p[1], p[2], p[3], ne0, &out[0])
+			t.half.dot4(&t.x[r*ne0], p[0], p[1], p[2], p[3], ne0, &out)
 			copy(t.dst[r*ne1+o:r*ne1+o+m], out[:m])
 		}
 	}
@@ -165,7 +165,7 @@ func (b *Backend) MatMul(dst engine.Buffer, w engine.Weight, x engine.Buffer, n 
 		panic(fmt.Sprintf("cpu: matmul: x %d / dst %d floats too small for %d rows of [%d, %d]", x.Len(), dst.Len(), n, ne0, ne1))
 	}
 	t.x, t.n = buf(x)[:n*ne0], n
-	t.kern, t.half, t.ik, t.act = nil, nil, nil, nil
+	t.kern, t.half, t.ik, t.act = nil, halfNone, nil, nil
 	minChunk := 4
 	// Each type takes one path for every batch size, or paths with the
 	// same arithmetic, so that MatMul is batch invariant.
@@ -184,14 +184,14 @@ func (b *Backend) MatMul(dst engine.Buffer, w engine.Weight, x engine.Buffer, n 
 	case n <= fusedMaxRows:
 		t.half = halfKernel(t.w.typ, ne0)
 	}
-	if t.kern == nil && t.half == nil && t.ik == nil {
+	if t.kern == nil && t.half == halfNone && t.ik == nil {
 		minChunk = tileRows(ne0) // whole tiles per chunk
 	}
 	// dst is taken last: when it is x itself, the quantized copy above
 	// belongs to the old contents and must not be reused afterwards.
 	t.dst = wbuf(dst)[:n*ne1]
 	b.pool.parallel(t, ne1, minChunk)
-	t.w, t.x, t.dst, t.kern, t.half, t.ik, t.act = nil, nil, nil, nil, nil, nil, nil
+	t.w, t.x, t.dst, t.kern, t.half, t.ik, t.act = nil, nil, nil, nil, halfNone, nil, nil
 }
 
 // quantized returns the n rows of x in format f, from the cache when x has
