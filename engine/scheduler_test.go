@@ -10,6 +10,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"reflect"
 	"runtime"
 	"slices"
 	"sync"
@@ -35,13 +36,21 @@ func batchPrompt(i, n int) []int32 {
 	return p
 }
 
+// batchRequest is the greedy request of case i, with the log-probabilities
+// of each token and its two runners-up: they differ unless the logits of
+// every step are the same bit for bit.
+func batchRequest(i int, c batchCase) engine.GenerateRequest {
+	return engine.GenerateRequest{Tokens: batchPrompt(i, c.prompt), MaxTokens: c.max, IgnoreEOS: true, TopLogprobs: 2}
+}
+
 // runStaggered runs cases concurrently on g, case i starting when case
-// i-1 has emitted cases[i].after tokens, and returns each one's tokens and
-// error. cancelAt, when >= 0, cancels case cancelIdx after it has emitted
-// that many tokens.
-func runStaggered(t *testing.T, g *engine.Generator, cases []batchCase, cancelIdx, cancelAt int) ([][]int32, []error) {
+// i-1 has emitted cases[i].after tokens, and returns each one's tokens,
+// log-probabilities and error. cancelAt, when >= 0, cancels case cancelIdx
+// after it has emitted that many tokens.
+func runStaggered(t *testing.T, g *engine.Generator, cases []batchCase, cancelIdx, cancelAt int) ([][]int32, [][]engine.TokenLogprob, []error) {
 	t.Helper()
 	got := make([][]int32, len(cases))
+	lps := make([][]engine.TokenLogprob, len(cases))
 	errs := make([]error, len(cases))
 	started := make([]chan struct{}, len(cases)+1)
 	for i := range started {
@@ -59,8 +68,7 @@ func runStaggered(t *testing.T, g *engine.Generator, cases []batchCase, cancelId
 			var once sync.Once
 			next := func() { once.Do(func() { close(started[i+1]) }) }
 			defer next() // a case that ends early still lets the next start
-			req := engine.GenerateRequest{Tokens: batchPrompt(i, c.prompt), MaxTokens: c.max, IgnoreEOS: true}
-			res, err := g.Generate(ctx, req, func(ev engine.Event) error {
+			res, err := g.Generate(ctx, batchRequest(i, c), func(ev engine.Event) error {
 				n += len(ev.Tokens)
 				if i+1 < len(cases) && n >= cases[i+1].after {
 					next()
@@ -72,12 +80,12 @@ func runStaggered(t *testing.T, g *engine.Generator, cases []batchCase, cancelId
 			})
 			errs[i] = err
 			if res != nil {
-				got[i] = res.Tokens
+				got[i], lps[i] = res.Tokens, res.Logprobs
 			}
 		})
 	}
 	wg.Wait()
-	return got, errs
+	return got, lps, errs
 }
 
 func TestBatchedGreedyMatchesAlone(t *testing.T) {
@@ -91,23 +99,28 @@ func TestBatchedGreedyMatchesAlone(t *testing.T) {
 		{prompt: 150, max: 4, after: 1}, // a prompt over two step budgets
 		{prompt: 9, max: 20, after: 0},
 	}
-	for _, name := range []string{"mini-q8_0", "mini-f32", "mini-q4_k_m"} {
+	// Every reference model type: each takes its own MatMul kernels, which
+	// must all be batch invariant.
+	for _, name := range []string{"mini-q8_0", "mini-f32", "mini-q4_k_m", "mini-f16", "mini-bf16", "mini-q4_0", "mini-q5_k_m", "mini-q6_k"} {
 		t.Run(name, func(t *testing.T) {
 			g, _ := genModel(t, reftest.Model(t, name), engine.ContextOptions{Seqs: 4, Ctx: 256, Batch: 128})
 			g.SetStepTokens(64)
 			want := make([][]int32, len(cases))
+			wantLP := make([][]engine.TokenLogprob, len(cases))
 			for i, c := range cases {
-				res, err := g.Generate(context.Background(), engine.GenerateRequest{Tokens: batchPrompt(i, c.prompt), MaxTokens: c.max, IgnoreEOS: true}, nil)
+				res, err := g.Generate(context.Background(), batchRequest(i, c), nil)
 				if err != nil {
 					t.Fatal(err)
 				}
-				want[i] = res.Tokens
+				want[i], wantLP[i] = res.Tokens, res.Logprobs
 			}
 			before := g.Stats()
-			got, errs := runStaggered(t, g, cases, -1, 0)
+			got, gotLP, errs := runStaggered(t, g, cases, -1, 0)
 			for i := range cases {
 				if errs[i] != nil || !slices.Equal(got[i], want[i]) {
 					t.Errorf("case %d: %v, tokens %v; alone %v", i, errs[i], got[i], want[i])
+				} else if !reflect.DeepEqual(gotLP[i], wantLP[i]) {
+					t.Errorf("case %d: the same tokens with other log-probabilities (the logits differ):\nbatched %v\nalone   %v", i, gotLP[i], wantLP[i])
 				}
 			}
 			after := g.Stats()
@@ -132,7 +145,7 @@ func TestBatchedCancelLeavesOthers(t *testing.T) {
 		}
 		want[i] = res.Tokens
 	}
-	got, errs := runStaggered(t, g, cases, 1, 5)
+	got, _, errs := runStaggered(t, g, cases, 1, 5)
 	if !errors.Is(errs[1], context.Canceled) || len(got[1]) >= 20 || !slices.Equal(got[1], want[1][:len(got[1])]) {
 		t.Errorf("cancelled case: %v, %d tokens %v; alone %v", errs[1], len(got[1]), got[1], want[1])
 	}

@@ -88,11 +88,21 @@ func axpyF16(y []float32, a float32, x []uint16) {
 	}
 }
 
+// MatMul's float kernels (dot4, dot2x4, dot4x4 and the 16-bit float
+// dot4s of fused.go) compute each pair of activation row and weight row
+// with one arithmetic, whichever kernel and however many rows a call
+// covers, so that MatMul is batch invariant: the assembly's where
+// rowsAsm(len) (dot_amd64.s describes it), dotGo's everywhere else.
+
+// rowsAsm reports whether MatMul's float kernels run the assembly for rows
+// of n elements.
+func rowsAsm(n int) bool { return hasAVX2 && n%16 == 0 && n > 0 }
+
 // dot4 writes out[k] = Σ x[i]·wk[i] for four equally long rows.
 func dot4(x, w0, w1, w2, w3 []float32, out []float32) {
 	n := len(x)
 	w0, w1, w2, w3, out = w0[:n], w1[:n], w2[:n], w3[:n], out[:4]
-	if hasAVX2 && n%8 == 0 && n > 0 {
+	if rowsAsm(n) {
 		dot4AVX2(&x[0], &w0[0], &w1[0], &w2[0], &w3[0], n, &out[0])
 		return
 	}
@@ -104,7 +114,7 @@ func dot4(x, w0, w1, w2, w3 []float32, out []float32) {
 func dot4x4(x, w0, w1, w2, w3 []float32, out *[16]float32) {
 	n := len(w0)
 	x, w1, w2, w3 = x[:4*n], w1[:n], w2[:n], w3[:n]
-	if hasAVX512 && n%16 == 0 && n > 0 {
+	if hasAVX512 && rowsAsm(n) {
 		dot4x4AVX512(&x[0], 4*n, &w0[0], &w1[0], &w2[0], &w3[0], n, out)
 		return
 	}
@@ -118,7 +128,7 @@ func dot4x4(x, w0, w1, w2, w3 []float32, out *[16]float32) {
 func dot2x4(x0, x1, w0, w1, w2, w3 []float32, out *[8]float32) {
 	n := len(x0)
 	x1, w0, w1, w2, w3 = x1[:n], w0[:n], w1[:n], w2[:n], w3[:n]
-	if hasAVX2 && n%8 == 0 && n > 0 {
+	if rowsAsm(n) {
 		dot2x4AVX2(&x0[0], &x1[0], &w0[0], &w1[0], &w2[0], &w3[0], n, &out[0])
 		return
 	}

@@ -27,8 +27,9 @@ type intKernel struct {
 	format actFormat
 	ref    func(w []byte, a actRow) float32
 	asm    rowsKernel
-	// slowGo marks a Go reference slower than the float path even for
-	// one row: it runs only as the test reference of assembly.
+	// slowGo marks a Go reference slower than the float path over the
+	// batch sizes MatMul sees: it runs only as the test reference of
+	// assembly.
 	slowGo bool
 }
 
@@ -45,23 +46,12 @@ func (k *intKernel) rows(w []byte, rowSize, nrows int, a actRow, out []float32) 
 }
 
 // serves reports whether MatMul should use k for a batch of n rows. The
-// kernels unpack the weights again for every activation row, so a large
-// batch goes to the float tile path, which dequantizes each weight row once:
-// with AVX-512 that path wins beyond intMaxRows rows (1-thread timings of
-// 1024x1024 Q8_0/Q4_K/Q6_K/Q4_0 on the build machine: the integer path
-// 1.0-2.5x faster at 16 rows, 0.2-0.7x at 64 and 128); with AVX2 alone the
-// integer path wins at every size. The Go reference serves decode-sized
-// batches only.
+// answer is the same for every n, so that MatMul is batch invariant: a
+// sequence's rows must not change when other sequences or a longer prompt
+// chunk share the call. The Go reference of a slowGo kernel serves none.
 func (k *intKernel) serves(n int) bool {
-	if k.asm != nil && hasAVX2 {
-		return n <= intMaxRows || !hasAVX512
-	}
-	return n <= fusedMaxRows && !k.slowGo
+	return k.asm != nil && hasAVX2 || !k.slowGo
 }
-
-// intMaxRows is the largest batch the integer kernels take where AVX-512
-// runs the float tile path.
-const intMaxRows = 16
 
 // intKernels are the weight types with an integer kernel.
 var intKernels = map[gguf.Type]*intKernel{
@@ -72,7 +62,10 @@ var intKernels = map[gguf.Type]*intKernel{
 	gguf.TypeQ5_1: {format: actQ8, ref: dotQ5_1Q8},
 	// Q2_K's Go version ran at 0.64x the float path for one row.
 	gguf.TypeQ2_K: {format: actQ8K, ref: dotQ2_KQ8K, slowGo: true},
-	gguf.TypeQ3_K: {format: actQ8K, ref: dotQ3_KQ8K},
+	// Q3_K's Go version ran at 1.31x the float path for one row but took
+	// ~50x its time for 64 (BenchmarkMatMulPrefill): a type takes one path
+	// for every batch size, and the float path's loss on one row is small.
+	gguf.TypeQ3_K: {format: actQ8K, ref: dotQ3_KQ8K, slowGo: true},
 	gguf.TypeQ4_K: {format: actQ8K, ref: dotQ4_KQ8K},
 	gguf.TypeQ5_K: {format: actQ8K, ref: dotQ5_KQ8K},
 	gguf.TypeQ6_K: {format: actQ8K, ref: dotQ6_KQ8K},

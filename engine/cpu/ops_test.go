@@ -33,9 +33,10 @@ func TestMatMul(t *testing.T) {
 		b := New(engine.BackendOptions{Threads: 3, Exact: exact})
 		t.Cleanup(func() { b.Close() })
 		for _, typ := range allTypes {
-			// n = 1 and 3 take the fused kernels where a type has one, 5 and 8
-			// the dequantize-then-dot path (row pairs and a single tail row);
-			// without exact, the types with an integer kernel take it for all.
+			// n = 1 and 3 take the in-place kernels of F16 and BF16, 5, 8 and
+			// 40 their dequantize-then-dot path (groups of four rows, pairs and
+			// a single tail row); the block types take their fused kernels
+			// (exact) or integer kernels for every n, Q2_K and Q3_K the tile path.
 			for _, n := range []int{1, 3, 5, 8, 40} {
 				t.Run(fmt.Sprintf("exact=%v/%s/n=%d", exact, typ, n), func(t *testing.T) {
 					const ne0, ne1 = 512, 37
