@@ -27,6 +27,9 @@ type intKernel struct {
 	format actFormat
 	ref    func(w []byte, a actRow) float32
 	asm    rowsKernel
+	// gemm is the multi-row assembly (intgemm.go), nil where there is
+	// none.
+	gemm gemmKernel
 	// slowGo marks a Go reference slower than the float path even for
 	// one row: it runs only as the test reference of assembly.
 	slowGo bool
@@ -81,6 +84,7 @@ var intKernels = map[gguf.Type]*intKernel{
 func init() {
 	for typ, k := range intKernels {
 		k.asm = asmRowsKernel(typ)
+		k.gemm = asmGemmKernel(typ)
 	}
 }
 

@@ -39,16 +39,7 @@ type matmulTask struct {
 func (t *matmulTask) run(wid, lo, hi int) {
 	ne0, ne1 := t.w.ne0, t.w.ne1
 	if t.ik != nil {
-		// Tiles of intTile weight rows stay in L1/L2 while every
-		// activation row passes over them.
-		rs := t.w.rowSize
-		for o0 := lo; o0 < hi; o0 += intTile {
-			o1 := min(o0+intTile, hi)
-			w := t.w.data[o0*rs : o1*rs]
-			for r := range t.n {
-				t.ik.rows(w, rs, o1-o0, t.act.row(r), t.dst[r*ne1+o0:r*ne1+o1])
-			}
-		}
+		t.intMatMul(lo, hi)
 		return
 	}
 	if t.kern != nil {
