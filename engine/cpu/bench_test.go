@@ -9,6 +9,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"os"
+	"runtime"
 	"testing"
 
 	"github.com/helexa/helexa/gguf"
@@ -84,7 +85,7 @@ func BenchmarkMatMulRows(b *testing.B) {
 		gemmMinRows = 1
 	}
 	rng := rand.New(rand.NewPCG(1, 3))
-	be := New(engineOpts(0))
+	be := New(engineOpts(runtime.GOMAXPROCS(0))) // -test.cpu sets the threads
 	defer be.Close()
 	type shape struct{ ne0, ne1 int }
 	types := []gguf.Type{gguf.TypeQ8_0, gguf.TypeQ4_0, gguf.TypeQ4_K, gguf.TypeQ5_K, gguf.TypeQ6_K}

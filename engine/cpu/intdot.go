@@ -28,8 +28,9 @@ type intKernel struct {
 	ref    func(w []byte, a actRow) float32
 	asm    rowsKernel
 	// gemm is the multi-row assembly (intgemm.go), nil where there is
-	// none.
-	gemm gemmKernel
+	// none; its nrows must be a multiple of gemmTile.
+	gemm     gemmKernel
+	gemmTile int
 	// slowGo marks a Go reference slower than the float path even for
 	// one row: it runs only as the test reference of assembly.
 	slowGo bool
@@ -84,7 +85,7 @@ var intKernels = map[gguf.Type]*intKernel{
 func init() {
 	for typ, k := range intKernels {
 		k.asm = asmRowsKernel(typ)
-		k.gemm = asmGemmKernel(typ)
+		k.gemm, k.gemmTile = asmGemmKernel(typ)
 	}
 }
 

@@ -9,12 +9,12 @@
 package cpu
 
 // gemmKernel writes out[j*ostride+i] = row i of w · activation row r0+j of
-// a, for i < nrows (a multiple of gemmTile) and j < c (at most gemmCols).
+// a, for i < nrows (a multiple of the kernel's tile) and j < c (at most
+// gemmCols).
 type gemmKernel func(w []byte, rowSize, nrows int, a *actQuant, r0, c int, out []float32, ostride int)
 
-// gemmTile is the weight rows of one kernel step, gemmCols the most
-// activation rows of one call.
-const gemmTile, gemmCols = 8, 4
+// gemmCols is the most activation rows of one gemm call.
+const gemmCols = 4
 
 // gemmMinRows is the smallest batch MatMul runs through a gemm kernel.
 var gemmMinRows = 2
@@ -46,7 +46,7 @@ func (t *matmulTask) intMatMul(lo, hi int) {
 		w := t.w.data[o0*rs : o1*rs]
 		m := 0
 		if gemm != nil {
-			m = (o1 - o0) / gemmTile * gemmTile
+			m = (o1 - o0) / t.ik.gemmTile * t.ik.gemmTile
 			for r := 0; r < t.n && m > 0; r += gemmCols {
 				gemm(w, rs, m, t.act, r, min(gemmCols, t.n-r), t.dst[r*ne1+o0:], ne1)
 			}

@@ -202,3 +202,4 @@ TEXT ·gemmQ8_0x3VNNI(SB), NOSPLIT, $0-72
 // func gemmQ8_0x4VNNI(w *byte, rowSize, nrows int, xq *int8, xd *float32, xstride, nb int, out *float32, ostride int)
 TEXT ·gemmQ8_0x4VNNI(SB), NOSPLIT, $0-72
 	GEMM_Q8_0(ROWS_4, ZERO_4, REDUCE_4)
+

@@ -7,4 +7,4 @@ package cpu
 
 import "github.com/helexa/helexa/gguf"
 
-func asmGemmKernel(typ gguf.Type) gemmKernel { return nil }
+func asmGemmKernel(typ gguf.Type) (gemmKernel, int) { return nil, 0 }

@@ -18,7 +18,7 @@ func TestGemmKernels(t *testing.T) {
 	tested := 0
 	for _, typ := range intTypes {
 		ik := intKernels[typ]
-		k := asmGemmKernel(typ)
+		k, tile := asmGemmKernel(typ)
 		if k == nil {
 			continue
 		}
@@ -27,7 +27,7 @@ func TestGemmKernels(t *testing.T) {
 		for _, nb := range []int{1, 2, 3, 7, 33} {
 			ne0 := nb * bs
 			rowSize := int(typ.RowSize(int64(ne0)))
-			for _, nrows := range []int{8, 24} {
+			for _, nrows := range []int{tile, 3 * tile} {
 				for _, xs := range []float32{1e-20, 1, 1e12} {
 					off := rng.IntN(4)
 					raw := make([]byte, off+rowSize*nrows)
