@@ -37,6 +37,18 @@ func gemmQ4_Kx3VNNI(w *byte, rowSize, nrows int, xq *int8, xd *float32, sums *in
 func gemmQ4_Kx4VNNI(w *byte, rowSize, nrows int, xq *int8, xd *float32, sums *int16, xstride, nsb int, out *float32, ostride int)
 
 //go:noescape
+func gemmQ6_Kx1VNNI(w *byte, rowSize, nrows int, xq *int8, xd *float32, sums *int16, xstride, nsb int, out *float32, ostride int)
+
+//go:noescape
+func gemmQ6_Kx2VNNI(w *byte, rowSize, nrows int, xq *int8, xd *float32, sums *int16, xstride, nsb int, out *float32, ostride int)
+
+//go:noescape
+func gemmQ6_Kx3VNNI(w *byte, rowSize, nrows int, xq *int8, xd *float32, sums *int16, xstride, nsb int, out *float32, ostride int)
+
+//go:noescape
+func gemmQ6_Kx4VNNI(w *byte, rowSize, nrows int, xq *int8, xd *float32, sums *int16, xstride, nsb int, out *float32, ostride int)
+
+//go:noescape
 func gemmQ8_0x1VNNI(w *byte, rowSize, nrows int, xq *int8, xd *float32, xstride, nb int, out *float32, ostride int)
 
 //go:noescape
@@ -63,6 +75,10 @@ func asmGemmKernel(typ gguf.Type) (gemmKernel, int) {
 	case gguf.TypeQ4_K:
 		return wrapGemm(144, 256, 2, func(c int, w *byte, rowSize, nrows int, xq *int8, xd *float32, sums *int16, xstride, nsb int, out *float32, ostride int) {
 			[gemmCols]gemmSuperAsm{gemmQ4_Kx1VNNI, gemmQ4_Kx2VNNI, gemmQ4_Kx3VNNI, gemmQ4_Kx4VNNI}[c-1](w, rowSize, nrows, xq, xd, sums, xstride, nsb, out, ostride)
+		}), 2
+	case gguf.TypeQ6_K:
+		return wrapGemm(210, 256, 2, func(c int, w *byte, rowSize, nrows int, xq *int8, xd *float32, sums *int16, xstride, nsb int, out *float32, ostride int) {
+			[gemmCols]gemmSuperAsm{gemmQ6_Kx1VNNI, gemmQ6_Kx2VNNI, gemmQ6_Kx3VNNI, gemmQ6_Kx4VNNI}[c-1](w, rowSize, nrows, xq, xd, sums, xstride, nsb, out, ostride)
 		}), 2
 	}
 	return nil, 0

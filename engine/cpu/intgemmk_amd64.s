@@ -225,6 +225,162 @@ sb: \
 	VZEROUPPER \
 	RET
 
+// Q6_K kernels: the same tile and registers as Q4_K's, with a chunk of
+// 64 elements per step: (ql & 0x0f or ql >> 4) | two qh bits << 4 gives
+// the unsigned 6-bit values, the sixteen int8 scales (one per 16
+// elements) become words through VPERMW from their copy on the stack, and
+// the -32 offset is taken off each super-block's int32 sums as
+// 32·Σ scale·(sum of 16 activation quants) before they go to float.
+// Besides Q4_K's: Z25/Z26 qh scratch, Z29 the VPERMW index (0 eight
+// times, then 1, 2, 3), Z30 0x30 bytes; 0(SP) and 32(SP) the sixteen
+// scales of rows 0 and 1 as words (VPERMW reads 64 bytes from 8q(slot)),
+// rows left and out at 128(SP) and 136(SP).
+
+// K6_ROW: the scales of the super-block at r as words to slot, its d
+// broadcast into Zd.
+#define K6_ROW(s192, d208, slot, Zd) \
+	VPMOVSXBW    s192, Y27 \
+	VMOVDQU64    Y27, slot \
+	MOVWLZX      d208, AX \
+	VMOVD        AX, X27 \
+	VCVTPH2PS    X27, X27 \
+	VBROADCASTSS X27, Zd
+
+// K6_W0 / K6_W1: weight chunk 2h+c (c = 0 / 1) of one row from its ql at
+// qla (64 bytes) and qh at qha (32 bytes) into W.
+#define K6_W0(qla, qha, W) \
+	VMOVDQU64    qha, Y25 \
+	VPSLLW       $4, Y25, Y26 \
+	VPSLLW       $2, Y25, Y25 \
+	VINSERTI64X4 $1, Y25, Z26, Z26 \
+	VPANDD       Z30, Z26, Z26 \
+	VMOVDQU64    qla, W \
+	VPANDD       Z31, W, W \
+	VPORD        Z26, W, W
+
+#define K6_W1(qla, qha, W) \
+	VMOVDQU64    qha, Y25 \
+	VPSRLW       $2, Y25, Y26 \
+	VINSERTI64X4 $1, Y26, Z25, Z25 \
+	VPANDD       Z30, Z25, Z25 \
+	VMOVDQU64    qla, W \
+	VPSRLW       $4, W, W \
+	VPANDD       Z31, W, W \
+	VPORD        Z25, W, W
+
+#define K6_J0(xo) K4_J(xo(BX), Z0, Z1)
+#define K6_J1(xo) K4_J(xo(BX)(R11*1), Z2, Z3)
+#define K6_J2(xo) K4_J(xo(BX)(R11*2), Z4, Z5)
+#define K6_J3(xo) K4_J(xo(BX)(R13*1), Z6, Z7)
+
+#define K6_JS1(xo) K6_J0(xo)
+#define K6_JS2(xo) K6_J0(xo) \
+	K6_J1(xo)
+#define K6_JS3(xo) K6_JS2(xo) \
+	K6_J2(xo)
+#define K6_JS4(xo) K6_JS3(xo) \
+	K6_J3(xo)
+
+// K6_CHUNK(WM, h, c, JS): chunk q = 2h+c, elements 128h+64c.. of the
+// super-block.
+#define K6_CHUNK(WM, h, c, JS) \
+	WM((64*h)(SI), (128+32*h)(SI), Z16) \
+	WM((64*h)(SI)(R9*1), (128+32*h)(SI)(R9*1), Z17) \
+	VPERMW (16*h+8*c)(SP), Z29, Z18 \
+	VPERMW (32+16*h+8*c)(SP), Z29, Z19 \
+	JS((128*h+64*c))
+
+// K6_END_J: take the offset off one pair's sums (row scales as words in
+// Y27, activation sums at bs) and add them, times d·dx, to acc.
+#define K6_END_J(xd, bs, Zd, isum, acc) \
+	VPMADDWD     bs, Y27, Y28 \
+	VPSLLD       $5, Y28, Y28 \
+	VPSUBD       Z28, isum, isum \
+	VBROADCASTSS xd, Z22 \
+	VMULPS       Z22, Zd, Z21 \
+	VCVTDQ2PS    isum, Z20 \
+	VFMADD231PS  Z20, Z21, acc
+
+// K6_END_ROW(slot, Zd, i): row i's pairs, for one to four activation rows.
+#define K6_ENDS1(Zd, i0, a0, i1, a1, i2, a2, i3, a3) \
+	K6_END_J((DX), (R15), Zd, i0, a0)
+#define K6_ENDS2(Zd, i0, a0, i1, a1, i2, a2, i3, a3) \
+	K6_ENDS1(Zd, i0, a0, i1, a1, i2, a2, i3, a3) \
+	K6_END_J((DX)(R8*1), (R15)(R8*8), Zd, i1, a1)
+#define K6_ENDS3(Zd, i0, a0, i1, a1, i2, a2, i3, a3) \
+	K6_ENDS2(Zd, i0, a0, i1, a1, i2, a2, i3, a3) \
+	LEAQ (R15)(R8*8), AX \
+	K6_END_J((DX)(R8*2), (AX)(R8*8), Zd, i2, a2)
+#define K6_ENDS4(Zd, i0, a0, i1, a1, i2, a2, i3, a3) \
+	K6_ENDS3(Zd, i0, a0, i1, a1, i2, a2, i3, a3) \
+	LEAQ (AX)(R8*8), AX \
+	LEAQ (R8)(R8*2), R12 \
+	K6_END_J((DX)(R12*1), (AX)(R8*8), Zd, i3, a3)
+
+#define K6_END(ENDS) \
+	VMOVDQU64 0(SP), Y27 \
+	ENDS(Z23, Z0, Z8, Z2, Z10, Z4, Z12, Z6, Z14) \
+	VMOVDQU64 32(SP), Y27 \
+	ENDS(Z24, Z1, Z9, Z3, Z11, Z5, Z13, Z7, Z15)
+
+#define GEMM_Q6_K(JS, ZI, ZF, ENDS, RED) \
+	MOVQ         w+0(FP), DI \
+	MOVQ         rowSize+8(FP), R9 \
+	MOVQ         nrows+16(FP), AX \
+	MOVQ         AX, 128(SP) \
+	MOVQ         out+64(FP), AX \
+	MOVQ         AX, 136(SP) \
+	MOVQ         xstride+48(FP), R11 \
+	LEAQ         (R11)(R11*2), R13 \
+	MOVQ         nsb+56(FP), R8 \
+	SHLQ         $2, R8 \
+	MOVL         $0x0f0f0f0f, AX \
+	VPBROADCASTD AX, Z31 \
+	MOVL         $0x30303030, AX \
+	VPBROADCASTD AX, Z30 \
+	VPMOVZXBW    gemm6idx<>(SB), Z29 \
+	VPXORD       Z27, Z27, Z27 \
+	VMOVDQU64    Z27, 64(SP) \
+	VMOVDQU64    Y27, 96(SP) \
+tile: \
+	MOVQ DI, SI \
+	MOVQ xq+24(FP), BX \
+	MOVQ xd+32(FP), DX \
+	MOVQ sums+40(FP), R15 \
+	MOVQ nsb+56(FP), CX \
+	ZF \
+sb: \
+	K6_ROW(192(SI), 208(SI), 0(SP), Z23) \
+	K6_ROW(192(SI)(R9*1), 208(SI)(R9*1), 32(SP), Z24) \
+	ZI \
+	K6_CHUNK(K6_W0, 0, 0, JS) \
+	K6_CHUNK(K6_W1, 0, 1, JS) \
+	K6_CHUNK(K6_W0, 1, 0, JS) \
+	K6_CHUNK(K6_W1, 1, 1, JS) \
+	K6_END(ENDS) \
+	ADDQ $210, SI \
+	ADDQ $256, BX \
+	ADDQ $4, DX \
+	ADDQ $32, R15 \
+	DECQ CX \
+	JNZ  sb \
+	MOVQ 136(SP), R14 \
+	MOVQ ostride+72(FP), AX \
+	SHLQ $2, AX \
+	RED \
+	ADDQ $8, 136(SP) \
+	LEAQ (DI)(R9*2), DI \
+	SUBQ $2, 128(SP) \
+	JNZ  tile \
+	VZEROUPPER \
+	RET
+
+DATA gemm6idx<>+0(SB)/8, $0x0000000000000000
+DATA gemm6idx<>+8(SB)/8, $0x0101010101010101
+DATA gemm6idx<>+16(SB)/8, $0x0202020202020202
+DATA gemm6idx<>+24(SB)/8, $0x0303030303030303
+GLOBL gemm6idx<>(SB), RODATA|NOPTR, $32
+
 // func gemmQ4_Kx1VNNI(w *byte, rowSize, nrows int, xq *int8, xd *float32, sums *int16, xstride, nsb int, out *float32, ostride int)
 TEXT ·gemmQ4_Kx1VNNI(SB), NOSPLIT, $48-80
 	GEMM_Q4_K(K4_JS1, ZERO_I1, ZERO_F1, K4_END1, K4_RED1)
@@ -240,3 +396,19 @@ TEXT ·gemmQ4_Kx3VNNI(SB), NOSPLIT, $48-80
 // func gemmQ4_Kx4VNNI(w *byte, rowSize, nrows int, xq *int8, xd *float32, sums *int16, xstride, nsb int, out *float32, ostride int)
 TEXT ·gemmQ4_Kx4VNNI(SB), NOSPLIT, $48-80
 	GEMM_Q4_K(K4_JS4, ZERO_I4, ZERO_F4, K4_END4, K4_RED4)
+
+// func gemmQ6_Kx1VNNI(w *byte, rowSize, nrows int, xq *int8, xd *float32, sums *int16, xstride, nsb int, out *float32, ostride int)
+TEXT ·gemmQ6_Kx1VNNI(SB), NOSPLIT, $144-80
+	GEMM_Q6_K(K6_JS1, ZERO_I1, ZERO_F1, K6_ENDS1, K4_RED1)
+
+// func gemmQ6_Kx2VNNI(w *byte, rowSize, nrows int, xq *int8, xd *float32, sums *int16, xstride, nsb int, out *float32, ostride int)
+TEXT ·gemmQ6_Kx2VNNI(SB), NOSPLIT, $144-80
+	GEMM_Q6_K(K6_JS2, ZERO_I2, ZERO_F2, K6_ENDS2, K4_RED2)
+
+// func gemmQ6_Kx3VNNI(w *byte, rowSize, nrows int, xq *int8, xd *float32, sums *int16, xstride, nsb int, out *float32, ostride int)
+TEXT ·gemmQ6_Kx3VNNI(SB), NOSPLIT, $144-80
+	GEMM_Q6_K(K6_JS3, ZERO_I3, ZERO_F3, K6_ENDS3, K4_RED3)
+
+// func gemmQ6_Kx4VNNI(w *byte, rowSize, nrows int, xq *int8, xd *float32, sums *int16, xstride, nsb int, out *float32, ostride int)
+TEXT ·gemmQ6_Kx4VNNI(SB), NOSPLIT, $144-80
+	GEMM_Q6_K(K6_JS4, ZERO_I4, ZERO_F4, K6_ENDS4, K4_RED4)
