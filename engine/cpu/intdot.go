@@ -49,22 +49,25 @@ func (k *intKernel) rows(w []byte, rowSize, nrows int, a actRow, out []float32) 
 }
 
 // serves reports whether MatMul should use k for a batch of n rows. The
-// kernels unpack the weights again for every activation row, so a large
-// batch goes to the float tile path, which dequantizes each weight row once:
-// with AVX-512 that path wins beyond intMaxRows rows (1-thread timings of
+// one-row kernels unpack the weights again for every activation row, so
+// for a type without a multi-row kernel (intgemm.go) a large batch goes to
+// the float tile path, which dequantizes each weight row once: with
+// AVX-512 that path wins beyond intMaxRows rows (1-thread timings of
 // 1024x1024 Q8_0/Q4_K/Q6_K/Q4_0 on the build machine: the integer path
 // 1.0-2.5x faster at 16 rows, 0.2-0.7x at 64 and 128); with AVX2 alone the
-// integer path wins at every size. The Go reference serves decode-sized
-// batches only.
+// integer path wins at every size. A type with a multi-row kernel keeps
+// the integer path at every size: it measured 1.3-3.7x the float tile
+// path at 32 to 256 rows (bench/cpu-notes.md, section 8). The Go
+// reference serves decode-sized batches only.
 func (k *intKernel) serves(n int) bool {
 	if k.asm != nil && hasAVX2 {
-		return n <= intMaxRows || !hasAVX512
+		return n <= intMaxRows || !hasAVX512 || (k.gemm != nil && n >= gemmMinRows)
 	}
 	return n <= fusedMaxRows && !k.slowGo
 }
 
-// intMaxRows is the largest batch the integer kernels take where AVX-512
-// runs the float tile path.
+// intMaxRows is the largest batch the one-row integer kernels take where
+// AVX-512 runs the float tile path.
 const intMaxRows = 16
 
 // intKernels are the weight types with an integer kernel.

@@ -133,10 +133,13 @@ func BenchmarkGemmKernels(b *testing.B) {
 		var a actQuant
 		a.quantize(ik.format, randomVec(rng, n*ne0), n, ne0)
 		out := make([]float32, n*nrows)
+		var cpu0 int64
 		report := func(b *testing.B) {
 			b.ReportMetric(float64(n*ne0*nrows)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GMAC/s")
+			b.ReportMetric(float64(n*ne0*nrows)*float64(b.N)/float64(cpuTimeNs()-cpu0), "cpu-GMAC/s")
 		}
 		b.Run(typ.String()+"/rows", func(b *testing.B) {
+			cpu0 = cpuTimeNs()
 			for b.Loop() {
 				for r := range n {
 					ik.rows(w, rowSize, nrows, a.row(r), out[r*nrows:])
@@ -145,6 +148,7 @@ func BenchmarkGemmKernels(b *testing.B) {
 			report(b)
 		})
 		b.Run(typ.String()+"/gemm", func(b *testing.B) {
+			cpu0 = cpuTimeNs()
 			for b.Loop() {
 				ik.gemm(w, rowSize, nrows, &a, 0, n, out, nrows)
 			}
