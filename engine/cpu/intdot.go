@@ -27,6 +27,10 @@ type intKernel struct {
 	format actFormat
 	ref    func(w []byte, a actRow) float32
 	asm    rowsKernel
+	// gemm is the multi-row assembly (intgemm.go), nil where there is
+	// none; its nrows must be a multiple of gemmTile.
+	gemm     gemmKernel
+	gemmTile int
 	// slowGo marks a Go reference slower than the float path over the
 	// batch sizes MatMul sees: it runs only as the test reference of
 	// assembly.
@@ -49,6 +53,9 @@ func (k *intKernel) rows(w []byte, rowSize, nrows int, a actRow, out []float32) 
 // answer is the same for every n, so that MatMul is batch invariant: a
 // sequence's rows must not change when other sequences or a longer prompt
 // chunk share the call. The Go reference of a slowGo kernel serves none.
+// A type with a multi-row kernel (intgemm.go) runs it for batches of
+// gemmMinRows and more, which must give each row the bits the one-row
+// kernel gives it.
 func (k *intKernel) serves(n int) bool {
 	return k.asm != nil && hasAVX2 || !k.slowGo
 }
@@ -74,6 +81,7 @@ var intKernels = map[gguf.Type]*intKernel{
 func init() {
 	for typ, k := range intKernels {
 		k.asm = asmRowsKernel(typ)
+		k.gemm, k.gemmTile = asmGemmKernel(typ)
 	}
 }
 
