@@ -4,7 +4,6 @@
 package main
 
 import (
-	"github.com/helexa/helexa/engine"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -14,6 +13,7 @@ import (
 
 	"github.com/spf13/pflag"
 
+	"github.com/helexa/helexa/engine"
 	"github.com/helexa/helexa/internal/reftest"
 )
 

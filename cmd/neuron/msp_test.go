@@ -9,7 +9,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"github.com/helexa/helexa/engine"
 	"net/http"
 	"strconv"
 	"strings"
@@ -20,6 +19,7 @@ import (
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
 
+	"github.com/helexa/helexa/engine"
 	"github.com/helexa/helexa/internal/reftest"
 	"github.com/helexa/helexa/server"
 )
