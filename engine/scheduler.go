@@ -337,7 +337,8 @@ func (s *scheduler) loop() {
 
 // plan picks the rows of the next step from the pending submissions: one
 // decode row per generating sequence first, then prompt chunks in
-// submission order up to the budget. Cancelled prompts are answered at
+// submission order up to the budget (the batch size when no sequence
+// decodes). Cancelled prompts are answered at
 // once. s.mu is held.
 func (s *scheduler) plan() []stepPart {
 	parts := s.inStep[:0]
@@ -359,13 +360,19 @@ func (s *scheduler) plan() []stepPart {
 		}
 		kept = append(kept, r)
 	}
+	// The budget keeps running streams flowing; with none decoding, a
+	// prompt takes whole batches.
+	budget := s.budget
+	if len(s.rows) == 0 {
+		budget = s.cap
+	}
 	for _, r := range kept {
 		if err := r.ctx.Err(); err != nil {
 			r.err = err
 			parts = append(parts, stepPart{r: r, logitRow: -1})
 			continue
 		}
-		if room := s.budget - len(s.rows); room > 0 {
+		if room := budget - len(s.rows); room > 0 {
 			take(r, min(room, len(r.rows)))
 		}
 	}
