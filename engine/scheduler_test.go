@@ -10,6 +10,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"reflect"
 	"runtime"
 	"slices"
@@ -318,4 +319,68 @@ func TestPrefixReuseMatchesFresh(t *testing.T) {
 			checkIdle(t, g)
 		})
 	}
+}
+
+// TestBatchedSoak runs many requests of mixed lengths, more at once than
+// there are slots, about one in six cancelled midway, several sharing
+// prompt prefixes: every one that is not cancelled gets its tokens, no
+// block or slot stays held, and the heap does not grow from the first
+// half of the soak to the second.
+func TestBatchedSoak(t *testing.T) {
+	reftest.Dir(t)
+	g, _ := genModel(t, reftest.Model(t, "mini-q8_0"), engine.ContextOptions{Seqs: 4, Ctx: 128, Batch: 64, Blocks: 24})
+	g.SetStepTokens(24)
+	round := func(seed uint64, n int) {
+		var wg sync.WaitGroup
+		sem := make(chan struct{}, 6)
+		for i := range n {
+			sem <- struct{}{}
+			wg.Go(func() {
+				defer func() { <-sem }()
+				rng := rand.New(rand.NewPCG(seed, uint64(i)))
+				prompt := batchPrompt(rng.IntN(5), 1+rng.IntN(60)) // five prompt families
+				maxTok := 1 + rng.IntN(30)
+				ctx, cancel := context.WithCancel(context.Background())
+				defer cancel()
+				cancelAt := -1
+				if rng.IntN(6) == 0 {
+					cancelAt = rng.IntN(maxTok)
+				}
+				got := 0
+				res, err := g.Generate(ctx, engine.GenerateRequest{Tokens: prompt, MaxTokens: maxTok, IgnoreEOS: true}, func(ev engine.Event) error {
+					got += len(ev.Tokens)
+					if got > cancelAt && cancelAt >= 0 {
+						cancel()
+					}
+					return nil
+				})
+				switch {
+				case cancelAt >= 0 && errors.Is(err, context.Canceled):
+				case err != nil:
+					t.Errorf("request %d: %v", i, err)
+				case len(res.Tokens) != maxTok:
+					t.Errorf("request %d: %d tokens, want %d", i, len(res.Tokens), maxTok)
+				}
+			})
+		}
+		wg.Wait()
+	}
+	heap := func() uint64 {
+		runtime.GC()
+		var m runtime.MemStats
+		runtime.ReadMemStats(&m)
+		return m.HeapAlloc
+	}
+	round(1, 60)
+	before := heap()
+	round(2, 60)
+	after := heap()
+	checkIdle(t, g)
+	if kv := g.KVStats(); kv.Cached > kv.Total || kv.Used != 0 {
+		t.Errorf("after the soak: %+v", kv)
+	}
+	if after > before+1<<20 {
+		t.Errorf("heap grew from %d to %d bytes over the second half", before, after)
+	}
+	t.Logf("heap %d -> %d bytes; %+v", before, after, g.Stats())
 }
