@@ -41,6 +41,13 @@ func (s *Server) admit(c echo.Context, model string) (*admission, error) {
 	if s.State() == StateDraining {
 		return nil, api.Unavailable(api.CodeShuttingDown, "neuron is shutting down")
 	}
+	// Held until the request is in the model's queue: no idle unload or
+	// eviction takes the model from under it (keepalive.go).
+	unhold, err := s.hold(c.Request().Context(), model)
+	if err != nil {
+		return nil, errClientGone
+	}
+	defer unhold()
 	gen, release, err := s.opts.Models.Acquire(model)
 	if err != nil && s.opts.AutoLoad && errors.Is(err, ErrModelNotFound) {
 		gen, release, err = s.autoLoad(c.Request().Context(), model)

@@ -40,10 +40,12 @@ type loadCall struct {
 	err     error
 }
 
-// failedLoad is a default model whose load failed.
+// failedLoad is a default (or, with AutoLoad, catalog) model whose load
+// failed, and when.
 type failedLoad struct {
 	req api.LoadRequest
 	err error
+	at  time.Time
 }
 
 // health answers GET and HEAD /health.
@@ -152,7 +154,7 @@ func (s *Server) LoadDefaults(ctx context.Context, models []api.LoadRequest) int
 		s.mu.Lock()
 		delete(s.pending, modelID(req))
 		if err != nil && ctx.Err() == nil {
-			s.failed[modelID(req)] = failedLoad{req: req, err: err}
+			s.failed[modelID(req)] = failedLoad{req: req, err: err, at: time.Now()}
 		}
 		s.mu.Unlock()
 		if err != nil {
