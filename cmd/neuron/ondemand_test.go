@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -70,6 +71,11 @@ func TestOnDemandCatalogLoad(t *testing.T) {
 		t.Fatalf("GET /v1/models before any load: %+v", list.Data)
 	}
 
+	// GET /models too, which is what a cortex in front polls.
+	if ids := catalogNow(t, base); !slices.Equal(ids, []string{"a", "b"}) {
+		t.Errorf("GET /models lists %v as not loaded, want a and b", ids)
+	}
+
 	if resp, err := http.Get(base + "/v1/models/b"); err != nil {
 		t.Error(err)
 	} else {
@@ -114,6 +120,9 @@ func TestOnDemandCatalogLoad(t *testing.T) {
 	resp.Body.Close()
 	if err != nil || len(list.Data) != 2 || list.Data[0].ID != "a" || list.Data[0].Status != "" || list.Data[1].Status != api.StatusNotLoaded {
 		t.Errorf("GET /v1/models after loading a: %+v %v", list.Data, err)
+	}
+	if ids := catalogNow(t, base); !slices.Equal(ids, []string{"b"}) {
+		t.Errorf("GET /models lists %v as not loaded after loading a, want b", ids)
 	}
 
 	// A name that is neither in the catalog nor a model file is the usual 404.
@@ -178,7 +187,8 @@ func TestKeepAliveConfig(t *testing.T) {
 	}
 }
 
-// modelsNow returns GET /models' entries by id.
+// modelsNow returns GET /models' entries by id, less the catalog models
+// listed as not loaded.
 func modelsNow(t *testing.T, base string) map[string]api.ModelEntry {
 	t.Helper()
 	resp, err := http.Get(base + "/models")
@@ -192,7 +202,30 @@ func modelsNow(t *testing.T, base string) map[string]api.ModelEntry {
 	}
 	out := map[string]api.ModelEntry{}
 	for _, e := range list.Data {
-		out[e.ID] = e
+		if e.Status != api.StatusNotLoaded {
+			out[e.ID] = e
+		}
+	}
+	return out
+}
+
+// catalogNow returns the ids GET /models lists as not loaded.
+func catalogNow(t *testing.T, base string) []string {
+	t.Helper()
+	resp, err := http.Get(base + "/models")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var list api.ModelsResponse
+	if err := json.NewDecoder(resp.Body).Decode(&list); err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for _, e := range list.Data {
+		if e.Status == api.StatusNotLoaded {
+			out = append(out, e.ID)
+		}
 	}
 	return out
 }
@@ -349,10 +382,27 @@ func TestOnDemandEviction(t *testing.T) {
 	if _, ok := modelsNow(t, base)["pinned"]; !ok {
 		t.Fatal("the pinned default model was evicted")
 	}
-	if status, _, body := chatOnce(t, base, "pinned"); status != http.StatusOK {
-		t.Errorf("pinned after the refused load: %d %s", status, body)
+	for _, m := range []string{"pinned", "a"} {
+		if status, _, body := chatOnce(t, base, m); status != http.StatusOK {
+			t.Errorf("%s after the refused load: %d %s", m, status, body)
+		}
 	}
-	resp, err := http.Get(base + "/metrics")
+	// An explicit load that cannot fit gets the same 503 (evict follows
+	// auto_load), naming its need and the budget; nothing is evicted.
+	resp, err := http.Post(base+"/models/load", "application/json", strings.NewReader(`{"model":"`+big+`","alias":"big2"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusServiceUnavailable || !strings.Contains(string(out), `"code":"insufficient_memory"`) ||
+		!strings.Contains(string(out), "needs") || !strings.Contains(string(out), "memory budget") {
+		t.Errorf("POST /models/load of big: %d %s", resp.StatusCode, out)
+	}
+	if ms := modelsNow(t, base); len(ms) != 2 {
+		t.Errorf("after the refused loads: loaded %v, want pinned and a", keys(ms))
+	}
+	resp, err = http.Get(base + "/metrics")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -372,4 +422,61 @@ func keys[V any](m map[string]V) []string {
 		out = append(out, k)
 	}
 	return out
+}
+
+// A server with a fixed set of models (auto_load and so evict off) keeps
+// refusing loads beyond its caps, unloading nothing for them.
+func TestFixedSetKeepsErrors(t *testing.T) {
+	p, q, a := reftest.Model(t, "mini-q4_0"), reftest.Model(t, "mini-q8_0"), reftest.Model(t, "mini-q4_k_m")
+	base, _ := startEngine(t, &Config{
+		MaxQueue:      4,
+		Hub:           HubConfig{CacheDir: t.TempDir(), Offline: true},
+		Engine:        EngineConfig{Device: "cpu", Threads: 2, CtxSize: 256, MaxLoadedModels: 2},
+		DefaultModels: []DefaultModel{{Model: p, Alias: "p"}, {Model: q, Alias: "q"}},
+	})
+	resp, err := http.Post(base+"/models/load", "application/json", strings.NewReader(`{"model":"`+a+`","alias":"a"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusConflict || !strings.Contains(string(out), `"code":"too_many_models"`) {
+		t.Errorf("load beyond max_loaded_models on a fixed set: %d %s", resp.StatusCode, out)
+	}
+	if ms := modelsNow(t, base); len(ms) != 2 {
+		t.Errorf("loaded %v, want p and q", keys(ms))
+	}
+	for _, m := range []string{"p", "q"} {
+		if status, _, body := chatOnce(t, base, m); status != http.StatusOK {
+			t.Errorf("%s: %d %s", m, status, body)
+		}
+	}
+}
+
+func TestEvictConfig(t *testing.T) {
+	for _, tc := range []struct {
+		file string
+		want bool
+	}{
+		{"", false},
+		{"auto_load = true\n", true},
+		{"auto_load = true\nevict = false\n", false},
+		{"evict = true\n", true},
+		{"auto_load = true\nevict = \"auto\"\n", true},
+	} {
+		c, err := parseConfig(t, tc.file, nil)
+		if err != nil {
+			t.Errorf("%q: %v", tc.file, err)
+			continue
+		}
+		if got, err := c.evict(); err != nil || got != tc.want {
+			t.Errorf("%q: evict %v %v, want %v", tc.file, got, err, tc.want)
+		}
+	}
+	if c, err := parseConfig(t, "", []string{"NEURON_EVICT=true"}); err != nil || !c.evictOption() {
+		t.Errorf("NEURON_EVICT=true: %v", err)
+	}
+	if _, err := parseConfig(t, "evict = \"sometimes\"\n", nil); err == nil || !strings.Contains(err.Error(), "evict") {
+		t.Errorf("bad evict: %v", err)
+	}
 }
