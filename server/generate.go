@@ -36,8 +36,21 @@ type admission struct {
 
 // admit looks the model up, waits for a turn in its queue, and returns the
 // context the generation runs under: it ends when the client disconnects or
-// when the drain deadline passes.
+// when the drain deadline passes. With AutoLoad, a request whose model an
+// explicit unload takes before it is queued waits for the unload to end
+// and loads the model again (a second time at most) instead of 503
+// model_unloading.
 func (s *Server) admit(c echo.Context, model string) (*admission, error) {
+	for attempt := 0; ; attempt++ {
+		adm, err := s.admitOnce(c, model)
+		if !s.opts.AutoLoad || !errors.Is(err, errUnloading) || attempt == 2 {
+			return adm, err
+		}
+	}
+}
+
+// admitOnce is one try of admit.
+func (s *Server) admitOnce(c echo.Context, model string) (*admission, error) {
 	if s.State() == StateDraining {
 		return nil, api.Unavailable(api.CodeShuttingDown, "neuron is shutting down")
 	}

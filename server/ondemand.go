@@ -53,16 +53,17 @@ func (s *Server) catalogEntry(id string) (api.LoadRequest, bool) {
 // name that resolves to no model is ErrModelNotFound, as if auto-loading
 // were off; a load that outlasts the load timeout is the manager's 503.
 func (s *Server) autoLoad(ctx context.Context, id string) (Generator, func(), error) {
-	req, known := s.loadable(id)
+	req, known, pin := s.loadable(id)
 	if err := s.failedRecently(id); err != nil {
 		return nil, nil, err
 	}
-	if _, err := s.load(ctx, req, !known); err != nil {
+	m, err := s.load(ctx, req, !known)
+	if err != nil {
 		if ctx.Err() != nil {
 			return nil, nil, errClientGone
 		}
 		if known {
-			s.loadFailed(id, req, err)
+			s.loadFailed(id, req, pin, err)
 		}
 		var ae *api.Error
 		// A name outside the catalog that is no reference (or names no
@@ -76,23 +77,29 @@ func (s *Server) autoLoad(ctx context.Context, id string) (Generator, func(), er
 		}
 		return nil, nil, err
 	}
+	if pin { // a default model, loaded at last
+		s.pin(m.ID)
+	}
 	return s.opts.Models.Acquire(id)
 }
 
-// loadable returns the load request of a model id a request may load: its
-// catalog entry, else the request of a default model whose load failed
-// (known), else the id as a reference.
-func (s *Server) loadable(id string) (req api.LoadRequest, known bool) {
-	if req, ok := s.catalogEntry(id); ok {
-		return req, true
-	}
+// loadable returns the load request of a model id a request may load: the
+// request of a default model whose load failed (known, and to pin once
+// loaded), else its catalog entry (known), else the id as a reference.
+func (s *Server) loadable(id string) (req api.LoadRequest, known, pin bool) {
 	s.mu.Lock()
-	f, ok := s.failed[id]
+	f, failed := s.failed[id]
 	s.mu.Unlock()
-	if ok {
-		return f.req, true
+	if failed && f.pin {
+		return f.req, true, true
 	}
-	return api.LoadRequest{Model: id}, false
+	if req, ok := s.catalogEntry(id); ok {
+		return req, true, false
+	}
+	if failed {
+		return f.req, true, false
+	}
+	return api.LoadRequest{Model: id}, false, false
 }
 
 // catalogModels lists, for GET /v1/models, the catalog entries that are
@@ -145,11 +152,11 @@ func (s *Server) failedRecently(id string) error {
 // loadFailed records a request's failed load of a default or catalog model
 // for failedRecently and GET /models. Failures that say nothing about the
 // model (no room now, the hub or the load timeout: 503s) are not recorded.
-func (s *Server) loadFailed(id string, req api.LoadRequest, err error) {
+func (s *Server) loadFailed(id string, req api.LoadRequest, pin bool, err error) {
 	if errors.Is(err, ErrNoRoom) || toAPIError(err).Status == http.StatusServiceUnavailable {
 		return
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.failed[id] = failedLoad{req: req, err: err, at: time.Now()}
+	s.failed[id] = failedLoad{req: req, err: err, at: time.Now(), pin: pin}
 }

@@ -18,6 +18,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -348,5 +349,92 @@ func TestModelsListsCatalog(t *testing.T) {
 		if b := list.Data[len(list.Data)-1]; auto && (b.ID != "b" || b.Status != api.StatusNotLoaded || b.Source != "/models/b.gguf" || b.CtxSize != 512) {
 			t.Errorf("catalog entry b: %+v", b)
 		}
+	}
+}
+
+// With AutoLoad, a request whose model an explicit unload takes after the
+// request has looked it up (the manager waits for the request to let go,
+// as the engine's registry does) waits for the unload and loads it again.
+func TestRequestRacingExplicitUnloadLoadsAgain(t *testing.T) {
+	fm := newFakeManager()
+	fm.add("m", newFakeGen(Delta{Content: "hi", Tokens: 1}))
+	acquired, proceed, unloading := make(chan struct{}), make(chan struct{}), make(chan struct{})
+	var onceA, onceU sync.Once
+	hm := &hookedManager{fakeManager: fm,
+		onAcquire: func(string) { onceA.Do(func() { close(acquired); <-proceed }) },
+		onUnload: func(id string) {
+			onceU.Do(func() { close(unloading) })
+			fm.mu.Lock()
+			m := fm.models[id]
+			fm.mu.Unlock()
+			waitFor(t, "the request to let go of the model", func() bool { return m.refs.Load() == 0 })
+		}}
+	s := New(Options{Models: hm, AutoLoad: true, Catalog: []api.LoadRequest{{Model: "m"}}})
+	s.SetState(StateReady)
+
+	done := make(chan *httptest.ResponseRecorder)
+	go func() { done <- chatTo(s, "m") }()
+	<-acquired
+	unloaded := make(chan error)
+	go func() { unloaded <- s.Unload(context.Background(), "m", time.Second) }()
+	<-unloading // the gate is closed; the manager waits for the request's hold on m
+	close(proceed)
+	if err := <-unloaded; err != nil {
+		t.Fatalf("unload: %v", err)
+	}
+	if rec := <-done; rec.Code != 200 {
+		t.Fatalf("request racing the unload: %d %s", rec.Code, rec.Body)
+	}
+	if n := fm.loads.Load(); n != 1 {
+		t.Errorf("%d loads after the unload, want 1", n)
+	}
+	if ids, violations := fm.unloaded(); !slices.Equal(ids, []string{"m"}) || len(violations) != 0 {
+		t.Errorf("unloaded %v, in use %v; want m once", ids, violations)
+	}
+}
+
+// flakyManager fails every load while broken is set; last is the
+// reference of the last load asked.
+type flakyManager struct {
+	*fakeManager
+	broken *atomic.Bool
+	last   *atomic.Value
+}
+
+func (f flakyManager) Load(ctx context.Context, req api.LoadRequest) (ModelInfo, error) {
+	f.last.Store(req.Model)
+	if f.broken.Load() {
+		f.loads.Add(1)
+		return ModelInfo{}, fmt.Errorf("fake: %q: file not readable yet", req.Model)
+	}
+	return f.fakeManager.Load(ctx, req)
+}
+
+// A default model that failed at start and loads on a later request is
+// pinned, as a default model is.
+func TestFailedDefaultPinnedOnceLoaded(t *testing.T) {
+	var broken atomic.Bool
+	var last atomic.Value
+	broken.Store(true)
+	fm := newFakeManager()
+	s := New(Options{Models: flakyManager{fakeManager: fm, broken: &broken, last: &last}, AutoLoad: true})
+	s.SetState(StateReady)
+	if n := s.LoadDefaults(context.Background(), []api.LoadRequest{{Model: "/models/d.gguf", Alias: "d"}}); n != 0 {
+		t.Fatalf("%d default models loaded, want 0", n)
+	}
+	broken.Store(false)
+	ageFailure(s, "d")
+	if rec := chatTo(s, "d"); rec.Code != 200 {
+		t.Fatalf("d once its file is fixed: %d %s", rec.Code, rec.Body)
+	}
+	var list api.ModelsResponse
+	if err := json.Unmarshal(do(s, "GET", "/models", "").Body.Bytes(), &list); err != nil {
+		t.Fatal(err)
+	}
+	if len(list.Data) != 1 || list.Data[0].ID != "d" || !list.Data[0].Pinned || list.Data[0].Status != api.StatusReady {
+		t.Errorf("GET /models: %+v", list.Data)
+	}
+	if got := last.Load(); got != "/models/d.gguf" {
+		t.Errorf("the request loaded %v, want the default's reference", got)
 	}
 }

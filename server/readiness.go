@@ -46,6 +46,8 @@ type failedLoad struct {
 	req api.LoadRequest
 	err error
 	at  time.Time
+	// pin: a default model, pinned once a load succeeds.
+	pin bool
 }
 
 // health answers GET and HEAD /health.
@@ -154,7 +156,7 @@ func (s *Server) LoadDefaults(ctx context.Context, models []api.LoadRequest) int
 		s.mu.Lock()
 		delete(s.pending, modelID(req))
 		if err != nil && ctx.Err() == nil {
-			s.failed[modelID(req)] = failedLoad{req: req, err: err, at: time.Now()}
+			s.failed[modelID(req)] = failedLoad{req: req, err: err, at: time.Now(), pin: true}
 		}
 		s.mu.Unlock()
 		if err != nil {
