@@ -1,13 +1,20 @@
 // Tests of models on demand with a real daemon and the reference models:
 // auto_load loads a catalog model on its first request, concurrent first
-// requests share one load, and a load that outlasts load_timeout answers
-// 503 with Retry-After.
+// requests share one load, a load that outlasts load_timeout answers 503
+// with Retry-After, keep_alive unloads idle models (never under an open
+// stream, never the pinned default), LRU eviction at max_loaded_models, a
+// load that cannot fit answers 503 insufficient_memory while the loaded
+// models serve, and a fixed set (auto_load and evict off) keeps its 409.
 
 package main
 
 import (
+	"bufio"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"slices"
 	"strings"
@@ -230,6 +237,17 @@ func catalogNow(t *testing.T, base string) []string {
 	return out
 }
 
+// waitLog polls the daemon's log for a line containing s (the log line of
+// an unload follows the model's removal); false after limit.
+func waitLog(logs *syncBuffer, s string, limit time.Duration) bool {
+	for start := time.Now(); !strings.Contains(logs.String(), s); time.Sleep(10 * time.Millisecond) {
+		if time.Since(start) > limit {
+			return false
+		}
+	}
+	return true
+}
+
 // waitUnloaded polls GET /models until id is gone; false after limit.
 func waitUnloaded(t *testing.T, base, id string, limit time.Duration) bool {
 	t.Helper()
@@ -263,7 +281,7 @@ func TestOnDemandKeepAlive(t *testing.T) {
 	if !waitUnloaded(t, base, "a", 10*time.Second) {
 		t.Fatal("a still loaded 10s after its 300ms keep_alive")
 	}
-	if !strings.Contains(logs.String(), `"msg":"idle model unloaded","model":"a"`) {
+	if !waitLog(logs, `"msg":"idle model unloaded","model":"a"`, 5*time.Second) {
 		t.Error("idle unload not logged")
 	}
 	resp, err := http.Get(base + "/metrics")
@@ -312,31 +330,60 @@ func TestOnDemandKeepAlive(t *testing.T) {
 	}
 }
 
-// An open stream keeps its model loaded past keep_alive; once it ends the
-// model is unloaded.
+// An open stream keeps its real model loaded past keep_alive; once it ends
+// the model is unloaded. The client reads one event and then nothing, with
+// a small receive window and small segments, so the server's writes block
+// and the stream stays open for as long as the test wants.
 func TestOnDemandKeepAliveStream(t *testing.T) {
-	models := newFakeModels(20, 50*time.Millisecond) // a stream of about 1s
-	ka := 200 * time.Millisecond
-	var logs syncBuffer
-	base, sigs, done := startDaemon(t, &Config{MaxQueue: 4, AutoLoad: true, KeepAlive: ka.String()}, models, &logs)
-	defer func() {
-		sigs <- syscall.SIGTERM
-		if err := <-done; err != nil {
-			t.Errorf("run: %v", err)
-		}
-	}()
-	resp, r := openStream(t, base, "m")
-	time.Sleep(3 * ka)
-	if _, ok := modelsNow(t, base)["m"]; !ok {
-		t.Error("model unloaded while a stream was open")
+	base, logs := startOnDemand(t, 0, func(c *Config) {
+		c.KeepAlive = "100ms"
+		c.Engine.CtxSize = 1024 // room for an answer far larger than the socket buffers
+	})
+	dialer := &net.Dialer{Control: func(_, _ string, rc syscall.RawConn) error {
+		var serr error
+		err := rc.Control(func(fd uintptr) {
+			// A small window and small segments (loopback's are 64 KiB,
+			// which lets the server's send buffer grow past the answer).
+			serr = errors.Join(syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_RCVBUF, 4096),
+				syscall.SetsockoptInt(int(fd), syscall.IPPROTO_TCP, syscall.TCP_MAXSEG, 536))
+		})
+		return errors.Join(err, serr)
+	}}
+	client := &http.Client{Transport: &http.Transport{DialContext: dialer.DialContext}}
+	defer client.CloseIdleConnections()
+	// No special token (ids 2048 to 2073 in the reference vocabulary: end
+	// of text, end of turn, tool calls, thinking): the answer runs to
+	// max_tokens, some 170 KiB of events.
+	var bias []string
+	for id := 2048; id <= 2073; id++ {
+		bias = append(bias, fmt.Sprintf(`"%d":-100`, id))
+	}
+	body := `{"model":"a","stream":true,"max_tokens":1000,"logit_bias":{` + strings.Join(bias, ",") + `},` +
+		`"messages":[{"role":"user","content":"hi"}]}`
+	resp, err := client.Post(base+"/v1/chat/completions", "application/json", strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	r := bufio.NewReader(resp.Body)
+	if line, err := r.ReadString('\n'); err != nil || !strings.HasPrefix(line, "data: ") {
+		t.Fatalf("stream status %d, first line %q %v", resp.StatusCode, line, err)
+	}
+	// Several reaper rounds past the idle deadline, the stream is still
+	// running and the model loaded.
+	time.Sleep(100*time.Millisecond + 4*100*time.Millisecond)
+	if e, ok := modelsNow(t, base)["a"]; !ok || e.Status != api.StatusReady || e.Running != 1 {
+		t.Fatalf("during the stream: a loaded %v, %s, running %d (unloaded, or the stream ended before the check)", ok, e.Status, e.Running)
 	}
 	events := readEvents(r)
-	resp.Body.Close()
-	if len(events) == 0 || events[len(events)-1] != "[DONE]" {
-		t.Errorf("stream did not finish: %v", events)
+	if len(events) < 100 || events[len(events)-1] != "[DONE]" || strings.HasPrefix(events[len(events)-2], `{"error"`) {
+		t.Errorf("stream after the wait: %d events, last %q", len(events), events[max(len(events)-2, 0):])
 	}
-	if !waitUnloaded(t, base, "m", 5*time.Second) {
-		t.Error("model not unloaded after the stream ended and keep_alive passed")
+	if !waitUnloaded(t, base, "a", 10*time.Second) {
+		t.Error("a not unloaded after the stream ended and keep_alive passed")
+	}
+	if !waitLog(logs, `"msg":"idle model unloaded","model":"a"`, 5*time.Second) {
+		t.Error("idle unload not logged")
 	}
 }
 
