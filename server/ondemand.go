@@ -15,6 +15,7 @@ package server
 import (
 	"context"
 	"errors"
+	"maps"
 	"net/http"
 	"time"
 
@@ -106,14 +107,9 @@ func (s *Server) loadable(id string) (req api.LoadRequest, known, pin bool) {
 // not loaded, marked as such; none without AutoLoad, as no request would
 // load them.
 func (s *Server) catalogModels(loaded map[string]bool) []api.Model {
-	if !s.opts.AutoLoad {
-		return nil
-	}
 	var out []api.Model
-	for _, req := range s.opts.Catalog {
-		if id := modelID(req); !loaded[id] {
-			out = append(out, api.Model{ID: id, Object: "model", OwnedBy: "neuron", Status: api.StatusNotLoaded})
-		}
+	for _, e := range s.catalogEntries(maps.Clone(loaded)) {
+		out = append(out, api.Model{ID: e.ID, Object: "model", OwnedBy: "neuron", Status: e.Status})
 	}
 	return out
 }
@@ -127,7 +123,9 @@ func (s *Server) catalogEntries(seen map[string]bool) []api.ModelEntry {
 	var out []api.ModelEntry
 	for _, req := range s.opts.Catalog {
 		if id := modelID(req); !seen[id] {
-			seen[id] = true
+			if seen != nil {
+				seen[id] = true
+			}
 			out = append(out, api.ModelEntry{ID: id, Source: req.Model, Device: req.Device, CtxSize: req.CtxSize,
 				Status: api.StatusNotLoaded})
 		}

@@ -133,14 +133,21 @@ func TestRequestDuringIdleUnloadLoadsAgain(t *testing.T) {
 	if rec := <-done; rec.Code != 200 {
 		t.Fatalf("request during the unload: %d %s", rec.Code, rec.Body)
 	}
+	reloadedOnce(t, fm)
+	if _, ok := s.find("m"); !ok {
+		t.Error("m not loaded again")
+	}
+}
+
+// reloadedOnce checks that m was unloaded once, while nothing used it,
+// and loaded again once.
+func reloadedOnce(t *testing.T, fm *fakeManager) {
+	t.Helper()
 	if n := fm.loads.Load(); n != 1 {
 		t.Errorf("%d loads after the unload, want 1", n)
 	}
 	if ids, violations := fm.unloaded(); !slices.Equal(ids, []string{"m"}) || len(violations) != 0 {
 		t.Errorf("unloaded %v, in use %v; want m once", ids, violations)
-	}
-	if _, ok := s.find("m"); !ok {
-		t.Error("m not loaded again")
 	}
 }
 
@@ -385,12 +392,7 @@ func TestRequestRacingExplicitUnloadLoadsAgain(t *testing.T) {
 	if rec := <-done; rec.Code != 200 {
 		t.Fatalf("request racing the unload: %d %s", rec.Code, rec.Body)
 	}
-	if n := fm.loads.Load(); n != 1 {
-		t.Errorf("%d loads after the unload, want 1", n)
-	}
-	if ids, violations := fm.unloaded(); !slices.Equal(ids, []string{"m"}) || len(violations) != 0 {
-		t.Errorf("unloaded %v, in use %v; want m once", ids, violations)
-	}
+	reloadedOnce(t, fm)
 }
 
 // flakyManager fails every load while broken is set; last is the

@@ -194,9 +194,8 @@ func TestKeepAliveConfig(t *testing.T) {
 	}
 }
 
-// modelsNow returns GET /models' entries by id, less the catalog models
-// listed as not loaded.
-func modelsNow(t *testing.T, base string) map[string]api.ModelEntry {
+// modelList returns GET /models' entries.
+func modelList(t *testing.T, base string) []api.ModelEntry {
 	t.Helper()
 	resp, err := http.Get(base + "/models")
 	if err != nil {
@@ -207,8 +206,15 @@ func modelsNow(t *testing.T, base string) map[string]api.ModelEntry {
 	if err := json.NewDecoder(resp.Body).Decode(&list); err != nil {
 		t.Fatal(err)
 	}
+	return list.Data
+}
+
+// modelsNow returns GET /models' entries by id, less the catalog models
+// listed as not loaded.
+func modelsNow(t *testing.T, base string) map[string]api.ModelEntry {
+	t.Helper()
 	out := map[string]api.ModelEntry{}
-	for _, e := range list.Data {
+	for _, e := range modelList(t, base) {
 		if e.Status != api.StatusNotLoaded {
 			out[e.ID] = e
 		}
@@ -219,17 +225,8 @@ func modelsNow(t *testing.T, base string) map[string]api.ModelEntry {
 // catalogNow returns the ids GET /models lists as not loaded.
 func catalogNow(t *testing.T, base string) []string {
 	t.Helper()
-	resp, err := http.Get(base + "/models")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	var list api.ModelsResponse
-	if err := json.NewDecoder(resp.Body).Decode(&list); err != nil {
-		t.Fatal(err)
-	}
 	var out []string
-	for _, e := range list.Data {
+	for _, e := range modelList(t, base) {
 		if e.Status == api.StatusNotLoaded {
 			out = append(out, e.ID)
 		}
