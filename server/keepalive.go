@@ -144,9 +144,9 @@ type unusedModel struct {
 }
 
 // unused lists the loaded models, other than those in skip, that are
-// unpinned and that nothing holds, runs, queues on or loads: the ones keep_alive
-// and eviction may unload. A model without a usage record counts as used
-// at its load (or now).
+// unpinned and that nothing holds, runs, queues on or loads: the ones
+// keep_alive and eviction may unload. A model without a usage record
+// counts as used at its load (or now).
 func (s *Server) unused(now time.Time, skip map[string]bool) []unusedModel {
 	var out []unusedModel
 	for _, m := range s.opts.Models.List() {
