@@ -216,6 +216,18 @@ func TestFailedModelBackoff(t *testing.T) {
 			t.Errorf("c in GET /models: %+v", e)
 		}
 	}
+	// Past the backoff it is loadable again, as GET /models says (for a
+	// gateway in front), with the last error.
+	ageFailure(s, "c")
+	list = api.ModelsResponse{}
+	if err := json.Unmarshal(do(s, "GET", "/models", "").Body.Bytes(), &list); err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range list.Data {
+		if e.ID == "c" && (e.Status != api.StatusNotLoaded || !strings.Contains(e.Error, "broken file")) {
+			t.Errorf("c in GET /models past the backoff: %+v", e)
+		}
+	}
 }
 
 // slotManager is a fake manager that holds at most slots models and, like

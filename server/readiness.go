@@ -205,7 +205,9 @@ func (s *Server) notServing(id string) error {
 }
 
 // notLoadedEntries lists, for GET /models, the models being loaded or
-// waiting to be, and the default models that failed, except those in seen.
+// waiting to be, and the default (or catalog) models that failed, except
+// those in seen; with AutoLoad, a failure older than retryFailedAfter is
+// listed as not_loaded (with its error), since a request loads it again.
 func (s *Server) notLoadedEntries(seen map[string]bool) []api.ModelEntry {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -225,7 +227,13 @@ func (s *Server) notLoadedEntries(seen map[string]bool) []api.ModelEntry {
 		add(id, req, api.StatusLoading, "")
 	}
 	for id, f := range s.failed {
-		add(id, f.req, api.StatusFailed, f.err.Error())
+		status := api.StatusFailed
+		if s.opts.AutoLoad && time.Since(f.at) >= retryFailedAfter {
+			// The next request tries again: loadable, as a gateway
+			// in front needs to know (the last error stays).
+			status = api.StatusNotLoaded
+		}
+		add(id, f.req, status, f.err.Error())
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
 	return out
