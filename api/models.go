@@ -32,7 +32,8 @@ const (
 	// model whose device failed; ModelEntry.Error says why.
 	StatusFailed = "failed"
 	// StatusNotLoaded marks a catalog model that is not loaded (GET
-	// /v1/models); a request naming it loads it when auto_load is on.
+	// /v1/models and GET /models, where cortex learns that the neuron can
+	// load it); a request naming it loads it when auto_load is on.
 	StatusNotLoaded = "not_loaded"
 )
 

@@ -122,9 +122,16 @@ func (m *metrics) modelLoaded(model string) {
 	m.req.modelLoaded(model)
 }
 
-// forget drops the per-model series of an unloaded model.
+// forget drops the per-model series of an unloaded model: its queue,
+// token counters, latency histograms and load time, so that a workstation
+// cycling through models does not keep a series set per model it ever
+// served. The lifecycle counters (neuron_model_loads_total,
+// neuron_model_idle_unloads_total, neuron_model_evictions_total) stay:
+// they count events of models that come and go, unloads included.
 func (m *metrics) forget(model string) {
-	m.waiting.DeleteLabelValues(model)
-	m.running.DeleteLabelValues(model)
+	for _, v := range []interface{ DeleteLabelValues(...string) bool }{m.waiting, m.running,
+		m.promptTokens, m.generationTokens, m.ttft, m.interToken, m.loadSeconds} {
+		v.DeleteLabelValues(model)
+	}
 	m.req.forget(model)
 }

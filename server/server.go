@@ -81,6 +81,11 @@ type Options struct {
 	// loaded: a Catalog entry, else the reference as it is (a file in the
 	// allowed directories, a cached hub reference); see ondemand.go.
 	AutoLoad bool
+	// Evict unloads idle unpinned models, least recently used first, when
+	// a load (automatic or POST /models/load) finds no room, and answers a
+	// load that cannot fit even so with 503 insufficient_memory; without
+	// it such a load keeps the manager's answer (evict.go).
+	Evict bool
 	// Catalog are the models that may be loaded by name, keyed by id
 	// (alias, else reference); GET /v1/models lists those not loaded.
 	Catalog []api.LoadRequest
@@ -119,8 +124,10 @@ type Server struct {
 	loads   map[string]*loadCall
 	pending map[string]api.LoadRequest
 	failed  map[string]failedLoad
-	// usage is each loaded model's last use and idle time (keepalive.go).
+	// usage is each loaded model's last use and idle time; holds counts
+	// the requests resolving a model, not yet in its queue (keepalive.go).
 	usage map[string]*modelUse
+	holds map[string]int
 	// bodies are the requests reading their body, which shutdown cuts.
 	bodies map[*http.ResponseController]struct{}
 	// addr is the listener's address, for the endpoint answer.
@@ -173,6 +180,7 @@ func New(o Options) *Server {
 		pending: map[string]api.LoadRequest{},
 		failed:  map[string]failedLoad{},
 		usage:   map[string]*modelUse{},
+		holds:   map[string]int{},
 		bodies:  map[*http.ResponseController]struct{}{},
 	}
 	s.keys = hashKeys(o.APIKeys)

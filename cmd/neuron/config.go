@@ -53,6 +53,9 @@ type Config struct {
 	// Models is the catalog of models requests may name (ondemand.go).
 	AutoLoad bool           `mapstructure:"auto_load"`
 	Models   []DefaultModel `mapstructure:"models"`
+	// Evict unloads idle models to make room for a load: "true" or
+	// "false"; "auto" (the default) follows auto_load (ondemand.go).
+	Evict string `mapstructure:"evict"`
 	// KeepAlive is how long a model not from default_models may stay idle
 	// before it is unloaded: a duration or seconds; negative or empty: for
 	// ever, "0": once its request ends (ondemand.go).
@@ -168,6 +171,7 @@ var configKeys = map[string]any{
 	"auto_load":                false,
 	"models":                   []DefaultModel{},
 	"keep_alive":               defaultKeepAlive,
+	"evict":                    "auto",
 }
 
 // defaultModelKeys are the keys of a [[default_models]] entry.
@@ -458,6 +462,9 @@ func (c *Config) validate() error {
 	}
 	if _, err := c.keepAlive(); err != nil {
 		return bad("keep_alive", "%v", err)
+	}
+	if _, err := c.evict(); err != nil {
+		return bad("evict", "%v", err)
 	}
 	if err := validateModelList("default_models", c.DefaultModels, bad); err != nil {
 		return err

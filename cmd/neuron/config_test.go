@@ -43,7 +43,7 @@ func TestConfigDefaults(t *testing.T) {
 	}
 	want := &Config{Listen: "127.0.0.1:13131", APIKeys: []string{}, MaxQueue: 64, ShutdownTimeout: 110 * time.Second,
 		LogLevel: "info", LogFormat: "text", Engine: EngineConfig{Device: "auto", ModelDirs: []string{}, MaxLoadedModels: 8,
-			MaxParallel: engine.DefaultMaxParallel, StepTokens: engine.DefaultStepTokens, MaxMemory: "0", LoadTimeout: 30 * time.Minute}, DefaultModels: []DefaultModel{}, Models: []DefaultModel{}, KeepAlive: defaultKeepAlive,
+			MaxParallel: engine.DefaultMaxParallel, StepTokens: engine.DefaultStepTokens, MaxMemory: "0", LoadTimeout: 30 * time.Minute}, DefaultModels: []DefaultModel{}, Models: []DefaultModel{}, KeepAlive: defaultKeepAlive, Evict: "auto",
 		CORSAllowedOrigins: []string{}, ReadHeaderTimeout: 10 * time.Second, ReadBodyTimeout: time.Minute, IdleTimeout: 2 * time.Minute,
 		MetricsRequireKey: true}
 	if !reflect.DeepEqual(c, want) {
@@ -119,7 +119,7 @@ func TestConfigFileEnvFlags(t *testing.T) {
 		Engine: EngineConfig{Device: "cuda:1", Threads: 4, CtxSize: 2048, BatchSize: 256, ModelDirs: []string{}, MaxLoadedModels: 8,
 			MaxParallel: engine.DefaultMaxParallel, StepTokens: engine.DefaultStepTokens, MaxMemory: "0", LoadTimeout: 30 * time.Minute},
 		DefaultModels: []DefaultModel{{Model: "Qwen/Qwen3-0.6B-GGUF:Q8_0", Alias: "small", CtxSize: 1024, Device: "cpu"},
-			{Model: "/models/x.gguf"}}, Models: []DefaultModel{}, KeepAlive: defaultKeepAlive,
+			{Model: "/models/x.gguf"}}, Models: []DefaultModel{}, KeepAlive: defaultKeepAlive, Evict: "auto",
 		CORSAllowedOrigins: []string{}, ReadHeaderTimeout: 10 * time.Second, ReadBodyTimeout: time.Minute, IdleTimeout: 2 * time.Minute,
 		MetricsRequireKey: true}
 	if !reflect.DeepEqual(c, want) {
