@@ -6,7 +6,7 @@
 // so the assembly versions (intdot_amd64.s) are entered once per range.
 //
 // The Go versions here are the reference the assembly is tested against;
-// where the assembly does not run, MatMul takes the float paths (serves).
+// where the assembly does not run, MatMul takes a float path (serves).
 // Block layouts are ggml's
 // (ggml-common.h block_q8_0, block_q4_0, block_q4_K, block_q6_K).
 
@@ -46,10 +46,10 @@ func (k *intKernel) rows(w []byte, rowSize, nrows int, a actRow, out []float32) 
 // answer is the same for every n, so that MatMul is batch invariant: a
 // sequence's rows must not change when other sequences or a longer prompt
 // chunk share the call. The Go references serve none: with the assembly
-// off, the float tile path took 0.46-0.79x their time for 1, 4 and 64 rows
-// of 1024x1024 Q8_0, Q4_0, Q4_K, Q5_K and Q6_K (one thread, build machine;
-// bench/cpu-notes.md, section 9), and Q3_K's took ~50x the tile path's time
-// for 64 rows with AVX2 on.
+// off, the fused float kernels (fused.go) took 0.46-0.79x their time for
+// 1, 4 and 64 rows of 1024x1024 Q8_0, Q4_0, Q4_K, Q5_K and Q6_K (one
+// thread, build machine; bench/cpu-notes.md, section 9), and Q3_K's took
+// ~50x the float tile path's time for 64 rows with AVX2 on.
 func (k *intKernel) serves(n int) bool {
 	return k.asm != nil && hasAVX2
 }
