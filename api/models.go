@@ -109,6 +109,10 @@ type LoadRequest struct {
 	Model string `json:"model"`
 	// CtxSize is the context length; 0 takes the daemon's default.
 	CtxSize int `json:"ctx_size,omitempty"`
+	// KVCacheSize is the KV cache all the model's sequences share, in
+	// memory ("2GiB") or blocks ("4096 blocks"); empty takes the daemon's
+	// default.
+	KVCacheSize string `json:"kv_cache_size,omitempty"`
 	// Device is auto, cpu or cuda[:N]; empty takes the daemon's default.
 	Device string `json:"device,omitempty"`
 	// Alias is the id clients use; empty uses Model.

@@ -60,6 +60,10 @@ func (g *Generator) GenerateChoices(ctx context.Context, req GenerateRequest, n 
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
+	// A reservation larger than the whole cache would wait for ever.
+	if kv := g.KVStats(); kv.Total > 0 && kv.BlockSize > 0 && (len(prompt)+limit+kv.BlockSize-1)/kv.BlockSize > kv.Total {
+		return nil, &ContextLengthError{Prompt: len(prompt), Requested: limit, Ctx: kv.Total * kv.BlockSize}
+	}
 	slot, cached, err := g.sched.admit(ctx, prompt, len(prompt)+limit)
 	if err != nil {
 		return nil, err

@@ -244,7 +244,7 @@ func newGenerator(f forwarder, nVocab int, o ContextOptions, tok *tokenizer.Toke
 	}
 	kv, ok := f.(kvLifecycle)
 	if !ok {
-		kv = slotKV{seqs: o.Seqs}
+		kv = slotKV{}
 	}
 	g.sched = newScheduler(f, kv, nVocab, o.Seqs, o.Batch, &g.fwd)
 	if tok != nil {

@@ -1,10 +1,9 @@
-// This file holds the sequence lifecycle of a Context's KV cache, the API
-// the scheduler admits and retires sequences through: a sequence slot
+// This file holds the sequence lifecycle of a Context's paged KV cache, the
+// API the scheduler admits and retires sequences through: a sequence slot
 // reuses the cached blocks of its prompt's prefix, reserves the positions
 // it may fill, publishes the blocks it filled for later prompts and
-// releases them when it ends. Over today's cache, one contiguous region of
-// Ctx positions per slot, a slot is one block and nothing is reused; the
-// paged cache keeps the same API.
+// releases them when it ends. The blocks, tables and index behind it are in
+// kvblocks.go, kvtable.go and kvprefix.go.
 
 package engine
 
@@ -29,12 +28,24 @@ type KVStats struct {
 // hold the longest prefix of tokens, and returns how many leading tokens
 // need no prefill: a multiple of the block size, at most len(tokens)-1 so
 // that the last token is always computed (its logits start generation).
-func (c *Context) ReusePrefix(seq int32, tokens []int32) int { return 0 }
+// Whatever the slot held before is released first. A cached block no
+// sequence holds is mapped only while that breaks no reservation, so the
+// reuse may be shorter than the cache allows.
+func (c *Context) ReusePrefix(seq int32, tokens []int32) int {
+	if c.pg == nil || seq < 0 || int(seq) >= c.o.Seqs {
+		return 0
+	}
+	return c.pg.reuse(int(seq), tokens)
+}
 
 // Reserve promises sequence slot seq the positions [0, n): later Forward
-// calls for it up to position n-1 cannot run out of cache. It fails with
-// ErrContextLength when n exceeds the context size, with ErrKVFull when the
-// cache cannot promise them while the other sequences hold theirs.
+// calls for it up to position n-1 cannot run out of cache. The blocks the
+// slot maps already (ReusePrefix, earlier Forward calls) count as its own;
+// the rest are counted against the free and evictable blocks less what
+// other sequences were promised and have not yet filled. A second Reserve
+// replaces the first. It fails with ErrContextLength when n exceeds the
+// context size or the whole cache, with ErrKVFull when the cache cannot
+// promise the positions while the other sequences hold theirs.
 func (c *Context) Reserve(seq int32, n int) error {
 	if seq < 0 || int(seq) >= c.o.Seqs {
 		return fmt.Errorf("%w: sequence %d outside [0, %d)", ErrBadBatch, seq, c.o.Seqs)
@@ -42,33 +53,39 @@ func (c *Context) Reserve(seq int32, n int) error {
 	if n > c.o.Ctx {
 		return fmt.Errorf("engine: reserve %d positions: context size %d: %w", n, c.o.Ctx, ErrContextLength)
 	}
-	if c.held == nil {
-		c.held = make([]bool, c.o.Seqs)
+	if c.pg == nil {
+		return fmt.Errorf("%w: context is freed", ErrBadBatch)
 	}
-	c.held[seq] = true
-	return nil
+	return c.pg.reserve(int(seq), (max(n, 0)+c.o.BlockSize-1)/c.o.BlockSize)
 }
 
 // Publish offers the full blocks of sequence slot seq that hold tokens
 // (tokens[i] at position i, whose keys and values are in the cache) for
-// reuse by later prompts. Over the slot cache it keeps nothing.
-func (c *Context) Publish(seq int32, tokens []int32) {}
+// reuse by later prompts. A published block stays cached after Release
+// until it is evicted; a later Forward that rewrites a position of it in
+// the same slot unpublishes it.
+func (c *Context) Publish(seq int32, tokens []int32) {
+	if c.pg == nil || seq < 0 || int(seq) >= c.o.Seqs {
+		return
+	}
+	c.pg.publish(int(seq), tokens)
+}
 
 // Release ends sequence slot seq: its reservation is dropped and its
 // blocks return to the cache (published ones stay reusable until evicted).
+// The slot is then empty: a new sequence may start in it at position 0.
 func (c *Context) Release(seq int32) {
-	if c.held != nil && seq >= 0 && int(seq) < len(c.held) {
-		c.held[seq] = false
+	if c.pg == nil || seq < 0 || int(seq) >= c.o.Seqs {
+		return
 	}
+	c.pg.release(int(seq))
 }
 
-// KVStats returns the cache's block counts.
+// KVStats returns the cache's block counts. Unlike the other methods of a
+// Context it is safe to call from any goroutine while another runs Forward.
 func (c *Context) KVStats() KVStats {
-	s := KVStats{BlockSize: c.o.Ctx, Total: c.o.Seqs}
-	for _, h := range c.held {
-		if h {
-			s.Used++
-		}
+	if p := c.pg; p != nil {
+		return p.stats()
 	}
-	return s
+	return KVStats{BlockSize: c.o.BlockSize}
 }

@@ -46,9 +46,9 @@ const (
 	// defaultCtxCap caps the default context: enough for chat with tools
 	// and reasoning, a fraction of Qwen3's 40960 trained positions.
 	defaultCtxCap = 8192
-	// defaultKVBudget bounds the default KV cache of one model: 2 GiB
-	// holds 8192 positions of Qwen3-32B at f16 (64 layers · 2 · 1024 · 2
-	// bytes = 256 KiB per position).
+	// defaultKVBudget bounds the default KV cache of one model, shared by
+	// its sequences: 2 GiB holds 8192 positions of Qwen3-32B at f16 (64
+	// layers · 2 · 1024 · 2 bytes = 256 KiB per position).
 	defaultKVBudget = 2 << 30
 	// ctxGranule rounds default context sizes down to a multiple of 256.
 	ctxGranule = 256
@@ -62,6 +62,8 @@ const DefaultMaxParallel = 4
 // smallest of the model's trained context, 8192 positions, and the positions
 // whose KV cache (seqs sequences of kv elements) fits in 2 GiB, rounded down
 // to a multiple of 256 (at least 256, or the trained context if smaller).
+// A load asks it for one sequence: the sequences share the paged cache
+// (defaultKVBlocks).
 func DefaultCtxSize(cfg Config, kv KVType, seqs int) int {
 	perPos := int64(2*cfg.NLayer*cfg.KVDim()*kv.elemSize()) * int64(max(seqs, 1)) // K and V
 	n := defaultCtxCap
@@ -86,8 +88,13 @@ type LoadOptions struct {
 	Aliases []string
 	// Source records where the file came from (a hub reference), for List.
 	Source string
-	// CtxSize is the positions per sequence; 0 = DefaultCtxSize.
+	// CtxSize is the positions per sequence; 0 = DefaultCtxSize (with a
+	// KVCache size, at most what the cache holds).
 	CtxSize int
+	// KVCache is the size of the paged KV cache all sequences share; zero
+	// takes defaultKVBlocks. It must hold at least one sequence of CtxSize
+	// positions.
+	KVCache KVCacheSize
 	// Batch is the prefill chunk in rows; 0 = the context's default.
 	Batch int
 	// Seqs is the number of sequences that run at once (the scheduler's
@@ -306,7 +313,7 @@ func (r *Registry) open(ctx context.Context, o LoadOptions) (_ *entry, err error
 	}
 	nCtx := o.CtxSize
 	if nCtx == 0 {
-		nCtx = DefaultCtxSize(cfg, o.KV, seqs)
+		nCtx = DefaultCtxSize(cfg, o.KV, 1)
 	}
 	maxCtx := o.MaxCtx
 	if maxCtx <= 0 {
@@ -316,13 +323,20 @@ func (r *Registry) open(ctx context.Context, o LoadOptions) (_ *entry, err error
 		return nil, fmt.Errorf("%w: ctx_size %d is larger than %d (the model's trained context is %d; the daemon's engine.max_ctx_size can raise the cap)",
 			ErrBadLoad, nCtx, maxCtx, cfg.NCtxTrain)
 	}
+	blocks, nCtx, err := kvCacheBlocks(cfg, o, nCtx)
+	if err != nil {
+		return nil, err
+	}
+	if blocks == 0 {
+		blocks = defaultKVBlocks(cfg, o.KV, seqs, nCtx)
+	}
 	if e.backend, err = openDevice(o.Device, BackendOptions{Threads: o.Threads, Exact: o.Exact}, r.log); err != nil {
 		return nil, fmt.Errorf("engine: load %s: %w", o.Path, err)
 	}
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	copts := ContextOptions{Seqs: seqs, Ctx: nCtx, Batch: o.Batch, KV: o.KV}
+	copts := ContextOptions{Seqs: seqs, Ctx: nCtx, Batch: o.Batch, KV: o.KV, Blocks: blocks}
 	if err := CheckFit(e.backend, f, copts); err != nil {
 		return nil, fmt.Errorf("engine: load %s: %w", o.Path, err)
 	}
@@ -366,6 +380,39 @@ func (r *Registry) open(ctx context.Context, o LoadOptions) (_ *entry, err error
 	e.info.MaxPromptBytes = e.gen.MaxPromptBytes()
 	ok = true
 	return e, nil
+}
+
+// kvCacheBlocks returns the blocks of the KV cache o asks for (0: the
+// context's default) and the context size: a default one (o.CtxSize 0) is
+// capped at what a cache of o.KVCache holds, and an explicit one must fit.
+func kvCacheBlocks(cfg Config, o LoadOptions, nCtx int) (blocks, ctx int, err error) {
+	if o.KVCache.IsZero() {
+		return 0, nCtx, nil
+	}
+	blocks = o.KVCache.blocks(cfg, o.KV, DefaultBlockSize)
+	if blocks < 1 {
+		return 0, 0, fmt.Errorf("%w: kv_cache_size %s holds no block of %d positions (%d bytes each)",
+			ErrBadLoad, o.KVCache, DefaultBlockSize, KVBlockBytes(cfg, o.KV, DefaultBlockSize))
+	}
+	if o.CtxSize == 0 {
+		nCtx = min(max(nCtx, DefaultCtxSize(cfg, o.KV, 1)), blocks*DefaultBlockSize)
+	}
+	if nCtx > blocks*DefaultBlockSize {
+		return 0, 0, fmt.Errorf("%w: ctx_size %d does not fit a kv cache of %d blocks (%d positions); raise kv_cache_size or lower ctx_size",
+			ErrBadLoad, nCtx, blocks, blocks*DefaultBlockSize)
+	}
+	return blocks, nCtx, nil
+}
+
+// defaultKVBlocks is the KV cache of a load that does not size it: room
+// for seqs sequences of nCtx positions, but no more than the 2 GiB default
+// budget allows, and never less than one sequence of nCtx positions. Few
+// requests fill their context: sequences that would overrun the cache
+// together wait for their turn (their reservations, Context.Reserve).
+func defaultKVBlocks(cfg Config, kv KVType, seqs, nCtx int) int {
+	perSeq := (nCtx + DefaultBlockSize - 1) / DefaultBlockSize
+	budget := int(defaultKVBudget / KVBlockBytes(cfg, kv, DefaultBlockSize))
+	return min(seqs*perSeq, max(perSeq, budget))
 }
 
 // admitted ends the load's admission (LoadOptions.Admit), once.

@@ -61,13 +61,13 @@ type kvLifecycle interface {
 
 // slotKV is the KV lifecycle of a forwarder without a cache of its own:
 // every reservation fits, nothing is reused.
-type slotKV struct{ seqs int }
+type slotKV struct{}
 
 func (slotKV) ReusePrefix(int32, []int32) int { return 0 }
 func (slotKV) Reserve(int32, int) error       { return nil }
 func (slotKV) Publish(int32, []int32)         {}
 func (slotKV) Release(int32)                  {}
-func (k slotKV) KVStats() KVStats             { return KVStats{BlockSize: 1, Total: k.seqs} }
+func (slotKV) KVStats() KVStats               { return KVStats{} }
 
 // SchedStats are a scheduler's counts at one moment.
 type SchedStats struct {
@@ -128,8 +128,17 @@ type stepPart struct {
 
 // admission is a request waiting for a slot.
 type admission struct {
-	need  int // KV positions to reserve
-	ready chan int32
+	prompt []int32
+	need   int // KV positions to reserve
+	ready  chan admitted
+}
+
+// admitted is the answer to an admission: a slot and the prompt tokens
+// found in the cache, or why the request can never be admitted.
+type admitted struct {
+	slot   int32
+	cached int
+	err    error
 }
 
 func newScheduler(pass forwarder, kv kvLifecycle, nVocab, slots, batch int, fwd *sync.Mutex) *scheduler {
@@ -158,27 +167,29 @@ func (s *scheduler) setBudget(n int) {
 func (s *scheduler) admit(ctx context.Context, prompt []int32, need int) (int32, int, error) {
 	s.mu.Lock()
 	if s.waiters.Len() == 0 {
-		if slot, ok := s.tryAdmitLocked(need); ok {
+		if a, ok := s.tryAdmitLocked(prompt, need); ok {
 			s.mu.Unlock()
-			return slot, s.reuse(slot, prompt), nil
+			return a.slot, a.cached, a.err
 		}
 	}
 	if s.maxQueue >= 0 && s.waiters.Len() >= s.maxQueue {
 		s.mu.Unlock()
 		return 0, 0, ErrQueueFull
 	}
-	a := &admission{need: need, ready: make(chan int32, 1)}
-	e := s.waiters.PushBack(a)
+	w := &admission{prompt: prompt, need: need, ready: make(chan admitted, 1)}
+	e := s.waiters.PushBack(w)
 	s.mu.Unlock()
 	select {
-	case slot := <-a.ready:
-		return slot, s.reuse(slot, prompt), nil
+	case a := <-w.ready:
+		return a.slot, a.cached, a.err
 	case <-ctx.Done():
 		s.mu.Lock()
 		select {
-		case slot := <-a.ready: // admitted while giving up: hand it back
+		case a := <-w.ready: // admitted while giving up: hand it back
 			s.mu.Unlock()
-			s.leave(slot, nil)
+			if a.err == nil {
+				s.leave(a.slot, nil)
+			}
 		default:
 			s.waiters.Remove(e)
 			s.mu.Unlock()
@@ -187,32 +198,31 @@ func (s *scheduler) admit(ctx context.Context, prompt []int32, need int) (int32,
 	}
 }
 
-// tryAdmitLocked takes a slot and reserves need positions in it if both
-// are free now. s.mu is held.
-func (s *scheduler) tryAdmitLocked(need int) (int32, bool) {
+// tryAdmitLocked takes a slot, maps the cached prefix of prompt into it and
+// reserves need positions, if a slot is free and the cache can promise
+// them now; ok is false when the request must wait. An error other than
+// ErrKVFull ends the admission (ok true, a.err set). s.mu is held.
+func (s *scheduler) tryAdmitLocked(prompt []int32, need int) (a admitted, ok bool) {
 	if len(s.free) == 0 {
-		return 0, false
+		return a, false
 	}
 	slot := s.free[len(s.free)-1]
 	s.fwd.Lock()
+	cached := s.kv.ReusePrefix(slot, prompt)
 	err := s.kv.Reserve(slot, need)
 	if err != nil {
 		s.kv.Release(slot)
 	}
 	s.fwd.Unlock()
-	if err != nil {
-		return 0, false
+	switch {
+	case errors.Is(err, ErrKVFull):
+		return a, false
+	case err != nil:
+		return admitted{err: err}, true
 	}
 	s.free = s.free[:len(s.free)-1]
 	s.running++
-	return slot, true
-}
-
-// reuse maps the cached prefix of prompt into slot.
-func (s *scheduler) reuse(slot int32, prompt []int32) int {
-	s.fwd.Lock()
-	defer s.fwd.Unlock()
-	return s.kv.ReusePrefix(slot, prompt)
+	return admitted{slot: slot, cached: cached}, true
 }
 
 // publish offers the KV blocks of tokens in slot to later prompts.
@@ -237,13 +247,13 @@ func (s *scheduler) leave(slot int32, tokens []int32) {
 	s.free = append(s.free, slot)
 	s.running--
 	for s.waiters.Len() > 0 {
-		a := s.waiters.Front().Value.(*admission)
-		next, ok := s.tryAdmitLocked(a.need)
+		w := s.waiters.Front().Value.(*admission)
+		a, ok := s.tryAdmitLocked(w.prompt, w.need)
 		if !ok {
 			break
 		}
 		s.waiters.Remove(s.waiters.Front())
-		a.ready <- next
+		w.ready <- a
 	}
 	s.poke()
 }
@@ -327,7 +337,8 @@ func (s *scheduler) loop() {
 
 // plan picks the rows of the next step from the pending submissions: one
 // decode row per generating sequence first, then prompt chunks in
-// submission order up to the budget. Cancelled prompts are answered at
+// submission order up to the budget (the batch size when no sequence
+// decodes). Cancelled prompts are answered at
 // once. s.mu is held.
 func (s *scheduler) plan() []stepPart {
 	parts := s.inStep[:0]
@@ -349,13 +360,19 @@ func (s *scheduler) plan() []stepPart {
 		}
 		kept = append(kept, r)
 	}
+	// The budget keeps running streams flowing; with none decoding, a
+	// prompt takes whole batches.
+	budget := s.budget
+	if len(s.rows) == 0 {
+		budget = s.cap
+	}
 	for _, r := range kept {
 		if err := r.ctx.Err(); err != nil {
 			r.err = err
 			parts = append(parts, stepPart{r: r, logitRow: -1})
 			continue
 		}
-		if room := s.budget - len(s.rows); room > 0 {
+		if room := budget - len(s.rows); room > 0 {
 			take(r, min(room, len(r.rows)))
 		}
 	}

@@ -9,6 +9,8 @@ package engine_test
 import (
 	"context"
 	"errors"
+	"fmt"
+	"math/rand/v2"
 	"reflect"
 	"runtime"
 	"slices"
@@ -213,4 +215,174 @@ func checkIdle(t *testing.T, g *engine.Generator) {
 	if st, kv := g.Stats(), g.KVStats(); st.Running != 0 || st.Waiting != 0 || kv.Used != 0 {
 		t.Errorf("idle generator: scheduler %+v, kv %+v", st, kv)
 	}
+}
+
+// TestReservationBeyondCache checks that a request that could never fit
+// the KV cache fails up front with the context error instead of waiting,
+// and that one that fits runs.
+func TestReservationBeyondCache(t *testing.T) {
+	reftest.Dir(t)
+	g, _ := genModel(t, reftest.Model(t, "mini-q8_0"), engine.ContextOptions{Seqs: 2, Ctx: 128, Batch: 32, Blocks: 2, BlockSize: 16})
+	_, err := g.Generate(context.Background(), engine.GenerateRequest{Tokens: batchPrompt(0, 10), MaxTokens: 30, IgnoreEOS: true}, nil)
+	var cl *engine.ContextLengthError
+	if !errors.As(err, &cl) || cl.Ctx != 32 {
+		t.Fatalf("40 positions in a 32-position cache: %v", err)
+	}
+	res, err := g.Generate(context.Background(), engine.GenerateRequest{Tokens: batchPrompt(0, 10), MaxTokens: 20, IgnoreEOS: true}, nil)
+	if err != nil || len(res.Tokens) != 20 {
+		t.Fatalf("30 positions: %v", err)
+	}
+	checkIdle(t, g)
+}
+
+// TestAdmissionWaitsForKV runs two requests whose reservations do not fit
+// the cache together: with a slot free, the second waits for the first's
+// blocks instead of failing, then runs.
+func TestAdmissionWaitsForKV(t *testing.T) {
+	reftest.Dir(t)
+	g, _ := genModel(t, reftest.Model(t, "mini-q8_0"), engine.ContextOptions{Seqs: 2, Ctx: 64, Batch: 32, Blocks: 4, BlockSize: 16})
+	hold, running := make(chan struct{}), make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		first := true
+		_, err := g.Generate(context.Background(), engine.GenerateRequest{Tokens: batchPrompt(1, 10), MaxTokens: 30, IgnoreEOS: true}, func(engine.Event) error {
+			if first {
+				first = false
+				close(running)
+				<-hold
+			}
+			return nil
+		})
+		if err != nil {
+			t.Error(err)
+		}
+	})
+	<-running
+	done := make(chan error, 1)
+	go func() {
+		res, err := g.Generate(context.Background(), engine.GenerateRequest{Tokens: batchPrompt(2, 10), MaxTokens: 20, IgnoreEOS: true}, nil)
+		if err == nil && len(res.Tokens) != 20 {
+			err = fmt.Errorf("%d tokens", len(res.Tokens))
+		}
+		done <- err
+	}()
+	for g.Stats().Waiting != 1 {
+		runtime.Gosched()
+	}
+	if st := g.Stats(); st.Running != 1 {
+		t.Errorf("while the cache is promised: %+v", st)
+	}
+	close(hold)
+	wg.Wait()
+	if err := <-done; err != nil {
+		t.Fatalf("second request: %v", err)
+	}
+	checkIdle(t, g)
+}
+
+// TestPrefixReuseMatchesFresh runs a prompt, then a longer one that starts
+// with it (a chat's next turn): the second skips the cached full blocks,
+// says so in its usage, and gets the greedy tokens a generator with an
+// empty cache gives it.
+func TestPrefixReuseMatchesFresh(t *testing.T) {
+	reftest.Dir(t)
+	for _, name := range []string{"mini-q8_0", "mini-f32", "mini-q4_k_m"} {
+		t.Run(name, func(t *testing.T) {
+			o := engine.ContextOptions{Seqs: 2, Ctx: 256, Batch: 64}
+			g, _ := genModel(t, reftest.Model(t, name), o)
+			first := batchPrompt(1, 50)
+			res, err := g.Generate(context.Background(), engine.GenerateRequest{Tokens: first, MaxTokens: 12, IgnoreEOS: true}, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if res.Usage.CachedTokens != 0 {
+				t.Fatalf("first request: %d cached tokens", res.Usage.CachedTokens)
+			}
+			// The next turn: the first prompt, its reply, more.
+			next := append(append(slices.Clone(first), res.Tokens...), batchPrompt(2, 9)...)
+			req := engine.GenerateRequest{Tokens: next, MaxTokens: 16, IgnoreEOS: true}
+			reused, err := g.Generate(context.Background(), req, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			// 50 + 11 run tokens (the last sampled one was never run): 3
+			// full blocks of 16.
+			if reused.Usage.CachedTokens != 48 {
+				t.Errorf("next turn: %d cached tokens, want 48", reused.Usage.CachedTokens)
+			}
+			fresh, _ := genModel(t, reftest.Model(t, name), o)
+			want, err := fresh.Generate(context.Background(), req, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if want.Usage.CachedTokens != 0 || !slices.Equal(reused.Tokens, want.Tokens) {
+				t.Errorf("with reuse %v; fresh (%d cached) %v", reused.Tokens, want.Usage.CachedTokens, want.Tokens)
+			}
+			checkIdle(t, g)
+		})
+	}
+}
+
+// TestBatchedSoak runs many requests of mixed lengths, more at once than
+// there are slots, about one in six cancelled midway, several sharing
+// prompt prefixes: every one that is not cancelled gets its tokens, no
+// block or slot stays held, and the heap does not grow from the first
+// half of the soak to the second.
+func TestBatchedSoak(t *testing.T) {
+	reftest.Dir(t)
+	g, _ := genModel(t, reftest.Model(t, "mini-q8_0"), engine.ContextOptions{Seqs: 4, Ctx: 128, Batch: 64, Blocks: 24})
+	g.SetStepTokens(24)
+	round := func(seed uint64, n int) {
+		var wg sync.WaitGroup
+		sem := make(chan struct{}, 6)
+		for i := range n {
+			sem <- struct{}{}
+			wg.Go(func() {
+				defer func() { <-sem }()
+				rng := rand.New(rand.NewPCG(seed, uint64(i)))
+				prompt := batchPrompt(rng.IntN(5), 1+rng.IntN(60)) // five prompt families
+				maxTok := 1 + rng.IntN(30)
+				ctx, cancel := context.WithCancel(context.Background())
+				defer cancel()
+				cancelAt := -1
+				if rng.IntN(6) == 0 {
+					cancelAt = rng.IntN(maxTok)
+				}
+				got := 0
+				res, err := g.Generate(ctx, engine.GenerateRequest{Tokens: prompt, MaxTokens: maxTok, IgnoreEOS: true}, func(ev engine.Event) error {
+					got += len(ev.Tokens)
+					if got > cancelAt && cancelAt >= 0 {
+						cancel()
+					}
+					return nil
+				})
+				switch {
+				case cancelAt >= 0 && errors.Is(err, context.Canceled):
+				case err != nil:
+					t.Errorf("request %d: %v", i, err)
+				case len(res.Tokens) != maxTok:
+					t.Errorf("request %d: %d tokens, want %d", i, len(res.Tokens), maxTok)
+				}
+			})
+		}
+		wg.Wait()
+	}
+	heap := func() uint64 {
+		runtime.GC()
+		var m runtime.MemStats
+		runtime.ReadMemStats(&m)
+		return m.HeapAlloc
+	}
+	round(1, 60)
+	before := heap()
+	round(2, 60)
+	after := heap()
+	checkIdle(t, g)
+	if kv := g.KVStats(); kv.Cached > kv.Total || kv.Used != 0 {
+		t.Errorf("after the soak: %+v", kv)
+	}
+	if after > before+1<<20 {
+		t.Errorf("heap grew from %d to %d bytes over the second half", before, after)
+	}
+	t.Logf("heap %d -> %d bytes; %+v", before, after, g.Stats())
 }

@@ -51,6 +51,9 @@ type Options struct {
 	// MaxCtx caps a load's ctx_size; 0 caps it at the model's trained
 	// context.
 	MaxCtx int
+	// KVCacheSize is the default size of a model's KV cache
+	// (engine.kv_cache_size); zero takes the engine's.
+	KVCacheSize engine.KVCacheSize
 	// ModelDirs are the directories local model files may be loaded from,
 	// besides the hub cache; AnyDir allows any path.
 	ModelDirs []string
@@ -160,6 +163,12 @@ func (m *Manager) Load(ctx context.Context, req api.LoadRequest) (server.ModelIn
 	}
 	if req.Device != "" {
 		o.Device = req.Device
+	}
+	o.KVCache = m.o.KVCacheSize
+	if req.KVCacheSize != "" {
+		if o.KVCache, err = engine.ParseKVCacheSize(req.KVCacheSize); err != nil {
+			return server.ModelInfo{}, api.Invalid("kv_cache_size", "%v", err)
+		}
 	}
 	info, err := m.reg.Load(ctx, o)
 	if err != nil {

@@ -87,6 +87,9 @@ type EngineConfig struct {
 	// ModelDirs are where local model files may be loaded from (besides the
 	// hub cache); empty: the directories of the default models; "*": any.
 	ModelDirs []string `mapstructure:"model_dirs"`
+	// KVCacheSize is the KV cache each model's sequences share ("2GiB",
+	// "4096 blocks"); "" = room for every sequence to hold ctx_size.
+	KVCacheSize string `mapstructure:"kv_cache_size"`
 	// MaxCtxSize caps a load's ctx_size; 0: the model's trained context.
 	MaxCtxSize      int `mapstructure:"max_ctx_size"`
 	MaxLoadedModels int `mapstructure:"max_loaded_models"`
@@ -102,6 +105,10 @@ type DefaultModel struct {
 	Alias   string `mapstructure:"alias"`
 	CtxSize int    `mapstructure:"ctx_size"`
 	Device  string `mapstructure:"device"`
+	// KVCacheSize overrides engine.kv_cache_size for this model.
+	KVCacheSize string `mapstructure:"kv_cache_size"`
+	// MaxParallel overrides engine.max_parallel for this model.
+	MaxParallel int `mapstructure:"max_parallel"`
 }
 
 // Defaults of the configuration keys.
@@ -155,6 +162,7 @@ var configKeys = map[string]any{
 	"engine.max_ctx_size":      0,
 	"engine.max_loaded_models": manager.DefaultMaxLoadedModels,
 	"engine.max_memory":        "0",
+	"engine.kv_cache_size":     "",
 	"engine.load_timeout":      manager.DefaultLoadTimeout,
 	"default_models":           []DefaultModel{},
 	"auto_load":                false,
@@ -163,7 +171,7 @@ var configKeys = map[string]any{
 }
 
 // defaultModelKeys are the keys of a [[default_models]] entry.
-var defaultModelKeys = []string{"model", "alias", "ctx_size", "device"}
+var defaultModelKeys = []string{"model", "alias", "ctx_size", "device", "kv_cache_size", "max_parallel"}
 
 // envPrefix prefixes the environment variables: NEURON_LISTEN,
 // NEURON_HUB_CACHE_DIR, NEURON_ENGINE_DEVICE, ...
@@ -191,6 +199,7 @@ var configFlags = []struct {
 	{"hub-offline", "hub.offline", "resolve models from the cache only"},
 	{"device", "engine.device", "default device: auto, cpu, cuda or cuda:N"},
 	{"threads", "engine.threads", "CPU worker threads (0: all cores)"},
+	{"kv-cache-size", "engine.kv_cache_size", "KV cache per model, in memory (2GiB) or blocks (4096 blocks); empty: every sequence holds ctx_size"},
 	{"exact", "engine.exact", "CPU: float32 activations in matrix products (no 8-bit quantization; slower)"},
 	{"ctx-size", "engine.ctx_size", "default context size in tokens (0: the engine's default)"},
 	{"batch-size", "engine.batch_size", "prefill chunk in tokens (0: the engine's default)"},
@@ -353,7 +362,7 @@ func checkConfigFile(path string) error {
 				for i, e := range t {
 					m, ok := e.(map[string]any)
 					if !ok {
-						return fmt.Errorf("config %s: %s[%d]: want a table with model, alias, ctx_size, device", path, key, i)
+						return fmt.Errorf("config %s: %s[%d]: want a table with model, alias, ctx_size, device, kv_cache_size, max_parallel", path, key, i)
 					}
 					for sub := range m {
 						if !slices.Contains(defaultModelKeys, sub) {
@@ -429,6 +438,9 @@ func (c *Config) validate() error {
 	if c.Engine.Threads < 0 {
 		return bad("engine.threads", "must not be negative, got %d", c.Engine.Threads)
 	}
+	if _, err := engine.ParseKVCacheSize(c.Engine.KVCacheSize); err != nil {
+		return bad("engine.kv_cache_size", "%v", err)
+	}
 	if c.Engine.CtxSize < 0 {
 		return bad("engine.ctx_size", "must not be negative, got %d", c.Engine.CtxSize)
 	}
@@ -467,6 +479,12 @@ func validateModelList(table string, models []DefaultModel, bad func(key, format
 		}
 		if m.Device != "" && !api.ValidDevice(m.Device) {
 			return bad(key+".device", "want auto, cpu, cuda or cuda:N, got %q", m.Device)
+		}
+		if _, err := engine.ParseKVCacheSize(m.KVCacheSize); err != nil {
+			return bad(key+".kv_cache_size", "%v", err)
+		}
+		if m.MaxParallel < 0 || m.MaxParallel > maxMaxParallel {
+			return bad(key+".max_parallel", "want 0 (engine.max_parallel) to %d, got %d", maxMaxParallel, m.MaxParallel)
 		}
 		id := m.Alias
 		if id == "" {
@@ -518,7 +536,8 @@ func (c *Config) loadRequests() []api.LoadRequest { return toLoadRequests(c.Defa
 func toLoadRequests(models []DefaultModel) []api.LoadRequest {
 	out := make([]api.LoadRequest, 0, len(models))
 	for _, m := range models {
-		out = append(out, api.LoadRequest{Model: m.Model, Alias: m.Alias, CtxSize: m.CtxSize, Device: m.Device})
+		out = append(out, api.LoadRequest{Model: m.Model, Alias: m.Alias, CtxSize: m.CtxSize, Device: m.Device, KVCacheSize: m.KVCacheSize,
+			MaxParallel: m.MaxParallel})
 	}
 	return out
 }

@@ -19,6 +19,7 @@ import (
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
 
+	"github.com/helexa/helexa/engine"
 	"github.com/helexa/helexa/internal/reftest"
 	"github.com/helexa/helexa/server"
 )
@@ -128,9 +129,11 @@ func TestModelServerProtocolMetrics(t *testing.T) {
 	if idle.queued != 0 || idle.running != 0 || idle.kv != 0 {
 		t.Fatalf("idle daemon reports %+v", idle)
 	}
-	// No paged cache yet: a block is one sequence slot's context.
-	if idle.blockSize != ctxSize || idle.numBlocks < 1 {
-		t.Fatalf("cache config block_size=%d num_gpu_blocks=%d, want %d and at least 1", idle.blockSize, idle.numBlocks, ctxSize)
+	// The paged cache: blocks of engine.DefaultBlockSize positions, enough
+	// for the one slot's context.
+	if idle.blockSize != engine.DefaultBlockSize || idle.numBlocks*idle.blockSize < ctxSize {
+		t.Fatalf("cache config block_size=%d num_gpu_blocks=%d, want %d and at least %d positions",
+			idle.blockSize, idle.numBlocks, engine.DefaultBlockSize, ctxSize)
 	}
 
 	// Three long streams (end-of-generation banned): one runs, two wait.

@@ -28,6 +28,10 @@ type intKernel struct {
 	format actFormat
 	ref    func(w []byte, a actRow) float32
 	asm    rowsKernel
+	// gemm is the multi-row assembly (intgemm.go), nil where there is
+	// none; its nrows must be a multiple of gemmTile.
+	gemm     gemmKernel
+	gemmTile int
 }
 
 // rows writes out[i] = row i of w · a for nrows rows of rowSize bytes, with
@@ -49,7 +53,9 @@ func (k *intKernel) rows(w []byte, rowSize, nrows int, a actRow, out []float32) 
 // off, the fused float kernels (fused.go) took 0.46-0.79x their time for
 // 1, 4 and 64 rows of 1024x1024 Q8_0, Q4_0, Q4_K, Q5_K and Q6_K (one
 // thread, build machine; bench/cpu-notes.md, section 9), and Q3_K's took
-// ~50x the float tile path's time for 64 rows with AVX2 on.
+// ~50x the float tile path's time for 64 rows with AVX2 on. A type with a
+// multi-row kernel (intgemm.go) runs it for batches of gemmMinRows and
+// more, which must give each row the bits the one-row kernel gives it.
 func (k *intKernel) serves(n int) bool {
 	return k.asm != nil && hasAVX2
 }
@@ -71,6 +77,7 @@ var intKernels = map[gguf.Type]*intKernel{
 func init() {
 	for typ, k := range intKernels {
 		k.asm = asmRowsKernel(typ)
+		k.gemm, k.gemmTile = asmGemmKernel(typ)
 	}
 }
 

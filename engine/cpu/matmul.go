@@ -46,16 +46,7 @@ type matmulTask struct {
 func (t *matmulTask) run(wid, lo, hi int) {
 	ne0, ne1 := t.w.ne0, t.w.ne1
 	if t.ik != nil {
-		// Tiles of intTile weight rows stay in L1/L2 while every
-		// activation row passes over them.
-		rs := t.w.rowSize
-		for o0 := lo; o0 < hi; o0 += intTile {
-			o1 := min(o0+intTile, hi)
-			w := t.w.data[o0*rs : o1*rs]
-			for r := range t.n {
-				t.ik.rows(w, rs, o1-o0, t.act.row(r), t.dst[r*ne1+o0:r*ne1+o1])
-			}
-		}
+		t.intMatMul(lo, hi)
 		return
 	}
 	if t.half != halfNone {
@@ -177,9 +168,9 @@ func (b *Backend) MatMul(dst engine.Buffer, w engine.Weight, x engine.Buffer, n 
 	case ik != nil && ik.serves(n) && !b.exact:
 		t.ik = ik
 		t.act = b.quantized(ik.format, x.(*buffer), n, ne0)
-		if n > 1 {
-			minChunk = intTile
-		}
+		// Whole tiles per chunk at every batch size: where a tile starts
+		// decides which of its rows the multi-row kernel takes.
+		minChunk = intTile
 	case fusedKernels[t.w.typ] != nil:
 		// An exact backend, or no integer kernel in assembly here.
 		t.kern = fusedKernels[t.w.typ]
