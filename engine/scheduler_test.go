@@ -89,6 +89,10 @@ func runStaggered(t *testing.T, g *engine.Generator, cases []batchCase, cancelId
 	return got, lps, errs
 }
 
+// referenceTypes are reference models of every weight type: each takes its
+// own MatMul kernels, which must all be batch invariant.
+var referenceTypes = []string{"mini-q8_0", "mini-f32", "mini-q4_k_m", "mini-f16", "mini-bf16", "mini-q4_0", "mini-q5_k_m", "mini-q6_k"}
+
 func TestBatchedGreedyMatchesAlone(t *testing.T) {
 	reftest.Dir(t)
 	cases := []batchCase{
@@ -100,9 +104,7 @@ func TestBatchedGreedyMatchesAlone(t *testing.T) {
 		{prompt: 150, max: 4, after: 1}, // a prompt over two step budgets
 		{prompt: 9, max: 20, after: 0},
 	}
-	// Every reference model type: each takes its own MatMul kernels, which
-	// must all be batch invariant.
-	for _, name := range []string{"mini-q8_0", "mini-f32", "mini-q4_k_m", "mini-f16", "mini-bf16", "mini-q4_0", "mini-q5_k_m", "mini-q6_k"} {
+	for _, name := range referenceTypes {
 		t.Run(name, func(t *testing.T) {
 			g, _ := genModel(t, reftest.Model(t, name), engine.ContextOptions{Seqs: 4, Ctx: 256, Batch: 128})
 			g.SetStepTokens(64)

@@ -32,6 +32,17 @@
 	VEXTRACTF128 $1, a, xb; \
 	VADDPS       xb, xa, xa
 
+// DOT4END folds the accumulators of four rows (Y0-Y3 the first eight of
+// every sixteen elements, Y4-Y7 the second) and stores the four sums at DX.
+#define DOT4END \
+	VADDPS  Y4, Y0, Y0; \
+	VADDPS  Y5, Y1, Y1; \
+	VADDPS  Y6, Y2, Y2; \
+	VADDPS  Y7, Y3, Y3; \
+	REDUCE4(Y0, Y1, Y2, Y3, X0, X1); \
+	VMOVUPS X0, (DX); \
+	VZEROUPPER
+
 // DOT2X4STEP adds eight elements at byte offset AX of x0 (SI) and x1 (BX)
 // times w0-w3 (R8-R11) to Y0-Y3 (x0) and Y4-Y7 (x1).
 #define DOT2X4STEP \
@@ -266,21 +277,16 @@ d4loop16:
 	JMP         d4loop16
 
 d4reduce:
-	VADDPS  Y4, Y0, Y0
-	VADDPS  Y5, Y1, Y1
-	VADDPS  Y6, Y2, Y2
-	VADDPS  Y7, Y3, Y3
-	REDUCE4(Y0, Y1, Y2, Y3, X0, X1)
-	VMOVUPS X0, (DX)
-	VZEROUPPER
+	DOT4END
 	RET
 
 // func dot2x4AVX2(x0, x1, w0, w1, w2, w3 *float32, n int, out *float32)
 // out[k] = x0·wk and out[4+k] = x1·wk for four weight rows: each weight
 // load feeds two FMAs, each activation load four. n must be a multiple of
-// 16. Eight pairs would need sixteen accumulators for the canonical
-// split (dot.go), so the kernel makes two passes: the first eight
-// elements of every sixteen, spilled to the frame, then the second eight.
+// 16. Eight pairs would need sixteen ymm accumulators for the shared
+// arithmetic (top of this file), so the kernel makes two passes: the first
+// eight elements of every sixteen, spilled to the frame, then the second
+// eight.
 TEXT ·dot2x4AVX2(SB), NOSPLIT, $256-64
 	MOVQ x0+0(FP), SI
 	MOVQ x1+8(FP), BX
@@ -341,7 +347,8 @@ d24bend:
 // func dot4x4AVX512(x *float32, xs int, w0, w1, w2, w3 *float32, n int, out *[16]float32)
 // out[4r+k] = x_r·wk for four activation rows x_r = x + r·xs bytes and four
 // weight rows, sixteen zmm accumulators: each weight load feeds four FMAs,
-// each activation load four. n must be a multiple of 16.
+// each activation load four. n must be a multiple of 16. Each zmm holds
+// the sixteen lanes of the shared arithmetic (top of this file).
 TEXT ·dot4x4AVX512(SB), NOSPLIT, $0-64
 	MOVQ x+0(FP), SI
 	MOVQ xs+8(FP), DX
@@ -480,14 +487,8 @@ d4f16loop:
 	JMP  d4f16loop
 
 d4f16reduce:
-	MOVQ    out+48(FP), DX
-	VADDPS  Y4, Y0, Y0
-	VADDPS  Y5, Y1, Y1
-	VADDPS  Y6, Y2, Y2
-	VADDPS  Y7, Y3, Y3
-	REDUCE4(Y0, Y1, Y2, Y3, X0, X1)
-	VMOVUPS X0, (DX)
-	VZEROUPPER
+	MOVQ out+48(FP), DX
+	DOT4END
 	RET
 
 // func dot4BF16AVX2(x *float32, w0, w1, w2, w3 *uint16, n int, out *float32)
@@ -505,12 +506,6 @@ d4bf16loop:
 	JMP  d4bf16loop
 
 d4bf16reduce:
-	MOVQ    out+48(FP), DX
-	VADDPS  Y4, Y0, Y0
-	VADDPS  Y5, Y1, Y1
-	VADDPS  Y6, Y2, Y2
-	VADDPS  Y7, Y3, Y3
-	REDUCE4(Y0, Y1, Y2, Y3, X0, X1)
-	VMOVUPS X0, (DX)
-	VZEROUPPER
+	MOVQ out+48(FP), DX
+	DOT4END
 	RET

@@ -20,13 +20,15 @@ import (
 // dotKernel returns Σ_i w[i]·x[i] for one row w in its GGUF encoding.
 type dotKernel func(w []byte, x []float32) float32
 
-// fusedKernels are the block types with a fused float dot product. Each
-// has an integer kernel too (intdot.go), so these serve an exact backend
-// only, at every batch size: their rounding differs from the
-// dequantize-then-dot path's, and MatMul must be batch invariant. That
-// makes exact decoding 4-28x faster than dequantizing each row in Go, and
-// exact prefill (64 rows) 3-12x slower than the tile path (1024x3072, one
-// thread, on the build machine).
+// fusedKernels are the block types with a fused float dot product. They
+// serve wherever the type's integer kernel (intdot.go) does not run, an
+// exact backend or a machine without the assembly, at every batch size:
+// their rounding differs from the dequantize-then-dot path's, and MatMul
+// must be batch invariant. On an exact backend with AVX2 that makes
+// decoding 4-28x faster than dequantizing each row in Go and then dotting,
+// and prefill (64 rows) 3-12x slower (1024x3072, one thread, build
+// machine); with the assembly off, 1.4-2.3x faster for one row, and from
+// as fast to 0.4x for 64 (bench/cpu-notes.md, section 9).
 var fusedKernels = map[gguf.Type]dotKernel{
 	gguf.TypeQ8_0: dotQ8_0,
 	gguf.TypeQ4_0: dotQ4_0,
@@ -44,14 +46,10 @@ const (
 	halfBF16
 )
 
-// halfKernel returns the in-place kernel of F16 or BF16 weight rows of ne0
-// elements, halfNone where there is none. Widening a 16-bit float is
-// exact, so the kernels compute what dequantizing the rows and dot4 would
-// (dot.go).
-func halfKernel(typ gguf.Type, ne0 int) halfFormat {
-	if !rowsAsm(ne0) {
-		return halfNone
-	}
+// halfKernel returns the in-place kernel of F16 or BF16 weight rows,
+// halfNone for the other types. Widening a 16-bit float is exact, so the
+// kernels compute what dequantizing the rows and dot4 would (dot.go).
+func halfKernel(typ gguf.Type) halfFormat {
 	switch typ {
 	case gguf.TypeF16:
 		return halfF16
@@ -61,15 +59,27 @@ func halfKernel(typ gguf.Type, ne0 int) halfFormat {
 	return halfNone
 }
 
-// dot4 writes out[k] = Σ x[i]·wk[i] for four weight rows of n elements in
-// format f. The kernels are called directly, not through a func value, so
-// that out can stay on the caller's stack.
-func (f halfFormat) dot4(x *float32, w0, w1, w2, w3 *uint16, n int, out *[4]float32) {
-	if f == halfBF16 {
-		dot4BF16AVX2(x, w0, w1, w2, w3, n, &out[0])
-		return
+// dot4 writes out[k] = Σ x[i]·w[k][i] for four weight rows of len(x)
+// elements in format f: the assembly where rowsAsm, else dotGo's
+// arithmetic. The kernels are called directly, not through a func value,
+// so that out can stay on the caller's stack.
+func (f halfFormat) dot4(x []float32, w *[4][]uint16, out *[4]float32) {
+	n := len(x)
+	w0, w1, w2, w3 := w[0][:n], w[1][:n], w[2][:n], w[3][:n]
+	switch {
+	case !rowsAsm(n):
+		for k, row := range w {
+			if f == halfBF16 {
+				out[k] = dotBF16Go(x, row)
+			} else {
+				out[k] = dotF16Go(x, row)
+			}
+		}
+	case f == halfBF16:
+		dot4BF16AVX2(&x[0], &w0[0], &w1[0], &w2[0], &w3[0], n, &out[0])
+	default:
+		dot4F16AVX2(&x[0], &w0[0], &w1[0], &w2[0], &w3[0], n, &out[0])
 	}
-	dot4F16AVX2(x, w0, w1, w2, w3, n, &out[0])
 }
 
 // f16At reads the little-endian F16 at byte offset i of b as float32.

@@ -2,13 +2,14 @@
 // type. Workers take ranges of output features. A type with an integer
 // kernel (intdot.go) gets its input quantized once to 8 bits (actquant.go)
 // and dots tiles of weight rows with every activation row, one kernel call
-// per tile and row, unless the backend is exact; on an exact backend the
-// block types dot each weight row in its block format directly with each
-// activation row (fused.go). For a few batch rows (the decode step) F16 and
-// BF16 rows are dotted in place too. Otherwise a worker turns a tile of
-// weight rows into float32 (views for F32, dequantized into its scratch
-// otherwise) and dots every batch row with the tile, four weight rows at a
-// time, so decoding is done once per weight row whatever the batch size.
+// per tile and row, unless the backend is exact or the kernel has no
+// assembly here; then the block types with a fused kernel (fused.go) dot
+// each weight row in its block format directly with each activation row.
+// For a few batch rows (the decode step) F16 and BF16 rows are dotted in
+// place too. Otherwise a worker turns a tile of weight rows into float32
+// (views for F32, dequantized into its scratch otherwise) and dots every
+// batch row with the tile, four weight rows at a time, so decoding is done
+// once per weight row whatever the batch size.
 //
 // MatMul is batch invariant: a row's output is the same, bit for bit,
 // whatever other rows share the call and wherever it sits in the batch,
@@ -119,15 +120,15 @@ func (t *matmulTask) run(wid, lo, hi int) {
 // row.
 func (t *matmulTask) runHalf(lo, hi int) {
 	ne0, ne1, rs := t.w.ne0, t.w.ne1, t.w.rowSize
-	var p [4]*uint16
+	var w [4][]uint16
 	var out [4]float32
 	for o := lo; o < hi; o += 4 {
-		for k := range p {
-			p[k] = (*uint16)(unsafe.Pointer(&t.w.data[min(o+k, hi-1)*rs]))
+		for k := range w {
+			w[k] = unsafe.Slice((*uint16)(unsafe.Pointer(&t.w.data[min(o+k, hi-1)*rs])), ne0)
 		}
 		m := min(4, hi-o)
 		for r := range t.n {
-			t.half.dot4(&t.x[r*ne0], p[0], p[1], p[2], p[3], ne0, &out)
+			t.half.dot4(t.x[r*ne0:(r+1)*ne0], &w, &out)
 			copy(t.dst[r*ne1+o:r*ne1+o+m], out[:m])
 		}
 	}
@@ -171,9 +172,10 @@ func (b *Backend) MatMul(dst engine.Buffer, w engine.Weight, x engine.Buffer, n 
 		// decides which of its rows the multi-row kernel takes.
 		minChunk = intTile
 	case fusedKernels[t.w.typ] != nil:
+		// An exact backend, or no integer kernel in assembly here.
 		t.kern = fusedKernels[t.w.typ]
 	case n <= fusedMaxRows:
-		t.half = halfKernel(t.w.typ, ne0)
+		t.half = halfKernel(t.w.typ)
 	}
 	if t.kern == nil && t.half == halfNone && t.ik == nil {
 		minChunk = tileRows(ne0) // whole tiles per chunk
