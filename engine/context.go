@@ -1,5 +1,6 @@
-// This file holds Context: the per-sequence state of a model — its KV cache
-// and the activation buffers of the forward pass, allocated once for the
+// This file holds Context: the state of a model's running sequences — its
+// paged KV cache (blocks shared by up to Seqs sequences, see kvseq.go) and
+// the activation buffers of the forward pass, allocated once for the
 // largest batch so that Forward allocates nothing — and the checks that turn
 // a bad batch into an error before any op runs.
 
