@@ -338,3 +338,28 @@ func TestParseKVCacheSize(t *testing.T) {
 		t.Errorf("2 GiB of 0.6B f16 cache: %d blocks, want 1170 (2 GiB / 1.75 MiB)", n)
 	}
 }
+
+// FuzzParseKVCacheSize checks that any text parses or errs without a
+// panic, that a parsed size is never negative, and that it reads back what
+// its String writes.
+func FuzzParseKVCacheSize(f *testing.F) {
+	for _, s := range []string{"", "0", "2GiB", "512 MB", "4096 blocks", "1 block", "1.5 blocks", "-1", "9999999999999 blocks", "3.7tb"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		got, err := ParseKVCacheSize(s)
+		if err != nil {
+			return
+		}
+		if got.Bytes < 0 || got.Blocks < 0 {
+			t.Fatalf("ParseKVCacheSize(%q) = %+v: negative", s, got)
+		}
+		if got.IsZero() {
+			return
+		}
+		again, err := ParseKVCacheSize(got.String())
+		if err != nil || again != got {
+			t.Fatalf("ParseKVCacheSize(%q) = %+v writes %q, which reads %+v, %v", s, got, got.String(), again, err)
+		}
+	})
+}
