@@ -363,3 +363,21 @@ func FuzzParseKVCacheSize(f *testing.F) {
 		}
 	})
 }
+
+func TestReleaseFreesUnreachableBlocks(t *testing.T) {
+	const bs = 4
+	p := newPager(8, bs, 1, 4)
+	a := toks(1, 13)
+	fill(t, p, 0, 13)
+	p.publish(0, a)
+	// Rewriting position 2 unpublishes the first block: the two after it
+	// can no longer be found, so releasing the slot frees them all.
+	if err := p.prepare([]Row{{Pos: 2}}); err != nil {
+		t.Fatal(err)
+	}
+	p.release(0)
+	wantStats(t, p, 0, 0)
+	if len(p.index.byHash) != 0 {
+		t.Fatalf("%d keys left in the index", len(p.index.byHash))
+	}
+}

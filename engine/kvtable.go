@@ -110,11 +110,18 @@ func (p *pager) grow(s, n int) error {
 }
 
 // release unmaps every block of slot s and drops its reservation. Blocks
-// go back last first, so that a prompt's tail is evicted before its head.
+// go back last first, so that a prompt's tail is evicted before its head;
+// an indexed block no lookup can reach any more (its parent was evicted or
+// rewritten) leaves the index and is freed rather than cached.
 func (p *pager) release(s int) {
 	p.pending -= p.owed(s)
 	p.resv[s] = 0
 	t := p.row(s)
+	for _, b := range t[:p.mapped[s]] { // in order: an unreachable block makes its children so
+		if p.pool.ref[b] == 1 && p.index.meta[b].indexed && p.index.orphan(b) {
+			p.index.remove(b)
+		}
+	}
 	for i := p.mapped[s] - 1; i >= 0; i-- {
 		b := t[i]
 		p.pool.drop(b, p.index.meta[b].indexed)
