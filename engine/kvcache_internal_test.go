@@ -57,8 +57,8 @@ func TestBlockPoolRefcountsAndLRU(t *testing.T) {
 	p.drop(got[1], true) // still held once: not evictable
 	p.drop(got[2], false)
 	p.drop(got[3], true)
-	if p.used.Load() != 1 || p.cached.Load() != 2 || p.available() != 3 {
-		t.Fatalf("used %d cached %d available %d, want 1, 2, 3", p.used.Load(), p.cached.Load(), p.available())
+	if used, cached := p.counted(); used != 1 || cached != 2 || p.available() != 3 {
+		t.Fatalf("used %d cached %d available %d, want 1, 2, 3", used, cached, p.available())
 	}
 	// The free block goes first, then the cached ones oldest first.
 	for i, want := range []struct {

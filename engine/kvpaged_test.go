@@ -307,3 +307,29 @@ func TestDecodeAcrossBlocksAllocatesNothing(t *testing.T) {
 		t.Fatalf("after 151 positions: %+v, want 38 blocks used and 2 of the prompt's 25 still cached", st)
 	}
 }
+
+// TestKVStatsDuringFree reads the counts on another goroutine while the
+// context is freed (a model list during an unload); go test -race checks
+// that this is no data race.
+func TestKVStatsDuringFree(t *testing.T) {
+	m := openModel(t, reftest.Model(t, "mini-f16"), 1)
+	c, err := m.NewContext(engine.ContextOptions{Seqs: 2, Ctx: 32})
+	if err != nil {
+		t.Fatal(err)
+	}
+	feed(t, c, 0, 0, prompt(1, 20))
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		for range 1000 {
+			if st := c.KVStats(); st.Total != 4 {
+				t.Errorf("stats %+v during Free", st)
+				return
+			}
+		}
+	})
+	c.Free()
+	wg.Wait()
+	if err := c.Forward([]engine.Row{{Pos: 20}}, nil, nil); !errors.Is(err, engine.ErrBadBatch) {
+		t.Fatalf("forward on a freed context: %v, want ErrBadBatch", err)
+	}
+}

@@ -97,7 +97,7 @@ func (p *pager) grow(s, n int) error {
 		promised := i < p.resv[s]
 		if !promised && p.spare() < 1 {
 			return fmt.Errorf("%w: no block for positions %d..%d (%d of %d blocks held, %d promised to reservations)",
-				ErrKVFull, i*p.bs, (i+1)*p.bs-1, p.pool.used.Load(), p.pool.total(), p.pending)
+				ErrKVFull, i*p.bs, (i+1)*p.bs-1, p.pool.total()-p.pool.available(), p.pool.total(), p.pending)
 		}
 		t[i] = p.take()
 		p.mapped[s]++
@@ -210,5 +210,6 @@ func (p *pager) publish(s int, tokens []int32) {
 
 // stats counts the blocks; safe from any goroutine.
 func (p *pager) stats() KVStats {
-	return KVStats{BlockSize: p.bs, Total: p.pool.total(), Used: int(p.pool.used.Load()), Cached: int(p.pool.cached.Load())}
+	used, cached := p.pool.counted()
+	return KVStats{BlockSize: p.bs, Total: p.pool.total(), Used: used, Cached: cached}
 }
