@@ -1,5 +1,6 @@
-// This file holds Context: the per-sequence state of a model — its KV cache
-// and the activation buffers of the forward pass, allocated once for the
+// This file holds Context: the state of a model's running sequences — its
+// paged KV cache (blocks shared by up to Seqs sequences, see kvseq.go) and
+// the activation buffers of the forward pass, allocated once for the
 // largest batch so that Forward allocates nothing — and the checks that turn
 // a bad batch into an error before any op runs.
 
@@ -117,7 +118,8 @@ func (c *Context) scratch() []*Buffer {
 	return []*Buffer{&c.x, &c.xb, &c.q, &c.k, &c.v, &c.att, &c.proj, &c.gate, &c.up, &c.lx, &c.logits}
 }
 
-// Free releases the cache and buffers.
+// Free releases the cache and buffers; the context refuses Forward after
+// it.
 func (c *Context) Free() {
 	for _, b := range c.scratch() {
 		if *b != nil {
@@ -130,7 +132,12 @@ func (c *Context) Free() {
 	if c.kv != nil {
 		c.kv.Free()
 	}
-	*c = Context{m: c.m, o: c.o}
+	for _, b := range c.scratch() {
+		*b = nil
+	}
+	// The pager stays: KVStats may be running on another goroutine (a
+	// model list during an unload) and reads it without a lock.
+	c.kv, c.rows = nil, nil
 }
 
 // checkBatch validates a forward call before any op runs: the rows, and

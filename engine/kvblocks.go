@@ -22,9 +22,19 @@ type blockPool struct {
 	head, tail int32
 	nLRU       int
 
-	// used and cached mirror the counts for KVStats, which may be read
-	// from another goroutine.
-	used, cached atomic.Int64
+	// counts mirrors the held (high 32 bits) and cached (low 32 bits)
+	// block counts for KVStats, which may read them from another
+	// goroutine: one word, so that a reader sees both of one moment.
+	counts atomic.Int64
+}
+
+// count adds du to the held and dc to the cached block counts at once.
+func (p *blockPool) count(du, dc int64) { p.counts.Add(du<<32 + dc) }
+
+// counted returns the held and cached block counts of one moment.
+func (p *blockPool) counted() (held, cached int) {
+	v := p.counts.Load()
+	return int(v >> 32), int(v & (1<<32 - 1))
 }
 
 // newBlockPool returns a pool of n free blocks.
@@ -55,14 +65,15 @@ func (p *blockPool) take() (b int32, evicted bool) {
 	case len(p.free) > 0:
 		b = p.free[len(p.free)-1]
 		p.free = p.free[:len(p.free)-1]
+		p.count(1, 0)
 	case p.head >= 0:
 		b, evicted = p.head, true
 		p.unlink(b)
+		p.count(1, -1)
 	default:
 		return -1, false
 	}
 	p.ref[b] = 1
-	p.used.Add(1)
 	return b, evicted
 }
 
@@ -72,8 +83,10 @@ func (p *blockPool) hold(b int32) {
 	if p.ref[b] == 0 {
 		if p.onLRU[b] {
 			p.unlink(b)
+			p.count(1, -1)
+		} else {
+			p.count(1, 0)
 		}
-		p.used.Add(1)
 	}
 	p.ref[b]++
 }
@@ -85,11 +98,12 @@ func (p *blockPool) drop(b int32, cached bool) {
 	if p.ref[b] > 0 {
 		return
 	}
-	p.used.Add(-1)
 	if cached {
 		p.push(b)
+		p.count(-1, 1)
 	} else {
 		p.free = append(p.free, b)
+		p.count(-1, 0)
 	}
 }
 
@@ -99,6 +113,7 @@ func (p *blockPool) uncache(b int32) {
 	if p.onLRU[b] {
 		p.unlink(b)
 		p.free = append(p.free, b)
+		p.count(0, -1)
 	}
 }
 
@@ -113,7 +128,6 @@ func (p *blockPool) push(b int32) {
 	p.tail = b
 	p.onLRU[b] = true
 	p.nLRU++
-	p.cached.Add(1)
 }
 
 // unlink removes b from the LRU list.
@@ -130,5 +144,4 @@ func (p *blockPool) unlink(b int32) {
 	}
 	p.onLRU[b] = false
 	p.nLRU--
-	p.cached.Add(-1)
 }

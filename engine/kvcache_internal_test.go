@@ -57,8 +57,8 @@ func TestBlockPoolRefcountsAndLRU(t *testing.T) {
 	p.drop(got[1], true) // still held once: not evictable
 	p.drop(got[2], false)
 	p.drop(got[3], true)
-	if p.used.Load() != 1 || p.cached.Load() != 2 || p.available() != 3 {
-		t.Fatalf("used %d cached %d available %d, want 1, 2, 3", p.used.Load(), p.cached.Load(), p.available())
+	if used, cached := p.counted(); used != 1 || cached != 2 || p.available() != 3 {
+		t.Fatalf("used %d cached %d available %d, want 1, 2, 3", used, cached, p.available())
 	}
 	// The free block goes first, then the cached ones oldest first.
 	for i, want := range []struct {
@@ -336,5 +336,48 @@ func TestParseKVCacheSize(t *testing.T) {
 	cfg := Config{NLayer: 28, NHeadKV: 8, HeadDim: 128} // 0.6B: 112 KiB per position in f16
 	if n := (KVCacheSize{Bytes: 2 << 30}).blocks(cfg, KVF16, 16); n != 1170 {
 		t.Errorf("2 GiB of 0.6B f16 cache: %d blocks, want 1170 (2 GiB / 1.75 MiB)", n)
+	}
+}
+
+// FuzzParseKVCacheSize checks that any text parses or errs without a
+// panic, that a parsed size is never negative, and that it reads back what
+// its String writes.
+func FuzzParseKVCacheSize(f *testing.F) {
+	for _, s := range []string{"", "0", "2GiB", "512 MB", "4096 blocks", "1 block", "1.5 blocks", "-1", "9999999999999 blocks", "3.7tb"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		got, err := ParseKVCacheSize(s)
+		if err != nil {
+			return
+		}
+		if got.Bytes < 0 || got.Blocks < 0 {
+			t.Fatalf("ParseKVCacheSize(%q) = %+v: negative", s, got)
+		}
+		if got.IsZero() {
+			return
+		}
+		again, err := ParseKVCacheSize(got.String())
+		if err != nil || again != got {
+			t.Fatalf("ParseKVCacheSize(%q) = %+v writes %q, which reads %+v, %v", s, got, got.String(), again, err)
+		}
+	})
+}
+
+func TestReleaseFreesUnreachableBlocks(t *testing.T) {
+	const bs = 4
+	p := newPager(8, bs, 1, 4)
+	a := toks(1, 13)
+	fill(t, p, 0, 13)
+	p.publish(0, a)
+	// Rewriting position 2 unpublishes the first block: the two after it
+	// can no longer be found, so releasing the slot frees them all.
+	if err := p.prepare([]Row{{Pos: 2}}); err != nil {
+		t.Fatal(err)
+	}
+	p.release(0)
+	wantStats(t, p, 0, 0)
+	if len(p.index.byHash) != 0 {
+		t.Fatalf("%d keys left in the index", len(p.index.byHash))
 	}
 }

@@ -276,3 +276,60 @@ func TestKVStatsReturnToZero(t *testing.T) {
 		t.Fatalf("a 48-position sequence holds %d blocks, want 12", st.Used)
 	}
 }
+
+// TestDecodeAcrossBlocksAllocatesNothing decodes a sequence one row at a
+// time through many blocks: taking a block (from the free list or by
+// evicting a cached one) allocates no memory.
+func TestDecodeAcrossBlocksAllocatesNothing(t *testing.T) {
+	m := openModel(t, reftest.Model(t, "mini-q8_0"), 1)
+	c, err := m.NewContext(engine.ContextOptions{Seqs: 2, Ctx: 256, Blocks: 40, BlockSize: 4})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Free()
+	// Slot 1 leaves a published prompt behind: later blocks are evicted.
+	p := prompt(4, 100)
+	feed(t, c, 1, 0, p)
+	c.Publish(1, p)
+	c.Release(1)
+	logits := make([]float32, m.Config().NVocab)
+	step, idx := []engine.Row{{Token: 5}}, []int{0}
+	allocs := testing.AllocsPerRun(150, func() {
+		if err := c.Forward(step, idx, logits); err != nil {
+			t.Fatal(err)
+		}
+		step[0].Pos++
+	})
+	if allocs != 0 {
+		t.Fatalf("%v allocations per decode step", allocs)
+	}
+	if st := c.KVStats(); st.Used != 38 || st.Cached != 2 {
+		t.Fatalf("after 151 positions: %+v, want 38 blocks used and 2 of the prompt's 25 still cached", st)
+	}
+}
+
+// TestKVStatsDuringFree reads the counts on another goroutine while the
+// context is freed (a model list during an unload); go test -race checks
+// that this is no data race.
+func TestKVStatsDuringFree(t *testing.T) {
+	m := openModel(t, reftest.Model(t, "mini-f16"), 1)
+	c, err := m.NewContext(engine.ContextOptions{Seqs: 2, Ctx: 32})
+	if err != nil {
+		t.Fatal(err)
+	}
+	feed(t, c, 0, 0, prompt(1, 20))
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		for range 1000 {
+			if st := c.KVStats(); st.Total != 4 {
+				t.Errorf("stats %+v during Free", st)
+				return
+			}
+		}
+	})
+	c.Free()
+	wg.Wait()
+	if err := c.Forward([]engine.Row{{Pos: 20}}, nil, nil); !errors.Is(err, engine.ErrBadBatch) {
+		t.Fatalf("forward on a freed context: %v, want ErrBadBatch", err)
+	}
+}

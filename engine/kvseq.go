@@ -82,7 +82,8 @@ func (c *Context) Release(seq int32) {
 }
 
 // KVStats returns the cache's block counts. Unlike the other methods of a
-// Context it is safe to call from any goroutine while another runs Forward.
+// Context it is safe to call from any goroutine while another runs Forward
+// or Free (after Free it reports the last counts).
 func (c *Context) KVStats() KVStats {
 	if p := c.pg; p != nil {
 		return p.stats()

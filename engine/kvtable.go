@@ -97,7 +97,7 @@ func (p *pager) grow(s, n int) error {
 		promised := i < p.resv[s]
 		if !promised && p.spare() < 1 {
 			return fmt.Errorf("%w: no block for positions %d..%d (%d of %d blocks held, %d promised to reservations)",
-				ErrKVFull, i*p.bs, (i+1)*p.bs-1, p.pool.used.Load(), p.pool.total(), p.pending)
+				ErrKVFull, i*p.bs, (i+1)*p.bs-1, p.pool.total()-p.pool.available(), p.pool.total(), p.pending)
 		}
 		t[i] = p.take()
 		p.mapped[s]++
@@ -110,11 +110,18 @@ func (p *pager) grow(s, n int) error {
 }
 
 // release unmaps every block of slot s and drops its reservation. Blocks
-// go back last first, so that a prompt's tail is evicted before its head.
+// go back last first, so that a prompt's tail is evicted before its head;
+// an indexed block no lookup can reach any more (its parent was evicted or
+// rewritten) leaves the index and is freed rather than cached.
 func (p *pager) release(s int) {
 	p.pending -= p.owed(s)
 	p.resv[s] = 0
 	t := p.row(s)
+	for _, b := range t[:p.mapped[s]] { // in order: an unreachable block makes its children so
+		if p.pool.ref[b] == 1 && p.index.meta[b].indexed && p.index.orphan(b) {
+			p.index.remove(b)
+		}
+	}
 	for i := p.mapped[s] - 1; i >= 0; i-- {
 		b := t[i]
 		p.pool.drop(b, p.index.meta[b].indexed)
@@ -203,5 +210,6 @@ func (p *pager) publish(s int, tokens []int32) {
 
 // stats counts the blocks; safe from any goroutine.
 func (p *pager) stats() KVStats {
-	return KVStats{BlockSize: p.bs, Total: p.pool.total(), Used: int(p.pool.used.Load()), Cached: int(p.pool.cached.Load())}
+	used, cached := p.pool.counted()
+	return KVStats{BlockSize: p.bs, Total: p.pool.total(), Used: used, Cached: cached}
 }

@@ -181,7 +181,9 @@ func (m *Model) Free() {
 // earlier positions must have been filled by earlier rows or calls. The
 // blocks of a row's sequence up to its position are allocated here when
 // not yet mapped (kvtable.go prepare); when none can be had Forward fails
-// with ErrKVFull before any op runs.
+// with ErrKVFull before any op runs. A row may not write into a block its
+// sequence shares with others (ReusePrefix): that is ErrBadBatch; writing
+// into a published block the sequence holds alone unpublishes it.
 func (c *Context) Forward(rows []Row, logitRows []int, logits []float32) error {
 	if err := c.checkBatch(rows, logitRows, logits, c.m.cfg.NVocab, "logit"); err != nil {
 		return err

@@ -5,6 +5,7 @@
 package cuda
 
 import (
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"testing"
@@ -25,15 +26,21 @@ type pagedFixture struct {
 
 const pagedLayer = 1
 
-// newPagedFixture makes a 2-layer cache of 40 blocks of 16 positions and
-// block tables for 3 slots of 8 blocks each, slot s's block i being
-// (7 + 11*(3i+s)) mod 40: distinct, out of order and interleaved.
-func newPagedFixture(t *testing.T, kv engine.KVType) *pagedFixture {
+// newPagedFixture makes a 2-layer cache of blocks of bs positions, 40 of
+// 16 or as many as hold the same positions, and block tables for 3 slots
+// of 128 positions each, slot s's block i being (7 + 11*(3i+s)) mod blocks:
+// distinct (11 and blocks are coprime), out of order and interleaved.
+func newPagedFixture(t *testing.T, kv engine.KVType, bs int) *pagedFixture {
 	g, _ := closeLast(newEmuBackend(t))
 	c := cpu.New(engine.BackendOptions{Threads: 2})
 	t.Cleanup(func() { c.Close() })
 	f := &pagedFixture{g: g, c: c, nHead: 4, nHeadKV: 2, headDim: 32, r: rand.New(rand.NewPCG(7, 8))}
-	const seqs, width, blocks, bs = 3, 8, 40, 16
+	const seqs = 3
+	width := (128 + bs - 1) / bs
+	blocks := 40 * 16 / bs
+	if blocks%11 == 0 {
+		blocks++
+	}
 	f.tab = engine.BlockTables{Table: make([]int32, seqs*width), Width: width, Gen: 1}
 	for s := range seqs {
 		for i := range width {
@@ -113,9 +120,12 @@ func normErr(a, b []float32) float64 {
 const pagedTol = 1e-5
 
 func TestEmulatedPagedAttentionMatchesCPU(t *testing.T) {
-	for _, kv := range []engine.KVType{engine.KVF32, engine.KVF16} {
-		t.Run(kvName(kv), func(t *testing.T) {
-			f := newPagedFixture(t, kv)
+	for _, tc := range []struct {
+		kv engine.KVType
+		bs int
+	}{{engine.KVF32, 16}, {engine.KVF16, 16}, {engine.KVF16, 5}} {
+		t.Run(fmt.Sprintf("%s/bs=%d", kvName(tc.kv), tc.bs), func(t *testing.T) {
+			f := newPagedFixture(t, tc.kv, tc.bs)
 			// Sequences of 100, 37 and 128 positions, written in chunks that
 			// cross block edges, in turns.
 			f.store(t, 0, 0, 50)
@@ -135,7 +145,7 @@ func TestEmulatedPagedAttentionMatchesCPU(t *testing.T) {
 }
 
 func TestEmulatedGraphSeesNewBlockTables(t *testing.T) {
-	f := newPagedFixture(t, engine.KVF32)
+	f := newPagedFixture(t, engine.KVF32, 16)
 	g := f.g.(*Backend)
 	f.store(t, 1, 0, 37)
 	// Slot 1 holds 3 blocks; its table maps no more yet.
