@@ -242,7 +242,7 @@ func TestLoadtestMultiturn(t *testing.T) {
 	// history's last assistant turn) waits 80 ms before its first token.
 	f := &fakeServer{tokensPerChunk: 1, cached: 0, firstDelay: func(req *chatRequest) time.Duration {
 		if req.Messages[len(req.Messages)-2].Role == "assistant" && len(req.Messages) > 4 &&
-			strings.HasPrefix(req.Messages[len(req.Messages)-1].Content, "Now") {
+			strings.HasPrefix(req.Messages[len(req.Messages)-1].Content, "now") {
 			return 0
 		}
 		return 80 * time.Millisecond

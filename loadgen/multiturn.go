@@ -103,7 +103,7 @@ func Multiturn(ctx context.Context, o Options, m MultiturnOptions) (*MultiturnRe
 // conversation runs the two turns of conversation i.
 func conversation(ctx context.Context, c *client, o *Options, m MultiturnOptions, i int) Turn {
 	msgs := history(o.Seed, i, m.HistoryTokens, m.TurnTokens)
-	msgs = append(msgs, message{Role: "user", Content: fmt.Sprintf("Conversation %d. Summarize the letters above in a few words.", i)})
+	msgs = append(msgs, message{Role: "user", Content: fmt.Sprintf("conversation %d: what letter comes next", i)})
 	send := func(msgs []message) *result {
 		rctx, cancel := context.WithTimeout(ctx, o.timeout())
 		defer cancel()
@@ -114,7 +114,7 @@ func conversation(ctx context.Context, c *client, o *Options, m MultiturnOptions
 		return Turn{Error: "turn 1: " + r1.errKind}
 	}
 	msgs = append(msgs, message{Role: "assistant", Content: r1.text},
-		message{Role: "user", Content: "Now name the first letter only."})
+		message{Role: "user", Content: "now name the first letter only"})
 	r2 := send(msgs)
 	if r2.errKind != "" {
 		return Turn{Error: "turn 2: " + r2.errKind}

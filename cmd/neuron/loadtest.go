@@ -21,7 +21,7 @@ import (
 func init() {
 	o := loadgen.Options{Warmup: 1}
 	m := loadgen.MultiturnOptions{}
-	var sweep, bias, scenario string
+	var sweep, bias, scenario, jsonFile string
 	var asJSON bool
 	cmd := &cobra.Command{
 		Use:   "loadtest --model M [--concurrency N | --sweep 1,2,4,8]",
@@ -79,6 +79,11 @@ bans end-of-generation tokens on any server. Thinking is turned off
 					return err
 				}
 			}
+			if jsonFile != "" {
+				if err := writeJSONFile(jsonFile, out); err != nil {
+					return err
+				}
+			}
 			if asJSON {
 				return out.WriteJSON(cmd.OutOrStdout())
 			}
@@ -108,8 +113,25 @@ bans end-of-generation tokens on any server. Thinking is turned off
 	f.IntVar(&m.TurnTokens, "turn-tokens", 100, "multiturn: tokens per history message")
 	f.IntVar(&m.ReplyTokens, "reply-tokens", 16, "multiturn: max_tokens of each turn")
 	f.BoolVar(&asJSON, "json", false, "print one JSON object instead of tables")
+	f.StringVar(&jsonFile, "json-file", "", "also write the JSON object to this file")
 	_ = cmd.MarkFlagRequired("model")
 	rootCmd.AddCommand(cmd)
+}
+
+// writeJSONFile writes out's JSON document to path.
+func writeJSONFile(path string, out *loadgen.Output) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return fmt.Errorf("loadtest: %w", err)
+	}
+	if err := out.WriteJSON(f); err != nil {
+		f.Close()
+		return fmt.Errorf("loadtest: %s: %w", path, err)
+	}
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("loadtest: %s: %w", path, err)
+	}
+	return nil
 }
 
 // parseSweep reads "1,2,4,8"; empty gives nil.
