@@ -11,12 +11,14 @@
 #   bash bench/load.sh                                  # sweep 1,4,8; 64-token prompts, 32 tokens out; multiturn
 #   bash bench/load.sh --model /work/models/q06-q8_0.gguf   # reuse a model file instead of writing one
 #   bash bench/load.sh --sweep 1,2,4,8 -n 16 --max-tokens 64 --json /tmp/load.json
+#   bash bench/load.sh --rounds 3                        # 1,4,8,8,4,1,1,4,8: medians per level
 #   bash bench/load.sh --no-multiturn --threads 4
 #   bash bench/load.sh -- --config /tmp/neuron.toml      # everything after -- goes to neuron serve
 #   NEURON_MAX_QUEUE=16 bash bench/load.sh               # NEURON_* variables reach the daemon too
 #
 # Options: --model FILE, --preset P and --type T (for the written model,
 # default 0.6b q8_0), --threads N (default 2), --sweep LIST (1,4,8),
+# --rounds N (1; the sweep in alternating order N times, medians),
 # --prompt-tokens N (64), --max-tokens N (32), -n/--requests N per level
 # (0: two per stream), --history-tokens N (1000), --conversations N (3),
 # --reply-tokens N (16), --no-multiturn, --json FILE (also write the JSON
@@ -31,7 +33,7 @@ set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(cd "$here/.." && pwd)"
 
-model="" preset=0.6b type=q8_0 threads=2 sweep=1,4,8 prompt=64 maxtok=32 requests=0
+model="" preset=0.6b type=q8_0 threads=2 sweep=1,4,8 rounds=1 prompt=64 maxtok=32 requests=0
 history=1000 conversations=3 reply=16 multiturn=1 json="" neuron="" keep=0
 serve_extra=()
 while [ $# -gt 0 ]; do
@@ -41,6 +43,7 @@ while [ $# -gt 0 ]; do
 	--type) type=$2; shift ;;
 	--threads) threads=$2; shift ;;
 	--sweep) sweep=$2; shift ;;
+	--rounds) rounds=$2; shift ;;
 	--prompt-tokens) prompt=$2; shift ;;
 	--max-tokens) maxtok=$2; shift ;;
 	-n | --requests) requests=$2; shift ;;
@@ -110,7 +113,7 @@ echo "load.sh: neuron at $addr, $threads threads, model $model" >&2
 
 scenario=load
 [ $multiturn = 1 ] && scenario=all
-args=(loadtest --url "http://$addr" --model "$model" --scenario "$scenario" --sweep "$sweep"
+args=(loadtest --url "http://$addr" --model "$model" --scenario "$scenario" --sweep "$sweep" --rounds "$rounds"
 	--prompt-tokens "$prompt" --max-tokens "$maxtok" --requests "$requests" --logit-bias "$bias"
 	--history-tokens "$history" --conversations "$conversations" --reply-tokens "$reply")
 [ -z "$json" ] || args+=(--json-file "$json")

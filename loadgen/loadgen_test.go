@@ -14,6 +14,7 @@ import (
 	"math"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -429,5 +430,34 @@ func TestLoadtestReportFromExactTimes(t *testing.T) {
 	// TTFT 100, 200, 300 ms; TPOT 10, 10, 20 ms.
 	if math.Abs(r.TTFT.P50-200) > 1e-6 || math.Abs(r.TPOT.P50-10) > 1e-6 || math.Abs(r.TPOT.Max-20) > 1e-6 {
 		t.Errorf("ttft %+v tpot %+v", r.TTFT, r.TPOT)
+	}
+}
+
+func TestLoadtestRounds(t *testing.T) {
+	f := &fakeServer{tokensPerChunk: 1, gap: time.Millisecond}
+	url := startFake(t, f)
+	reps, err := Run(context.Background(), Options{URL: url, Model: "m", Sweep: []int{1, 2}, Rounds: 3, PromptTokens: 8, MaxTokens: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(f.reqs) != 3*(2+4) {
+		t.Errorf("%d requests, want %d", len(f.reqs), 3*(2+4))
+	}
+	for i, r := range reps {
+		if r.Rounds != 3 || len(r.RoundTokensPerSecond) != 3 || r.Requests != 3*2*r.Concurrency || r.TTFT.N != r.Requests {
+			t.Fatalf("level %d: %+v", i, r)
+		}
+		if m := median(slices.Clone(r.RoundTokensPerSecond)); r.TokensPerSecond != m {
+			t.Errorf("level %d: tok/s %v, want the median of %v", i, r.TokensPerSecond, r.RoundTokensPerSecond)
+		}
+	}
+	// The speedup is the median of the per-round ratios, which need not
+	// be the ratio of the medians.
+	var ratios []float64
+	for r := range 3 {
+		ratios = append(ratios, reps[1].RoundTokensPerSecond[r]/reps[0].RoundTokensPerSecond[r])
+	}
+	if want := median(ratios); math.Abs(reps[1].SpeedupVsFirst-want) > 1e-9 || reps[0].SpeedupVsFirst != 1 {
+		t.Errorf("speedups %v %v, want 1 and %v", reps[0].SpeedupVsFirst, reps[1].SpeedupVsFirst, want)
 	}
 }

@@ -63,6 +63,9 @@ func (out *Output) WriteText(w io.Writer) error {
 			" prompt/req = server's prompt tokens per request; cached = reused prompt tokens in all;\n" +
 			" short = requests that ended before max_tokens)\n")
 		for _, r := range out.Load {
+			if r.Rounds > 1 {
+				fmt.Fprintf(&b, "concurrency %d: tok/s per round %s (median above)\n", r.Concurrency, fmtFloats(r.RoundTokensPerSecond))
+			}
 			if r.ITLEstimated {
 				fmt.Fprintf(&b, "concurrency %d: chunks carried %.2f tokens on average; inter-token latency spreads each chunk's gap over its tokens\n", r.Concurrency, r.TokensPerChunk)
 			}
@@ -97,4 +100,13 @@ func (out *Output) WriteText(w io.Writer) error {
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+// fmtFloats writes xs with one decimal, separated by spaces.
+func fmtFloats(xs []float64) string {
+	parts := make([]string, len(xs))
+	for i, x := range xs {
+		parts[i] = fmt.Sprintf("%.1f", x)
+	}
+	return strings.Join(parts, " ")
 }

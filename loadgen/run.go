@@ -12,6 +12,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -31,6 +32,8 @@ type Options struct {
 	// until it has passed (requests under way then finish and count).
 	Requests int
 	Duration time.Duration
+	// Rounds repeats the levels, alternating their order (see Run).
+	Rounds int
 	// Warmup requests run one after another before the first level and
 	// are not measured.
 	Warmup int
@@ -70,8 +73,8 @@ func (o *Options) check() error {
 		return fmt.Errorf("%w: max tokens must be at least 1, got %d", ErrOptions, o.MaxTokens)
 	case o.PromptTokens < 1:
 		return fmt.Errorf("%w: prompt tokens must be at least 1, got %d", ErrOptions, o.PromptTokens)
-	case o.Requests < 0 || o.Duration < 0 || o.Warmup < 0:
-		return fmt.Errorf("%w: requests, duration and warm-up must not be negative", ErrOptions)
+	case o.Requests < 0 || o.Duration < 0 || o.Warmup < 0 || o.Rounds < 0:
+		return fmt.Errorf("%w: requests, duration, rounds and warm-up must not be negative", ErrOptions)
 	}
 	for _, c := range o.levels() {
 		if c < 1 {
@@ -118,7 +121,11 @@ func (o *Options) request(msgs []message, maxTokens int) *chatRequest {
 }
 
 // Run runs the load at each level and returns one report per level. The
-// first level is the reference of the sweep ratios.
+// first level is the reference of the sweep ratios. With several rounds the
+// levels run in turn, forward then backward (1,4,8,8,4,1,...), so that a
+// drift in the machine's load weighs on every level alike; a level's
+// tokens/s is then the median over its rounds, and its ratios to the first
+// level are the medians of the ratios within each round.
 func Run(ctx context.Context, o Options) ([]*Report, error) {
 	if err := o.check(); err != nil {
 		return nil, err
@@ -127,24 +134,71 @@ func Run(ctx context.Context, o Options) ([]*Report, error) {
 	if err := warmup(ctx, c, &o); err != nil {
 		return nil, err
 	}
-	next := 0 // request index, so that every prompt of the run differs
-	var reports []*Report
-	for _, n := range o.levels() {
-		rep := runLevel(ctx, c, &o, n, &next)
-		if len(reports) > 0 {
-			ref := reports[0]
-			rep.SpeedupVsFirst = ratio(rep.TokensPerSecond, ref.TokensPerSecond)
-			rep.ITLRatioVsFirst = ratio(rep.ITL.P50, ref.ITL.P50)
-		} else {
-			rep.SpeedupVsFirst, rep.ITLRatioVsFirst = 1, 1
-		}
-		reports = append(reports, rep)
-		o.progress("concurrency %d: %d/%d ok, %.1f tok/s", n, rep.Succeeded, rep.Requests, rep.TokensPerSecond)
-		if err := ctx.Err(); err != nil {
-			return reports, err
+	levels := o.levels()
+	rounds := max(o.Rounds, 1)
+	results := make([][][]*result, len(levels)) // [level][round]
+	next := 0                                   // request index, so that every prompt of the run differs
+	var err error
+run:
+	for r := range rounds {
+		for k := range levels {
+			li := k
+			if r%2 == 1 {
+				li = len(levels) - 1 - k
+			}
+			res := runLevel(ctx, c, &o, levels[li], &next)
+			results[li] = append(results[li], res)
+			rep := buildReport(levels[li], o.MaxTokens, res)
+			o.progress("round %d, concurrency %d: %d/%d ok, %.1f tok/s", r+1, levels[li], rep.Succeeded, rep.Requests, rep.TokensPerSecond)
+			if err = ctx.Err(); err != nil {
+				break run
+			}
 		}
 	}
-	return reports, nil
+	return combine(levels, o.MaxTokens, results), err
+}
+
+// combine makes the reports of each level out of its rounds' results.
+func combine(levels []int, maxTokens int, results [][][]*result) []*Report {
+	var reports []*Report
+	var first []*Report
+	for li, rounds := range results {
+		if len(rounds) == 0 {
+			continue
+		}
+		var all []*result
+		var per []*Report
+		for _, res := range rounds {
+			all = append(all, res...)
+			per = append(per, buildReport(levels[li], maxTokens, res))
+		}
+		rep := buildReport(levels[li], maxTokens, all)
+		if li == 0 {
+			first = per
+		}
+		var tps, rps, wall, speedup, itl []float64
+		for r, p := range per {
+			tps, rps, wall = append(tps, p.TokensPerSecond), append(rps, p.RequestsPerSecond), append(wall, p.WallSeconds)
+			if r < len(first) {
+				speedup = append(speedup, ratio(p.TokensPerSecond, first[r].TokensPerSecond))
+				itl = append(itl, ratio(p.ITL.P50, first[r].ITL.P50))
+			}
+		}
+		rep.Rounds = len(per)
+		rep.RoundTokensPerSecond = slices.Clone(tps)
+		if len(per) > 1 {
+			rep.TokensPerSecond, rep.RequestsPerSecond = median(tps), median(rps)
+			rep.WallSeconds = 0
+			for _, w := range wall {
+				rep.WallSeconds += w
+			}
+		}
+		if len(speedup) > 0 {
+			rep.SpeedupVsFirst, rep.ITLRatioVsFirst = median(speedup), median(itl)
+		}
+		reports = append(reports, rep)
+	}
+	return reports
 }
 
 // ratio is a/b, 0 when b is 0.
@@ -177,8 +231,8 @@ func warmup(ctx context.Context, c *client, o *Options) error {
 }
 
 // runLevel runs n clients until the level's requests are sent or its
-// duration has passed, and reports.
-func runLevel(ctx context.Context, c *client, o *Options, n int, next *int) *Report {
+// duration has passed, and returns their results.
+func runLevel(ctx context.Context, c *client, o *Options, n int, next *int) []*result {
 	total := o.Requests
 	if total == 0 {
 		total = 2 * n
@@ -214,5 +268,5 @@ func runLevel(ctx context.Context, c *client, o *Options, n int, next *int) *Rep
 	}
 	wg.Wait()
 	*next = base + int(sent.Load())
-	return buildReport(n, o.MaxTokens, results)
+	return results
 }

@@ -135,8 +135,15 @@ type Report struct {
 	ITLEstimated bool `json:"itl_estimated"`
 	// ShortFinishes counts requests that ended before max_tokens.
 	ShortFinishes int `json:"short_finishes"`
+	// Rounds is the number of times the level ran; with more than one,
+	// TokensPerSecond and RequestsPerSecond are medians over the rounds
+	// (RoundTokensPerSecond), WallSeconds their sum, and the distributions
+	// pool every round's requests.
+	Rounds               int       `json:"rounds"`
+	RoundTokensPerSecond []float64 `json:"round_tokens_per_second"`
 	// SpeedupVsFirst and ITLRatioVsFirst compare with the first level of a
-	// sweep (TokensPerSecond and ITL p50 ratios); 1 for that level.
+	// sweep (TokensPerSecond and ITL p50 ratios, medians of the ratios
+	// within each round); 1 for that level.
 	SpeedupVsFirst  float64 `json:"speedup_vs_first,omitempty"`
 	ITLRatioVsFirst float64 `json:"itl_p50_ratio_vs_first,omitempty"`
 }

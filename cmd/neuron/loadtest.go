@@ -33,7 +33,8 @@ first token, inter-token latency and time per output token (p50/p99), request
 throughput, prompt and cached prompt tokens and errors by kind.
 
 --sweep runs the same load at several concurrencies and compares each with the
-first. --scenario multiturn measures chats instead: the first turn sends a
+first; --rounds repeats the sweep in alternating order (1,4,8,8,4,1,...) and
+reports medians, which a shared machine's drifting load disturbs less. --scenario multiturn measures chats instead: the first turn sends a
 history of about --history-tokens tokens and a question, the second the same
 plus the reply and a new question; it reports both turns' time to first token.
 --scenario all runs both.
@@ -98,6 +99,7 @@ bans end-of-generation tokens on any server. Thinking is turned off
 	f.IntVarP(&o.Concurrency, "concurrency", "c", 1, "concurrent streaming clients")
 	f.StringVar(&sweep, "sweep", "", "comma-separated concurrencies to run in turn, e.g. 1,2,4,8 (overrides --concurrency)")
 	f.IntVarP(&o.Requests, "requests", "n", 0, "measured requests per concurrency level (0: two per client)")
+	f.IntVar(&o.Rounds, "rounds", 1, "run the sweep this many times, alternating its order; medians over rounds")
 	f.DurationVar(&o.Duration, "duration", 0, "send requests for this long per level instead of a count")
 	f.IntVar(&o.Warmup, "warmup", 1, "unmeasured requests sent first, one at a time")
 	f.IntVar(&o.PromptTokens, "prompt-tokens", 128, "prompt length in tokens (about; the report gives the server's count)")
