@@ -427,6 +427,11 @@ func TestLoadtestReportFromExactTimes(t *testing.T) {
 	if r.ITL.N != 8 || math.Abs(r.ITL.P50-10) > 1e-6 || math.Abs(r.ITL.Max-20) > 1e-6 {
 		t.Errorf("itl %+v", r.ITL)
 	}
+	// Decode spans 100-130, 250-280 and 300-340 ms: 100 ms for 3+3+2
+	// tokens after the first chunks.
+	if math.Abs(r.DecodeSeconds-0.1) > 1e-9 || math.Abs(r.DecodeTokensPerSecond-80) > 1e-6 {
+		t.Errorf("decode %v s, %v tok/s", r.DecodeSeconds, r.DecodeTokensPerSecond)
+	}
 	// TTFT 100, 200, 300 ms; TPOT 10, 10, 20 ms.
 	if math.Abs(r.TTFT.P50-200) > 1e-6 || math.Abs(r.TPOT.P50-10) > 1e-6 || math.Abs(r.TPOT.Max-20) > 1e-6 {
 		t.Errorf("ttft %+v tpot %+v", r.TTFT, r.TPOT)
@@ -459,5 +464,28 @@ func TestLoadtestRounds(t *testing.T) {
 	}
 	if want := median(ratios); math.Abs(reps[1].SpeedupVsFirst-want) > 1e-9 || reps[0].SpeedupVsFirst != 1 {
 		t.Errorf("speedups %v %v, want 1 and %v", reps[0].SpeedupVsFirst, reps[1].SpeedupVsFirst, want)
+	}
+}
+
+func TestLoadtestUnion(t *testing.T) {
+	t0 := time.Unix(0, 0)
+	at := func(a, b int) span {
+		return span{t0.Add(time.Duration(a) * time.Second), t0.Add(time.Duration(b) * time.Second)}
+	}
+	for _, tc := range []struct {
+		name  string
+		spans []span
+		want  time.Duration
+	}{
+		{"none", nil, 0},
+		{"apart", []span{at(5, 6), at(0, 2)}, 3 * time.Second},
+		{"overlapping", []span{at(0, 4), at(2, 6), at(3, 5)}, 6 * time.Second},
+		{"nested and touching", []span{at(0, 10), at(1, 2), at(10, 12)}, 12 * time.Second},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := union(tc.spans); got != tc.want {
+				t.Errorf("union %v, want %v", got, tc.want)
+			}
+		})
 	}
 }

@@ -43,7 +43,7 @@ func (out *Output) WriteText(w io.Writer) error {
 	if len(out.Load) > 0 {
 		b.WriteByte('\n')
 		tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', tabwriter.AlignRight)
-		fmt.Fprintln(tw, "conc\treqs\tok\ttok/s\tx first\treq/s\tttft p50\tttft p99\titl p50\titl p99\ttpot p50\titl x first\tprompt/req\tcached\tshort\t")
+		fmt.Fprintln(tw, "conc\treqs\tok\ttok/s\tx first\tdecode tok/s\tx first\treq/s\tttft p50\tttft p99\titl p50\titl p99\ttpot p50\titl x first\tprompt/req\tcached\tshort\t")
 		for _, r := range out.Load {
 			cached, perReq := "-", 0
 			if r.CachedTokens != nil {
@@ -52,14 +52,15 @@ func (out *Output) WriteText(w io.Writer) error {
 			if r.Succeeded > 0 {
 				perReq = r.PromptTokens / r.Succeeded
 			}
-			fmt.Fprintf(tw, "%d\t%d\t%d\t%.1f\t%.2f\t%.2f\t%.0f\t%.0f\t%.1f\t%.1f\t%.1f\t%.2f\t%d\t%s\t%d\t\n",
-				r.Concurrency, r.Requests, r.Succeeded, r.TokensPerSecond, r.SpeedupVsFirst, r.RequestsPerSecond,
+			fmt.Fprintf(tw, "%d\t%d\t%d\t%.1f\t%.2f\t%.1f\t%.2f\t%.2f\t%.0f\t%.0f\t%.1f\t%.1f\t%.1f\t%.2f\t%d\t%s\t%d\t\n",
+				r.Concurrency, r.Requests, r.Succeeded, r.TokensPerSecond, r.SpeedupVsFirst, r.DecodeTokensPerSecond, r.DecodeSpeedupVsFirst, r.RequestsPerSecond,
 				r.TTFT.P50, r.TTFT.P99, r.ITL.P50, r.ITL.P99, r.TPOT.P50, r.ITLRatioVsFirst, perReq, cached, r.ShortFinishes)
 		}
 		if err := tw.Flush(); err != nil {
 			return err
 		}
 		b.WriteString("(times in ms; tok/s = completion tokens / wall time of the level; x first = vs the first level;\n" +
+			" decode tok/s = tokens after each first chunk / time some request was past its first chunk;\n" +
 			" prompt/req = server's prompt tokens per request; cached = reused prompt tokens in all;\n" +
 			" short = requests that ended before max_tokens)\n")
 		for _, r := range out.Load {

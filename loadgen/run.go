@@ -176,10 +176,12 @@ func combine(levels []int, maxTokens int, results [][][]*result) []*Report {
 		if li == 0 {
 			first = per
 		}
-		var tps, rps, wall, speedup, itl []float64
+		var tps, rps, wall, speedup, itl, dtps, dspeedup []float64
 		for r, p := range per {
 			tps, rps, wall = append(tps, p.TokensPerSecond), append(rps, p.RequestsPerSecond), append(wall, p.WallSeconds)
+			dtps = append(dtps, p.DecodeTokensPerSecond)
 			if r < len(first) {
+				dspeedup = append(dspeedup, ratio(p.DecodeTokensPerSecond, first[r].DecodeTokensPerSecond))
 				speedup = append(speedup, ratio(p.TokensPerSecond, first[r].TokensPerSecond))
 				itl = append(itl, ratio(p.ITL.P50, first[r].ITL.P50))
 			}
@@ -188,6 +190,7 @@ func combine(levels []int, maxTokens int, results [][][]*result) []*Report {
 		rep.RoundTokensPerSecond = slices.Clone(tps)
 		if len(per) > 1 {
 			rep.TokensPerSecond, rep.RequestsPerSecond = median(tps), median(rps)
+			rep.DecodeTokensPerSecond = median(dtps)
 			rep.WallSeconds = 0
 			for _, w := range wall {
 				rep.WallSeconds += w
@@ -195,6 +198,7 @@ func combine(levels []int, maxTokens int, results [][][]*result) []*Report {
 		}
 		if len(speedup) > 0 {
 			rep.SpeedupVsFirst, rep.ITLRatioVsFirst = median(speedup), median(itl)
+			rep.DecodeSpeedupVsFirst = median(dspeedup)
 		}
 		reports = append(reports, rep)
 	}

@@ -123,10 +123,15 @@ type Report struct {
 	// UsageReported is false when some stream ended without a usage chunk.
 	UsageReported bool `json:"usage_reported"`
 	// TokensPerSecond is CompletionTokens / WallSeconds.
-	TokensPerSecond   float64 `json:"output_tokens_per_second"`
-	RequestsPerSecond float64 `json:"requests_per_second"`
-	TTFT              Dist    `json:"ttft_ms"`
-	ITL               Dist    `json:"itl_ms"`
+	TokensPerSecond float64 `json:"output_tokens_per_second"`
+	// DecodeTokensPerSecond leaves prompt processing out: the tokens after
+	// each request's first chunk over the time at least one request was
+	// between its first and its last chunk (the union of those spans).
+	DecodeTokensPerSecond float64 `json:"decode_tokens_per_second"`
+	DecodeSeconds         float64 `json:"decode_seconds"`
+	RequestsPerSecond     float64 `json:"requests_per_second"`
+	TTFT                  Dist    `json:"ttft_ms"`
+	ITL                   Dist    `json:"itl_ms"`
 	// TPOT is per request: (last chunk - first chunk) / (tokens - 1).
 	TPOT           Dist    `json:"tpot_ms"`
 	TokensPerChunk float64 `json:"tokens_per_chunk"`
@@ -141,6 +146,8 @@ type Report struct {
 	// pool every round's requests.
 	Rounds               int       `json:"rounds"`
 	RoundTokensPerSecond []float64 `json:"round_tokens_per_second"`
+	// DecodeSpeedupVsFirst is the same for DecodeTokensPerSecond.
+	DecodeSpeedupVsFirst float64 `json:"decode_speedup_vs_first,omitempty"`
 	// SpeedupVsFirst and ITLRatioVsFirst compare with the first level of a
 	// sweep (TokensPerSecond and ITL p50 ratios, medians of the ratios
 	// within each round); 1 for that level.
@@ -157,6 +164,8 @@ func buildReport(concurrency, maxTokens int, results []*result) *Report {
 	}
 	first, last := results[0].start, results[0].start.Add(results[0].end)
 	var ttft, itl, tpot []time.Duration
+	var spans []span
+	decodeTokens := 0
 	chunks, cached, cachedSeen := 0, 0, false
 	for _, r := range results {
 		if r.start.Before(first) {
@@ -186,6 +195,9 @@ func buildReport(concurrency, maxTokens int, results []*result) *Report {
 			rep.ShortFinishes++
 		}
 		ttft = append(ttft, r.ttft())
+		counts, _ := tokensPerChunk(r)
+		decodeTokens += max(toks-counts[0], 0)
+		spans = append(spans, span{r.start.Add(r.chunks[0]), r.start.Add(r.chunks[len(r.chunks)-1])})
 		var est bool
 		itl, est = interTokenLatencies(itl, r)
 		rep.ITLEstimated = rep.ITLEstimated || est
@@ -202,9 +214,38 @@ func buildReport(concurrency, maxTokens int, results []*result) *Report {
 		rep.TokensPerSecond = float64(rep.CompletionTokens) / wall
 		rep.RequestsPerSecond = float64(rep.Succeeded) / wall
 	}
+	rep.DecodeSeconds = union(spans).Seconds()
+	if rep.DecodeSeconds > 0 {
+		rep.DecodeTokensPerSecond = float64(decodeTokens) / rep.DecodeSeconds
+	}
 	if chunks > 0 {
 		rep.TokensPerChunk = float64(rep.CompletionTokens) / float64(chunks)
 	}
 	rep.TTFT, rep.ITL, rep.TPOT = summarize(ttft), summarize(itl), summarize(tpot)
 	return rep
+}
+
+// span is a stretch of time.
+type span struct{ from, to time.Time }
+
+// union is the length of the time the spans cover.
+func union(spans []span) time.Duration {
+	slices.SortFunc(spans, func(a, b span) int { return a.from.Compare(b.from) })
+	var total time.Duration
+	var cur span
+	for i, s := range spans {
+		switch {
+		case i == 0:
+			cur = s
+		case s.from.After(cur.to):
+			total += cur.to.Sub(cur.from)
+			cur = s
+		case s.to.After(cur.to):
+			cur.to = s.to
+		}
+	}
+	if len(spans) > 0 {
+		total += cur.to.Sub(cur.from)
+	}
+	return total
 }
