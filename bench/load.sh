@@ -72,6 +72,8 @@ cleanup() {
 	if [ $keep = 0 ] && [ -z "${WORKDIR:-}" ]; then rm -rf "$work"; fi
 }
 trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
 
 if [ -z "$neuron" ]; then
 	(cd "$root" && CGO_ENABLED=0 go build -trimpath -o bin/neuron ./cmd/neuron)

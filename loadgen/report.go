@@ -36,10 +36,27 @@ func (out *Output) WriteJSON(w io.Writer) error {
 	return enc.Encode(out)
 }
 
-// WriteText writes out as tables.
+// WriteText writes out as tables: the header, the load levels and the
+// multi-turn scenario.
 func (out *Output) WriteText(w io.Writer) error {
+	if err := out.WriteHeaderText(w); err != nil {
+		return err
+	}
+	if err := out.WriteLoadText(w); err != nil {
+		return err
+	}
+	return out.WriteMultiturnText(w)
+}
+
+// WriteHeaderText writes the line that says what was measured.
+func (out *Output) WriteHeaderText(w io.Writer) error {
+	_, err := fmt.Fprintf(w, "%s  model %s  prompt ~%d tokens  max_tokens %d\n", out.URL, out.Model, out.PromptTokens, out.MaxTokens)
+	return err
+}
+
+// WriteLoadText writes the table of the load levels, if any.
+func (out *Output) WriteLoadText(w io.Writer) error {
 	var b strings.Builder
-	fmt.Fprintf(&b, "%s  model %s  prompt ~%d tokens  max_tokens %d\n", out.URL, out.Model, out.PromptTokens, out.MaxTokens)
 	if len(out.Load) > 0 {
 		b.WriteByte('\n')
 		tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', tabwriter.AlignRight)
@@ -78,6 +95,13 @@ func (out *Output) WriteText(w io.Writer) error {
 			}
 		}
 	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+// WriteMultiturnText writes the table of the multi-turn scenario, if it ran.
+func (out *Output) WriteMultiturnText(w io.Writer) error {
+	var b strings.Builder
 	if m := out.Multiturn; m != nil {
 		fmt.Fprintf(&b, "\nmulti-turn chat, ~%d-token history, %d conversations (%d failed)\n", m.HistoryTokens, len(m.Turns), m.Failed)
 		tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', tabwriter.AlignRight)

@@ -62,22 +62,37 @@ bans end-of-generation tokens on any server. Thinking is turned off
 			default:
 				return fmt.Errorf("loadtest: --scenario must be load, multiturn or all, got %q", scenario)
 			}
+			// A table is written as each part ends (a long run shows its
+			// sweep before the chats); JSON once at the end.
+			w := cmd.OutOrStdout()
+			if !asJSON {
+				if err := out.WriteHeaderText(w); err != nil {
+					return err
+				}
+			}
 			ctx := cmd.Context()
 			if scenario != "multiturn" {
-				out.Load, err = loadgen.Run(ctx, o)
-				if err != nil {
+				if out.Load, err = loadgen.Run(ctx, o); err != nil {
 					return err
+				}
+				if !asJSON {
+					if err := out.WriteLoadText(w); err != nil {
+						return err
+					}
 				}
 			}
 			if scenario != "load" {
 				mo := o
-				mo.Warmup = 0
-				if scenario == "multiturn" {
-					mo.Warmup = o.Warmup
+				if scenario == "all" {
+					mo.Warmup = 0 // the load has warmed the server up
 				}
-				out.Multiturn, err = loadgen.Multiturn(ctx, mo, m)
-				if err != nil {
+				if out.Multiturn, err = loadgen.Multiturn(ctx, mo, m); err != nil {
 					return err
+				}
+				if !asJSON {
+					if err := out.WriteMultiturnText(w); err != nil {
+						return err
+					}
 				}
 			}
 			if jsonFile != "" {
@@ -86,9 +101,9 @@ bans end-of-generation tokens on any server. Thinking is turned off
 				}
 			}
 			if asJSON {
-				return out.WriteJSON(cmd.OutOrStdout())
+				return out.WriteJSON(w)
 			}
-			return out.WriteText(cmd.OutOrStdout())
+			return nil
 		},
 	}
 	f := cmd.Flags()
