@@ -178,8 +178,19 @@ func (c *client) stream(ctx context.Context, req *chatRequest) *result {
 		}
 		return fail(kind, fmt.Errorf("loadgen: %s: %s", resp.Status, bytes.TrimSpace(b)))
 	}
+	if kind, err := readStream(ctx, resp.Body, res); kind != "" {
+		return fail(kind, err)
+	}
+	res.end = time.Since(res.start)
+	return res
+}
+
+// readStream reads a response's events into res, stamping each chunk with
+// its arrival since res.start; on failure it returns the error's kind.
+func readStream(ctx context.Context, body io.Reader, res *result) (kind string, err error) {
 	var text strings.Builder
-	sc := bufio.NewScanner(resp.Body)
+	defer func() { res.text = text.String() }()
+	sc := bufio.NewScanner(body)
 	sc.Buffer(make([]byte, 0, 64<<10), maxEvent)
 	done := false
 	for !done && sc.Scan() {
@@ -195,10 +206,10 @@ func (c *client) stream(ctx context.Context, req *chatRequest) *result {
 		at := time.Since(res.start)
 		var ch chunk
 		if err := json.Unmarshal(data, &ch); err != nil {
-			return fail("bad chunk", fmt.Errorf("loadgen: chunk %q: %w", data, err))
+			return "bad chunk", fmt.Errorf("loadgen: chunk %q: %w", data, err)
 		}
 		if ch.Error != nil {
-			return fail("stream "+ch.Error.kind(), fmt.Errorf("loadgen: error event: %s", ch.Error.Message))
+			return "stream " + ch.Error.kind(), fmt.Errorf("loadgen: error event: %s", ch.Error.Message)
 		}
 		if ch.Usage != nil {
 			res.usage = ch.Usage
@@ -219,18 +230,17 @@ func (c *client) stream(ctx context.Context, req *chatRequest) *result {
 			res.chunkTokens = append(res.chunkTokens, n)
 		}
 	}
-	res.text = text.String()
-	if err := sc.Err(); err != nil {
-		return fail(transportKind(ctx, err), err)
+	switch err := sc.Err(); {
+	case errors.Is(err, bufio.ErrTooLong):
+		return "bad chunk", fmt.Errorf("loadgen: event longer than %d bytes", maxEvent)
+	case err != nil:
+		return transportKind(ctx, err), err
+	case !done:
+		return "truncated stream", errors.New("loadgen: stream ended without [DONE]")
+	case len(res.chunks) == 0:
+		return "no output", errors.New("loadgen: stream carried no text")
 	}
-	if !done {
-		return fail("truncated stream", errors.New("loadgen: stream ended without [DONE]"))
-	}
-	if len(res.chunks) == 0 {
-		return fail("no output", errors.New("loadgen: stream carried no text"))
-	}
-	res.end = time.Since(res.start)
-	return res
+	return "", nil
 }
 
 // transportKind names an error below HTTP: the test's deadline or a
