@@ -56,6 +56,10 @@ type GenerationParams struct {
 	// KeepAlive (an extension) is how long the model stays loaded after
 	// this request; nil takes the daemon's keep_alive.
 	KeepAlive *KeepAlive `json:"keep_alive,omitempty"`
+	// IgnoreEOS (an extension, as vLLM and llama.cpp read it) generates
+	// through end-of-generation tokens up to max_tokens; benchmarks use it
+	// for outputs of a fixed length.
+	IgnoreEOS bool `json:"ignore_eos,omitempty"`
 }
 
 // MaxChoices is the largest n a request may ask for.

@@ -27,6 +27,7 @@ func (e *engineGenerator) Generate(ctx context.Context, req *server.GenerateRequ
 		Logprobs:    req.Logprobs,
 		TopLogprobs: req.TopLogprobs,
 		JSON:        req.JSONMode,
+		IgnoreEOS:   req.IgnoreEOS,
 		JSONSchema:  req.JSONSchema,
 		// tool_choice reaches the engine, which forces the calls.
 		ToolChoice:     req.ToolChoice,

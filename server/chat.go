@@ -29,6 +29,7 @@ func chatRequest(r *api.ChatCompletionRequest) *GenerateRequest {
 		Logprobs:       r.Logprobs != nil && *r.Logprobs,
 		N:              r.Choices(),
 		SingleToolCall: r.ParallelToolCalls != nil && !*r.ParallelToolCalls,
+		IgnoreEOS:      r.IgnoreEOS,
 	}
 	if rf := r.ResponseFormat; rf != nil && rf.Type == "json_schema" && rf.JSONSchema != nil {
 		g.JSONSchema = rf.JSONSchema.Schema

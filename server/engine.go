@@ -124,6 +124,8 @@ type GenerateRequest struct {
 	// TopLogprobs for that many alternatives each.
 	Logprobs    bool
 	TopLogprobs int
+	// IgnoreEOS generates through end-of-generation tokens.
+	IgnoreEOS bool
 }
 
 // Sampling holds the sampling parameters with the OpenAI defaults applied
