@@ -1,14 +1,15 @@
 // This file holds MatMul: dst[n, ne1] = x[n, ne0] · Wᵀ with W in its GGUF
 // type. Workers take ranges of output features. A type with an integer
 // kernel (intdot.go) gets its input quantized once to 8 bits (actquant.go)
-// and dots tiles of weight rows with every activation row, one kernel call
-// per tile and row, unless the backend is exact. For a few batch rows (the
-// decode step) a type with a fused float kernel (fused.go) dots each weight
-// row in its block format directly with each activation row. Otherwise a worker
-// turns a tile of weight rows into float32 (views for F32, dequantized into
-// its scratch otherwise) and dots every batch row with the tile, four weight
-// rows at a time, so decoding is done once per weight row whatever the
-// batch size.
+// and dots tiles of weight rows with every activation row, unless the
+// backend is exact: up to four activation rows per call where the type has
+// a multi-row kernel (intgemm.go), one kernel call per tile and row
+// otherwise. For a few batch rows (the decode step) a type with a fused
+// float kernel (fused.go) dots each weight row in its block format directly
+// with each activation row. Otherwise a worker turns a tile of weight rows
+// into float32 (views for F32, dequantized into its scratch otherwise) and
+// dots every batch row with the tile, four weight rows at a time, so
+// decoding is done once per weight row whatever the batch size.
 
 package cpu
 
