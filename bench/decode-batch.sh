@@ -11,7 +11,17 @@
 #   bash bench/decode-batch.sh                          # this tree, k = 1 2 4 8
 #   bash bench/decode-batch.sh --baseline main -r 5     # this tree vs main, 5 rounds
 #   bash bench/decode-batch.sh -m model.gguf -k "1 4 8 16" -s 20 -t 2
+#   bash bench/decode-batch.sh -t 1 --cpu --baseline main   # CPU time, 1 thread
 #
+# --cpu takes the process CPU time of a step instead of its wall time: on
+# an oversubscribed machine that is the steadier measure of the work, with
+# one thread (-t 1); with more it also counts the pool's spinning.
+#
+# The program reads the model into memory (gguf.Read) rather than mapping
+# it (--mmap maps it, as neuron does): on the shared build VM, reading
+# through a mapping of the page cache measured 0.5-0.8 GB/s against
+# 6-15 GB/s from process memory (a plain sequential read, 2026-12-05), which
+# buries the matrix kernels under the weight stream.
 # The program is written to a copy of each tree under a temporary
 # directory (it needs the module's packages) and removed afterwards. Each
 # sequence is first prefilled with a 32-token prompt; a step then decodes
@@ -26,6 +36,8 @@ steps=16
 rounds=3
 threads=2
 baseline=""
+col=3
+mmap=false
 while [ $# -gt 0 ]; do
 	case "$1" in
 	-m) model="$2"; shift 2 ;;
@@ -34,7 +46,9 @@ while [ $# -gt 0 ]; do
 	-r) rounds="$2"; shift 2 ;;
 	-t) threads="$2"; shift 2 ;;
 	--baseline) baseline="$2"; shift 2 ;;
-	-h | --help) sed -n '2,19p' "$0"; exit 0 ;;
+	--cpu) col=4; shift ;;
+	--mmap) mmap=true; shift ;;
+	-h | --help) sed -n '2,/^set/p' "$0" | sed '$d'; exit 0 ;;
 	*) echo "decode-batch: unknown argument $1" >&2; exit 2 ;;
 	esac
 done
@@ -49,12 +63,14 @@ write_prog() {
 package main
 
 import (
+	"bytes"
 	"flag"
 	"fmt"
 	"os"
 	"sort"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/helexa/helexa/engine"
@@ -67,8 +83,18 @@ func main() {
 	ks := flag.String("k", "1,2,4,8", "batch sizes")
 	steps := flag.Int("s", 16, "steps per batch size")
 	threads := flag.Int("t", 2, "threads")
+	mmap := flag.Bool("mmap", false, "map the file instead of reading it")
 	flag.Parse()
-	f, err := gguf.Open(*model)
+	var f *gguf.File
+	var err error
+	if *mmap {
+		f, err = gguf.Open(*model)
+	} else {
+		var data []byte
+		data, err = os.ReadFile(*model)
+		check(err)
+		f, err = gguf.Read(bytes.NewReader(data), int64(len(data)))
+	}
 	check(err)
 	b, err := engine.OpenBackend("cpu", 0, engine.BackendOptions{Threads: *threads})
 	check(err)
@@ -101,21 +127,30 @@ func main() {
 		for i := range idx {
 			idx[i] = i
 		}
-		var ts []float64
+		var ts, cs []float64
 		for step := -1; step < *steps; step++ { // step -1 warms up
 			rows := make([]engine.Row, k)
 			for i := range rows {
 				rows[i] = engine.Row{Token: int32(100 + i + step), Pos: int32(prompt + max(step, 0)), Seq: int32(i)}
 			}
-			t0 := time.Now()
+			t0, c0 := time.Now(), cpuMs()
 			check(c.Forward(rows, idx, logits[:k*nv]))
 			if step >= 0 {
 				ts = append(ts, float64(time.Since(t0).Microseconds())/1e3)
+				cs = append(cs, cpuMs()-c0)
 			}
 		}
 		sort.Float64s(ts)
-		fmt.Printf("%d\t%.2f\n", k, ts[len(ts)/2])
+		sort.Float64s(cs)
+		fmt.Printf("%d\t%.2f\t%.2f\n", k, ts[len(ts)/2], cs[len(cs)/2])
 	}
+}
+
+// cpuMs is the process's user plus system CPU time in ms.
+func cpuMs() float64 {
+	var ru syscall.Rusage
+	check(syscall.Getrusage(syscall.RUSAGE_SELF, &ru))
+	return float64(ru.Utime.Nano()+ru.Stime.Nano()) / 1e6
 }
 
 func check(err error) {
@@ -150,13 +185,14 @@ for r in $(seq 1 "$rounds"); do
 	order="$sides"
 	[ $((r % 2)) -eq 0 ] && order="$(echo $sides | awk '{for (i = NF; i > 0; i--) printf "%s ", $i}')"
 	for side in $order; do
-		"$tmp/$side.bin" -m "$model" -k "$kcsv" -s "$steps" -t "$threads" |
-			awk -v s="$side" -v r="$r" '{print r "\t" s "\t" $1 "\t" $2}' >>"$tmp/results.tsv"
+		"$tmp/$side.bin" -m "$model" -k "$kcsv" -s "$steps" -t "$threads" -mmap="$mmap" |
+			awk -v s="$side" -v r="$r" -v c="$col" '{print r "\t" s "\t" $1 "\t" $(c-1)}' >>"$tmp/results.tsv"
 	done
 done
 
 echo "# $(date -u +%FT%TZ) $(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo), $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg)"
-echo "# model $model, $threads threads, $steps steps per size, $rounds rounds (median ms per step)"
+what="wall"; [ "$col" = 4 ] && what="process CPU"
+echo "# model $model, $threads threads, $steps steps per size, $rounds rounds (median $what ms per step)"
 awk -F'\t' -v sides="$sides" '
 function median(list,   n, a, i, j, t) {
 	n = split(list, a, " ")

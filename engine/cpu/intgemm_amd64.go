@@ -1,5 +1,6 @@
 // This file declares the small-batch GEMM kernels of intgemm_amd64.s and
-// picks them at start: where the CPU has AVX-512 VNNI (with BW and VL).
+// intgemmk_amd64.s and picks them at start: Q8_0, Q4_K and Q6_K where the
+// CPU has AVX-512 VNNI (with BW and VL), Q8_0 alone with AVX2.
 
 package cpu
 
@@ -12,7 +13,8 @@ import (
 	"github.com/helexa/helexa/gguf"
 )
 
-// hasGemmVNNI selects the zmm VPDPBUSD GEMM kernels.
+// hasGemmVNNI selects the zmm VPDPBUSD GEMM kernels; without it Q8_0 has
+// an AVX2 one. Tests turn it off to check the AVX2 kernel here too.
 var hasGemmVNNI = hasAVX512 && cpu.X86.HasAVX512VNNI && cpu.X86.HasAVX512BW && cpu.X86.HasAVX512VL
 
 // gemmAsm is the signature of the Q8_0-style GEMM kernels: nrows weight
@@ -49,6 +51,15 @@ func gemmQ6_Kx3VNNI(w *byte, rowSize, nrows int, xq *int8, xd *float32, sums *in
 func gemmQ6_Kx4VNNI(w *byte, rowSize, nrows int, xq *int8, xd *float32, sums *int16, xstride, nsb int, out *float32, ostride int)
 
 //go:noescape
+func gemmQ8_0x1AVX2(w *byte, rowSize, nrows int, xq *int8, xd *float32, xstride, nb int, out *float32, ostride int)
+
+//go:noescape
+func gemmQ8_0x2AVX2(w *byte, rowSize, nrows int, xq *int8, xd *float32, xstride, nb int, out *float32, ostride int)
+
+//go:noescape
+func gemmQ8_0x3AVX2(w *byte, rowSize, nrows int, xq *int8, xd *float32, xstride, nb int, out *float32, ostride int)
+
+//go:noescape
 func gemmQ8_0x1VNNI(w *byte, rowSize, nrows int, xq *int8, xd *float32, xstride, nb int, out *float32, ostride int)
 
 //go:noescape
@@ -64,8 +75,22 @@ func gemmQ8_0x4VNNI(w *byte, rowSize, nrows int, xq *int8, xd *float32, xstride,
 // rows of its tile, nil when there is none (MatMul then calls the one-row
 // kernel per activation row).
 func asmGemmKernel(typ gguf.Type) (gemmKernel, int) {
-	if !hasGemmVNNI {
+	if !hasAVX2 {
 		return nil, 0
+	}
+	if !hasGemmVNNI {
+		if typ != gguf.TypeQ8_0 {
+			return nil, 0
+		}
+		// Three activation rows at most: four go as two and two.
+		return wrapGemm(34, 32, 2, func(c int, w *byte, rowSize, nrows int, xq *int8, xd *float32, _ *int16, xstride, nb int, out *float32, ostride int) {
+			if c == 4 {
+				gemmQ8_0x2AVX2(w, rowSize, nrows, xq, xd, xstride, nb, out, ostride)
+				xq, xd, out = (*int8)(unsafe.Add(unsafe.Pointer(xq), 2*xstride)), (*float32)(unsafe.Add(unsafe.Pointer(xd), 2*4*nb)), (*float32)(unsafe.Add(unsafe.Pointer(out), 2*4*ostride))
+				c = 2
+			}
+			[3]gemmAsm{gemmQ8_0x1AVX2, gemmQ8_0x2AVX2, gemmQ8_0x3AVX2}[c-1](w, rowSize, nrows, xq, xd, xstride, nb, out, ostride)
+		}), 2
 	}
 	switch typ {
 	case gguf.TypeQ8_0:

@@ -16,7 +16,8 @@
 
 // Registers of the Q8_0 kernels:
 //   DI tile base, R9 rowSize, R12 3·rowSize, SI row 0 of the tile at the
-//   current block, R15 row 5, R10 rows left, R14 out, BX activation quants
+//   current block, R15 row 5, R10 the prefetch pointer, 0(SP) rows left,
+//   R14 out, BX activation quants
 //   at the current block, R11 activation stride, R13 3·stride, DX
 //   activation scales at the current block, R8 scale stride, AX 3·R8,
 //   CX blocks left.
@@ -109,12 +110,17 @@
 
 // GEMM_Q8_0(rows, zero, reduce): the body of a kernel for `rows`
 // activation rows; zero clears their accumulators, rows is the block step
-// per activation row and reduce stores the results.
+// per activation row and reduce stores the results. The tile's eight rows
+// are read as eight short interleaved streams, which the hardware
+// prefetcher follows poorly when the weights come from memory, so each
+// block step prefetches the next 320 bytes of the next tile (a tile is
+// 272 bytes per block), one tile ahead.
 #define GEMM_Q8_0(ROWS, ZERO, REDUCE) \
 	MOVQ         w+0(FP), DI \
 	MOVQ         rowSize+8(FP), R9 \
 	LEAQ         (R9)(R9*2), R12 \
-	MOVQ         nrows+16(FP), R10 \
+	MOVQ         nrows+16(FP), CX \
+	MOVQ         CX, 0(SP) \
 	MOVQ         out+56(FP), R14 \
 	MOVQ         xstride+40(FP), R11 \
 	LEAQ         (R11)(R11*2), R13 \
@@ -128,6 +134,7 @@
 	KMOVW        CX, K1 \
 tile: \
 	MOVQ DI, SI \
+	LEAQ (DI)(R9*8), R10 \
 	LEAQ (DI)(R9*4), R15 \
 	ADDQ R9, R15 \
 	MOVQ xq+24(FP), BX \
@@ -135,6 +142,12 @@ tile: \
 	MOVQ nb+48(FP), CX \
 	ZERO \
 blk: \
+	PREFETCHT0 (R10) \
+	PREFETCHT0 64(R10) \
+	PREFETCHT0 128(R10) \
+	PREFETCHT0 192(R10) \
+	PREFETCHT0 256(R10) \
+	ADDQ       $320, R10 \
 	Q8_WEIGHTS \
 	ROWS \
 	ADDQ $34, SI \
@@ -152,7 +165,7 @@ blk: \
 	REDUCE \
 	LEAQ (DI)(R9*8), DI \
 	ADDQ $32, R14 \
-	SUBQ $8, R10 \
+	SUBQ $8, 0(SP) \
 	JNZ  tile \
 	VZEROUPPER \
 	RET
@@ -187,19 +200,133 @@ blk: \
 #define REDUCE_4 REDUCE_3 \
 	REDUCE_ROW(Z12, Z13, Z14, Z15, (R14)(BX*1))
 
+// AVX2 Q8_0 kernels, for CPUs without AVX-512 VNNI: a tile of two
+// weight rows times up to three activation rows, ggml's sign trick
+// (|w| times x·sign(w) through VPMADDUBSW, then VPMADDWD with ones), one
+// float scale product per pair and block. Registers: DI tile base, R9
+// rowSize, SI row 0 at the current block (row 1 at (SI)(R9*1)), R10 rows
+// left, R14 out, BX activation quants (row stride R11), DX activation
+// scales (row stride R8), CX blocks left; Y(2j+i) accumulators of weight
+// row i and activation row j, Y6/Y7 the weight blocks, Y8/Y9 their
+// absolute values, X14/X15 their scales, Y10 the activation block, Y11
+// and Y12 scratch, Y13 int16 ones.
+
+// A2_PAIR: acc += (|w|·x·sign(w))·dw·dx for weight block W (absolute
+// value A, scale in Xd) and the activation block in Y10 (scale at xd).
+#define A2_PAIR(W, A, Xd, xd, acc) \
+	VPSIGNB      W, Y10, Y11 \
+	VPMADDUBSW   Y11, A, Y11 \
+	VPMADDWD     Y13, Y11, Y11 \
+	VCVTDQ2PS    Y11, Y11 \
+	VMULSS       xd, Xd, X12 \
+	VBROADCASTSS X12, Y12 \
+	VFMADD231PS  Y11, Y12, acc
+
+#define A2_J(xa, xd, a0, a1) \
+	VMOVDQU xa, Y10 \
+	A2_PAIR(Y6, Y8, X14, xd, a0) \
+	A2_PAIR(Y7, Y9, X15, xd, a1)
+
+#define A2_JS1 A2_J((BX), (DX), Y0, Y1)
+#define A2_JS2 A2_JS1 \
+	A2_J((BX)(R11*1), (DX)(R8*1), Y2, Y3)
+#define A2_JS3 A2_JS2 \
+	A2_J((BX)(R11*2), (DX)(R8*2), Y4, Y5)
+
+// A2_RED stores the sums of accumulators a (row 0) and b (row 1) at out.
+#define A2_RED(a, b, out) \
+	VHADDPS      b, a, Y11 \
+	VHADDPS      Y11, Y11, Y11 \
+	VEXTRACTF128 $1, Y11, X12 \
+	VADDPS       X12, X11, X11 \
+	VMOVLPS      X11, out
+
+#define A2_RED1 A2_RED(Y0, Y1, (R14))
+#define A2_RED2 A2_RED1 \
+	A2_RED(Y2, Y3, (R14)(AX*1))
+#define A2_RED3 A2_RED2 \
+	A2_RED(Y4, Y5, (R14)(AX*2))
+
+#define A2_ZERO1 VXORPS Y0, Y0, Y0 \
+	VXORPS Y1, Y1, Y1
+#define A2_ZERO2 A2_ZERO1 \
+	VXORPS Y2, Y2, Y2 \
+	VXORPS Y3, Y3, Y3
+#define A2_ZERO3 A2_ZERO2 \
+	VXORPS Y4, Y4, Y4 \
+	VXORPS Y5, Y5, Y5
+
+// A2_SCALE: the f16 scale at a as float in Xd.
+#define A2_SCALE(a, Xd) \
+	MOVWLZX   a, AX \
+	VMOVD     AX, Xd \
+	VCVTPH2PS Xd, Xd
+
+#define GEMM_Q8_0_AVX2(JS, ZERO, RED) \
+	MOVQ         w+0(FP), DI \
+	MOVQ         rowSize+8(FP), R9 \
+	MOVQ         nrows+16(FP), R10 \
+	MOVQ         out+56(FP), R14 \
+	MOVQ         xstride+40(FP), R11 \
+	MOVQ         nb+48(FP), R8 \
+	SHLQ         $2, R8 \
+	MOVL         $0x00010001, AX \
+	VMOVD        AX, X13 \
+	VPBROADCASTD X13, Y13 \
+tile: \
+	MOVQ DI, SI \
+	MOVQ xq+24(FP), BX \
+	MOVQ xd+32(FP), DX \
+	MOVQ nb+48(FP), CX \
+	ZERO \
+blk: \
+	VMOVDQU 2(SI), Y6 \
+	VMOVDQU 2(SI)(R9*1), Y7 \
+	VPABSB  Y6, Y8 \
+	VPABSB  Y7, Y9 \
+	A2_SCALE(0(SI), X14) \
+	A2_SCALE(0(SI)(R9*1), X15) \
+	JS \
+	ADDQ $34, SI \
+	ADDQ $32, BX \
+	ADDQ $4, DX \
+	DECQ CX \
+	JNZ  blk \
+	MOVQ ostride+64(FP), AX \
+	SHLQ $2, AX \
+	RED \
+	ADDQ $8, R14 \
+	LEAQ (DI)(R9*2), DI \
+	SUBQ $2, R10 \
+	JNZ  tile \
+	VZEROUPPER \
+	RET
+
 // func gemmQ8_0x1VNNI(w *byte, rowSize, nrows int, xq *int8, xd *float32, xstride, nb int, out *float32, ostride int)
-TEXT ·gemmQ8_0x1VNNI(SB), NOSPLIT, $0-72
+TEXT ·gemmQ8_0x1VNNI(SB), NOSPLIT, $8-72
 	GEMM_Q8_0(ROWS_1, ZERO_1, REDUCE_1)
 
 // func gemmQ8_0x2VNNI(w *byte, rowSize, nrows int, xq *int8, xd *float32, xstride, nb int, out *float32, ostride int)
-TEXT ·gemmQ8_0x2VNNI(SB), NOSPLIT, $0-72
+TEXT ·gemmQ8_0x2VNNI(SB), NOSPLIT, $8-72
 	GEMM_Q8_0(ROWS_2, ZERO_2, REDUCE_2)
 
 // func gemmQ8_0x3VNNI(w *byte, rowSize, nrows int, xq *int8, xd *float32, xstride, nb int, out *float32, ostride int)
-TEXT ·gemmQ8_0x3VNNI(SB), NOSPLIT, $0-72
+TEXT ·gemmQ8_0x3VNNI(SB), NOSPLIT, $8-72
 	GEMM_Q8_0(ROWS_3, ZERO_3, REDUCE_3)
 
 // func gemmQ8_0x4VNNI(w *byte, rowSize, nrows int, xq *int8, xd *float32, xstride, nb int, out *float32, ostride int)
-TEXT ·gemmQ8_0x4VNNI(SB), NOSPLIT, $0-72
+TEXT ·gemmQ8_0x4VNNI(SB), NOSPLIT, $8-72
 	GEMM_Q8_0(ROWS_4, ZERO_4, REDUCE_4)
 
+
+// func gemmQ8_0x1AVX2(w *byte, rowSize, nrows int, xq *int8, xd *float32, xstride, nb int, out *float32, ostride int)
+TEXT ·gemmQ8_0x1AVX2(SB), NOSPLIT, $0-72
+	GEMM_Q8_0_AVX2(A2_JS1, A2_ZERO1, A2_RED1)
+
+// func gemmQ8_0x2AVX2(w *byte, rowSize, nrows int, xq *int8, xd *float32, xstride, nb int, out *float32, ostride int)
+TEXT ·gemmQ8_0x2AVX2(SB), NOSPLIT, $0-72
+	GEMM_Q8_0_AVX2(A2_JS2, A2_ZERO2, A2_RED2)
+
+// func gemmQ8_0x3AVX2(w *byte, rowSize, nrows int, xq *int8, xd *float32, xstride, nb int, out *float32, ostride int)
+TEXT ·gemmQ8_0x3AVX2(SB), NOSPLIT, $0-72
+	GEMM_Q8_0_AVX2(A2_JS3, A2_ZERO3, A2_RED3)

@@ -7,4 +7,6 @@ package cpu
 
 import "github.com/helexa/helexa/gguf"
 
+var hasGemmVNNI = false
+
 func asmGemmKernel(typ gguf.Type) (gemmKernel, int) { return nil, 0 }

@@ -13,16 +13,39 @@ import (
 	"github.com/helexa/helexa/gguf"
 )
 
+// gemmVariants runs check once per GEMM kernel this CPU has: the VNNI
+// ones where present and the AVX2 ones.
+func gemmVariants(t *testing.T, check func(typ gguf.Type, name string, k gemmKernel, tile int)) {
+	t.Helper()
+	tested := 0
+	variants := []bool{false}
+	if hasGemmVNNI {
+		variants = []bool{true, false}
+	}
+	for _, vnni := range variants {
+		saved := hasGemmVNNI
+		hasGemmVNNI = vnni
+		for _, typ := range intTypes {
+			if k, tile := asmGemmKernel(typ); k != nil {
+				tested++
+				name := typ.String() + "/avx2"
+				if vnni {
+					name = typ.String() + "/vnni"
+				}
+				check(typ, name, k, tile)
+			}
+		}
+		hasGemmVNNI = saved
+	}
+	if tested == 0 {
+		t.Skip("no GEMM kernel on this CPU")
+	}
+}
+
 func TestGemmKernels(t *testing.T) {
 	rng := rand.New(rand.NewPCG(13, 14))
-	tested := 0
-	for _, typ := range intTypes {
+	gemmVariants(t, func(typ gguf.Type, name string, k gemmKernel, tile int) {
 		ik := intKernels[typ]
-		k, tile := asmGemmKernel(typ)
-		if k == nil {
-			continue
-		}
-		tested++
 		bs := typ.BlockSize()
 		for _, nb := range []int{1, 2, 3, 7, 33} {
 			ne0 := nb * bs
@@ -53,7 +76,7 @@ func TestGemmKernels(t *testing.T) {
 									got := out[j*ostride+i]
 									if i >= nrows {
 										if got != 42 {
-											t.Fatalf("%s: wrote out[%d] past row %d's %d results", typ, j*ostride+i, j, nrows)
+											t.Fatalf("%s: wrote out[%d] past row %d's %d results", name, j*ostride+i, j, nrows)
 										}
 										continue
 									}
@@ -63,7 +86,7 @@ func TestGemmKernels(t *testing.T) {
 									mag := absDot(typ, row, ar, ik.format.blockSize())
 									if e := math.Abs(float64(got) - float64(want)); !(e <= 1e-5*mag+1e-37) {
 										t.Fatalf("%s ne0 %d rows %d x·%g off %d r0 %d c %d: [%d][%d] = %g, reference %g (error %.3g of %.3g)",
-											typ, ne0, nrows, xs, off, r0, c, j, i, got, want, e, mag)
+											name, ne0, nrows, xs, off, r0, c, j, i, got, want, e, mag)
 									}
 								}
 							}
@@ -72,10 +95,7 @@ func TestGemmKernels(t *testing.T) {
 				}
 			}
 		}
-	}
-	if tested == 0 {
-		t.Skip("no GEMM kernel on this CPU")
-	}
+	})
 }
 
 // TestMatMulGemm runs MatMul's integer path for batches of 1..9 rows with
@@ -119,7 +139,9 @@ func TestMatMulGemm(t *testing.T) {
 
 // BenchmarkGemmKernels measures one thread's GEMM kernel against the
 // one-row kernel called per activation row, on a 256-row slice of the
-// Qwen3-0.6B gate matrix (1024 wide) with 4 activation rows, in GMAC/s.
+// Qwen3-0.6B gate matrix (1024 wide) with 4 activation rows, in GMAC/s
+// (wall and CPU time); the -avx2 pair runs the kernels of a CPU without
+// AVX-512.
 func BenchmarkGemmKernels(b *testing.B) {
 	rng := rand.New(rand.NewPCG(1, 4))
 	for _, typ := range intTypes {
@@ -138,21 +160,32 @@ func BenchmarkGemmKernels(b *testing.B) {
 			b.ReportMetric(float64(n*ne0*nrows)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GMAC/s")
 			b.ReportMetric(float64(n*ne0*nrows)*float64(b.N)/float64(cpuTimeNs()-cpu0), "cpu-GMAC/s")
 		}
-		b.Run(typ.String()+"/rows", func(b *testing.B) {
-			cpu0 = cpuTimeNs()
-			for b.Loop() {
-				for r := range n {
-					ik.rows(w, rowSize, nrows, a.row(r), out[r*nrows:])
+		run := func(name string, k gemmKernel) {
+			b.Run(typ.String()+"/rows"+name, func(b *testing.B) {
+				cpu0 = cpuTimeNs()
+				for b.Loop() {
+					for r := range n {
+						ik.rows(w, rowSize, nrows, a.row(r), out[r*nrows:])
+					}
 				}
+				report(b)
+			})
+			b.Run(typ.String()+"/gemm"+name, func(b *testing.B) {
+				cpu0 = cpuTimeNs()
+				for b.Loop() {
+					k(w, rowSize, nrows, &a, 0, n, out, nrows)
+				}
+				report(b)
+			})
+		}
+		run("", ik.gemm)
+		if hasGemmVNNI && hasVNNI {
+			// What a CPU without AVX-512 runs.
+			hasGemmVNNI, hasVNNI = false, false
+			if k, _ := asmGemmKernel(typ); k != nil {
+				run("-avx2", k)
 			}
-			report(b)
-		})
-		b.Run(typ.String()+"/gemm", func(b *testing.B) {
-			cpu0 = cpuTimeNs()
-			for b.Loop() {
-				ik.gemm(w, rowSize, nrows, &a, 0, n, out, nrows)
-			}
-			report(b)
-		})
+			hasGemmVNNI, hasVNNI = true, true
+		}
 	}
 }

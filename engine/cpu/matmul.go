@@ -1,15 +1,17 @@
 // This file holds MatMul: dst[n, ne1] = x[n, ne0] · Wᵀ with W in its GGUF
 // type. Workers take ranges of output features. A type with an integer
 // kernel (intdot.go) gets its input quantized once to 8 bits (actquant.go)
-// and dots tiles of weight rows with every activation row, one kernel call
-// per tile and row, unless the backend is exact or the kernel has no
-// assembly here; then the block types with a fused kernel (fused.go) dot
-// each weight row in its block format directly with each activation row.
-// For a few batch rows (the decode step) F16 and BF16 rows are dotted in
-// place too. Otherwise a worker turns a tile of weight rows into float32
-// (views for F32, dequantized into its scratch otherwise) and dots every
-// batch row with the tile, four weight rows at a time, so decoding is done
-// once per weight row whatever the batch size.
+// and dots tiles of weight rows with every activation row, unless the
+// backend is exact or the kernel has no assembly here: up to four
+// activation rows per call where the type has a multi-row kernel
+// (intgemm.go), one kernel call per tile and row otherwise. Then the block
+// types with a fused kernel (fused.go) dot each weight row in its block
+// format directly with each activation row. For a few batch rows (the
+// decode step) F16 and BF16 rows are dotted in place too. Otherwise a
+// worker turns a tile of weight rows into float32 (views for F32,
+// dequantized into its scratch otherwise) and dots every batch row with the
+// tile, four weight rows at a time, so decoding is done once per weight row
+// whatever the batch size.
 //
 // MatMul is batch invariant: a row's output is the same, bit for bit,
 // whatever other rows share the call and wherever it sits in the batch,
