@@ -167,24 +167,7 @@ func TestAdmissionQueue(t *testing.T) {
 	reftest.Dir(t)
 	g, _ := genModel(t, reftest.Model(t, "mini-q8_0"), engine.ContextOptions{Seqs: 1, Ctx: 128, Batch: 32})
 	g.SetMaxQueue(1)
-	hold := make(chan struct{})
-	running := make(chan struct{})
-	var wg sync.WaitGroup
-	wg.Go(func() {
-		first := true
-		_, err := g.Generate(context.Background(), engine.GenerateRequest{Tokens: []int32{5, 6}, MaxTokens: 4, IgnoreEOS: true}, func(engine.Event) error {
-			if first {
-				first = false
-				close(running)
-				<-hold
-			}
-			return nil
-		})
-		if err != nil {
-			t.Error(err)
-		}
-	})
-	<-running
+	release := holdRunning(t, g, engine.GenerateRequest{Tokens: []int32{5, 6}, MaxTokens: 4, IgnoreEOS: true})
 	waitCtx, giveUp := context.WithCancel(context.Background())
 	waited := make(chan error, 1)
 	go func() {
@@ -204,9 +187,36 @@ func TestAdmissionQueue(t *testing.T) {
 	if st := g.Stats(); st.Waiting != 0 || st.Running != 1 {
 		t.Errorf("after giving up: %+v", st)
 	}
-	close(hold)
-	wg.Wait()
+	release()
 	checkIdle(t, g)
+}
+
+// holdRunning starts req on g and returns once it has emitted its first
+// event, holding it there (admitted, its slot and blocks taken) until the
+// returned release is called, which waits for it to end.
+func holdRunning(t *testing.T, g *engine.Generator, req engine.GenerateRequest) (release func()) {
+	t.Helper()
+	hold, running := make(chan struct{}), make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		first := true
+		_, err := g.Generate(context.Background(), req, func(engine.Event) error {
+			if first {
+				first = false
+				close(running)
+				<-hold
+			}
+			return nil
+		})
+		if err != nil {
+			t.Error(err)
+		}
+	})
+	<-running
+	return func() {
+		close(hold)
+		wg.Wait()
+	}
 }
 
 // checkIdle fails unless every slot and KV block of g is free.
@@ -241,23 +251,7 @@ func TestReservationBeyondCache(t *testing.T) {
 func TestAdmissionWaitsForKV(t *testing.T) {
 	reftest.Dir(t)
 	g, _ := genModel(t, reftest.Model(t, "mini-q8_0"), engine.ContextOptions{Seqs: 2, Ctx: 64, Batch: 32, Blocks: 4, BlockSize: 16})
-	hold, running := make(chan struct{}), make(chan struct{})
-	var wg sync.WaitGroup
-	wg.Go(func() {
-		first := true
-		_, err := g.Generate(context.Background(), engine.GenerateRequest{Tokens: batchPrompt(1, 10), MaxTokens: 30, IgnoreEOS: true}, func(engine.Event) error {
-			if first {
-				first = false
-				close(running)
-				<-hold
-			}
-			return nil
-		})
-		if err != nil {
-			t.Error(err)
-		}
-	})
-	<-running
+	release := holdRunning(t, g, engine.GenerateRequest{Tokens: batchPrompt(1, 10), MaxTokens: 30, IgnoreEOS: true})
 	done := make(chan error, 1)
 	go func() {
 		res, err := g.Generate(context.Background(), engine.GenerateRequest{Tokens: batchPrompt(2, 10), MaxTokens: 20, IgnoreEOS: true}, nil)
@@ -272,8 +266,7 @@ func TestAdmissionWaitsForKV(t *testing.T) {
 	if st := g.Stats(); st.Running != 1 {
 		t.Errorf("while the cache is promised: %+v", st)
 	}
-	close(hold)
-	wg.Wait()
+	release()
 	if err := <-done; err != nil {
 		t.Fatalf("second request: %v", err)
 	}

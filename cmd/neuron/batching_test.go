@@ -9,7 +9,6 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"io"
 	"net/http"
 	"strings"
 	"testing"
@@ -90,25 +89,7 @@ func TestBatchingAndPromptReuseE2E(t *testing.T) {
 	defer cancel()
 	body := `{"model":"mini","stream":true,"max_tokens":900,"temperature":0,"logit_bias":` + banEOG(t, modelPath) +
 		`,"messages":[{"role":"user","content":"count"}]}`
-	ended := make(chan error, 3)
-	for range 3 {
-		go func() {
-			req, _ := http.NewRequestWithContext(ctx, http.MethodPost, base+"/v1/chat/completions", strings.NewReader(body))
-			req.Header.Set("Content-Type", "application/json")
-			resp, err := http.DefaultClient.Do(req)
-			if err != nil {
-				ended <- err
-				return
-			}
-			defer resp.Body.Close()
-			if resp.StatusCode != http.StatusOK {
-				ended <- &httpStatusError{resp.Status}
-				return
-			}
-			_, err = io.Copy(io.Discard, resp.Body)
-			ended <- err
-		}()
-	}
+	ended := startStreams(ctx, base, body, 3)
 	busy := waitModels("two running, one queued", func(m api.ModelEntry) bool {
 		return m.Running == 2 && m.Queued == 1 && m.KVBlocksUsed > 0
 	})
@@ -125,8 +106,3 @@ func TestBatchingAndPromptReuseE2E(t *testing.T) {
 		return m.Running == 0 && m.Queued == 0 && m.KVBlocksUsed == 0 && m.KVCacheUsage == 0
 	})
 }
-
-// httpStatusError is an unexpected HTTP status.
-type httpStatusError struct{ status string }
-
-func (e *httpStatusError) Error() string { return "status " + e.status }
