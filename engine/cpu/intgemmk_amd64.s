@@ -23,7 +23,9 @@
 // chunk, Z21 scratch, Z22 activation scale, Z23/Z24 d and Z25/Z26 dmin of
 // rows 0/1, Y27/Y28 their minimums each twice as words, Z29/Z30 scratch,
 // Z31 0x0f bytes; K1 the high 16 words. 0(SP) and 16(SP): the eight
-// sub-block scales of rows 0 and 1 as words.
+// sub-block scales of rows 0 and 1 as words; 48(SP) the prefetch pointer,
+// two tiles ahead, advanced 320 bytes a super-block (a tile reads 288),
+// as the Q8_0 kernels do (intgemm_amd64.s).
 
 // K4_ROW unpacks the scales and minimums of the super-block whose scale
 // bytes are at a4, a8, a12 and d, dmin at a0.
@@ -198,8 +200,17 @@ tile: \
 	MOVQ xd+32(FP), DX \
 	MOVQ sums+40(FP), R15 \
 	MOVQ nsb+56(FP), CX \
+	LEAQ (DI)(R9*4), AX \
+	MOVQ AX, 48(SP) \
 	ZF \
 sb: \
+	MOVQ       48(SP), AX \
+	PREFETCHT0 (AX) \
+	PREFETCHT0 64(AX) \
+	PREFETCHT0 128(AX) \
+	PREFETCHT0 192(AX) \
+	PREFETCHT0 256(AX) \
+	ADDQ       $320, 48(SP) \
 	K4_ROW(0(SI), 4(SI), 8(SI), 12(SI), 0(SP), Y27, Z23, Z25) \
 	K4_ROW(0(SI)(R9*1), 4(SI)(R9*1), 8(SI)(R9*1), 12(SI)(R9*1), 16(SP), Y28, Z24, Z26) \
 	ZI \
@@ -234,7 +245,8 @@ sb: \
 // Besides Q4_K's: Z25/Z26 qh scratch, Z29 the VPERMW index (0 eight
 // times, then 1, 2, 3), Z30 0x30 bytes; 0(SP) and 32(SP) the sixteen
 // scales of rows 0 and 1 as words (VPERMW reads 64 bytes from 8q(slot)),
-// rows left and out at 128(SP) and 136(SP).
+// rows left and out at 128(SP) and 136(SP), the prefetch pointer at
+// 144(SP) (448 bytes a super-block; a tile reads 420).
 
 // K6_ROW: the scales of the super-block at r as words to slot, its d
 // broadcast into Zd.
@@ -348,8 +360,19 @@ tile: \
 	MOVQ xd+32(FP), DX \
 	MOVQ sums+40(FP), R15 \
 	MOVQ nsb+56(FP), CX \
+	LEAQ (DI)(R9*4), AX \
+	MOVQ AX, 144(SP) \
 	ZF \
 sb: \
+	MOVQ       144(SP), AX \
+	PREFETCHT0 (AX) \
+	PREFETCHT0 64(AX) \
+	PREFETCHT0 128(AX) \
+	PREFETCHT0 192(AX) \
+	PREFETCHT0 256(AX) \
+	PREFETCHT0 320(AX) \
+	PREFETCHT0 384(AX) \
+	ADDQ       $448, 144(SP) \
 	K6_ROW(192(SI), 208(SI), 0(SP), Z23) \
 	K6_ROW(192(SI)(R9*1), 208(SI)(R9*1), 32(SP), Z24) \
 	ZI \
@@ -382,33 +405,33 @@ DATA gemm6idx<>+24(SB)/8, $0x0303030303030303
 GLOBL gemm6idx<>(SB), RODATA|NOPTR, $32
 
 // func gemmQ4_Kx1VNNI(w *byte, rowSize, nrows int, xq *int8, xd *float32, sums *int16, xstride, nsb int, out *float32, ostride int)
-TEXT ·gemmQ4_Kx1VNNI(SB), NOSPLIT, $48-80
+TEXT ·gemmQ4_Kx1VNNI(SB), NOSPLIT, $56-80
 	GEMM_Q4_K(K4_JS1, ZERO_I1, ZERO_F1, K4_END1, K4_RED1)
 
 // func gemmQ4_Kx2VNNI(w *byte, rowSize, nrows int, xq *int8, xd *float32, sums *int16, xstride, nsb int, out *float32, ostride int)
-TEXT ·gemmQ4_Kx2VNNI(SB), NOSPLIT, $48-80
+TEXT ·gemmQ4_Kx2VNNI(SB), NOSPLIT, $56-80
 	GEMM_Q4_K(K4_JS2, ZERO_I2, ZERO_F2, K4_END2, K4_RED2)
 
 // func gemmQ4_Kx3VNNI(w *byte, rowSize, nrows int, xq *int8, xd *float32, sums *int16, xstride, nsb int, out *float32, ostride int)
-TEXT ·gemmQ4_Kx3VNNI(SB), NOSPLIT, $48-80
+TEXT ·gemmQ4_Kx3VNNI(SB), NOSPLIT, $56-80
 	GEMM_Q4_K(K4_JS3, ZERO_I3, ZERO_F3, K4_END3, K4_RED3)
 
 // func gemmQ4_Kx4VNNI(w *byte, rowSize, nrows int, xq *int8, xd *float32, sums *int16, xstride, nsb int, out *float32, ostride int)
-TEXT ·gemmQ4_Kx4VNNI(SB), NOSPLIT, $48-80
+TEXT ·gemmQ4_Kx4VNNI(SB), NOSPLIT, $56-80
 	GEMM_Q4_K(K4_JS4, ZERO_I4, ZERO_F4, K4_END4, K4_RED4)
 
 // func gemmQ6_Kx1VNNI(w *byte, rowSize, nrows int, xq *int8, xd *float32, sums *int16, xstride, nsb int, out *float32, ostride int)
-TEXT ·gemmQ6_Kx1VNNI(SB), NOSPLIT, $144-80
+TEXT ·gemmQ6_Kx1VNNI(SB), NOSPLIT, $152-80
 	GEMM_Q6_K(K6_JS1, ZERO_I1, ZERO_F1, K6_ENDS1, K4_RED1)
 
 // func gemmQ6_Kx2VNNI(w *byte, rowSize, nrows int, xq *int8, xd *float32, sums *int16, xstride, nsb int, out *float32, ostride int)
-TEXT ·gemmQ6_Kx2VNNI(SB), NOSPLIT, $144-80
+TEXT ·gemmQ6_Kx2VNNI(SB), NOSPLIT, $152-80
 	GEMM_Q6_K(K6_JS2, ZERO_I2, ZERO_F2, K6_ENDS2, K4_RED2)
 
 // func gemmQ6_Kx3VNNI(w *byte, rowSize, nrows int, xq *int8, xd *float32, sums *int16, xstride, nsb int, out *float32, ostride int)
-TEXT ·gemmQ6_Kx3VNNI(SB), NOSPLIT, $144-80
+TEXT ·gemmQ6_Kx3VNNI(SB), NOSPLIT, $152-80
 	GEMM_Q6_K(K6_JS3, ZERO_I3, ZERO_F3, K6_ENDS3, K4_RED3)
 
 // func gemmQ6_Kx4VNNI(w *byte, rowSize, nrows int, xq *int8, xd *float32, sums *int16, xstride, nsb int, out *float32, ostride int)
-TEXT ·gemmQ6_Kx4VNNI(SB), NOSPLIT, $144-80
+TEXT ·gemmQ6_Kx4VNNI(SB), NOSPLIT, $152-80
 	GEMM_Q6_K(K6_JS4, ZERO_I4, ZERO_F4, K6_ENDS4, K4_RED4)
