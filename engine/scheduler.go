@@ -17,8 +17,8 @@
 // them, it waits. The prompt's cached prefix (Context.ReusePrefix) is not
 // prefilled again.
 //
-// The step loop is a goroutine that runs while there is work and ends when
-// every sequence has left, so an idle model holds no goroutine.
+// The step loop is a goroutine that runs while sequences are admitted and
+// ends when every one has left, so an idle model holds no goroutine.
 
 package engine
 
@@ -292,16 +292,20 @@ func (s *scheduler) poke() {
 	}
 }
 
-// loop runs steps while sequences submit rows and ends when none is
-// pending.
+// loop runs steps while sequences are admitted and ends when none is.
 func (s *scheduler) loop() {
 	var timer *time.Timer
 	for {
 		s.mu.Lock()
 		if len(s.pending) == 0 {
-			s.looping = false
+			if s.running == 0 {
+				s.looping = false
+				s.mu.Unlock()
+				return
+			}
 			s.mu.Unlock()
-			return
+			<-s.wake // a submission, or a sequence left
+			continue
 		}
 		// Wait briefly for the running sequences that have not yet
 		// submitted, so that they share this step.
