@@ -55,13 +55,15 @@ func (k *intKernel) rows(w []byte, rowSize, nrows int, a actRow, out []float32) 
 // AVX-512 that path wins beyond intMaxRows rows (1-thread timings of
 // 1024x1024 Q8_0/Q4_K/Q6_K/Q4_0 on the build machine: the integer path
 // 1.0-2.5x faster at 16 rows, 0.2-0.7x at 64 and 128); with AVX2 alone the
-// integer path wins at every size. A type with a multi-row kernel keeps
-// the integer path at every size: it measured 1.3-3.7x the float tile
-// path at 32 to 256 rows (bench/cpu-notes.md, section 8). The Go
-// reference serves decode-sized batches only.
+// integer path wins at every size. A type with a VNNI multi-row kernel
+// keeps the integer path at every size: it measured 1.3-3.7x the float
+// tile path at 32 to 256 rows (bench/cpu-notes.md, section 8); the AVX2
+// one, on a CPU with AVX-512F but not VNNI, is unmeasured there against
+// the float path and leaves large batches to it. The Go reference serves
+// decode-sized batches only.
 func (k *intKernel) serves(n int) bool {
 	if k.asm != nil && hasAVX2 {
-		return n <= intMaxRows || !hasAVX512 || (k.gemm != nil && n >= gemmMinRows)
+		return n <= intMaxRows || !hasAVX512 || (k.gemm != nil && hasGemmVNNI && n >= gemmMinRows)
 	}
 	return n <= fusedMaxRows && !k.slowGo
 }
