@@ -1,0 +1,61 @@
+// This file holds the small-batch integer GEMM: a tile of weight rows times
+// several quantized activation rows per kernel call, so a batched decode
+// step (one activation row per running sequence) loads and unpacks each
+// weight block once for up to gemmCols rows instead of once per row. The
+// assembly (intgemm_amd64.s) computes exactly what the one-row kernels of
+// intdot.go compute, block by block; gemmRef, built on their Go
+// references, is what the tests hold it to.
+
+package cpu
+
+// gemmKernel writes out[j*ostride+i] = row i of w · activation row r0+j of
+// a, for i < nrows (a multiple of the kernel's tile) and j < c (at most
+// gemmCols).
+type gemmKernel func(w []byte, rowSize, nrows int, a *actQuant, r0, c int, out []float32, ostride int)
+
+// gemmCols is the most activation rows of one gemm call.
+const gemmCols = 4
+
+// gemmMinRows is the smallest batch MatMul runs through a gemm kernel.
+var gemmMinRows = 1
+
+// gemmRef is the reference gemmKernel built on a one-row Go kernel.
+func gemmRef(ref func(w []byte, a actRow) float32) gemmKernel {
+	return func(w []byte, rowSize, nrows int, a *actQuant, r0, c int, out []float32, ostride int) {
+		for j := range c {
+			ar := a.row(r0 + j)
+			for i := range nrows {
+				out[j*ostride+i] = ref(w[i*rowSize:(i+1)*rowSize], ar)
+			}
+		}
+	}
+}
+
+// intMatMul is MatMul's integer path over output features [lo, hi): tiles
+// of intTile weight rows stay in L1/L2 while every activation row passes
+// over them, gemmCols rows per gemm call where the kernel has one, one row
+// per call otherwise and for the rows left over after whole gemm tiles.
+func (t *matmulTask) intMatMul(lo, hi int) {
+	ne1, rs := t.w.ne1, t.w.rowSize
+	gemm := t.ik.gemm
+	if t.n < gemmMinRows {
+		gemm = nil
+	}
+	for o0 := lo; o0 < hi; o0 += intTile {
+		o1 := min(o0+intTile, hi)
+		w := t.w.data[o0*rs : o1*rs]
+		m := 0
+		if gemm != nil {
+			m = (o1 - o0) / t.ik.gemmTile * t.ik.gemmTile
+			for r := 0; r < t.n && m > 0; r += gemmCols {
+				gemm(w, rs, m, t.act, r, min(gemmCols, t.n-r), t.dst[r*ne1+o0:], ne1)
+			}
+		}
+		if m == o1-o0 {
+			continue
+		}
+		for r := range t.n {
+			t.ik.rows(w[m*rs:], rs, o1-o0-m, t.act.row(r), t.dst[r*ne1+o0+m:r*ne1+o1])
+		}
+	}
+}
