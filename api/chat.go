@@ -56,6 +56,10 @@ type GenerationParams struct {
 	// KeepAlive (an extension) is how long the model stays loaded after
 	// this request; nil takes the daemon's keep_alive.
 	KeepAlive *KeepAlive `json:"keep_alive,omitempty"`
+	// IgnoreEOS (an extension, as vLLM and llama.cpp read it) generates
+	// through end-of-generation tokens up to max_tokens; benchmarks use it
+	// for outputs of a fixed length.
+	IgnoreEOS bool `json:"ignore_eos,omitempty"`
 }
 
 // MaxChoices is the largest n a request may ask for.
@@ -173,6 +177,15 @@ type Usage struct {
 	PromptTokens     int `json:"prompt_tokens"`
 	CompletionTokens int `json:"completion_tokens"`
 	TotalTokens      int `json:"total_tokens"`
+	// PromptTokensDetails says how many prompt tokens came from the
+	// prompt cache, as OpenAI reports it.
+	PromptTokensDetails *PromptTokensDetails `json:"prompt_tokens_details,omitempty"`
+}
+
+// PromptTokensDetails breaks the prompt tokens down.
+type PromptTokensDetails struct {
+	// CachedTokens are the prompt tokens whose computation was reused.
+	CachedTokens int `json:"cached_tokens"`
 }
 
 // ChatCompletion is the response of a non-streaming chat completion.

@@ -32,7 +32,8 @@ const (
 	// model whose device failed; ModelEntry.Error says why.
 	StatusFailed = "failed"
 	// StatusNotLoaded marks a catalog model that is not loaded (GET
-	// /v1/models); a request naming it loads it when auto_load is on.
+	// /v1/models and GET /models, where cortex learns that the neuron can
+	// load it); a request naming it loads it when auto_load is on.
 	StatusNotLoaded = "not_loaded"
 )
 
@@ -51,9 +52,16 @@ type ModelEntry struct {
 	CtxSize int `json:"ctx_size"`
 	// MemoryBytes is the memory the weights and KV cache occupy.
 	MemoryBytes int64 `json:"memory_bytes"`
-	// KVCacheUsage is the fraction of KV-cache positions in use, 0 to 1.
+	// KVCacheUsage is the fraction of KV-cache blocks in use, 0 to 1.
 	KVCacheUsage float64 `json:"kv_cache_usage"`
-	Status       string  `json:"status"`
+	// KVBlocks is the KV cache's size in blocks of KVBlockSize positions,
+	// KVBlocksUsed those held by running sequences.
+	KVBlocks     int `json:"kv_blocks,omitempty"`
+	KVBlocksUsed int `json:"kv_blocks_used"`
+	KVBlockSize  int `json:"kv_block_size,omitempty"`
+	// MaxParallel is the sequences the model decodes at once.
+	MaxParallel int    `json:"max_parallel,omitempty"`
+	Status      string `json:"status"`
 	// Error is why a model's load or its device failed (Status "failed").
 	Error    string    `json:"error,omitempty"`
 	LoadedAt time.Time `json:"loaded_at"`
@@ -102,10 +110,17 @@ type LoadRequest struct {
 	Model string `json:"model"`
 	// CtxSize is the context length; 0 takes the daemon's default.
 	CtxSize int `json:"ctx_size,omitempty"`
+	// KVCacheSize is the KV cache all the model's sequences share, in
+	// memory ("2GiB") or blocks ("4096 blocks"); empty takes the daemon's
+	// default.
+	KVCacheSize string `json:"kv_cache_size,omitempty"`
 	// Device is auto, cpu or cuda[:N]; empty takes the daemon's default.
 	Device string `json:"device,omitempty"`
 	// Alias is the id clients use; empty uses Model.
 	Alias string `json:"alias,omitempty"`
+	// MaxParallel is the sequences the model runs at once; 0 takes the
+	// daemon's default.
+	MaxParallel int `json:"max_parallel,omitempty"`
 }
 
 // UnloadRequest is the body of POST /models/unload.

@@ -131,50 +131,60 @@ const (
 	tierFull           // reports no free memory or no free slot
 )
 
+// room is what placement orders neurons by.
+type room struct {
+	url        string
+	tier       int
+	free, used int64
+}
+
+// room returns the neuron's room as its last poll reported it; the
+// Registry's lock is held.
+func (n *neuron) room() room {
+	c := room{url: n.url, tier: tierUnknown}
+	for _, m := range n.models {
+		c.used += m.MemoryBytes
+	}
+	// A neuron that knows neither its budget nor the host's memory
+	// reports zeros: that is not knowing, not being full.
+	if cp := n.capacity; cp != nil && (cp.MemoryBudgetBytes > 0 || cp.MemoryFreeBytes > 0) {
+		c.tier, c.free = tierRoom, cp.MemoryFreeBytes
+		if cp.MemoryFreeBytes == 0 || (cp.MaxLoadedModels > 0 && cp.LoadedModels >= cp.MaxLoadedModels) {
+			c.tier = tierFull
+		}
+	}
+	return c
+}
+
+// roomBefore reports whether a neuron with room a is tried before one with
+// b: by tier, then the most free memory, then the least memory in use, then
+// by URL.
+func roomBefore(a, b room) bool {
+	switch {
+	case a.tier != b.tier:
+		return a.tier < b.tier
+	case a.free != b.free:
+		return a.free > b.free
+	case a.used != b.used:
+		return a.used < b.used
+	}
+	return a.url < b.url
+}
+
 // placementOrder returns the up neurons: first those that report room, the
 // most free memory first; then those that do not report their capacity,
 // the least memory in use first; last those that report none left (still
 // tried, since their answer is what counts).
 func (g *Gateway) placementOrder() []string {
-	type cand struct {
-		url  string
-		tier int
-		free int64
-		used int64
-	}
-	var cs []cand
+	var cs []room
 	g.reg.mu.RLock()
 	for _, n := range g.reg.neurons {
-		if !n.up {
-			continue
+		if n.up {
+			cs = append(cs, n.room())
 		}
-		c := cand{url: n.url, tier: tierUnknown}
-		for _, m := range n.models {
-			c.used += m.MemoryBytes
-		}
-		// A neuron that knows neither its budget nor the host's memory
-		// reports zeros: that is not knowing, not being full.
-		if cp := n.capacity; cp != nil && (cp.MemoryBudgetBytes > 0 || cp.MemoryFreeBytes > 0) {
-			c.tier, c.free = tierRoom, cp.MemoryFreeBytes
-			if cp.MemoryFreeBytes == 0 || (cp.MaxLoadedModels > 0 && cp.LoadedModels >= cp.MaxLoadedModels) {
-				c.tier = tierFull
-			}
-		}
-		cs = append(cs, c)
 	}
 	g.reg.mu.RUnlock()
-	sort.Slice(cs, func(i, j int) bool {
-		a, b := cs[i], cs[j]
-		switch {
-		case a.tier != b.tier:
-			return a.tier < b.tier
-		case a.free != b.free:
-			return a.free > b.free
-		case a.used != b.used:
-			return a.used < b.used
-		}
-		return a.url < b.url
-	})
+	sort.Slice(cs, func(i, j int) bool { return roomBefore(cs[i], cs[j]) })
 	out := make([]string, len(cs))
 	for i, c := range cs {
 		out[i] = c.url

@@ -1,5 +1,6 @@
 // This file holds the fleet state: every neuron with what its last poll
-// said (up or down, its models and their state, in-flight, queue, KV usage,
+// said (up or down, its models and their state — not_loaded for the
+// catalog models it would load on request —, in-flight, queue, KV usage,
 // the OpenAI base URL of each model) and the requests cortex has running on
 // it. The poller writes it, the router reads it to choose a neuron, and the
 // proxy reports each request's outcome so that a neuron failing requests is
@@ -188,36 +189,82 @@ type candidate struct {
 	n        *neuron
 	endpoint string // the model's OpenAI base URL on it
 	queued   int    // the model's queue there at the last poll
+	// rank orders the candidates before their load: 0 where the model is
+	// ready; above it where the neuron would load it first (loading, then
+	// not_loaded in placement order), so that concurrent first requests
+	// go to the same neuron and wait on its one load.
+	rank int
 }
 
 // candidates returns the up neurons on which model is ready (a neuron that
-// says it is shutting down takes nothing new), and whether
-// any neuron of the fleet has the model at all (in any state, up or down),
-// which tells an unknown model (404) from an unavailable one (503).
+// says it is shutting down takes nothing new); when there are none, the
+// serving neurons loading it, then those listing it as not_loaded (their
+// catalog: a request for it loads it there); and whether any neuron of the fleet has the
+// model at all (in any state, up or down, loadable included), which tells
+// an unknown model (404) from an unavailable one (503).
 func (r *Registry) candidates(model string) (out []candidate, known bool) {
 	r.mu.RLock()
 	defer r.mu.RUnlock()
+	var later []candidate
 	for _, n := range r.neurons {
 		for _, m := range n.models {
 			if m.ID != model {
 				continue
 			}
 			known = true
-			if n.up && n.health != api.CodeShuttingDown && m.Status == api.StatusReady {
-				ep := n.endpoints[model]
-				if ep == "" {
-					ep = n.url + "/v1"
+			if !n.up || n.health == api.CodeShuttingDown {
+				continue
+			}
+			c := candidate{n: n, endpoint: n.baseURL(model), queued: m.Queued}
+			switch m.Status {
+			case api.StatusReady:
+				out = append(out, c)
+			case api.StatusLoading:
+				// A serving neuron loading it on request (not one still
+				// loading its default models, which answers 503).
+				if n.health == "ok" {
+					c.rank = 1
+					later = append(later, c)
 				}
-				out = append(out, candidate{n: n, endpoint: ep, queued: m.Queued})
+			case api.StatusNotLoaded:
+				c.rank = 2
+				later = append(later, c)
 			}
 		}
 	}
-	return out, known
+	if len(out) > 0 || len(later) == 0 {
+		return out, known
+	}
+	// The neurons with the most room first, as placement orders them.
+	sort.Slice(later, func(i, j int) bool {
+		a, b := later[i], later[j]
+		if a.rank != b.rank {
+			return a.rank < b.rank
+		}
+		return roomBefore(a.n.room(), b.n.room())
+	})
+	for i := range later {
+		later[i].rank = i + 1
+	}
+	return later, known
 }
 
-// pick returns the candidate with the fewest outstanding requests weighted
-// by its reported queue, ties broken at random, skipping the neurons in
-// tried; ok is false when none is left.
+// baseURL returns the OpenAI base URL of model on the neuron: the one its
+// endpoint answered, else that of another of its models, else url/v1.
+// r.mu is held.
+func (n *neuron) baseURL(model string) string {
+	if ep := n.endpoints[model]; ep != "" {
+		return ep
+	}
+	for _, ep := range n.endpoints {
+		return ep
+	}
+	return n.url + "/v1"
+}
+
+// pick returns the candidate of lowest rank with the fewest outstanding
+// requests weighted by its reported queue, ties broken at random, skipping
+// the neurons in tried; ok is false when none is left.
 func pick(cands []candidate, tried map[string]bool) (best candidate, ok bool) {
 	var bestScore int64
 	ties := 0
@@ -227,9 +274,9 @@ func pick(cands []candidate, tried map[string]bool) (best candidate, ok bool) {
 		}
 		score := c.n.outstanding.Load() + int64(c.queued)
 		switch {
-		case !ok || score < bestScore:
+		case !ok || c.rank < best.rank || c.rank == best.rank && score < bestScore:
 			best, bestScore, ok, ties = c, score, true, 1
-		case score == bestScore:
+		case c.rank == best.rank && score == bestScore:
 			// Reservoir sampling keeps each tied candidate with equal chance.
 			ties++
 			if rand.IntN(ties) == 0 {
@@ -242,7 +289,16 @@ func pick(cands []candidate, tried map[string]bool) (best candidate, ok bool) {
 
 // served returns the models ready on up neurons, sorted, each with the
 // neurons serving it.
-func (r *Registry) served() map[string][]string {
+func (r *Registry) served() map[string][]string { return r.byStatus(api.StatusReady) }
+
+// loadable returns the models that up neurons list as not_loaded (in
+// their catalog, loaded by the first request for them), each with those
+// neurons, sorted.
+func (r *Registry) loadable() map[string][]string { return r.byStatus(api.StatusNotLoaded) }
+
+// byStatus returns the models up neurons list with status, each with those
+// neurons, sorted.
+func (r *Registry) byStatus(status string) map[string][]string {
 	r.mu.RLock()
 	defer r.mu.RUnlock()
 	out := map[string][]string{}
@@ -251,7 +307,7 @@ func (r *Registry) served() map[string][]string {
 			continue
 		}
 		for _, m := range n.models {
-			if m.Status == api.StatusReady {
+			if m.Status == status {
 				out[m.ID] = append(out[m.ID], n.url)
 			}
 		}
@@ -263,10 +319,12 @@ func (r *Registry) served() map[string][]string {
 }
 
 // servedIDs returns the ids of served(), sorted.
-func (r *Registry) servedIDs() []string {
-	s := r.served()
-	ids := make([]string, 0, len(s))
-	for id := range s {
+func (r *Registry) servedIDs() []string { return sortedIDs(r.served()) }
+
+// sortedIDs returns the keys of a model map, sorted.
+func sortedIDs(m map[string][]string) []string {
+	ids := make([]string, 0, len(m))
+	for id := range m {
 		ids = append(ids, id)
 	}
 	slices.Sort(ids)

@@ -202,36 +202,49 @@ func (g *Gateway) ready(w http.ResponseWriter, r *http.Request) {
 }
 
 // models answers GET /v1/models: the union of the models ready on up
-// neurons, each with the neurons serving it.
+// neurons, each with the neurons serving it, then the models only
+// loadable (some up neuron lists it as not_loaded: a request loads it),
+// marked as such, each with the neurons that would load it.
 func (g *Gateway) models(w http.ResponseWriter, r *http.Request) {
 	type model struct {
 		api.Model
 		Neurons []string `json:"neurons"`
 	}
-	served := g.reg.served()
+	served, loadable := g.reg.served(), g.reg.loadable()
 	out := struct {
 		Object string  `json:"object"`
 		Data   []model `json:"data"`
 	}{Object: "list", Data: []model{}}
-	for _, id := range g.reg.servedIDs() {
+	for _, id := range sortedIDs(served) {
 		out.Data = append(out.Data, model{Model: api.Model{ID: id, Object: "model", Created: time.Now().Unix(), OwnedBy: "cortex"},
 			Neurons: served[id]})
+	}
+	for _, id := range sortedIDs(loadable) {
+		if _, ok := served[id]; !ok {
+			out.Data = append(out.Data, model{Model: api.Model{ID: id, Object: "model", Created: time.Now().Unix(), OwnedBy: "cortex",
+				Status: api.StatusNotLoaded}, Neurons: loadable[id]})
+		}
 	}
 	writeJSON(w, http.StatusOK, out)
 }
 
-// model answers GET /v1/models/{id}.
+// model answers GET /v1/models/{id}; a model only loadable is marked
+// not_loaded.
 func (g *Gateway) model(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("id")
+	m := api.Model{ID: id, Object: "model", Created: time.Now().Unix(), OwnedBy: "cortex"}
 	if _, ok := g.reg.served()[id]; !ok {
-		writeError(w, g.notFound(id))
-		return
+		if _, ok := g.reg.loadable()[id]; !ok {
+			writeError(w, g.notFound(id))
+			return
+		}
+		m.Status = api.StatusNotLoaded
 	}
-	writeJSON(w, http.StatusOK, api.Model{ID: id, Object: "model", Created: time.Now().Unix(), OwnedBy: "cortex"})
+	writeJSON(w, http.StatusOK, m)
 }
 
 // notFound is the 404 for a model no neuron has, listing what the fleet
-// serves.
+// serves and what it can load.
 func (g *Gateway) notFound(model string) *api.Error {
 	e := api.ModelNotFound(model)
 	ids := g.reg.servedIDs()
@@ -239,6 +252,15 @@ func (g *Gateway) notFound(model string) *api.Error {
 		e.Message += "; the fleet serves no model now"
 	} else {
 		e.Message += "; the fleet serves: " + strings.Join(ids, ", ")
+	}
+	var more []string
+	for _, id := range sortedIDs(g.reg.loadable()) {
+		if !slices.Contains(ids, id) {
+			more = append(more, id)
+		}
+	}
+	if len(more) > 0 {
+		e.Message += "; and loads on request: " + strings.Join(more, ", ")
 	}
 	return e
 }

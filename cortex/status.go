@@ -119,12 +119,14 @@ type NeuronStatus struct {
 	*api.Capacity
 }
 
-// ModelStatus is one model in Status: the neurons that have it, and those
-// of them where it is ready and up.
+// ModelStatus is one model in Status: the neurons that have it, those of
+// them where it is ready and up, and the neurons that list it as
+// not_loaded (in their catalog: a request routed there loads it).
 type ModelStatus struct {
-	ID      string   `json:"id"`
-	Neurons []string `json:"neurons"`
-	Ready   []string `json:"ready"`
+	ID       string   `json:"id"`
+	Neurons  []string `json:"neurons"`
+	Ready    []string `json:"ready"`
+	Loadable []string `json:"loadable"`
 }
 
 // snapshot returns the fleet state.
@@ -148,8 +150,12 @@ func (g *Gateway) snapshot() Status {
 			ns.MemoryBytes += m.MemoryBytes
 			ms, ok := byModel[m.ID]
 			if !ok {
-				ms = &ModelStatus{ID: m.ID, Neurons: []string{}, Ready: []string{}}
+				ms = &ModelStatus{ID: m.ID, Neurons: []string{}, Ready: []string{}, Loadable: []string{}}
 				byModel[m.ID] = ms
+			}
+			if m.Status == api.StatusNotLoaded {
+				ms.Loadable = append(ms.Loadable, n.url)
+				continue
 			}
 			ms.Neurons = append(ms.Neurons, n.url)
 			if n.up && m.Status == api.StatusReady {
@@ -163,6 +169,7 @@ func (g *Gateway) snapshot() Status {
 	for _, ms := range byModel {
 		sort.Strings(ms.Neurons)
 		sort.Strings(ms.Ready)
+		sort.Strings(ms.Loadable)
 		st.Models = append(st.Models, *ms)
 	}
 	sort.Slice(st.Models, func(i, j int) bool { return st.Models[i].ID < st.Models[j].ID })
@@ -231,7 +238,8 @@ func Call(ctx context.Context, client *http.Client, method, url, key string, in,
 	return nil
 }
 
-// WriteTable prints the status as two tables, neurons and models.
+// WriteTable prints the status as two tables, neurons and models (where
+// each is ready, where else it is, and where it would load on request).
 func (st *Status) WriteTable(w io.Writer, now time.Time) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "NEURON\tSTATE\tLAST POLL\tMODELS\tIN-FLIGHT\tQUEUE\tKV\tFREE MEMORY")
@@ -269,7 +277,7 @@ func (st *Status) WriteTable(w io.Writer, now time.Time) error {
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%d\t%.0f%%\t%s\n", n.URL, state, poll, ms, n.InFlight, n.Queued, n.KVCacheUsage*100, free)
 	}
 	fmt.Fprintln(tw)
-	fmt.Fprintln(tw, "MODEL\tREADY ON\tALSO ON")
+	fmt.Fprintln(tw, "MODEL\tREADY ON\tALSO ON\tLOADABLE ON")
 	for _, m := range st.Models {
 		var others []string
 		for _, n := range m.Neurons {
@@ -277,7 +285,7 @@ func (st *Status) WriteTable(w io.Writer, now time.Time) error {
 				others = append(others, n)
 			}
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\n", m.ID, orDash(m.Ready), orDash(others))
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", m.ID, orDash(m.Ready), orDash(others), orDash(m.Loadable))
 	}
 	return tw.Flush()
 }

@@ -41,7 +41,7 @@ func TestDashboardInChromium(t *testing.T) {
 	browser := findChromium(t)
 	a := newFakeNeuron(t, okStream(3), "qwen3-mini")
 	a.setModels(api.ModelEntry{ID: "qwen3-mini", Status: api.StatusReady, KVCacheUsage: 0.4, Queued: 1},
-		api.ModelEntry{ID: "<b>evil</b>", Status: api.StatusLoading})
+		api.ModelEntry{ID: "<b>evil</b>", Status: api.StatusLoading}, api.ModelEntry{ID: "on-demand", Status: api.StatusNotLoaded})
 	a.setBudget(3 << 30)
 	b := newFakeNeuron(t, okJSON("b"), "other")
 	cfg := testConfig(a.url(), b.url())
@@ -106,7 +106,11 @@ func TestDashboardInChromium(t *testing.T) {
 	// A model id set as HTML would read "evil"; set as text it keeps its tags.
 	evil := eval(`String([...document.querySelectorAll(".models span")].some(s => s.textContent === "<b>evil</b>"))`)
 	neuronText := text(".card.neuron.up")
-	if summary != "1 of 2 neurons up · 1 of 3 models served" {
+	loadableOn := eval(`[...document.querySelectorAll("#models tbody tr")].find(r => r.cells[0].textContent === "on-demand")?.cells[3].textContent || ""`)
+	if loadableOn != a.url() {
+		t.Errorf("on-demand shown loadable on %q, want %s", loadableOn, a.url())
+	}
+	if summary != "1 of 2 neurons up · 1 of 4 models served" {
 		t.Errorf("summary %q", summary)
 	}
 	if cards != "2" || upCards != "1" || recentRows != "2" {

@@ -47,21 +47,47 @@ type Buffer interface {
 	Free()
 }
 
-// Rows is a batch description uploaded to a backend once per forward pass.
+// Rows is a batch description uploaded to a backend once per forward pass:
+// the rows and the block tables their StoreKV and Attention address the
+// paged KV cache through.
 type Rows interface {
 	// Cap is the largest batch Set accepts.
 	Cap() int
-	// Set uploads the batch rows; ops called afterwards see them.
-	Set(rows []Row) error
+	// Set uploads the batch rows and the block tables; ops called
+	// afterwards see them. The table may be uploaded only when t.Gen
+	// differs from the last Set's (a Gen of 0 always uploads); it fails
+	// beyond the capacity of the rows or the table.
+	Set(rows []Row, t BlockTables) error
 	Free()
 }
 
-// KVCache holds the keys and values of every layer for a fixed number of
-// sequence slots, each nCtx positions long.
+// BlockTables map the positions of every sequence slot to blocks of a paged
+// KV cache: the block of position p of slot s is Table[s*Width+p/BlockSize]
+// (-1 where no block is mapped; a row's ops may only touch mapped blocks).
+type BlockTables struct {
+	Table []int32 // [seqs, Width] block indices
+	Width int     // blocks per slot: the most positions of a sequence / BlockSize, rounded up
+	// Gen changes whenever Table's contents change, so a device backend
+	// uploads the table only then; 0 means unknown (always upload).
+	Gen uint64
+}
+
+// ContiguousTables maps slot s of seqs slots to blocks s*width ..
+// s*width+width-1, the layout of a cache of one contiguous region per
+// slot; backend tests use it.
+func ContiguousTables(seqs, width int) BlockTables {
+	t := BlockTables{Table: make([]int32, seqs*width), Width: width}
+	for i := range t.Table {
+		t.Table[i] = int32(i)
+	}
+	return t
+}
+
+// KVCache holds the keys and values of every layer in Blocks blocks of
+// BlockSize positions, shared by all sequences through block tables.
 type KVCache interface {
-	// Seqs is the number of sequence slots; Ctx the positions per slot.
-	Seqs() int
-	Ctx() int
+	Blocks() int
+	BlockSize() int
 	Bytes() int64
 	Free()
 }
@@ -82,13 +108,14 @@ func (t KVType) elemSize() int {
 	return 2
 }
 
-// KVShape describes a KV cache to allocate.
+// KVShape describes a paged KV cache to allocate: per layer, K and V each
+// [Blocks, BlockSize, KVDim].
 type KVShape struct {
-	Layers int    // transformer layers
-	Seqs   int    // sequence slots
-	Ctx    int    // positions per slot
-	KVDim  int    // nHeadKV * headDim, the width of one K (or V) row
-	Type   KVType // element type
+	Layers    int    // transformer layers
+	Blocks    int    // blocks shared by all sequences
+	BlockSize int    // positions per block
+	KVDim     int    // nHeadKV * headDim, the width of one K (or V) row
+	Type      KVType // element type
 }
 
 // Backend runs the ops of the forward pass on one device.
@@ -106,7 +133,9 @@ type Backend interface {
 	// write to it). ne1 is 1 for vectors.
 	LoadWeight(name string, typ gguf.Type, ne0, ne1 int, data []byte) (Weight, error)
 	NewBuffer(n int) (Buffer, error)
-	NewRows(capacity int) (Rows, error)
+	// NewRows allocates a batch description for up to capacity rows and
+	// block tables of up to table entries.
+	NewRows(capacity, table int) (Rows, error)
 	NewKVCache(shape KVShape) (KVCache, error)
 
 	// Write copies host data into dst[0:len(src)].
@@ -130,12 +159,13 @@ type Backend interface {
 	// i+headDim/2), θ_i = pos · base^(-2i/headDim).
 	RoPE(x Buffer, rows Rows, n, nHead, headDim int, base float32)
 	// StoreKV writes row r of k and v ([n, KVDim]) into layer's cache at
-	// (rows[r].Seq, rows[r].Pos).
+	// position rows[r].Pos of sequence slot rows[r].Seq, i.e. in the block
+	// the rows' block tables map it to.
 	StoreKV(c KVCache, layer int, k, v Buffer, rows Rows, n int)
 	// Attention writes dst[n, nHead*headDim]: for each row r and head h,
 	// softmax(q[r,h]·K[s, 0..p]ᵀ · scale) · V[s, 0..p], where s, p are the
-	// row's Seq and Pos and K, V are read from layer's cache using head
-	// h / (nHead/nHeadKV) (grouped-query attention).
+	// row's Seq and Pos and K, V are read from layer's cache through the
+	// block tables, using head h / (nHead/nHeadKV) (grouped-query attention).
 	Attention(dst, q Buffer, c KVCache, layer int, rows Rows, n, nHead, nHeadKV, headDim int, scale float32)
 	// SwiGLU writes dst[i] = silu(gate[i]) * up[i] for i < n. dst may alias gate.
 	SwiGLU(dst, gate, up Buffer, n int)

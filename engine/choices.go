@@ -1,5 +1,5 @@
 // Several choices from one prompt (OpenAI's n): the prompt is tokenized,
-// checked and prefilled once, in one sequence slot; each choice then decodes
+// checked, admitted and prefilled once, in one sequence slot; each choice then decodes
 // from the prompt's last logits in that slot, one after the other. Decoding
 // writes only the positions after the prompt, and a row attends to
 // positions 0..Pos of its sequence, so the prompt's KV entries are shared
@@ -60,19 +60,33 @@ func (g *Generator) GenerateChoices(ctx context.Context, req GenerateRequest, n 
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	s, err := g.acquire(ctx)
+	// A reservation larger than the whole cache would wait for ever.
+	if kv := g.KVStats(); kv.Total > 0 && kv.BlockSize > 0 && (len(prompt)+limit+kv.BlockSize-1)/kv.BlockSize > kv.Total {
+		return nil, &ContextLengthError{Prompt: len(prompt), Requested: limit, Ctx: kv.Total * kv.BlockSize}
+	}
+	slot, cached, err := g.sched.admit(ctx, prompt, len(prompt)+limit)
 	if err != nil {
 		return nil, err
 	}
-	defer g.release(s)
-	if req.OnPrompt != nil {
-		req.OnPrompt(len(prompt))
-	}
+	s := g.seqs[slot]
+	s.cached = cached
+	var out []*Result
+	defer func() {
+		// The cache then holds the prompt and the last choice's tokens
+		// but its last (which was sampled, not run); after an error its
+		// contents are not offered for reuse.
+		var kept []int32
+		if n := len(out); err == nil && n > 0 {
+			kept = append(prompt[:len(prompt):len(prompt)], out[n-1].Tokens...)
+			kept = kept[:len(kept)-1]
+		}
+		g.sched.leave(slot, kept)
+	}()
 	var shared *promptLogits
 	if n > 1 {
 		shared = &promptLogits{}
 	}
-	out := make([]*Result, 0, n)
+	out = make([]*Result, 0, n)
 	for i := range n {
 		creq := req
 		if i > 0 {
@@ -89,7 +103,9 @@ func (g *Generator) GenerateChoices(ctx context.Context, req GenerateRequest, n 
 		if newMatcher != nil {
 			m = newMatcher() // each choice has its own progress
 		}
-		res, err := g.runChoice(ctx, s, &creq, prompt, limit, start, shared, m, each)
+		var res *Result
+		res, err = g.runChoice(ctx, s, &creq, prompt, limit, start, shared, m, each)
+		res.Usage.CachedTokens = cached
 		out = append(out, res)
 		if err != nil {
 			return out, err

@@ -70,7 +70,15 @@ func TestGenerateChoicesMatchSeededSingles(t *testing.T) {
 	// Matmuls: a single request costs P (prefill) + (k-1)·D (decode steps),
 	// a prefill-only request (one token) P; three choices with one prefill
 	// cost P + 3(k-1)·D = 3·single - 2·prefill.
+	// Each counted request has a prompt of its own, so that none reuses
+	// the cached prefix of another.
+	variant := int32(0)
 	count := func(r engine.GenerateRequest) int64 {
+		variant++
+		r.Tokens = slices.Clone(r.Tokens)
+		for i := range r.Tokens {
+			r.Tokens[i] = (r.Tokens[i] + 300*variant) % 2000
+		}
 		before := b.matmuls.Load()
 		if _, err := g.Generate(context.Background(), r, nil); err != nil {
 			t.Fatal(err)

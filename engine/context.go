@@ -1,5 +1,6 @@
-// This file holds Context: the per-sequence state of a model — its KV cache
-// and the activation buffers of the forward pass, allocated once for the
+// This file holds Context: the state of a model's running sequences — its
+// paged KV cache (blocks shared by up to Seqs sequences, see kvseq.go) and
+// the activation buffers of the forward pass, allocated once for the
 // largest batch so that Forward allocates nothing — and the checks that turn
 // a bad batch into an error before any op runs.
 
@@ -20,6 +21,10 @@ var ErrBadBatch = errors.New("engine: bad batch")
 const (
 	// defaultBatch is the default prefill chunk, llama.cpp's n_batch default.
 	defaultBatch = 512
+	// DefaultBlockSize is the positions per KV cache block: vLLM's default
+	// block size, small enough that a prompt prefix is reused to within 15
+	// tokens and a sequence wastes at most 15 positions.
+	DefaultBlockSize = 16
 	// maxLogitRows bounds the rows whose logits one matrix product computes;
 	// more logit rows are done in chunks of this size. 32 rows of a 151936
 	// vocabulary are 19 MiB.
@@ -27,12 +32,18 @@ const (
 )
 
 // ContextOptions size a Context. Zero fields take defaults: Seqs 1, Ctx
-// DefaultCtxSize, Batch the smaller of 512 and Seqs*Ctx, KV f16.
+// DefaultCtxSize, Batch the smaller of 512 and Seqs*Ctx, KV f16, BlockSize
+// 16, Blocks enough for every slot to hold Ctx positions
+// (Seqs*ceil(Ctx/BlockSize)).
 type ContextOptions struct {
-	Seqs  int    // sequence slots in the KV cache
+	Seqs  int    // sequence slots: the most sequences running at once
 	Ctx   int    // positions per sequence
 	Batch int    // most rows per Forward call
 	KV    KVType // KV cache element type
+	// Blocks is the size of the paged KV cache in blocks of BlockSize
+	// positions, shared by all sequences.
+	Blocks    int
+	BlockSize int
 }
 
 // Context is the state needed to run a model on up to Seqs sequences: the KV
@@ -44,6 +55,7 @@ type Context struct {
 	rows      Rows
 	attnScale float32
 	logitCap  int
+	pg        *pager // the KV cache's block tables, allocator and prefix index
 
 	// Scratch activations, [Batch, width] unless noted.
 	x      Buffer // residual stream [Batch, nEmbd]
@@ -67,9 +79,10 @@ func (m *Model) NewContext(o ContextOptions) (*Context, error) {
 		return nil, err
 	}
 	c := &Context{m: m, o: o, attnScale: attnScale(cfg.HeadDim), logitCap: min(o.Batch, maxLogitRows)}
-	c.kv, err = m.b.NewKVCache(KVShape{Layers: cfg.NLayer, Seqs: o.Seqs, Ctx: o.Ctx, KVDim: cfg.KVDim(), Type: o.KV})
+	width := o.width()
+	c.kv, err = m.b.NewKVCache(KVShape{Layers: cfg.NLayer, Blocks: o.Blocks, BlockSize: o.BlockSize, KVDim: cfg.KVDim(), Type: o.KV})
 	if err == nil {
-		c.rows, err = m.b.NewRows(o.Batch)
+		c.rows, err = m.b.NewRows(o.Batch, o.Seqs*width)
 	}
 	sizes := scratchSizes(cfg, o)
 	for i, dst := range c.scratch() {
@@ -82,6 +95,7 @@ func (m *Model) NewContext(o ContextOptions) (*Context, error) {
 		c.Free()
 		return nil, fmt.Errorf("engine: new context: %w", err)
 	}
+	c.pg = newPager(o.Blocks, o.BlockSize, o.Seqs, width)
 	return c, nil
 }
 
@@ -104,7 +118,8 @@ func (c *Context) scratch() []*Buffer {
 	return []*Buffer{&c.x, &c.xb, &c.q, &c.k, &c.v, &c.att, &c.proj, &c.gate, &c.up, &c.lx, &c.logits}
 }
 
-// Free releases the cache and buffers.
+// Free releases the cache and buffers; the context refuses Forward after
+// it.
 func (c *Context) Free() {
 	for _, b := range c.scratch() {
 		if *b != nil {
@@ -117,7 +132,12 @@ func (c *Context) Free() {
 	if c.kv != nil {
 		c.kv.Free()
 	}
-	*c = Context{m: c.m, o: c.o}
+	for _, b := range c.scratch() {
+		*b = nil
+	}
+	// The pager stays: KVStats may be running on another goroutine (a
+	// model list during an unload) and reads it without a lock.
+	c.kv, c.rows = nil, nil
 }
 
 // checkBatch validates a forward call before any op runs: the rows, and
@@ -154,7 +174,7 @@ func (c *Context) checkBatch(rows []Row, outRows []int, out []float32, width int
 
 // resolve checks o and fills in its defaults for a model of cfg.
 func (o ContextOptions) resolve(cfg Config) (ContextOptions, error) {
-	if o.Seqs < 0 || o.Ctx < 0 || o.Batch < 0 {
+	if o.Seqs < 0 || o.Ctx < 0 || o.Batch < 0 || o.Blocks < 0 || o.BlockSize < 0 {
 		return o, fmt.Errorf("engine: context options %+v: negative size", o)
 	}
 	if o.KV != KVF16 && o.KV != KVF32 {
@@ -169,8 +189,18 @@ func (o ContextOptions) resolve(cfg Config) (ContextOptions, error) {
 	if o.Batch == 0 {
 		o.Batch = min(defaultBatch, o.Seqs*o.Ctx)
 	}
+	if o.BlockSize == 0 {
+		o.BlockSize = DefaultBlockSize
+	}
+	if o.Blocks == 0 {
+		o.Blocks = o.Seqs * o.width()
+	}
 	return o, nil
 }
+
+// width is the blocks one sequence of Ctx positions spans, the width of a
+// slot's block table.
+func (o ContextOptions) width() int { return (o.Ctx + o.BlockSize - 1) / o.BlockSize }
 
 // scratchSizes lists the float32 elements of each scratch buffer of a
 // context, in the order of Context.scratch: x, xb, q, k, v, att, proj,
@@ -193,8 +223,8 @@ func scratchSizes(cfg Config, o ContextOptions) []int {
 }
 
 // ContextBytes estimates the device memory a context with options o needs
-// for a model of cfg: the KV cache (K and V of every layer, position and
-// sequence slot) and the scratch activations.
+// for a model of cfg: the KV cache (K and V of every layer and position of
+// every block) and the scratch activations.
 func ContextBytes(cfg Config, o ContextOptions) (int64, error) {
 	o, err := o.resolve(cfg)
 	if err != nil {
@@ -202,12 +232,21 @@ func ContextBytes(cfg Config, o ContextOptions) (int64, error) {
 	}
 	// Dimensions up to 2^24 and a context of any int could overflow int64;
 	// anything above 2^60 bytes fits nowhere.
-	if f := 2 * float64(cfg.NLayer) * float64(o.Seqs) * float64(o.Ctx) * float64(cfg.KVDim()) * float64(o.KV.elemSize()); f > 1<<60 {
-		return 0, fmt.Errorf("%w: a context of %d positions needs %.3g bytes", ErrDoesNotFit, o.Ctx, f)
+	if f := float64(o.Blocks) * float64(KVBlockBytes(cfg, o.KV, o.BlockSize)); f > 1<<60 {
+		return 0, fmt.Errorf("%w: a kv cache of %d blocks of %d positions needs %.3g bytes", ErrDoesNotFit, o.Blocks, o.BlockSize, f)
 	}
-	n := 2 * int64(cfg.NLayer) * int64(o.Seqs) * int64(o.Ctx) * int64(cfg.KVDim()) * int64(o.KV.elemSize())
+	n := int64(o.Blocks) * KVBlockBytes(cfg, o.KV, o.BlockSize)
 	for _, s := range scratchSizes(cfg, o) {
 		n += int64(s) * 4
 	}
 	return n, nil
+}
+
+// KVBlockBytes is the memory one KV cache block of blockSize positions
+// (0: the default) takes for a model of cfg: K and V of every layer.
+func KVBlockBytes(cfg Config, kv KVType, blockSize int) int64 {
+	if blockSize == 0 {
+		blockSize = DefaultBlockSize
+	}
+	return 2 * int64(cfg.NLayer) * int64(blockSize) * int64(cfg.KVDim()) * int64(kv.elemSize())
 }

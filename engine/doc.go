@@ -1,7 +1,9 @@
 // Package engine runs Qwen3-family language models from GGUF files: the
 // model configuration and weights, the forward pass (qwen3.go), the
-// per-sequence context with its KV cache, and the Backend interface the
-// devices implement (engine/cpu, engine/cuda), plus sampling and generation.
+// context with its paged KV cache shared by its sequences (fixed-size
+// blocks mapped through a block table per sequence, kv*.go), and the
+// Backend interface the devices implement (engine/cpu, engine/cuda), plus
+// sampling and generation.
 //
 // Dimension names used throughout (shapes are written in GGUF order,
 // [ne0, ne1] = [input features, output features]):
@@ -13,6 +15,7 @@
 //	nFF      hidden width of the feed-forward block (feed_forward_length)
 //	nVocab   rows of the token embedding and of the output matrix
 //	nCtx     positions per sequence in a context's KV cache
+//	bs       positions per KV cache block (ContextOptions.BlockSize)
 //	nLayer   transformer blocks (block_count)
 //
 // Activations are row-major [n, width] float32 buffers, one row per batch

@@ -6,11 +6,10 @@
 // emitted) and, in chat mode, the chat output parser (reasoning, content and
 // tool calls) before it reaches the caller's emit function.
 //
-// A Generator owns one Context. Each request runs in a sequence slot of the
-// context's KV cache; the slots make the loop ready to batch several
-// sequences later. For now each forward pass carries the rows of one
-// request: requests in different slots take turns on the context, and
-// requests beyond the number of slots wait for a free one.
+// A Generator owns one Context and its scheduler (scheduler.go): each
+// request is admitted into a sequence slot of the context's KV cache, and
+// the forward passes of all running requests are batched into one per
+// step. A request's own goroutine samples, matches, parses and emits.
 
 package engine
 
@@ -108,14 +107,6 @@ type GenerateRequest struct {
 	// SingleToolCall limits forced tool calls to one (OpenAI
 	// parallel_tool_calls false).
 	SingleToolCall bool
-	// OnPrompt, when set, is called once with the number of prompt tokens
-	// when the request has its sequence slot and its prompt is about to
-	// fill the cache (before prefill, on the calling goroutine), so that a
-	// caller can count KV-cache positions in use without tokenizing the
-	// prompt itself. A request that fails before (bad prompt, too long,
-	// cancelled while waiting for a slot) does not call it. Each Event's
-	// Tokens then adds one position per id.
-	OnPrompt func(promptTokens int)
 }
 
 // chatRequest returns the chat request as rendered: constrained output
@@ -143,7 +134,10 @@ type Event struct {
 
 // Usage counts a request's tokens.
 type Usage struct {
-	PromptTokens     int `json:"prompt_tokens"`
+	PromptTokens int `json:"prompt_tokens"`
+	// CachedTokens are the leading prompt tokens whose KV entries were
+	// reused from the cache instead of computed.
+	CachedTokens     int `json:"cached_tokens"`
 	CompletionTokens int `json:"completion_tokens"`
 	TotalTokens      int `json:"total_tokens"`
 }
@@ -195,9 +189,10 @@ type Generator struct {
 	nVocab int
 	nCtx   int
 	batch  int
-	slots  chan int32 // free sequence slots
-	seqs   []*sequence
-	// fwd serializes Forward calls: a Context is not safe for concurrent use.
+	seqs   []*sequence // by slot
+	sched  *scheduler
+	// fwd serializes the use of the context and the model's backend
+	// (forward passes, KV bookkeeping, embeddings).
 	fwd sync.Mutex
 	// failed holds why the model can no longer run (a fault in its file);
 	// nil while it is healthy.
@@ -216,10 +211,14 @@ type sequence struct {
 	slot    int32
 	sampler *Sampler
 	logits  []float32 // [nVocab] logits of the last row
-	rows    []Row     // [batch] batch being prepared
-	// lastRow is the logit-row list of a forward pass, the index of its
-	// last row; kept here so that a decode step allocates nothing.
-	lastRow [1]int
+	rows    []Row     // [batch] rows being submitted
+	// cached is how many leading prompt tokens were in the KV cache at
+	// admission (not prefilled again).
+	cached int
+	// req is the sequence's submission to the scheduler and done its
+	// answer; kept here so that a decode step allocates nothing.
+	req  stepReq
+	done chan struct{}
 }
 
 // forwarder is what generation needs from a Context.
@@ -242,8 +241,12 @@ func newGenerator(f forwarder, nVocab int, o ContextOptions, tok *tokenizer.Toke
 	g := &Generator{
 		pass: f, tok: tok, tmpl: tmpl, tmplErr: tmplErr,
 		nVocab: nVocab, nCtx: o.Ctx, batch: o.Batch,
-		slots: make(chan int32, o.Seqs),
 	}
+	kv, ok := f.(kvLifecycle)
+	if !ok {
+		kv = slotKV{}
+	}
+	g.sched = newScheduler(f, kv, nVocab, o.Seqs, o.Batch, &g.fwd)
 	if tok != nil {
 		g.maxTokenBytes = longestToken(min(nVocab, tok.VocabSize()), tok.TokenBytes)
 	}
@@ -251,8 +254,7 @@ func newGenerator(f forwarder, nVocab int, o ContextOptions, tok *tokenizer.Toke
 		g.tmplErr = chat.ErrUnsupportedTemplate
 	}
 	for i := range o.Seqs {
-		g.seqs = append(g.seqs, &sequence{slot: int32(i)})
-		g.slots <- int32(i)
+		g.seqs = append(g.seqs, &sequence{slot: int32(i), done: make(chan struct{}, 1)})
 	}
 	return g
 }
@@ -349,40 +351,40 @@ func (g *Generator) checkLength(nPrompt, maxTokens int) (int, error) {
 	return limit, nil
 }
 
-// acquire waits for a free sequence slot.
-func (g *Generator) acquire(ctx context.Context) (*sequence, error) {
-	select {
-	case slot := <-g.slots:
-		return g.seqs[slot], nil
-	case <-ctx.Done():
-		return nil, ctx.Err()
-	}
-}
-
-// release returns a slot.
-func (g *Generator) release(s *sequence) { g.slots <- s.slot }
-
-// forward runs one batch of the sequence with the logits of its last row. A
-// memory fault in the model's mapped file fails the generator for good.
-func (g *Generator) forward(s *sequence, rows []Row, wantLogits bool) error {
+// forward has the scheduler compute rows of sequence s, with the logits of
+// the last row into s.logits when wantLogits. A memory fault in the
+// model's mapped file fails the generator for good.
+func (g *Generator) forward(ctx context.Context, s *sequence, rows []Row, wantLogits bool) error {
 	if err := g.Failed(); err != nil {
 		return err
 	}
-	g.fwd.Lock()
-	defer g.fwd.Unlock()
-	err := guardFaults(func() error {
-		if wantLogits {
-			s.lastRow[0] = len(rows) - 1
-			return g.pass.Forward(rows, s.lastRow[:], s.logits)
-		}
-		return g.pass.Forward(rows, nil, nil)
-	})
+	err := g.sched.step(ctx, s, rows, wantLogits)
 	if errors.Is(err, ErrModelFault) {
 		g.Fail(err)
 		return g.Failed()
 	}
 	return err
 }
+
+// SetStepTokens sets the token budget of a scheduler step (prefill chunks
+// share a step with the decode rows up to it); 0 keeps the default. Call it
+// before the first request.
+func (g *Generator) SetStepTokens(n int) {
+	if n > 0 {
+		g.sched.setBudget(n)
+	}
+}
+
+// SetMaxQueue bounds the requests waiting for admission: beyond n a request
+// fails at once with ErrQueueFull; n < 0 is unbounded (the default). Call
+// it before the first request.
+func (g *Generator) SetMaxQueue(n int) { g.sched.maxQueue = n }
+
+// Stats returns the scheduler's counts.
+func (g *Generator) Stats() SchedStats { return g.sched.stats() }
+
+// KVStats returns the KV cache's block counts.
+func (g *Generator) KVStats() KVStats { return g.sched.kv.KVStats() }
 
 // Failed returns why the generator can no longer run (an error wrapping
 // ErrModelFailed), or nil.
@@ -551,35 +553,36 @@ func (r *run) loop(ctx context.Context, prompt []int32, limit int) error {
 		}
 		s.rows[0] = Row{Token: tok, Pos: int32(pos), Seq: s.slot}
 		pos++
-		if err := g.forward(s, s.rows[:1], true); err != nil {
+		if err := g.forward(ctx, s, s.rows[:1], true); err != nil {
 			return err
 		}
 	}
 }
 
-// prefill runs the prompt through the model in chunks of the batch size,
-// with logits for the last row only, unless an earlier choice of the
-// request did: then its KV entries are in the slot and its logits are
-// copied.
+// prefill has the scheduler run the prompt past its cached prefix, with
+// logits for the last row (the scheduler splits it into chunks of a step's
+// budget), unless an earlier choice of the request did: then its KV
+// entries are in the slot and its logits are copied. The prompt's blocks
+// are then offered for reuse.
 func (r *run) prefill(ctx context.Context, prompt []int32) error {
 	g, s := r.g, r.s
 	if r.shared != nil && r.shared.logits != nil {
 		copy(s.logits, r.shared.logits)
 		return nil
 	}
-	for i := 0; i < len(prompt); i += g.batch {
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-		chunk := prompt[i:min(i+g.batch, len(prompt))]
-		rows := s.rows[:len(chunk)]
-		for j, t := range chunk {
-			rows[j] = Row{Token: t, Pos: int32(i + j), Seq: s.slot}
-		}
-		if err := g.forward(s, rows, i+len(chunk) == len(prompt)); err != nil {
-			return err
-		}
+	rest := prompt[s.cached:]
+	rows := s.rows
+	if len(rest) > len(rows) {
+		rows = make([]Row, len(rest))
 	}
+	rows = rows[:len(rest)]
+	for j, t := range rest {
+		rows[j] = Row{Token: t, Pos: int32(s.cached + j), Seq: s.slot}
+	}
+	if err := g.forward(ctx, s, rows, true); err != nil {
+		return err
+	}
+	g.sched.publish(s.slot, prompt)
 	if r.shared != nil {
 		r.shared.logits = append(r.shared.logits[:0], s.logits...)
 	}

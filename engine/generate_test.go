@@ -426,42 +426,35 @@ func TestGenerateConcurrent(t *testing.T) {
 	}
 }
 
-// TestGenerateOnPrompt checks the prompt-length callback: called once, with
-// the prompt's token count, before any forward pass and any event; not
-// called for a request that fails before prefill.
-func TestGenerateOnPrompt(t *testing.T) {
-	g, b := genMini(t, engine.ContextOptions{Ctx: 64, Batch: 16})
+// TestGenerateKVStats checks that a running request holds KV blocks and a
+// scheduler slot, and that both return when it ends, also when it fails
+// before prefill.
+func TestGenerateKVStats(t *testing.T) {
+	g, _ := genMini(t, engine.ContextOptions{Ctx: 64, Batch: 16})
 	off := false
 	creq := &chat.Request{Messages: []api.Message{{Role: "user", Content: api.Content{Text: "Hi there"}}},
 		EnableThinking: &off, AddGenerationPrompt: true}
-	var calls, got int
-	var matmulsAt int64
-	emitted := false
-	before := b.matmuls.Load()
-	req := engine.GenerateRequest{Chat: creq, MaxTokens: 4, OnPrompt: func(n int) {
-		calls++
-		got = n
-		matmulsAt = b.matmuls.Load()
-		if emitted {
-			t.Error("OnPrompt after an event")
-		}
-	}}
-	res, err := g.Generate(context.Background(), req, func(engine.Event) error { emitted = true; return nil })
+	var during engine.KVStats
+	var running int
+	_, err := g.Generate(context.Background(), engine.GenerateRequest{Chat: creq, MaxTokens: 4}, func(engine.Event) error {
+		during, running = g.KVStats(), g.Stats().Running
+		return nil
+	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if calls != 1 || got != res.Usage.PromptTokens || got == 0 || matmulsAt != before {
-		t.Fatalf("OnPrompt called %d times with %d (usage %d prompt tokens), after %d matrix products",
-			calls, got, res.Usage.PromptTokens, matmulsAt-before)
+	if during.Used == 0 || running != 1 {
+		t.Fatalf("while generating: kv %+v, %d running", during, running)
 	}
 	for name, r := range map[string]engine.GenerateRequest{
 		"bad token":      {Tokens: []int32{1, 2112}},
 		"context length": {Tokens: make([]int32, 60), MaxTokens: 10},
 	} {
-		calls = 0
-		r.OnPrompt = func(int) { calls++ }
-		if _, err := g.Generate(context.Background(), r, nil); err == nil || calls != 0 {
-			t.Errorf("%s: error %v, OnPrompt called %d times", name, err, calls)
+		if _, err := g.Generate(context.Background(), r, nil); err == nil {
+			t.Errorf("%s: no error", name)
 		}
+	}
+	if kv, st := g.KVStats(), g.Stats(); kv.Used != 0 || st.Running != 0 || st.Waiting != 0 {
+		t.Fatalf("after: kv %+v, scheduler %+v", kv, st)
 	}
 }

@@ -178,7 +178,12 @@ func (m *Model) Free() {
 // rows listed in logitRows (indices into rows) to logits, nVocab floats per
 // listed row, in logitRows order. Each row's K and V are stored at its
 // (Seq, Pos) cache slot and it attends to positions 0..Pos of its sequence;
-// earlier positions must have been filled by earlier rows or calls.
+// earlier positions must have been filled by earlier rows or calls. The
+// blocks of a row's sequence up to its position are allocated here when
+// not yet mapped (kvtable.go prepare); when none can be had Forward fails
+// with ErrKVFull before any op runs. A row may not write into a block its
+// sequence shares with others (ReusePrefix): that is ErrBadBatch; writing
+// into a published block the sequence holds alone unpublishes it.
 func (c *Context) Forward(rows []Row, logitRows []int, logits []float32) error {
 	if err := c.checkBatch(rows, logitRows, logits, c.m.cfg.NVocab, "logit"); err != nil {
 		return err
@@ -210,7 +215,10 @@ func (c *Context) Forward(rows []Row, logitRows []int, logits []float32) error {
 func (c *Context) trunk(rows []Row) error {
 	b, cfg, w := c.m.b, c.m.cfg, &c.m.w
 	n, eps := len(rows), cfg.NormEps
-	if err := c.rows.Set(rows); err != nil {
+	if err := c.pg.prepare(rows); err != nil {
+		return fmt.Errorf("engine: forward: %w", err)
+	}
+	if err := c.rows.Set(rows, c.pg.tables()); err != nil {
 		return fmt.Errorf("engine: forward: set batch rows: %w", err)
 	}
 

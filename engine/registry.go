@@ -46,18 +46,24 @@ const (
 	// defaultCtxCap caps the default context: enough for chat with tools
 	// and reasoning, a fraction of Qwen3's 40960 trained positions.
 	defaultCtxCap = 8192
-	// defaultKVBudget bounds the default KV cache of one model: 2 GiB
-	// holds 8192 positions of Qwen3-32B at f16 (64 layers · 2 · 1024 · 2
-	// bytes = 256 KiB per position).
+	// defaultKVBudget bounds the default KV cache of one model, shared by
+	// its sequences: 2 GiB holds 8192 positions of Qwen3-32B at f16 (64
+	// layers · 2 · 1024 · 2 bytes = 256 KiB per position).
 	defaultKVBudget = 2 << 30
 	// ctxGranule rounds default context sizes down to a multiple of 256.
 	ctxGranule = 256
 )
 
+// DefaultMaxParallel is the number of sequences a model runs at once when
+// LoadOptions leaves Seqs 0 (llama-server's default number of slots).
+const DefaultMaxParallel = 4
+
 // DefaultCtxSize is the context size used when LoadOptions leaves it 0: the
 // smallest of the model's trained context, 8192 positions, and the positions
 // whose KV cache (seqs sequences of kv elements) fits in 2 GiB, rounded down
 // to a multiple of 256 (at least 256, or the trained context if smaller).
+// A load asks it for one sequence: the sequences share the paged cache
+// (defaultKVBlocks).
 func DefaultCtxSize(cfg Config, kv KVType, seqs int) int {
 	perPos := int64(2*cfg.NLayer*cfg.KVDim()*kv.elemSize()) * int64(max(seqs, 1)) // K and V
 	n := defaultCtxCap
@@ -82,12 +88,21 @@ type LoadOptions struct {
 	Aliases []string
 	// Source records where the file came from (a hub reference), for List.
 	Source string
-	// CtxSize is the positions per sequence; 0 = DefaultCtxSize.
+	// CtxSize is the positions per sequence; 0 = DefaultCtxSize (with a
+	// KVCache size, at most what the cache holds).
 	CtxSize int
+	// KVCache is the size of the paged KV cache all sequences share; zero
+	// takes defaultKVBlocks. It must hold at least one sequence of CtxSize
+	// positions.
+	KVCache KVCacheSize
 	// Batch is the prefill chunk in rows; 0 = the context's default.
 	Batch int
-	// Seqs is the number of sequence slots; 0 = 1.
+	// Seqs is the number of sequences that run at once (the scheduler's
+	// slots); 0 = DefaultMaxParallel.
 	Seqs int
+	// StepTokens is the token budget of a scheduler step; 0 =
+	// DefaultStepTokens.
+	StepTokens int
 	// Device is "auto" (or ""), "cpu", "cuda" or "cuda:N". "auto" tries
 	// CUDA and falls back to the CPU.
 	Device string
@@ -120,15 +135,20 @@ type Plan struct {
 
 // ModelInfo describes a loaded model.
 type ModelInfo struct {
-	ID          string    `json:"id"`
-	Aliases     []string  `json:"aliases,omitempty"`
-	Path        string    `json:"path"`
-	Source      string    `json:"source,omitempty"`
-	Arch        string    `json:"arch"`
-	Backend     string    `json:"backend"`
-	CtxSize     int       `json:"ctx_size"`
-	CtxTrain    int       `json:"ctx_train"`
-	Seqs        int       `json:"seqs"`
+	ID       string   `json:"id"`
+	Aliases  []string `json:"aliases,omitempty"`
+	Path     string   `json:"path"`
+	Source   string   `json:"source,omitempty"`
+	Arch     string   `json:"arch"`
+	Backend  string   `json:"backend"`
+	CtxSize  int      `json:"ctx_size"`
+	CtxTrain int      `json:"ctx_train"`
+	Seqs     int      `json:"seqs"`
+	// KV is the KV cache's block counts and Running/Waiting the
+	// scheduler's sequences, at the time of List.
+	KV          KVStats   `json:"kv"`
+	Running     int       `json:"running"`
+	Waiting     int       `json:"waiting"`
 	WeightBytes int64     `json:"weight_bytes"`
 	KVBytes     int64     `json:"kv_bytes"`
 	MemoryBytes int64     `json:"memory_bytes"` // weights + KV cache
@@ -287,10 +307,13 @@ func (r *Registry) open(ctx context.Context, o LoadOptions) (_ *entry, err error
 	if err != nil {
 		return nil, fmt.Errorf("engine: load %s: %w", o.Path, err)
 	}
-	seqs := max(o.Seqs, 1)
+	seqs := o.Seqs
+	if seqs <= 0 {
+		seqs = DefaultMaxParallel
+	}
 	nCtx := o.CtxSize
 	if nCtx == 0 {
-		nCtx = DefaultCtxSize(cfg, o.KV, seqs)
+		nCtx = DefaultCtxSize(cfg, o.KV, 1)
 	}
 	maxCtx := o.MaxCtx
 	if maxCtx <= 0 {
@@ -300,13 +323,20 @@ func (r *Registry) open(ctx context.Context, o LoadOptions) (_ *entry, err error
 		return nil, fmt.Errorf("%w: ctx_size %d is larger than %d (the model's trained context is %d; the daemon's engine.max_ctx_size can raise the cap)",
 			ErrBadLoad, nCtx, maxCtx, cfg.NCtxTrain)
 	}
+	blocks, nCtx, err := kvCacheBlocks(cfg, o, nCtx)
+	if err != nil {
+		return nil, err
+	}
+	if blocks == 0 {
+		blocks = defaultKVBlocks(cfg, o.KV, seqs, nCtx)
+	}
 	if e.backend, err = openDevice(o.Device, BackendOptions{Threads: o.Threads, Exact: o.Exact}, r.log); err != nil {
 		return nil, fmt.Errorf("engine: load %s: %w", o.Path, err)
 	}
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	copts := ContextOptions{Seqs: seqs, Ctx: nCtx, Batch: o.Batch, KV: o.KV}
+	copts := ContextOptions{Seqs: seqs, Ctx: nCtx, Batch: o.Batch, KV: o.KV, Blocks: blocks}
 	if err := CheckFit(e.backend, f, copts); err != nil {
 		return nil, fmt.Errorf("engine: load %s: %w", o.Path, err)
 	}
@@ -340,6 +370,7 @@ func (r *Registry) open(ctx context.Context, o LoadOptions) (_ *entry, err error
 		r.log.Warn("chat template not supported; chat requests to this model will fail", "model", o.ID, "err", tmplErr)
 	}
 	e.gen = NewGenerator(m, c, tok, tmpl, tmplErr)
+	e.gen.SetStepTokens(o.StepTokens)
 	e.info = ModelInfo{
 		ID: o.ID, Aliases: slices.Clone(o.Aliases), Path: o.Path, Source: o.Source, Arch: cfg.Arch,
 		Backend: e.backend.Name(), CtxSize: c.Options().Ctx, CtxTrain: cfg.NCtxTrain, Seqs: seqs,
@@ -349,6 +380,39 @@ func (r *Registry) open(ctx context.Context, o LoadOptions) (_ *entry, err error
 	e.info.MaxPromptBytes = e.gen.MaxPromptBytes()
 	ok = true
 	return e, nil
+}
+
+// kvCacheBlocks returns the blocks of the KV cache o asks for (0: the
+// context's default) and the context size: a default one (o.CtxSize 0) is
+// capped at what a cache of o.KVCache holds, and an explicit one must fit.
+func kvCacheBlocks(cfg Config, o LoadOptions, nCtx int) (blocks, ctx int, err error) {
+	if o.KVCache.IsZero() {
+		return 0, nCtx, nil
+	}
+	blocks = o.KVCache.blocks(cfg, o.KV, DefaultBlockSize)
+	if blocks < 1 {
+		return 0, 0, fmt.Errorf("%w: kv_cache_size %s holds no block of %d positions (%d bytes each)",
+			ErrBadLoad, o.KVCache, DefaultBlockSize, KVBlockBytes(cfg, o.KV, DefaultBlockSize))
+	}
+	if o.CtxSize == 0 {
+		nCtx = min(max(nCtx, DefaultCtxSize(cfg, o.KV, 1)), blocks*DefaultBlockSize)
+	}
+	if nCtx > blocks*DefaultBlockSize {
+		return 0, 0, fmt.Errorf("%w: ctx_size %d does not fit a kv cache of %d blocks (%d positions); raise kv_cache_size or lower ctx_size",
+			ErrBadLoad, nCtx, blocks, blocks*DefaultBlockSize)
+	}
+	return blocks, nCtx, nil
+}
+
+// defaultKVBlocks is the KV cache of a load that does not size it: room
+// for seqs sequences of nCtx positions, but no more than the 2 GiB default
+// budget allows, and never less than one sequence of nCtx positions. Few
+// requests fill their context: sequences that would overrun the cache
+// together wait for their turn (their reservations, Context.Reserve).
+func defaultKVBlocks(cfg Config, kv KVType, seqs, nCtx int) int {
+	perSeq := (nCtx + DefaultBlockSize - 1) / DefaultBlockSize
+	budget := int(defaultKVBudget / KVBlockBytes(cfg, kv, DefaultBlockSize))
+	return min(seqs*perSeq, max(perSeq, budget))
 }
 
 // admitted ends the load's admission (LoadOptions.Admit), once.
@@ -401,6 +465,11 @@ func (e *entry) snapshot() ModelInfo {
 	info := e.info
 	info.Aliases = slices.Clone(info.Aliases)
 	info.InFlight = e.inFlight
+	if e.gen != nil {
+		info.KV = e.gen.KVStats()
+		st := e.gen.Stats()
+		info.Running, info.Waiting = st.Running, st.Waiting
+	}
 	if err := e.failure(); err != nil {
 		info.Error = err.Error()
 	}

@@ -102,8 +102,10 @@ func TestRegistryLoadList(t *testing.T) {
 	if info.ID != "mini-f32" || info.Backend != "cpu" || info.CtxSize != 4096 || info.CtxTrain != 4096 || info.Arch != "qwen3" {
 		t.Fatalf("info %+v", info)
 	}
-	// 2 layers · 2 (K, V) · 4096 positions · 128 wide · 2 bytes (f16).
-	if info.KVBytes != 2*2*4096*128*2 || info.WeightBytes <= 0 || info.MemoryBytes != info.WeightBytes+info.KVBytes {
+	// The default cache: every one of the DefaultMaxParallel slots can hold
+	// the 4096 trained positions (2 GiB would hold more): 2 layers · 2 (K,
+	// V) · 4096 positions · 128 wide · 2 bytes (f16) per slot.
+	if info.Seqs != engine.DefaultMaxParallel || info.KVBytes != engine.DefaultMaxParallel*2*2*4096*128*2 || info.WeightBytes <= 0 || info.MemoryBytes != info.WeightBytes+info.KVBytes {
 		t.Fatalf("memory: weights %d kv %d total %d", info.WeightBytes, info.KVBytes, info.MemoryBytes)
 	}
 	if !strings.Contains(logs.String(), "cuda backend unavailable, using cpu") {
@@ -229,5 +231,49 @@ func TestRegistryUnloadWaits(t *testing.T) {
 	}
 	if err := r.Unload(context.Background(), "m"); !errors.Is(err, engine.ErrModelNotLoaded) {
 		t.Fatalf("second Unload: %v, want ErrModelNotLoaded", err)
+	}
+}
+
+func TestLoadKVCacheSize(t *testing.T) {
+	path := reftest.Model(t, "mini-f16")
+	cases := []struct {
+		name       string
+		o          engine.LoadOptions
+		blocks     int
+		ctx        int
+		badLoadErr bool
+	}{
+		{"default: every slot holds ctx_size", engine.LoadOptions{CtxSize: 100, Seqs: 3}, 3 * 7, 100, false},
+		{"blocks", engine.LoadOptions{CtxSize: 100, Seqs: 3, KVCache: engine.KVCacheSize{Blocks: 10}}, 10, 100, false},
+		// A block of the mini model is 16 KiB: 2 layers x K,V x 16 positions x 128 x f16.
+		{"bytes, default ctx capped at the cache", engine.LoadOptions{Seqs: 2, KVCache: engine.KVCacheSize{Bytes: 1 << 20}}, 64, 1024, false},
+		{"smaller than one sequence", engine.LoadOptions{CtxSize: 100, KVCache: engine.KVCacheSize{Blocks: 6}}, 0, 0, true},
+		{"smaller than one block", engine.LoadOptions{KVCache: engine.KVCacheSize{Bytes: 1000}}, 0, 0, true},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			r := engine.NewRegistry(slog.New(slog.DiscardHandler))
+			tc.o.Path, tc.o.Device, tc.o.Threads = path, "cpu", 1
+			info, err := r.Load(context.Background(), tc.o)
+			if tc.badLoadErr {
+				if !errors.Is(err, engine.ErrBadLoad) {
+					t.Fatalf("load: %v, want ErrBadLoad", err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer r.Unload(context.Background(), info.ID)
+			g, release, err := r.Acquire(info.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer release()
+			st := g.Context().KVStats()
+			if st.Total != tc.blocks || st.BlockSize != 16 || st.Used != 0 || info.CtxSize != tc.ctx {
+				t.Fatalf("loaded with %+v, ctx %d; want %d blocks of 16, none used, ctx %d", st, info.CtxSize, tc.blocks, tc.ctx)
+			}
+		})
 	}
 }

@@ -4,7 +4,9 @@
 // exp(score - m) and the unnormalized output sum_t exp(score_t - m) * V[t];
 // attn_reduce_f32 merges the chunks (the split-softmax combination of
 // FlashDecoding). Causality comes from each row's own position: row r
-// attends to positions 0..pos(r) of its sequence.
+// attends to positions 0..pos(r) of its sequence. The cache is paged: K and
+// V of one layer are [blocks, bs, kvDim], and position t of sequence seq is
+// row t%bs of block table[seq*width + t/bs].
 #include "common.cuh"
 
 #define ATT_CHUNK 256    // positions per split block
@@ -15,9 +17,11 @@
 // headDim+2]: headDim output sums, then m, then l.
 template <typename KV, float (*LD)(const KV*)>
 DEVINLINE void attn_split_impl(float* part, const float* q, const KV* kc, const KV* vc, const int* rows,
-                               int nHead, int nHeadKV, int headDim, int ctx, float scale) {
+                               const int* table, int nHead, int nHeadKV, int headDim, int width, int bs,
+                               float scale) {
   __shared__ float qs[ATT_MAX_HEAD];
   __shared__ float ps[ATT_CHUNK];
+  __shared__ u64 at[ATT_CHUNK];  // cache row of each position of the chunk
   __shared__ float red[WARP];
   int s = blockIdx.x, h = blockIdx.y, r = blockIdx.z, nSplit = gridDim.x;
   int tid = threadIdx.x, lane = tid % WARP, warp = tid / WARP;
@@ -36,10 +40,12 @@ DEVINLINE void attn_split_impl(float* part, const float* q, const KV* kc, const 
   int kvDim = nHeadKV * headDim;
   const float* qr = q + ((u64)r * nHead + h) * headDim;
   for (int d = tid; d < headDim; d += ATT_THREADS) qs[d] = qr[d];
+  const int* blocks = table + (u64)seq * width;
+  for (int t = start + tid; t < end; t += ATT_THREADS)
+    at[t - start] = ((u64)blocks[t / bs] * bs + t % bs) * kvDim + (u64)kvh * headDim;
   __syncthreads();
-  u64 base = (u64)seq * ctx * kvDim + (u64)kvh * headDim;
   for (int t = start + warp; t < end; t += ATT_THREADS / WARP) {
-    const KV* kt = kc + base + (u64)t * kvDim;
+    const KV* kt = kc + at[t - start];
     float dot = 0.0f;
     for (int d = lane; d < headDim; d += WARP) dot += qs[d] * LD(kt + d);
     dot = warp_sum(dot);
@@ -59,8 +65,7 @@ DEVINLINE void attn_split_impl(float* part, const float* q, const KV* kc, const 
   l = block_sum(l, red);  // its barriers also publish ps
   for (int d = tid; d < headDim; d += ATT_THREADS) {
     float o = 0.0f;
-    const KV* vt = vc + base + (u64)start * kvDim + d;
-    for (int i = 0; i < len; i++) o += ps[i] * LD(vt + (u64)i * kvDim);
+    for (int i = 0; i < len; i++) o += ps[i] * LD(vc + at[i] + d);
     out[d] = o;
   }
   if (tid == 0) {
@@ -73,14 +78,15 @@ DEVINLINE float ld_f32(const float* p) { return *p; }
 DEVINLINE float ld_f16(const u16* p) { return h2f(*p); }
 
 extern "C" __global__ void attn_split_f16(float* part, const float* q, const u16* kc, const u16* vc, const int* rows,
-                                          int nHead, int nHeadKV, int headDim, int ctx, float scale) {
-  attn_split_impl<u16, ld_f16>(part, q, kc, vc, rows, nHead, nHeadKV, headDim, ctx, scale);
+                                          const int* table, int nHead, int nHeadKV, int headDim, int width, int bs,
+                                          float scale) {
+  attn_split_impl<u16, ld_f16>(part, q, kc, vc, rows, table, nHead, nHeadKV, headDim, width, bs, scale);
 }
 
 extern "C" __global__ void attn_split_f32(float* part, const float* q, const float* kc, const float* vc,
-                                          const int* rows, int nHead, int nHeadKV, int headDim, int ctx,
-                                          float scale) {
-  attn_split_impl<float, ld_f32>(part, q, kc, vc, rows, nHead, nHeadKV, headDim, ctx, scale);
+                                          const int* rows, const int* table, int nHead, int nHeadKV, int headDim,
+                                          int width, int bs, float scale) {
+  attn_split_impl<float, ld_f32>(part, q, kc, vc, rows, table, nHead, nHeadKV, headDim, width, bs, scale);
 }
 
 // attn_reduce_f32: grid (nHead, n), block ATT_THREADS. dst is [n, nHead*headDim].

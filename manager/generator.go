@@ -1,13 +1,12 @@
 // This file adapts an engine.Generator to the server's Generator: it
-// converts the request and its output, counts the KV-cache positions the
-// model's requests use, and maps generation errors to the server's kinds.
+// converts the request and its output and maps generation errors to the
+// server's kinds.
 
 package manager
 
 import (
 	"context"
 	"errors"
-	"sync/atomic"
 
 	"github.com/helexa/helexa/api"
 	"github.com/helexa/helexa/chat"
@@ -17,8 +16,7 @@ import (
 
 // engineGenerator is the server's Generator over an engine.Generator.
 type engineGenerator struct {
-	g    *engine.Generator
-	used *atomic.Int64 // KV positions in use by this model's sequences
+	g *engine.Generator
 }
 
 // Generate converts the request, runs it and converts its output.
@@ -29,6 +27,7 @@ func (e *engineGenerator) Generate(ctx context.Context, req *server.GenerateRequ
 		Logprobs:    req.Logprobs,
 		TopLogprobs: req.TopLogprobs,
 		JSON:        req.JSONMode,
+		IgnoreEOS:   req.IgnoreEOS,
 		JSONSchema:  req.JSONSchema,
 		// tool_choice reaches the engine, which forces the calls.
 		ToolChoice:     req.ToolChoice,
@@ -49,35 +48,15 @@ func (e *engineGenerator) Generate(ctx context.Context, req *server.GenerateRequ
 	default:
 		er.Prompt = req.Prompt
 	}
-	// KV usage: the prompt's positions once the engine has tokenized it
-	// and the request holds a sequence slot, then one per generated token
-	// of the running choice (the choices of a request share the prompt and
-	// reuse the positions after it); all released when the request ends.
-	var used, choiceUsed int64
-	choice := 0
-	er.OnPrompt = func(n int) {
-		used += int64(n)
-		e.used.Add(int64(n))
-	}
-	defer func() { e.used.Add(-used) }()
-
 	results, err := e.g.GenerateChoices(ctx, er, max(req.N, 1), func(i int, ev engine.Event) error {
-		if i != choice {
-			choice = i
-			used -= choiceUsed
-			e.used.Add(-choiceUsed)
-			choiceUsed = 0
-		}
-		choiceUsed += int64(len(ev.Tokens))
-		used += int64(len(ev.Tokens))
-		e.used.Add(int64(len(ev.Tokens)))
 		return emit(server.Delta{Index: i, Content: ev.Content, Reasoning: ev.Reasoning, ToolCalls: ev.ToolCalls,
 			Tokens: len(ev.Tokens), Logprobs: logprobs(ev.Logprobs)})
 	})
 	if err != nil {
 		return nil, requestError(err)
 	}
-	out := &server.Result{FinishReason: results[0].FinishReason, PromptTokens: results[0].Usage.PromptTokens}
+	out := &server.Result{FinishReason: results[0].FinishReason, PromptTokens: results[0].Usage.PromptTokens,
+		CachedTokens: results[0].Usage.CachedTokens}
 	for _, r := range results {
 		out.CompletionTokens += r.Usage.CompletionTokens
 		if len(results) > 1 {

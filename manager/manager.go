@@ -12,7 +12,6 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/helexa/helexa/api"
@@ -42,12 +41,19 @@ type Options struct {
 	Threads   int
 	CtxSize   int
 	BatchSize int
+	// MaxParallel is the sequences a model runs at once and StepTokens
+	// the token budget of a scheduler step; 0 takes the engine's.
+	MaxParallel int
+	StepTokens  int
 	// Exact turns off the CPU's 8-bit activation quantization
 	// (engine.exact).
 	Exact bool
 	// MaxCtx caps a load's ctx_size; 0 caps it at the model's trained
 	// context.
 	MaxCtx int
+	// KVCacheSize is the default size of a model's KV cache
+	// (engine.kv_cache_size); zero takes the engine's.
+	KVCacheSize engine.KVCacheSize
 	// ModelDirs are the directories local model files may be loaded from,
 	// besides the hub cache; AnyDir allows any path.
 	ModelDirs []string
@@ -76,8 +82,6 @@ type Manager struct {
 	hostMem func() sysmem.Info
 
 	mu sync.Mutex
-	// kv counts the KV-cache positions in use per model id.
-	kv map[string]*atomic.Int64
 	// Loads admitted but not yet listed by the registry.
 	reservedModels int
 	reservedBytes  int64
@@ -102,7 +106,7 @@ func New(o Options) *Manager {
 			o.MaxMemory = int64(float64(total) * defaultBudgetShare)
 		}
 	}
-	m := &Manager{reg: engine.NewRegistry(o.Log), o: o, log: o.Log, kv: map[string]*atomic.Int64{}, hostMem: sysmem.Read}
+	m := &Manager{reg: engine.NewRegistry(o.Log), o: o, log: o.Log, hostMem: sysmem.Read}
 	ho := o.Hub
 	ho.Progress = progressLogger(o.Log)
 	m.res = NewResolver(ho, o.ModelDirs)
@@ -135,16 +139,18 @@ func (m *Manager) Load(ctx context.Context, req api.LoadRequest) (server.ModelIn
 		return server.ModelInfo{}, classify(err, req)
 	}
 	o := engine.LoadOptions{
-		Path:    path,
-		ID:      req.Model,
-		Source:  req.Model,
-		CtxSize: m.o.CtxSize,
-		Batch:   m.o.BatchSize,
-		Device:  m.o.Device,
-		Threads: m.o.Threads,
-		Exact:   m.o.Exact,
-		MaxCtx:  m.o.MaxCtx,
-		Admit:   func(p engine.Plan) (func(), error) { return m.admit(p, server.Evictable(ctx)) },
+		Path:       path,
+		ID:         req.Model,
+		Source:     req.Model,
+		CtxSize:    m.o.CtxSize,
+		Batch:      m.o.BatchSize,
+		Seqs:       m.o.MaxParallel,
+		StepTokens: m.o.StepTokens,
+		Device:     m.o.Device,
+		Threads:    m.o.Threads,
+		Exact:      m.o.Exact,
+		MaxCtx:     m.o.MaxCtx,
+		Admit:      func(p engine.Plan) (func(), error) { return m.admit(p, server.Evictable(ctx)) },
 	}
 	if req.Alias != "" {
 		o.ID = req.Alias
@@ -152,14 +158,22 @@ func (m *Manager) Load(ctx context.Context, req api.LoadRequest) (server.ModelIn
 	if req.CtxSize != 0 {
 		o.CtxSize = req.CtxSize
 	}
+	if req.MaxParallel != 0 {
+		o.Seqs = req.MaxParallel
+	}
 	if req.Device != "" {
 		o.Device = req.Device
+	}
+	o.KVCache = m.o.KVCacheSize
+	if req.KVCacheSize != "" {
+		if o.KVCache, err = engine.ParseKVCacheSize(req.KVCacheSize); err != nil {
+			return server.ModelInfo{}, api.Invalid("kv_cache_size", "%v", err)
+		}
 	}
 	info, err := m.reg.Load(ctx, o)
 	if err != nil {
 		return server.ModelInfo{}, classify(err, req)
 	}
-	m.kvCounter(info.ID)
 	return m.info(info), nil
 }
 
@@ -251,30 +265,16 @@ func (m *Manager) Capacity() api.Capacity {
 // mib formats bytes in MiB.
 func mib(n int64) string { return fmt.Sprintf("%d MiB", (n+(1<<20)-1)>>20) }
 
-// kvCounter returns the KV-position counter of a model id, creating it.
-func (m *Manager) kvCounter(id string) *atomic.Int64 {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	c := m.kv[id]
-	if c == nil {
-		c = new(atomic.Int64)
-		m.kv[id] = c
-	}
-	return c
-}
-
 // info converts the engine's model description. The engine reports the
 // backend only, so the device is the backend's name (cpu, cuda).
 func (m *Manager) info(e engine.ModelInfo) server.ModelInfo {
 	si := server.ModelInfo{ID: e.ID, Source: e.Source, Path: e.Path, Backend: e.Backend, Device: e.Backend,
 		CtxSize: e.CtxSize, KVSlots: e.Seqs, MemoryBytes: e.MemoryBytes, LoadedAt: e.LoadedAt, Error: e.Error,
 		MaxPromptBytes: e.MaxPromptBytes}
-	m.mu.Lock()
-	used := m.kv[e.ID]
-	m.mu.Unlock()
-	if capacity := e.CtxSize * max(e.Seqs, 1); used != nil && capacity > 0 {
-		si.KVCacheUsage = min(float64(used.Load())/float64(capacity), 1)
+	if e.KV.Total > 0 {
+		si.KVCacheUsage = min(float64(e.KV.Used)/float64(e.KV.Total), 1)
 	}
+	si.KVBlocks, si.KVBlocksUsed, si.KVBlockSize = e.KV.Total, e.KV.Used, e.KV.BlockSize
 	return si
 }
 
@@ -283,9 +283,6 @@ func (m *Manager) Unload(ctx context.Context, id string) error {
 	if err := m.reg.Unload(ctx, id); err != nil {
 		return classify(err, api.LoadRequest{Model: id})
 	}
-	m.mu.Lock()
-	delete(m.kv, id)
-	m.mu.Unlock()
 	return nil
 }
 
@@ -304,5 +301,5 @@ func (m *Manager) Acquire(id string) (server.Generator, func(), error) {
 	if err != nil {
 		return nil, nil, classify(err, api.LoadRequest{Model: id})
 	}
-	return &engineGenerator{g: g, used: m.kvCounter(id)}, release, nil
+	return &engineGenerator{g: g}, release, nil
 }

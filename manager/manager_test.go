@@ -51,8 +51,8 @@ func TestLogprobsConversion(t *testing.T) {
 }
 
 // TestKVCacheUsage runs a raw-token request through the adapter: while it
-// generates, the model's KV usage is (prompt + generated tokens) / context
-// positions; afterwards it is 0 again.
+// generates, the model holds KV blocks (usage is blocks used / blocks, never
+// falling as the sequence grows); afterwards it holds none.
 func TestKVCacheUsage(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "tiny.gguf")
 	if err := engine.WriteSynth(path, engine.SynthOptions{Arch: "qwen3", Preset: "tiny", Type: "q8_0", Seed: 1}); err != nil {
@@ -64,17 +64,12 @@ func TestKVCacheUsage(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer mgr.Unload(context.Background(), "tiny")
-	info := mgr.reg.List()
-	if len(info) != 1 {
-		t.Fatalf("%d models loaded", len(info))
-	}
-	capacity := float64(info[0].CtxSize * max(info[0].Seqs, 1))
-	usage := func() float64 {
+	info := func() server.ModelInfo {
 		l := mgr.List()
 		if len(l) != 1 {
 			t.Fatalf("%d models listed", len(l))
 		}
-		return l[0].KVCacheUsage
+		return l[0]
 	}
 	g, release, err := mgr.Acquire("tiny")
 	if err != nil {
@@ -82,14 +77,17 @@ func TestKVCacheUsage(t *testing.T) {
 	}
 	defer release()
 	prompt := []int32{1, 2, 3, 4, 5, 6, 7}
-	generated, events := 0, 0
+	generated, events, last := 0, 0, 0.0
 	res, err := g.Generate(context.Background(), &server.GenerateRequest{Tokens: prompt, MaxTokens: 6, Sampling: server.Sampling{TopP: 1}},
 		func(d server.Delta) error {
 			generated += d.Tokens
 			events++
-			if got, want := usage(), float64(len(prompt)+generated)/capacity; got != want {
-				t.Errorf("after %d generated tokens KV usage %g, want %g", generated, got, want)
+			m := info()
+			want := float64(m.KVBlocksUsed) / float64(m.KVBlocks)
+			if m.KVBlocksUsed == 0 || m.KVCacheUsage != want || m.KVCacheUsage < last || m.KVBlockSize == 0 {
+				t.Errorf("after %d generated tokens: KV usage %g, %d of %d blocks of %d", generated, m.KVCacheUsage, m.KVBlocksUsed, m.KVBlocks, m.KVBlockSize)
 			}
+			last = m.KVCacheUsage
 			return nil
 		})
 	if err != nil {
@@ -98,8 +96,8 @@ func TestKVCacheUsage(t *testing.T) {
 	if events == 0 || res.PromptTokens != len(prompt) {
 		t.Fatalf("%d events, %d prompt tokens; want some events and %d", events, res.PromptTokens, len(prompt))
 	}
-	if got := usage(); got != 0 {
-		t.Errorf("KV usage %g after the request, want 0", got)
+	if m := info(); m.KVCacheUsage != 0 || m.KVBlocksUsed != 0 {
+		t.Errorf("after the request: KV usage %g, %d blocks used; want 0", m.KVCacheUsage, m.KVBlocksUsed)
 	}
 }
 

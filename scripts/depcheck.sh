@@ -53,6 +53,8 @@ stdlibonly internal/sysmem
 allow cortex api
 allow internal/service
 stdlibonly internal/service
+allow loadgen
+stdlibonly loadgen
 
 # No cgo anywhere in the module.
 cgo=$(go list -f '{{if .CgoFiles}}{{.ImportPath}}{{end}}' ./...)

@@ -1,8 +1,11 @@
 // This file holds per-model admission: a model runs a bounded number of
-// generations at once (one for now, as the engine serves one sequence per
-// model) and lines the rest up in a bounded FIFO queue. A request that gives
+// generations at once (the engine scheduler's sequence slots, which batch
+// them into shared forward passes) and lines the rest up in a bounded FIFO
+// queue. A request that gives
 // up while queued (client gone) leaves the queue at once. Unloading a model
-// closes its gate and waits for it to empty.
+// closes its gate and waits for it to empty; an idle unload or an eviction
+// closes it only if it is empty already (tryClose), and a request that finds
+// it closing may wait until the unload has ended either way (settled).
 
 package server
 
@@ -31,7 +34,10 @@ type gate struct {
 	running int
 	waiters list.List // of chan struct{}, closed when admitted
 	closing bool
-	// changed is closed and replaced whenever running or the queue shrinks.
+	// retired is set once the model is unloaded: the gate is out of use.
+	retired bool
+	// changed is closed and replaced whenever running or the queue
+	// shrinks, and when an unload ends (reopen, retire).
 	changed chan struct{}
 }
 
@@ -152,9 +158,48 @@ func (g *gate) close(ctx context.Context, timeout time.Duration) bool {
 	return true
 }
 
+// tryClose stops admitting if nothing runs or waits and no unload is under
+// way; it reports whether it closed the gate.
+func (g *gate) tryClose() bool {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.closing || g.running > 0 || g.waiters.Len() > 0 {
+		return false
+	}
+	g.closing = true
+	return true
+}
+
 // reopen admits requests again after a close.
 func (g *gate) reopen() {
 	g.mu.Lock()
+	defer g.mu.Unlock()
 	g.closing = false
+	g.signal()
+}
+
+// retire marks the gate's model as unloaded.
+func (g *gate) retire() {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	g.retired = true
+	g.signal()
+}
+
+// settled waits until no unload is under way on the gate: the model was
+// unloaded (retire) or stays (reopen). It fails only when ctx ends first.
+func (g *gate) settled(ctx context.Context) error {
+	g.mu.Lock()
+	for g.closing && !g.retired {
+		ch := g.changed
+		g.mu.Unlock()
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+		g.mu.Lock()
+	}
 	g.mu.Unlock()
+	return nil
 }

@@ -29,6 +29,7 @@ func chatRequest(r *api.ChatCompletionRequest) *GenerateRequest {
 		Logprobs:       r.Logprobs != nil && *r.Logprobs,
 		N:              r.Choices(),
 		SingleToolCall: r.ParallelToolCalls != nil && !*r.ParallelToolCalls,
+		IgnoreEOS:      r.IgnoreEOS,
 	}
 	if rf := r.ResponseFormat; rf != nil && rf.Type == "json_schema" && rf.JSONSchema != nil {
 		g.JSONSchema = rf.JSONSchema.Schema
@@ -149,7 +150,8 @@ func (s *Server) chatCompletions(c echo.Context) error {
 // usage builds the usage object of a result.
 func usage(res *Result) *api.Usage {
 	return &api.Usage{PromptTokens: res.PromptTokens, CompletionTokens: res.CompletionTokens,
-		TotalTokens: res.PromptTokens + res.CompletionTokens}
+		TotalTokens:         res.PromptTokens + res.CompletionTokens,
+		PromptTokensDetails: &api.PromptTokensDetails{CachedTokens: res.CachedTokens}}
 }
 
 // chatStream runs a streaming chat completion.

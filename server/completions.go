@@ -22,6 +22,7 @@ func completionRequest(r *api.CompletionRequest) *GenerateRequest {
 		Stop:      r.Stop,
 		Sampling:  samplingFrom(&r.GenerationParams),
 		N:         r.Choices(),
+		IgnoreEOS: r.IgnoreEOS,
 	}
 	if r.Logprobs != nil {
 		g.Logprobs = true

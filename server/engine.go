@@ -52,8 +52,12 @@ type ModelInfo struct {
 	KVSlots int    // sequences the KV cache holds at once (0 counts as 1)
 	// MemoryBytes is what the weights and KV cache occupy.
 	MemoryBytes int64
-	// KVCacheUsage is the fraction of KV-cache positions in use, 0 to 1.
+	// KVCacheUsage is the fraction of KV-cache blocks in use, 0 to 1;
+	// KVBlocks and KVBlocksUsed count them, KVBlockSize positions each.
 	KVCacheUsage float64
+	KVBlocks     int
+	KVBlocksUsed int
+	KVBlockSize  int
 	LoadedAt     time.Time
 	// Error says why a loaded model can no longer serve (its file changed
 	// or faulted, or its device failed); GET /models shows it as failed
@@ -120,6 +124,8 @@ type GenerateRequest struct {
 	// TopLogprobs for that many alternatives each.
 	Logprobs    bool
 	TopLogprobs int
+	// IgnoreEOS generates through end-of-generation tokens.
+	IgnoreEOS bool
 }
 
 // Sampling holds the sampling parameters with the OpenAI defaults applied
@@ -160,6 +166,9 @@ type Result struct {
 	// choices.
 	PromptTokens     int
 	CompletionTokens int
+	// CachedTokens are the leading prompt tokens whose KV entries came
+	// from the cache (usage.prompt_tokens_details.cached_tokens).
+	CachedTokens int
 }
 
 // finishOf returns choice i's finish reason.

@@ -1,13 +1,17 @@
-// This file holds eviction: when the manager refuses a load for want of
+// This file holds eviction (Options.Evict, the daemon's evict switch, on
+// by default with auto_load): when the manager refuses a load for want of
 // room (engine.max_loaded_models reached, or the memory budget or the
 // host's memory short) and says that unloading the idle models would make
 // room (ErrEvictionHelps), the server unloads the least recently used idle
-// model — nothing running, queued or loading, not pinned, not the model
-// being loaded — and tries again. Models with requests in flight are never
-// evicted, and a load that cannot fit anyway evicts nothing. Eviction
-// belongs to the on-demand lifecycle and runs with AutoLoad only: a server
-// with a fixed set of models keeps refusing loads beyond its caps (409
-// too_many_models, 422 insufficient_memory).
+// model — nothing holding, running, queued or loading, not pinned, not the
+// model being loaded — and tries again. Models with requests in flight are
+// never evicted, and a load that cannot fit anyway evicts nothing: it gets
+// 503 insufficient_memory naming what it needs and the limit, automatic or
+// explicit (POST /models/load), while the loaded models keep serving.
+// Without Evict (a server with a fixed set of models) a load beyond the
+// caps keeps the manager's answer (409 too_many_models, 422
+// insufficient_memory), and only a request's automatic load, if AutoLoad
+// is on, is answered 503.
 
 package server
 
@@ -37,7 +41,7 @@ func Evictable(ctx context.Context) map[string]bool {
 // while the manager reports that doing so makes room for it
 // (ErrEvictionHelps).
 func (s *Server) loadEvicting(ctx context.Context, id string, req api.LoadRequest) (ModelInfo, error) {
-	if !s.opts.AutoLoad {
+	if !s.opts.Evict {
 		return s.opts.Models.Load(ctx, req)
 	}
 	skip := map[string]bool{id: true}
@@ -53,8 +57,7 @@ func (s *Server) loadEvicting(ctx context.Context, id string, req api.LoadReques
 		}
 		v := victims[0]
 		skip[v.id] = true
-		// A zero wait: a request that runs or queues now keeps the model.
-		if uerr := s.Unload(ctx, v.id, 0); uerr != nil {
+		if uerr := s.unloadUnused(ctx, v.id); uerr != nil {
 			s.log.Debug("eviction candidate not unloaded", "model", v.id, "error", uerr.Error())
 			continue
 		}
@@ -72,14 +75,18 @@ func (s *Server) evictable(skip map[string]bool) []unusedModel {
 	return out
 }
 
-// noRoom is the answer to a request whose automatic load cannot fit even
-// with every idle model unloaded: 503 insufficient_memory with the
-// manager's account of need and limit, the loaded models still serving.
-func noRoom(err error) error {
+// noRoom is the answer to a load that finds no room, with the manager's
+// account of need and limit: 503 insufficient_memory, the loaded models
+// still serving. evicted says the idle models were unloaded to no avail
+// (or could not help); otherwise eviction is off.
+func noRoom(err error, evicted bool) error {
 	var ae *api.Error
 	msg := err.Error()
 	if errors.As(err, &ae) {
 		msg = ae.Message
 	}
-	return api.Unavailable(CodeInsufficientMemory, "%s; it does not fit even with the idle models unloaded, and the models in use keep serving", msg)
+	if evicted {
+		return api.Unavailable(CodeInsufficientMemory, "%s; it does not fit even with the idle unpinned models unloaded, and the loaded models keep serving", msg)
+	}
+	return api.Unavailable(CodeInsufficientMemory, "%s; eviction is off (evict = false), so no loaded model is unloaded to make room", msg)
 }

@@ -36,11 +36,31 @@ type admission struct {
 
 // admit looks the model up, waits for a turn in its queue, and returns the
 // context the generation runs under: it ends when the client disconnects or
-// when the drain deadline passes.
+// when the drain deadline passes. With AutoLoad, a request whose model an
+// explicit unload takes before it is queued waits for the unload to end
+// and loads the model again (a second time at most) instead of 503
+// model_unloading.
 func (s *Server) admit(c echo.Context, model string) (*admission, error) {
+	for attempt := 0; ; attempt++ {
+		adm, err := s.admitOnce(c, model)
+		if !s.opts.AutoLoad || !errors.Is(err, errUnloading) || attempt == 2 {
+			return adm, err
+		}
+	}
+}
+
+// admitOnce is one try of admit.
+func (s *Server) admitOnce(c echo.Context, model string) (*admission, error) {
 	if s.State() == StateDraining {
 		return nil, api.Unavailable(api.CodeShuttingDown, "neuron is shutting down")
 	}
+	// Held until the request is in the model's queue: no idle unload or
+	// eviction takes the model from under it (keepalive.go).
+	unhold, err := s.hold(c.Request().Context(), model)
+	if err != nil {
+		return nil, errClientGone
+	}
+	defer unhold()
 	gen, release, err := s.opts.Models.Acquire(model)
 	if err != nil && s.opts.AutoLoad && errors.Is(err, ErrModelNotFound) {
 		gen, release, err = s.autoLoad(c.Request().Context(), model)

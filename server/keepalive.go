@@ -4,11 +4,21 @@
 // time has passed with no request running or queued for it. Default models
 // are pinned and never unloaded for idleness. GET /models shows each
 // model's last use, idle deadline and pin.
+//
+// A request holds its model from the moment it names it until it is in the
+// model's queue (hold): the reaper and eviction unload only a model that
+// nothing holds, runs or queues on, checked and closed in one step under
+// the server's lock (unloadUnused), so a request that has resolved its
+// model is never refused because an idle unload came between. A request
+// that finds its model being unloaded with AutoLoad waits for the unload
+// to end and loads it again.
 
 package server
 
 import (
 	"context"
+	"fmt"
+	"sync"
 	"time"
 
 	"github.com/helexa/helexa/api"
@@ -134,9 +144,9 @@ type unusedModel struct {
 }
 
 // unused lists the loaded models, other than those in skip, that are
-// unpinned and that nothing runs, queues on or loads: the ones keep_alive
-// and eviction may unload. A model without a usage record counts as used
-// at its load (or now).
+// unpinned and that nothing holds, runs, queues on or loads: the ones
+// keep_alive and eviction may unload. A model without a usage record
+// counts as used at its load (or now).
 func (s *Server) unused(now time.Time, skip map[string]bool) []unusedModel {
 	var out []unusedModel
 	for _, m := range s.opts.Models.List() {
@@ -154,9 +164,9 @@ func (s *Server) unused(now time.Time, skip map[string]bool) []unusedModel {
 		u := s.usageOf(m.ID, since)
 		_, loading := s.loads[m.ID]
 		um := unusedModel{id: m.ID, last: u.last, keepAlive: u.keepAlive}
-		pinned := u.pinned
+		pinned, held := u.pinned, s.holds[m.ID] > 0
 		s.mu.Unlock()
-		if !pinned && !loading {
+		if !pinned && !loading && !held {
 			out = append(out, um)
 		}
 	}
@@ -169,11 +179,60 @@ func (s *Server) unloadIdle(ctx context.Context, id string) {
 	u := s.usageOf(id, time.Now())
 	idleFor := time.Since(u.last)
 	s.mu.Unlock()
-	// A zero wait: a request that runs or queues now keeps the model.
-	if err := s.Unload(ctx, id, 0); err != nil {
+	if err := s.unloadUnused(ctx, id); err != nil {
 		s.log.Debug("idle model not unloaded", "model", id, "error", err.Error())
 		return
 	}
 	s.metrics.idleUnloads.WithLabelValues(id).Inc()
 	s.log.Info("idle model unloaded", "model", id, "idle_s", idleFor.Round(time.Millisecond).Seconds())
+}
+
+// hold marks a request as resolving model id until the returned release is
+// called (once it is in the model's queue, or has failed): the model is
+// not unloaded for idleness or evicted meanwhile. With AutoLoad, a model
+// whose unload is under way is waited for first, so that the request then
+// loads it again; hold fails only when ctx ends.
+func (s *Server) hold(ctx context.Context, id string) (release func(), err error) {
+	for {
+		s.mu.Lock()
+		g := s.gates[id]
+		if g == nil || !s.opts.AutoLoad || !g.isClosing() {
+			s.holds[id]++
+			s.mu.Unlock()
+			var once sync.Once
+			return func() {
+				once.Do(func() {
+					s.mu.Lock()
+					defer s.mu.Unlock()
+					if s.holds[id]--; s.holds[id] <= 0 {
+						delete(s.holds, id)
+					}
+				})
+			}, nil
+		}
+		s.mu.Unlock()
+		s.log.Debug("request waits for its model's unload to end, to load it again", "model", id)
+		if err := g.settled(ctx); err != nil {
+			return nil, err
+		}
+	}
+}
+
+// unloadUnused unloads a model that nothing holds, runs or queues on, for
+// idleness or eviction. The check and the closing of its gate happen under
+// the server's lock, which hold takes too: a request holds the model
+// before the check or finds its gate closing after it, never in between.
+// A model in use is left loaded with an error wrapping ErrBusy.
+func (s *Server) unloadUnused(ctx context.Context, id string) error {
+	if _, ok := s.find(id); !ok {
+		return fmt.Errorf("%w: %q is not loaded", ErrModelNotFound, id)
+	}
+	g := s.gate(id)
+	s.mu.Lock()
+	closed := s.holds[id] == 0 && s.gates[id] == g && g.tryClose()
+	s.mu.Unlock()
+	if !closed {
+		return fmt.Errorf("%w: %q is in use", ErrBusy, id)
+	}
+	return s.unloadClosed(ctx, id, g)
 }

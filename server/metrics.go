@@ -86,14 +86,28 @@ type kvCollector struct {
 	list func() []ModelInfo
 }
 
-var kvDesc = prometheus.NewDesc("neuron_kv_cache_usage_ratio",
-	"Fraction of a model's KV-cache positions in use (0 to 1).", []string{"model"}, nil)
+var (
+	kvDesc = prometheus.NewDesc("neuron_kv_cache_usage_ratio",
+		"Fraction of a model's KV-cache blocks in use (0 to 1).", []string{"model"}, nil)
+	kvBlocksDesc = prometheus.NewDesc("neuron_kv_cache_blocks",
+		"Blocks of a model's KV cache.", []string{"model"}, nil)
+	kvBlocksUsedDesc = prometheus.NewDesc("neuron_kv_cache_blocks_used",
+		"Blocks of a model's KV cache held by running sequences.", []string{"model"}, nil)
+)
 
-func (k *kvCollector) Describe(ch chan<- *prometheus.Desc) { ch <- kvDesc }
+func (k *kvCollector) Describe(ch chan<- *prometheus.Desc) {
+	ch <- kvDesc
+	ch <- kvBlocksDesc
+	ch <- kvBlocksUsedDesc
+}
 
 func (k *kvCollector) Collect(ch chan<- prometheus.Metric) {
 	for _, m := range k.list() {
 		ch <- prometheus.MustNewConstMetric(kvDesc, prometheus.GaugeValue, m.KVCacheUsage, m.ID)
+		if m.KVBlocks > 0 {
+			ch <- prometheus.MustNewConstMetric(kvBlocksDesc, prometheus.GaugeValue, float64(m.KVBlocks), m.ID)
+			ch <- prometheus.MustNewConstMetric(kvBlocksUsedDesc, prometheus.GaugeValue, float64(m.KVBlocksUsed), m.ID)
+		}
 	}
 }
 
@@ -108,9 +122,16 @@ func (m *metrics) modelLoaded(model string) {
 	m.req.modelLoaded(model)
 }
 
-// forget drops the per-model series of an unloaded model.
+// forget drops the per-model series of an unloaded model: its queue,
+// token counters, latency histograms and load time, so that a workstation
+// cycling through models does not keep a series set per model it ever
+// served. The lifecycle counters (neuron_model_loads_total,
+// neuron_model_idle_unloads_total, neuron_model_evictions_total) stay:
+// they count events of models that come and go, unloads included.
 func (m *metrics) forget(model string) {
-	m.waiting.DeleteLabelValues(model)
-	m.running.DeleteLabelValues(model)
+	for _, v := range []interface{ DeleteLabelValues(...string) bool }{m.waiting, m.running,
+		m.promptTokens, m.generationTokens, m.ttft, m.interToken, m.loadSeconds} {
+		v.DeleteLabelValues(model)
+	}
 	m.req.forget(model)
 }

@@ -54,17 +54,28 @@ func (s *Server) Unload(ctx context.Context, id string, timeout time.Duration) e
 	if !g.close(ctx, timeout) {
 		return fmt.Errorf("%w: %q still has running generations after %s", ErrBusy, id, timeout)
 	}
+	return s.unloadClosed(ctx, id, g)
+}
+
+// unloadClosed unloads a model whose gate g was closed for it, drops its
+// usage and per-model metric series, and retires the gate (requests
+// waiting for the unload to end go on). When the manager refuses, the gate
+// opens again.
+func (s *Server) unloadClosed(ctx context.Context, id string, g *gate) error {
 	if err := s.opts.Models.Unload(ctx, id); err != nil {
 		g.reopen()
 		return err
 	}
+	// Forgotten while the gate still stands: a request that waits for the
+	// unload to end and loads the model again starts afresh.
+	s.metrics.forget(id)
+	s.forgetUsage(id)
 	s.mu.Lock()
 	if s.gates[id] == g {
 		delete(s.gates, id)
 	}
 	s.mu.Unlock()
-	s.metrics.forget(id)
-	s.forgetUsage(id)
+	g.retire()
 	return nil
 }
 
@@ -92,6 +103,7 @@ func (s *Server) entry(m ModelInfo) api.ModelEntry {
 	}
 	e := api.ModelEntry{ID: m.ID, Source: m.Source, Path: m.Path, Backend: m.Backend, Device: m.Device,
 		CtxSize: m.CtxSize, MemoryBytes: m.MemoryBytes, KVCacheUsage: m.KVCacheUsage, Status: status, Error: m.Error,
+		KVBlocks: m.KVBlocks, KVBlocksUsed: m.KVBlocksUsed, KVBlockSize: m.KVBlockSize, MaxParallel: m.KVSlots,
 		LoadedAt: m.LoadedAt, InFlight: running + waiting, Running: running, Queued: waiting}
 	s.usageEntry(m, &e)
 	return e
@@ -105,7 +117,8 @@ func (s *Server) sortedModels() []ModelInfo {
 }
 
 // listModels answers GET /models: loaded models, then those loading and the
-// default models that failed, and the capacity where the manager reports it.
+// default models that failed, then (with AutoLoad) the catalog models not
+// loaded, and the capacity where the manager reports it.
 func (s *Server) listModels(c echo.Context) error {
 	out := api.ModelsResponse{Object: "list", Data: []api.ModelEntry{}}
 	seen := map[string]bool{}
@@ -114,6 +127,7 @@ func (s *Server) listModels(c echo.Context) error {
 		out.Data = append(out.Data, s.entry(m))
 	}
 	out.Data = append(out.Data, s.notLoadedEntries(seen)...)
+	out.Data = append(out.Data, s.catalogEntries(seen)...)
 	if cr, ok := s.opts.Models.(CapacityReporter); ok {
 		capacity := cr.Capacity()
 		out.Capacity = &capacity
@@ -177,7 +191,8 @@ func pathModelID(c echo.Context, prefix, suffix string) (string, error) {
 
 // loadModel answers POST /models/load. The load is shared with concurrent
 // loads of the same id and stops when every client waiting for it has left
-// (or at the drain deadline).
+// (or at the drain deadline). With Evict, idle models give way to it, and
+// one that cannot fit even so is 503 insufficient_memory (evict.go).
 func (s *Server) loadModel(c echo.Context) error {
 	if s.State() == StateDraining {
 		return api.Unavailable(api.CodeShuttingDown, "neuron is shutting down")
@@ -198,6 +213,9 @@ func (s *Server) loadModel(c echo.Context) error {
 	if err != nil {
 		if c.Request().Context().Err() != nil {
 			return clientGone(c)
+		}
+		if s.opts.Evict && errors.Is(err, ErrNoRoom) {
+			return noRoom(err, true)
 		}
 		return err // the error handler maps ErrModelNotFound to a 404 that keeps err's words
 	}

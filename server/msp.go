@@ -99,9 +99,10 @@ type cacheSummary struct {
 	utilization float64 // positions in use over positions, 0 to 1
 }
 
-// summarizeCache folds the models' caches into one. Models of different
-// context sizes have no common block: the smallest context is the block
-// and the others count as the whole blocks their positions fill.
+// summarizeCache folds the models' caches into one. A model that reports
+// no blocks counts as one block per sequence slot of its context size.
+// Models of different block sizes have no common block: the smallest is
+// the block and the others count as the whole blocks their positions fill.
 func summarizeCache(models []ModelInfo) cacheSummary {
 	var sum cacheSummary
 	var used, capacity float64
@@ -109,10 +110,13 @@ func summarizeCache(models []ModelInfo) cacheSummary {
 		if m.CtxSize <= 0 || m.Error != "" {
 			continue
 		}
-		if sum.blockSize == 0 || m.CtxSize < sum.blockSize {
-			sum.blockSize = m.CtxSize
+		block, positions := m.CtxSize, float64(m.CtxSize*max(m.KVSlots, 1))
+		if m.KVBlocks > 0 && m.KVBlockSize > 0 {
+			block, positions = m.KVBlockSize, float64(m.KVBlocks*m.KVBlockSize)
 		}
-		positions := float64(m.CtxSize * max(m.KVSlots, 1))
+		if sum.blockSize == 0 || block < sum.blockSize {
+			sum.blockSize = block
+		}
 		capacity += positions
 		used += min(max(m.KVCacheUsage, 0), 1) * positions
 	}

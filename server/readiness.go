@@ -40,10 +40,14 @@ type loadCall struct {
 	err     error
 }
 
-// failedLoad is a default model whose load failed.
+// failedLoad is a default (or, with AutoLoad, catalog) model whose load
+// failed, and when.
 type failedLoad struct {
 	req api.LoadRequest
 	err error
+	at  time.Time
+	// pin: a default model, pinned once a load succeeds.
+	pin bool
 }
 
 // health answers GET and HEAD /health.
@@ -152,7 +156,7 @@ func (s *Server) LoadDefaults(ctx context.Context, models []api.LoadRequest) int
 		s.mu.Lock()
 		delete(s.pending, modelID(req))
 		if err != nil && ctx.Err() == nil {
-			s.failed[modelID(req)] = failedLoad{req: req, err: err}
+			s.failed[modelID(req)] = failedLoad{req: req, err: err, at: time.Now(), pin: true}
 		}
 		s.mu.Unlock()
 		if err != nil {
@@ -201,7 +205,9 @@ func (s *Server) notServing(id string) error {
 }
 
 // notLoadedEntries lists, for GET /models, the models being loaded or
-// waiting to be, and the default models that failed, except those in seen.
+// waiting to be, and the default (or catalog) models that failed, except
+// those in seen; with AutoLoad, a failure older than retryFailedAfter is
+// listed as not_loaded (with its error), since a request loads it again.
 func (s *Server) notLoadedEntries(seen map[string]bool) []api.ModelEntry {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -221,7 +227,13 @@ func (s *Server) notLoadedEntries(seen map[string]bool) []api.ModelEntry {
 		add(id, req, api.StatusLoading, "")
 	}
 	for id, f := range s.failed {
-		add(id, f.req, api.StatusFailed, f.err.Error())
+		status := api.StatusFailed
+		if s.opts.AutoLoad && time.Since(f.at) >= retryFailedAfter {
+			// The next request tries again: loadable, as a gateway
+			// in front needs to know (the last error stays).
+			status = api.StatusNotLoaded
+		}
+		add(id, f.req, status, f.err.Error())
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
 	return out

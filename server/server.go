@@ -56,8 +56,8 @@ type Options struct {
 	// MaxQueue is the number of requests that may wait per model; 0 waits
 	// none (a busy model answers 503 at once).
 	MaxQueue int
-	// Parallel is the number of generations a model runs at once (1 until
-	// the engine batches sequences).
+	// Parallel is the number of generations a model runs at once when its
+	// ModelInfo reports no KVSlots (the engine's scheduler slots).
 	Parallel int
 	// MaxBodyBytes bounds request bodies (413 beyond); 0 means the default.
 	MaxBodyBytes int64
@@ -81,6 +81,11 @@ type Options struct {
 	// loaded: a Catalog entry, else the reference as it is (a file in the
 	// allowed directories, a cached hub reference); see ondemand.go.
 	AutoLoad bool
+	// Evict unloads idle unpinned models, least recently used first, when
+	// a load (automatic or POST /models/load) finds no room, and answers a
+	// load that cannot fit even so with 503 insufficient_memory; without
+	// it such a load keeps the manager's answer (evict.go).
+	Evict bool
 	// Catalog are the models that may be loaded by name, keyed by id
 	// (alias, else reference); GET /v1/models lists those not loaded.
 	Catalog []api.LoadRequest
@@ -119,8 +124,10 @@ type Server struct {
 	loads   map[string]*loadCall
 	pending map[string]api.LoadRequest
 	failed  map[string]failedLoad
-	// usage is each loaded model's last use and idle time (keepalive.go).
+	// usage is each loaded model's last use and idle time; holds counts
+	// the requests resolving a model, not yet in its queue (keepalive.go).
 	usage map[string]*modelUse
+	holds map[string]int
 	// bodies are the requests reading their body, which shutdown cuts.
 	bodies map[*http.ResponseController]struct{}
 	// addr is the listener's address, for the endpoint answer.
@@ -173,6 +180,7 @@ func New(o Options) *Server {
 		pending: map[string]api.LoadRequest{},
 		failed:  map[string]failedLoad{},
 		usage:   map[string]*modelUse{},
+		holds:   map[string]int{},
 		bodies:  map[*http.ResponseController]struct{}{},
 	}
 	s.keys = hashKeys(o.APIKeys)
@@ -352,13 +360,24 @@ func (s *Server) gate(id string) *gate {
 	g, ok := s.gates[id]
 	if !ok {
 		running, waiting := s.metrics.running.WithLabelValues(id), s.metrics.waiting.WithLabelValues(id)
-		g = newGate(s.opts.Parallel, s.opts.MaxQueue, func(r, w int) {
+		g = newGate(s.parallelOf(id), s.opts.MaxQueue, func(r, w int) {
 			running.Set(float64(r))
 			waiting.Set(float64(w))
 		})
 		s.gates[id] = g
 	}
 	return g
+}
+
+// parallelOf is the number of generations model id runs at once: its
+// sequence slots, else the server's default. s.mu is held.
+func (s *Server) parallelOf(id string) int {
+	for _, m := range s.opts.Models.List() {
+		if m.ID == id && m.KVSlots > 0 {
+			return m.KVSlots
+		}
+	}
+	return s.opts.Parallel
 }
 
 // gateCounts returns a model's running and queued generations.

@@ -667,3 +667,34 @@ func TestModelsListsFailedDevice(t *testing.T) {
 		t.Fatalf("/models %+v, want gpu-model failed with the device's error", list)
 	}
 }
+
+// TestIgnoreEOSAndCachedTokens checks the ignore_eos extension reaches the
+// generator on both OpenAI routes, and that the generator's cached prompt
+// tokens reach usage.prompt_tokens_details.
+func TestIgnoreEOSAndCachedTokens(t *testing.T) {
+	gen := newFakeGen(Delta{Content: "abc", Tokens: 3})
+	gen.result.CachedTokens = 5
+	s, _ := testServer(t, Options{}, gen)
+	for _, c := range []struct{ path, body string }{
+		{"/v1/chat/completions", `{"model":"m","messages":[{"role":"user","content":"hi"}]`},
+		{"/v1/completions", `{"model":"m","prompt":"x"`},
+	} {
+		for _, on := range []bool{false, true} {
+			body := c.body + `}`
+			if on {
+				body = c.body + `,"ignore_eos":true}`
+			}
+			rec := do(s, "POST", c.path, body)
+			if rec.Code != 200 {
+				t.Fatalf("%s: status %d: %s", c.path, rec.Code, rec.Body)
+			}
+			if got := gen.lastReq.Load().IgnoreEOS; got != on {
+				t.Errorf("%s %s: IgnoreEOS %v", c.path, body, got)
+			}
+			var r struct{ Usage api.Usage }
+			if err := json.Unmarshal(rec.Body.Bytes(), &r); err != nil || r.Usage.PromptTokensDetails == nil || r.Usage.PromptTokensDetails.CachedTokens != 5 {
+				t.Errorf("%s: usage %s", c.path, rec.Body)
+			}
+		}
+	}
+}

@@ -66,13 +66,15 @@ func buildNeuron(t *testing.T, dir string) string {
 }
 
 // startNeuron starts `neuron serve` with model as alias on listen and
-// returns once it listens.
-func startNeuron(t *testing.T, bin, dir, model, alias, listen string) *neuronProc {
+// returns once it listens; top, when given, is more configuration before
+// the tables (top-level keys, then tables of its own).
+func startNeuron(t *testing.T, bin, dir, model, alias, listen string, top ...string) *neuronProc {
 	t.Helper()
 	conf := filepath.Join(dir, alias+".toml")
 	toml := fmt.Sprintf(`listen = %q
 log_format = "json"
 shutdown_timeout = 2
+`+strings.Join(top, "")+`
 [hub]
 cache_dir = %q
 offline = true
@@ -327,8 +329,11 @@ func TestEndToEndFleet(t *testing.T) {
 		}
 	})
 
-	t.Run("neuron a restarted: mini-a served again", func(t *testing.T) {
-		na = startNeuron(t, bin, dir, modelA, "mini-a", na.addr)
+	t.Run("neuron a restarted with a catalog: mini-a served again, mini-cat loaded through cortex", func(t *testing.T) {
+		// Now with models on demand and a catalog of one, mini-b's file
+		// as mini-cat, which no neuron has loaded.
+		na = startNeuron(t, bin, dir, modelA, "mini-a", na.addr,
+			fmt.Sprintf("auto_load = true\n[[models]]\nmodel = %q\nalias = \"mini-cat\"\n", modelB))
 		eventually(t, "a back up", func() bool {
 			st := fleetStatus(t, base)
 			return neuronUp(st, na.url()) && slices.Equal(readyOn(st, "mini-a"), []string{na.url()})
@@ -344,7 +349,43 @@ func TestEndToEndFleet(t *testing.T) {
 		if len(st.Recent) == 0 || st.Recent[0].Model != "mini-a" || st.Recent[0].Status != 200 {
 			t.Errorf("recent requests %+v", st.Recent)
 		}
+
+		// A catalog model no neuron has loaded: routed to the neuron that
+		// lists it, and loaded there. (The restarted neuron lives as long
+		// as this subtest.)
+		st = fleetStatus(t, base)
+		if len(readyOn(st, "mini-cat")) != 0 || !slices.Equal(loadableOn(st, "mini-cat"), []string{na.url()}) {
+			t.Fatalf("mini-cat before any request: %+v", st.Models)
+		}
+		page, err := client.Models.List(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var ids []string
+		for _, m := range page.Data {
+			ids = append(ids, m.ID+":"+m.JSON.ExtraFields["status"].Raw())
+		}
+		if !slices.Equal(ids, []string{"mini-a:", "mini-b:", `mini-cat:"not_loaded"`}) {
+			t.Errorf("models with mini-cat loadable: %v", ids)
+		}
+		cc, raw, err = chat("mini-cat")
+		if err != nil || cc.Model != "mini-cat" || raw.Header.Get("X-Cortex-Neuron") != na.url() {
+			t.Fatalf("mini-cat through cortex: %v", err)
+		}
+		eventually(t, "mini-cat ready on a", func() bool {
+			return slices.Equal(readyOn(fleetStatus(t, base), "mini-cat"), []string{na.url()})
+		})
 	})
+}
+
+// loadableOn returns the neurons the status shows model loadable on.
+func loadableOn(st cortex.Status, model string) []string {
+	for _, m := range st.Models {
+		if m.ID == model {
+			return m.Loadable
+		}
+	}
+	return nil
 }
 
 // syncBuffer is a bytes.Buffer safe for concurrent use (the daemon logs

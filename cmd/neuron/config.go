@@ -23,6 +23,7 @@ import (
 	"github.com/spf13/viper"
 
 	"github.com/helexa/helexa/api"
+	"github.com/helexa/helexa/engine"
 	"github.com/helexa/helexa/internal/service"
 	"github.com/helexa/helexa/manager"
 	"github.com/helexa/helexa/server"
@@ -52,6 +53,9 @@ type Config struct {
 	// Models is the catalog of models requests may name (ondemand.go).
 	AutoLoad bool           `mapstructure:"auto_load"`
 	Models   []DefaultModel `mapstructure:"models"`
+	// Evict unloads idle models to make room for a load: "true" or
+	// "false"; "auto" (the default) follows auto_load (ondemand.go).
+	Evict string `mapstructure:"evict"`
 	// KeepAlive is how long a model not from default_models may stay idle
 	// before it is unloaded: a duration or seconds; negative or empty: for
 	// ever, "0": once its request ends (ondemand.go).
@@ -79,9 +83,16 @@ type EngineConfig struct {
 	Exact     bool   `mapstructure:"exact"`      // float32 activations in matrix products
 	CtxSize   int    `mapstructure:"ctx_size"`   // 0 = the engine's default for the model
 	BatchSize int    `mapstructure:"batch_size"` // prefill chunk in tokens; 0 = the engine's default
+	// MaxParallel is the sequences a model decodes at once; StepTokens the
+	// tokens of one scheduler step (decode rows plus prompt chunks).
+	MaxParallel int `mapstructure:"max_parallel"`
+	StepTokens  int `mapstructure:"step_tokens"`
 	// ModelDirs are where local model files may be loaded from (besides the
 	// hub cache); empty: the directories of the default models; "*": any.
 	ModelDirs []string `mapstructure:"model_dirs"`
+	// KVCacheSize is the KV cache each model's sequences share ("2GiB",
+	// "4096 blocks"); "" = room for every sequence to hold ctx_size.
+	KVCacheSize string `mapstructure:"kv_cache_size"`
 	// MaxCtxSize caps a load's ctx_size; 0: the model's trained context.
 	MaxCtxSize      int `mapstructure:"max_ctx_size"`
 	MaxLoadedModels int `mapstructure:"max_loaded_models"`
@@ -97,6 +108,10 @@ type DefaultModel struct {
 	Alias   string `mapstructure:"alias"`
 	CtxSize int    `mapstructure:"ctx_size"`
 	Device  string `mapstructure:"device"`
+	// KVCacheSize overrides engine.kv_cache_size for this model.
+	KVCacheSize string `mapstructure:"kv_cache_size"`
+	// MaxParallel overrides engine.max_parallel for this model.
+	MaxParallel int `mapstructure:"max_parallel"`
 }
 
 // Defaults of the configuration keys.
@@ -116,6 +131,9 @@ const (
 	defaultKeepAlive = "-1"
 	// maxMaxQueue bounds max_queue: beyond it a queue only hides overload.
 	maxMaxQueue = 100000
+	// maxMaxParallel bounds max_parallel: each sequence holds a slot's
+	// sampler and logits (a vocabulary of floats).
+	maxMaxParallel = 256
 )
 
 // configKeys are every key with its default; nested keys are dotted.
@@ -141,19 +159,23 @@ var configKeys = map[string]any{
 	"engine.exact":             false,
 	"engine.ctx_size":          0,
 	"engine.batch_size":        0,
+	"engine.max_parallel":      engine.DefaultMaxParallel,
+	"engine.step_tokens":       engine.DefaultStepTokens,
 	"engine.model_dirs":        []string{},
 	"engine.max_ctx_size":      0,
 	"engine.max_loaded_models": manager.DefaultMaxLoadedModels,
 	"engine.max_memory":        "0",
+	"engine.kv_cache_size":     "",
 	"engine.load_timeout":      manager.DefaultLoadTimeout,
 	"default_models":           []DefaultModel{},
 	"auto_load":                false,
 	"models":                   []DefaultModel{},
 	"keep_alive":               defaultKeepAlive,
+	"evict":                    "auto",
 }
 
 // defaultModelKeys are the keys of a [[default_models]] entry.
-var defaultModelKeys = []string{"model", "alias", "ctx_size", "device"}
+var defaultModelKeys = []string{"model", "alias", "ctx_size", "device", "kv_cache_size", "max_parallel"}
 
 // envPrefix prefixes the environment variables: NEURON_LISTEN,
 // NEURON_HUB_CACHE_DIR, NEURON_ENGINE_DEVICE, ...
@@ -181,9 +203,12 @@ var configFlags = []struct {
 	{"hub-offline", "hub.offline", "resolve models from the cache only"},
 	{"device", "engine.device", "default device: auto, cpu, cuda or cuda:N"},
 	{"threads", "engine.threads", "CPU worker threads (0: all cores)"},
+	{"kv-cache-size", "engine.kv_cache_size", "KV cache per model, in memory (2GiB) or blocks (4096 blocks); empty: every sequence holds ctx_size"},
 	{"exact", "engine.exact", "CPU: float32 activations in matrix products (no 8-bit quantization; slower)"},
 	{"ctx-size", "engine.ctx_size", "default context size in tokens (0: the engine's default)"},
 	{"batch-size", "engine.batch_size", "prefill chunk in tokens (0: the engine's default)"},
+	{"max-parallel", "engine.max_parallel", "sequences a model decodes at once"},
+	{"step-tokens", "engine.step_tokens", "tokens of one scheduler step: decode rows plus prompt chunks"},
 }
 
 // addConfigFlags defines the configuration flags on fs.
@@ -341,7 +366,7 @@ func checkConfigFile(path string) error {
 				for i, e := range t {
 					m, ok := e.(map[string]any)
 					if !ok {
-						return fmt.Errorf("config %s: %s[%d]: want a table with model, alias, ctx_size, device", path, key, i)
+						return fmt.Errorf("config %s: %s[%d]: want a table with model, alias, ctx_size, device, kv_cache_size, max_parallel", path, key, i)
 					}
 					for sub := range m {
 						if !slices.Contains(defaultModelKeys, sub) {
@@ -417,17 +442,29 @@ func (c *Config) validate() error {
 	if c.Engine.Threads < 0 {
 		return bad("engine.threads", "must not be negative, got %d", c.Engine.Threads)
 	}
+	if _, err := engine.ParseKVCacheSize(c.Engine.KVCacheSize); err != nil {
+		return bad("engine.kv_cache_size", "%v", err)
+	}
 	if c.Engine.CtxSize < 0 {
 		return bad("engine.ctx_size", "must not be negative, got %d", c.Engine.CtxSize)
 	}
 	if c.Engine.BatchSize < 0 {
 		return bad("engine.batch_size", "must not be negative, got %d", c.Engine.BatchSize)
 	}
+	if c.Engine.MaxParallel < 1 || c.Engine.MaxParallel > maxMaxParallel {
+		return bad("engine.max_parallel", "want 1 to %d, got %d", maxMaxParallel, c.Engine.MaxParallel)
+	}
+	if c.Engine.StepTokens < 1 {
+		return bad("engine.step_tokens", "must be positive, got %d", c.Engine.StepTokens)
+	}
 	if err := c.validateLimits(bad); err != nil {
 		return err
 	}
 	if _, err := c.keepAlive(); err != nil {
 		return bad("keep_alive", "%v", err)
+	}
+	if _, err := c.evict(); err != nil {
+		return bad("evict", "%v", err)
 	}
 	if err := validateModelList("default_models", c.DefaultModels, bad); err != nil {
 		return err
@@ -449,6 +486,12 @@ func validateModelList(table string, models []DefaultModel, bad func(key, format
 		}
 		if m.Device != "" && !api.ValidDevice(m.Device) {
 			return bad(key+".device", "want auto, cpu, cuda or cuda:N, got %q", m.Device)
+		}
+		if _, err := engine.ParseKVCacheSize(m.KVCacheSize); err != nil {
+			return bad(key+".kv_cache_size", "%v", err)
+		}
+		if m.MaxParallel < 0 || m.MaxParallel > maxMaxParallel {
+			return bad(key+".max_parallel", "want 0 (engine.max_parallel) to %d, got %d", maxMaxParallel, m.MaxParallel)
 		}
 		id := m.Alias
 		if id == "" {
@@ -500,7 +543,8 @@ func (c *Config) loadRequests() []api.LoadRequest { return toLoadRequests(c.Defa
 func toLoadRequests(models []DefaultModel) []api.LoadRequest {
 	out := make([]api.LoadRequest, 0, len(models))
 	for _, m := range models {
-		out = append(out, api.LoadRequest{Model: m.Model, Alias: m.Alias, CtxSize: m.CtxSize, Device: m.Device})
+		out = append(out, api.LoadRequest{Model: m.Model, Alias: m.Alias, CtxSize: m.CtxSize, Device: m.Device, KVCacheSize: m.KVCacheSize,
+			MaxParallel: m.MaxParallel})
 	}
 	return out
 }

@@ -13,6 +13,7 @@ import (
 
 	"github.com/spf13/pflag"
 
+	"github.com/helexa/helexa/engine"
 	"github.com/helexa/helexa/internal/reftest"
 )
 
@@ -42,7 +43,7 @@ func TestConfigDefaults(t *testing.T) {
 	}
 	want := &Config{Listen: "127.0.0.1:13131", APIKeys: []string{}, MaxQueue: 64, ShutdownTimeout: 110 * time.Second,
 		LogLevel: "info", LogFormat: "text", Engine: EngineConfig{Device: "auto", ModelDirs: []string{}, MaxLoadedModels: 8,
-			MaxMemory: "0", LoadTimeout: 30 * time.Minute}, DefaultModels: []DefaultModel{}, Models: []DefaultModel{}, KeepAlive: defaultKeepAlive,
+			MaxParallel: engine.DefaultMaxParallel, StepTokens: engine.DefaultStepTokens, MaxMemory: "0", LoadTimeout: 30 * time.Minute}, DefaultModels: []DefaultModel{}, Models: []DefaultModel{}, KeepAlive: defaultKeepAlive, Evict: "auto",
 		CORSAllowedOrigins: []string{}, ReadHeaderTimeout: 10 * time.Second, ReadBodyTimeout: time.Minute, IdleTimeout: 2 * time.Minute,
 		MetricsRequireKey: true}
 	if !reflect.DeepEqual(c, want) {
@@ -116,9 +117,9 @@ func TestConfigFileEnvFlags(t *testing.T) {
 	want := &Config{Listen: "0.0.0.0:9000", APIKeys: []string{"a", "b"}, MaxQueue: 3, ShutdownTimeout: 30 * time.Second,
 		LogLevel: "debug", LogFormat: "json", Hub: HubConfig{CacheDir: "/cache", Token: "hf_x", Offline: true},
 		Engine: EngineConfig{Device: "cuda:1", Threads: 4, CtxSize: 2048, BatchSize: 256, ModelDirs: []string{}, MaxLoadedModels: 8,
-			MaxMemory: "0", LoadTimeout: 30 * time.Minute},
+			MaxParallel: engine.DefaultMaxParallel, StepTokens: engine.DefaultStepTokens, MaxMemory: "0", LoadTimeout: 30 * time.Minute},
 		DefaultModels: []DefaultModel{{Model: "Qwen/Qwen3-0.6B-GGUF:Q8_0", Alias: "small", CtxSize: 1024, Device: "cpu"},
-			{Model: "/models/x.gguf"}}, Models: []DefaultModel{}, KeepAlive: defaultKeepAlive,
+			{Model: "/models/x.gguf"}}, Models: []DefaultModel{}, KeepAlive: defaultKeepAlive, Evict: "auto",
 		CORSAllowedOrigins: []string{}, ReadHeaderTimeout: 10 * time.Second, ReadBodyTimeout: time.Minute, IdleTimeout: 2 * time.Minute,
 		MetricsRequireKey: true}
 	if !reflect.DeepEqual(c, want) {
@@ -176,6 +177,8 @@ func TestConfigErrors(t *testing.T) {
 		{name: "negative threads", file: "[engine]\nthreads = -2\n", wantKey: "engine.threads"},
 		{name: "negative ctx", file: "[engine]\nctx_size = -2\n", wantKey: "engine.ctx_size"},
 		{name: "negative batch", file: "[engine]\nbatch_size = -2\n", wantKey: "engine.batch_size"},
+		{name: "bad kv cache size", file: "[engine]\nkv_cache_size = \"lots\"\n", wantKey: "engine.kv_cache_size"},
+		{name: "default model bad kv cache size", file: "[[default_models]]\nmodel = \"a\"\nkv_cache_size = \"-1 blocks\"\n", wantKey: "default_models[0].kv_cache_size"},
 		{name: "offline not bool", env: []string{"NEURON_HUB_OFFLINE=perhaps"}, wantKey: "offline"},
 		{name: "default model without model", file: "[[default_models]]\nalias = \"a\"\n", wantKey: "default_models[0].model"},
 		{name: "default model bad device", file: "[[default_models]]\nmodel = \"a\"\ndevice = \"gpu\"\n", wantKey: "default_models[0].device"},
@@ -262,5 +265,24 @@ func TestConfigMetricsRequireKey(t *testing.T) {
 				t.Errorf("metrics_require_key %v, want %v", c.MetricsRequireKey, tc.want)
 			}
 		})
+	}
+}
+
+func TestConfigKVCacheSize(t *testing.T) {
+	file := "[engine]\nkv_cache_size = \"2GiB\"\n[[default_models]]\nmodel = \"a.gguf\"\nkv_cache_size = \"512 blocks\"\n[[default_models]]\nmodel = \"b.gguf\"\n"
+	c, err := parseConfig(t, file, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Engine.KVCacheSize != "2GiB" {
+		t.Errorf("engine.kv_cache_size %q, want 2GiB", c.Engine.KVCacheSize)
+	}
+	reqs := c.loadRequests()
+	if len(reqs) != 2 || reqs[0].KVCacheSize != "512 blocks" || reqs[1].KVCacheSize != "" {
+		t.Errorf("load requests %+v: want the first with kv_cache_size 512 blocks, the second with the default", reqs)
+	}
+	c, err = parseConfig(t, "", nil, "--kv-cache-size", "100 blocks")
+	if err != nil || c.Engine.KVCacheSize != "100 blocks" {
+		t.Errorf("--kv-cache-size: %q, %v", c.Engine.KVCacheSize, err)
 	}
 }

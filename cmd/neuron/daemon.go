@@ -53,6 +53,7 @@ func (d *daemon) run() error {
 		ReadBodyTimeout:    d.cfg.ReadBodyTimeout,
 		IdleTimeout:        d.cfg.IdleTimeout,
 		AutoLoad:           d.cfg.AutoLoad,
+		Evict:              d.cfg.evictOption(),
 		Catalog:            toLoadRequests(d.cfg.Models),
 		KeepAlive:          d.cfg.keepAliveOption(),
 		Build:              server.BuildInfo{Version: version, Flavour: kernels.Current().Name, Backend: backends()},

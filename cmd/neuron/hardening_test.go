@@ -229,7 +229,7 @@ func TestHardeningBadRequests(t *testing.T) {
 }
 
 func TestHardeningMemoryAndModelCaps(t *testing.T) {
-	d := startHard(t, func(c *Config) { c.Engine.MaxMemory = "6MiB"; c.Engine.MaxLoadedModels = 2 })
+	d := startHard(t, func(c *Config) { c.Engine.MaxMemory = "6MiB"; c.Engine.MaxLoadedModels = 2; c.Engine.MaxParallel = 1 })
 	m := filepath.Join(d.dir, "m.gguf")
 	// mini takes about 4 MiB of weights; a 4096-position context far more
 	// than the budget has left.

@@ -6,16 +6,13 @@
 package main
 
 import (
-	"fmt"
 	"log/slog"
-	"math"
 	"net/url"
 	"path/filepath"
-	"regexp"
 	"slices"
-	"strconv"
 	"strings"
 
+	"github.com/helexa/helexa/engine"
 	"github.com/helexa/helexa/hub"
 	"github.com/helexa/helexa/manager"
 )
@@ -61,31 +58,9 @@ func (c *Config) validateLimits(bad func(key, format string, args ...any) error)
 	return nil
 }
 
-var sizeRE = regexp.MustCompile(`(?i)^\s*(\d+(?:\.\d+)?)\s*([kmgt]?)(i?)b?\s*$`)
-
 // parseBytes reads a size: a number of bytes or a number with a unit (KB,
 // MiB, G, ...; powers of 1024 with "i", of 1000 without). "" is 0.
-func parseBytes(s string) (int64, error) {
-	if strings.TrimSpace(s) == "" {
-		return 0, nil
-	}
-	m := sizeRE.FindStringSubmatch(s)
-	if m == nil {
-		return 0, fmt.Errorf("want a size such as 24GiB or 512MB, got %q", s)
-	}
-	f, _ := strconv.ParseFloat(m[1], 64)
-	base := 1000.0
-	if m[3] != "" {
-		base = 1024
-	}
-	if m[2] != "" {
-		f *= math.Pow(base, float64(strings.Index("KMGT", strings.ToUpper(m[2]))+1))
-	}
-	if f > 1<<62 {
-		return 0, fmt.Errorf("size %q is too large", s)
-	}
-	return int64(f), nil
-}
+func parseBytes(s string) (int64, error) { return engine.ParseBytes(s) }
 
 // modelDirs are the directories local models may load from: the configured
 // ones, else the directories of the local default models.
@@ -114,11 +89,15 @@ func newEngineManager(cfg *Config, log *slog.Logger) *manager.Manager {
 		ho.Token = cfg.Hub.Token
 	}
 	ho.Offline = ho.Offline || cfg.Hub.Offline
+	// kv_cache_size is validated, as max_memory is.
+	kvSize, _ := engine.ParseKVCacheSize(cfg.Engine.KVCacheSize)
 	maxMem, _ := parseBytes(cfg.Engine.MaxMemory) // validated
 	return manager.New(manager.Options{
 		Device: cfg.Engine.Device, Threads: cfg.Engine.Threads, CtxSize: cfg.Engine.CtxSize, BatchSize: cfg.Engine.BatchSize,
+		MaxParallel: cfg.Engine.MaxParallel, StepTokens: cfg.Engine.StepTokens,
 		Exact:  cfg.Engine.Exact,
 		MaxCtx: cfg.Engine.MaxCtxSize, ModelDirs: cfg.modelDirs(), MaxLoadedModels: cfg.Engine.MaxLoadedModels,
 		MaxMemory: maxMem, LoadTimeout: cfg.Engine.LoadTimeout, Hub: ho, Log: log,
+		KVCacheSize: kvSize,
 	})
 }

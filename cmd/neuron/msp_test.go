@@ -9,6 +9,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
 	"net/http"
 	"strconv"
 	"strings"
@@ -19,6 +20,7 @@ import (
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
 
+	"github.com/helexa/helexa/engine"
 	"github.com/helexa/helexa/internal/reftest"
 	"github.com/helexa/helexa/server"
 )
@@ -98,6 +100,32 @@ func readMSP(t *testing.T, fams map[string]*dto.MetricFamily) mspSample {
 	return s
 }
 
+// startStreams starts n streaming chat completions of body that read
+// their streams to the end; each sends its error (nil when the stream
+// ended, also by ctx's end) on the returned channel.
+func startStreams(ctx context.Context, base, body string, n int) <-chan error {
+	ended := make(chan error, n)
+	for range n {
+		go func() {
+			req, _ := http.NewRequestWithContext(ctx, http.MethodPost, base+"/v1/chat/completions", strings.NewReader(body))
+			req.Header.Set("Content-Type", "application/json")
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				ended <- err
+				return
+			}
+			defer resp.Body.Close()
+			if resp.StatusCode != http.StatusOK {
+				ended <- fmt.Errorf("status %s", resp.Status)
+				return
+			}
+			io.Copy(io.Discard, resp.Body)
+			ended <- nil
+		}()
+	}
+	return ended
+}
+
 // waitMSP scrapes until cond holds or the deadline passes.
 func waitMSP(t *testing.T, base, what string, cond func(mspSample) bool) mspSample {
 	t.Helper()
@@ -120,7 +148,7 @@ func TestModelServerProtocolMetrics(t *testing.T) {
 	base, _ := startEngine(t, &Config{
 		MaxQueue:      4,
 		Hub:           HubConfig{CacheDir: t.TempDir(), Offline: true},
-		Engine:        EngineConfig{Device: "cpu", Threads: 1, CtxSize: ctxSize},
+		Engine:        EngineConfig{Device: "cpu", Threads: 1, CtxSize: ctxSize, MaxParallel: 1},
 		DefaultModels: []DefaultModel{{Model: modelPath, Alias: "mini"}},
 	})
 
@@ -128,9 +156,11 @@ func TestModelServerProtocolMetrics(t *testing.T) {
 	if idle.queued != 0 || idle.running != 0 || idle.kv != 0 {
 		t.Fatalf("idle daemon reports %+v", idle)
 	}
-	// No paged cache yet: a block is one sequence slot's context.
-	if idle.blockSize != ctxSize || idle.numBlocks < 1 {
-		t.Fatalf("cache config block_size=%d num_gpu_blocks=%d, want %d and at least 1", idle.blockSize, idle.numBlocks, ctxSize)
+	// The paged cache: blocks of engine.DefaultBlockSize positions, enough
+	// for the one slot's context.
+	if idle.blockSize != engine.DefaultBlockSize || idle.numBlocks*idle.blockSize < ctxSize {
+		t.Fatalf("cache config block_size=%d num_gpu_blocks=%d, want %d and at least %d positions",
+			idle.blockSize, idle.numBlocks, engine.DefaultBlockSize, ctxSize)
 	}
 
 	// Three long streams (end-of-generation banned): one runs, two wait.
@@ -139,30 +169,7 @@ func TestModelServerProtocolMetrics(t *testing.T) {
 	body := `{"model":"mini","stream":true,"max_tokens":480,"temperature":0,"logit_bias":` + banEOG(t, modelPath) +
 		`,"messages":[{"role":"user","content":"count"}]}`
 	const streams = 3
-	ended := make(chan error, streams)
-	for range streams {
-		go func() {
-			req, _ := http.NewRequestWithContext(ctx, http.MethodPost, base+"/v1/chat/completions", strings.NewReader(body))
-			req.Header.Set("Content-Type", "application/json")
-			resp, err := http.DefaultClient.Do(req)
-			if err != nil {
-				ended <- err
-				return
-			}
-			defer resp.Body.Close()
-			if resp.StatusCode != http.StatusOK {
-				ended <- fmt.Errorf("status %s", resp.Status)
-				return
-			}
-			buf := make([]byte, 4096)
-			for {
-				if _, err := resp.Body.Read(buf); err != nil {
-					ended <- nil
-					return
-				}
-			}
-		}()
-	}
+	ended := startStreams(ctx, base, body, streams)
 
 	busy := waitMSP(t, base, "one running and two queued", func(s mspSample) bool {
 		return s.running == 1 && s.queued == streams-1 && s.kv > 0

@@ -1,14 +1,22 @@
 // Tests of models on demand with a real daemon and the reference models:
 // auto_load loads a catalog model on its first request, concurrent first
-// requests share one load, and a load that outlasts load_timeout answers
-// 503 with Retry-After.
+// requests share one load, a load that outlasts load_timeout answers 503
+// with Retry-After, keep_alive unloads idle models (never under an open
+// stream, never the pinned default), LRU eviction at max_loaded_models, a
+// load that cannot fit answers 503 insufficient_memory while the loaded
+// models serve, and a fixed set (auto_load and evict off) keeps its 409.
 
 package main
 
 import (
+	"bufio"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"io"
+	"net"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -70,6 +78,11 @@ func TestOnDemandCatalogLoad(t *testing.T) {
 		t.Fatalf("GET /v1/models before any load: %+v", list.Data)
 	}
 
+	// GET /models too, which is what a cortex in front polls.
+	if ids := catalogNow(t, base); !slices.Equal(ids, []string{"a", "b"}) {
+		t.Errorf("GET /models lists %v as not loaded, want a and b", ids)
+	}
+
 	if resp, err := http.Get(base + "/v1/models/b"); err != nil {
 		t.Error(err)
 	} else {
@@ -114,6 +127,9 @@ func TestOnDemandCatalogLoad(t *testing.T) {
 	resp.Body.Close()
 	if err != nil || len(list.Data) != 2 || list.Data[0].ID != "a" || list.Data[0].Status != "" || list.Data[1].Status != api.StatusNotLoaded {
 		t.Errorf("GET /v1/models after loading a: %+v %v", list.Data, err)
+	}
+	if ids := catalogNow(t, base); !slices.Equal(ids, []string{"b"}) {
+		t.Errorf("GET /models lists %v as not loaded after loading a, want b", ids)
 	}
 
 	// A name that is neither in the catalog nor a model file is the usual 404.
@@ -178,8 +194,8 @@ func TestKeepAliveConfig(t *testing.T) {
 	}
 }
 
-// modelsNow returns GET /models' entries by id.
-func modelsNow(t *testing.T, base string) map[string]api.ModelEntry {
+// modelList returns GET /models' entries.
+func modelList(t *testing.T, base string) []api.ModelEntry {
 	t.Helper()
 	resp, err := http.Get(base + "/models")
 	if err != nil {
@@ -190,11 +206,43 @@ func modelsNow(t *testing.T, base string) map[string]api.ModelEntry {
 	if err := json.NewDecoder(resp.Body).Decode(&list); err != nil {
 		t.Fatal(err)
 	}
+	return list.Data
+}
+
+// modelsNow returns GET /models' entries by id, less the catalog models
+// listed as not loaded.
+func modelsNow(t *testing.T, base string) map[string]api.ModelEntry {
+	t.Helper()
 	out := map[string]api.ModelEntry{}
-	for _, e := range list.Data {
-		out[e.ID] = e
+	for _, e := range modelList(t, base) {
+		if e.Status != api.StatusNotLoaded {
+			out[e.ID] = e
+		}
 	}
 	return out
+}
+
+// catalogNow returns the ids GET /models lists as not loaded.
+func catalogNow(t *testing.T, base string) []string {
+	t.Helper()
+	var out []string
+	for _, e := range modelList(t, base) {
+		if e.Status == api.StatusNotLoaded {
+			out = append(out, e.ID)
+		}
+	}
+	return out
+}
+
+// waitLog polls the daemon's log for a line containing s (the log line of
+// an unload follows the model's removal); false after limit.
+func waitLog(logs *syncBuffer, s string, limit time.Duration) bool {
+	for start := time.Now(); !strings.Contains(logs.String(), s); time.Sleep(10 * time.Millisecond) {
+		if time.Since(start) > limit {
+			return false
+		}
+	}
+	return true
 }
 
 // waitUnloaded polls GET /models until id is gone; false after limit.
@@ -230,7 +278,7 @@ func TestOnDemandKeepAlive(t *testing.T) {
 	if !waitUnloaded(t, base, "a", 10*time.Second) {
 		t.Fatal("a still loaded 10s after its 300ms keep_alive")
 	}
-	if !strings.Contains(logs.String(), `"msg":"idle model unloaded","model":"a"`) {
+	if !waitLog(logs, `"msg":"idle model unloaded","model":"a"`, 5*time.Second) {
 		t.Error("idle unload not logged")
 	}
 	resp, err := http.Get(base + "/metrics")
@@ -279,31 +327,60 @@ func TestOnDemandKeepAlive(t *testing.T) {
 	}
 }
 
-// An open stream keeps its model loaded past keep_alive; once it ends the
-// model is unloaded.
+// An open stream keeps its real model loaded past keep_alive; once it ends
+// the model is unloaded. The client reads one event and then nothing, with
+// a small receive window and small segments, so the server's writes block
+// and the stream stays open for as long as the test wants.
 func TestOnDemandKeepAliveStream(t *testing.T) {
-	models := newFakeModels(20, 50*time.Millisecond) // a stream of about 1s
-	ka := 200 * time.Millisecond
-	var logs syncBuffer
-	base, sigs, done := startDaemon(t, &Config{MaxQueue: 4, AutoLoad: true, KeepAlive: ka.String()}, models, &logs)
-	defer func() {
-		sigs <- syscall.SIGTERM
-		if err := <-done; err != nil {
-			t.Errorf("run: %v", err)
-		}
-	}()
-	resp, r := openStream(t, base, "m")
-	time.Sleep(3 * ka)
-	if _, ok := modelsNow(t, base)["m"]; !ok {
-		t.Error("model unloaded while a stream was open")
+	base, logs := startOnDemand(t, 0, func(c *Config) {
+		c.KeepAlive = "100ms"
+		c.Engine.CtxSize = 1024 // room for an answer far larger than the socket buffers
+	})
+	dialer := &net.Dialer{Control: func(_, _ string, rc syscall.RawConn) error {
+		var serr error
+		err := rc.Control(func(fd uintptr) {
+			// A small window and small segments (loopback's are 64 KiB,
+			// which lets the server's send buffer grow past the answer).
+			serr = errors.Join(syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_RCVBUF, 4096),
+				syscall.SetsockoptInt(int(fd), syscall.IPPROTO_TCP, syscall.TCP_MAXSEG, 536))
+		})
+		return errors.Join(err, serr)
+	}}
+	client := &http.Client{Transport: &http.Transport{DialContext: dialer.DialContext}}
+	defer client.CloseIdleConnections()
+	// No special token (ids 2048 to 2073 in the reference vocabulary: end
+	// of text, end of turn, tool calls, thinking): the answer runs to
+	// max_tokens, some 170 KiB of events.
+	var bias []string
+	for id := 2048; id <= 2073; id++ {
+		bias = append(bias, fmt.Sprintf(`"%d":-100`, id))
+	}
+	body := `{"model":"a","stream":true,"max_tokens":1000,"logit_bias":{` + strings.Join(bias, ",") + `},` +
+		`"messages":[{"role":"user","content":"hi"}]}`
+	resp, err := client.Post(base+"/v1/chat/completions", "application/json", strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	r := bufio.NewReader(resp.Body)
+	if line, err := r.ReadString('\n'); err != nil || !strings.HasPrefix(line, "data: ") {
+		t.Fatalf("stream status %d, first line %q %v", resp.StatusCode, line, err)
+	}
+	// Several reaper rounds past the idle deadline, the stream is still
+	// running and the model loaded.
+	time.Sleep(100*time.Millisecond + 4*100*time.Millisecond)
+	if e, ok := modelsNow(t, base)["a"]; !ok || e.Status != api.StatusReady || e.Running != 1 {
+		t.Fatalf("during the stream: a loaded %v, %s, running %d (unloaded, or the stream ended before the check)", ok, e.Status, e.Running)
 	}
 	events := readEvents(r)
-	resp.Body.Close()
-	if len(events) == 0 || events[len(events)-1] != "[DONE]" {
-		t.Errorf("stream did not finish: %v", events)
+	if len(events) < 100 || events[len(events)-1] != "[DONE]" || strings.HasPrefix(events[len(events)-2], `{"error"`) {
+		t.Errorf("stream after the wait: %d events, last %q", len(events), events[max(len(events)-2, 0):])
 	}
-	if !waitUnloaded(t, base, "m", 5*time.Second) {
-		t.Error("model not unloaded after the stream ended and keep_alive passed")
+	if !waitUnloaded(t, base, "a", 10*time.Second) {
+		t.Error("a not unloaded after the stream ended and keep_alive passed")
+	}
+	if !waitLog(logs, `"msg":"idle model unloaded","model":"a"`, 5*time.Second) {
+		t.Error("idle unload not logged")
 	}
 }
 
@@ -349,10 +426,27 @@ func TestOnDemandEviction(t *testing.T) {
 	if _, ok := modelsNow(t, base)["pinned"]; !ok {
 		t.Fatal("the pinned default model was evicted")
 	}
-	if status, _, body := chatOnce(t, base, "pinned"); status != http.StatusOK {
-		t.Errorf("pinned after the refused load: %d %s", status, body)
+	for _, m := range []string{"pinned", "a"} {
+		if status, _, body := chatOnce(t, base, m); status != http.StatusOK {
+			t.Errorf("%s after the refused load: %d %s", m, status, body)
+		}
 	}
-	resp, err := http.Get(base + "/metrics")
+	// An explicit load that cannot fit gets the same 503 (evict follows
+	// auto_load), naming its need and the budget; nothing is evicted.
+	resp, err := http.Post(base+"/models/load", "application/json", strings.NewReader(`{"model":"`+big+`","alias":"big2"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusServiceUnavailable || !strings.Contains(string(out), `"code":"insufficient_memory"`) ||
+		!strings.Contains(string(out), "needs") || !strings.Contains(string(out), "memory budget") {
+		t.Errorf("POST /models/load of big: %d %s", resp.StatusCode, out)
+	}
+	if ms := modelsNow(t, base); len(ms) != 2 {
+		t.Errorf("after the refused loads: loaded %v, want pinned and a", keys(ms))
+	}
+	resp, err = http.Get(base + "/metrics")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -372,4 +466,61 @@ func keys[V any](m map[string]V) []string {
 		out = append(out, k)
 	}
 	return out
+}
+
+// A server with a fixed set of models (auto_load and so evict off) keeps
+// refusing loads beyond its caps, unloading nothing for them.
+func TestFixedSetKeepsErrors(t *testing.T) {
+	p, q, a := reftest.Model(t, "mini-q4_0"), reftest.Model(t, "mini-q8_0"), reftest.Model(t, "mini-q4_k_m")
+	base, _ := startEngine(t, &Config{
+		MaxQueue:      4,
+		Hub:           HubConfig{CacheDir: t.TempDir(), Offline: true},
+		Engine:        EngineConfig{Device: "cpu", Threads: 2, CtxSize: 256, MaxLoadedModels: 2},
+		DefaultModels: []DefaultModel{{Model: p, Alias: "p"}, {Model: q, Alias: "q"}},
+	})
+	resp, err := http.Post(base+"/models/load", "application/json", strings.NewReader(`{"model":"`+a+`","alias":"a"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusConflict || !strings.Contains(string(out), `"code":"too_many_models"`) {
+		t.Errorf("load beyond max_loaded_models on a fixed set: %d %s", resp.StatusCode, out)
+	}
+	if ms := modelsNow(t, base); len(ms) != 2 {
+		t.Errorf("loaded %v, want p and q", keys(ms))
+	}
+	for _, m := range []string{"p", "q"} {
+		if status, _, body := chatOnce(t, base, m); status != http.StatusOK {
+			t.Errorf("%s: %d %s", m, status, body)
+		}
+	}
+}
+
+func TestEvictConfig(t *testing.T) {
+	for _, tc := range []struct {
+		file string
+		want bool
+	}{
+		{"", false},
+		{"auto_load = true\n", true},
+		{"auto_load = true\nevict = false\n", false},
+		{"evict = true\n", true},
+		{"auto_load = true\nevict = \"auto\"\n", true},
+	} {
+		c, err := parseConfig(t, tc.file, nil)
+		if err != nil {
+			t.Errorf("%q: %v", tc.file, err)
+			continue
+		}
+		if got, err := c.evict(); err != nil || got != tc.want {
+			t.Errorf("%q: evict %v %v, want %v", tc.file, got, err, tc.want)
+		}
+	}
+	if c, err := parseConfig(t, "", []string{"NEURON_EVICT=true"}); err != nil || !c.evictOption() {
+		t.Errorf("NEURON_EVICT=true: %v", err)
+	}
+	if _, err := parseConfig(t, "evict = \"sometimes\"\n", nil); err == nil || !strings.Contains(err.Error(), "evict") {
+		t.Errorf("bad evict: %v", err)
+	}
 }

@@ -71,15 +71,18 @@ function renderModels(st) {
   const body = document.querySelector("#models tbody");
   body.replaceChildren();
   for (const m of st.models) {
-    const tr = el("tr", m.ready.length ? "" : "bad");
+    // A model only loadable (in a neuron's catalog) is served on request.
+    const loadable = m.loadable || [];
+    const tr = el("tr", m.ready.length || loadable.length ? "" : "bad");
     const others = m.neurons.filter((u) => !m.ready.includes(u));
-    tr.append(el("td", "", m.id), el("td", "", m.ready.join(", ") || "-"), el("td", "", others.join(", ") || "-"));
+    tr.append(el("td", "", m.id), el("td", "", m.ready.join(", ") || "-"), el("td", "", others.join(", ") || "-"),
+      el("td", "", loadable.join(", ") || "-"));
     body.append(tr);
   }
   if (st.models.length === 0) {
     const tr = el("tr");
     const td = el("td", "empty", "No models.");
-    td.colSpan = 3;
+    td.colSpan = 4;
     tr.append(td);
     body.append(tr);
   }

@@ -1,8 +1,10 @@
-// This file holds the KV cache and attention. The cache keeps, for every
-// layer and sequence slot, Ctx rows of K and of V (nHeadKV*headDim wide) in
-// f16 or f32. StoreKV writes the batch's rows at their (seq, pos) slots;
-// Attention then lets each row attend to positions 0..pos of its own
-// sequence, which makes it causal by construction.
+// This file holds the paged KV cache and attention. The cache keeps, for
+// every layer, Blocks blocks of BlockSize rows of K and of V
+// (nHeadKV*headDim wide) in f16 or f32, shared by all sequences; the block
+// tables set with the batch rows say which block holds which positions of
+// which sequence. StoreKV writes the batch's rows at their (seq, pos)
+// slots; Attention then lets each row attend to positions 0..pos of its
+// own sequence, which makes it causal by construction.
 
 package cpu
 
@@ -13,32 +15,40 @@ import (
 	"github.com/helexa/helexa/engine"
 )
 
-// kvCache is the host KV cache. Exactly one of the f32 and f16 pairs is set.
+// kvCache is the host KV cache: per layer, K and V each [blocks, bs,
+// kvDim]. Exactly one of the f32 and f16 pairs is set.
 type kvCache struct {
 	s        engine.KVShape
 	k32, v32 []float32
 	k16, v16 []uint16
 }
 
-func (c *kvCache) Seqs() int { return c.s.Seqs }
-func (c *kvCache) Ctx() int  { return c.s.Ctx }
-func (c *kvCache) Free()     { c.k32, c.v32, c.k16, c.v16 = nil, nil, nil, nil }
+func (c *kvCache) Blocks() int    { return c.s.Blocks }
+func (c *kvCache) BlockSize() int { return c.s.BlockSize }
+func (c *kvCache) Free()          { c.k32, c.v32, c.k16, c.v16 = nil, nil, nil, nil }
 
 func (c *kvCache) Bytes() int64 {
 	return int64(len(c.k32)+len(c.v32))*4 + int64(len(c.k16)+len(c.v16))*2
 }
 
-// off is the element offset of the (layer, seq, pos) row.
-func (c *kvCache) off(layer, seq, pos int) int {
-	return ((layer*c.s.Seqs+seq)*c.s.Ctx + pos) * c.s.KVDim
+// off is the element offset of row slot of block in layer.
+func (c *kvCache) off(layer, block, slot int) int {
+	return ((layer*c.s.Blocks+block)*c.s.BlockSize + slot) * c.s.KVDim
 }
 
-// checkRow panics, naming op, when row's (seq, pos) slot is outside the
-// cache: a batch the engine should have refused.
-func (c *kvCache) checkRow(op string, row engine.Row) {
-	if row.Seq < 0 || int(row.Seq) >= c.s.Seqs || row.Pos < 0 || int(row.Pos) >= c.s.Ctx {
-		panic(fmt.Sprintf("cpu: %s: row (seq %d, pos %d) outside cache [%d, %d]", op, row.Seq, row.Pos, c.s.Seqs, c.s.Ctx))
+// blockOf returns the block holding position pos of sequence seq under the
+// tables of rs, panicking, naming op, when the engine should have refused
+// the row: a slot or position outside the tables, an unmapped block.
+func (c *kvCache) blockOf(op string, rs *rows, seq, pos int32) int {
+	j := int(pos) / c.s.BlockSize
+	if seq < 0 || pos < 0 || j >= rs.width || (int(seq)+1)*rs.width > len(rs.tab) {
+		panic(fmt.Sprintf("cpu: %s: (seq %d, pos %d) outside block tables %d wide for %d slots", op, seq, pos, rs.width, len(rs.tab)/max(rs.width, 1)))
 	}
+	b := rs.tab[int(seq)*rs.width+j]
+	if b < 0 || int(b) >= c.s.Blocks {
+		panic(fmt.Sprintf("cpu: %s: (seq %d, pos %d) maps to block %d of %d", op, seq, pos, b, c.s.Blocks))
+	}
+	return int(b)
 }
 
 // maxKVElements bounds one of the K and V arrays (2^37 elements, 256 GiB in
@@ -47,11 +57,11 @@ const maxKVElements = 1 << 37
 
 // NewKVCache allocates a zeroed cache.
 func (b *Backend) NewKVCache(s engine.KVShape) (engine.KVCache, error) {
-	if s.Layers <= 0 || s.Seqs <= 0 || s.Ctx <= 0 || s.KVDim <= 0 {
+	if s.Layers <= 0 || s.Blocks <= 0 || s.BlockSize <= 0 || s.KVDim <= 0 {
 		return nil, fmt.Errorf("cpu: kv cache shape %+v", s)
 	}
 	n := 1
-	for _, d := range [...]int{s.Layers, s.Seqs, s.Ctx, s.KVDim} {
+	for _, d := range [...]int{s.Layers, s.Blocks, s.BlockSize, s.KVDim} {
 		if n > maxKVElements/d {
 			return nil, fmt.Errorf("cpu: kv cache %+v: more than %d elements", s, maxKVElements)
 		}
@@ -66,18 +76,21 @@ func (b *Backend) NewKVCache(s engine.KVShape) (engine.KVCache, error) {
 	default:
 		return nil, fmt.Errorf("cpu: kv cache type %d", s.Type)
 	}
-	b.growScratch(s.Ctx)
+	// A sequence maps distinct blocks, so it holds at most every position
+	// of the cache: the attention scores of one head fit in that.
+	b.growScratch(s.Blocks * s.BlockSize)
 	return c, nil
 }
 
-// StoreKV writes row r of k and v at (rows[r].Seq, rows[r].Pos) of layer.
+// StoreKV writes row r of k and v at position rows[r].Pos of sequence
+// rows[r].Seq of layer, in the block the tables map it to.
 func (b *Backend) StoreKV(kc engine.KVCache, layer int, k, v engine.Buffer, rs engine.Rows, n int) {
-	c := kc.(*kvCache)
+	c, t := kc.(*kvCache), tablesOf(rs)
 	dim := c.s.KVDim
 	kb, vb := buf(k), buf(v)
-	for r, row := range batch(rs)[:n] {
-		c.checkRow("storekv", row)
-		o := c.off(layer, int(row.Seq), int(row.Pos))
+	for r, row := range t.r[:n] {
+		blk := c.blockOf("storekv", t, row.Seq, row.Pos)
+		o := c.off(layer, blk, int(row.Pos)%c.s.BlockSize)
 		ks, vs := kb[r*dim:(r+1)*dim], vb[r*dim:(r+1)*dim]
 		if c.k32 != nil {
 			copy(c.k32[o:o+dim], ks)
@@ -95,13 +108,15 @@ type attentionTask struct {
 	c                       *kvCache
 	dst, q                  []float32
 	rows                    []engine.Row
+	tab                     []int32 // block tables
+	width                   int
 	layer                   int
 	nHead, nHeadKV, headDim int
 	scale                   float32
 }
 
 func (t *attentionTask) run(wid, lo, hi int) {
-	c, hd := t.c, t.headDim
+	c, hd, bs, kvDim := t.c, t.headDim, t.c.s.BlockSize, t.c.s.KVDim
 	group := t.nHead / t.nHeadKV
 	scores := t.b.scratch[wid]
 	for idx := lo; idx < hi; idx++ {
@@ -110,21 +125,24 @@ func (t *attentionTask) run(wid, lo, hi int) {
 		q := t.q[(r*t.nHead+h)*hd : (r*t.nHead+h+1)*hd]
 		out := t.dst[(r*t.nHead+h)*hd : (r*t.nHead+h+1)*hd]
 		kvOff := (h / group) * hd // this head's K/V columns within a cache row
-		base := c.off(t.layer, int(row.Seq), 0)
+		blocks := t.tab[int(row.Seq)*t.width:]
 		n := int(row.Pos) + 1
 		s := scores[:n]
 		mx := float32(math.Inf(-1))
-		for p := range n {
-			o := base + p*c.s.KVDim + kvOff
-			var v float32
-			if c.k32 != nil {
-				v = dot(q, c.k32[o:o+hd])
-			} else {
-				v = dotF16(q, c.k16[o:o+hd])
+		for p0 := 0; p0 < n; p0 += bs {
+			base := c.off(t.layer, int(blocks[p0/bs]), 0) + kvOff
+			for p := p0; p < min(p0+bs, n); p++ {
+				o := base + (p-p0)*kvDim
+				var v float32
+				if c.k32 != nil {
+					v = dot(q, c.k32[o:o+hd])
+				} else {
+					v = dotF16(q, c.k16[o:o+hd])
+				}
+				v *= t.scale
+				s[p] = v
+				mx = max(mx, v)
 			}
-			v *= t.scale
-			s[p] = v
-			mx = max(mx, v)
 		}
 		var sum float64
 		for p, v := range s {
@@ -134,13 +152,16 @@ func (t *attentionTask) run(wid, lo, hi int) {
 		}
 		inv := float32(1 / sum)
 		clear(out)
-		for p, w := range s {
-			w *= inv
-			o := base + p*c.s.KVDim + kvOff
-			if c.v32 != nil {
-				axpy(out, w, c.v32[o:o+hd])
-			} else {
-				axpyF16(out, w, c.v16[o:o+hd])
+		for p0 := 0; p0 < n; p0 += bs {
+			base := c.off(t.layer, int(blocks[p0/bs]), 0) + kvOff
+			for p := p0; p < min(p0+bs, n); p++ {
+				w := s[p] * inv
+				o := base + (p-p0)*kvDim
+				if c.v32 != nil {
+					axpy(out, w, c.v32[o:o+hd])
+				} else {
+					axpyF16(out, w, c.v16[o:o+hd])
+				}
 			}
 		}
 	}
@@ -157,11 +178,14 @@ func (b *Backend) Attention(dst, q engine.Buffer, kc engine.KVCache, layer int, 
 	t := &b.att
 	t.b, t.c, t.layer = b, c, layer
 	t.dst, t.q = wbuf(dst)[:n*nHead*headDim], buf(q)[:n*nHead*headDim]
-	t.rows = batch(rs)[:n]
+	rt := tablesOf(rs)
+	t.rows, t.tab, t.width = rt.r[:n], rt.tab, rt.width
 	for _, row := range t.rows {
-		c.checkRow("attention", row)
+		for p := row.Pos; p >= 0; p -= int32(c.s.BlockSize) {
+			c.blockOf("attention", rt, row.Seq, p)
+		}
 	}
 	t.nHead, t.nHeadKV, t.headDim, t.scale = nHead, nHeadKV, headDim, scale
 	b.pool.parallel(t, n*nHead, 1)
-	t.c, t.dst, t.q, t.rows = nil, nil, nil, nil
+	t.c, t.dst, t.q, t.rows, t.tab = nil, nil, nil, nil, nil
 }

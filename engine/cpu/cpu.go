@@ -114,32 +114,46 @@ func (b *Backend) NewBuffer(n int) (engine.Buffer, error) {
 	return &buffer{d: make([]float32, n)}, nil
 }
 
-// rows is the batch description: a host copy of the rows.
+// rows is the batch description: a host copy of the rows and of the block
+// tables.
 type rows struct {
-	r   []engine.Row
-	cap int
+	r     []engine.Row
+	cap   int
+	tab   []int32 // block tables, [seqs, width]
+	width int
+	gen   uint64 // generation of tab (engine.BlockTables.Gen)
 }
 
 func (r *rows) Cap() int { return r.cap }
 
-// Set copies batch into the description; it fails beyond the capacity.
-func (r *rows) Set(batch []engine.Row) error {
+// Set copies batch and, when its generation changed, the block tables into
+// the description; it fails beyond the capacity.
+func (r *rows) Set(batch []engine.Row, t engine.BlockTables) error {
 	if len(batch) > r.cap {
 		return fmt.Errorf("cpu: batch of %d rows exceeds capacity %d", len(batch), r.cap)
 	}
+	if len(t.Table) > cap(r.tab) {
+		return fmt.Errorf("cpu: block tables of %d entries exceed capacity %d", len(t.Table), cap(r.tab))
+	}
 	r.r = r.r[:len(batch)]
 	copy(r.r, batch)
+	if t.Gen == 0 || t.Gen != r.gen || t.Width != r.width || len(t.Table) != len(r.tab) {
+		r.tab = r.tab[:len(t.Table)]
+		copy(r.tab, t.Table)
+		r.width, r.gen = t.Width, t.Gen
+	}
 	return nil
 }
 
-func (r *rows) Free() { r.r = nil }
+func (r *rows) Free() { r.r, r.tab = nil, nil }
 
-// NewRows allocates a batch description for up to capacity rows.
-func (b *Backend) NewRows(capacity int) (engine.Rows, error) {
-	if capacity <= 0 {
-		return nil, fmt.Errorf("cpu: rows capacity %d", capacity)
+// NewRows allocates a batch description for up to capacity rows and block
+// tables of up to table entries.
+func (b *Backend) NewRows(capacity, table int) (engine.Rows, error) {
+	if capacity <= 0 || table < 0 {
+		return nil, fmt.Errorf("cpu: rows capacity %d, table capacity %d", capacity, table)
 	}
-	return &rows{r: make([]engine.Row, 0, capacity), cap: capacity}, nil
+	return &rows{r: make([]engine.Row, 0, capacity), cap: capacity, tab: make([]int32, 0, table)}, nil
 }
 
 // Write copies src into dst.
@@ -184,3 +198,6 @@ func wbuf(x engine.Buffer) []float32 {
 
 // batch returns the rows set on r.
 func batch(r engine.Rows) []engine.Row { return r.(*rows).r }
+
+// tablesOf returns the rows set on r with their block tables.
+func tablesOf(r engine.Rows) *rows { return r.(*rows) }

@@ -6,6 +6,8 @@
 
 package cpu
 
+import "github.com/helexa/helexa/gguf"
+
 // dot returns Σ a[i]·b[i] over len(a) elements.
 func dot(a, b []float32) float32 {
 	b = b[:len(a)]
@@ -47,21 +49,49 @@ func dotF16(a []float32, b []uint16) float32 {
 	return dotF16Go(a, b)
 }
 
-// dotF16Go is dotF16 in Go, with four partial sums.
+// dotF16Go is dotF16 in Go, with dotGo's arithmetic on the widened b.
 func dotF16Go(a []float32, b []uint16) float32 {
 	b = b[:len(a)]
-	var s0, s1, s2, s3 float32
+	var s0, s1, s2, s3, s4, s5, s6, s7 float32
 	i := 0
-	for ; i+4 <= len(a); i += 4 {
-		s0 += a[i] * f16Table[b[i]]
-		s1 += a[i+1] * f16Table[b[i+1]]
-		s2 += a[i+2] * f16Table[b[i+2]]
-		s3 += a[i+3] * f16Table[b[i+3]]
+	for ; i+8 <= len(a); i += 8 {
+		aa, bb := a[i:i+8:i+8], b[i:i+8:i+8]
+		s0 += aa[0] * f16Table[bb[0]]
+		s1 += aa[1] * f16Table[bb[1]]
+		s2 += aa[2] * f16Table[bb[2]]
+		s3 += aa[3] * f16Table[bb[3]]
+		s4 += aa[4] * f16Table[bb[4]]
+		s5 += aa[5] * f16Table[bb[5]]
+		s6 += aa[6] * f16Table[bb[6]]
+		s7 += aa[7] * f16Table[bb[7]]
 	}
 	for ; i < len(a); i++ {
 		s0 += a[i] * f16Table[b[i]]
 	}
-	return (s0 + s1) + (s2 + s3)
+	return ((s0 + s1) + (s2 + s3)) + ((s4 + s5) + (s6 + s7))
+}
+
+// dotBF16Go returns Σ a[i]·bf16(b[i]) with dotGo's arithmetic on the
+// widened b.
+func dotBF16Go(a []float32, b []uint16) float32 {
+	b = b[:len(a)]
+	var s0, s1, s2, s3, s4, s5, s6, s7 float32
+	i := 0
+	for ; i+8 <= len(a); i += 8 {
+		aa, bb := a[i:i+8:i+8], b[i:i+8:i+8]
+		s0 += aa[0] * gguf.BF16ToF32(bb[0])
+		s1 += aa[1] * gguf.BF16ToF32(bb[1])
+		s2 += aa[2] * gguf.BF16ToF32(bb[2])
+		s3 += aa[3] * gguf.BF16ToF32(bb[3])
+		s4 += aa[4] * gguf.BF16ToF32(bb[4])
+		s5 += aa[5] * gguf.BF16ToF32(bb[5])
+		s6 += aa[6] * gguf.BF16ToF32(bb[6])
+		s7 += aa[7] * gguf.BF16ToF32(bb[7])
+	}
+	for ; i < len(a); i++ {
+		s0 += a[i] * gguf.BF16ToF32(b[i])
+	}
+	return ((s0 + s1) + (s2 + s3)) + ((s4 + s5) + (s6 + s7))
 }
 
 // axpy computes y += a·x.
@@ -88,11 +118,21 @@ func axpyF16(y []float32, a float32, x []uint16) {
 	}
 }
 
+// MatMul's float kernels (dot4, dot2x4, dot4x4 and the 16-bit float
+// dot4s of fused.go) compute each pair of activation row and weight row
+// with one arithmetic, whichever kernel and however many rows a call
+// covers, so that MatMul is batch invariant: the assembly's where
+// rowsAsm(len) (dot_amd64.s describes it), dotGo's everywhere else.
+
+// rowsAsm reports whether MatMul's float kernels run the assembly for rows
+// of n elements.
+func rowsAsm(n int) bool { return hasAVX2 && n%16 == 0 && n > 0 }
+
 // dot4 writes out[k] = Σ x[i]·wk[i] for four equally long rows.
 func dot4(x, w0, w1, w2, w3 []float32, out []float32) {
 	n := len(x)
 	w0, w1, w2, w3, out = w0[:n], w1[:n], w2[:n], w3[:n], out[:4]
-	if hasAVX2 && n%8 == 0 && n > 0 {
+	if rowsAsm(n) {
 		dot4AVX2(&x[0], &w0[0], &w1[0], &w2[0], &w3[0], n, &out[0])
 		return
 	}
@@ -104,7 +144,7 @@ func dot4(x, w0, w1, w2, w3 []float32, out []float32) {
 func dot4x4(x, w0, w1, w2, w3 []float32, out *[16]float32) {
 	n := len(w0)
 	x, w1, w2, w3 = x[:4*n], w1[:n], w2[:n], w3[:n]
-	if hasAVX512 && n%16 == 0 && n > 0 {
+	if hasAVX512 && rowsAsm(n) {
 		dot4x4AVX512(&x[0], 4*n, &w0[0], &w1[0], &w2[0], &w3[0], n, out)
 		return
 	}
@@ -118,7 +158,7 @@ func dot4x4(x, w0, w1, w2, w3 []float32, out *[16]float32) {
 func dot2x4(x0, x1, w0, w1, w2, w3 []float32, out *[8]float32) {
 	n := len(x0)
 	x1, w0, w1, w2, w3 = x1[:n], w0[:n], w1[:n], w2[:n], w3[:n]
-	if hasAVX2 && n%8 == 0 && n > 0 {
+	if rowsAsm(n) {
 		dot2x4AVX2(&x0[0], &x1[0], &w0[0], &w1[0], &w2[0], &w3[0], n, &out[0])
 		return
 	}

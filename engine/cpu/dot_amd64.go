@@ -25,9 +25,6 @@ func axpyF16AVX2(y *float32, a float32, x *uint16, n int)
 func axpyAVX2(y *float32, a float32, x *float32, n int)
 
 //go:noescape
-func dotBF16AVX2(a *float32, b *uint16, n int) float32
-
-//go:noescape
 func f32ToF16AVX2(dst *uint16, src *float32, n int)
 
 //go:noescape
@@ -37,7 +34,10 @@ func dot4AVX2(x, w0, w1, w2, w3 *float32, n int, out *float32)
 func dot4x4AVX512(x *float32, xs int, w0, w1, w2, w3 *float32, n int, out *[16]float32)
 
 //go:noescape
-func dotF16RowsAVX2(w *uint16, rowSize, nrows int, x *float32, n int, out *float32)
+func dot4F16AVX2(x *float32, w0, w1, w2, w3 *uint16, n int, out *float32)
+
+//go:noescape
+func dot4BF16AVX2(x *float32, w0, w1, w2, w3 *uint16, n int, out *float32)
 
 //go:noescape
 func dot2x4AVX2(x0, x1, w0, w1, w2, w3 *float32, n int, out *float32)

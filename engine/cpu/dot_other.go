@@ -11,7 +11,6 @@ func dotAVX2(a, b *float32, n int) float32                                   { p
 func dotF16AVX2(a *float32, b *uint16, n int) float32                        { panic("unreachable") }
 func axpyF16AVX2(y *float32, a float32, x *uint16, n int)                    { panic("unreachable") }
 func axpyAVX2(y *float32, a float32, x *float32, n int)                      { panic("unreachable") }
-func dotBF16AVX2(a *float32, b *uint16, n int) float32                       { panic("unreachable") }
 func dotQ8_0AVX2(x *float32, w *byte, nb int) float32                        { panic("unreachable") }
 func dotQ4_0AVX2(x *float32, w *byte, nb int) float32                        { panic("unreachable") }
 func dotQ4_KSuperAVX2(x *float32, q *byte, s *[16]float32) float32           { panic("unreachable") }
@@ -21,7 +20,10 @@ func f32ToF16AVX2(dst *uint16, src *float32, n int)                          { p
 func dot4x4AVX512(x *float32, xs int, w0, w1, w2, w3 *float32, n int, out *[16]float32) {
 	panic("unreachable")
 }
-func dotF16RowsAVX2(w *uint16, rowSize, nrows int, x *float32, n int, out *float32) {
+func dot4F16AVX2(x *float32, w0, w1, w2, w3 *uint16, n int, out *float32) {
+	panic("unreachable")
+}
+func dot4BF16AVX2(x *float32, w0, w1, w2, w3 *uint16, n int, out *float32) {
 	panic("unreachable")
 }
 func dot4AVX2(x, w0, w1, w2, w3 *float32, n int, out *float32)        { panic("unreachable") }

@@ -13,7 +13,6 @@ package cpu
 
 import (
 	"encoding/binary"
-	"unsafe"
 
 	"github.com/helexa/helexa/gguf"
 )
@@ -21,11 +20,16 @@ import (
 // dotKernel returns Σ_i w[i]·x[i] for one row w in its GGUF encoding.
 type dotKernel func(w []byte, x []float32) float32
 
-// fusedKernels are the types with a fused dot product; the others use the
-// dequantize-then-dot path.
+// fusedKernels are the block types with a fused float dot product. They
+// serve wherever the type's integer kernel (intdot.go) does not run, an
+// exact backend or a machine without the assembly, at every batch size:
+// their rounding differs from the dequantize-then-dot path's, and MatMul
+// must be batch invariant. On an exact backend with AVX2 that makes
+// decoding 4-28x faster than dequantizing each row in Go and then dotting,
+// and prefill (64 rows) 3-12x slower (1024x3072, one thread, build
+// machine); with the assembly off, 1.4-2.3x faster for one row, and from
+// as fast to 0.4x for 64 (bench/cpu-notes.md, section 9).
 var fusedKernels = map[gguf.Type]dotKernel{
-	gguf.TypeF16:  dotF16Row,
-	gguf.TypeBF16: dotBF16Row,
 	gguf.TypeQ8_0: dotQ8_0,
 	gguf.TypeQ4_0: dotQ4_0,
 	gguf.TypeQ4_K: dotQ4_K,
@@ -33,52 +37,53 @@ var fusedKernels = map[gguf.Type]dotKernel{
 	gguf.TypeQ6_K: dotQ6_K,
 }
 
+// halfFormat selects the in-place kernel of F16 or BF16 weight rows.
+type halfFormat uint8
+
+const (
+	halfNone halfFormat = iota // no kernel: the tile path serves
+	halfF16
+	halfBF16
+)
+
+// halfKernel returns the in-place kernel of F16 or BF16 weight rows,
+// halfNone for the other types. Widening a 16-bit float is exact, so the
+// kernels compute what dequantizing the rows and dot4 would (dot.go).
+func halfKernel(typ gguf.Type) halfFormat {
+	switch typ {
+	case gguf.TypeF16:
+		return halfF16
+	case gguf.TypeBF16:
+		return halfBF16
+	}
+	return halfNone
+}
+
+// dot4 writes out[k] = Σ x[i]·w[k][i] for four weight rows of len(x)
+// elements in format f: the assembly where rowsAsm, else dotGo's
+// arithmetic. The kernels are called directly, not through a func value,
+// so that out can stay on the caller's stack.
+func (f halfFormat) dot4(x []float32, w *[4][]uint16, out *[4]float32) {
+	n := len(x)
+	w0, w1, w2, w3 := w[0][:n], w[1][:n], w[2][:n], w[3][:n]
+	switch {
+	case !rowsAsm(n):
+		for k, row := range w {
+			if f == halfBF16 {
+				out[k] = dotBF16Go(x, row)
+			} else {
+				out[k] = dotF16Go(x, row)
+			}
+		}
+	case f == halfBF16:
+		dot4BF16AVX2(&x[0], &w0[0], &w1[0], &w2[0], &w3[0], n, &out[0])
+	default:
+		dot4F16AVX2(&x[0], &w0[0], &w1[0], &w2[0], &w3[0], n, &out[0])
+	}
+}
+
 // f16At reads the little-endian F16 at byte offset i of b as float32.
 func f16At(b []byte, i int) float32 { return f16Table[binary.LittleEndian.Uint16(b[i:])] }
-
-// dotF16Row dots an F16 weight row with x.
-func dotF16Row(w []byte, x []float32) float32 {
-	w = w[:2*len(x)]
-	if hasAVX2 && len(x)%16 == 0 && len(x) > 0 {
-		return dotF16AVX2(&x[0], (*uint16)(unsafe.Pointer(&w[0])), len(x))
-	}
-	var s0, s1, s2, s3 float32
-	i := 0
-	for ; i+4 <= len(x); i += 4 {
-		b := w[2*i : 2*i+8 : 2*i+8]
-		xx := x[i : i+4 : i+4]
-		s0 += xx[0] * f16Table[uint16(b[0])|uint16(b[1])<<8]
-		s1 += xx[1] * f16Table[uint16(b[2])|uint16(b[3])<<8]
-		s2 += xx[2] * f16Table[uint16(b[4])|uint16(b[5])<<8]
-		s3 += xx[3] * f16Table[uint16(b[6])|uint16(b[7])<<8]
-	}
-	for ; i < len(x); i++ {
-		s0 += x[i] * f16At(w, 2*i)
-	}
-	return (s0 + s1) + (s2 + s3)
-}
-
-// dotBF16Row dots a BF16 weight row with x.
-func dotBF16Row(w []byte, x []float32) float32 {
-	w = w[:2*len(x)]
-	if hasAVX2 && len(x)%16 == 0 && len(x) > 0 {
-		return dotBF16AVX2(&x[0], (*uint16)(unsafe.Pointer(&w[0])), len(x))
-	}
-	var s0, s1, s2, s3 float32
-	i := 0
-	for ; i+4 <= len(x); i += 4 {
-		b := w[2*i : 2*i+8 : 2*i+8]
-		xx := x[i : i+4 : i+4]
-		s0 += xx[0] * gguf.BF16ToF32(uint16(b[0])|uint16(b[1])<<8)
-		s1 += xx[1] * gguf.BF16ToF32(uint16(b[2])|uint16(b[3])<<8)
-		s2 += xx[2] * gguf.BF16ToF32(uint16(b[4])|uint16(b[5])<<8)
-		s3 += xx[3] * gguf.BF16ToF32(uint16(b[6])|uint16(b[7])<<8)
-	}
-	for ; i < len(x); i++ {
-		s0 += x[i] * gguf.BF16ToF32(binary.LittleEndian.Uint16(w[2*i:]))
-	}
-	return (s0 + s1) + (s2 + s3)
-}
 
 // dotQ8_0: block of 32 = f16 d, 32 int8 quants; w = d·q.
 func dotQ8_0(w []byte, x []float32) float32 {

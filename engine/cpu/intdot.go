@@ -5,8 +5,9 @@
 // kernels do. A kernel handles a range of consecutive weight rows per call,
 // so the assembly versions (intdot_amd64.s) are entered once per range.
 //
-// The Go versions here are the reference the assembly is tested against
-// and what runs where the assembly does not. Block layouts are ggml's
+// The Go versions here are the reference the assembly is tested against;
+// where the assembly does not run, MatMul takes a float path (serves).
+// Block layouts are ggml's
 // (ggml-common.h block_q8_0, block_q4_0, block_q4_K, block_q6_K).
 
 package cpu
@@ -31,9 +32,6 @@ type intKernel struct {
 	// none; its nrows must be a multiple of gemmTile.
 	gemm     gemmKernel
 	gemmTile int
-	// slowGo marks a Go reference slower than the float path even for
-	// one row: it runs only as the test reference of assembly.
-	slowGo bool
 }
 
 // rows writes out[i] = row i of w · a for nrows rows of rowSize bytes, with
@@ -49,28 +47,18 @@ func (k *intKernel) rows(w []byte, rowSize, nrows int, a actRow, out []float32) 
 }
 
 // serves reports whether MatMul should use k for a batch of n rows. The
-// one-row kernels unpack the weights again for every activation row, so
-// for a type without a multi-row kernel (intgemm.go) a large batch goes to
-// the float tile path, which dequantizes each weight row once: with
-// AVX-512 that path wins beyond intMaxRows rows (1-thread timings of
-// 1024x1024 Q8_0/Q4_K/Q6_K/Q4_0 on the build machine: the integer path
-// 1.0-2.5x faster at 16 rows, 0.2-0.7x at 64 and 128); with AVX2 alone the
-// integer path wins at every size. A type with a VNNI multi-row kernel
-// keeps the integer path at every size: it measured 1.3-3.7x the float
-// tile path at 32 to 256 rows (bench/cpu-notes.md, section 8); the AVX2
-// one, on a CPU with AVX-512F but not VNNI, is unmeasured there against
-// the float path and leaves large batches to it. The Go reference serves
-// decode-sized batches only.
+// answer is the same for every n, so that MatMul is batch invariant: a
+// sequence's rows must not change when other sequences or a longer prompt
+// chunk share the call. The Go references serve none: with the assembly
+// off, the fused float kernels (fused.go) took 0.46-0.79x their time for
+// 1, 4 and 64 rows of 1024x1024 Q8_0, Q4_0, Q4_K, Q5_K and Q6_K (one
+// thread, build machine; bench/cpu-notes.md, section 9), and Q3_K's took
+// ~50x the float tile path's time for 64 rows with AVX2 on. A type with a
+// multi-row kernel (intgemm.go) runs it for batches of gemmMinRows and
+// more, which must give each row the bits the one-row kernel gives it.
 func (k *intKernel) serves(n int) bool {
-	if k.asm != nil && hasAVX2 {
-		return n <= intMaxRows || !hasAVX512 || (k.gemm != nil && hasGemmVNNI && n >= gemmMinRows)
-	}
-	return n <= fusedMaxRows && !k.slowGo
+	return k.asm != nil && hasAVX2
 }
-
-// intMaxRows is the largest batch the one-row integer kernels take where
-// AVX-512 runs the float tile path.
-const intMaxRows = 16
 
 // intKernels are the weight types with an integer kernel.
 var intKernels = map[gguf.Type]*intKernel{
@@ -79,8 +67,7 @@ var intKernels = map[gguf.Type]*intKernel{
 	gguf.TypeQ4_1: {format: actQ8, ref: dotQ4_1Q8},
 	gguf.TypeQ5_0: {format: actQ8, ref: dotQ5_0Q8},
 	gguf.TypeQ5_1: {format: actQ8, ref: dotQ5_1Q8},
-	// Q2_K's Go version ran at 0.64x the float path for one row.
-	gguf.TypeQ2_K: {format: actQ8K, ref: dotQ2_KQ8K, slowGo: true},
+	gguf.TypeQ2_K: {format: actQ8K, ref: dotQ2_KQ8K},
 	gguf.TypeQ3_K: {format: actQ8K, ref: dotQ3_KQ8K},
 	gguf.TypeQ4_K: {format: actQ8K, ref: dotQ4_KQ8K},
 	gguf.TypeQ5_K: {format: actQ8K, ref: dotQ5_KQ8K},

@@ -17,7 +17,7 @@ type gemmKernel func(w []byte, rowSize, nrows int, a *actQuant, r0, c int, out [
 const gemmCols = 4
 
 // gemmMinRows is the smallest batch MatMul runs through a gemm kernel.
-var gemmMinRows = 2
+var gemmMinRows = 1
 
 // intMatMul is MatMul's integer path over output features [lo, hi): tiles
 // of intTile weight rows stay in L1/L2 while every activation row passes

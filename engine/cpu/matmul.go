@@ -2,14 +2,22 @@
 // type. Workers take ranges of output features. A type with an integer
 // kernel (intdot.go) gets its input quantized once to 8 bits (actquant.go)
 // and dots tiles of weight rows with every activation row, unless the
-// backend is exact: up to four activation rows per call where the type has
-// a multi-row kernel (intgemm.go), one kernel call per tile and row
-// otherwise. For a few batch rows (the decode step) a type with a fused
-// float kernel (fused.go) dots each weight row in its block format directly
-// with each activation row. Otherwise a worker turns a tile of weight rows
-// into float32 (views for F32, dequantized into its scratch otherwise) and
-// dots every batch row with the tile, four weight rows at a time, so
-// decoding is done once per weight row whatever the batch size.
+// backend is exact or the kernel has no assembly here: up to four
+// activation rows per call where the type has a multi-row kernel
+// (intgemm.go), one kernel call per tile and row otherwise. Then the block
+// types with a fused kernel (fused.go) dot each weight row in its block
+// format directly with each activation row. For a few batch rows (the
+// decode step) F16 and BF16 rows are dotted in place too. Otherwise a
+// worker turns a tile of weight rows into float32 (views for F32,
+// dequantized into its scratch otherwise) and dots every batch row with the
+// tile, four weight rows at a time, so decoding is done once per weight row
+// whatever the batch size.
+//
+// MatMul is batch invariant: a row's output is the same, bit for bit,
+// whatever other rows share the call and wherever it sits in the batch,
+// because a type takes one path for every batch size or paths with the
+// same arithmetic (dot.go). Continuous batching and prompt-prefix reuse
+// rely on it.
 
 package cpu
 
@@ -18,12 +26,11 @@ import (
 	"unsafe"
 
 	"github.com/helexa/helexa/engine"
-	"github.com/helexa/helexa/gguf"
 )
 
-// fusedMaxRows is the largest batch that uses a fused kernel: beyond it,
-// decoding each weight row once and reusing it for every batch row is
-// cheaper than decoding it once per batch row.
+// fusedMaxRows is the largest batch that dots F16 and BF16 rows in place:
+// beyond it, widening each weight row once and reusing it for every batch
+// row is cheaper than widening it once per batch row.
 const fusedMaxRows = 3
 
 // matmulTask is one MatMul call.
@@ -32,7 +39,8 @@ type matmulTask struct {
 	w      *weight
 	x, dst []float32
 	n      int
-	kern   dotKernel  // fused kernel, nil for the dequantize-then-dot path
+	kern   dotKernel  // fused block kernel (exact backend), nil otherwise
+	half   halfFormat // in-place 16-bit float kernel, halfNone otherwise
 	ik     *intKernel // integer kernel, nil for the float paths
 	act    *actQuant  // x quantized for ik
 }
@@ -43,15 +51,11 @@ func (t *matmulTask) run(wid, lo, hi int) {
 		t.intMatMul(lo, hi)
 		return
 	}
+	if t.half != halfNone {
+		t.runHalf(lo, hi)
+		return
+	}
 	if t.kern != nil {
-		if t.w.typ == gguf.TypeF16 && hasAVX2 && ne0%16 == 0 {
-			// One assembly call per range of rows and activation row.
-			w := t.w.data[lo*t.w.rowSize : hi*t.w.rowSize]
-			for r := range t.n {
-				dotF16RowsAVX2((*uint16)(unsafe.Pointer(&w[0])), t.w.rowSize, hi-lo, &t.x[r*ne0], ne0, &t.dst[r*ne1+lo])
-			}
-			return
-		}
 		for o := lo; o < hi; o++ {
 			row := t.w.rowBytes(o)
 			for r := range t.n {
@@ -61,60 +65,73 @@ func (t *matmulTask) run(wid, lo, hi int) {
 		return
 	}
 	// Tiles of up to maxTile weight rows are turned into float32 once, then
-	// pairs of batch rows are dotted with the tile four weight rows at a
-	// time: the activation rows stay in L1 and the tile in L2.
+	// groups of batch rows are dotted with the tile four weight rows at a
+	// time: the activation rows stay in L1 and the tile in L2. A last group
+	// of fewer than four weight rows repeats its last row, so every output
+	// comes from the same kernels (dot.go: MatMul is batch invariant).
 	tile := tileRows(ne0)
 	tmp := t.b.scratch[wid]
 	var wr [maxTile][]float32
 	for o0 := lo; o0 < hi; o0 += tile {
-		o1 := min(o0+tile, hi)
-		for o := o0; o < o1; o++ {
-			wr[o-o0] = t.w.row(o, tmp[(o-o0)*ne0:])
+		nw := min(tile, hi-o0)
+		for k := range nw {
+			wr[k] = t.w.row(o0+k, tmp[k*ne0:])
+		}
+		for k := nw; k%4 != 0; k++ {
+			wr[k] = wr[nw-1]
 		}
 		r := 0
-		for ; hasAVX512 && r+4 <= t.n && ne0%16 == 0; r += 4 {
+		for ; hasAVX512 && r+4 <= t.n; r += 4 {
 			x := t.x[r*ne0 : (r+4)*ne0]
-			o := o0
-			for ; o+4 <= o1; o += 4 {
-				k := o - o0
+			for k := 0; k < nw; k += 4 {
 				var out [16]float32
 				dot4x4(x, wr[k], wr[k+1], wr[k+2], wr[k+3], &out)
+				m := min(4, nw-k)
 				for i := range 4 {
-					copy(t.dst[(r+i)*ne1+o:(r+i)*ne1+o+4], out[4*i:4*i+4])
-				}
-			}
-			for ; o < o1; o++ {
-				for i := range 4 {
-					t.dst[(r+i)*ne1+o] = dot(wr[o-o0], x[i*ne0:(i+1)*ne0])
+					o := (r+i)*ne1 + o0 + k
+					copy(t.dst[o:o+m], out[4*i:4*i+m])
 				}
 			}
 		}
 		for ; r+2 <= t.n; r += 2 {
 			x0, x1 := t.x[r*ne0:(r+1)*ne0], t.x[(r+1)*ne0:(r+2)*ne0]
-			d0, d1 := t.dst[r*ne1:(r+1)*ne1], t.dst[(r+1)*ne1:(r+2)*ne1]
-			o := o0
-			for ; o+4 <= o1; o += 4 {
-				k := o - o0
+			for k := 0; k < nw; k += 4 {
 				var out [8]float32
 				dot2x4(x0, x1, wr[k], wr[k+1], wr[k+2], wr[k+3], &out)
-				copy(d0[o:o+4], out[:4])
-				copy(d1[o:o+4], out[4:])
-			}
-			for ; o < o1; o++ {
-				d0[o], d1[o] = dot(wr[o-o0], x0), dot(wr[o-o0], x1)
+				m := min(4, nw-k)
+				o := r*ne1 + o0 + k
+				copy(t.dst[o:o+m], out[:m])
+				copy(t.dst[o+ne1:o+ne1+m], out[4:4+m])
 			}
 		}
 		for ; r < t.n; r++ {
 			x := t.x[r*ne0 : (r+1)*ne0]
-			d := t.dst[r*ne1 : (r+1)*ne1]
-			o := o0
-			for ; o+4 <= o1; o += 4 {
-				k := o - o0
-				dot4(x, wr[k], wr[k+1], wr[k+2], wr[k+3], d[o:o+4])
+			for k := 0; k < nw; k += 4 {
+				var out [4]float32
+				dot4(x, wr[k], wr[k+1], wr[k+2], wr[k+3], out[:])
+				m := min(4, nw-k)
+				o := r*ne1 + o0 + k
+				copy(t.dst[o:o+m], out[:m])
 			}
-			for ; o < o1; o++ {
-				d[o] = dot(wr[o-o0], x)
-			}
+		}
+	}
+}
+
+// runHalf dots the F16 or BF16 weight rows lo..hi-1 with every batch row,
+// four weight rows per kernel call; a last group of fewer repeats its last
+// row.
+func (t *matmulTask) runHalf(lo, hi int) {
+	ne0, ne1, rs := t.w.ne0, t.w.ne1, t.w.rowSize
+	var w [4][]uint16
+	var out [4]float32
+	for o := lo; o < hi; o += 4 {
+		for k := range w {
+			w[k] = unsafe.Slice((*uint16)(unsafe.Pointer(&t.w.data[min(o+k, hi-1)*rs])), ne0)
+		}
+		m := min(4, hi-o)
+		for r := range t.n {
+			t.half.dot4(t.x[r*ne0:(r+1)*ne0], &w, &out)
+			copy(t.dst[r*ne1+o:r*ne1+o+m], out[:m])
 		}
 	}
 }
@@ -142,25 +159,34 @@ func (b *Backend) MatMul(dst engine.Buffer, w engine.Weight, x engine.Buffer, n 
 		panic(fmt.Sprintf("cpu: matmul: x %d / dst %d floats too small for %d rows of [%d, %d]", x.Len(), dst.Len(), n, ne0, ne1))
 	}
 	t.x, t.n = buf(x)[:n*ne0], n
-	t.kern, t.ik, t.act = nil, nil, nil
+	t.kern, t.half, t.ik, t.act = nil, halfNone, nil, nil
 	minChunk := 4
-	if ik := intKernels[t.w.typ]; ik != nil && ik.serves(n) && !b.exact && t.w.f32 == nil {
+	// Each type takes one path for every batch size, or paths with the
+	// same arithmetic, so that MatMul is batch invariant.
+	ik := intKernels[t.w.typ]
+	switch {
+	case t.w.f32 != nil:
+		// F32 rows: the tile path views them in place.
+	case ik != nil && ik.serves(n) && !b.exact:
 		t.ik = ik
 		t.act = b.quantized(ik.format, x.(*buffer), n, ne0)
-		if n > 1 {
-			minChunk = intTile
-		}
-	} else if n <= fusedMaxRows && t.w.f32 == nil {
+		// Whole tiles per chunk at every batch size: where a tile starts
+		// decides which of its rows the multi-row kernel takes.
+		minChunk = intTile
+	case fusedKernels[t.w.typ] != nil:
+		// An exact backend, or no integer kernel in assembly here.
 		t.kern = fusedKernels[t.w.typ]
+	case n <= fusedMaxRows:
+		t.half = halfKernel(t.w.typ)
 	}
-	if t.kern == nil && t.ik == nil {
+	if t.kern == nil && t.half == halfNone && t.ik == nil {
 		minChunk = tileRows(ne0) // whole tiles per chunk
 	}
 	// dst is taken last: when it is x itself, the quantized copy above
 	// belongs to the old contents and must not be reused afterwards.
 	t.dst = wbuf(dst)[:n*ne1]
 	b.pool.parallel(t, ne1, minChunk)
-	t.w, t.x, t.dst, t.kern, t.ik, t.act = nil, nil, nil, nil, nil, nil
+	t.w, t.x, t.dst, t.kern, t.half, t.ik, t.act = nil, nil, nil, nil, halfNone, nil, nil
 }
 
 // quantized returns the n rows of x in format f, from the cache when x has

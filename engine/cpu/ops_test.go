@@ -33,9 +33,11 @@ func TestMatMul(t *testing.T) {
 		b := New(engine.BackendOptions{Threads: 3, Exact: exact})
 		t.Cleanup(func() { b.Close() })
 		for _, typ := range allTypes {
-			// n = 1 and 3 take the fused kernels where a type has one, 5 and 8
-			// the dequantize-then-dot path (row pairs and a single tail row);
-			// without exact, the types with an integer kernel take it for all.
+			// n = 1 and 3 take the in-place kernels of F16 and BF16, 5, 8 and
+			// 40 their dequantize-then-dot path (groups of four rows, pairs and
+			// a single tail row); the block types take their fused kernels
+			// (exact) or integer kernels for every n; the types without an
+			// integer kernel in assembly, the tile path.
 			for _, n := range []int{1, 3, 5, 8, 40} {
 				t.Run(fmt.Sprintf("exact=%v/%s/n=%d", exact, typ, n), func(t *testing.T) {
 					const ne0, ne1 = 512, 37
@@ -84,6 +86,9 @@ func TestMatMulQuantCache(t *testing.T) {
 	b := newTestBackend(t, 2)
 	const ne0, ne1, n = 256, 8, 2
 	for _, typ := range []gguf.Type{gguf.TypeQ8_0, gguf.TypeQ4_K} {
+		if !intKernels[typ].serves(n) {
+			t.Skipf("skipping: %s takes the float path here (no integer kernel in assembly), which quantizes nothing", typ)
+		}
 		data := randomWeight(rng, typ, ne0, ne1)
 		w, err := b.LoadWeight("w", typ, ne0, ne1, data)
 		if err != nil {
@@ -176,11 +181,12 @@ func TestNewKVCacheErrors(t *testing.T) {
 		name string
 		s    engine.KVShape
 	}{
-		{"zero layers", engine.KVShape{Layers: 0, Seqs: 1, Ctx: 8, KVDim: 8}},
-		{"negative context", engine.KVShape{Layers: 1, Seqs: 1, Ctx: -8, KVDim: 8}},
-		{"too large", engine.KVShape{Layers: 64, Seqs: 64, Ctx: 1 << 20, KVDim: 8192}},
-		{"overflow", engine.KVShape{Layers: 1 << 20, Seqs: 1 << 20, Ctx: 1 << 20, KVDim: 1 << 20}},
-		{"bad type", engine.KVShape{Layers: 1, Seqs: 1, Ctx: 8, KVDim: 8, Type: 7}},
+		{"zero layers", engine.KVShape{Layers: 0, Blocks: 1, BlockSize: 8, KVDim: 8}},
+		{"negative block size", engine.KVShape{Layers: 1, Blocks: 1, BlockSize: -8, KVDim: 8}},
+		{"zero blocks", engine.KVShape{Layers: 1, Blocks: 0, BlockSize: 8, KVDim: 8}},
+		{"too large", engine.KVShape{Layers: 64, Blocks: 64 << 16, BlockSize: 16, KVDim: 8192}},
+		{"overflow", engine.KVShape{Layers: 1 << 20, Blocks: 1 << 20, BlockSize: 1 << 20, KVDim: 1 << 20}},
+		{"bad type", engine.KVShape{Layers: 1, Blocks: 1, BlockSize: 8, KVDim: 8, Type: 7}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -310,7 +316,7 @@ func TestRoPE(t *testing.T) {
 }
 
 func TestAttention(t *testing.T) {
-	const nHead, nHeadKV, headDim, ctx, seqs, layers = 4, 2, 64, 16, 2, 2
+	const nHead, nHeadKV, headDim, ctx, seqs, layers, bs = 4, 2, 64, 16, 2, 2, 4
 	const kvDim = nHeadKV * headDim
 	scale := float32(1 / math.Sqrt(headDim))
 	for _, kt := range []engine.KVType{engine.KVF32, engine.KVF16} {
@@ -318,7 +324,10 @@ func TestAttention(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			rng := rand.New(rand.NewPCG(9, 10))
 			b := newTestBackend(t, 3)
-			kc, err := b.NewKVCache(engine.KVShape{Layers: layers, Seqs: seqs, Ctx: ctx, KVDim: kvDim, Type: kt})
+			// A paged cache of 9 blocks of 4 positions; the two sequences'
+			// blocks are interleaved and out of order, one block unused.
+			kc, err := b.NewKVCache(engine.KVShape{Layers: layers, Blocks: 9, BlockSize: bs, KVDim: kvDim, Type: kt})
+			tab := engine.BlockTables{Table: []int32{5, 2, 7, 0, 1, 8, 3, 6}, Width: ctx / bs, Gen: 1}
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -342,7 +351,7 @@ func TestAttention(t *testing.T) {
 			for _, rs := range steps {
 				n := len(rs)
 				k, v, q := randomVec(rng, n*kvDim), randomVec(rng, n*kvDim), randomVec(rng, n*nHead*headDim)
-				rows := newRows(t, b, rs)
+				rows := newRowsTab(t, b, rs, tab)
 				b.StoreKV(kc, 1, newBuffer(t, b, k), newBuffer(t, b, v), rows, n)
 				for r, row := range rs {
 					hostK[row.Seq][row.Pos] = round(append([]float32(nil), k[r*kvDim:(r+1)*kvDim]...))
@@ -378,6 +387,27 @@ func TestAttention(t *testing.T) {
 				}
 				if rel, abs := maxRelErr(buf(dst), want); rel > opTol {
 					t.Errorf("batch %v: normalized error %.3g (max |Δ| %.3g), tolerance %g", rs, rel, abs, opTol)
+				}
+			}
+			// Every stored key is in the block the table names.
+			c := kc.(*kvCache)
+			for seq := range seqs {
+				for pos, want := range hostK[seq] {
+					if want == nil {
+						continue
+					}
+					o := c.off(1, int(tab.Table[seq*tab.Width+pos/bs]), pos%bs)
+					for i, w := range want {
+						var got float32 // w is rounded to f16 already for an f16 cache
+						if kt == engine.KVF32 {
+							got = c.k32[o+i]
+						} else {
+							got = f16ToF32(c.k16[o+i])
+						}
+						if got != w {
+							t.Fatalf("seq %d pos %d: key element %d in block %d is %v, want %v", seq, pos, i, tab.Table[seq*tab.Width+pos/bs], got, w)
+						}
+					}
 				}
 			}
 		})

@@ -188,6 +188,9 @@ func (p *pool) parallel(t task, total, minChunk int) {
 	// About four chunks per worker balances uneven rows and lets a late
 	// or preempted worker's share be taken by the others.
 	chunk := max(minChunk, total/(4*p.n), 1)
+	if minChunk > 1 {
+		chunk = (chunk + minChunk - 1) / minChunk * minChunk // whole units of minChunk
+	}
 	if p.n == 1 || chunk >= total {
 		t.run(0, 0, total)
 		return

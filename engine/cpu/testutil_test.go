@@ -92,14 +92,20 @@ func newBuffer(t testing.TB, b *Backend, v []float32) engine.Buffer {
 	return x
 }
 
-// newRows returns a backend batch holding rs.
+// newRows returns a backend batch holding rs, without block tables.
 func newRows(t testing.TB, b *Backend, rs []engine.Row) engine.Rows {
 	t.Helper()
-	r, err := b.NewRows(len(rs))
+	return newRowsTab(t, b, rs, engine.BlockTables{})
+}
+
+// newRowsTab returns a backend batch holding rs and the block tables tab.
+func newRowsTab(t testing.TB, b *Backend, rs []engine.Row, tab engine.BlockTables) engine.Rows {
+	t.Helper()
+	r, err := b.NewRows(len(rs), len(tab.Table))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := r.Set(rs); err != nil {
+	if err := r.Set(rs, tab); err != nil {
 		t.Fatal(err)
 	}
 	return r

@@ -400,35 +400,59 @@ func (b *Backend) NewBuffer(n int) (engine.Buffer, error) {
 
 // ---- batch rows -----------------------------------------------------------------
 
-// rowsBuf is a batch on the device as int32 (token, pos, seq) triples, with
-// the host copy the ops use for bounds checks and launch shapes.
+// rowsBuf is a batch on the device as int32 (token, pos, seq) triples
+// followed by the block tables ([seqs, width] int32), with the host copies
+// the ops use for bounds checks and launch shapes. One allocation holds
+// both: rows at ptr, the tables at tab.
 type rowsBuf struct {
-	b      *Backend
-	cap    int
-	ptr    uint64
-	host   []engine.Row
-	packed []int32
+	b        *Backend
+	cap      int
+	tabCap   int
+	ptr, tab uint64
+	host     []engine.Row
+	packed   []int32
+	hostTab  []int32
+	width    int
+	gen      uint64 // generation of the uploaded tables (engine.BlockTables.Gen)
+	// sets counts Set calls; checked, checkedC and checkedN record the
+	// last batch checkSlots passed: its Set, cache and rows.
+	sets, checked uint64
+	checkedC      *kvCache
+	checkedN      int
 }
 
 func (r *rowsBuf) Cap() int { return r.cap }
-func (r *rowsBuf) Free()    { r.b.release(&r.ptr, int64(12*r.cap)) }
+func (r *rowsBuf) Free()    { r.b.release(&r.ptr, r.bytes()) }
 
-// Set validates and uploads the batch.
-func (r *rowsBuf) Set(rows []engine.Row) error {
+// bytes is the size of the allocation.
+func (r *rowsBuf) bytes() int64 { return int64(12*r.cap) + int64(4*r.tabCap) }
+
+// Set validates and uploads the batch, and the block tables when their
+// generation changed.
+func (r *rowsBuf) Set(rows []engine.Row, t engine.BlockTables) error {
 	if len(rows) > r.cap {
 		return fmt.Errorf("cuda: batch of %d rows exceeds capacity %d", len(rows), r.cap)
+	}
+	if len(t.Table) > r.tabCap {
+		return fmt.Errorf("cuda: block tables of %d entries exceed capacity %d", len(t.Table), r.tabCap)
 	}
 	for i, row := range rows {
 		if row.Token < 0 || row.Pos < 0 || row.Seq < 0 {
 			return fmt.Errorf("cuda: batch row %d: negative field in %+v", i, row)
 		}
 	}
+	r.sets++
 	r.host = append(r.host[:0], rows...)
 	r.packed = r.packed[:0]
 	for _, row := range rows {
 		r.packed = append(r.packed, row.Token, row.Pos, row.Seq)
 	}
-	if len(rows) == 0 {
+	newTab := t.Gen == 0 || t.Gen != r.gen || t.Width != r.width || len(t.Table) != len(r.hostTab)
+	if newTab {
+		r.hostTab = append(r.hostTab[:0], t.Table...)
+		r.width, r.gen = t.Width, 0 // gen is set once the upload succeeded
+	}
+	if len(rows) == 0 && !newTab {
 		return nil
 	}
 	b := r.b
@@ -437,30 +461,46 @@ func (r *rowsBuf) Set(rows []engine.Row) error {
 		return err
 	}
 	defer b.dev.unlock()
-	return b.upload(r.ptr, unsafe.Pointer(&r.packed[0]), int64(4*len(r.packed)))
+	if len(rows) > 0 {
+		if err := b.upload(r.ptr, unsafe.Pointer(&r.packed[0]), int64(4*len(r.packed))); err != nil {
+			return err
+		}
+	}
+	if newTab && len(r.hostTab) > 0 {
+		if err := b.upload(r.tab, unsafe.Pointer(&r.hostTab[0]), int64(4*len(r.hostTab))); err != nil {
+			return err
+		}
+	}
+	if newTab {
+		r.gen = t.Gen
+	}
+	return nil
 }
 
-// NewRows allocates a batch of up to capacity rows.
-func (b *Backend) NewRows(capacity int) (engine.Rows, error) {
-	if capacity <= 0 {
-		return nil, fmt.Errorf("cuda: rows capacity %d", capacity)
+// NewRows allocates a batch of up to capacity rows and block tables of up
+// to table entries.
+func (b *Backend) NewRows(capacity, table int) (engine.Rows, error) {
+	if capacity <= 0 || table < 0 {
+		return nil, fmt.Errorf("cuda: rows capacity %d, table capacity %d", capacity, table)
 	}
 	if err := b.dev.lock(); err != nil {
 		b.dev.unlock()
 		return nil, err
 	}
 	defer b.dev.unlock()
-	p, err := b.alloc(int64(12*capacity), "rows")
+	r := &rowsBuf{b: b, cap: capacity, tabCap: table, packed: make([]int32, 0, 3*capacity), hostTab: make([]int32, 0, table)}
+	p, err := b.alloc(r.bytes(), "rows")
 	if err != nil {
 		return nil, err
 	}
-	return &rowsBuf{b: b, cap: capacity, ptr: p, packed: make([]int32, 0, 3*capacity)}, nil
+	r.ptr, r.tab = p, p+uint64(12*capacity)
+	return r, nil
 }
 
 // ---- KV cache -------------------------------------------------------------------
 
 // kvCache holds K and V of every layer in one allocation: layer l's K is at
-// l*2*layerBytes, its V right after, each [seqs, ctx, kvDim].
+// l*2*layerBytes, its V right after, each [blocks, blockSize, kvDim].
 type kvCache struct {
 	b          *Backend
 	shape      engine.KVShape
@@ -470,17 +510,17 @@ type kvCache struct {
 	bytes      int64
 }
 
-func (c *kvCache) Seqs() int    { return c.shape.Seqs }
-func (c *kvCache) Ctx() int     { return c.shape.Ctx }
-func (c *kvCache) Bytes() int64 { return c.bytes }
-func (c *kvCache) Free()        { c.b.release(&c.ptr, c.bytes) }
+func (c *kvCache) Blocks() int    { return c.shape.Blocks }
+func (c *kvCache) BlockSize() int { return c.shape.BlockSize }
+func (c *kvCache) Bytes() int64   { return c.bytes }
+func (c *kvCache) Free()          { c.b.release(&c.ptr, c.bytes) }
 
 func (c *kvCache) k(layer int) uint64 { return c.ptr + uint64(2*int64(layer)*c.layerBytes) }
 func (c *kvCache) v(layer int) uint64 { return c.k(layer) + uint64(c.layerBytes) }
 
 // NewKVCache allocates and zeroes a cache.
 func (b *Backend) NewKVCache(s engine.KVShape) (engine.KVCache, error) {
-	if s.Layers <= 0 || s.Seqs <= 0 || s.Ctx <= 0 || s.KVDim <= 0 {
+	if s.Layers <= 0 || s.Blocks <= 0 || s.BlockSize <= 0 || s.KVDim <= 0 {
 		return nil, fmt.Errorf("cuda: kv cache shape %+v", s)
 	}
 	elt := int64(2)
@@ -491,7 +531,7 @@ func (b *Backend) NewKVCache(s engine.KVShape) (engine.KVCache, error) {
 	default:
 		return nil, fmt.Errorf("cuda: kv cache type %d", s.Type)
 	}
-	c := &kvCache{b: b, shape: s, elt: elt, layerBytes: int64(s.Seqs) * int64(s.Ctx) * int64(s.KVDim) * elt}
+	c := &kvCache{b: b, shape: s, elt: elt, layerBytes: int64(s.Blocks) * int64(s.BlockSize) * int64(s.KVDim) * elt}
 	c.bytes = 2 * int64(s.Layers) * c.layerBytes
 	if err := b.dev.lock(); err != nil {
 		b.dev.unlock()

@@ -152,29 +152,30 @@ func TestFakeDeviceBatchChecks(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer w.Free()
-	rs, _ := b.NewRows(2)
+	rs, _ := b.NewRows(2, 1)
+	tab := engine.ContiguousTables(1, 1)
 	defer rs.Free()
 	d, _ := b.NewBuffer(16)
 	defer d.Free()
-	if err := rs.Set(make([]engine.Row, 3)); err == nil {
+	if err := rs.Set(make([]engine.Row, 3), tab); err == nil {
 		t.Fatal("Set of 3 rows into a capacity of 2 accepted")
 	}
-	if err := rs.Set([]engine.Row{{Token: -1}}); err == nil {
+	if err := rs.Set([]engine.Row{{Token: -1}}, tab); err == nil {
 		t.Fatal("negative token accepted")
 	}
-	if err := rs.Set([]engine.Row{{Token: 4}}); err != nil {
+	if err := rs.Set([]engine.Row{{Token: 4}}, tab); err != nil {
 		t.Fatal(err)
 	}
 	b.Embed(d, w, rs, 1)
 	if err := b.Sync(); err == nil || !strings.Contains(err.Error(), "token 4") {
 		t.Fatalf("embedding token 4 of a 4-row table: %v", err)
 	}
-	kv, err := b.NewKVCache(engine.KVShape{Layers: 1, Seqs: 1, Ctx: 4, KVDim: 8, Type: engine.KVF16})
+	kv, err := b.NewKVCache(engine.KVShape{Layers: 1, Blocks: 1, BlockSize: 4, KVDim: 8, Type: engine.KVF16})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer kv.Free()
-	if err := rs.Set([]engine.Row{{Pos: 4}}); err != nil {
+	if err := rs.Set([]engine.Row{{Pos: 4}}, tab); err != nil {
 		t.Fatal(err)
 	}
 	b.StoreKV(kv, 0, d, d, rs, 1)

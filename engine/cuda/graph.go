@@ -4,16 +4,19 @@
 //
 // A graph replays exactly what was recorded: kernel arguments, pointers and
 // launch shapes. Capture is made safe by construction:
-//   - per-step values (the batch rows) live in device memory that Rows.Set
+//   - per-step values (the batch rows, and the KV cache's block tables when
+//     their generation changed) live in device memory that Rows.Set
 //     rewrites between launches; an op that would copy host memory inside a
 //     capture (which would become a copy node re-reading a Go address at
 //     every replay) fails the capture instead;
 //   - shapes that depend on the batch's positions are sized for the bucket's
-//     maximum while capturing (attention splits cover the whole cache);
+//     maximum while capturing (attention splits cover every position the
+//     block tables can map);
 //   - scratch buffers a graph uses are not freed while a graph lives: a
 //     larger op retires the old buffer and the last graph's Destroy frees it;
-//   - the host-side checks of the batch (token in the vocabulary, position
-//     in the cache) are recorded with the graph and run before every launch.
+//   - the host-side checks of the batch (token in the vocabulary, every
+//     block up to a row's position mapped) are recorded with the graph and
+//     run before every launch.
 //
 // The ops inside a capture must not read back, synchronize or grow a
 // scratch buffer, so a step is run once uncaptured with the same shapes

@@ -43,14 +43,34 @@ func download(t testing.TB, b engine.Backend, x engine.Buffer, n int) []float32 
 	return out
 }
 
+// setRows uploads rows with the block tables of a cache of one contiguous
+// region of 1024 positions per slot for 4 slots (blocks of 16 positions,
+// see contiguous).
 func setRows(t testing.TB, b engine.Backend, rows []engine.Row) engine.Rows {
 	t.Helper()
-	rs, err := b.NewRows(max(len(rows), 1))
+	return setRowsTab(t, b, rows, contiguous)
+}
+
+// contiguous maps 4 slots of 1024 positions to blocks of 16 positions in
+// order: slot s, position p is at block s*64 + p/16. The caches of the
+// tests that use it have testBlocks blocks of testBlockSize positions.
+var contiguous = engine.ContiguousTables(4, 64)
+
+const testBlockSize = 16
+
+// testBlocks is the number of blocks a cache of seqs slots of ctx
+// positions each needs under contiguous tables.
+func testBlocks(seqs, ctx int) int { return (seqs-1)*64 + (ctx+testBlockSize-1)/testBlockSize }
+
+// setRowsTab uploads rows with the block tables tab.
+func setRowsTab(t testing.TB, b engine.Backend, rows []engine.Row, tab engine.BlockTables) engine.Rows {
+	t.Helper()
+	rs, err := b.NewRows(max(len(rows), 1), len(tab.Table))
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(rs.Free)
-	if err := rs.Set(rows); err != nil {
+	if err := rs.Set(rows, tab); err != nil {
 		t.Fatal(err)
 	}
 	return rs

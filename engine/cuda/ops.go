@@ -290,8 +290,10 @@ func (b *Backend) RoPE(x engine.Buffer, rows engine.Rows, n, nHead, headDim int,
 	})
 }
 
-// checkSlots records an error if a row's (seq, pos) is outside the cache,
-// and has a graph being captured check it again at every launch.
+// checkSlots records an error if a row's cache rows are not all mapped by
+// the block tables to blocks of c (the block of its position for a store,
+// every block up to it for attention), and has a graph being captured check
+// it again at every launch. A batch passes once per Set and cache.
 func (b *Backend) checkSlots(op string, c *kvCache, rs *rowsBuf, n int) bool {
 	batch(rs, n)
 	check := func() error {
@@ -299,12 +301,23 @@ func (b *Backend) checkSlots(op string, c *kvCache, rs *rowsBuf, n int) bool {
 		if err != nil {
 			return err
 		}
+		if rs.checked == rs.sets && rs.checkedC == c && rs.checkedN >= n {
+			return nil
+		}
+		bs, w := c.shape.BlockSize, rs.width
 		for i, r := range rows {
-			if int(r.Seq) >= c.shape.Seqs || int(r.Pos) >= c.shape.Ctx {
-				return fmt.Errorf("cuda: %s: row %d: (seq %d, pos %d) outside the cache (%d seqs x %d positions)",
-					op, i, r.Seq, r.Pos, c.shape.Seqs, c.shape.Ctx)
+			if j := int(r.Pos) / bs; j >= w || (int(r.Seq)+1)*w > len(rs.hostTab) {
+				return fmt.Errorf("cuda: %s: row %d: (seq %d, pos %d) outside the block tables (%d slots x %d blocks of %d positions)",
+					op, i, r.Seq, r.Pos, len(rs.hostTab)/max(w, 1), w, bs)
+			}
+			for j, blk := range rs.hostTab[int(r.Seq)*w : int(r.Seq)*w+int(r.Pos)/bs+1] {
+				if blk < 0 || int(blk) >= c.shape.Blocks {
+					return fmt.Errorf("cuda: %s: row %d: (seq %d, pos %d): positions %d.. map to block %d of a %d-block cache",
+						op, i, r.Seq, r.Pos, j*bs, blk, c.shape.Blocks)
+				}
 			}
 		}
+		rs.checked, rs.checkedC, rs.checkedN = rs.sets, c, n
 		return nil
 	}
 	if err := check(); err != nil {
@@ -315,7 +328,8 @@ func (b *Backend) checkSlots(op string, c *kvCache, rs *rowsBuf, n int) bool {
 	return true
 }
 
-// StoreKV writes rows of k and v into layer's cache slots.
+// StoreKV writes rows of k and v into layer's cache, in the blocks the
+// tables map their positions to.
 func (b *Backend) StoreKV(c engine.KVCache, layer int, k, v engine.Buffer, rows engine.Rows, n int) {
 	cc, kk, vv, rs := kvOf(c), buf(k), buf(v), rowsOf(rows)
 	dim := cc.shape.KVDim
@@ -330,7 +344,8 @@ func (b *Backend) StoreKV(c engine.KVCache, layer int, k, v engine.Buffer, rows 
 	}
 	b.op(func() error {
 		return b.dev.launchKernel(name, dim3{uint32(n), uint32((dim + elemThreads - 1) / elemThreads), 1}, dim3{elemThreads, 1, 1},
-			argPtr(cc.k(layer)), argPtr(cc.v(layer)), argPtr(kk.ptr), argPtr(vv.ptr), argPtr(rs.ptr), argInt(dim), argInt(cc.shape.Ctx))
+			argPtr(cc.k(layer)), argPtr(cc.v(layer)), argPtr(kk.ptr), argPtr(vv.ptr), argPtr(rs.ptr), argPtr(rs.tab),
+			argInt(rs.width), argInt(cc.shape.BlockSize), argInt(dim))
 	})
 }
 
@@ -350,9 +365,10 @@ func (b *Backend) Attention(dst, q engine.Buffer, c engine.KVCache, layer int, r
 	for _, r := range rws {
 		maxPos = max(maxPos, int(r.Pos))
 	}
-	// A graph replays its split count: captured, the splits cover the whole
-	// cache (splits past a row's position are empty and cost one early exit).
-	full := attnSplits(cc.shape.Ctx - 1)
+	// A graph replays its split count: captured, the splits cover every
+	// position the block tables can map (splits past a row's position are
+	// empty and cost one early exit).
+	full := attnSplits(rs.width*cc.shape.BlockSize - 1)
 	nSplit := attnSplits(maxPos)
 	if b.capturing {
 		nSplit = full
@@ -375,7 +391,8 @@ func (b *Backend) Attention(dst, q engine.Buffer, c engine.KVCache, layer int, r
 			qOff := uint64(4 * r0 * nHead * headDim)
 			err = b.dev.launchKernel(name, dim3{uint32(nSplit), uint32(nHead), uint32(g)}, dim3{attnThreads, 1, 1},
 				argPtr(part), argPtr(qq.ptr+qOff), argPtr(cc.k(layer)), argPtr(cc.v(layer)), argPtr(rs.ptr+uint64(12*r0)),
-				argInt(nHead), argInt(nHeadKV), argInt(headDim), argInt(cc.shape.Ctx), argF32(scale))
+				argPtr(rs.tab), argInt(nHead), argInt(nHeadKV), argInt(headDim), argInt(rs.width), argInt(cc.shape.BlockSize),
+				argF32(scale))
 			if err != nil {
 				return err
 			}

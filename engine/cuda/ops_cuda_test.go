@@ -152,9 +152,9 @@ func TestOpEmbedRejectsTokenOutsideVocabulary(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer w.Free()
-	rs, _ := g.NewRows(1)
+	rs, _ := g.NewRows(1, 0)
 	defer rs.Free()
-	if err := rs.Set([]engine.Row{{Token: 4}}); err != nil {
+	if err := rs.Set([]engine.Row{{Token: 4}}, engine.BlockTables{}); err != nil {
 		t.Fatal(err)
 	}
 	d, _ := g.NewBuffer(8)
@@ -272,7 +272,7 @@ func TestOpAttention(t *testing.T) {
 	for _, cs := range cases {
 		t.Run(cs.name, func(t *testing.T) {
 			kvDim := cs.nHeadKV * cs.headDim
-			shape := engine.KVShape{Layers: layers, Seqs: seqs, Ctx: ctx, KVDim: kvDim, Type: cs.kv}
+			shape := engine.KVShape{Layers: layers, Blocks: testBlocks(seqs, ctx), BlockSize: testBlockSize, KVDim: kvDim, Type: cs.kv}
 			gc, err := g.NewKVCache(shape)
 			if err != nil {
 				t.Fatal(err)
@@ -369,17 +369,17 @@ func TestOpAttention(t *testing.T) {
 func TestOpStoreKVRejectsSlotOutsideCache(t *testing.T) {
 	g := openGPU(t)
 	defer g.Close()
-	kv, err := g.NewKVCache(engine.KVShape{Layers: 1, Seqs: 1, Ctx: 4, KVDim: 8, Type: engine.KVF16})
+	kv, err := g.NewKVCache(engine.KVShape{Layers: 1, Blocks: 1, BlockSize: 4, KVDim: 8, Type: engine.KVF16})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer kv.Free()
 	k, _ := g.NewBuffer(8)
 	defer k.Free()
-	rs, _ := g.NewRows(1)
+	rs, _ := g.NewRows(1, 1)
 	defer rs.Free()
 	for _, row := range []engine.Row{{Pos: 4}, {Seq: 1}} {
-		if err := rs.Set([]engine.Row{row}); err != nil {
+		if err := rs.Set([]engine.Row{row}, engine.ContiguousTables(1, 1)); err != nil {
 			t.Fatal(err)
 		}
 		g.StoreKV(kv, 0, k, k, rs, 1)
@@ -480,13 +480,6 @@ func TestOpArgmax(t *testing.T) {
 			}
 		}
 	}
-}
-
-func kvName(k engine.KVType) string {
-	if k == engine.KVF32 {
-		return "f32"
-	}
-	return "f16"
 }
 
 // cpuOnly hides the Argmaxer method so ArgmaxRows takes its fallback.

@@ -85,16 +85,16 @@ func TestStrictWriteDoesNotReadTheSourceLate(t *testing.T) {
 		t.Fatalf("buffer holds %v after the source changed, want [1 2 3 4]", got)
 	}
 	// Rows.Set reuses its packing slice: two Sets before a synchronize.
-	rs, _ := b.NewRows(1)
+	rs, _ := b.NewRows(1, 0)
 	defer rs.Free()
-	if err := rs.Set([]engine.Row{{Token: 7, Pos: 8, Seq: 0}}); err != nil {
+	if err := rs.Set([]engine.Row{{Token: 7, Pos: 8, Seq: 0}}, engine.BlockTables{}); err != nil {
 		t.Fatal(err)
 	}
 	first := make([]byte, 12)
 	b.op(func() error {
 		return b.dev.d.check("copy", b.dev.d.cuMemcpyDtoHAsync(unsafe.Pointer(&first[0]), rowsOf(rs).ptr, 12, b.dev.stream))
 	})
-	if err := rs.Set([]engine.Row{{Token: 9, Pos: 10, Seq: 0}}); err != nil {
+	if err := rs.Set([]engine.Row{{Token: 9, Pos: 10, Seq: 0}}, engine.BlockTables{}); err != nil {
 		t.Fatal(err)
 	}
 	if err := b.Sync(); err != nil {
@@ -117,7 +117,7 @@ func newKVFixture(t *testing.T, b *Backend, n int) kvFixture {
 	t.Helper()
 	const nHead, nHeadKV, hd = 2, 1, 32
 	r := rand.New(rand.NewPCG(5, 6))
-	c, err := b.NewKVCache(engine.KVShape{Layers: 1, Seqs: 1, Ctx: 600, KVDim: nHeadKV * hd, Type: engine.KVF32})
+	c, err := b.NewKVCache(engine.KVShape{Layers: 1, Blocks: testBlocks(1, 600), BlockSize: testBlockSize, KVDim: nHeadKV * hd, Type: engine.KVF32})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -152,7 +152,7 @@ func TestStrictGraphAttentionSeesEveryPosition(t *testing.T) {
 	kv.attend(b, want, rows)
 	wantHost := download(t, b, want, want.Len())
 
-	if err := rows.Set([]engine.Row{{Pos: 10}}); err != nil {
+	if err := rows.Set([]engine.Row{{Pos: 10}}, contiguous); err != nil {
 		t.Fatal(err)
 	}
 	got := upload(t, b, nanFill(kv.nHead*kv.hd))
@@ -162,7 +162,7 @@ func TestStrictGraphAttentionSeesEveryPosition(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer g.Destroy()
-	if err := rows.Set([]engine.Row{{Pos: 299}}); err != nil {
+	if err := rows.Set([]engine.Row{{Pos: 299}}, contiguous); err != nil {
 		t.Fatal(err)
 	}
 	if err := g.Launch(); err != nil {
@@ -222,7 +222,7 @@ func TestStrictGraphReplayChecksTheBatch(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer g.Destroy()
-	if err := rows.Set([]engine.Row{{Token: 4}}); err != nil { // outside the 4-token vocabulary
+	if err := rows.Set([]engine.Row{{Token: 4}}, contiguous); err != nil { // outside the 4-token vocabulary
 		t.Fatal(err)
 	}
 	err = g.Launch()

@@ -225,14 +225,21 @@ static void test_rope() {
   check("rope_neox_f32 pos up to 40959", x, ref, 1e-5);
 }
 
-// test_attention stores K/V for two sequences through kv_store_<kv>, then
-// attends from rows at chunk edges.
+// test_attention stores K/V for two sequences through kv_store_<kv> into a
+// paged cache whose blocks the two sequences' tables interleave out of
+// order, then attends from rows at chunk and block edges.
 template <typename KV>
 static void test_attention(bool f16) {
-  const int nHead = 4, nHeadKV = 2, headDim = 64, ctx = 520, seqs = 2, filled = 520;
-  const int kvDim = nHeadKV * headDim;
-  std::vector<KV> kc((size_t)seqs * ctx * kvDim), vc(kc.size());
-  std::vector<double> K(kc.size()), V(kc.size());
+  const int nHead = 4, nHeadKV = 2, headDim = 64, ctx = 520, seqs = 2, filled = 520, bs = 16;
+  const int kvDim = nHeadKV * headDim, width = (ctx + bs - 1) / bs, blocks = seqs * width + 3;
+  // Slot s's block i is block (7 + 5*(i*seqs + s)) mod blocks: a permutation
+  // (5 and blocks are coprime) that scatters and interleaves the sequences.
+  std::vector<int> table(seqs * width);
+  for (int s = 0; s < seqs; s++)
+    for (int i = 0; i < width; i++) table[s * width + i] = (7 + 5 * (i * seqs + s)) % blocks;
+  auto phys = [&](int s, int t) { return ((size_t)table[s * width + t / bs] * bs + t % bs) * kvDim; };
+  std::vector<KV> kc((size_t)blocks * bs * kvDim), vc(kc.size());
+  std::vector<double> K((size_t)seqs * ctx * kvDim), V(K.size()), Kphys(kc.size());
   for (int s = 0; s < seqs; s++) {
     std::vector<int> rows(3 * filled);
     for (int p = 0; p < filled; p++) rows[3 * p] = 0, rows[3 * p + 1] = p, rows[3 * p + 2] = s;
@@ -241,21 +248,21 @@ static void test_attention(bool f16) {
       size_t at = (size_t)s * ctx * kvDim + i;
       K[at] = f16 ? h2f(f2h(k[i])) : k[i];
       V[at] = f16 ? h2f(f2h(v[i])) : v[i];
+      Kphys[phys(s, i / kvDim) + i % kvDim] = K[at];
     }
     if (f16)
       emu_launch(kv_store_f16, {(unsigned)filled, (unsigned)((kvDim + 255) / 256), 1}, {256, 1, 1}, (u16*)kc.data(),
-                 (u16*)vc.data(), k.data(), v.data(), rows.data(), kvDim, ctx);
+                 (u16*)vc.data(), k.data(), v.data(), rows.data(), table.data(), width, bs, kvDim);
     else
       emu_launch(kv_store_f32, {(unsigned)filled, (unsigned)((kvDim + 255) / 256), 1}, {256, 1, 1}, (float*)kc.data(),
-                 (float*)vc.data(), k.data(), v.data(), rows.data(), kvDim, ctx);
+                 (float*)vc.data(), k.data(), v.data(), rows.data(), table.data(), width, bs, kvDim);
   }
   std::vector<double> stored(kc.size());
   for (size_t i = 0; i < kc.size(); i++) stored[i] = f16 ? h2f((u16)kc[i]) : (double)kc[i];
-  check(std::string("kv_store_") + (f16 ? "f16" : "f32") + " keys",
-        std::vector<float>(stored.begin(), stored.end()), K, 0);
-
-  const int pos[] = {0, 255, 256, 519, 300};
-  const int n = 5;
+  check(std::string("kv_store_") + (f16 ? "f16" : "f32") + " keys (paged)",
+        std::vector<float>(stored.begin(), stored.end()), Kphys, 0);
+  const int pos[] = {0, 255, 256, 519, 300, 15, 16};
+  const int n = 7;
   std::vector<int> rows(3 * n);
   int maxPos = 0;
   for (int i = 0; i < n; i++) rows[3 * i] = 0, rows[3 * i + 1] = pos[i], rows[3 * i + 2] = i % seqs, maxPos = std::max(maxPos, pos[i]);
@@ -285,10 +292,10 @@ static void test_attention(bool f16) {
   auto out = poison(ref.size());
   if (f16)
     emu_launch(attn_split_f16, {(unsigned)nSplit, (unsigned)nHead, (unsigned)n}, {128, 1, 1}, part.data(), q.data(),
-               (const u16*)kc.data(), (const u16*)vc.data(), rows.data(), nHead, nHeadKV, headDim, ctx, scale);
+               (const u16*)kc.data(), (const u16*)vc.data(), rows.data(), table.data(), nHead, nHeadKV, headDim, width, bs, scale);
   else
     emu_launch(attn_split_f32, {(unsigned)nSplit, (unsigned)nHead, (unsigned)n}, {128, 1, 1}, part.data(), q.data(),
-               (const float*)kc.data(), (const float*)vc.data(), rows.data(), nHead, nHeadKV, headDim, ctx, scale);
+               (const float*)kc.data(), (const float*)vc.data(), rows.data(), table.data(), nHead, nHeadKV, headDim, width, bs, scale);
   emu_launch(attn_reduce_f32, {(unsigned)nHead, (unsigned)n, 1}, {128, 1, 1}, out.data(), part.data(), nHead, headDim,
              nSplit);
   check(std::string("attention kv ") + (f16 ? "f16" : "f32") + " (split + reduce)", out, ref, 1e-5);
