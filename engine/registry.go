@@ -110,6 +110,9 @@ type LoadOptions struct {
 	Threads int
 	// Exact turns off activation quantization (BackendOptions.Exact).
 	Exact bool
+	// NoMmap reads the weights into process memory instead of mapping
+	// the file (gguf.OpenRead).
+	NoMmap bool
 	// KV is the KV cache element type.
 	KV KVType
 	// MaxCtx caps CtxSize; 0 caps it at the model's trained context
@@ -287,7 +290,11 @@ func (r *Registry) unreserve(o LoadOptions) {
 
 // open loads a model file on a backend and builds its generator.
 func (r *Registry) open(ctx context.Context, o LoadOptions) (_ *entry, err error) {
-	f, err := gguf.Open(o.Path)
+	open := gguf.Open
+	if o.NoMmap {
+		open = gguf.OpenRead
+	}
+	f, err := open(o.Path)
 	if err != nil {
 		return nil, fmt.Errorf("engine: load %s: %w", o.Path, err)
 	}

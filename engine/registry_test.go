@@ -7,8 +7,10 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -275,5 +277,33 @@ func TestLoadKVCacheSize(t *testing.T) {
 				t.Fatalf("loaded with %+v, ctx %d; want %d blocks of 16, none used, ctx %d", st, info.CtxSize, tc.blocks, tc.ctx)
 			}
 		})
+	}
+}
+
+// TestRegistryNoMmap loads a model read into memory and one mapped: both
+// generate the same greedy tokens.
+func TestRegistryNoMmap(t *testing.T) {
+	r := engine.NewRegistry(slog.New(slog.DiscardHandler))
+	defer r.Close(context.Background())
+	path := reftest.Model(t, "mini-q8_0")
+	var got [2][]int32
+	for i, noMmap := range []bool{false, true} {
+		id := fmt.Sprintf("m%d", i)
+		if _, err := r.Load(context.Background(), engine.LoadOptions{Path: path, ID: id, Device: "cpu", Threads: 1, CtxSize: 128, NoMmap: noMmap}); err != nil {
+			t.Fatal(err)
+		}
+		g, release, err := r.Acquire(id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res, err := g.Generate(context.Background(), engine.GenerateRequest{Tokens: []int32{5, 6, 7}, MaxTokens: 8, IgnoreEOS: true}, nil)
+		release()
+		if err != nil {
+			t.Fatal(err)
+		}
+		got[i] = res.Tokens
+	}
+	if !slices.Equal(got[0], got[1]) || len(got[0]) != 8 {
+		t.Fatalf("mapped %v, read into memory %v", got[0], got[1])
 	}
 }

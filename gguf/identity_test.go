@@ -75,3 +75,44 @@ func TestFileCheck(t *testing.T) {
 		t.Errorf("after Close: %v", err)
 	}
 }
+
+// TestOpenRead checks that a file opened without mapping parses as Open's
+// does, gives each tensor's bytes in memory of its own, and is checked
+// for changes the same way.
+func TestOpenRead(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "m.gguf")
+	if err := os.WriteFile(p, validFile(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	mapped, err := Open(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer mapped.Close()
+	read, err := OpenRead(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer read.Close()
+	if read.Mapped() || len(read.Tensors) != len(mapped.Tensors) || read.DataOffset != mapped.DataOffset {
+		t.Fatalf("OpenRead: mapped %v, %d tensors at %d; Open: %d at %d", read.Mapped(), len(read.Tensors), read.DataOffset, len(mapped.Tensors), mapped.DataOffset)
+	}
+	for i := range read.Tensors {
+		a, err1 := read.TensorData(&read.Tensors[i])
+		b, err2 := mapped.TensorData(&mapped.Tensors[i])
+		if err1 != nil || err2 != nil || string(a) != string(b) {
+			t.Errorf("tensor %s: %v %v, bytes differ: %v", read.Tensors[i].Name, err1, err2, string(a) != string(b))
+		}
+	}
+	if err := read.Check(); err != nil {
+		t.Errorf("fresh file: %v", err)
+	}
+	time.Sleep(10 * time.Millisecond)
+	os.Truncate(p, 8)
+	if err := read.Check(); !errors.Is(err, ErrChanged) {
+		t.Errorf("shrunk: %v", err)
+	}
+	if _, err := OpenRead(filepath.Join(t.TempDir(), "none.gguf")); err == nil {
+		t.Error("a missing file opened")
+	}
+}

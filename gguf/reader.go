@@ -101,6 +101,26 @@ func Open(path string) (*File, error) {
 	return f, nil
 }
 
+// OpenRead opens and parses the GGUF file at path like Open, but never maps
+// it: TensorData reads each tensor into memory of its own. A model loaded
+// this way lives in the process's memory, not in the page cache, so the
+// kernel cannot drop its pages under pressure and fault them back from the
+// file (llama.cpp's --no-mmap).
+func OpenRead(path string) (*File, error) {
+	fh, st, err := openRegular(path)
+	if err != nil {
+		return nil, err
+	}
+	f, err := Read(fh, st.Size())
+	if err != nil {
+		fh.Close()
+		return nil, fmt.Errorf("%w (file %s)", err, path)
+	}
+	f.fh, f.opened = fh, stampOf(st)
+	f.closer = fh.Close
+	return f, nil
+}
+
 // Close releases the mapping or the file. It is safe to call more than once.
 func (f *File) Close() error {
 	f.fhMu.Lock()

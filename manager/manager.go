@@ -48,6 +48,9 @@ type Options struct {
 	// Exact turns off the CPU's 8-bit activation quantization
 	// (engine.exact).
 	Exact bool
+	// NoMmap reads models into process memory instead of mapping them
+	// (engine.mmap = false).
+	NoMmap bool
 	// MaxCtx caps a load's ctx_size; 0 caps it at the model's trained
 	// context.
 	MaxCtx int
@@ -149,6 +152,7 @@ func (m *Manager) Load(ctx context.Context, req api.LoadRequest) (server.ModelIn
 		Device:     m.o.Device,
 		Threads:    m.o.Threads,
 		Exact:      m.o.Exact,
+		NoMmap:     m.o.NoMmap,
 		MaxCtx:     m.o.MaxCtx,
 		Admit:      func(p engine.Plan) (func(), error) { return m.admit(p, server.Evictable(ctx)) },
 	}

@@ -42,9 +42,9 @@ var (
 	mspRunningDesc = prometheus.NewDesc(MetricRunningRequests,
 		"Generations running, all models together.", nil, nil)
 	mspKVDesc = prometheus.NewDesc(MetricKVCacheUsage,
-		"Fraction of the KV-cache positions of all loaded models in use (0 to 1).", nil, nil)
+		"Fraction of the KV-cache blocks of all loaded models held by running sequences (0 to 1).", nil, nil)
 	mspCacheDesc = prometheus.NewDesc(MetricCacheConfigInfo,
-		"KV-cache layout: block_size tokens per block (today one sequence slot's context) and num_gpu_blocks blocks (slots) over all loaded models; value 1.",
+		"KV-cache layout: block_size tokens per block of the paged cache and num_gpu_blocks blocks over all loaded models; value 1.",
 		[]string{"block_size", "num_gpu_blocks"}, nil)
 )
 

@@ -78,11 +78,13 @@ type HubConfig struct {
 
 // EngineConfig is the [engine] table: defaults for every model.
 type EngineConfig struct {
-	Device    string `mapstructure:"device"`     // auto, cpu, cuda, cuda:N
-	Threads   int    `mapstructure:"threads"`    // CPU workers; 0 = all cores
-	Exact     bool   `mapstructure:"exact"`      // float32 activations in matrix products
-	CtxSize   int    `mapstructure:"ctx_size"`   // 0 = the engine's default for the model
-	BatchSize int    `mapstructure:"batch_size"` // prefill chunk in tokens; 0 = the engine's default
+	Device  string `mapstructure:"device"`  // auto, cpu, cuda, cuda:N
+	Threads int    `mapstructure:"threads"` // CPU workers; 0 = all cores
+	Exact   bool   `mapstructure:"exact"`   // float32 activations in matrix products
+	// Mmap maps model files; false reads them into process memory.
+	Mmap      bool `mapstructure:"mmap"`
+	CtxSize   int  `mapstructure:"ctx_size"`   // 0 = the engine's default for the model
+	BatchSize int  `mapstructure:"batch_size"` // prefill chunk in tokens; 0 = the engine's default
 	// MaxParallel is the sequences a model decodes at once; StepTokens the
 	// tokens of one scheduler step (decode rows plus prompt chunks).
 	MaxParallel int `mapstructure:"max_parallel"`
@@ -157,6 +159,7 @@ var configKeys = map[string]any{
 	"engine.device":            "auto",
 	"engine.threads":           0,
 	"engine.exact":             false,
+	"engine.mmap":              true,
 	"engine.ctx_size":          0,
 	"engine.batch_size":        0,
 	"engine.max_parallel":      engine.DefaultMaxParallel,
@@ -205,6 +208,7 @@ var configFlags = []struct {
 	{"threads", "engine.threads", "CPU worker threads (0: all cores)"},
 	{"kv-cache-size", "engine.kv_cache_size", "KV cache per model, in memory (2GiB) or blocks (4096 blocks); empty: every sequence holds ctx_size"},
 	{"exact", "engine.exact", "CPU: float32 activations in matrix products (no 8-bit quantization; slower)"},
+	{"mmap", "engine.mmap", "map model files (false: read them into process memory, which the kernel cannot evict)"},
 	{"ctx-size", "engine.ctx_size", "default context size in tokens (0: the engine's default)"},
 	{"batch-size", "engine.batch_size", "prefill chunk in tokens (0: the engine's default)"},
 	{"max-parallel", "engine.max_parallel", "sequences a model decodes at once"},

@@ -42,7 +42,7 @@ func TestConfigDefaults(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := &Config{Listen: "127.0.0.1:13131", APIKeys: []string{}, MaxQueue: 64, ShutdownTimeout: 110 * time.Second,
-		LogLevel: "info", LogFormat: "text", Engine: EngineConfig{Device: "auto", ModelDirs: []string{}, MaxLoadedModels: 8,
+		LogLevel: "info", LogFormat: "text", Engine: EngineConfig{Device: "auto", Mmap: true, ModelDirs: []string{}, MaxLoadedModels: 8,
 			MaxParallel: engine.DefaultMaxParallel, StepTokens: engine.DefaultStepTokens, MaxMemory: "0", LoadTimeout: 30 * time.Minute}, DefaultModels: []DefaultModel{}, Models: []DefaultModel{}, KeepAlive: defaultKeepAlive, Evict: "auto",
 		CORSAllowedOrigins: []string{}, ReadHeaderTimeout: 10 * time.Second, ReadBodyTimeout: time.Minute, IdleTimeout: 2 * time.Minute,
 		MetricsRequireKey: true}
@@ -116,7 +116,7 @@ func TestConfigFileEnvFlags(t *testing.T) {
 	}
 	want := &Config{Listen: "0.0.0.0:9000", APIKeys: []string{"a", "b"}, MaxQueue: 3, ShutdownTimeout: 30 * time.Second,
 		LogLevel: "debug", LogFormat: "json", Hub: HubConfig{CacheDir: "/cache", Token: "hf_x", Offline: true},
-		Engine: EngineConfig{Device: "cuda:1", Threads: 4, CtxSize: 2048, BatchSize: 256, ModelDirs: []string{}, MaxLoadedModels: 8,
+		Engine: EngineConfig{Device: "cuda:1", Threads: 4, Mmap: true, CtxSize: 2048, BatchSize: 256, ModelDirs: []string{}, MaxLoadedModels: 8,
 			MaxParallel: engine.DefaultMaxParallel, StepTokens: engine.DefaultStepTokens, MaxMemory: "0", LoadTimeout: 30 * time.Minute},
 		DefaultModels: []DefaultModel{{Model: "Qwen/Qwen3-0.6B-GGUF:Q8_0", Alias: "small", CtxSize: 1024, Device: "cpu"},
 			{Model: "/models/x.gguf"}}, Models: []DefaultModel{}, KeepAlive: defaultKeepAlive, Evict: "auto",

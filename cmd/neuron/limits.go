@@ -96,6 +96,7 @@ func newEngineManager(cfg *Config, log *slog.Logger) *manager.Manager {
 		Device: cfg.Engine.Device, Threads: cfg.Engine.Threads, CtxSize: cfg.Engine.CtxSize, BatchSize: cfg.Engine.BatchSize,
 		MaxParallel: cfg.Engine.MaxParallel, StepTokens: cfg.Engine.StepTokens,
 		Exact:  cfg.Engine.Exact,
+		NoMmap: !cfg.Engine.Mmap,
 		MaxCtx: cfg.Engine.MaxCtxSize, ModelDirs: cfg.modelDirs(), MaxLoadedModels: cfg.Engine.MaxLoadedModels,
 		MaxMemory: maxMem, LoadTimeout: cfg.Engine.LoadTimeout, Hub: ho, Log: log,
 		KVCacheSize: kvSize,

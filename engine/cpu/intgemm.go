@@ -2,9 +2,9 @@
 // several quantized activation rows per kernel call, so a batched decode
 // step (one activation row per running sequence) loads and unpacks each
 // weight block once for up to gemmCols rows instead of once per row. The
-// assembly (intgemm_amd64.s) computes exactly what the one-row kernels of
-// intdot.go compute, block by block; gemmRef, built on their Go
-// references, is what the tests hold it to.
+// assembly (intgemm_amd64.s, intgemmk_amd64.s) computes what the one-row
+// kernels of intdot.go compute, block by block, and the tests hold it to
+// their Go references.
 
 package cpu
 
@@ -18,18 +18,6 @@ const gemmCols = 4
 
 // gemmMinRows is the smallest batch MatMul runs through a gemm kernel.
 var gemmMinRows = 1
-
-// gemmRef is the reference gemmKernel built on a one-row Go kernel.
-func gemmRef(ref func(w []byte, a actRow) float32) gemmKernel {
-	return func(w []byte, rowSize, nrows int, a *actQuant, r0, c int, out []float32, ostride int) {
-		for j := range c {
-			ar := a.row(r0 + j)
-			for i := range nrows {
-				out[j*ostride+i] = ref(w[i*rowSize:(i+1)*rowSize], ar)
-			}
-		}
-	}
-}
 
 // intMatMul is MatMul's integer path over output features [lo, hi): tiles
 // of intTile weight rows stay in L1/L2 while every activation row passes

@@ -1,7 +1,8 @@
-// This file checks the small-batch GEMM kernels against gemmRef (the Go
-// one-row references) on several widths, tile counts, activation row
-// groups, strides, misaligned weights and extreme scales, and MatMul's
-// integer path with them against the one-row kernels at every batch size.
+// This file checks the small-batch GEMM kernels against the Go one-row
+// references on several widths, tile counts, activation row groups,
+// strides, misaligned weights and extreme scales, and on fuzzed weight
+// bytes, and MatMul's integer path with them against the one-row kernels
+// at every batch size.
 
 package cpu
 
@@ -95,6 +96,47 @@ func TestGemmKernels(t *testing.T) {
 				}
 			}
 		}
+	})
+}
+
+// FuzzGemmKernels runs every GEMM kernel variant on weight rows made of the
+// fuzz input (scale fields included, so NaN and infinite scales occur) and
+// three activation rows, and checks each result against the Go reference
+// where that is finite.
+func FuzzGemmKernels(f *testing.F) {
+	f.Add([]byte{1, 2, 3}, uint64(1))
+	f.Add(make([]byte, 900), uint64(2))
+	f.Fuzz(func(t *testing.T, data []byte, seed uint64) {
+		rng := rand.New(rand.NewPCG(seed, 3))
+		gemmVariants(t, func(typ gguf.Type, name string, k gemmKernel, tile int) {
+			ik := intKernels[typ]
+			ne0 := typ.BlockSize() * (1 + int(seed%3))
+			rowSize := int(typ.RowSize(int64(ne0)))
+			w := make([]byte, rowSize*tile)
+			for i := range w {
+				if len(data) > 0 {
+					w[i] = data[i%len(data)] ^ byte(i)
+				}
+			}
+			const n = 3
+			var a actQuant
+			a.quantize(ik.format, randomVec(rng, n*ne0), n, ne0)
+			out := make([]float32, n*tile)
+			k(w, rowSize, tile, &a, 0, n, out, tile)
+			for j := range n {
+				for i := range tile {
+					row := w[i*rowSize : (i+1)*rowSize]
+					want := ik.ref(row, a.row(j))
+					mag := absDot(typ, row, a.row(j), ik.format.blockSize())
+					if math.IsNaN(float64(want)) || math.IsInf(float64(want), 0) || math.IsInf(mag, 0) || math.IsNaN(mag) {
+						continue
+					}
+					if e := math.Abs(float64(out[j*tile+i]) - float64(want)); !(e <= 1e-5*mag+1e-30) {
+						t.Fatalf("%s: [%d][%d] = %g, reference %g", name, j, i, out[j*tile+i], want)
+					}
+				}
+			}
+		})
 	})
 }
 
