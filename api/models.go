@@ -121,6 +121,9 @@ type LoadRequest struct {
 	// MaxParallel is the sequences the model runs at once; 0 takes the
 	// daemon's default.
 	MaxParallel int `json:"max_parallel,omitempty"`
+	// StepTokens is the token budget of one scheduler step; 0 takes the
+	// daemon's default.
+	StepTokens int `json:"step_tokens,omitempty"`
 }
 
 // UnloadRequest is the body of POST /models/unload.

@@ -165,6 +165,9 @@ func (m *Manager) Load(ctx context.Context, req api.LoadRequest) (server.ModelIn
 	if req.MaxParallel != 0 {
 		o.Seqs = req.MaxParallel
 	}
+	if req.StepTokens != 0 {
+		o.StepTokens = req.StepTokens
+	}
 	if req.Device != "" {
 		o.Device = req.Device
 	}

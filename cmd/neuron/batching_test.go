@@ -1,5 +1,5 @@
 // This file tests continuous batching and prompt reuse through a real
-// daemon: with max_parallel 2, two of three long streams run at once (the
+// daemon: with the model's own max_parallel 2 (the daemon's is 4), two of three long streams run at once (the
 // third waits) and GET /models shows the KV blocks they hold; a chat's
 // second turn reports the prompt tokens it took from the cache; when all
 // have ended, no block is held.
@@ -23,8 +23,8 @@ func TestBatchingAndPromptReuseE2E(t *testing.T) {
 	base, _ := startEngine(t, &Config{
 		MaxQueue:      4,
 		Hub:           HubConfig{CacheDir: t.TempDir(), Offline: true},
-		Engine:        EngineConfig{Device: "cpu", Threads: 1, CtxSize: 1024, MaxParallel: 2, StepTokens: 64},
-		DefaultModels: []DefaultModel{{Model: modelPath, Alias: "mini"}},
+		Engine:        EngineConfig{Device: "cpu", Threads: 1, CtxSize: 1024, MaxParallel: 4, StepTokens: 128},
+		DefaultModels: []DefaultModel{{Model: modelPath, Alias: "mini", MaxParallel: 2, StepTokens: 64}}, // the model's own
 	})
 	models := func() api.ModelEntry {
 		resp, err := http.Get(base + "/models")

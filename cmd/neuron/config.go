@@ -114,6 +114,8 @@ type DefaultModel struct {
 	KVCacheSize string `mapstructure:"kv_cache_size"`
 	// MaxParallel overrides engine.max_parallel for this model.
 	MaxParallel int `mapstructure:"max_parallel"`
+	// StepTokens overrides engine.step_tokens for this model.
+	StepTokens int `mapstructure:"step_tokens"`
 }
 
 // Defaults of the configuration keys.
@@ -178,7 +180,7 @@ var configKeys = map[string]any{
 }
 
 // defaultModelKeys are the keys of a [[default_models]] entry.
-var defaultModelKeys = []string{"model", "alias", "ctx_size", "device", "kv_cache_size", "max_parallel"}
+var defaultModelKeys = []string{"model", "alias", "ctx_size", "device", "kv_cache_size", "max_parallel", "step_tokens"}
 
 // envPrefix prefixes the environment variables: NEURON_LISTEN,
 // NEURON_HUB_CACHE_DIR, NEURON_ENGINE_DEVICE, ...
@@ -370,7 +372,7 @@ func checkConfigFile(path string) error {
 				for i, e := range t {
 					m, ok := e.(map[string]any)
 					if !ok {
-						return fmt.Errorf("config %s: %s[%d]: want a table with model, alias, ctx_size, device, kv_cache_size, max_parallel", path, key, i)
+						return fmt.Errorf("config %s: %s[%d]: want a table with model, alias, ctx_size, device, kv_cache_size, max_parallel, step_tokens", path, key, i)
 					}
 					for sub := range m {
 						if !slices.Contains(defaultModelKeys, sub) {
@@ -497,6 +499,9 @@ func validateModelList(table string, models []DefaultModel, bad func(key, format
 		if m.MaxParallel < 0 || m.MaxParallel > maxMaxParallel {
 			return bad(key+".max_parallel", "want 0 (engine.max_parallel) to %d, got %d", maxMaxParallel, m.MaxParallel)
 		}
+		if m.StepTokens < 0 {
+			return bad(key+".step_tokens", "must not be negative, got %d", m.StepTokens)
+		}
 		id := m.Alias
 		if id == "" {
 			id = m.Model
@@ -548,7 +553,7 @@ func toLoadRequests(models []DefaultModel) []api.LoadRequest {
 	out := make([]api.LoadRequest, 0, len(models))
 	for _, m := range models {
 		out = append(out, api.LoadRequest{Model: m.Model, Alias: m.Alias, CtxSize: m.CtxSize, Device: m.Device, KVCacheSize: m.KVCacheSize,
-			MaxParallel: m.MaxParallel})
+			MaxParallel: m.MaxParallel, StepTokens: m.StepTokens})
 	}
 	return out
 }
