@@ -96,36 +96,61 @@ func grow[T any](s []T, n int) []T {
 // scale d = max|x|/127 and quants round(x/d) (0 and d = 0 for an all-zero
 // block), as ggml's quantize_row_q8_0_ref. Non-finite inputs give a
 // non-finite scale, which propagates into the result as it would in float.
+// Where the CPU has AVX2 the assembly kernel does the blocks, bit for bit
+// as quantizeRowGo, and hands the rare blocks it does not handle (a
+// non-finite or subnormal-tiny maximum) back to quantizeBlockGo.
 func quantizeRow(f actFormat, x []float32, ar actRow) {
+	bs, sg := f.blockSize(), f.sumGroup()
+	nb := len(x) / bs
+	if !hasAVX2 || nb == 0 || len(ar.qs) < nb*bs || len(ar.d) < nb || len(ar.sums) < nb*bs/sg {
+		quantizeRowGo(f, x, ar)
+		return
+	}
+	for b := 0; b < nb; {
+		b += quantizeBlocksAVX2(&x[b*bs], &ar.qs[b*bs], &ar.d[b], &ar.sums[b*bs/sg], nb-b, bs)
+		if b < nb {
+			quantizeBlockGo(f, b, x, ar)
+			b++
+		}
+	}
+}
+
+// quantizeRowGo is the reference of quantizeRow, in Go.
+func quantizeRowGo(f actFormat, x []float32, ar actRow) {
+	for b := range len(x) / f.blockSize() {
+		quantizeBlockGo(f, b, x, ar)
+	}
+}
+
+// quantizeBlockGo quantizes block b of x into ar.
+func quantizeBlockGo(f actFormat, b int, x []float32, ar actRow) {
 	bs := f.blockSize()
-	for b := range len(x) / bs {
-		xb := x[b*bs : (b+1)*bs : (b+1)*bs]
-		qb := ar.qs[b*bs : (b+1)*bs : (b+1)*bs]
-		var amax float32
-		for _, v := range xb {
-			amax = max(amax, abs32(v))
+	xb := x[b*bs : (b+1)*bs : (b+1)*bs]
+	qb := ar.qs[b*bs : (b+1)*bs : (b+1)*bs]
+	var amax float32
+	for _, v := range xb {
+		amax = max(amax, abs32(v))
+	}
+	d := amax / 127
+	ar.d[b] = d
+	if amax == 0 || amax != amax || amax > math.MaxFloat32 {
+		clear(qb)
+		if amax != 0 {
+			ar.d[b] = float32(math.NaN())
 		}
-		d := amax / 127
-		ar.d[b] = d
-		if amax == 0 || amax != amax || amax > math.MaxFloat32 {
-			clear(qb)
-			if amax != 0 {
-				ar.d[b] = float32(math.NaN())
-			}
-		} else {
-			id := 127 / amax
-			for i, v := range xb {
-				qb[i] = int8(roundEven(v * id))
-			}
+	} else {
+		id := 127 / amax
+		for i, v := range xb {
+			qb[i] = int8(roundEven(v * id))
 		}
-		sg := f.sumGroup()
-		for g := range bs / sg {
-			var s int16
-			for _, q := range qb[sg*g : sg*g+sg] {
-				s += int16(q)
-			}
-			ar.sums[b*bs/sg+g] = s
+	}
+	sg := f.sumGroup()
+	for g := range bs / sg {
+		var s int16
+		for _, q := range qb[sg*g : sg*g+sg] {
+			s += int16(q)
 		}
+		ar.sums[b*bs/sg+g] = s
 	}
 }
 
