@@ -131,15 +131,17 @@ func (t *attentionTask) run(wid, lo, hi int) {
 		mx := float32(math.Inf(-1))
 		for p0 := 0; p0 < n; p0 += bs {
 			base := c.off(t.layer, int(blocks[p0/bs]), 0) + kvOff
-			for p := p0; p < min(p0+bs, n); p++ {
-				o := base + (p-p0)*kvDim
-				var v float32
-				if c.k32 != nil {
-					v = dot(q, c.k32[o:o+hd])
-				} else {
-					v = dotF16(q, c.k16[o:o+hd])
+			p1 := min(p0+bs, n)
+			if c.k32 != nil {
+				for p := p0; p < p1; p++ {
+					o := base + (p-p0)*kvDim
+					s[p] = dot(q, c.k32[o:o+hd])
 				}
-				v *= t.scale
+			} else {
+				dotsF16(q, c.k16[base:], kvDim, s[p0:p1])
+			}
+			for p := p0; p < p1; p++ {
+				v := s[p] * t.scale
 				s[p] = v
 				mx = max(mx, v)
 			}
@@ -151,17 +153,20 @@ func (t *attentionTask) run(wid, lo, hi int) {
 			sum += float64(e)
 		}
 		inv := float32(1 / sum)
+		for p := range s {
+			s[p] *= inv
+		}
 		clear(out)
 		for p0 := 0; p0 < n; p0 += bs {
 			base := c.off(t.layer, int(blocks[p0/bs]), 0) + kvOff
-			for p := p0; p < min(p0+bs, n); p++ {
-				w := s[p] * inv
-				o := base + (p-p0)*kvDim
-				if c.v32 != nil {
-					axpy(out, w, c.v32[o:o+hd])
-				} else {
-					axpyF16(out, w, c.v16[o:o+hd])
+			p1 := min(p0+bs, n)
+			if c.v32 != nil {
+				for p := p0; p < p1; p++ {
+					o := base + (p-p0)*kvDim
+					axpy(out, s[p], c.v32[o:o+hd])
 				}
+			} else {
+				accF16(out, s[p0:p1], c.v16[base:], kvDim)
 			}
 		}
 	}
