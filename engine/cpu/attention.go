@@ -143,16 +143,27 @@ func (t *attentionTask) run(wid, lo, hi int) {
 			for p := p0; p < p1; p++ {
 				v := s[p] * t.scale
 				s[p] = v
-				mx = max(mx, v)
+				if v > mx {
+					mx = v
+				}
 			}
 		}
-		var sum float64
-		for p, v := range s {
-			e := float32(math.Exp(float64(v - mx)))
-			s[p] = e
-			sum += float64(e)
+		// Softmax: expf over the run, summed in four float64 partial sums
+		// in an order fixed by n alone.
+		expShift(s, mx)
+		var s0, s1, s2, s3 float64
+		p := 0
+		for ; p+4 <= n; p += 4 {
+			e := s[p : p+4 : p+4]
+			s0 += float64(e[0])
+			s1 += float64(e[1])
+			s2 += float64(e[2])
+			s3 += float64(e[3])
 		}
-		inv := float32(1 / sum)
+		for ; p < n; p++ {
+			s0 += float64(s[p])
+		}
+		inv := float32(1 / ((s0 + s1) + (s2 + s3)))
 		for p := range s {
 			s[p] *= inv
 		}

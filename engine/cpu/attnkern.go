@@ -9,6 +9,8 @@
 
 package cpu
 
+import "math"
+
 // dotsF16 writes out[p] = dotF16(q, k[p*stride:p*stride+len(q)]) for
 // p < len(out).
 func dotsF16(q []float32, k []uint16, stride int, out []float32) {
@@ -40,5 +42,42 @@ func accF16(out, w []float32, v []uint16, stride int) {
 	}
 	for p, a := range w {
 		axpyF16(out, a, v[p*stride:p*stride+hd])
+	}
+}
+
+// expf is a float32 exp for softmax, within a few ulp of math.Exp over
+// [-88, 88] (the input is clamped to that range, so it returns 0 below
+// about -87.3): k = round(x·log2 e), r = (x - k·C1) - k·C2 with C1+C2 ≈ ln 2,
+// a degree-6 polynomial in r, times 2^k. Each operation rounds to float32
+// (no fused multiply-add), which expShiftAVX2 repeats bit for bit.
+func expf(x float32) float32 {
+	const (
+		c1 = 0.693359375
+		c2 = -2.12194440e-4
+	)
+	x = min(max(x, -88), 88)
+	k := float32(math.RoundToEven(float64(x * math.Log2E)))
+	r := x - float32(k*c1)
+	r -= float32(k * c2)
+	z := r * r
+	y := float32(1.9875691500e-4)
+	y = float32(y*r) + 1.3981999507e-3
+	y = float32(y*r) + 8.3334519073e-3
+	y = float32(y*r) + 4.1665795894e-2
+	y = float32(y*r) + 1.6666665459e-1
+	y = float32(y*r) + 5.0000001201e-1
+	y = float32(float32(y*z)+r) + 1
+	return y * math.Float32frombits(uint32(int32(k)+127)<<23)
+}
+
+// expShift sets s[p] = expf(s[p] - mx).
+func expShift(s []float32, mx float32) {
+	i := 0
+	if hasAVX2 && len(s) >= 8 {
+		i = len(s) &^ 7
+		expShiftAVX2(&s[0], i, mx)
+	}
+	for ; i < len(s); i++ {
+		s[i] = expf(s[i] - mx)
 	}
 }

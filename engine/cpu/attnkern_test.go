@@ -102,3 +102,39 @@ func TestAttentionRunKernelsSplit(t *testing.T) {
 		}
 	}
 }
+
+// TestExpf checks expf against math.Exp (relative error under 4e-7, about
+// three float32 ulp, where the result is a normal float32; 0 or tiny
+// below) and expShift's assembly against expf bit for bit, for lengths
+// that are and are not multiples of eight.
+func TestExpf(t *testing.T) {
+	rng := rand.New(rand.NewPCG(45, 46))
+	xs := []float32{0, -0.5, -1, -1e-7, -20, -87, -87.5, -88, -100, -1e30, 1, 10, 88}
+	for range 20000 {
+		xs = append(xs, float32(-90*rng.Float64()), float32(-2*rng.Float64()))
+	}
+	for _, x := range xs {
+		got, want := float64(expf(x)), math.Exp(float64(x))
+		if want >= 0x1p-126 && want < math.MaxFloat32 {
+			if e := math.Abs(got-want) / want; e > 4e-7 {
+				t.Errorf("expf(%g) = %g, math.Exp %g (relative error %.3g)", x, got, want, e)
+			}
+		} else if want < 0x1p-126 && got > 0x1p-125 {
+			t.Errorf("expf(%g) = %g, want 0 or tiny", x, got)
+		}
+	}
+	for _, n := range []int{1, 7, 8, 9, 16, 23, 1001} {
+		s := make([]float32, n)
+		for i := range s {
+			s[i] = float32(-30 * rng.Float64())
+		}
+		const mx = 1.25
+		got := append([]float32(nil), s...)
+		expShift(got, mx)
+		for i, v := range s {
+			if want := expf(v - mx); got[i] != want {
+				t.Errorf("expShift n=%d element %d: %g, expf %g", n, i, got[i], want)
+			}
+		}
+	}
+}

@@ -47,3 +47,6 @@ func dotsF16AVX2(q *float32, k *uint16, stride, np, hd int, out *float32)
 
 //go:noescape
 func accF16AVX2(out *float32, w *float32, v *uint16, stride, np, hd int)
+
+//go:noescape
+func expShiftAVX2(s *float32, n int, mx float32)

@@ -30,3 +30,4 @@ func dot4AVX2(x, w0, w1, w2, w3 *float32, n int, out *float32)            { pani
 func dot2x4AVX2(x0, x1, w0, w1, w2, w3 *float32, n int, out *float32)     { panic("unreachable") }
 func dotsF16AVX2(q *float32, k *uint16, stride, np, hd int, out *float32) { panic("unreachable") }
 func accF16AVX2(out *float32, w *float32, v *uint16, stride, np, hd int)  { panic("unreachable") }
+func expShiftAVX2(s *float32, n int, mx float32)                          { panic("unreachable") }

@@ -98,6 +98,7 @@ func TestOpsWithoutAssembly(t *testing.T) {
 	t.Run("MatMul", TestMatMul)
 	t.Run("Attention", TestAttention)
 	t.Run("AttentionRunKernels", TestAttentionRunKernels)
+	t.Run("Expf", TestExpf)
 	t.Run("Fused", TestFusedKernels)
 	t.Run("BatchInvariant", TestMatMulBatchInvariant)
 	t.Run("FloatKernelsAgree", TestFloatKernelsAgree)
