@@ -1,9 +1,9 @@
 // This file holds Attention's inner loops over an f16 cache run: the scores
 // of one query against a run of key rows of one block, and the weighted sum
 // of a run of value rows into the output. Each dispatches to the amd64
-// assembly (attn_amd64.s) when the CPU has AVX2/FMA/F16C and the head
-// width suits it, and otherwise loops over the per-position dotF16 and
-// axpyF16; the assembly gives, per position and per output element, the
+// assembly (attn_amd64.s; attn512_amd64.s where the CPU has AVX-512) when
+// the CPU has AVX2/FMA/F16C and the head width suits it, and otherwise
+// loops over the per-position dotF16 and axpyF16; the assembly gives, per position and per output element, the
 // same arithmetic as those per-position kernels, so a row's output does
 // not depend on how its positions fall into calls.
 
@@ -20,7 +20,14 @@ func dotsF16(q []float32, k []uint16, stride int, out []float32) {
 	}
 	k = k[:(np-1)*stride+hd]
 	if hasAVX2 && hd%16 == 0 && hd > 0 {
-		dotsF16AVX2(&q[0], &k[0], stride, np, hd, &out[0])
+		done := 0
+		if hasAVX512 && np >= 8 {
+			done = np &^ 7
+			dotsF16AVX512(&q[0], &k[0], stride, done, hd, &out[0])
+		}
+		if done < np {
+			dotsF16AVX2(&q[0], &k[done*stride], stride, np-done, hd, &out[done])
+		}
 		return
 	}
 	for p := range out {
@@ -36,6 +43,10 @@ func accF16(out, w []float32, v []uint16, stride int) {
 		return
 	}
 	v = v[:(np-1)*stride+hd]
+	if hasAVX512 && hd%128 == 0 && hd > 0 {
+		accF16AVX512(&out[0], &w[0], &v[0], stride, np, hd)
+		return
+	}
 	if hasAVX2 && hd%64 == 0 && hd > 0 {
 		accF16AVX2(&out[0], &w[0], &v[0], stride, np, hd)
 		return

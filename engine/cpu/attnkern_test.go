@@ -138,3 +138,15 @@ func TestExpf(t *testing.T) {
 		}
 	}
 }
+
+// TestAttentionRunKernelsAVX2 reruns the run-kernel tests with the
+// AVX-512 kernels off, on machines that have them.
+func TestAttentionRunKernelsAVX2(t *testing.T) {
+	if !hasAVX512 {
+		t.Skip("skipping: no AVX-512, the other tests already ran the AVX2 kernels")
+	}
+	hasAVX512 = false
+	defer func() { hasAVX512 = true }()
+	t.Run("Kernels", TestAttentionRunKernels)
+	t.Run("Split", TestAttentionRunKernelsSplit)
+}

@@ -50,3 +50,9 @@ func accF16AVX2(out *float32, w *float32, v *uint16, stride, np, hd int)
 
 //go:noescape
 func expShiftAVX2(s *float32, n int, mx float32)
+
+//go:noescape
+func dotsF16AVX512(q *float32, k *uint16, stride, np, hd int, out *float32)
+
+//go:noescape
+func accF16AVX512(out *float32, w *float32, v *uint16, stride, np, hd int)
