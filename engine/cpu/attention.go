@@ -131,37 +131,53 @@ func (t *attentionTask) run(wid, lo, hi int) {
 		mx := float32(math.Inf(-1))
 		for p0 := 0; p0 < n; p0 += bs {
 			base := c.off(t.layer, int(blocks[p0/bs]), 0) + kvOff
-			for p := p0; p < min(p0+bs, n); p++ {
-				o := base + (p-p0)*kvDim
-				var v float32
-				if c.k32 != nil {
-					v = dot(q, c.k32[o:o+hd])
-				} else {
-					v = dotF16(q, c.k16[o:o+hd])
+			p1 := min(p0+bs, n)
+			if c.k32 != nil {
+				for p := p0; p < p1; p++ {
+					o := base + (p-p0)*kvDim
+					s[p] = dot(q, c.k32[o:o+hd])
 				}
-				v *= t.scale
+			} else {
+				dotsF16(q, c.k16[base:], kvDim, s[p0:p1])
+			}
+			for p := p0; p < p1; p++ {
+				v := s[p] * t.scale
 				s[p] = v
-				mx = max(mx, v)
+				if v > mx {
+					mx = v
+				}
 			}
 		}
-		var sum float64
-		for p, v := range s {
-			e := float32(math.Exp(float64(v - mx)))
-			s[p] = e
-			sum += float64(e)
+		// Softmax: expf over the run, summed in four float64 partial sums
+		// in an order fixed by n alone.
+		expShift(s, mx)
+		var s0, s1, s2, s3 float64
+		p := 0
+		for ; p+4 <= n; p += 4 {
+			e := s[p : p+4 : p+4]
+			s0 += float64(e[0])
+			s1 += float64(e[1])
+			s2 += float64(e[2])
+			s3 += float64(e[3])
 		}
-		inv := float32(1 / sum)
+		for ; p < n; p++ {
+			s0 += float64(s[p])
+		}
+		inv := float32(1 / ((s0 + s1) + (s2 + s3)))
+		for p := range s {
+			s[p] *= inv
+		}
 		clear(out)
 		for p0 := 0; p0 < n; p0 += bs {
 			base := c.off(t.layer, int(blocks[p0/bs]), 0) + kvOff
-			for p := p0; p < min(p0+bs, n); p++ {
-				w := s[p] * inv
-				o := base + (p-p0)*kvDim
-				if c.v32 != nil {
-					axpy(out, w, c.v32[o:o+hd])
-				} else {
-					axpyF16(out, w, c.v16[o:o+hd])
+			p1 := min(p0+bs, n)
+			if c.v32 != nil {
+				for p := p0; p < p1; p++ {
+					o := base + (p-p0)*kvDim
+					axpy(out, s[p], c.v32[o:o+hd])
 				}
+			} else {
+				accF16(out, s[p0:p1], c.v16[base:], kvDim)
 			}
 		}
 	}

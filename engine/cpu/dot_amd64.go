@@ -41,3 +41,18 @@ func dot4BF16AVX2(x *float32, w0, w1, w2, w3 *uint16, n int, out *float32)
 
 //go:noescape
 func dot2x4AVX2(x0, x1, w0, w1, w2, w3 *float32, n int, out *float32)
+
+//go:noescape
+func dotsF16AVX2(q *float32, k *uint16, stride, np, hd int, out *float32)
+
+//go:noescape
+func accF16AVX2(out *float32, w *float32, v *uint16, stride, np, hd int)
+
+//go:noescape
+func expShiftAVX2(s *float32, n int, mx float32)
+
+//go:noescape
+func dotsF16AVX512(q *float32, k *uint16, stride, np, hd int, out *float32)
+
+//go:noescape
+func accF16AVX512(out *float32, w *float32, v *uint16, stride, np, hd int)

@@ -97,6 +97,8 @@ func TestOpsWithoutAssembly(t *testing.T) {
 	defer func() { hasAVX2, hasAVX512 = true, cpu.X86.HasAVX512F }()
 	t.Run("MatMul", TestMatMul)
 	t.Run("Attention", TestAttention)
+	t.Run("AttentionRunKernels", TestAttentionRunKernels)
+	t.Run("Expf", TestExpf)
 	t.Run("Fused", TestFusedKernels)
 	t.Run("BatchInvariant", TestMatMulBatchInvariant)
 	t.Run("FloatKernelsAgree", TestFloatKernelsAgree)
