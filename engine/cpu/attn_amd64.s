@@ -7,6 +7,7 @@
 // reference they are tested against.
 
 #include "textflag.h"
+#include "exp_amd64.h"
 
 // KEYRED reduces the accumulator pair (lo, hi) of one key row to four
 // lanes in X<lo> as dotF16AVX2 does before its horizontal adds.
@@ -178,22 +179,6 @@ accdone:
 	VZEROUPPER
 	RET
 
-// Constants of expShiftAVX2 (attnkern.go's expf is the same arithmetic).
-DATA expc<>+0(SB)/4, $-88.0
-DATA expc<>+4(SB)/4, $88.0
-DATA expc<>+8(SB)/4, $1.44269504088896341
-DATA expc<>+12(SB)/4, $0.693359375
-DATA expc<>+16(SB)/4, $-2.12194440e-4
-DATA expc<>+20(SB)/4, $1.9875691500e-4
-DATA expc<>+24(SB)/4, $1.3981999507e-3
-DATA expc<>+28(SB)/4, $8.3334519073e-3
-DATA expc<>+32(SB)/4, $4.1665795894e-2
-DATA expc<>+36(SB)/4, $1.6666665459e-1
-DATA expc<>+40(SB)/4, $5.0000001201e-1
-DATA expc<>+44(SB)/4, $1.0
-DATA expc<>+48(SB)/4, $127
-GLOBL expc<>(SB), RODATA|NOPTR, $52
-
 // func expShiftAVX2(s *float32, n int, mx float32)
 // s[i] = expf(s[i] - mx) for i < n, n a multiple of 8: clamp to ±88,
 // k = round(x·log2 e), r = (x - k·C1) - k·C2, a degree-6 polynomial in r
@@ -202,51 +187,14 @@ TEXT ·expShiftAVX2(SB), NOSPLIT, $0-20
 	MOVQ         s+0(FP), DI
 	MOVQ         n+8(FP), CX
 	VBROADCASTSS mx+16(FP), Y15
-	VBROADCASTSS expc<>+0(SB), Y14
-	VBROADCASTSS expc<>+4(SB), Y13
-	VBROADCASTSS expc<>+8(SB), Y12
-	VBROADCASTSS expc<>+12(SB), Y11
-	VBROADCASTSS expc<>+16(SB), Y10
-	VBROADCASTSS expc<>+44(SB), Y9
-	VPBROADCASTD expc<>+48(SB), Y8
+	EXP8_CONSTS
 
 exp8:
 	CMPQ      CX, $8
 	JL        expdone
 	VMOVUPS   (DI), Y0
 	VSUBPS    Y15, Y0, Y0  // x = s - mx
-	VMAXPS    Y14, Y0, Y0
-	VMINPS    Y13, Y0, Y0
-	VMULPS    Y12, Y0, Y1
-	VROUNDPS  $0, Y1, Y1   // k
-	VMULPS    Y11, Y1, Y2
-	VSUBPS    Y2, Y0, Y0
-	VMULPS    Y10, Y1, Y2
-	VSUBPS    Y2, Y0, Y0   // r
-	VMULPS    Y0, Y0, Y3   // r²
-	VBROADCASTSS expc<>+20(SB), Y4
-	VMULPS    Y0, Y4, Y4
-	VBROADCASTSS expc<>+24(SB), Y5
-	VADDPS    Y5, Y4, Y4
-	VMULPS    Y0, Y4, Y4
-	VBROADCASTSS expc<>+28(SB), Y5
-	VADDPS    Y5, Y4, Y4
-	VMULPS    Y0, Y4, Y4
-	VBROADCASTSS expc<>+32(SB), Y5
-	VADDPS    Y5, Y4, Y4
-	VMULPS    Y0, Y4, Y4
-	VBROADCASTSS expc<>+36(SB), Y5
-	VADDPS    Y5, Y4, Y4
-	VMULPS    Y0, Y4, Y4
-	VBROADCASTSS expc<>+40(SB), Y5
-	VADDPS    Y5, Y4, Y4
-	VMULPS    Y3, Y4, Y4
-	VADDPS    Y0, Y4, Y4
-	VADDPS    Y9, Y4, Y4   // poly
-	VCVTPS2DQ Y1, Y1
-	VPADDD    Y8, Y1, Y1
-	VPSLLD    $23, Y1, Y1
-	VMULPS    Y1, Y4, Y4
+	EXP8
 	VMOVUPS   Y4, (DI)
 	ADDQ      $32, DI
 	SUBQ      $8, CX

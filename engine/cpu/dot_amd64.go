@@ -52,6 +52,9 @@ func accF16AVX2(out *float32, w *float32, v *uint16, stride, np, hd int)
 func expShiftAVX2(s *float32, n int, mx float32)
 
 //go:noescape
+func swigluAVX2(dst, gate, u *float32, n int)
+
+//go:noescape
 func dotsF16AVX512(q *float32, k *uint16, stride, np, hd int, out *float32)
 
 //go:noescape

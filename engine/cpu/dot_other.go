@@ -31,5 +31,6 @@ func dot2x4AVX2(x0, x1, w0, w1, w2, w3 *float32, n int, out *float32)       { pa
 func dotsF16AVX2(q *float32, k *uint16, stride, np, hd int, out *float32)   { panic("unreachable") }
 func accF16AVX2(out *float32, w *float32, v *uint16, stride, np, hd int)    { panic("unreachable") }
 func expShiftAVX2(s *float32, n int, mx float32)                            { panic("unreachable") }
+func swigluAVX2(dst, gate, u *float32, n int)                               { panic("unreachable") }
 func dotsF16AVX512(q *float32, k *uint16, stride, np, hd int, out *float32) { panic("unreachable") }
 func accF16AVX512(out *float32, w *float32, v *uint16, stride, np, hd int)  { panic("unreachable") }

@@ -156,10 +156,34 @@ func (t *elemTask) run(_, lo, hi int) {
 		}
 		return
 	}
-	u := t.up[lo:hi]
-	for i, g := range a {
-		// silu(g)·u in float32 as ggml_vec_swiglu_f32: g/(1+e^-g), then ·u.
-		d[i] = g / (1 + float32(math.Exp(float64(-g)))) * u[i]
+	swiglu(d, a, t.up[lo:hi])
+}
+
+// swiglu sets d[i] = silu(g[i])·u[i], with swigluAVX2 over the multiple of
+// eight and swigluGo for the rest.
+func swiglu(d, g, u []float32) {
+	i := 0
+	if hasAVX2 && len(g) >= 8 {
+		i = len(g) &^ 7
+		swigluAVX2(&d[0], &g[0], &u[0], i)
+	}
+	swigluGo(d[i:], g[i:], u[i:])
+}
+
+// swigluGo is silu(g)·u in float32 as ggml_vec_swiglu_f32, g/(1+e^-g) then
+// ·u, with expf for e^-g; swigluAVX2 repeats it bit for bit. expf clamps
+// its input to ±88, so e^-g is taken as +Inf where -g > 88: silu(g) is then
+// -0 for g ≪ 0 as with an unclamped exp, and g for g ≫ 0 (expf(-88) = 0).
+func swigluGo(d, g, u []float32) {
+	u = u[:len(g)]
+	d = d[:len(g)]
+	for i, v := range g {
+		x := -v
+		e := expf(x)
+		if x > 88 {
+			e = float32(math.Inf(1))
+		}
+		d[i] = v / (1 + e) * u[i]
 	}
 }
 
