@@ -8,7 +8,7 @@
 # round, reporting per-round ratios (median) new/base, so the shared
 # machine's load drift cancels. Not part of `make test`.
 #
-#   bash bench/decode-batch.sh                          # this tree, k = 1 2 4 8
+#   bash bench/decode-batch.sh                          # this tree, k = 1 2 4 8, a synthetic 0.6B Q8_0
 #   bash bench/decode-batch.sh --baseline main -r 5     # this tree vs main, 5 rounds
 #   bash bench/decode-batch.sh -m model.gguf -k "1 4 8 16" -s 20 -t 2
 #   bash bench/decode-batch.sh -t 1 --cpu --baseline main   # CPU time, 1 thread
@@ -30,7 +30,7 @@ set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(cd "$here/.." && pwd)"
 
-model=/work/models/q06-q8_0.gguf
+model=""
 ks="1 2 4 8"
 steps=16
 rounds=3
@@ -52,10 +52,14 @@ while [ $# -gt 0 ]; do
 	*) echo "decode-batch: unknown argument $1" >&2; exit 2 ;;
 	esac
 done
-[ -f "$model" ] || { echo "decode-batch: no model at $model (-m)" >&2; exit 1; }
-
 tmp="$(mktemp -d)"
 trap 'rm -rf "$tmp"' EXIT
+if [ -z "$model" ]; then
+	# No -m: a synthetic 0.6B-shape Q8_0 model, written for this run.
+	model="$tmp/q06-q8_0.gguf"
+	(cd "$root" && go run ./cmd/neuron synth --preset 0.6b --type q8_0 -o "$model") >&2
+fi
+[ -f "$model" ] || { echo "decode-batch: no model at $model (-m)" >&2; exit 1; }
 
 write_prog() {
 	mkdir -p "$1/bench/decodebatchtmp"

@@ -9,7 +9,7 @@
 # `make test` or CI.
 #
 #   bash bench/load.sh                                  # sweep 1,4,8; 64-token prompts, 32 tokens out; multiturn
-#   bash bench/load.sh --model /work/models/q06-q8_0.gguf   # reuse a model file instead of writing one
+#   bash bench/load.sh --model q06-q8_0.gguf   # reuse a model file instead of writing one
 #   bash bench/load.sh --sweep 1,2,4,8 -n 16 --max-tokens 64 --json /tmp/load.json
 #   bash bench/load.sh --rounds 3                        # 1,4,8,8,4,1,1,4,8: medians per level
 #   bash bench/load.sh --no-multiturn --threads 4

@@ -3,8 +3,8 @@
 // context takes when created, and what prefilling every sequence slot with
 // -fill tokens adds (after a warm-up token has faulted the weights in).
 //
-//	go run ./bench/kvmem -model /work/models/q06-q8_0.gguf -seqs 8 -ctx 4096 -fill 256
-//	go run ./bench/kvmem -model /work/models/q06-q8_0.gguf -seqs 8 -ctx 4096 -blocks 512 -fill 256
+//	go run ./bench/kvmem -model q06-q8_0.gguf -seqs 8 -ctx 4096 -fill 256
+//	go run ./bench/kvmem -model q06-q8_0.gguf -seqs 8 -ctx 4096 -blocks 512 -fill 256
 package main
 
 import (

@@ -4,7 +4,7 @@
 // prefilled in full versus with ReusePrefix, alternating the two for
 // -rounds rounds and printing each time and the medians.
 //
-//	go run ./bench/kvreuse -model /work/models/q06-q8_0.gguf -history 1000 -turn 24 -rounds 3
+//	go run ./bench/kvreuse -model q06-q8_0.gguf -history 1000 -turn 24 -rounds 3
 package main
 
 import (
