@@ -26,7 +26,6 @@ import (
 	"container/list"
 	"context"
 	"errors"
-	"fmt"
 	"sync"
 	"time"
 )
@@ -117,12 +116,13 @@ type stepReq struct {
 	rows []Row
 	want bool
 	err  error
+	// taken is the rows the step being planned takes from rows.
+	taken int
 }
 
-// stepPart is the share of one submission in a step.
+// stepPart is one submission's share in a step (r.taken rows).
 type stepPart struct {
 	r        *stepReq
-	n        int // rows taken
 	logitRow int // index into the step's logit rows, -1 for none
 }
 
@@ -342,13 +342,13 @@ func (s *scheduler) loop() {
 // plan picks the rows of the next step from the pending submissions: one
 // decode row per generating sequence first, then prompt chunks in
 // submission order up to the budget (the batch size when no sequence
-// decodes). Cancelled prompts are answered at
-// once. s.mu is held.
+// decodes). Cancelled prompts are answered at once. s.mu is held.
 func (s *scheduler) plan() []stepPart {
 	parts := s.inStep[:0]
 	s.rows, s.logitRows = s.rows[:0], s.logitRows[:0]
 	take := func(r *stepReq, n int) {
-		p := stepPart{r: r, n: n, logitRow: -1}
+		r.taken = n
+		p := stepPart{r: r, logitRow: -1}
 		s.rows = append(s.rows, r.rows[:n]...)
 		if n == len(r.rows) && r.want {
 			p.logitRow = len(s.logitRows)
@@ -356,8 +356,9 @@ func (s *scheduler) plan() []stepPart {
 		}
 		parts = append(parts, p)
 	}
-	kept := s.pending[:0]
+	kept := s.pending[:0] // the prompts; compacted in place
 	for _, r := range s.pending {
+		r.taken = 0
 		if len(r.rows) == 1 {
 			take(r, 1)
 			continue
@@ -380,32 +381,19 @@ func (s *scheduler) plan() []stepPart {
 			take(r, min(room, len(r.rows)))
 		}
 	}
-	// What stays pending: prompts not finished by this step.
-	s.pending = s.pending[:0]
-	for _, p := range parts {
-		if p.r.err == nil && p.n < len(p.r.rows) {
-			s.pending = append(s.pending, p.r)
-		}
-	}
+	// What stays pending, in order: prompts this step does not finish.
+	n := 0
 	for _, r := range kept {
-		if !inParts(parts, r) {
-			s.pending = append(s.pending, r)
+		if r.err == nil && r.taken < len(r.rows) {
+			kept[n] = r
+			n++
 		}
 	}
+	s.pending = kept[:n]
 	s.steps++
 	s.stepRows += int64(len(s.rows))
 	s.inStep = parts
 	return parts
-}
-
-// inParts reports whether r has a part in parts.
-func inParts(parts []stepPart, r *stepReq) bool {
-	for _, p := range parts {
-		if p.r == r {
-			return true
-		}
-	}
-	return false
 }
 
 // run computes a planned step and answers the submissions it finished.
@@ -431,7 +419,7 @@ func (s *scheduler) run(parts []stepPart) {
 			if p.logitRow >= 0 {
 				copy(r.s.logits, s.logits[p.logitRow*s.nVocab:(p.logitRow+1)*s.nVocab])
 			}
-			r.rows = r.rows[p.n:]
+			r.rows = r.rows[r.taken:]
 			if len(r.rows) > 0 {
 				continue // more prompt in later steps
 			}
@@ -453,10 +441,4 @@ func (s *scheduler) drop(r *stepReq) {
 			return
 		}
 	}
-}
-
-// String describes the scheduler for logs.
-func (s *scheduler) String() string {
-	st := s.stats()
-	return fmt.Sprintf("scheduler{slots %d, running %d, waiting %d, budget %d}", st.Slots, st.Running, st.Waiting, s.budget)
 }
