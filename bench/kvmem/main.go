@@ -18,9 +18,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/helexa/helexa/bench/internal/benchmodel"
 	"github.com/helexa/helexa/engine"
-	_ "github.com/helexa/helexa/engine/cpu"
-	"github.com/helexa/helexa/gguf"
 )
 
 func main() {
@@ -31,21 +30,11 @@ func main() {
 	fill := flag.Int("fill", 256, "tokens prefilled in every slot")
 	threads := flag.Int("threads", 0, "CPU threads (0: all)")
 	flag.Parse()
-	f, err := gguf.Open(*path)
+	m, closeModel, err := benchmodel.Open(*path, *threads)
 	if err != nil {
 		log.Fatal(err)
 	}
-	defer f.Close()
-	b, err := engine.OpenBackend("cpu", 0, engine.BackendOptions{Threads: *threads})
-	if err != nil {
-		log.Fatal(err)
-	}
-	defer b.Close()
-	m, err := engine.LoadModel(f, b)
-	if err != nil {
-		log.Fatal(err)
-	}
-	defer m.Free()
+	defer closeModel()
 
 	heap0, rss0 := heap(), rss()
 	c, err := m.NewContext(engine.ContextOptions{Seqs: *seqs, Ctx: *ctx, Blocks: *blocks, Batch: 512})

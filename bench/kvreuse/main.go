@@ -14,9 +14,8 @@ import (
 	"slices"
 	"time"
 
+	"github.com/helexa/helexa/bench/internal/benchmodel"
 	"github.com/helexa/helexa/engine"
-	_ "github.com/helexa/helexa/engine/cpu"
-	"github.com/helexa/helexa/gguf"
 )
 
 func main() {
@@ -26,21 +25,11 @@ func main() {
 	rounds := flag.Int("rounds", 3, "rounds of full and reused prefill")
 	threads := flag.Int("threads", 0, "CPU threads (0: all)")
 	flag.Parse()
-	f, err := gguf.Open(*path)
+	m, closeModel, err := benchmodel.Open(*path, *threads)
 	if err != nil {
 		log.Fatal(err)
 	}
-	defer f.Close()
-	b, err := engine.OpenBackend("cpu", 0, engine.BackendOptions{Threads: *threads})
-	if err != nil {
-		log.Fatal(err)
-	}
-	defer b.Close()
-	m, err := engine.LoadModel(f, b)
-	if err != nil {
-		log.Fatal(err)
-	}
-	defer m.Free()
+	defer closeModel()
 	n := *history + *turn
 	c, err := m.NewContext(engine.ContextOptions{Seqs: 2, Ctx: n, Batch: 512})
 	if err != nil {
