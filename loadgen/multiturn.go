@@ -12,8 +12,6 @@ package loadgen
 import (
 	"context"
 	"fmt"
-	"slices"
-	"time"
 )
 
 // MultiturnOptions configure the multi-turn scenario; the server, model
@@ -119,7 +117,7 @@ func conversation(ctx context.Context, c *client, o *Options, m MultiturnOptions
 	if r2.errKind != "" {
 		return Turn{Error: "turn 2: " + r2.errKind}
 	}
-	t := Turn{TTFT1Ms: ms(r1.ttft()), TTFT2Ms: ms(r2.ttft()), FirstReplyChars: len(r1.text)}
+	t := Turn{TTFT1Ms: msOf(r1.ttft()), TTFT2Ms: msOf(r2.ttft()), FirstReplyChars: len(r1.text)}
 	t.Ratio = ratio(t.TTFT1Ms, t.TTFT2Ms)
 	if r1.usage != nil {
 		t.PromptTokens1 = r1.usage.PromptTokens
@@ -132,12 +130,4 @@ func conversation(ctx context.Context, c *client, o *Options, m MultiturnOptions
 		}
 	}
 	return t
-}
-
-func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
-
-// median is the median of xs (which it sorts).
-func median(xs []float64) float64 {
-	slices.Sort(xs)
-	return percentile(xs, 50)
 }

@@ -52,7 +52,7 @@ func summarize(ds []time.Duration) Dist {
 	ms := make([]float64, len(ds))
 	sum := 0.0
 	for i, d := range ds {
-		ms[i] = float64(d) / float64(time.Millisecond)
+		ms[i] = msOf(d)
 		sum += ms[i]
 	}
 	sort.Float64s(ms)
@@ -248,4 +248,13 @@ func union(spans []span) time.Duration {
 		total += cur.to.Sub(cur.from)
 	}
 	return total
+}
+
+// msOf is d in milliseconds.
+func msOf(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
+
+// median is the median of xs (which it sorts).
+func median(xs []float64) float64 {
+	slices.Sort(xs)
+	return percentile(xs, 50)
 }
