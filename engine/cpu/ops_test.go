@@ -502,6 +502,42 @@ func TestPoolParkAndWake(t *testing.T) {
 	p.close() // a second close is a no-op
 }
 
+// TestPoolCrowded checks that a spin loop whose clock jumped (its thread
+// was descheduled) stops spinning for the whole pool, that dispatches still
+// complete while nobody spins, and that spinning resumes afterwards.
+func TestPoolCrowded(t *testing.T) {
+	p := newPool(2)
+	defer p.close()
+	now := p.now()
+	if !p.spinning() {
+		t.Fatal("a new pool does not spin")
+	}
+	last := now - int64(2*preemptGap)
+	if p.keepSpinning(now, &last) {
+		t.Fatal("keepSpinning goes on after a clock jump")
+	}
+	if p.spinning() {
+		t.Fatal("the pool still spins after a preemption was seen")
+	}
+	for total := 1; total < 300; total += 37 {
+		c := &countTask{seen: make([]int32, total)}
+		p.parallel(c, total, 1)
+		for j, s := range c.seen {
+			if s != 1 {
+				t.Fatalf("total %d: index %d run %d times", total, j, s)
+			}
+		}
+	}
+	last = p.now()
+	if start := last; !p.keepSpinning(start, &last) {
+		t.Fatal("keepSpinning stops at once without a jump")
+	}
+	p.crowdedUntil.Store(p.now() - 1)
+	if !p.spinning() {
+		t.Fatal("the pool does not spin again after crowdedFor")
+	}
+}
+
 type countTask struct{ seen []int32 }
 
 func (c *countTask) run(_, lo, hi int) {

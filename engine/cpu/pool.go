@@ -9,6 +9,13 @@
 // waits for chunks already being worked on. A memory fault a worker hits
 // (a model file truncated under the mapping, see engine/fault.go) is handed
 // back to the caller and raised there, where it can be recovered.
+//
+// On a crowded machine (more runnable threads than cores) spinning backfires:
+// a spinning thread uses up the share of CPU the scheduler would otherwise
+// give it promptly when it wakes from sleep, and is preempted mid-op. A
+// spinner that finds its clock jumped (it was descheduled) turns spinning off
+// for the whole pool for a while, so the pool then behaves like one that
+// parks between ops.
 
 package cpu
 
@@ -33,6 +40,16 @@ type task interface {
 // little on a busy machine.
 const spinFor = 30 * time.Microsecond
 
+// preemptGap is the clock jump between two looks of a spin loop that says
+// its thread was descheduled: a look comes every 64 polls, well under a
+// microsecond apart when the thread runs.
+const preemptGap = 200 * time.Microsecond
+
+// crowdedFor is how long nobody spins after a preemption was seen. The
+// next spin after it probes the machine again; a probe on a machine still
+// crowded costs at most one time slice.
+const crowdedFor = 100 * time.Millisecond
+
 // pool runs tasks on n workers: the caller plus n-1 goroutines that live
 // until close.
 //
@@ -52,6 +69,10 @@ type pool struct {
 	next   atomic.Int64  // first unclaimed index
 	active atomic.Int32  // workers inside the open task
 	stop   atomic.Bool
+	// crowdedUntil is the clock (ns since epoch) before which no thread
+	// spins: a spinner was descheduled recently.
+	crowdedUntil atomic.Int64
+	epoch        time.Time
 	// fault is the memory fault a worker hit in the open task, handed
 	// back to the dispatching goroutine.
 	fault atomic.Pointer[any]
@@ -70,7 +91,7 @@ func newPool(n int) *pool {
 	if n < 1 {
 		n = 1
 	}
-	p := &pool{n: n, sleeping: make([]atomic.Bool, n-1), wake: make([]chan struct{}, n-1), done: make(chan struct{}, 1)}
+	p := &pool{n: n, sleeping: make([]atomic.Bool, n-1), wake: make([]chan struct{}, n-1), done: make(chan struct{}, 1), epoch: time.Now()}
 	for i := range p.wake {
 		p.wake[i] = make(chan struct{}, 1)
 		p.exited.Add(1)
@@ -108,20 +129,45 @@ func (p *pool) worker(i int) {
 	}
 }
 
+// now is the pool's monotonic clock in nanoseconds.
+func (p *pool) now() int64 { return int64(time.Since(p.epoch)) }
+
+// spinning reports whether a thread about to wait may spin: not while the
+// machine was found crowded recently.
+func (p *pool) spinning() bool { return p.now() >= p.crowdedUntil.Load() }
+
+// keepSpinning is called every 64 polls of a spin loop that began at start
+// and last read the clock at *last; it reports whether to poll on. It says
+// stop after spinFor, and at once when the clock jumped by more than
+// preemptGap since the last look: the thread was descheduled, so the pool
+// stops spinning for crowdedFor.
+func (p *pool) keepSpinning(start int64, last *int64) bool {
+	now := p.now()
+	if now-*last > int64(preemptGap) {
+		p.crowdedUntil.Store(now + int64(crowdedFor))
+		return false
+	}
+	*last = now
+	return now-start < int64(spinFor)
+}
+
 // waitTask returns the seq of an open task other than served, spinning for
-// spinFor and then parking until a dispatch wakes it. It returns early (any
-// value) when the pool stops.
+// spinFor (unless the machine is crowded) and then parking until a dispatch
+// wakes it. It returns early (any value) when the pool stops.
 func (p *pool) waitTask(i int, served uint64) uint64 {
-	start := time.Now()
-	for spins := 0; ; spins++ {
-		if s := p.seq.Load(); s&1 == 1 && s != served {
-			return s
-		}
-		if p.stop.Load() {
-			return 0
-		}
-		if spins&63 == 63 && time.Since(start) > spinFor {
-			break
+	if p.spinning() {
+		start := p.now()
+		last := start
+		for spins := 0; ; spins++ {
+			if s := p.seq.Load(); s&1 == 1 && s != served {
+				return s
+			}
+			if p.stop.Load() {
+				return 0
+			}
+			if spins&63 == 63 && !p.keepSpinning(start, &last) {
+				break
+			}
 		}
 	}
 	for {
@@ -222,12 +268,18 @@ func (p *pool) parallel(t task, total, minChunk int) {
 }
 
 // waitIdle returns when no worker is inside the closed task: it spins for
-// spinFor (the usual case, a worker finishing its last chunk), then parks
-// so that a worker the OS preempted mid-chunk can have this core.
+// spinFor (the usual case, a worker finishing its last chunk; not while the
+// machine is crowded), then parks so that a worker the OS preempted
+// mid-chunk can have this core.
 func (p *pool) waitIdle() {
-	start := time.Now()
+	if p.active.Load() == 0 {
+		return
+	}
+	spin := p.spinning()
+	start := p.now()
+	last := start
 	for spins := 0; p.active.Load() != 0; spins++ {
-		if spins&63 != 63 || time.Since(start) < spinFor {
+		if spin && (spins&63 != 63 || p.keepSpinning(start, &last)) {
 			continue
 		}
 		p.waiting.Store(true)
