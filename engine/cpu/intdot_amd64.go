@@ -1,7 +1,8 @@
-// This file declares the integer dot kernels of intdot_amd64.s and picks
-// them at start: the AVX2 versions (VPMADDUBSW/VPMADDWD) everywhere AVX2
-// is, and for the 32-element block types an AVX-512 VNNI version (VPDPBUSD
-// on 256-bit registers) where the CPU reports AVX512_VNNI and AVX512VL.
+// This file declares the integer dot kernels of intdot_amd64.s,
+// intdotk_amd64.s and intdotk23_amd64.s and picks them at start: the AVX2
+// versions (VPMADDUBSW/VPMADDWD) everywhere AVX2 is, and for the
+// 32-element block types an AVX-512 VNNI version (VPDPBUSD on 256-bit
+// registers) where the CPU reports AVX512_VNNI and AVX512VL.
 
 package cpu
 
@@ -48,6 +49,12 @@ func dotQ5_1RowsAVX2(w *byte, rowSize, nrows int, xq *int8, xd *float32, sums *i
 func dotQ5_1RowsVNNI(w *byte, rowSize, nrows int, xq *int8, xd *float32, sums *int16, nb int, out *float32)
 
 //go:noescape
+func dotQ2_KRowsAVX2(w *byte, rowSize, nrows int, xq *int8, xd *float32, sums *int16, nsb int, out *float32)
+
+//go:noescape
+func dotQ3_KRowsAVX2(w *byte, rowSize, nrows int, xq *int8, xd *float32, sums *int16, nsb int, out *float32)
+
+//go:noescape
 func dotQ4_KRowsAVX2(w *byte, rowSize, nrows int, xq *int8, xd *float32, sums *int16, nsb int, out *float32)
 
 //go:noescape
@@ -80,6 +87,10 @@ func asmRowsKernel(typ gguf.Type) rowsKernel {
 		return wrapSuper(dotQ5_0RowsAVX2, dotQ5_0RowsVNNI)
 	case gguf.TypeQ5_1:
 		return wrapSuper(dotQ5_1RowsAVX2, dotQ5_1RowsVNNI)
+	case gguf.TypeQ2_K:
+		return wrapSuper(dotQ2_KRowsAVX2, nil)
+	case gguf.TypeQ3_K:
+		return wrapSuper(dotQ3_KRowsAVX2, nil)
 	case gguf.TypeQ4_K:
 		return wrapSuper(dotQ4_KRowsAVX2, nil)
 	case gguf.TypeQ5_K:

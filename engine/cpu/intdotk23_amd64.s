@@ -1,0 +1,218 @@
+// Integer dot kernels for the 2- and 3-bit K-quants (Q2_K, Q3_K) on amd64:
+// weight rows in 256-element super-blocks times an activation row quantized
+// to int8 with sums per 16 elements (actquant.go's q8K), AVX2. The weights'
+// values go into VPMADDUBSW unsigned (Q2_K's 0..3; Q3_K's 0..7, its value
+// plus 4); each 16-element group's scale multiplies through VPMADDWD, and
+// Q2_K's minimums and Q3_K's offset of 4 come from the activation sums.
+// intdot.go's dotQ2_KQ8K and dotQ3_KQ8K are the reference they are tested
+// against.
+//
+// Both formats hold 128 elements in 32 bytes of 2-bit quants: element
+// 32j+l of a half is bits 2j of byte l, so quarter j of a half is one
+// shift and mask of the same 32 bytes, and its two 16-element groups 2j and
+// 2j+1 sit in the low and high 128-bit lanes. A VPSHUFB with control
+// the shuffle at k23shuf+32j picks those two groups' int16 scales from a register that
+// holds the half's eight scales in both lanes.
+
+#include "textflag.h"
+#include "intdot_amd64.h"
+
+// K23_ROWS_START loads the arguments and Y15, 0x03 bytes.
+#define K23_ROWS_START \
+	MOVQ         w+0(FP), DI \
+	MOVQ         nrows+16(FP), R10 \
+	MOVQ         out+56(FP), R14 \
+	MOVL         $0x03030303, AX \
+	VMOVD        AX, X15 \
+	VPBROADCASTD X15, Y15
+
+// k23shuf at 32j is SCALE_CTRL(j): bytes 4j,4j+1 repeated in the low lane
+// and 4j+2,4j+3 in the high one, the int16 scales of groups 2j and 2j+1.
+DATA k23shuf<>+0(SB)/8, $0x0100010001000100
+DATA k23shuf<>+8(SB)/8, $0x0100010001000100
+DATA k23shuf<>+16(SB)/8, $0x0302030203020302
+DATA k23shuf<>+24(SB)/8, $0x0302030203020302
+DATA k23shuf<>+32(SB)/8, $0x0504050405040504
+DATA k23shuf<>+40(SB)/8, $0x0504050405040504
+DATA k23shuf<>+48(SB)/8, $0x0706070607060706
+DATA k23shuf<>+56(SB)/8, $0x0706070607060706
+DATA k23shuf<>+64(SB)/8, $0x0908090809080908
+DATA k23shuf<>+72(SB)/8, $0x0908090809080908
+DATA k23shuf<>+80(SB)/8, $0x0b0a0b0a0b0a0b0a
+DATA k23shuf<>+88(SB)/8, $0x0b0a0b0a0b0a0b0a
+DATA k23shuf<>+96(SB)/8, $0x0d0c0d0c0d0c0d0c
+DATA k23shuf<>+104(SB)/8, $0x0d0c0d0c0d0c0d0c
+DATA k23shuf<>+112(SB)/8, $0x0f0e0f0e0f0e0f0e
+DATA k23shuf<>+120(SB)/8, $0x0f0e0f0e0f0e0f0e
+GLOBL k23shuf<>(SB), RODATA|NOPTR, $128
+
+// SPLIT_SCALES turns the sixteen int16 scales in Y3 into Y10 (groups 0..7
+// in both lanes) and Y11 (groups 8..15 in both lanes).
+#define SPLIT_SCALES \
+	VPERMQ $0x44, Y3, Y10 \
+	VPERMQ $0xee, Y3, Y11
+
+// Q2K_QUARTER(xoff, sh, j, sc): the 2-bit quants of Y2 shifted right by
+// sh, times the activation at xoff(BX), each group scaled by the int16
+// scale the shuffle of quarter j (at k23shuf+32j) picks from sc, added to
+// Y12.
+#define Q2K_QUARTER(xoff, sh, j, sc) \
+	VPSRLW     $sh, Y2, Y3 \
+	VPAND      Y15, Y3, Y3 \
+	VPMADDUBSW xoff(BX), Y3, Y3 \
+	VPSHUFB    k23shuf<>+(32*j)(SB), sc, Y4 \
+	VPMADDWD   Y4, Y3, Y3 \
+	VPADDD     Y3, Y12, Y12
+
+// Q3K_QUARTER(xoff, sh, j, sc, hop, hsh): as Q2K_QUARTER with the
+// hmask bit of the quarter (in Y13) moved to bit 2 by hop $hsh and masked
+// with Y14 (0x04 bytes), so the value is q + 4 in 0..7.
+#define Q3K_QUARTER(xoff, sh, j, sc, hop, hsh) \
+	VPSRLW     $sh, Y2, Y3 \
+	VPAND      Y15, Y3, Y3 \
+	hop        $hsh, Y13, Y4 \
+	VPAND      Y14, Y4, Y4 \
+	VPOR       Y4, Y3, Y3 \
+	VPMADDUBSW xoff(BX), Y3, Y3 \
+	VPSHUFB    k23shuf<>+(32*j)(SB), sc, Y4 \
+	VPMADDWD   Y4, Y3, Y3 \
+	VPADDD     Y3, Y12, Y12
+
+// func dotQ2_KRowsAVX2(w *byte, rowSize, nrows int, xq *int8, xd *float32, sums *int16, nsb int, out *float32)
+// Q2_K super-blocks (84 bytes: scales[16], qs[64], f16 d, f16 dmin).
+// Y13 0x0f bytes, Y14 d·dx; the minimum terms Σ m·sum times dmin·dx go
+// to Y1.
+TEXT ·dotQ2_KRowsAVX2(SB), NOSPLIT, $0-64
+	K23_ROWS_START
+	MOVL         $0x0f0f0f0f, AX
+	VMOVD        AX, X13
+	VPBROADCASTD X13, Y13
+
+k2row:
+	KROW_START
+
+k2sb:
+	VMOVDQU      (SI), X3
+	VPSRLW       $4, X3, X4
+	VPAND        X13, X3, X3
+	VPAND        X13, X4, X4
+	VPMOVZXBW    X4, Y4
+	VPMADDWD     (R8), Y4, Y4
+	VCVTDQ2PS    Y4, Y4
+	MOVL         80(SI), AX
+	VMOVD        AX, X5
+	VCVTPH2PS    X5, X5
+	VBROADCASTSS (DX), X14
+	VMULPS       X14, X5, X5
+	VBROADCASTSS X5, Y14
+	VMOVSHDUP    X5, X5
+	VBROADCASTSS X5, Y5
+	VFMADD231PS  Y4, Y5, Y1
+	VPMOVZXBW    X3, Y3
+	SPLIT_SCALES
+
+	VPXOR   Y12, Y12, Y12
+	VMOVDQU 16(SI), Y2
+	Q2K_QUARTER(0, 0, 0, Y10)
+	Q2K_QUARTER(32, 2, 1, Y10)
+	Q2K_QUARTER(64, 4, 2, Y10)
+	Q2K_QUARTER(96, 6, 3, Y10)
+	VMOVDQU 48(SI), Y2
+	Q2K_QUARTER(128, 0, 0, Y11)
+	Q2K_QUARTER(160, 2, 1, Y11)
+	Q2K_QUARTER(192, 4, 2, Y11)
+	Q2K_QUARTER(224, 6, 3, Y11)
+	VCVTDQ2PS   Y12, Y12
+	VFMADD231PS Y12, Y14, Y0
+
+	ADDQ $84, SI
+	ADDQ $256, BX
+	ADDQ $4, DX
+	ADDQ $32, R8
+	DECQ CX
+	JNZ  k2sb
+
+	KROW_END
+	JNZ k2row
+	VZEROUPPER
+	RET
+
+// func dotQ3_KRowsAVX2(w *byte, rowSize, nrows int, xq *int8, xd *float32, sums *int16, nsb int, out *float32)
+// Q3_K super-blocks (110 bytes: hmask[32], qs[64], scales[12], f16 d).
+// Y13 the hmask, Y14 0x04 bytes. The scales (6 bits less 32) are unpacked
+// in general registers as ggml's kmask shuffle does, two 32-bit words per
+// 64-bit operation; the offset of 4 is -4·Σ scale·sum over the groups.
+TEXT ·dotQ3_KRowsAVX2(SB), NOSPLIT, $0-64
+	K23_ROWS_START
+	MOVL         $0x04040404, AX
+	VMOVD        AX, X14
+	VPBROADCASTD X14, Y14
+
+k3row:
+	KROW_START
+
+k3sb:
+	MOVQ 96(SI), AX // a0 | a1<<32
+	MOVL 104(SI), R11 // tmp
+	MOVQ R11, R9
+	SHLQ $30, R9
+	ORQ  R9, R11 // tmp | tmp>>2 << 32 (bits 30, 31 are masked off below)
+	MOVQ $0x0f0f0f0f0f0f0f0f, R12
+	MOVQ AX, R13
+	ANDQ R12, R13
+	SHRQ $4, AX
+	ANDQ R12, AX
+	MOVQ $0x0303030303030303, R12
+	MOVQ R11, R9
+	ANDQ R12, R9
+	SHLQ $4, R9
+	ORQ  R9, R13 // scales 0..7 + 32
+	SHRQ $4, R11
+	ANDQ R12, R11
+	SHLQ $4, R11
+	ORQ  R11, AX // scales 8..15 + 32
+
+	VMOVQ        R13, X3
+	VPINSRQ      $1, AX, X3, X3
+	MOVL         $0x20202020, AX
+	VMOVD        AX, X4
+	VPBROADCASTD X4, X4
+	VPSUBB       X4, X3, X3
+	VPMOVSXBW    X3, Y3
+	VPMADDWD     (R8), Y3, Y4
+	VPSLLD       $2, Y4, Y4
+	VPXOR        Y12, Y12, Y12
+	VPSUBD       Y4, Y12, Y12
+	SPLIT_SCALES
+
+	VMOVDQU (SI), Y13
+	VMOVDQU 32(SI), Y2
+	Q3K_QUARTER(0, 0, 0, Y10, VPSLLW, 2)
+	Q3K_QUARTER(32, 2, 1, Y10, VPSLLW, 1)
+	Q3K_QUARTER(64, 4, 2, Y10, VPSLLW, 0)
+	Q3K_QUARTER(96, 6, 3, Y10, VPSRLW, 1)
+	VMOVDQU 64(SI), Y2
+	Q3K_QUARTER(128, 0, 0, Y11, VPSRLW, 2)
+	Q3K_QUARTER(160, 2, 1, Y11, VPSRLW, 3)
+	Q3K_QUARTER(192, 4, 2, Y11, VPSRLW, 4)
+	Q3K_QUARTER(224, 6, 3, Y11, VPSRLW, 5)
+
+	MOVWLZX      108(SI), AX
+	VMOVD        AX, X4
+	VCVTPH2PS    X4, X4
+	VMULSS       (DX), X4, X4
+	VBROADCASTSS X4, Y4
+	VCVTDQ2PS    Y12, Y12
+	VFMADD231PS  Y12, Y4, Y0
+
+	ADDQ $110, SI
+	ADDQ $256, BX
+	ADDQ $4, DX
+	ADDQ $32, R8
+	DECQ CX
+	JNZ  k3sb
+
+	KROW_END
+	JNZ k3row
+	VZEROUPPER
+	RET
