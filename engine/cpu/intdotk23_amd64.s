@@ -78,6 +78,323 @@ GLOBL k23shuf<>(SB), RODATA|NOPTR, $128
 	VPMADDWD   Y4, Y3, Y3 \
 	VPADDD     Y3, Y12, Y12
 
+// Multi-row kernels (intgemm.go's gemmKernel): each weight row times c = 2
+// to 4 activation rows (one row goes to the one-row kernel), the 2-bit quants shifted and masked once per
+// quarter for all c rows. Each activation row gets exactly the one-row
+// kernel's arithmetic: the same int32 lanes (integer sums, so their order
+// does not matter), the same float products d·dx and dmin·dx, FMAs and
+// final reduction, so its bits do not depend on c nor on the kernel.
+//
+// Registers: DI weight row, R10 weight rows left, R14 out (activation row
+// 0), SI super-block, BX activation quants (row 0), R11 their row stride,
+// R9 3·R11, DX activation scales (row 0), R12 their row stride in bytes,
+// R13 3·R12, R8 activation sums (row 0; row r at 8r·R12), CX super-blocks
+// left, AX scratch. Y4..Y7 the int32 sums and Y8..Y11 the float
+// accumulators of activation rows 0..3, Y0..Y3 Q2_K's minimum terms
+// (Q3_K: Y0 the hmask, Y1 0x04 bytes, Y2, Y3 scratch); Y12 the 2-bit
+// quants, Y13 one quarter of them, Y14 products, Y15 0x03 bytes. Stack:
+// 0(SP) the quarters' eight shuffled scale vectors (32 bytes each, half n
+// quarter j at 128n+32j), 256(SP) the out stride in bytes, 264(SP) R9,
+// 272(SP) R11, 280(SP) R12, 288(SP) R13 (Q3_K's scale unpack uses them).
+
+DATA k23m0f<>+0(SB)/8, $0x0f0f0f0f0f0f0f0f
+DATA k23m0f<>+8(SB)/8, $0x0f0f0f0f0f0f0f0f
+GLOBL k23m0f<>(SB), RODATA|NOPTR, $16
+
+#define G23_START \
+	MOVQ         w+0(FP), DI \
+	MOVQ         nrows+16(FP), R10 \
+	MOVQ         out+64(FP), R14 \
+	MOVQ         xstride+48(FP), R11 \
+	LEAQ         (R11)(R11*2), R9 \
+	MOVQ         nsb+56(FP), R12 \
+	SHLQ         $2, R12 \
+	LEAQ         (R12)(R12*2), R13 \
+	MOVQ         ostride+72(FP), AX \
+	SHLQ         $2, AX \
+	MOVQ         AX, 256(SP) \
+	MOVQ         R9, 264(SP) \
+	MOVQ         R11, 272(SP) \
+	MOVQ         R12, 280(SP) \
+	MOVQ         R13, 288(SP) \
+	MOVL         $0x03030303, AX \
+	VMOVD        AX, X15 \
+	VPBROADCASTD X15, Y15
+
+#define G23_ROW_START \
+	MOVQ DI, SI \
+	MOVQ xq+24(FP), BX \
+	MOVQ xd+32(FP), DX \
+	MOVQ sums+40(FP), R8 \
+	MOVQ nsb+56(FP), CX
+
+#define G23_SB_NEXT(size) \
+	ADDQ $size, SI \
+	ADDQ $256, BX \
+	ADDQ $4, DX \
+	ADDQ $32, R8 \
+	DECQ CX
+
+// G23_SHUFFLES stores the eight quarters' scale vectors from lo (groups
+// 0..7 in both lanes) and hi (8..15), with Y14 as scratch.
+#define G23_SHUFFLE(j, src, slot) \
+	VPSHUFB k23shuf<>+(32*j)(SB), src, Y14 \
+	VMOVDQU Y14, slot(SP)
+
+#define G23_SHUFFLES(lo, hi) \
+	G23_SHUFFLE(0, lo, 0) \
+	G23_SHUFFLE(1, lo, 32) \
+	G23_SHUFFLE(2, lo, 64) \
+	G23_SHUFFLE(3, lo, 96) \
+	G23_SHUFFLE(0, hi, 128) \
+	G23_SHUFFLE(1, hi, 160) \
+	G23_SHUFFLE(2, hi, 192) \
+	G23_SHUFFLE(3, hi, 224)
+
+// G23_R: one activation row's step of a quarter (Y13): its products with
+// the quants at xa, scaled by the vector at slot(SP), added to sumi.
+#define G23_R(xa, sumi, slot) \
+	VPMADDUBSW xa, Y13, Y14 \
+	VPMADDWD   slot(SP), Y14, Y14 \
+	VPADDD     Y14, sumi, sumi
+
+#define G23_R1(off, slot) G23_R(off(BX), Y4, slot)
+#define G23_R2(off, slot) G23_R1(off, slot) \
+	G23_R(off(BX)(R11*1), Y5, slot)
+#define G23_R3(off, slot) G23_R2(off, slot) \
+	G23_R(off(BX)(R11*2), Y6, slot)
+#define G23_R4(off, slot) G23_R3(off, slot) \
+	G23_R(off(BX)(R9*1), Y7, slot)
+
+// G23_FLOAT: one activation row's super-block end: its int32 sums to
+// float, times d·dx (the d of X12 lane 0 times the scale at xd), added to
+// acc.
+#define G23_FLOAT(xd, sumi, acc) \
+	VBROADCASTSS xd, X13 \
+	VMULPS       X13, X12, X13 \
+	VBROADCASTSS X13, Y13 \
+	VCVTDQ2PS    sumi, sumi \
+	VFMADD231PS  sumi, Y13, acc
+
+#define G23_FLOAT1 G23_FLOAT((DX), Y4, Y8)
+#define G23_FLOAT2 G23_FLOAT1 \
+	G23_FLOAT((DX)(R12*1), Y5, Y9)
+#define G23_FLOAT3 G23_FLOAT2 \
+	G23_FLOAT((DX)(R12*2), Y6, Y10)
+#define G23_FLOAT4 G23_FLOAT3 \
+	G23_FLOAT((DX)(R13*1), Y7, Y11)
+
+#define G23_ZERO1 VPXOR Y4, Y4, Y4
+#define G23_ZERO2 G23_ZERO1 \
+	VPXOR Y5, Y5, Y5
+#define G23_ZERO3 G23_ZERO2 \
+	VPXOR Y6, Y6, Y6
+#define G23_ZERO4 G23_ZERO3 \
+	VPXOR Y7, Y7, Y7
+
+#define G23_FZERO1 VXORPS Y8, Y8, Y8
+#define G23_FZERO2 G23_FZERO1 \
+	VXORPS Y9, Y9, Y9
+#define G23_FZERO3 G23_FZERO2 \
+	VXORPS Y10, Y10, Y10
+#define G23_FZERO4 G23_FZERO3 \
+	VXORPS Y11, Y11, Y11
+
+// G23_STORE: the row ends, AX the out stride in bytes; SUB(m, acc) is
+// Q2_K's VSUBPS of the minimum terms or nothing.
+#define G23_STORE1(SUB) \
+	SUB(Y0, Y8) \
+	REDUCE8(Y8, X8, (R14))
+#define G23_STORE2(SUB) G23_STORE1(SUB) \
+	SUB(Y1, Y9) \
+	REDUCE8(Y9, X9, (R14)(AX*1))
+#define G23_STORE3(SUB) G23_STORE2(SUB) \
+	SUB(Y2, Y10) \
+	REDUCE8(Y10, X10, (R14)(AX*2))
+#define G23_STORE4(SUB) G23_STORE3(SUB) \
+	SUB(Y3, Y11) \
+	LEAQ (AX)(AX*2), AX \
+	REDUCE8(Y11, X11, (R14)(AX*1))
+
+#define SUB_MINS(m, acc) VSUBPS m, acc, acc
+#define SUB_NONE(m, acc)
+
+#define G23_ROW_END(STORE, SUB) \
+	MOVQ 256(SP), AX \
+	STORE(SUB) \
+	ADDQ $4, R14 \
+	ADDQ rowSize+8(FP), DI \
+	DECQ R10
+
+// Q2_K: Q2G_MIN adds one activation row's minimum terms (Y5 the minimums
+// as words, X6 d and dmin) to m, as dotQ2_KRowsAVX2 does.
+#define Q2G_MIN(xd, sums, m) \
+	VBROADCASTSS xd, X12 \
+	VMULPS       X12, X6, X12 \
+	VMOVSHDUP    X12, X13 \
+	VBROADCASTSS X13, Y13 \
+	VPMADDWD     sums, Y5, Y14 \
+	VCVTDQ2PS    Y14, Y14 \
+	VFMADD231PS  Y14, Y13, m
+
+#define Q2G_MINS1 Q2G_MIN((DX), (R8), Y0)
+#define Q2G_MINS2 Q2G_MINS1 \
+	Q2G_MIN((DX)(R12*1), (R8)(R12*8), Y1)
+#define Q2G_MINS3 Q2G_MINS2 \
+	LEAQ (R8)(R12*8), AX \
+	Q2G_MIN((DX)(R12*2), (AX)(R12*8), Y2)
+#define Q2G_MINS4 Q2G_MINS3 \
+	Q2G_MIN((DX)(R13*1), (R8)(R13*8), Y3)
+
+#define Q2G_MZERO1 VXORPS Y0, Y0, Y0
+#define Q2G_MZERO2 Q2G_MZERO1 \
+	VXORPS Y1, Y1, Y1
+#define Q2G_MZERO3 Q2G_MZERO2 \
+	VXORPS Y2, Y2, Y2
+#define Q2G_MZERO4 Q2G_MZERO3 \
+	VXORPS Y3, Y3, Y3
+
+#define Q2G_QUARTER(off, sh, slot, RS) \
+	VPSRLW $sh, Y12, Y13 \
+	VPAND  Y15, Y13, Y13 \
+	RS(off, slot)
+
+#define GEMM_Q2_K(MINS, MZERO, ZERO, RS, FLOAT, FZERO, STORE) \
+	G23_START \
+row: \
+	G23_ROW_START \
+	FZERO \
+	MZERO \
+sb: \
+	VMOVDQU   (SI), X4 \
+	VPSRLW    $4, X4, X5 \
+	VPAND     k23m0f<>(SB), X4, X4 \
+	VPAND     k23m0f<>(SB), X5, X5 \
+	VPMOVZXBW X5, Y5 \
+	MOVL      80(SI), AX \
+	VMOVD     AX, X6 \
+	VCVTPH2PS X6, X6 \
+	MINS \
+	VPMOVZXBW X4, Y4 \
+	VPERMQ    $0x44, Y4, Y6 \
+	VPERMQ    $0xee, Y4, Y7 \
+	G23_SHUFFLES(Y6, Y7) \
+	ZERO \
+	VMOVDQU   16(SI), Y12 \
+	Q2G_QUARTER(0, 0, 0, RS) \
+	Q2G_QUARTER(32, 2, 32, RS) \
+	Q2G_QUARTER(64, 4, 64, RS) \
+	Q2G_QUARTER(96, 6, 96, RS) \
+	VMOVDQU   48(SI), Y12 \
+	Q2G_QUARTER(128, 0, 128, RS) \
+	Q2G_QUARTER(160, 2, 160, RS) \
+	Q2G_QUARTER(192, 4, 192, RS) \
+	Q2G_QUARTER(224, 6, 224, RS) \
+	MOVL      80(SI), AX \
+	VMOVD     AX, X12 \
+	VCVTPH2PS X12, X12 \
+	FLOAT \
+	G23_SB_NEXT(84) \
+	JNZ sb \
+	G23_ROW_END(STORE, SUB_MINS) \
+	JNZ row \
+	VZEROUPPER \
+	RET
+
+
+
+
+
+// Q3_K: Q3G_OFF starts one activation row's sums at -4·Σ scale·sum (Y3
+// the scales as words), as dotQ3_KRowsAVX2 does.
+#define Q3G_OFF(sums, sumi) \
+	VPMADDWD sums, Y3, Y2 \
+	VPSLLD   $2, Y2, Y2 \
+	VPXOR    sumi, sumi, sumi \
+	VPSUBD   Y2, sumi, sumi
+
+#define Q3G_OFFS1 Q3G_OFF((R8), Y4)
+#define Q3G_OFFS2 Q3G_OFFS1 \
+	Q3G_OFF((R8)(R12*8), Y5)
+#define Q3G_OFFS3 Q3G_OFFS2 \
+	LEAQ (R8)(R12*8), AX \
+	Q3G_OFF((AX)(R12*8), Y6)
+#define Q3G_OFFS4 Q3G_OFFS3 \
+	Q3G_OFF((R8)(R13*8), Y7)
+
+#define Q3G_QUARTER(off, sh, slot, hop, hsh, RS) \
+	VPSRLW $sh, Y12, Y13 \
+	VPAND  Y15, Y13, Y13 \
+	hop    $hsh, Y0, Y2 \
+	VPAND  Y1, Y2, Y2 \
+	VPOR   Y2, Y13, Y13 \
+	RS(off, slot)
+
+#define GEMM_Q3_K(OFFS, RS, FLOAT, FZERO, STORE) \
+	G23_START \
+	MOVL         $0x04040404, AX \
+	VMOVD        AX, X1 \
+	VPBROADCASTD X1, Y1 \
+row: \
+	G23_ROW_START \
+	FZERO \
+sb: \
+	MOVQ         96(SI), AX \
+	MOVL         104(SI), R11 \
+	MOVQ         R11, R9 \
+	SHLQ         $30, R9 \
+	ORQ          R9, R11 \
+	MOVQ         $0x0f0f0f0f0f0f0f0f, R12 \
+	MOVQ         AX, R13 \
+	ANDQ         R12, R13 \
+	SHRQ         $4, AX \
+	ANDQ         R12, AX \
+	MOVQ         $0x0303030303030303, R12 \
+	MOVQ         R11, R9 \
+	ANDQ         R12, R9 \
+	SHLQ         $4, R9 \
+	ORQ          R9, R13 \
+	SHRQ         $4, R11 \
+	ANDQ         R12, R11 \
+	SHLQ         $4, R11 \
+	ORQ          R11, AX \
+	VMOVQ        R13, X3 \
+	VPINSRQ      $1, AX, X3, X3 \
+	MOVQ         264(SP), R9 \
+	MOVQ         272(SP), R11 \
+	MOVQ         280(SP), R12 \
+	MOVQ         288(SP), R13 \
+	MOVL         $0x20202020, AX \
+	VMOVD        AX, X2 \
+	VPBROADCASTD X2, X2 \
+	VPSUBB       X2, X3, X3 \
+	VPMOVSXBW    X3, Y3 \
+	OFFS \
+	VPERMQ       $0x44, Y3, Y2 \
+	VPERMQ       $0xee, Y3, Y3 \
+	G23_SHUFFLES(Y2, Y3) \
+	VMOVDQU      (SI), Y0 \
+	VMOVDQU      32(SI), Y12 \
+	Q3G_QUARTER(0, 0, 0, VPSLLW, 2, RS) \
+	Q3G_QUARTER(32, 2, 32, VPSLLW, 1, RS) \
+	Q3G_QUARTER(64, 4, 64, VPSLLW, 0, RS) \
+	Q3G_QUARTER(96, 6, 96, VPSRLW, 1, RS) \
+	VMOVDQU      64(SI), Y12 \
+	Q3G_QUARTER(128, 0, 128, VPSRLW, 2, RS) \
+	Q3G_QUARTER(160, 2, 160, VPSRLW, 3, RS) \
+	Q3G_QUARTER(192, 4, 192, VPSRLW, 4, RS) \
+	Q3G_QUARTER(224, 6, 224, VPSRLW, 5, RS) \
+	MOVWLZX      108(SI), AX \
+	VMOVD        AX, X12 \
+	VCVTPH2PS    X12, X12 \
+	FLOAT \
+	G23_SB_NEXT(110) \
+	JNZ sb \
+	G23_ROW_END(STORE, SUB_NONE) \
+	JNZ row \
+	VZEROUPPER \
+	RET
+
 // func dotQ2_KRowsAVX2(w *byte, rowSize, nrows int, xq *int8, xd *float32, sums *int16, nsb int, out *float32)
 // Q2_K super-blocks (84 bytes: scales[16], qs[64], f16 d, f16 dmin).
 // Y13 0x0f bytes, Y14 d·dx; the minimum terms Σ m·sum times dmin·dx go
@@ -216,3 +533,27 @@ k3sb:
 	JNZ k3row
 	VZEROUPPER
 	RET
+
+// func gemmQ2_Kx2AVX2(w *byte, rowSize, nrows int, xq *int8, xd *float32, sums *int16, xstride, nsb int, out *float32, ostride int)
+TEXT ·gemmQ2_Kx2AVX2(SB), $296-80
+	GEMM_Q2_K(Q2G_MINS2, Q2G_MZERO2, G23_ZERO2, G23_R2, G23_FLOAT2, G23_FZERO2, G23_STORE2)
+
+// func gemmQ2_Kx3AVX2(w *byte, rowSize, nrows int, xq *int8, xd *float32, sums *int16, xstride, nsb int, out *float32, ostride int)
+TEXT ·gemmQ2_Kx3AVX2(SB), $296-80
+	GEMM_Q2_K(Q2G_MINS3, Q2G_MZERO3, G23_ZERO3, G23_R3, G23_FLOAT3, G23_FZERO3, G23_STORE3)
+
+// func gemmQ2_Kx4AVX2(w *byte, rowSize, nrows int, xq *int8, xd *float32, sums *int16, xstride, nsb int, out *float32, ostride int)
+TEXT ·gemmQ2_Kx4AVX2(SB), $296-80
+	GEMM_Q2_K(Q2G_MINS4, Q2G_MZERO4, G23_ZERO4, G23_R4, G23_FLOAT4, G23_FZERO4, G23_STORE4)
+
+// func gemmQ3_Kx2AVX2(w *byte, rowSize, nrows int, xq *int8, xd *float32, sums *int16, xstride, nsb int, out *float32, ostride int)
+TEXT ·gemmQ3_Kx2AVX2(SB), $296-80
+	GEMM_Q3_K(Q3G_OFFS2, G23_R2, G23_FLOAT2, G23_FZERO2, G23_STORE2)
+
+// func gemmQ3_Kx3AVX2(w *byte, rowSize, nrows int, xq *int8, xd *float32, sums *int16, xstride, nsb int, out *float32, ostride int)
+TEXT ·gemmQ3_Kx3AVX2(SB), $296-80
+	GEMM_Q3_K(Q3G_OFFS3, G23_R3, G23_FLOAT3, G23_FZERO3, G23_STORE3)
+
+// func gemmQ3_Kx4AVX2(w *byte, rowSize, nrows int, xq *int8, xd *float32, sums *int16, xstride, nsb int, out *float32, ostride int)
+TEXT ·gemmQ3_Kx4AVX2(SB), $296-80
+	GEMM_Q3_K(Q3G_OFFS4, G23_R4, G23_FLOAT4, G23_FZERO4, G23_STORE4)
