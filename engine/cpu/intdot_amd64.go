@@ -18,6 +18,10 @@ import (
 // AVX2 ones on the same machine.
 var hasVNNI = hasAVX2 && cpu.X86.HasAVX512VNNI && cpu.X86.HasAVX512VL
 
+// hasK23Wide selects the zmm Q2_K and Q3_K kernels (intdotk23z_amd64.s),
+// which give the AVX2 ones' bits; tests turn it off to compare them.
+var hasK23Wide = hasAVX512 && cpu.X86.HasAVX512BW
+
 //go:noescape
 func dotQ8_0RowsAVX2(w *byte, rowSize, nrows int, xq *int8, xd *float32, nb int, out *float32)
 
@@ -55,6 +59,12 @@ func dotQ2_KRowsAVX2(w *byte, rowSize, nrows int, xq *int8, xd *float32, sums *i
 func dotQ3_KRowsAVX2(w *byte, rowSize, nrows int, xq *int8, xd *float32, sums *int16, nsb int, out *float32)
 
 //go:noescape
+func dotQ2_KRowsAVX512(w *byte, rowSize, nrows int, xq *int8, xd *float32, sums *int16, nsb int, out *float32)
+
+//go:noescape
+func dotQ3_KRowsAVX512(w *byte, rowSize, nrows int, xq *int8, xd *float32, sums *int16, nsb int, out *float32)
+
+//go:noescape
 func dotQ4_KRowsAVX2(w *byte, rowSize, nrows int, xq *int8, xd *float32, sums *int16, nsb int, out *float32)
 
 //go:noescape
@@ -88,9 +98,9 @@ func asmRowsKernel(typ gguf.Type) rowsKernel {
 	case gguf.TypeQ5_1:
 		return wrapSuper(dotQ5_1RowsAVX2, dotQ5_1RowsVNNI)
 	case gguf.TypeQ2_K:
-		return wrapSuper(dotQ2_KRowsAVX2, nil)
+		return wrapSuper(dotQ2_KRows, nil)
 	case gguf.TypeQ3_K:
-		return wrapSuper(dotQ3_KRowsAVX2, nil)
+		return wrapSuper(dotQ3_KRows, nil)
 	case gguf.TypeQ4_K:
 		return wrapSuper(dotQ4_KRowsAVX2, nil)
 	case gguf.TypeQ5_K:
@@ -99,6 +109,24 @@ func asmRowsKernel(typ gguf.Type) rowsKernel {
 		return wrapSuper(dotQ6_KRowsAVX2, nil)
 	}
 	return nil
+}
+
+// dotQ2_KRows and dotQ3_KRows run the zmm kernel where hasK23Wide, the
+// AVX2 one elsewhere: the same bits either way.
+func dotQ2_KRows(w *byte, rowSize, nrows int, xq *int8, xd *float32, sums *int16, nsb int, out *float32) {
+	if hasK23Wide {
+		dotQ2_KRowsAVX512(w, rowSize, nrows, xq, xd, sums, nsb, out)
+	} else {
+		dotQ2_KRowsAVX2(w, rowSize, nrows, xq, xd, sums, nsb, out)
+	}
+}
+
+func dotQ3_KRows(w *byte, rowSize, nrows int, xq *int8, xd *float32, sums *int16, nsb int, out *float32) {
+	if hasK23Wide {
+		dotQ3_KRowsAVX512(w, rowSize, nrows, xq, xd, sums, nsb, out)
+	} else {
+		dotQ3_KRowsAVX2(w, rowSize, nrows, xq, xd, sums, nsb, out)
+	}
 }
 
 // wrapBlock adapts a block kernel pair to rowsKernel, choosing by hasVNNI

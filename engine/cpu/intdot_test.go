@@ -67,7 +67,8 @@ func absDot(typ gguf.Type, w []byte, a actRow, bs int) float64 {
 }
 
 // kernelVariants runs check once per kernel variant this CPU has: the Go
-// reference loop always, the AVX2 and VNNI assembly where present.
+// reference loop always, the AVX2 and VNNI assembly where present, and
+// for Q2_K and Q3_K the ymm kernels beside the zmm ones.
 func kernelVariants(t *testing.T, check func(typ gguf.Type, name string, k rowsKernel)) {
 	t.Helper()
 	for _, typ := range intTypes {
@@ -81,6 +82,11 @@ func kernelVariants(t *testing.T, check func(typ gguf.Type, name string, k rowsK
 				hasVNNI = true
 			} else {
 				check(typ, typ.String()+"/avx2", asm)
+			}
+			if hasK23Wide && (typ == gguf.TypeQ2_K || typ == gguf.TypeQ3_K) {
+				hasK23Wide = false
+				check(typ, typ.String()+"/avx2-ymm", asm)
+				hasK23Wide = true
 			}
 		}
 	}

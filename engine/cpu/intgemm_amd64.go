@@ -101,9 +101,9 @@ func asmGemmKernel(typ gguf.Type) (gemmKernel, int) {
 	}
 	switch typ {
 	case gguf.TypeQ2_K:
-		return wrapGemm(84, 256, 1, superGemm([gemmCols]gemmSuperAsm{oneRowGemm(dotQ2_KRowsAVX2), gemmQ2_Kx2AVX2, gemmQ2_Kx3AVX2, gemmQ2_Kx4AVX2})), 1
+		return wrapGemm(84, 256, 1, superGemm([gemmCols]gemmSuperAsm{oneRowGemm(dotQ2_KRows), gemmQ2_Kx2AVX2, gemmQ2_Kx3AVX2, gemmQ2_Kx4AVX2})), 1
 	case gguf.TypeQ3_K:
-		return wrapGemm(110, 256, 1, superGemm([gemmCols]gemmSuperAsm{oneRowGemm(dotQ3_KRowsAVX2), gemmQ3_Kx2AVX2, gemmQ3_Kx3AVX2, gemmQ3_Kx4AVX2})), 1
+		return wrapGemm(110, 256, 1, superGemm([gemmCols]gemmSuperAsm{oneRowGemm(dotQ3_KRows), gemmQ3_Kx2AVX2, gemmQ3_Kx3AVX2, gemmQ3_Kx4AVX2})), 1
 	}
 	if !hasGemmVNNI {
 		if typ != gguf.TypeQ8_0 {

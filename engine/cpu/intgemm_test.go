@@ -100,9 +100,10 @@ func TestGemmKernels(t *testing.T) {
 }
 
 // TestGemmOneRowBits checks the GEMM kernels whose tile is one weight row
-// (Q2_K, Q3_K) against their one-row kernels bit for bit: each activation
-// row gets the one-row arithmetic whatever its neighbours, so the two
-// paths and every batch size agree exactly.
+// (Q2_K, Q3_K) against their one-row kernels bit for bit, and the zmm
+// one-row kernels against the ymm ones: each activation row gets the
+// one-row arithmetic whatever its neighbours and whichever kernel runs, so
+// the paths and every batch size agree exactly.
 func TestGemmOneRowBits(t *testing.T) {
 	rng := rand.New(rand.NewPCG(17, 18))
 	tested := 0
@@ -127,6 +128,20 @@ func TestGemmOneRowBits(t *testing.T) {
 				want := make([]float32, n*nrows)
 				for r := range n {
 					ik.rows(w, rowSize, nrows, a.row(r), want[r*nrows:(r+1)*nrows])
+				}
+				if hasK23Wide { // the zmm one-row kernel ran: the ymm one must agree
+					hasK23Wide = false
+					for r := range n {
+						got := make([]float32, nrows)
+						ik.rows(w, rowSize, nrows, a.row(r), got)
+						for i, v := range got {
+							if wv := want[r*nrows+i]; math.Float32bits(v) != math.Float32bits(wv) {
+								hasK23Wide = true
+								t.Fatalf("%s ne0 %d x·%g row %d: [%d] = %g with ymm, %g with zmm", typ, ne0, xs, r, i, v, wv)
+							}
+						}
+					}
+					hasK23Wide = true
 				}
 				for r0 := range n {
 					for c := 1; c <= min(gemmCols, n-r0); c++ {
