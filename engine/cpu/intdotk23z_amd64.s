@@ -5,10 +5,13 @@
 // masked add. At each super-block's end the zmm's int32 sums are folded
 // to the AVX2 kernels' eight lanes (the same integers, which are exact),
 // and the float arithmetic is theirs instruction for instruction, so both
-// give the same bits and MatMul stays batch invariant whichever runs.
+// give the same bits and MatMul stays batch invariant whichever runs. The
+// multi-row kernels here do the same for two to four activation rows
+// (intdotk23_amd64.h's loops and float steps, with zmm sums Z4..Z7).
 
 #include "textflag.h"
 #include "intdot_amd64.h"
+#include "intdotk23_amd64.h"
 
 // k23perm at 64j: the VPERMW indices that spread the sixteen word scales
 // over quarter j's products: groups 2j, 2j+1 (first half), 8+2j, 9+2j
@@ -132,6 +135,154 @@ GLOBL k23bits<>(SB), RODATA|NOPTR, $256
 	VEXTRACTI64X4 $1, Z12, Y25 \
 	VPADDD        Y25, Y12, Y12
 
+// GZ_R(j, sc, sumi, xa): one activation row's step of quarter j (Z25):
+// its quants at 32j and 128+32j from the row at xa, times Z25, scaled by
+// sc, added to sumi.
+#define GZ_R(j, sc, sumi, xa) \
+	VMOVDQU64    (32*j)xa, Y26 \
+	VINSERTI64X4 $1, (128+32*j)xa, Z26, Z26 \
+	VPMADDUBSW   Z26, Z25, Z28 \
+	VPMADDWD     sc, Z28, Z28 \
+	VPADDD       Z28, sumi, sumi
+
+#define GZ_R2(j, sc) GZ_R(j, sc, Z4, (BX)) \
+	GZ_R(j, sc, Z5, (BX)(R11*1))
+#define GZ_R3(j, sc) GZ_R2(j, sc) \
+	GZ_R(j, sc, Z6, (BX)(R11*2))
+#define GZ_R4(j, sc) GZ_R3(j, sc) \
+	GZ_R(j, sc, Z7, (BX)(R9*1))
+
+#define GZ_QUARTER(j, sc, HIGH, RS) \
+	VPSRLW $(2*j), Z27, Z25 \
+	VPANDD Z15, Z25, Z25 \
+	HIGH(j) \
+	RS(j, sc)
+
+#define GZ_QUARTERS(HIGH, RS) \
+	GZ_QUARTER(0, Z20, HIGH, RS) \
+	GZ_QUARTER(1, Z21, HIGH, RS) \
+	GZ_QUARTER(2, Z22, HIGH, RS) \
+	GZ_QUARTER(3, Z23, HIGH, RS)
+
+// GZ_FOLD: the zmm sums folded to the one-row kernels' eight lanes.
+#define GZ_FOLD(s, ys) \
+	VEXTRACTI64X4 $1, s, Y28 \
+	VPADDD        Y28, ys, ys
+
+#define GZ_FOLD2 GZ_FOLD(Z4, Y4) \
+	GZ_FOLD(Z5, Y5)
+#define GZ_FOLD3 GZ_FOLD2 \
+	GZ_FOLD(Z6, Y6)
+#define GZ_FOLD4 GZ_FOLD3 \
+	GZ_FOLD(Z7, Y7)
+
+// GZ_START: G23_START, then Z15 0x03 bytes in full, Z16..Z19 the scale
+// permutations, Z29 0x0f bytes and Z14 0x04 bytes.
+#define GZ_START \
+	G23_START \
+	VPBROADCASTD AX, Z15 \
+	VMOVDQU64    k23perm<>+0(SB), Z16 \
+	VMOVDQU64    k23perm<>+64(SB), Z17 \
+	VMOVDQU64    k23perm<>+128(SB), Z18 \
+	VMOVDQU64    k23perm<>+192(SB), Z19 \
+	MOVL         $0x0f0f0f0f, AX \
+	VPBROADCASTD AX, Z29 \
+	MOVL         $0x04040404, AX \
+	VPBROADCASTD AX, Z14
+
+#define GEMMZ_Q2_K(MINS, MZERO, ZERO, RS, FOLD, FLOAT, FZERO, STORE) \
+	GZ_START \
+row: \
+	G23_ROW_START \
+	FZERO \
+	MZERO \
+sb: \
+	VMOVDQU   (SI), X4 \
+	VPSRLW    $4, X4, X5 \
+	VPANDD    X29, X4, X4 \
+	VPANDD    X29, X5, X5 \
+	VPMOVZXBW X5, Y5 \
+	MOVL      80(SI), AX \
+	VMOVD     AX, X6 \
+	VCVTPH2PS X6, X6 \
+	MINS \
+	VPMOVZXBW X4, Y4 \
+	Z_SCALES4 \
+	ZERO \
+	VMOVDQU64 16(SI), Z27 \
+	GZ_QUARTERS(HIGH_NONE, RS) \
+	FOLD \
+	MOVL      80(SI), AX \
+	VMOVD     AX, X12 \
+	VCVTPH2PS X12, X12 \
+	FLOAT \
+	G23_SB_NEXT(84) \
+	JNZ sb \
+	G23_ROW_END(STORE, SUB_MINS) \
+	JNZ row \
+	VZEROUPPER \
+	RET
+
+#define GEMMZ_Q3_K(OFFS, RS, FOLD, FLOAT, FZERO, STORE) \
+	GZ_START \
+row: \
+	G23_ROW_START \
+	FZERO \
+sb: \
+	MOVQ         96(SI), AX \
+	MOVL         104(SI), R11 \
+	MOVQ         R11, R9 \
+	SHLQ         $30, R9 \
+	ORQ          R9, R11 \
+	MOVQ         $0x0f0f0f0f0f0f0f0f, R12 \
+	MOVQ         AX, R13 \
+	ANDQ         R12, R13 \
+	SHRQ         $4, AX \
+	ANDQ         R12, AX \
+	MOVQ         $0x0303030303030303, R12 \
+	MOVQ         R11, R9 \
+	ANDQ         R12, R9 \
+	SHLQ         $4, R9 \
+	ORQ          R9, R13 \
+	SHRQ         $4, R11 \
+	ANDQ         R12, R11 \
+	SHLQ         $4, R11 \
+	ORQ          R11, AX \
+	VMOVQ        R13, X3 \
+	VPINSRQ      $1, AX, X3, X3 \
+	MOVQ         264(SP), R9 \
+	MOVQ         272(SP), R11 \
+	MOVQ         280(SP), R12 \
+	MOVQ         288(SP), R13 \
+	MOVL         $0x20202020, AX \
+	VMOVD        AX, X2 \
+	VPBROADCASTD X2, X2 \
+	VPSUBB       X2, X3, X3 \
+	VPMOVSXBW    X3, Y3 \
+	OFFS \
+	Z_SCALES \
+	VBROADCASTI64X4 (SI), Z24 \
+	VMOVDQU64    32(SI), Z27 \
+	GZ_QUARTERS(HIGH_Q3K, RS) \
+	FOLD \
+	MOVWLZX      108(SI), AX \
+	VMOVD        AX, X12 \
+	VCVTPH2PS    X12, X12 \
+	FLOAT \
+	G23_SB_NEXT(110) \
+	JNZ sb \
+	G23_ROW_END(STORE, SUB_NONE) \
+	JNZ row \
+	VZEROUPPER \
+	RET
+
+// Z_SCALES4 is Z_SCALES from the word scales in Y4.
+#define Z_SCALES4 \
+	VPERMW Z4, Z16, Z20 \
+	VPERMW Z4, Z17, Z21 \
+	VPERMW Z4, Z18, Z22 \
+	VPERMW Z4, Z19, Z23
+
 // func dotQ2_KRowsAVX512(w *byte, rowSize, nrows int, xq *int8, xd *float32, sums *int16, nsb int, out *float32)
 // As dotQ2_KRowsAVX2: Y13 0x0f bytes, Y14 d·dx, minimum terms in Y1.
 TEXT ·dotQ2_KRowsAVX512(SB), NOSPLIT, $0-64
@@ -248,3 +399,27 @@ z3sb:
 	JNZ z3row
 	VZEROUPPER
 	RET
+
+// func gemmQ2_Kx2AVX512(w *byte, rowSize, nrows int, xq *int8, xd *float32, sums *int16, xstride, nsb int, out *float32, ostride int)
+TEXT ·gemmQ2_Kx2AVX512(SB), $296-80
+	GEMMZ_Q2_K(Q2G_MINS2, Q2G_MZERO2, G23_ZERO2, GZ_R2, GZ_FOLD2, G23_FLOAT2, G23_FZERO2, G23_STORE2)
+
+// func gemmQ2_Kx3AVX512(w *byte, rowSize, nrows int, xq *int8, xd *float32, sums *int16, xstride, nsb int, out *float32, ostride int)
+TEXT ·gemmQ2_Kx3AVX512(SB), $296-80
+	GEMMZ_Q2_K(Q2G_MINS3, Q2G_MZERO3, G23_ZERO3, GZ_R3, GZ_FOLD3, G23_FLOAT3, G23_FZERO3, G23_STORE3)
+
+// func gemmQ2_Kx4AVX512(w *byte, rowSize, nrows int, xq *int8, xd *float32, sums *int16, xstride, nsb int, out *float32, ostride int)
+TEXT ·gemmQ2_Kx4AVX512(SB), $296-80
+	GEMMZ_Q2_K(Q2G_MINS4, Q2G_MZERO4, G23_ZERO4, GZ_R4, GZ_FOLD4, G23_FLOAT4, G23_FZERO4, G23_STORE4)
+
+// func gemmQ3_Kx2AVX512(w *byte, rowSize, nrows int, xq *int8, xd *float32, sums *int16, xstride, nsb int, out *float32, ostride int)
+TEXT ·gemmQ3_Kx2AVX512(SB), $296-80
+	GEMMZ_Q3_K(Q3G_OFFS2, GZ_R2, GZ_FOLD2, G23_FLOAT2, G23_FZERO2, G23_STORE2)
+
+// func gemmQ3_Kx3AVX512(w *byte, rowSize, nrows int, xq *int8, xd *float32, sums *int16, xstride, nsb int, out *float32, ostride int)
+TEXT ·gemmQ3_Kx3AVX512(SB), $296-80
+	GEMMZ_Q3_K(Q3G_OFFS3, GZ_R3, GZ_FOLD3, G23_FLOAT3, G23_FZERO3, G23_STORE3)
+
+// func gemmQ3_Kx4AVX512(w *byte, rowSize, nrows int, xq *int8, xd *float32, sums *int16, xstride, nsb int, out *float32, ostride int)
+TEXT ·gemmQ3_Kx4AVX512(SB), $296-80
+	GEMMZ_Q3_K(Q3G_OFFS4, GZ_R4, GZ_FOLD4, G23_FLOAT4, G23_FZERO4, G23_STORE4)

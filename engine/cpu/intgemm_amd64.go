@@ -1,9 +1,10 @@
 // This file declares the small-batch GEMM kernels of intgemm_amd64.s,
 // intgemmk_amd64.s and intdotk23_amd64.s and picks them at start: Q8_0,
 // Q4_K and Q6_K where the CPU has AVX-512 VNNI (with BW and VL), Q8_0
-// alone with AVX2; Q2_K and Q3_K with AVX2 everywhere (one weight row per
-// tile, two to four activation rows with the one-row kernel's arithmetic,
-// one row through the one-row kernel itself).
+// alone with AVX2; Q2_K and Q3_K with AVX2 everywhere and zmm where
+// AVX-512BW is (one weight row per tile, two to four activation rows with
+// the one-row kernel's arithmetic, one row through the one-row kernel
+// itself).
 
 package cpu
 
@@ -72,6 +73,24 @@ func gemmQ3_Kx3AVX2(w *byte, rowSize, nrows int, xq *int8, xd *float32, sums *in
 func gemmQ3_Kx4AVX2(w *byte, rowSize, nrows int, xq *int8, xd *float32, sums *int16, xstride, nsb int, out *float32, ostride int)
 
 //go:noescape
+func gemmQ2_Kx2AVX512(w *byte, rowSize, nrows int, xq *int8, xd *float32, sums *int16, xstride, nsb int, out *float32, ostride int)
+
+//go:noescape
+func gemmQ2_Kx3AVX512(w *byte, rowSize, nrows int, xq *int8, xd *float32, sums *int16, xstride, nsb int, out *float32, ostride int)
+
+//go:noescape
+func gemmQ2_Kx4AVX512(w *byte, rowSize, nrows int, xq *int8, xd *float32, sums *int16, xstride, nsb int, out *float32, ostride int)
+
+//go:noescape
+func gemmQ3_Kx2AVX512(w *byte, rowSize, nrows int, xq *int8, xd *float32, sums *int16, xstride, nsb int, out *float32, ostride int)
+
+//go:noescape
+func gemmQ3_Kx3AVX512(w *byte, rowSize, nrows int, xq *int8, xd *float32, sums *int16, xstride, nsb int, out *float32, ostride int)
+
+//go:noescape
+func gemmQ3_Kx4AVX512(w *byte, rowSize, nrows int, xq *int8, xd *float32, sums *int16, xstride, nsb int, out *float32, ostride int)
+
+//go:noescape
 func gemmQ8_0x1AVX2(w *byte, rowSize, nrows int, xq *int8, xd *float32, xstride, nb int, out *float32, ostride int)
 
 //go:noescape
@@ -101,9 +120,11 @@ func asmGemmKernel(typ gguf.Type) (gemmKernel, int) {
 	}
 	switch typ {
 	case gguf.TypeQ2_K:
-		return wrapGemm(84, 256, 1, superGemm([gemmCols]gemmSuperAsm{oneRowGemm(dotQ2_KRows), gemmQ2_Kx2AVX2, gemmQ2_Kx3AVX2, gemmQ2_Kx4AVX2})), 1
+		return wrapGemm(84, 256, 1, superGemm([gemmCols]gemmSuperAsm{oneRowGemm(dotQ2_KRows),
+			pickGemm(gemmQ2_Kx2AVX2, gemmQ2_Kx2AVX512), pickGemm(gemmQ2_Kx3AVX2, gemmQ2_Kx3AVX512), pickGemm(gemmQ2_Kx4AVX2, gemmQ2_Kx4AVX512)})), 1
 	case gguf.TypeQ3_K:
-		return wrapGemm(110, 256, 1, superGemm([gemmCols]gemmSuperAsm{oneRowGemm(dotQ3_KRows), gemmQ3_Kx2AVX2, gemmQ3_Kx3AVX2, gemmQ3_Kx4AVX2})), 1
+		return wrapGemm(110, 256, 1, superGemm([gemmCols]gemmSuperAsm{oneRowGemm(dotQ3_KRows),
+			pickGemm(gemmQ3_Kx2AVX2, gemmQ3_Kx2AVX512), pickGemm(gemmQ3_Kx3AVX2, gemmQ3_Kx3AVX512), pickGemm(gemmQ3_Kx4AVX2, gemmQ3_Kx4AVX512)})), 1
 	}
 	if !hasGemmVNNI {
 		if typ != gguf.TypeQ8_0 {
@@ -145,6 +166,17 @@ func superGemm(ks [gemmCols]gemmSuperAsm) func(c int, w *byte, rowSize, nrows in
 func oneRowGemm(k superRows) gemmSuperAsm {
 	return func(w *byte, rowSize, nrows int, xq *int8, xd *float32, sums *int16, _, nsb int, out *float32, _ int) {
 		k(w, rowSize, nrows, xq, xd, sums, nsb, out)
+	}
+}
+
+// pickGemm runs wide (zmm) where hasK23Wide, ymm elsewhere: the same bits.
+func pickGemm(ymm, wide gemmSuperAsm) gemmSuperAsm {
+	return func(w *byte, rowSize, nrows int, xq *int8, xd *float32, sums *int16, xstride, nsb int, out *float32, ostride int) {
+		if hasK23Wide {
+			wide(w, rowSize, nrows, xq, xd, sums, xstride, nsb, out, ostride)
+		} else {
+			ymm(w, rowSize, nrows, xq, xd, sums, xstride, nsb, out, ostride)
+		}
 	}
 }
 

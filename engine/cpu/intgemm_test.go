@@ -143,17 +143,22 @@ func TestGemmOneRowBits(t *testing.T) {
 					}
 					hasK23Wide = true
 				}
-				for r0 := range n {
-					for c := 1; c <= min(gemmCols, n-r0); c++ {
-						out := make([]float32, c*nrows)
-						ik.gemm(w, rowSize, nrows, &a, r0, c, out, nrows)
-						for i, v := range out {
-							if wv := want[r0*nrows+i]; math.Float32bits(v) != math.Float32bits(wv) {
-								t.Fatalf("%s ne0 %d x·%g r0 %d c %d: [%d] = %g, one-row kernel %g", typ, ne0, xs, r0, c, i, v, wv)
+				wide := hasK23Wide
+				for _, hasK23Wide = range []bool{wide, false} { // zmm and ymm kernels
+					for r0 := range n {
+						for c := 1; c <= min(gemmCols, n-r0); c++ {
+							out := make([]float32, c*nrows)
+							ik.gemm(w, rowSize, nrows, &a, r0, c, out, nrows)
+							for i, v := range out {
+								if wv := want[r0*nrows+i]; math.Float32bits(v) != math.Float32bits(wv) {
+									hasK23Wide = wide
+									t.Fatalf("%s ne0 %d x·%g r0 %d c %d: [%d] = %g, one-row kernel %g", typ, ne0, xs, r0, c, i, v, wv)
+								}
 							}
 						}
 					}
 				}
+				hasK23Wide = wide
 			}
 		}
 	}
