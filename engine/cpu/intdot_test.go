@@ -204,7 +204,8 @@ func FuzzIntKernels(f *testing.F) {
 }
 
 // BenchmarkIntKernels measures each kernel on a 1024-row matrix of the
-// Qwen3-0.6B width (1024), one activation row, in weight GB/s.
+// Qwen3-0.6B width (1024), one activation row, in weight GB/s (asm-ymm:
+// the AVX2 Q2_K and Q3_K kernels where the zmm ones run).
 func BenchmarkIntKernels(b *testing.B) {
 	rng := rand.New(rand.NewPCG(1, 2))
 	for _, typ := range intTypes {
@@ -226,6 +227,11 @@ func BenchmarkIntKernels(b *testing.B) {
 		run("go", refRows(ik.ref))
 		if asm := asmRowsKernel(typ); asm != nil {
 			run("asm", asm)
+			if hasK23Wide && (typ == gguf.TypeQ2_K || typ == gguf.TypeQ3_K) {
+				hasK23Wide = false
+				run("asm-ymm", asm)
+				hasK23Wide = true
+			}
 		}
 	}
 }

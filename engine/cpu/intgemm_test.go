@@ -289,13 +289,14 @@ func BenchmarkGemmKernels(b *testing.B) {
 			})
 		}
 		run("", ik.gemm)
-		if hasGemmVNNI && hasVNNI {
+		if hasGemmVNNI && hasVNNI || hasK23Wide {
 			// What a CPU without AVX-512 runs.
-			hasGemmVNNI, hasVNNI = false, false
+			saved := [3]bool{hasGemmVNNI, hasVNNI, hasK23Wide}
+			hasGemmVNNI, hasVNNI, hasK23Wide = false, false, false
 			if k, _ := asmGemmKernel(typ); k != nil {
 				run("-avx2", k)
 			}
-			hasGemmVNNI, hasVNNI = true, true
+			hasGemmVNNI, hasVNNI, hasK23Wide = saved[0], saved[1], saved[2]
 		}
 	}
 }
