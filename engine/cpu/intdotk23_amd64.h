@@ -174,3 +174,58 @@
 #define Q3G_OFFS4 Q3G_OFFS3 \
 	Q3G_OFF((R8)(R13*8), Y7)
 
+
+// Q3K_SCALES(tmp) unpacks the sixteen 6-bit scales of the Q3_K
+// super-block at SI (bytes 96..107) less 32 into Y3 as words, ggml's kmask
+// shuffle done two 32-bit words per 64-bit operation: a0 | a1<<32 and
+// tmp | tmp>>2 << 32 (bits 30 and 31 of the low half are masked off).
+// Clobbers AX, R9, R11, R12, R13 and the X register tmp.
+#define Q3K_SCALES(tmp) \
+	MOVQ         96(SI), AX \
+	MOVL         104(SI), R11 \
+	MOVQ         R11, R9 \
+	SHLQ         $30, R9 \
+	ORQ          R9, R11 \
+	MOVQ         $0x0f0f0f0f0f0f0f0f, R12 \
+	MOVQ         AX, R13 \
+	ANDQ         R12, R13 \
+	SHRQ         $4, AX \
+	ANDQ         R12, AX \
+	MOVQ         $0x0303030303030303, R12 \
+	MOVQ         R11, R9 \
+	ANDQ         R12, R9 \
+	SHLQ         $4, R9 \
+	ORQ          R9, R13 \
+	SHRQ         $4, R11 \
+	ANDQ         R12, R11 \
+	SHLQ         $4, R11 \
+	ORQ          R11, AX \
+	VMOVQ        R13, X3 \
+	VPINSRQ      $1, AX, X3, X3 \
+	MOVL         $0x20202020, AX \
+	VMOVD        AX, tmp \
+	VPBROADCASTD tmp, tmp \
+	VPSUBB       tmp, X3, X3 \
+	VPMOVSXBW    X3, Y3
+
+// Q2K_SB_START, the one-row Q2_K kernels' super-block prologue (Y13 0x0f
+// bytes): the minimum terms Σ m·sum times dmin·dx added to Y1, d·dx in
+// Y14 and the sixteen scales as words in Y3.
+#define Q2K_SB_START \
+	VMOVDQU      (SI), X3 \
+	VPSRLW       $4, X3, X4 \
+	VPAND        X13, X3, X3 \
+	VPAND        X13, X4, X4 \
+	VPMOVZXBW    X4, Y4 \
+	VPMADDWD     (R8), Y4, Y4 \
+	VCVTDQ2PS    Y4, Y4 \
+	MOVL         80(SI), AX \
+	VMOVD        AX, X5 \
+	VCVTPH2PS    X5, X5 \
+	VBROADCASTSS (DX), X14 \
+	VMULPS       X14, X5, X5 \
+	VBROADCASTSS X5, Y14 \
+	VMOVSHDUP    X5, X5 \
+	VBROADCASTSS X5, Y5 \
+	VFMADD231PS  Y4, Y5, Y1 \
+	VPMOVZXBW    X3, Y3

@@ -170,36 +170,11 @@ row: \
 	G23_ROW_START \
 	FZERO \
 sb: \
-	MOVQ         96(SI), AX \
-	MOVL         104(SI), R11 \
-	MOVQ         R11, R9 \
-	SHLQ         $30, R9 \
-	ORQ          R9, R11 \
-	MOVQ         $0x0f0f0f0f0f0f0f0f, R12 \
-	MOVQ         AX, R13 \
-	ANDQ         R12, R13 \
-	SHRQ         $4, AX \
-	ANDQ         R12, AX \
-	MOVQ         $0x0303030303030303, R12 \
-	MOVQ         R11, R9 \
-	ANDQ         R12, R9 \
-	SHLQ         $4, R9 \
-	ORQ          R9, R13 \
-	SHRQ         $4, R11 \
-	ANDQ         R12, R11 \
-	SHLQ         $4, R11 \
-	ORQ          R11, AX \
-	VMOVQ        R13, X3 \
-	VPINSRQ      $1, AX, X3, X3 \
+	Q3K_SCALES(X2) \
 	MOVQ         264(SP), R9 \
 	MOVQ         272(SP), R11 \
 	MOVQ         280(SP), R12 \
 	MOVQ         288(SP), R13 \
-	MOVL         $0x20202020, AX \
-	VMOVD        AX, X2 \
-	VPBROADCASTD X2, X2 \
-	VPSUBB       X2, X3, X3 \
-	VPMOVSXBW    X3, Y3 \
 	OFFS \
 	VPERMQ       $0x44, Y3, Y2 \
 	VPERMQ       $0xee, Y3, Y3 \
@@ -240,23 +215,7 @@ k2row:
 	KROW_START
 
 k2sb:
-	VMOVDQU      (SI), X3
-	VPSRLW       $4, X3, X4
-	VPAND        X13, X3, X3
-	VPAND        X13, X4, X4
-	VPMOVZXBW    X4, Y4
-	VPMADDWD     (R8), Y4, Y4
-	VCVTDQ2PS    Y4, Y4
-	MOVL         80(SI), AX
-	VMOVD        AX, X5
-	VCVTPH2PS    X5, X5
-	VBROADCASTSS (DX), X14
-	VMULPS       X14, X5, X5
-	VBROADCASTSS X5, Y14
-	VMOVSHDUP    X5, X5
-	VBROADCASTSS X5, Y5
-	VFMADD231PS  Y4, Y5, Y1
-	VPMOVZXBW    X3, Y3
+	Q2K_SB_START
 	SPLIT_SCALES
 
 	VPXOR   Y12, Y12, Y12
@@ -300,33 +259,7 @@ k3row:
 	KROW_START
 
 k3sb:
-	MOVQ 96(SI), AX // a0 | a1<<32
-	MOVL 104(SI), R11 // tmp
-	MOVQ R11, R9
-	SHLQ $30, R9
-	ORQ  R9, R11 // tmp | tmp>>2 << 32 (bits 30, 31 are masked off below)
-	MOVQ $0x0f0f0f0f0f0f0f0f, R12
-	MOVQ AX, R13
-	ANDQ R12, R13
-	SHRQ $4, AX
-	ANDQ R12, AX
-	MOVQ $0x0303030303030303, R12
-	MOVQ R11, R9
-	ANDQ R12, R9
-	SHLQ $4, R9
-	ORQ  R9, R13 // scales 0..7 + 32
-	SHRQ $4, R11
-	ANDQ R12, R11
-	SHLQ $4, R11
-	ORQ  R11, AX // scales 8..15 + 32
-
-	VMOVQ        R13, X3
-	VPINSRQ      $1, AX, X3, X3
-	MOVL         $0x20202020, AX
-	VMOVD        AX, X4
-	VPBROADCASTD X4, X4
-	VPSUBB       X4, X3, X3
-	VPMOVSXBW    X3, Y3
+	Q3K_SCALES(X4)
 	VPMADDWD     (R8), Y3, Y4
 	VPSLLD       $2, Y4, Y4
 	VPXOR        Y12, Y12, Y12
