@@ -119,6 +119,43 @@
 	LEAQ (AX)(AX*2), AX \
 	REDUCE8(Y11, X11, (R14)(AX*1))
 
+// G23_TAIL(size, STORE, SUB) closes a multi-row kernel's super-block loop
+// (size bytes a super-block), row loop and function.
+#define G23_TAIL(size, STORE, SUB) \
+	G23_SB_NEXT(size) \
+	JNZ sb \
+	G23_ROW_END(STORE, SUB) \
+	JNZ row \
+	VZEROUPPER \
+	RET
+
+// G23_HALVES(off, x) loads the f16 pair at off(SI) (Q2_K's d and dmin,
+// Q3_K's d) as floats into x.
+#define G23_HALVES(off, x) \
+	MOVL      off(SI), AX \
+	VMOVD     AX, x \
+	VCVTPH2PS x, x
+
+// G23_Q3_SB_START(OFFS): a Q3_K multi-row kernel's super-block prologue,
+// the scales as words in Y3 and every activation row's sums started at its
+// offset term by OFFS; the strides the unpack clobbers come back from the
+// stack.
+#define G23_Q3_SB_START(OFFS) \
+	Q3K_SCALES(X2) \
+	MOVQ 264(SP), R9 \
+	MOVQ 272(SP), R11 \
+	MOVQ 280(SP), R12 \
+	MOVQ 288(SP), R13 \
+	OFFS
+
+// G23_Q3_SB_END(FLOAT): a Q3_K multi-row kernel's super-block epilogue,
+// d in X12 and every activation row's float step by FLOAT.
+#define G23_Q3_SB_END(FLOAT) \
+	MOVWLZX   108(SI), AX \
+	VMOVD     AX, X12 \
+	VCVTPH2PS X12, X12 \
+	FLOAT
+
 #define SUB_MINS(m, acc) VSUBPS m, acc, acc
 #define SUB_NONE(m, acc)
 
@@ -229,3 +266,22 @@
 	VBROADCASTSS X5, Y5 \
 	VFMADD231PS  Y4, Y5, Y1 \
 	VPMOVZXBW    X3, Y3
+
+// Q3K_SB_OFFSET starts a one-row Q3_K kernel's int32 sums Y12 at
+// -4·Σ scale·sum (the offset of 4 in every value; Y3 the scales as words).
+#define Q3K_SB_OFFSET \
+	VPMADDWD (R8), Y3, Y4 \
+	VPSLLD   $2, Y4, Y4 \
+	VPXOR    Y12, Y12, Y12 \
+	VPSUBD   Y4, Y12, Y12
+
+// Q3K_SB_END ends a one-row Q3_K kernel's super-block: its int32 sums Y12
+// to float, times d·dx, added to Y0.
+#define Q3K_SB_END \
+	MOVWLZX      108(SI), AX \
+	VMOVD        AX, X4 \
+	VCVTPH2PS    X4, X4 \
+	VMULSS       (DX), X4, X4 \
+	VBROADCASTSS X4, Y4 \
+	VCVTDQ2PS    Y12, Y12 \
+	VFMADD231PS  Y12, Y4, Y0

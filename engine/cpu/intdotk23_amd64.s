@@ -119,9 +119,7 @@ sb: \
 	VPAND     k23m0f<>(SB), X4, X4 \
 	VPAND     k23m0f<>(SB), X5, X5 \
 	VPMOVZXBW X5, Y5 \
-	MOVL      80(SI), AX \
-	VMOVD     AX, X6 \
-	VCVTPH2PS X6, X6 \
+	G23_HALVES(80, X6) \
 	MINS \
 	VPMOVZXBW X4, Y4 \
 	VPERMQ    $0x44, Y4, Y6 \
@@ -138,20 +136,9 @@ sb: \
 	Q2G_QUARTER(160, 2, 160, RS) \
 	Q2G_QUARTER(192, 4, 192, RS) \
 	Q2G_QUARTER(224, 6, 224, RS) \
-	MOVL      80(SI), AX \
-	VMOVD     AX, X12 \
-	VCVTPH2PS X12, X12 \
+	G23_HALVES(80, X12) \
 	FLOAT \
-	G23_SB_NEXT(84) \
-	JNZ sb \
-	G23_ROW_END(STORE, SUB_MINS) \
-	JNZ row \
-	VZEROUPPER \
-	RET
-
-
-
-
+	G23_TAIL(84, STORE, SUB_MINS)
 
 #define Q3G_QUARTER(off, sh, slot, hop, hsh, RS) \
 	VPSRLW $sh, Y12, Y13 \
@@ -170,12 +157,7 @@ row: \
 	G23_ROW_START \
 	FZERO \
 sb: \
-	Q3K_SCALES(X2) \
-	MOVQ         264(SP), R9 \
-	MOVQ         272(SP), R11 \
-	MOVQ         280(SP), R12 \
-	MOVQ         288(SP), R13 \
-	OFFS \
+	G23_Q3_SB_START(OFFS) \
 	VPERMQ       $0x44, Y3, Y2 \
 	VPERMQ       $0xee, Y3, Y3 \
 	G23_SHUFFLES(Y2, Y3) \
@@ -190,16 +172,8 @@ sb: \
 	Q3G_QUARTER(160, 2, 160, VPSRLW, 3, RS) \
 	Q3G_QUARTER(192, 4, 192, VPSRLW, 4, RS) \
 	Q3G_QUARTER(224, 6, 224, VPSRLW, 5, RS) \
-	MOVWLZX      108(SI), AX \
-	VMOVD        AX, X12 \
-	VCVTPH2PS    X12, X12 \
-	FLOAT \
-	G23_SB_NEXT(110) \
-	JNZ sb \
-	G23_ROW_END(STORE, SUB_NONE) \
-	JNZ row \
-	VZEROUPPER \
-	RET
+	G23_Q3_SB_END(FLOAT) \
+	G23_TAIL(110, STORE, SUB_NONE)
 
 // func dotQ2_KRowsAVX2(w *byte, rowSize, nrows int, xq *int8, xd *float32, sums *int16, nsb int, out *float32)
 // Q2_K super-blocks (84 bytes: scales[16], qs[64], f16 d, f16 dmin).
@@ -232,11 +206,7 @@ k2sb:
 	VCVTDQ2PS   Y12, Y12
 	VFMADD231PS Y12, Y14, Y0
 
-	ADDQ $84, SI
-	ADDQ $256, BX
-	ADDQ $4, DX
-	ADDQ $32, R8
-	DECQ CX
+	G23_SB_NEXT(84)
 	JNZ  k2sb
 
 	KROW_END
@@ -260,10 +230,7 @@ k3row:
 
 k3sb:
 	Q3K_SCALES(X4)
-	VPMADDWD     (R8), Y3, Y4
-	VPSLLD       $2, Y4, Y4
-	VPXOR        Y12, Y12, Y12
-	VPSUBD       Y4, Y12, Y12
+	Q3K_SB_OFFSET
 	SPLIT_SCALES
 
 	VMOVDQU (SI), Y13
@@ -278,19 +245,9 @@ k3sb:
 	Q3K_QUARTER(192, 4, 2, Y11, VPSRLW, 4)
 	Q3K_QUARTER(224, 6, 3, Y11, VPSRLW, 5)
 
-	MOVWLZX      108(SI), AX
-	VMOVD        AX, X4
-	VCVTPH2PS    X4, X4
-	VMULSS       (DX), X4, X4
-	VBROADCASTSS X4, Y4
-	VCVTDQ2PS    Y12, Y12
-	VFMADD231PS  Y12, Y4, Y0
+	Q3K_SB_END
 
-	ADDQ $110, SI
-	ADDQ $256, BX
-	ADDQ $4, DX
-	ADDQ $32, R8
-	DECQ CX
+	G23_SB_NEXT(110)
 	JNZ  k3sb
 
 	KROW_END
