@@ -1,8 +1,9 @@
 // This file declares the integer dot kernels of intdot_amd64.s,
-// intdotk_amd64.s and intdotk23_amd64.s and picks them at start: the AVX2
-// versions (VPMADDUBSW/VPMADDWD) everywhere AVX2 is, and for the
-// 32-element block types an AVX-512 VNNI version (VPDPBUSD on 256-bit
-// registers) where the CPU reports AVX512_VNNI and AVX512VL.
+// intdotk_amd64.s, intdotk23_amd64.s and intdotk23z_amd64.s and picks them
+// at start: the AVX2 versions (VPMADDUBSW/VPMADDWD) everywhere AVX2 is,
+// for the 32-element block types an AVX-512 VNNI version (VPDPBUSD on
+// 256-bit registers) where the CPU reports AVX512_VNNI and AVX512VL, and
+// for Q2_K and Q3_K a zmm version where it reports AVX512BW.
 
 package cpu
 
@@ -113,19 +114,20 @@ func asmRowsKernel(typ gguf.Type) rowsKernel {
 
 // dotQ2_KRows and dotQ3_KRows run the zmm kernel where hasK23Wide, the
 // AVX2 one elsewhere: the same bits either way.
-func dotQ2_KRows(w *byte, rowSize, nrows int, xq *int8, xd *float32, sums *int16, nsb int, out *float32) {
-	if hasK23Wide {
-		dotQ2_KRowsAVX512(w, rowSize, nrows, xq, xd, sums, nsb, out)
-	} else {
-		dotQ2_KRowsAVX2(w, rowSize, nrows, xq, xd, sums, nsb, out)
-	}
-}
+var (
+	dotQ2_KRows = pickRows(dotQ2_KRowsAVX2, dotQ2_KRowsAVX512)
+	dotQ3_KRows = pickRows(dotQ3_KRowsAVX2, dotQ3_KRowsAVX512)
+)
 
-func dotQ3_KRows(w *byte, rowSize, nrows int, xq *int8, xd *float32, sums *int16, nsb int, out *float32) {
-	if hasK23Wide {
-		dotQ3_KRowsAVX512(w, rowSize, nrows, xq, xd, sums, nsb, out)
-	} else {
-		dotQ3_KRowsAVX2(w, rowSize, nrows, xq, xd, sums, nsb, out)
+// pickRows runs wide where hasK23Wide, ymm elsewhere, choosing at each
+// call so tests can switch.
+func pickRows(ymm, wide superRows) superRows {
+	return func(w *byte, rowSize, nrows int, xq *int8, xd *float32, sums *int16, nsb int, out *float32) {
+		if hasK23Wide {
+			wide(w, rowSize, nrows, xq, xd, sums, nsb, out)
+		} else {
+			ymm(w, rowSize, nrows, xq, xd, sums, nsb, out)
+		}
 	}
 }
 

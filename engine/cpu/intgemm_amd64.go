@@ -1,10 +1,10 @@
 // This file declares the small-batch GEMM kernels of intgemm_amd64.s,
-// intgemmk_amd64.s and intdotk23_amd64.s and picks them at start: Q8_0,
-// Q4_K and Q6_K where the CPU has AVX-512 VNNI (with BW and VL), Q8_0
-// alone with AVX2; Q2_K and Q3_K with AVX2 everywhere and zmm where
-// AVX-512BW is (one weight row per tile, two to four activation rows with
-// the one-row kernel's arithmetic, one row through the one-row kernel
-// itself).
+// intgemmk_amd64.s, intdotk23_amd64.s and intdotk23z_amd64.s and picks
+// them at start: Q8_0, Q4_K and Q6_K where the CPU has AVX-512 VNNI (with
+// BW and VL), Q8_0 alone with AVX2; Q2_K and Q3_K with AVX2 everywhere and
+// zmm where AVX-512BW is (one weight row per tile, two to four activation
+// rows with the one-row kernel's arithmetic, one row through the one-row
+// kernel itself).
 
 package cpu
 
@@ -169,7 +169,7 @@ func oneRowGemm(k superRows) gemmSuperAsm {
 	}
 }
 
-// pickGemm runs wide (zmm) where hasK23Wide, ymm elsewhere: the same bits.
+// pickGemm is pickRows (intdot_amd64.go) for the multi-row kernels.
 func pickGemm(ymm, wide gemmSuperAsm) gemmSuperAsm {
 	return func(w *byte, rowSize, nrows int, xq *int8, xd *float32, sums *int16, xstride, nsb int, out *float32, ostride int) {
 		if hasK23Wide {
