@@ -54,10 +54,10 @@ func (k *intKernel) rows(w []byte, rowSize, nrows int, a actRow, out []float32) 
 // 1, 4 and 64 rows of 1024x1024 Q8_0, Q4_0, Q4_K, Q5_K and Q6_K (one
 // thread, build machine; bench/cpu-notes.md, section 9), and Q3_K's took
 // ~50x the float tile path's time for 64 rows with AVX2 on; with the
-// assembly (zmm where AVX-512BW is), Q2_K's and Q3_K's kernels
-// (multi-row from two rows up) took 0.02x the tile path's time for one
-// row, 0.38-0.53x for 64 and 0.56-0.71x for 128 (section 14). A type with a
-// multi-row kernel (intgemm.go) runs it for batches of gemmMinRows and
+// assembly (zmm where AVX-512BW and VNNI are), Q2_K's and Q3_K's
+// kernels (multi-row from two rows up) took 0.02x the tile path's time for
+// one row, 0.36-0.49x for 64 and 0.51-0.63x for 128 (section 14). A type
+// with a multi-row kernel (intgemm.go) runs it for batches of gemmMinRows and
 // more, which must give each row the bits the one-row kernel gives it.
 func (k *intKernel) serves(n int) bool {
 	return k.asm != nil && hasAVX2

@@ -3,7 +3,8 @@
 // at start: the AVX2 versions (VPMADDUBSW/VPMADDWD) everywhere AVX2 is,
 // for the 32-element block types an AVX-512 VNNI version (VPDPBUSD on
 // 256-bit registers) where the CPU reports AVX512_VNNI and AVX512VL, and
-// for Q2_K and Q3_K a zmm version where it reports AVX512BW.
+// for Q2_K and Q3_K a zmm version where it reports AVX512BW and
+// AVX512_VNNI.
 
 package cpu
 
@@ -21,7 +22,7 @@ var hasVNNI = hasAVX2 && cpu.X86.HasAVX512VNNI && cpu.X86.HasAVX512VL
 
 // hasK23Wide selects the zmm Q2_K and Q3_K kernels (intdotk23z_amd64.s),
 // which give the AVX2 ones' bits; tests turn it off to compare them.
-var hasK23Wide = hasAVX512 && cpu.X86.HasAVX512BW
+var hasK23Wide = hasAVX512 && cpu.X86.HasAVX512BW && cpu.X86.HasAVX512VNNI
 
 //go:noescape
 func dotQ8_0RowsAVX2(w *byte, rowSize, nrows int, xq *int8, xd *float32, nb int, out *float32)

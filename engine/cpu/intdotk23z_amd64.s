@@ -1,8 +1,9 @@
-// AVX-512 (BW) versions of the one-row Q2_K and Q3_K kernels of
+// AVX-512 (BW, VNNI) versions of the one-row Q2_K and Q3_K kernels of
 // intdotk23_amd64.s: the two 128-element halves of a super-block side by
 // side in a zmm, so quarter j of both halves is one shift, mask,
-// VPMADDUBSW and VPMADDWD; Q3_K's high bits come in by VPTESTMB and a
-// masked add. At each super-block's end the zmm's int32 sums are folded
+// VPMADDUBSW and VPDPWSSD (the scale multiply and the add to the sums in
+// one, the same integers as VPMADDWD and VPADDD); Q3_K's high bits come
+// in by VPTESTMB and a masked add. At each super-block's end the zmm's int32 sums are folded
 // to the AVX2 kernels' eight lanes (the same integers, which are exact),
 // and the float arithmetic is theirs instruction for instruction, so both
 // give the same bits and MatMul stays batch invariant whichever runs. The
@@ -116,8 +117,7 @@ GLOBL k23bits<>(SB), RODATA|NOPTR, $256
 	VMOVDQU64    (32*j)(BX), Y26 \
 	VINSERTI64X4 $1, (128+32*j)(BX), Z26, Z26 \
 	VPMADDUBSW   Z26, Z25, Z25 \
-	VPMADDWD     sc, Z25, Z25 \
-	VPADDD       Z25, Z12, Z12
+	VPDPWSSD     sc, Z25, Z12
 
 #define HIGH_NONE(j)
 
@@ -142,8 +142,7 @@ GLOBL k23bits<>(SB), RODATA|NOPTR, $256
 	VMOVDQU64    (32*j)xa, Y26 \
 	VINSERTI64X4 $1, (128+32*j)xa, Z26, Z26 \
 	VPMADDUBSW   Z26, Z25, Z28 \
-	VPMADDWD     sc, Z28, Z28 \
-	VPADDD       Z28, sumi, sumi
+	VPDPWSSD     sc, Z28, sumi
 
 #define GZ_R2(j, sc) GZ_R(j, sc, Z4, (BX)) \
 	GZ_R(j, sc, Z5, (BX)(R11*1))

@@ -2,7 +2,7 @@
 // intgemmk_amd64.s, intdotk23_amd64.s and intdotk23z_amd64.s and picks
 // them at start: Q8_0, Q4_K and Q6_K where the CPU has AVX-512 VNNI (with
 // BW and VL), Q8_0 alone with AVX2; Q2_K and Q3_K with AVX2 everywhere and
-// zmm where AVX-512BW is (one weight row per tile, two to four activation
+// zmm where AVX-512BW and VNNI are (one weight row per tile, two to four activation
 // rows with the one-row kernel's arithmetic, one row through the one-row
 // kernel itself).
 
