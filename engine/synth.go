@@ -66,26 +66,39 @@ func SynthPresets(arch string) []string {
 }
 
 // synthFileType is a file type: the main tensor type, the llama.cpp
-// general.file_type value (llama_ftype), and whether it is a K-quant "_M"
-// mix.
+// general.file_type value (llama_ftype), and the K-quant mix of its layer
+// tensors (synthLayerType).
 type synthFileType struct {
 	name  string
 	main  gguf.Type
 	ftype uint32
-	mix   bool
+	mix   synthMix
 }
+
+// synthMix is how a file type picks the types of attn_v, attn_output and
+// ffn_down, after llama.cpp's llama_tensor_get_type.
+type synthMix uint8
+
+const (
+	mixNone synthMix = iota // every layer tensor of the main type
+	mixKM                   // Q4_K_M, Q5_K_M: Q6_K where use_more_bits holds
+	mixQ2K                  // Q2_K: Q3_K (Q4_K for attn_v with n_head/n_head_kv >= 4)
+	mixQ3KM                 // Q3_K_M: Q4_K, Q5_K for the first attn_v and ffn_down
+)
 
 // synthFileTypes are the supported --type values; ftype numbers from
 // llama.cpp's llama_ftype enum.
 var synthFileTypes = []synthFileType{
-	{"f32", gguf.TypeF32, 0, false},
-	{"f16", gguf.TypeF16, 1, false},
-	{"bf16", gguf.TypeBF16, 32, false},
-	{"q8_0", gguf.TypeQ8_0, 7, false},
-	{"q4_0", gguf.TypeQ4_0, 2, false},
-	{"q4_k_m", gguf.TypeQ4_K, 15, true},
-	{"q5_k_m", gguf.TypeQ5_K, 17, true},
-	{"q6_k", gguf.TypeQ6_K, 18, false},
+	{"f32", gguf.TypeF32, 0, mixNone},
+	{"f16", gguf.TypeF16, 1, mixNone},
+	{"bf16", gguf.TypeBF16, 32, mixNone},
+	{"q8_0", gguf.TypeQ8_0, 7, mixNone},
+	{"q4_0", gguf.TypeQ4_0, 2, mixNone},
+	{"q2_k", gguf.TypeQ2_K, 10, mixQ2K},
+	{"q3_k_m", gguf.TypeQ3_K, 12, mixQ3KM},
+	{"q4_k_m", gguf.TypeQ4_K, 15, mixKM},
+	{"q5_k_m", gguf.TypeQ5_K, 17, mixKM},
+	{"q6_k", gguf.TypeQ6_K, 18, mixNone},
 }
 
 // SynthTypes returns the supported file type names.
@@ -101,7 +114,7 @@ func SynthTypes() []string {
 type SynthOptions struct {
 	Arch   string // "qwen3"
 	Preset string // "tiny", "0.6b", ... "32b"
-	Type   string // "f32", "f16", "bf16", "q8_0", "q4_0", "q4_k_m", "q5_k_m", "q6_k"
+	Type   string // "f32", "f16", "bf16", "q8_0", "q4_0", "q2_k", "q3_k_m", "q4_k_m", "q5_k_m", "q6_k"
 	Seed   uint64
 }
 
@@ -177,14 +190,14 @@ func NewSynthWriter(o SynthOptions) (*gguf.Writer, error) {
 		norm(blk("attn_norm"), p.NEmbd)
 		mat(blk("attn_q"), ft.main, p.NEmbd, qd, 1/math.Sqrt(float64(p.NEmbd)))
 		mat(blk("attn_k"), ft.main, p.NEmbd, kvd, 1/math.Sqrt(float64(p.NEmbd)))
-		mat(blk("attn_v"), synthLayerType(ft, l, p.NLayer), p.NEmbd, kvd, 1/math.Sqrt(float64(p.NEmbd)))
-		mat(blk("attn_output"), ft.main, qd, p.NEmbd, 1/math.Sqrt(float64(qd)))
+		mat(blk("attn_v"), synthLayerType(ft, layerAttnV, l, p), p.NEmbd, kvd, 1/math.Sqrt(float64(p.NEmbd)))
+		mat(blk("attn_output"), synthLayerType(ft, layerAttnOutput, l, p), qd, p.NEmbd, 1/math.Sqrt(float64(qd)))
 		norm(blk("attn_q_norm"), p.HeadDim)
 		norm(blk("attn_k_norm"), p.HeadDim)
 		norm(blk("ffn_norm"), p.NEmbd)
 		mat(blk("ffn_gate"), ft.main, p.NEmbd, p.NFF, 1/math.Sqrt(float64(p.NEmbd)))
 		mat(blk("ffn_up"), ft.main, p.NEmbd, p.NFF, 1/math.Sqrt(float64(p.NEmbd)))
-		mat(blk("ffn_down"), synthLayerType(ft, l, p.NLayer), p.NFF, p.NEmbd, 1/math.Sqrt(float64(p.NFF)))
+		mat(blk("ffn_down"), synthLayerType(ft, layerFFNDown, l, p), p.NFF, p.NEmbd, 1/math.Sqrt(float64(p.NFF)))
 	}
 	norm("output_norm.weight", p.NEmbd)
 	if !p.Tied {
@@ -210,19 +223,46 @@ func WriteSynth(path string, o SynthOptions) error {
 // Q4_0 and K-quant files, the main type otherwise.
 func synthOutputType(ft synthFileType) gguf.Type {
 	switch ft.main {
-	case gguf.TypeQ4_0, gguf.TypeQ4_K, gguf.TypeQ5_K:
+	case gguf.TypeQ4_0, gguf.TypeQ2_K, gguf.TypeQ3_K, gguf.TypeQ4_K, gguf.TypeQ5_K:
 		return gguf.TypeQ6_K
 	}
 	return ft.main
 }
 
-// synthLayerType is the type of attn_v and ffn_down in layer l of n: the
-// "_M" mixes give these Q6_K in the layers where llama.cpp's use_more_bits
-// holds (the first and last eighth of the layers and every third layer in
-// between), the main type elsewhere.
-func synthLayerType(ft synthFileType, l, n int) gguf.Type {
-	if ft.mix && (l < n/8 || l >= 7*n/8 || (l-n/8)%3 == 2) {
-		return gguf.TypeQ6_K
+// synthLayer names the layer tensors whose type a mix may change.
+type synthLayer uint8
+
+const (
+	layerAttnV synthLayer = iota
+	layerAttnOutput
+	layerFFNDown
+)
+
+// synthLayerType is the type of attn_v, attn_output or ffn_down in layer l
+// of preset p, as llama.cpp's llama_tensor_get_type picks it for a dense
+// model without an importance matrix: the "_M" mixes give attn_v and
+// ffn_down Q6_K where use_more_bits holds (the first and last eighth of the
+// layers and every third layer in between); Q2_K gives all three Q3_K,
+// except attn_v Q4_K where n_head/n_head_kv >= 4; Q3_K_M gives all three
+// Q4_K, except Q5_K for attn_v in the first two layers and ffn_down in
+// the first sixteenth.
+func synthLayerType(ft synthFileType, t synthLayer, l int, p synthPreset) gguf.Type {
+	n := p.NLayer
+	switch ft.mix {
+	case mixKM:
+		if t != layerAttnOutput && (l < n/8 || l >= 7*n/8 || (l-n/8)%3 == 2) {
+			return gguf.TypeQ6_K
+		}
+	case mixQ2K:
+		if t == layerAttnV && p.NHead/p.NHeadKV >= 4 {
+			return gguf.TypeQ4_K
+		}
+		return gguf.TypeQ3_K
+	case mixQ3KM:
+		if (t == layerAttnV && l < 2) || (t == layerFFNDown && l < n/16) {
+			return gguf.TypeQ5_K
+		}
+		return gguf.TypeQ4_K
 	}
 	return ft.main
 }
@@ -376,11 +416,23 @@ func writeRandomTensor(out io.Writer, typ gguf.Type, n int, std float64, seed ui
 //     d·(8q - 124) for q in 0..31: mean 0, deviation 8·9.23 = 73.8.
 //   - Q6_K: every scale 4, a value is d·4·(q-32) for q in 0..63: deviation
 //     4·18.47 = 73.9 (mean -2d, negligible).
+//   - Q2_K: every scale and min 15 with dmin = 1.5d, a value is
+//     d·(15q - 22.5) for q in 0..3: mean 0, deviation 15·1.118 = 16.8.
+//   - Q3_K: scales +16 and -16 by turns, a value is ±16d·(q-4) for q in
+//     0..7: mean 0 over each pair of groups, deviation 16·2.29 = 36.7.
 const (
 	codeStdQ8_0 = 73.9
 	codeStdQ4_0 = 4.61
 	codeStdK    = 73.8
+	codeStdQ2_K = 16.8
+	codeStdQ3_K = 36.7
 )
+
+// kScalesQ3 are the 12 packed 6-bit Q3_K scale bytes (ggml's kmask layout:
+// bytes 0-7 the low nibbles, 8-11 the high two bits of four scales each)
+// giving the even groups 48 (+16 after the offset of 32) and the odd ones
+// 16 (-16).
+var kScalesQ3 = [12]byte{0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0x55, 0xff, 0x55}
 
 // kScalesQ4 and kScalesQ5 are the 12 packed 6-bit scale/min bytes of a Q4_K
 // or Q5_K block (ggml get_scale_min_k4 layout) giving every sub-block
@@ -438,6 +490,24 @@ func fillBlocks(b []byte, typ gguf.Type, k int, std float64, r *rng) error {
 			binary.LittleEndian.PutUint16(blk[0:], d)
 			binary.LittleEndian.PutUint16(blk[2:], dmin)
 			copy(blk[4:16], sc[:])
+		}
+	case gguf.TypeQ2_K: // scales[16] (scale | min<<4), qs[64], d, dmin f16
+		dv := float32(std / codeStdQ2_K)
+		d, dmin := gguf.F32ToF16(dv), gguf.F32ToF16(1.5*gguf.F16ToF32(gguf.F32ToF16(dv)))
+		for i := 0; i < k; i++ {
+			blk := b[i*ts:]
+			for j := range 16 {
+				blk[j] = 0xff
+			}
+			binary.LittleEndian.PutUint16(blk[80:], d)
+			binary.LittleEndian.PutUint16(blk[82:], dmin)
+		}
+	case gguf.TypeQ3_K: // hmask[32], qs[64], scales[12], d f16
+		d := gguf.F32ToF16(float32(std / codeStdQ3_K))
+		for i := 0; i < k; i++ {
+			blk := b[i*ts:]
+			copy(blk[96:108], kScalesQ3[:])
+			binary.LittleEndian.PutUint16(blk[108:], d)
 		}
 	case gguf.TypeQ6_K: // ql[128], qh[64], int8 scales[16], d f16
 		d := gguf.F32ToF16(float32(std / codeStdK))

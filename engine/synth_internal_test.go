@@ -14,7 +14,7 @@ import (
 
 func TestSynthTensorStatistics(t *testing.T) {
 	const n = 256 * 256
-	for _, typ := range []gguf.Type{gguf.TypeF32, gguf.TypeF16, gguf.TypeBF16, gguf.TypeQ8_0, gguf.TypeQ4_0, gguf.TypeQ4_K, gguf.TypeQ5_K, gguf.TypeQ6_K} {
+	for _, typ := range []gguf.Type{gguf.TypeF32, gguf.TypeF16, gguf.TypeBF16, gguf.TypeQ8_0, gguf.TypeQ4_0, gguf.TypeQ2_K, gguf.TypeQ3_K, gguf.TypeQ4_K, gguf.TypeQ5_K, gguf.TypeQ6_K} {
 		for _, std := range []float64{0.05, 1 / math.Sqrt(25600)} {
 			t.Run(fmt.Sprintf("%v/std=%.3g", typ, std), func(t *testing.T) {
 				var buf bytes.Buffer

@@ -107,7 +107,7 @@ func TestSynthOptionsErrors(t *testing.T) {
 	for _, o := range []engine.SynthOptions{
 		{Arch: "llama", Preset: "tiny", Type: "f32"},
 		{Arch: "qwen3", Preset: "3b", Type: "f32"},
-		{Arch: "qwen3", Preset: "tiny", Type: "q3_k"},
+		{Arch: "qwen3", Preset: "tiny", Type: "q3_k_s"},
 	} {
 		if _, err := engine.NewSynthWriter(o); err == nil {
 			t.Errorf("NewSynthWriter(%+v) succeeded", o)
@@ -155,36 +155,59 @@ func TestSynthQwen3Shapes(t *testing.T) {
 	}
 }
 
-// TestSynthMixTypes checks the q4_k_m mix on the tiny preset (2 layers):
-// Q6_K for the output, and for attn_v and ffn_down of layer 1 only, as in
-// the reference mini-q4_k_m.gguf made by llama-quantize.
+// TestSynthMixTypes checks the K-quant mixes on the tiny preset (2 layers,
+// n_head/n_head_kv 2): q4_k_m gives Q6_K to the output and to attn_v and
+// ffn_down of layer 1 only, as in the reference mini-q4_k_m.gguf made by
+// llama-quantize; q2_k gives Q3_K to attn_v, attn_output and ffn_down;
+// q3_k_m Q5_K to attn_v of both layers (the first two) and Q4_K to
+// attn_output and ffn_down (n_layer/16 is 0); each with its llama_ftype.
 func TestSynthMixTypes(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "mix.gguf")
-	if err := engine.WriteSynth(path, engine.SynthOptions{Arch: "qwen3", Preset: "tiny", Type: "q4_k_m"}); err != nil {
-		t.Fatal(err)
-	}
-	f, err := gguf.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	want := map[string]gguf.Type{
-		"output.weight": gguf.TypeQ6_K, "token_embd.weight": gguf.TypeQ4_K,
-		"blk.0.attn_v.weight": gguf.TypeQ4_K, "blk.1.attn_v.weight": gguf.TypeQ6_K,
-		"blk.0.ffn_down.weight": gguf.TypeQ4_K, "blk.1.ffn_down.weight": gguf.TypeQ6_K,
-		"blk.1.attn_q.weight": gguf.TypeQ4_K, "blk.1.attn_norm.weight": gguf.TypeF32,
-	}
-	for name, typ := range want {
-		ti, err := f.Tensor(name)
+	for _, c := range []struct {
+		typ   string
+		ftype uint32
+		want  map[string]gguf.Type
+	}{
+		{"q4_k_m", 15, map[string]gguf.Type{
+			"output.weight": gguf.TypeQ6_K, "token_embd.weight": gguf.TypeQ4_K,
+			"blk.0.attn_v.weight": gguf.TypeQ4_K, "blk.1.attn_v.weight": gguf.TypeQ6_K,
+			"blk.0.ffn_down.weight": gguf.TypeQ4_K, "blk.1.ffn_down.weight": gguf.TypeQ6_K,
+			"blk.1.attn_output.weight": gguf.TypeQ4_K,
+			"blk.1.attn_q.weight":      gguf.TypeQ4_K, "blk.1.attn_norm.weight": gguf.TypeF32,
+		}},
+		{"q2_k", 10, map[string]gguf.Type{
+			"output.weight": gguf.TypeQ6_K, "token_embd.weight": gguf.TypeQ2_K,
+			"blk.0.attn_v.weight": gguf.TypeQ3_K, "blk.1.attn_v.weight": gguf.TypeQ3_K,
+			"blk.0.ffn_down.weight": gguf.TypeQ3_K, "blk.1.attn_output.weight": gguf.TypeQ3_K,
+			"blk.1.attn_q.weight": gguf.TypeQ2_K, "blk.0.ffn_up.weight": gguf.TypeQ2_K,
+		}},
+		{"q3_k_m", 12, map[string]gguf.Type{
+			"output.weight": gguf.TypeQ6_K, "token_embd.weight": gguf.TypeQ3_K,
+			"blk.0.attn_v.weight": gguf.TypeQ5_K, "blk.1.attn_v.weight": gguf.TypeQ5_K,
+			"blk.0.ffn_down.weight": gguf.TypeQ4_K, "blk.1.attn_output.weight": gguf.TypeQ4_K,
+			"blk.1.attn_q.weight": gguf.TypeQ3_K, "blk.0.ffn_gate.weight": gguf.TypeQ3_K,
+		}},
+	} {
+		path := filepath.Join(t.TempDir(), c.typ+".gguf")
+		if err := engine.WriteSynth(path, engine.SynthOptions{Arch: "qwen3", Preset: "tiny", Type: c.typ}); err != nil {
+			t.Fatal(err)
+		}
+		f, err := gguf.Open(path)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if ti.Type != typ {
-			t.Errorf("%s is %v, want %v", name, ti.Type, typ)
+		for name, typ := range c.want {
+			ti, err := f.Tensor(name)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if ti.Type != typ {
+				t.Errorf("%s: %s is %v, want %v", c.typ, name, ti.Type, typ)
+			}
 		}
-	}
-	if ft, err := f.Uint32("general.file_type"); err != nil || ft != 15 {
-		t.Fatalf("general.file_type = %d, %v; want 15 (MOSTLY_Q4_K_M)", ft, err)
+		if ft, err := f.Uint32("general.file_type"); err != nil || ft != c.ftype {
+			t.Errorf("%s: general.file_type = %d, %v; want %d", c.typ, ft, err, c.ftype)
+		}
+		f.Close()
 	}
 }
 

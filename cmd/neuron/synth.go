@@ -27,7 +27,9 @@ seed, a synthetic vocabulary of the real size and the model family's chat
 template. It loads in neuron and in llama.cpp; its output is noise.
 Presets (qwen3): %s. Types: %s.
 q4_k_m and q5_k_m use Q6_K for the output matrix and, in about half of the
-layers, attn_v and ffn_down, as llama.cpp's mixes do.`,
+layers, attn_v and ffn_down, as llama.cpp's mixes do; q2_k uses Q6_K for the
+output and Q3_K for attn_v, attn_output and ffn_down; q3_k_m Q6_K for the
+output and Q4_K (Q5_K in the first layers) for those three.`,
 			strings.Join(engine.SynthPresets("qwen3"), ", "), strings.Join(engine.SynthTypes(), ", ")),
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {

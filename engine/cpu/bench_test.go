@@ -104,7 +104,7 @@ func BenchmarkMatMulRows(b *testing.B) {
 	be := New(engineOpts(runtime.GOMAXPROCS(0))) // -test.cpu sets the threads
 	defer be.Close()
 	type shape struct{ ne0, ne1 int }
-	types := []gguf.Type{gguf.TypeQ8_0, gguf.TypeQ4_0, gguf.TypeQ4_K, gguf.TypeQ5_K, gguf.TypeQ6_K}
+	types := []gguf.Type{gguf.TypeQ8_0, gguf.TypeQ4_0, gguf.TypeQ2_K, gguf.TypeQ3_K, gguf.TypeQ4_K, gguf.TypeQ5_K, gguf.TypeQ6_K}
 	shapes := []shape{{1024, 3072}}
 	if os.Getenv("MATMUL_ROWS_SHAPES") == "model" {
 		types = []gguf.Type{gguf.TypeQ8_0}

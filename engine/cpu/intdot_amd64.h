@@ -1,5 +1,5 @@
-// Macros shared by the integer kernel files intdot_amd64.s and
-// intdotk_amd64.s.
+// Macros shared by the integer kernel files intdot_amd64.s,
+// intdotk_amd64.s and intdotk23_amd64.s.
 
 // REDUCE8(acc, out) sums the eight floats of acc and stores them at out.
 #define REDUCE8(acc, xacc, out) \
@@ -55,3 +55,26 @@
 	VMOVSHDUP   X6, X9 \
 	VBROADCASTSS X9, Y9 \
 	VFMADD231PS Y10, Y9, Y1
+
+// KROW_START and KROW_END open and close one weight row of a K-quant
+// kernel (intdotk_amd64.s, intdotk23_amd64.s). Registers: DI row base, R10
+// rows left, R14 out; per row SI super-block, BX activation quants, DX
+// activation scales, R8 activation sums (16 int16 per super-block), CX
+// super-blocks left; Y0 float accumulator, Y1 float accumulator of the
+// minimum terms, subtracted at the end.
+#define KROW_START \
+	MOVQ   DI, SI \
+	MOVQ   xq+24(FP), BX \
+	MOVQ   xd+32(FP), DX \
+	MOVQ   sums+40(FP), R8 \
+	MOVQ   nsb+48(FP), CX \
+	VXORPS Y0, Y0, Y0 \
+	VXORPS Y1, Y1, Y1
+
+#define KROW_END \
+	VSUBPS Y1, Y0, Y0 \
+	REDUCE8(Y0, X0, (R14)) \
+	ADDQ   $4, R14 \
+	ADDQ   rowSize+8(FP), DI \
+	DECQ   R10
+

@@ -9,4 +9,6 @@ import "github.com/helexa/helexa/gguf"
 
 var hasVNNI = false
 
+var hasK23Wide = false
+
 func asmRowsKernel(typ gguf.Type) rowsKernel { return nil }

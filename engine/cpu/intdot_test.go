@@ -67,7 +67,8 @@ func absDot(typ gguf.Type, w []byte, a actRow, bs int) float64 {
 }
 
 // kernelVariants runs check once per kernel variant this CPU has: the Go
-// reference loop always, the AVX2 and VNNI assembly where present.
+// reference loop always, the AVX2 and VNNI assembly where present, and
+// for Q2_K and Q3_K the ymm kernels beside the zmm ones.
 func kernelVariants(t *testing.T, check func(typ gguf.Type, name string, k rowsKernel)) {
 	t.Helper()
 	for _, typ := range intTypes {
@@ -81,6 +82,11 @@ func kernelVariants(t *testing.T, check func(typ gguf.Type, name string, k rowsK
 				hasVNNI = true
 			} else {
 				check(typ, typ.String()+"/avx2", asm)
+			}
+			if hasK23Wide && (typ == gguf.TypeQ2_K || typ == gguf.TypeQ3_K) {
+				hasK23Wide = false
+				check(typ, typ.String()+"/avx2-ymm", asm)
+				hasK23Wide = true
 			}
 		}
 	}
@@ -198,7 +204,8 @@ func FuzzIntKernels(f *testing.F) {
 }
 
 // BenchmarkIntKernels measures each kernel on a 1024-row matrix of the
-// Qwen3-0.6B width (1024), one activation row, in weight GB/s.
+// Qwen3-0.6B width (1024), one activation row, in weight GB/s (asm-ymm:
+// the AVX2 Q2_K and Q3_K kernels where the zmm ones run).
 func BenchmarkIntKernels(b *testing.B) {
 	rng := rand.New(rand.NewPCG(1, 2))
 	for _, typ := range intTypes {
@@ -220,6 +227,11 @@ func BenchmarkIntKernels(b *testing.B) {
 		run("go", refRows(ik.ref))
 		if asm := asmRowsKernel(typ); asm != nil {
 			run("asm", asm)
+			if hasK23Wide && (typ == gguf.TypeQ2_K || typ == gguf.TypeQ3_K) {
+				hasK23Wide = false
+				run("asm-ymm", asm)
+				hasK23Wide = true
+			}
 		}
 	}
 }

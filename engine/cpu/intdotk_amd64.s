@@ -25,22 +25,6 @@
 	VMOVD        AX, X13 \
 	VPBROADCASTD X13, Y13
 
-#define KROW_START \
-	MOVQ   DI, SI \
-	MOVQ   xq+24(FP), BX \
-	MOVQ   xd+32(FP), DX \
-	MOVQ   sums+40(FP), R8 \
-	MOVQ   nsb+48(FP), CX \
-	VXORPS Y0, Y0, Y0 \
-	VXORPS Y1, Y1, Y1
-
-#define KROW_END \
-	VSUBPS Y1, Y0, Y0 \
-	REDUCE8(Y0, X0, (R14)) \
-	ADDQ   $4, R14 \
-	ADDQ   rowSize+8(FP), DI \
-	DECQ   R10
-
 // Q4_K step n: 32 bytes of nibbles, low ones times x[64n..], high ones
 // times x[64n+32..], scaled by the sub-block scales at 16+4n(SP) and
 // 18+4n(SP).

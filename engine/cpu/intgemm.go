@@ -2,9 +2,10 @@
 // several quantized activation rows per kernel call, so a batched decode
 // step (one activation row per running sequence) loads and unpacks each
 // weight block once for up to gemmCols rows instead of once per row. The
-// assembly (intgemm_amd64.s, intgemmk_amd64.s) computes what the one-row
+// assembly (intgemm_amd64.s, intgemmk_amd64.s; Q2_K and Q3_K in
+// intdotk23_amd64.s and intdotk23z_amd64.s) computes what the one-row
 // kernels of intdot.go compute, block by block, and the tests hold it to
-// their Go references.
+// their Go references (Q2_K's and Q3_K's to their one-row kernels' bits).
 
 package cpu
 

@@ -1,6 +1,10 @@
-// This file declares the small-batch GEMM kernels of intgemm_amd64.s and
-// intgemmk_amd64.s and picks them at start: Q8_0, Q4_K and Q6_K where the
-// CPU has AVX-512 VNNI (with BW and VL), Q8_0 alone with AVX2.
+// This file declares the small-batch GEMM kernels of intgemm_amd64.s,
+// intgemmk_amd64.s, intdotk23_amd64.s and intdotk23z_amd64.s and picks
+// them at start: Q8_0, Q4_K and Q6_K where the CPU has AVX-512 VNNI (with
+// BW and VL), Q8_0 alone with AVX2; Q2_K and Q3_K with AVX2 everywhere and
+// zmm where AVX-512BW and VNNI are (one weight row per tile, two to four activation
+// rows with the one-row kernel's arithmetic, one row through the one-row
+// kernel itself).
 
 package cpu
 
@@ -51,6 +55,42 @@ func gemmQ6_Kx3VNNI(w *byte, rowSize, nrows int, xq *int8, xd *float32, sums *in
 func gemmQ6_Kx4VNNI(w *byte, rowSize, nrows int, xq *int8, xd *float32, sums *int16, xstride, nsb int, out *float32, ostride int)
 
 //go:noescape
+func gemmQ2_Kx2AVX2(w *byte, rowSize, nrows int, xq *int8, xd *float32, sums *int16, xstride, nsb int, out *float32, ostride int)
+
+//go:noescape
+func gemmQ2_Kx3AVX2(w *byte, rowSize, nrows int, xq *int8, xd *float32, sums *int16, xstride, nsb int, out *float32, ostride int)
+
+//go:noescape
+func gemmQ2_Kx4AVX2(w *byte, rowSize, nrows int, xq *int8, xd *float32, sums *int16, xstride, nsb int, out *float32, ostride int)
+
+//go:noescape
+func gemmQ3_Kx2AVX2(w *byte, rowSize, nrows int, xq *int8, xd *float32, sums *int16, xstride, nsb int, out *float32, ostride int)
+
+//go:noescape
+func gemmQ3_Kx3AVX2(w *byte, rowSize, nrows int, xq *int8, xd *float32, sums *int16, xstride, nsb int, out *float32, ostride int)
+
+//go:noescape
+func gemmQ3_Kx4AVX2(w *byte, rowSize, nrows int, xq *int8, xd *float32, sums *int16, xstride, nsb int, out *float32, ostride int)
+
+//go:noescape
+func gemmQ2_Kx2AVX512(w *byte, rowSize, nrows int, xq *int8, xd *float32, sums *int16, xstride, nsb int, out *float32, ostride int)
+
+//go:noescape
+func gemmQ2_Kx3AVX512(w *byte, rowSize, nrows int, xq *int8, xd *float32, sums *int16, xstride, nsb int, out *float32, ostride int)
+
+//go:noescape
+func gemmQ2_Kx4AVX512(w *byte, rowSize, nrows int, xq *int8, xd *float32, sums *int16, xstride, nsb int, out *float32, ostride int)
+
+//go:noescape
+func gemmQ3_Kx2AVX512(w *byte, rowSize, nrows int, xq *int8, xd *float32, sums *int16, xstride, nsb int, out *float32, ostride int)
+
+//go:noescape
+func gemmQ3_Kx3AVX512(w *byte, rowSize, nrows int, xq *int8, xd *float32, sums *int16, xstride, nsb int, out *float32, ostride int)
+
+//go:noescape
+func gemmQ3_Kx4AVX512(w *byte, rowSize, nrows int, xq *int8, xd *float32, sums *int16, xstride, nsb int, out *float32, ostride int)
+
+//go:noescape
 func gemmQ8_0x1AVX2(w *byte, rowSize, nrows int, xq *int8, xd *float32, xstride, nb int, out *float32, ostride int)
 
 //go:noescape
@@ -78,6 +118,14 @@ func asmGemmKernel(typ gguf.Type) (gemmKernel, int) {
 	if !hasAVX2 {
 		return nil, 0
 	}
+	switch typ {
+	case gguf.TypeQ2_K:
+		return wrapGemm(84, 256, 1, superGemm([gemmCols]gemmSuperAsm{oneRowGemm(dotQ2_KRows),
+			pickGemm(gemmQ2_Kx2AVX2, gemmQ2_Kx2AVX512), pickGemm(gemmQ2_Kx3AVX2, gemmQ2_Kx3AVX512), pickGemm(gemmQ2_Kx4AVX2, gemmQ2_Kx4AVX512)})), 1
+	case gguf.TypeQ3_K:
+		return wrapGemm(110, 256, 1, superGemm([gemmCols]gemmSuperAsm{oneRowGemm(dotQ3_KRows),
+			pickGemm(gemmQ3_Kx2AVX2, gemmQ3_Kx2AVX512), pickGemm(gemmQ3_Kx3AVX2, gemmQ3_Kx3AVX512), pickGemm(gemmQ3_Kx4AVX2, gemmQ3_Kx4AVX512)})), 1
+	}
 	if !hasGemmVNNI {
 		if typ != gguf.TypeQ8_0 {
 			return nil, 0
@@ -98,15 +146,38 @@ func asmGemmKernel(typ gguf.Type) (gemmKernel, int) {
 			[gemmCols]gemmAsm{gemmQ8_0x1VNNI, gemmQ8_0x2VNNI, gemmQ8_0x3VNNI, gemmQ8_0x4VNNI}[c-1](w, rowSize, nrows, xq, xd, xstride, nb, out, ostride)
 		}), 8
 	case gguf.TypeQ4_K:
-		return wrapGemm(144, 256, 2, func(c int, w *byte, rowSize, nrows int, xq *int8, xd *float32, sums *int16, xstride, nsb int, out *float32, ostride int) {
-			[gemmCols]gemmSuperAsm{gemmQ4_Kx1VNNI, gemmQ4_Kx2VNNI, gemmQ4_Kx3VNNI, gemmQ4_Kx4VNNI}[c-1](w, rowSize, nrows, xq, xd, sums, xstride, nsb, out, ostride)
-		}), 2
+		return wrapGemm(144, 256, 2, superGemm([gemmCols]gemmSuperAsm{gemmQ4_Kx1VNNI, gemmQ4_Kx2VNNI, gemmQ4_Kx3VNNI, gemmQ4_Kx4VNNI})), 2
 	case gguf.TypeQ6_K:
-		return wrapGemm(210, 256, 2, func(c int, w *byte, rowSize, nrows int, xq *int8, xd *float32, sums *int16, xstride, nsb int, out *float32, ostride int) {
-			[gemmCols]gemmSuperAsm{gemmQ6_Kx1VNNI, gemmQ6_Kx2VNNI, gemmQ6_Kx3VNNI, gemmQ6_Kx4VNNI}[c-1](w, rowSize, nrows, xq, xd, sums, xstride, nsb, out, ostride)
-		}), 2
+		return wrapGemm(210, 256, 2, superGemm([gemmCols]gemmSuperAsm{gemmQ6_Kx1VNNI, gemmQ6_Kx2VNNI, gemmQ6_Kx3VNNI, gemmQ6_Kx4VNNI})), 2
 	}
 	return nil, 0
+}
+
+// superGemm calls the kernel of ks for c activation rows.
+func superGemm(ks [gemmCols]gemmSuperAsm) func(c int, w *byte, rowSize, nrows int, xq *int8, xd *float32, sums *int16, xstride, nsb int, out *float32, ostride int) {
+	return func(c int, w *byte, rowSize, nrows int, xq *int8, xd *float32, sums *int16, xstride, nsb int, out *float32, ostride int) {
+		ks[c-1](w, rowSize, nrows, xq, xd, sums, xstride, nsb, out, ostride)
+	}
+}
+
+// oneRowGemm runs a one-row kernel as the GEMM kernel of one activation
+// row, where the multi-row kernels give each row the one-row arithmetic
+// (Q2_K, Q3_K): for decode it is the faster of the two.
+func oneRowGemm(k superRows) gemmSuperAsm {
+	return func(w *byte, rowSize, nrows int, xq *int8, xd *float32, sums *int16, _, nsb int, out *float32, _ int) {
+		k(w, rowSize, nrows, xq, xd, sums, nsb, out)
+	}
+}
+
+// pickGemm is pickRows (intdot_amd64.go) for the multi-row kernels.
+func pickGemm(ymm, wide gemmSuperAsm) gemmSuperAsm {
+	return func(w *byte, rowSize, nrows int, xq *int8, xd *float32, sums *int16, xstride, nsb int, out *float32, ostride int) {
+		if hasK23Wide {
+			wide(w, rowSize, nrows, xq, xd, sums, xstride, nsb, out, ostride)
+		} else {
+			ymm(w, rowSize, nrows, xq, xd, sums, xstride, nsb, out, ostride)
+		}
+	}
 }
 
 // wrapGemm adapts the kernels for 1..gemmCols activation rows of a block

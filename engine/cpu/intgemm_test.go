@@ -99,6 +99,74 @@ func TestGemmKernels(t *testing.T) {
 	})
 }
 
+// TestGemmOneRowBits checks the GEMM kernels whose tile is one weight row
+// (Q2_K, Q3_K) against their one-row kernels bit for bit, and the zmm
+// one-row kernels against the ymm ones: each activation row gets the
+// one-row arithmetic whatever its neighbours and whichever kernel runs, so
+// the paths and every batch size agree exactly.
+func TestGemmOneRowBits(t *testing.T) {
+	rng := rand.New(rand.NewPCG(17, 18))
+	tested := 0
+	for _, typ := range intTypes {
+		ik := intKernels[typ]
+		if ik.gemm == nil || ik.gemmTile != 1 || ik.asm == nil {
+			continue
+		}
+		tested++
+		for _, nb := range []int{1, 2, 5} {
+			ne0 := nb * 256
+			rowSize := int(typ.RowSize(int64(ne0)))
+			const nrows, n = 7, 6
+			w := randomWeight(rng, typ, ne0, nrows)
+			for _, xs := range []float32{1e-20, 1, 1e12} {
+				x := randomVec(rng, n*ne0)
+				for i := range x {
+					x[i] *= xs
+				}
+				var a actQuant
+				a.quantize(ik.format, x, n, ne0)
+				want := make([]float32, n*nrows)
+				for r := range n {
+					ik.rows(w, rowSize, nrows, a.row(r), want[r*nrows:(r+1)*nrows])
+				}
+				if hasK23Wide { // the zmm one-row kernel ran: the ymm one must agree
+					hasK23Wide = false
+					for r := range n {
+						got := make([]float32, nrows)
+						ik.rows(w, rowSize, nrows, a.row(r), got)
+						for i, v := range got {
+							if wv := want[r*nrows+i]; math.Float32bits(v) != math.Float32bits(wv) {
+								hasK23Wide = true
+								t.Fatalf("%s ne0 %d x·%g row %d: [%d] = %g with ymm, %g with zmm", typ, ne0, xs, r, i, v, wv)
+							}
+						}
+					}
+					hasK23Wide = true
+				}
+				wide := hasK23Wide
+				for _, hasK23Wide = range []bool{wide, false} { // zmm and ymm kernels
+					for r0 := range n {
+						for c := 1; c <= min(gemmCols, n-r0); c++ {
+							out := make([]float32, c*nrows)
+							ik.gemm(w, rowSize, nrows, &a, r0, c, out, nrows)
+							for i, v := range out {
+								if wv := want[r0*nrows+i]; math.Float32bits(v) != math.Float32bits(wv) {
+									hasK23Wide = wide
+									t.Fatalf("%s ne0 %d x·%g r0 %d c %d: [%d] = %g, one-row kernel %g", typ, ne0, xs, r0, c, i, v, wv)
+								}
+							}
+						}
+					}
+				}
+				hasK23Wide = wide
+			}
+		}
+	}
+	if tested == 0 {
+		t.Skip("no one-row-tile GEMM kernel on this CPU")
+	}
+}
+
 // FuzzGemmKernels runs every GEMM kernel variant on weight rows made of the
 // fuzz input (scale fields included, so NaN and infinite scales occur) and
 // three activation rows, and checks each result against the Go reference
@@ -150,7 +218,7 @@ func TestMatMulGemm(t *testing.T) {
 	be := New(engineOpts(2))
 	defer be.Close()
 	const ne0, ne1 = 512, 77
-	for _, typ := range []gguf.Type{gguf.TypeQ8_0, gguf.TypeQ4_K, gguf.TypeQ6_K} {
+	for _, typ := range []gguf.Type{gguf.TypeQ8_0, gguf.TypeQ2_K, gguf.TypeQ3_K, gguf.TypeQ4_K, gguf.TypeQ6_K} {
 		if intKernels[typ].gemm == nil {
 			continue
 		}
@@ -221,13 +289,14 @@ func BenchmarkGemmKernels(b *testing.B) {
 			})
 		}
 		run("", ik.gemm)
-		if hasGemmVNNI && hasVNNI {
+		if hasGemmVNNI && hasVNNI || hasK23Wide {
 			// What a CPU without AVX-512 runs.
-			hasGemmVNNI, hasVNNI = false, false
+			saved := [3]bool{hasGemmVNNI, hasVNNI, hasK23Wide}
+			hasGemmVNNI, hasVNNI, hasK23Wide = false, false, false
 			if k, _ := asmGemmKernel(typ); k != nil {
 				run("-avx2", k)
 			}
-			hasGemmVNNI, hasVNNI = true, true
+			hasGemmVNNI, hasVNNI, hasK23Wide = saved[0], saved[1], saved[2]
 		}
 	}
 }

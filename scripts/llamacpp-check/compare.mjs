@@ -53,7 +53,7 @@ function tolerance(ftype) {
 // Block size and bytes per block of the ggml types used here (ggml.c
 // type_traits).
 const typeSizes = {
-	0: [1, 4], 1: [1, 2], 2: [32, 18], 8: [32, 34], 12: [256, 144],
+	0: [1, 4], 1: [1, 2], 2: [32, 18], 8: [32, 34], 10: [256, 84], 11: [256, 110], 12: [256, 144],
 	13: [256, 176], 14: [256, 210], 30: [1, 2],
 };
 

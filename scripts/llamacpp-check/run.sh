@@ -68,7 +68,7 @@ else
 fi
 
 files=()
-for t in f32 f16 bf16 q8_0 q4_0 q4_k_m q5_k_m q6_k; do
+for t in f32 f16 bf16 q8_0 q4_0 q2_k q3_k_m q4_k_m q5_k_m q6_k; do
 	f="models/synth-tiny-$t.gguf"
 	"$neuron" synth --preset tiny --type "$t" -o "$f" >/dev/null
 	files+=("$f")
