@@ -198,7 +198,8 @@ func FuzzIntKernels(f *testing.F) {
 }
 
 // BenchmarkIntKernels measures each kernel on a 1024-row matrix of the
-// Qwen3-0.6B width (1024), one activation row, in weight GB/s.
+// Qwen3-0.6B width (1024), one activation row, in weight GB/s: the Go
+// reference, the one-row assembly and the multi-row GEMM kernel (gemm1).
 func BenchmarkIntKernels(b *testing.B) {
 	rng := rand.New(rand.NewPCG(1, 2))
 	for _, typ := range intTypes {
@@ -220,6 +221,12 @@ func BenchmarkIntKernels(b *testing.B) {
 		run("go", refRows(ik.ref))
 		if asm := asmRowsKernel(typ); asm != nil {
 			run("asm", asm)
+		}
+		if k, _ := asmGemmKernel(typ); k != nil {
+			// The multi-row kernel on one activation row, as decode runs it.
+			run("gemm1", func(w []byte, rowSize, nrows int, _ actRow, out []float32) {
+				k(w, rowSize, nrows, &a, 0, 1, out, nrows)
+			})
 		}
 	}
 }

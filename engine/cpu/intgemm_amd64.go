@@ -1,5 +1,5 @@
 // This file declares the small-batch GEMM kernels of intgemm_amd64.s and
-// intgemmk_amd64.s and picks them at start: Q8_0, Q4_K and Q6_K where the
+// intgemmk_amd64.s and picks them at start: Q8_0, Q4_K, Q5_K and Q6_K where the
 // CPU has AVX-512 VNNI (with BW and VL), Q8_0 alone with AVX2.
 
 package cpu
@@ -37,6 +37,18 @@ func gemmQ4_Kx3VNNI(w *byte, rowSize, nrows int, xq *int8, xd *float32, sums *in
 
 //go:noescape
 func gemmQ4_Kx4VNNI(w *byte, rowSize, nrows int, xq *int8, xd *float32, sums *int16, xstride, nsb int, out *float32, ostride int)
+
+//go:noescape
+func gemmQ5_Kx1VNNI(w *byte, rowSize, nrows int, xq *int8, xd *float32, sums *int16, xstride, nsb int, out *float32, ostride int)
+
+//go:noescape
+func gemmQ5_Kx2VNNI(w *byte, rowSize, nrows int, xq *int8, xd *float32, sums *int16, xstride, nsb int, out *float32, ostride int)
+
+//go:noescape
+func gemmQ5_Kx3VNNI(w *byte, rowSize, nrows int, xq *int8, xd *float32, sums *int16, xstride, nsb int, out *float32, ostride int)
+
+//go:noescape
+func gemmQ5_Kx4VNNI(w *byte, rowSize, nrows int, xq *int8, xd *float32, sums *int16, xstride, nsb int, out *float32, ostride int)
 
 //go:noescape
 func gemmQ6_Kx1VNNI(w *byte, rowSize, nrows int, xq *int8, xd *float32, sums *int16, xstride, nsb int, out *float32, ostride int)
@@ -100,6 +112,10 @@ func asmGemmKernel(typ gguf.Type) (gemmKernel, int) {
 	case gguf.TypeQ4_K:
 		return wrapGemm(144, 256, 2, func(c int, w *byte, rowSize, nrows int, xq *int8, xd *float32, sums *int16, xstride, nsb int, out *float32, ostride int) {
 			[gemmCols]gemmSuperAsm{gemmQ4_Kx1VNNI, gemmQ4_Kx2VNNI, gemmQ4_Kx3VNNI, gemmQ4_Kx4VNNI}[c-1](w, rowSize, nrows, xq, xd, sums, xstride, nsb, out, ostride)
+		}), 2
+	case gguf.TypeQ5_K:
+		return wrapGemm(176, 256, 2, func(c int, w *byte, rowSize, nrows int, xq *int8, xd *float32, sums *int16, xstride, nsb int, out *float32, ostride int) {
+			[gemmCols]gemmSuperAsm{gemmQ5_Kx1VNNI, gemmQ5_Kx2VNNI, gemmQ5_Kx3VNNI, gemmQ5_Kx4VNNI}[c-1](w, rowSize, nrows, xq, xd, sums, xstride, nsb, out, ostride)
 		}), 2
 	case gguf.TypeQ6_K:
 		return wrapGemm(210, 256, 2, func(c int, w *byte, rowSize, nrows int, xq *int8, xd *float32, sums *int16, xstride, nsb int, out *float32, ostride int) {

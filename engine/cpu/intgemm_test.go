@@ -150,7 +150,7 @@ func TestMatMulGemm(t *testing.T) {
 	be := New(engineOpts(2))
 	defer be.Close()
 	const ne0, ne1 = 512, 77
-	for _, typ := range []gguf.Type{gguf.TypeQ8_0, gguf.TypeQ4_K, gguf.TypeQ6_K} {
+	for _, typ := range []gguf.Type{gguf.TypeQ8_0, gguf.TypeQ4_K, gguf.TypeQ5_K, gguf.TypeQ6_K} {
 		if intKernels[typ].gemm == nil {
 			continue
 		}
