@@ -204,8 +204,9 @@ func FuzzIntKernels(f *testing.F) {
 }
 
 // BenchmarkIntKernels measures each kernel on a 1024-row matrix of the
-// Qwen3-0.6B width (1024), one activation row, in weight GB/s (asm-ymm:
-// the AVX2 Q2_K and Q3_K kernels where the zmm ones run).
+// Qwen3-0.6B width (1024), one activation row, in weight GB/s: the Go
+// reference, the one-row assembly (asm-ymm: the AVX2 Q2_K and Q3_K kernels
+// where the zmm ones run) and the multi-row GEMM kernel (gemm1).
 func BenchmarkIntKernels(b *testing.B) {
 	rng := rand.New(rand.NewPCG(1, 2))
 	for _, typ := range intTypes {
@@ -232,6 +233,12 @@ func BenchmarkIntKernels(b *testing.B) {
 				run("asm-ymm", asm)
 				hasK23Wide = true
 			}
+		}
+		if k, _ := asmGemmKernel(typ); k != nil {
+			// The multi-row kernel on one activation row, as decode runs it.
+			run("gemm1", func(w []byte, rowSize, nrows int, _ actRow, out []float32) {
+				k(w, rowSize, nrows, &a, 0, 1, out, nrows)
+			})
 		}
 	}
 }

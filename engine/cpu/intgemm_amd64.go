@@ -1,10 +1,10 @@
 // This file declares the small-batch GEMM kernels of intgemm_amd64.s,
 // intgemmk_amd64.s, intdotk23_amd64.s and intdotk23z_amd64.s and picks
-// them at start: Q8_0, Q4_K and Q6_K where the CPU has AVX-512 VNNI (with
-// BW and VL), Q8_0 alone with AVX2; Q2_K and Q3_K with AVX2 everywhere and
-// zmm where AVX-512BW and VNNI are (one weight row per tile, two to four activation
-// rows with the one-row kernel's arithmetic, one row through the one-row
-// kernel itself).
+// them at start: Q8_0, Q4_K, Q5_K and Q6_K where the CPU has AVX-512 VNNI
+// (with BW and VL), Q8_0 alone with AVX2; Q2_K and Q3_K with AVX2
+// everywhere and zmm where AVX-512BW and VNNI are (one weight row per
+// tile, two to four activation rows with the one-row kernel's arithmetic,
+// one row through the one-row kernel itself).
 
 package cpu
 
@@ -41,6 +41,18 @@ func gemmQ4_Kx3VNNI(w *byte, rowSize, nrows int, xq *int8, xd *float32, sums *in
 
 //go:noescape
 func gemmQ4_Kx4VNNI(w *byte, rowSize, nrows int, xq *int8, xd *float32, sums *int16, xstride, nsb int, out *float32, ostride int)
+
+//go:noescape
+func gemmQ5_Kx1VNNI(w *byte, rowSize, nrows int, xq *int8, xd *float32, sums *int16, xstride, nsb int, out *float32, ostride int)
+
+//go:noescape
+func gemmQ5_Kx2VNNI(w *byte, rowSize, nrows int, xq *int8, xd *float32, sums *int16, xstride, nsb int, out *float32, ostride int)
+
+//go:noescape
+func gemmQ5_Kx3VNNI(w *byte, rowSize, nrows int, xq *int8, xd *float32, sums *int16, xstride, nsb int, out *float32, ostride int)
+
+//go:noescape
+func gemmQ5_Kx4VNNI(w *byte, rowSize, nrows int, xq *int8, xd *float32, sums *int16, xstride, nsb int, out *float32, ostride int)
 
 //go:noescape
 func gemmQ6_Kx1VNNI(w *byte, rowSize, nrows int, xq *int8, xd *float32, sums *int16, xstride, nsb int, out *float32, ostride int)
@@ -147,6 +159,8 @@ func asmGemmKernel(typ gguf.Type) (gemmKernel, int) {
 		}), 8
 	case gguf.TypeQ4_K:
 		return wrapGemm(144, 256, 2, superGemm([gemmCols]gemmSuperAsm{gemmQ4_Kx1VNNI, gemmQ4_Kx2VNNI, gemmQ4_Kx3VNNI, gemmQ4_Kx4VNNI})), 2
+	case gguf.TypeQ5_K:
+		return wrapGemm(176, 256, 2, superGemm([gemmCols]gemmSuperAsm{gemmQ5_Kx1VNNI, gemmQ5_Kx2VNNI, gemmQ5_Kx3VNNI, gemmQ5_Kx4VNNI})), 2
 	case gguf.TypeQ6_K:
 		return wrapGemm(210, 256, 2, superGemm([gemmCols]gemmSuperAsm{gemmQ6_Kx1VNNI, gemmQ6_Kx2VNNI, gemmQ6_Kx3VNNI, gemmQ6_Kx4VNNI})), 2
 	}

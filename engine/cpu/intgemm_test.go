@@ -2,11 +2,13 @@
 // references on several widths, tile counts, activation row groups,
 // strides, misaligned weights and extreme scales, and on fuzzed weight
 // bytes, and MatMul's integer path with them against the one-row kernels
-// at every batch size.
+// at every batch size; its benchmarks time the kernels and the K-quant
+// MatMuls.
 
 package cpu
 
 import (
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"testing"
@@ -218,7 +220,7 @@ func TestMatMulGemm(t *testing.T) {
 	be := New(engineOpts(2))
 	defer be.Close()
 	const ne0, ne1 = 512, 77
-	for _, typ := range []gguf.Type{gguf.TypeQ8_0, gguf.TypeQ2_K, gguf.TypeQ3_K, gguf.TypeQ4_K, gguf.TypeQ6_K} {
+	for _, typ := range []gguf.Type{gguf.TypeQ8_0, gguf.TypeQ2_K, gguf.TypeQ3_K, gguf.TypeQ4_K, gguf.TypeQ5_K, gguf.TypeQ6_K} {
 		if intKernels[typ].gemm == nil {
 			continue
 		}
@@ -297,6 +299,40 @@ func BenchmarkGemmKernels(b *testing.B) {
 				run("-avx2", k)
 			}
 			hasGemmVNNI, hasVNNI, hasK23Wide = saved[0], saved[1], saved[2]
+		}
+	}
+}
+
+// BenchmarkMatMulStream runs one thread's MatMul of the K-quant types with
+// one and four activation rows over a 1024-wide matrix that sits in L2
+// (1024 rows) and one that streams from memory (65536 rows, 47-67 MB),
+// reporting weight GB/s per second of process CPU time (cpu-GB/s), which
+// the load of a shared machine cannot raise, only lower.
+func BenchmarkMatMulStream(b *testing.B) {
+	rng := rand.New(rand.NewPCG(1, 9))
+	be := New(engineOpts(1))
+	defer be.Close()
+	const ne0 = 1024
+	for _, typ := range []gguf.Type{gguf.TypeQ4_K, gguf.TypeQ5_K, gguf.TypeQ6_K} {
+		for _, ne1 := range []int{1024, 65536} {
+			data := randomWeight(rng, typ, ne0, ne1)
+			w, err := be.LoadWeight("w", typ, ne0, ne1, data)
+			if err != nil {
+				b.Fatal(err)
+			}
+			for _, n := range []int{1, 4} {
+				b.Run(fmt.Sprintf("%s/%dx%d/rows=%d", typ, ne1, ne0, n), func(b *testing.B) {
+					x := newBuffer(b, be, randomVec(rng, n*ne0))
+					dst := newBuffer(b, be, make([]float32, n*ne1))
+					b.SetBytes(int64(len(data)))
+					cpu0 := cpuTimeNs()
+					for b.Loop() {
+						x.(*buffer).gen++ // quantized afresh each call, as in a forward pass
+						be.MatMul(dst, w, x, n)
+					}
+					b.ReportMetric(float64(len(data))*float64(b.N)/float64(cpuTimeNs()-cpu0), "cpu-GB/s")
+				})
+			}
 		}
 	}
 }

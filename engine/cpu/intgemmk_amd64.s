@@ -1,6 +1,7 @@
-// Small-batch integer GEMM kernels for the K-quants on amd64 with AVX-512
-// VNNI, the counterparts of intdotk_amd64.s as intgemm_amd64.s is of
-// intdot_amd64.s; intgemm.go calls them and holds their Go reference.
+// Small-batch integer GEMM kernels for the K-quants (Q4_K, Q5_K, Q6_K) on
+// amd64 with AVX-512 VNNI, the counterparts of intdotk_amd64.s as
+// intgemm_amd64.s is of intdot_amd64.s; intgemm.go calls them and
+// intdot.go holds their Go references.
 
 #include "textflag.h"
 
@@ -87,14 +88,35 @@
 #define K4_J2(n) K4_J((64*n)(BX)(R11*2), Z4, Z5)
 #define K4_J3(n) K4_J((64*n)(BX)(R13*1), Z6, Z7)
 
-#define K4_CHUNK(n, JS) \
-	K4_W((16+32*n)(SI), Y16, Z16) \
-	K4_W((16+32*n)(SI)(R9*1), Y17, Z17) \
+// K4_SC: the scales of chunk n's sub-blocks 2n (low 16 words) and 2n+1
+// (high 16) as words, of row 0 in Z18 and row 1 in Z19.
+#define K4_SC(n) \
 	VPBROADCASTW (4*n)(SP), Z18 \
 	VPBROADCASTW (4*n+2)(SP), K1, Z18 \
 	VPBROADCASTW (16+4*n)(SP), Z19 \
-	VPBROADCASTW (18+4*n)(SP), K1, Z19 \
+	VPBROADCASTW (18+4*n)(SP), K1, Z19
+
+#define K4_CHUNK(n, JS) \
+	K4_W((16+32*n)(SI), Y16, Z16) \
+	K4_W((16+32*n)(SI)(R9*1), Y17, Z17) \
+	K4_SC(n) \
 	JS(n)
+
+#define K4_CHUNKS(JS) \
+	K4_CHUNK(0, JS) \
+	K4_CHUNK(1, JS) \
+	K4_CHUNK(2, JS) \
+	K4_CHUNK(3, JS)
+
+// K4_PF: prefetch the tile two ahead, 320 bytes a super-block.
+#define K4_PF \
+	MOVQ       48(SP), AX \
+	PREFETCHT0 (AX) \
+	PREFETCHT0 64(AX) \
+	PREFETCHT0 128(AX) \
+	PREFETCHT0 192(AX) \
+	PREFETCHT0 256(AX) \
+	ADDQ       $320, 48(SP)
 
 #define K4_JS1(n) K4_J0(n)
 #define K4_JS2(n) K4_J0(n) \
@@ -177,9 +199,11 @@
 	VPXORD Z14, Z14, Z14 \
 	VPXORD Z15, Z15, Z15
 
-// GEMM_Q4_K(JS, ZI, ZF, END, RED): a kernel for the activation rows that
-// JS steps, ZI and ZF clear, END scales and RED stores.
-#define GEMM_Q4_K(JS, ZI, ZF, END, RED) \
+// GEMM_K4(SBB, PF, CHUNKS, JS, ZI, ZF, END, RED): a Q4_K or Q5_K kernel
+// (super-blocks of SBB bytes, prefetched by PF, their four chunks run by
+// CHUNKS) for the activation rows that JS steps, ZI and ZF clear, END
+// scales and RED stores.
+#define GEMM_K4(SBB, PF, CHUNKS, JS, ZI, ZF, END, RED) \
 	MOVQ         w+0(FP), DI \
 	MOVQ         rowSize+8(FP), R9 \
 	MOVQ         nrows+16(FP), AX \
@@ -204,22 +228,13 @@ tile: \
 	MOVQ AX, 48(SP) \
 	ZF \
 sb: \
-	MOVQ       48(SP), AX \
-	PREFETCHT0 (AX) \
-	PREFETCHT0 64(AX) \
-	PREFETCHT0 128(AX) \
-	PREFETCHT0 192(AX) \
-	PREFETCHT0 256(AX) \
-	ADDQ       $320, 48(SP) \
+	PF \
 	K4_ROW(0(SI), 4(SI), 8(SI), 12(SI), 0(SP), Y27, Z23, Z25) \
 	K4_ROW(0(SI)(R9*1), 4(SI)(R9*1), 8(SI)(R9*1), 12(SI)(R9*1), 16(SP), Y28, Z24, Z26) \
 	ZI \
-	K4_CHUNK(0, JS) \
-	K4_CHUNK(1, JS) \
-	K4_CHUNK(2, JS) \
-	K4_CHUNK(3, JS) \
+	CHUNKS(JS) \
 	END \
-	ADDQ $144, SI \
+	ADDQ $SBB, SI \
 	ADDQ $256, BX \
 	ADDQ $4, DX \
 	ADDQ $32, R15 \
@@ -235,6 +250,59 @@ sb: \
 	JNZ  tile \
 	VZEROUPPER \
 	RET
+
+// Q5_K kernels: Q4_K's tile, registers and loop (GEMM_K4) on super-blocks
+// of 176 bytes (d, dmin, scales[12], qh[32], qs[128]), each chunk's values
+// given their fifth bit from qh: bit 2n of qh[l] for the low nibble of
+// qs[32n+l], bit 2n+1 for its high one. Per super-block a zmm of each row
+// holds qh (low half) and qh >> 1 (high half), so bit 2n of either half is
+// the fifth bit of chunk n; one shift moves it to bit 4 and one VPTERNLOGD
+// ORs it, masked with 0x10, into the chunk. Besides Q4_K's registers: Z29
+// and Z30 those qh of rows 0 and 1, Z22 scratch (the END step reuses all
+// three once the chunks are done); the prefetch goes 384 bytes a
+// super-block (a tile reads 352).
+
+// K5_QH: the qh at qa (32 bytes) and qh >> 1 into Z.
+#define K5_QH(qa, Z) \
+	VMOVDQU64    qa, Y21 \
+	VPSRLW       $1, Y21, Y22 \
+	VINSERTI64X4 $1, Y22, Z21, Z
+
+// K5_HBn(Q, W): chunk n's fifth bits from Q ORed into W as bit 4.
+#define K5_SH(op, s, Q, W) \
+	op              $s, Q, Z22 \
+	VPTERNLOGD.BCST $0xf8, gemm5bit<>(SB), Z22, W
+
+#define K5_HB0(Q, W) K5_SH(VPSLLW, 4, Q, W)
+#define K5_HB1(Q, W) K5_SH(VPSLLW, 2, Q, W)
+#define K5_HB2(Q, W) VPTERNLOGD.BCST $0xf8, gemm5bit<>(SB), Q, W
+#define K5_HB3(Q, W) K5_SH(VPSRLW, 2, Q, W)
+
+#define K5_CHUNK(n, HB, JS) \
+	K4_W((48+32*n)(SI), Y16, Z16) \
+	K4_W((48+32*n)(SI)(R9*1), Y17, Z17) \
+	HB(Z29, Z16) \
+	HB(Z30, Z17) \
+	K4_SC(n) \
+	JS(n)
+
+#define K5_CHUNKS(JS) \
+	K5_QH(16(SI), Z29) \
+	K5_QH(16(SI)(R9*1), Z30) \
+	K5_CHUNK(0, K5_HB0, JS) \
+	K5_CHUNK(1, K5_HB1, JS) \
+	K5_CHUNK(2, K5_HB2, JS) \
+	K5_CHUNK(3, K5_HB3, JS)
+
+#define K5_PF \
+	MOVQ       48(SP), AX \
+	PREFETCHT0 (AX) \
+	PREFETCHT0 64(AX) \
+	PREFETCHT0 128(AX) \
+	PREFETCHT0 192(AX) \
+	PREFETCHT0 256(AX) \
+	PREFETCHT0 320(AX) \
+	ADDQ       $384, 48(SP)
 
 // Q6_K kernels: the same tile and registers as Q4_K's, with a chunk of
 // 64 elements per step: (ql & 0x0f or ql >> 4) | two qh bits << 4 gives
@@ -404,21 +472,40 @@ DATA gemm6idx<>+16(SB)/8, $0x0202020202020202
 DATA gemm6idx<>+24(SB)/8, $0x0303030303030303
 GLOBL gemm6idx<>(SB), RODATA|NOPTR, $32
 
+DATA gemm5bit<>+0(SB)/4, $0x10101010
+GLOBL gemm5bit<>(SB), RODATA|NOPTR, $4
+
 // func gemmQ4_Kx1VNNI(w *byte, rowSize, nrows int, xq *int8, xd *float32, sums *int16, xstride, nsb int, out *float32, ostride int)
 TEXT ·gemmQ4_Kx1VNNI(SB), NOSPLIT, $56-80
-	GEMM_Q4_K(K4_JS1, ZERO_I1, ZERO_F1, K4_END1, K4_RED1)
+	GEMM_K4(144, K4_PF, K4_CHUNKS, K4_JS1, ZERO_I1, ZERO_F1, K4_END1, K4_RED1)
 
 // func gemmQ4_Kx2VNNI(w *byte, rowSize, nrows int, xq *int8, xd *float32, sums *int16, xstride, nsb int, out *float32, ostride int)
 TEXT ·gemmQ4_Kx2VNNI(SB), NOSPLIT, $56-80
-	GEMM_Q4_K(K4_JS2, ZERO_I2, ZERO_F2, K4_END2, K4_RED2)
+	GEMM_K4(144, K4_PF, K4_CHUNKS, K4_JS2, ZERO_I2, ZERO_F2, K4_END2, K4_RED2)
 
 // func gemmQ4_Kx3VNNI(w *byte, rowSize, nrows int, xq *int8, xd *float32, sums *int16, xstride, nsb int, out *float32, ostride int)
 TEXT ·gemmQ4_Kx3VNNI(SB), NOSPLIT, $56-80
-	GEMM_Q4_K(K4_JS3, ZERO_I3, ZERO_F3, K4_END3, K4_RED3)
+	GEMM_K4(144, K4_PF, K4_CHUNKS, K4_JS3, ZERO_I3, ZERO_F3, K4_END3, K4_RED3)
 
 // func gemmQ4_Kx4VNNI(w *byte, rowSize, nrows int, xq *int8, xd *float32, sums *int16, xstride, nsb int, out *float32, ostride int)
 TEXT ·gemmQ4_Kx4VNNI(SB), NOSPLIT, $56-80
-	GEMM_Q4_K(K4_JS4, ZERO_I4, ZERO_F4, K4_END4, K4_RED4)
+	GEMM_K4(144, K4_PF, K4_CHUNKS, K4_JS4, ZERO_I4, ZERO_F4, K4_END4, K4_RED4)
+
+// func gemmQ5_Kx1VNNI(w *byte, rowSize, nrows int, xq *int8, xd *float32, sums *int16, xstride, nsb int, out *float32, ostride int)
+TEXT ·gemmQ5_Kx1VNNI(SB), NOSPLIT, $56-80
+	GEMM_K4(176, K5_PF, K5_CHUNKS, K4_JS1, ZERO_I1, ZERO_F1, K4_END1, K4_RED1)
+
+// func gemmQ5_Kx2VNNI(w *byte, rowSize, nrows int, xq *int8, xd *float32, sums *int16, xstride, nsb int, out *float32, ostride int)
+TEXT ·gemmQ5_Kx2VNNI(SB), NOSPLIT, $56-80
+	GEMM_K4(176, K5_PF, K5_CHUNKS, K4_JS2, ZERO_I2, ZERO_F2, K4_END2, K4_RED2)
+
+// func gemmQ5_Kx3VNNI(w *byte, rowSize, nrows int, xq *int8, xd *float32, sums *int16, xstride, nsb int, out *float32, ostride int)
+TEXT ·gemmQ5_Kx3VNNI(SB), NOSPLIT, $56-80
+	GEMM_K4(176, K5_PF, K5_CHUNKS, K4_JS3, ZERO_I3, ZERO_F3, K4_END3, K4_RED3)
+
+// func gemmQ5_Kx4VNNI(w *byte, rowSize, nrows int, xq *int8, xd *float32, sums *int16, xstride, nsb int, out *float32, ostride int)
+TEXT ·gemmQ5_Kx4VNNI(SB), NOSPLIT, $56-80
+	GEMM_K4(176, K5_PF, K5_CHUNKS, K4_JS4, ZERO_I4, ZERO_F4, K4_END4, K4_RED4)
 
 // func gemmQ6_Kx1VNNI(w *byte, rowSize, nrows int, xq *int8, xd *float32, sums *int16, xstride, nsb int, out *float32, ostride int)
 TEXT ·gemmQ6_Kx1VNNI(SB), NOSPLIT, $152-80
