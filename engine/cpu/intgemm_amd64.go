@@ -1,6 +1,7 @@
 // This file declares the small-batch GEMM kernels of intgemm_amd64.s and
-// intgemmk_amd64.s and picks them at start: Q8_0, Q4_K and Q6_K where the
-// CPU has AVX-512 VNNI (with BW and VL), Q8_0 alone with AVX2.
+// intgemmk_amd64.s and picks them at start: Q8_0, Q4_K and Q6_K (and the
+// types of intgemm32_amd64.go) where the CPU has AVX-512 VNNI (with BW and
+// VL), Q8_0 alone with AVX2.
 
 package cpu
 
@@ -98,15 +99,19 @@ func asmGemmKernel(typ gguf.Type) (gemmKernel, int) {
 			[gemmCols]gemmAsm{gemmQ8_0x1VNNI, gemmQ8_0x2VNNI, gemmQ8_0x3VNNI, gemmQ8_0x4VNNI}[c-1](w, rowSize, nrows, xq, xd, xstride, nb, out, ostride)
 		}), 8
 	case gguf.TypeQ4_K:
-		return wrapGemm(144, 256, 2, func(c int, w *byte, rowSize, nrows int, xq *int8, xd *float32, sums *int16, xstride, nsb int, out *float32, ostride int) {
-			[gemmCols]gemmSuperAsm{gemmQ4_Kx1VNNI, gemmQ4_Kx2VNNI, gemmQ4_Kx3VNNI, gemmQ4_Kx4VNNI}[c-1](w, rowSize, nrows, xq, xd, sums, xstride, nsb, out, ostride)
-		}), 2
+		return superGemm(144, 256, 2, [gemmCols]gemmSuperAsm{gemmQ4_Kx1VNNI, gemmQ4_Kx2VNNI, gemmQ4_Kx3VNNI, gemmQ4_Kx4VNNI}), 2
 	case gguf.TypeQ6_K:
-		return wrapGemm(210, 256, 2, func(c int, w *byte, rowSize, nrows int, xq *int8, xd *float32, sums *int16, xstride, nsb int, out *float32, ostride int) {
-			[gemmCols]gemmSuperAsm{gemmQ6_Kx1VNNI, gemmQ6_Kx2VNNI, gemmQ6_Kx3VNNI, gemmQ6_Kx4VNNI}[c-1](w, rowSize, nrows, xq, xd, sums, xstride, nsb, out, ostride)
-		}), 2
+		return superGemm(210, 256, 2, [gemmCols]gemmSuperAsm{gemmQ6_Kx1VNNI, gemmQ6_Kx2VNNI, gemmQ6_Kx3VNNI, gemmQ6_Kx4VNNI}), 2
 	}
-	return nil, 0
+	return gemm32Kernel(typ)
+}
+
+// superGemm adapts the kernels taking the activation's sums, one per
+// count of activation rows, to gemmKernel.
+func superGemm(blockBytes, bs, tile int, ks [gemmCols]gemmSuperAsm) gemmKernel {
+	return wrapGemm(blockBytes, bs, tile, func(c int, w *byte, rowSize, nrows int, xq *int8, xd *float32, sums *int16, xstride, nb int, out *float32, ostride int) {
+		ks[c-1](w, rowSize, nrows, xq, xd, sums, xstride, nb, out, ostride)
+	})
 }
 
 // wrapGemm adapts the kernels for 1..gemmCols activation rows of a block

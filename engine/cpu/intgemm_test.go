@@ -150,7 +150,7 @@ func TestMatMulGemm(t *testing.T) {
 	be := New(engineOpts(2))
 	defer be.Close()
 	const ne0, ne1 = 512, 77
-	for _, typ := range []gguf.Type{gguf.TypeQ8_0, gguf.TypeQ4_K, gguf.TypeQ6_K} {
+	for _, typ := range []gguf.Type{gguf.TypeQ8_0, gguf.TypeQ4_0, gguf.TypeQ4_1, gguf.TypeQ5_0, gguf.TypeQ5_1, gguf.TypeQ4_K, gguf.TypeQ6_K} {
 		if intKernels[typ].gemm == nil {
 			continue
 		}
@@ -182,7 +182,8 @@ func TestMatMulGemm(t *testing.T) {
 // BenchmarkGemmKernels measures one thread's GEMM kernel against the
 // one-row kernel called per activation row, on a 256-row slice of the
 // Qwen3-0.6B gate matrix (1024 wide) with 4 activation rows, in GMAC/s
-// (wall and CPU time); the -avx2 pair runs the kernels of a CPU without
+// (wall and CPU time) and in weight bytes per second (MB/s: each call
+// reads the slice once); the -avx2 pair runs the kernels of a CPU without
 // AVX-512.
 func BenchmarkGemmKernels(b *testing.B) {
 	rng := rand.New(rand.NewPCG(1, 4))
@@ -204,6 +205,7 @@ func BenchmarkGemmKernels(b *testing.B) {
 		}
 		run := func(name string, k gemmKernel) {
 			b.Run(typ.String()+"/rows"+name, func(b *testing.B) {
+				b.SetBytes(int64(len(w)))
 				cpu0 = cpuTimeNs()
 				for b.Loop() {
 					for r := range n {
@@ -213,6 +215,7 @@ func BenchmarkGemmKernels(b *testing.B) {
 				report(b)
 			})
 			b.Run(typ.String()+"/gemm"+name, func(b *testing.B) {
+				b.SetBytes(int64(len(w)))
 				cpu0 = cpuTimeNs()
 				for b.Loop() {
 					k(w, rowSize, nrows, &a, 0, n, out, nrows)

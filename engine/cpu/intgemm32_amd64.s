@@ -1,0 +1,390 @@
+// Small-batch integer GEMM kernels for the 32-element block types with a
+// 4-bit body (Q4_0, Q4_1, Q5_0, Q5_1) on amd64 with AVX-512 VNNI: a tile
+// of eight weight rows times up to four activation rows (q8) per call, so
+// each weight block is loaded and unpacked once for all of them
+// (intdot_amd64.s unpacks it again for every activation row). The x1
+// kernels serve decoding too, so a row gets the same bits whatever the
+// batch. intgemm.go calls them; intdot.go holds the Go references.
+//
+// Layout: qword r of a zmm holds eight quants of weight row r, so one zmm
+// covers a quarter block of all eight rows. The 16 nibble bytes of a row
+// split into bytes 0-7 and 8-15; their low nibbles are elements 0-7 and
+// 8-15, their high nibbles 16-23 and 24-31. The matching eight activation
+// quants are broadcast to every qword, and VPDPBUSD (unsigned weights,
+// signed activations) adds into two int32 lanes per row; four of them do
+// the block. The quants stay unsigned (0..15, or 0..31 with the fifth bit):
+// Q4_0's -8 and Q5_0's -16 enter through the activation block's sum (an
+// int32 start value in the row's even lane), Q4_1's and Q5_1's minimum as
+// m·dx·sum in float. Per activation row and block the int32 lanes go to
+// float and are multiplied by d·dx into one float accumulator per
+// activation row (two lanes per weight row); the two lanes of a row are
+// added at the end.
+//
+// Registers: DI tile base, R9 rowSize, R12 3·rowSize, SI row 0 of the
+// tile at the current block, R15 row 4, R10 the prefetch pointer, BX the
+// activation quants at the current block (row stride R11, R13 = 3·R11),
+// DX their scales and CX their sums (row strides R8 = nb and AX = 3·nb,
+// times 4 and 2 bytes), R14 out; 0(SP) weight rows left, 8(SP) blocks
+// left. Z0-Z3 float accumulators of activation rows 0-3, Z4-Z7 their
+// int32 block sums, Z8/Z9 scratch, Z10, Z11, Z22, Z23 the VPSHUFBITQMB
+// indices, Z12-Z14 VPERMPS indices, Z15 the word pairs of the offset or
+// minimum term, Z16-Z19 the weight quants (elements 0-7, 16-23, 8-15,
+// 24-31), Z20 d per lane, Z21 m in even lanes (0 in odd), Z24-Z27
+// activation quants, Z28/Z29 scratch, Z30 0x10 bytes, Z31 0x0f bytes; K2
+// the even dword lanes, K3-K6 the fifth-bit masks. No global is read in
+// the loops, where R15 is live (dynamic linking takes R15 for that).
+
+#include "textflag.h"
+
+// Weight row r of the tile at byte off of the current block.
+#define W0(off) off(SI)
+#define W1(off) off(SI)(R9*1)
+#define W2(off) off(SI)(R9*2)
+#define W3(off) off(SI)(R12*1)
+#define W4(off) off(R15)
+#define W5(off) off(R15)(R9*1)
+#define W6(off) off(R15)(R9*2)
+#define W7(off) off(R15)(R12*1)
+
+// NIBBLES(off) unpacks the 16 nibble bytes at off of the eight rows:
+// Z16 elements 0-7, Z18 8-15, Z17 16-23, Z19 24-31 (qword r: row r).
+#define NIBBLES(off) \
+	VMOVDQU64    W0(off), X16 \
+	VINSERTI32X4 $1, W2(off), Z16, Z16 \
+	VINSERTI32X4 $2, W4(off), Z16, Z16 \
+	VINSERTI32X4 $3, W6(off), Z16, Z16 \
+	VMOVDQU64    W1(off), X17 \
+	VINSERTI32X4 $1, W3(off), Z17, Z17 \
+	VINSERTI32X4 $2, W5(off), Z17, Z17 \
+	VINSERTI32X4 $3, W7(off), Z17, Z17 \
+	VPUNPCKHQDQ  Z17, Z16, Z18 \
+	VPUNPCKLQDQ  Z17, Z16, Z16 \
+	VPSRLW       $4, Z16, Z17 \
+	VPSRLW       $4, Z18, Z19 \
+	VPANDD       Z31, Z16, Z16 \
+	VPANDD       Z31, Z18, Z18 \
+	VPANDD       Z31, Z17, Z17 \
+	VPANDD       Z31, Z19, Z19
+
+// GATHER(off) loads the dword at off of the eight rows into Y8, row order.
+#define GATHER(off) \
+	VMOVD       W0(off), X8 \
+	VPINSRD     $1, W1(off), X8, X8 \
+	VPINSRD     $2, W2(off), X8, X8 \
+	VPINSRD     $3, W3(off), X8, X8 \
+	VMOVD       W4(off), X9 \
+	VPINSRD     $1, W5(off), X9, X9 \
+	VPINSRD     $2, W6(off), X9, X9 \
+	VPINSRD     $3, W7(off), X9, X9 \
+	VINSERTI128 $1, X9, Y8, Y8
+
+// SCALES_D: Z20 lanes 2r and 2r+1 = d of row r (the f16 at block offset
+// 0; the word after it is the first nibbles, converted and dropped).
+#define SCALES_D \
+	GATHER(0) \
+	VCVTPH2PS Y8, Z8 \
+	VPERMPS   Z8, Z12, Z20
+
+// SCALES_DM: Z20 as SCALES_D, Z21 lane 2r = m of row r (the f16 at block
+// offset 2), lane 2r+1 = 0.
+#define SCALES_DM \
+	SCALES_D \
+	VPERMPS.Z Z8, Z13, K2, Z21
+
+#define HIGH_NONE
+
+// HIGH_Q5(off) adds the fifth bits, bit j of the row's 32-bit qh at off
+// for element j, to the quants as 0x10.
+#define HIGH_Q5(off) \
+	GATHER(off) \
+	VPMOVZXDQ    Y8, Z8 \
+	VPSHUFBITQMB Z10, Z8, K3 \
+	VPSHUFBITQMB Z11, Z8, K4 \
+	VPSHUFBITQMB Z22, Z8, K5 \
+	VPSHUFBITQMB Z23, Z8, K6 \
+	VPADDB       Z30, Z16, K3, Z16 \
+	VPADDB       Z30, Z18, K4, Z18 \
+	VPADDB       Z30, Z17, K5, Z17 \
+	VPADDB       Z30, Z19, K6, Z19
+
+// INIT_ZERO / INIT_OFFSET start an activation row's int32 lanes: zero, or
+// the offset (Z15's even words, -8 or -16) times the block's sum at xs in
+// each row's even lane.
+#define INIT_ZERO(xs, Zi) \
+	VPXORD Zi, Zi, Zi
+
+#define INIT_OFFSET(xs, Zi) \
+	VPBROADCASTW xs, Zi \
+	VPMADDWD     Z15, Zi, Zi
+
+// MTERM_NONE / MTERM_MIN: the minimum term m·(sum·dx) of Q4_1 and Q5_1
+// (Z15 the words 1, 0), added to the float accumulator after the block's
+// product.
+#define MTERM_NONE(xd, xs, Zf)
+
+#define MTERM_MIN(xd, xs, Zf) \
+	VPBROADCASTW xs, Z29 \
+	VPMADDWD     Z15, Z29, Z29 \
+	VCVTDQ2PS    Z29, Z29 \
+	VMULPS.BCST  xd, Z29, Z29 \
+	VFMADD231PS  Z29, Z21, Zf
+
+// ACT: one activation row (quants at x0..x24, scale xd, sum xs) times the
+// block: Zf += float(int32 lanes)·(d·dx), then the minimum term.
+#define ACT(x0, x8, x16, x24, xd, xs, Zi, Zf, INIT, MTERM) \
+	INIT(xs, Zi) \
+	VPBROADCASTQ x0, Z24 \
+	VPBROADCASTQ x8, Z25 \
+	VPBROADCASTQ x16, Z26 \
+	VPBROADCASTQ x24, Z27 \
+	VPDPBUSD     Z24, Z16, Zi \
+	VPDPBUSD     Z25, Z18, Zi \
+	VPDPBUSD     Z26, Z17, Zi \
+	VPDPBUSD     Z27, Z19, Zi \
+	VCVTDQ2PS    Zi, Zi \
+	VMULPS.BCST  xd, Z20, Z28 \
+	VFMADD231PS  Zi, Z28, Zf \
+	MTERM(xd, xs, Zf)
+
+#define ACT_R0(INIT, MTERM) ACT(0(BX), 8(BX), 16(BX), 24(BX), (DX), (CX), Z4, Z0, INIT, MTERM)
+#define ACT_R1(INIT, MTERM) ACT(0(BX)(R11*1), 8(BX)(R11*1), 16(BX)(R11*1), 24(BX)(R11*1), (DX)(R8*4), (CX)(R8*2), Z5, Z1, INIT, MTERM)
+#define ACT_R2(INIT, MTERM) ACT(0(BX)(R11*2), 8(BX)(R11*2), 16(BX)(R11*2), 24(BX)(R11*2), (DX)(R8*8), (CX)(R8*4), Z6, Z2, INIT, MTERM)
+#define ACT_R3(INIT, MTERM) ACT(0(BX)(R13*1), 8(BX)(R13*1), 16(BX)(R13*1), 24(BX)(R13*1), (DX)(AX*4), (CX)(AX*2), Z7, Z3, INIT, MTERM)
+
+#define ROWS_1(INIT, MTERM) ACT_R0(INIT, MTERM)
+#define ROWS_2(INIT, MTERM) ROWS_1(INIT, MTERM) \
+	ACT_R1(INIT, MTERM)
+#define ROWS_3(INIT, MTERM) ROWS_2(INIT, MTERM) \
+	ACT_R2(INIT, MTERM)
+#define ROWS_4(INIT, MTERM) ROWS_3(INIT, MTERM) \
+	ACT_R3(INIT, MTERM)
+
+#define ZERO_1 VPXORD Z0, Z0, Z0
+#define ZERO_2 ZERO_1 \
+	VPXORD Z1, Z1, Z1
+#define ZERO_3 ZERO_2 \
+	VPXORD Z2, Z2, Z2
+#define ZERO_4 ZERO_3 \
+	VPXORD Z3, Z3, Z3
+
+// RED(Zf, Yf, out) adds the two lanes of each weight row and stores the
+// eight results at out (Z14: the even lanes first).
+#define RED(Zf, Yf, out) \
+	VPERMILPS $0xb1, Zf, Z28 \
+	VADDPS    Z28, Zf, Zf \
+	VPERMPS   Zf, Z14, Zf \
+	VMOVUPS   Yf, out
+
+#define REDUCE_1 RED(Z0, Y0, (R14))
+#define REDUCE_2 REDUCE_1 \
+	RED(Z1, Y1, (R14)(CX*1))
+#define REDUCE_3 REDUCE_2 \
+	RED(Z2, Y2, (R14)(CX*2))
+#define REDUCE_4 REDUCE_3 \
+	RED(Z3, Y3, (R14)(BX*1))
+
+// GEMM32(size, noff, SCALES, HIGH, terms, INIT, MTERM, ZERO, ROWS, REDUCE)
+// is a kernel body for blocks of size bytes with the nibbles at noff and
+// Z15 broadcast from terms. Each block step prefetches the next 192 bytes
+// of the next tile (a tile is 8·size ≤ 192 bytes per block), one tile
+// ahead, as the Q8_0 kernels do.
+#define GEMM32(size, noff, SCALES, HIGH, terms, INIT, MTERM, ZERO, ROWS, REDUCE) \
+	MOVQ         w+0(FP), DI \
+	MOVQ         rowSize+8(FP), R9 \
+	LEAQ         (R9)(R9*2), R12 \
+	MOVQ         nrows+16(FP), CX \
+	MOVQ         CX, 0(SP) \
+	MOVQ         out+64(FP), R14 \
+	MOVQ         xstride+48(FP), R11 \
+	LEAQ         (R11)(R11*2), R13 \
+	MOVQ         nb+56(FP), R8 \
+	LEAQ         (R8)(R8*2), AX \
+	MOVL         $0x0f0f0f0f, CX \
+	VPBROADCASTD CX, Z31 \
+	MOVL         $0x10101010, CX \
+	VPBROADCASTD CX, Z30 \
+	VMOVDQU32    b32idx<>+0(SB), Z12 \
+	VMOVDQU32    b32idx<>+64(SB), Z13 \
+	VMOVDQU32    b32idx<>+128(SB), Z14 \
+	VPBROADCASTQ terms, Z15 \
+	VMOVDQU32    b32bits<>+0(SB), Z10 \
+	VMOVDQU32    b32bits<>+64(SB), Z11 \
+	VMOVDQU32    b32bits<>+128(SB), Z22 \
+	VMOVDQU32    b32bits<>+192(SB), Z23 \
+	MOVL         $0x5555, CX \
+	KMOVW        CX, K2 \
+tile: \
+	MOVQ DI, SI \
+	LEAQ (DI)(R9*4), R15 \
+	LEAQ (DI)(R9*8), R10 \
+	MOVQ xq+24(FP), BX \
+	MOVQ xd+32(FP), DX \
+	MOVQ sums+40(FP), CX \
+	MOVQ R8, 8(SP) \
+	ZERO \
+blk: \
+	PREFETCHT0 (R10) \
+	PREFETCHT0 64(R10) \
+	PREFETCHT0 128(R10) \
+	ADDQ       $192, R10 \
+	NIBBLES(noff) \
+	SCALES \
+	HIGH \
+	ROWS(INIT, MTERM) \
+	ADDQ $size, SI \
+	ADDQ $size, R15 \
+	ADDQ $32, BX \
+	ADDQ $4, DX \
+	ADDQ $2, CX \
+	DECQ 8(SP) \
+	JNZ  blk \
+	MOVQ ostride+72(FP), CX \
+	SHLQ $2, CX \
+	LEAQ (CX)(CX*2), BX \
+	REDUCE \
+	LEAQ (DI)(R9*8), DI \
+	ADDQ $32, R14 \
+	SUBQ $8, 0(SP) \
+	JNZ  tile \
+	VZEROUPPER \
+	RET
+
+#define Q4_0(ZERO, ROWS, REDUCE) GEMM32(18, 2, SCALES_D, HIGH_NONE, b32terms<>+0(SB), INIT_OFFSET, MTERM_NONE, ZERO, ROWS, REDUCE)
+#define Q4_1(ZERO, ROWS, REDUCE) GEMM32(20, 4, SCALES_DM, HIGH_NONE, b32terms<>+16(SB), INIT_ZERO, MTERM_MIN, ZERO, ROWS, REDUCE)
+#define Q5_0(ZERO, ROWS, REDUCE) GEMM32(22, 6, SCALES_D, HIGH_Q5(2), b32terms<>+8(SB), INIT_OFFSET, MTERM_NONE, ZERO, ROWS, REDUCE)
+#define Q5_1(ZERO, ROWS, REDUCE) GEMM32(24, 8, SCALES_DM, HIGH_Q5(4), b32terms<>+16(SB), INIT_ZERO, MTERM_MIN, ZERO, ROWS, REDUCE)
+
+// VPERMPS indices: d of row r to lanes 2r and 2r+1; m of row r to lane
+// 2r; the even lanes to the low half.
+DATA b32idx<>+0(SB)/8, $0x0000000000000000
+DATA b32idx<>+8(SB)/8, $0x0000000200000002
+DATA b32idx<>+16(SB)/8, $0x0000000400000004
+DATA b32idx<>+24(SB)/8, $0x0000000600000006
+DATA b32idx<>+32(SB)/8, $0x0000000800000008
+DATA b32idx<>+40(SB)/8, $0x0000000a0000000a
+DATA b32idx<>+48(SB)/8, $0x0000000c0000000c
+DATA b32idx<>+56(SB)/8, $0x0000000e0000000e
+DATA b32idx<>+64(SB)/8, $0x0000000100000001
+DATA b32idx<>+72(SB)/8, $0x0000000300000003
+DATA b32idx<>+80(SB)/8, $0x0000000500000005
+DATA b32idx<>+88(SB)/8, $0x0000000700000007
+DATA b32idx<>+96(SB)/8, $0x0000000900000009
+DATA b32idx<>+104(SB)/8, $0x0000000b0000000b
+DATA b32idx<>+112(SB)/8, $0x0000000d0000000d
+DATA b32idx<>+120(SB)/8, $0x0000000f0000000f
+DATA b32idx<>+128(SB)/8, $0x0000000200000000
+DATA b32idx<>+136(SB)/8, $0x0000000600000004
+DATA b32idx<>+144(SB)/8, $0x0000000a00000008
+DATA b32idx<>+152(SB)/8, $0x0000000e0000000c
+DATA b32idx<>+160(SB)/8, $0x0000000000000000
+DATA b32idx<>+168(SB)/8, $0x0000000000000000
+DATA b32idx<>+176(SB)/8, $0x0000000000000000
+DATA b32idx<>+184(SB)/8, $0x0000000000000000
+GLOBL b32idx<>(SB), RODATA|NOPTR, $192
+
+// Word pairs per qword (two dword lanes): Q4_0's (-8, 0), (0, 0); Q5_0's
+// (-16, 0), (0, 0); the minimum types' (1, 0), (1, 0).
+DATA b32terms<>+0(SB)/8, $0x000000000000fff8
+DATA b32terms<>+8(SB)/8, $0x000000000000fff0
+DATA b32terms<>+16(SB)/8, $0x0000000100000001
+GLOBL b32terms<>(SB), RODATA|NOPTR, $24
+
+// VPSHUFBITQMB indices: byte j of every qword picks bit 8k+j of the row's
+// qh for the quants of elements 8k..8k+7 (k = 0, 1, 2, 3).
+DATA b32bits<>+0(SB)/8, $0x0706050403020100
+DATA b32bits<>+8(SB)/8, $0x0706050403020100
+DATA b32bits<>+16(SB)/8, $0x0706050403020100
+DATA b32bits<>+24(SB)/8, $0x0706050403020100
+DATA b32bits<>+32(SB)/8, $0x0706050403020100
+DATA b32bits<>+40(SB)/8, $0x0706050403020100
+DATA b32bits<>+48(SB)/8, $0x0706050403020100
+DATA b32bits<>+56(SB)/8, $0x0706050403020100
+DATA b32bits<>+64(SB)/8, $0x0f0e0d0c0b0a0908
+DATA b32bits<>+72(SB)/8, $0x0f0e0d0c0b0a0908
+DATA b32bits<>+80(SB)/8, $0x0f0e0d0c0b0a0908
+DATA b32bits<>+88(SB)/8, $0x0f0e0d0c0b0a0908
+DATA b32bits<>+96(SB)/8, $0x0f0e0d0c0b0a0908
+DATA b32bits<>+104(SB)/8, $0x0f0e0d0c0b0a0908
+DATA b32bits<>+112(SB)/8, $0x0f0e0d0c0b0a0908
+DATA b32bits<>+120(SB)/8, $0x0f0e0d0c0b0a0908
+DATA b32bits<>+128(SB)/8, $0x1716151413121110
+DATA b32bits<>+136(SB)/8, $0x1716151413121110
+DATA b32bits<>+144(SB)/8, $0x1716151413121110
+DATA b32bits<>+152(SB)/8, $0x1716151413121110
+DATA b32bits<>+160(SB)/8, $0x1716151413121110
+DATA b32bits<>+168(SB)/8, $0x1716151413121110
+DATA b32bits<>+176(SB)/8, $0x1716151413121110
+DATA b32bits<>+184(SB)/8, $0x1716151413121110
+DATA b32bits<>+192(SB)/8, $0x1f1e1d1c1b1a1918
+DATA b32bits<>+200(SB)/8, $0x1f1e1d1c1b1a1918
+DATA b32bits<>+208(SB)/8, $0x1f1e1d1c1b1a1918
+DATA b32bits<>+216(SB)/8, $0x1f1e1d1c1b1a1918
+DATA b32bits<>+224(SB)/8, $0x1f1e1d1c1b1a1918
+DATA b32bits<>+232(SB)/8, $0x1f1e1d1c1b1a1918
+DATA b32bits<>+240(SB)/8, $0x1f1e1d1c1b1a1918
+DATA b32bits<>+248(SB)/8, $0x1f1e1d1c1b1a1918
+GLOBL b32bits<>(SB), RODATA|NOPTR, $256
+
+// func gemmQ4_0x1VNNI(w *byte, rowSize, nrows int, xq *int8, xd *float32, sums *int16, xstride, nb int, out *float32, ostride int)
+TEXT ·gemmQ4_0x1VNNI(SB), NOSPLIT, $16-80
+	Q4_0(ZERO_1, ROWS_1, REDUCE_1)
+
+// func gemmQ4_0x2VNNI(w *byte, rowSize, nrows int, xq *int8, xd *float32, sums *int16, xstride, nb int, out *float32, ostride int)
+TEXT ·gemmQ4_0x2VNNI(SB), NOSPLIT, $16-80
+	Q4_0(ZERO_2, ROWS_2, REDUCE_2)
+
+// func gemmQ4_0x3VNNI(w *byte, rowSize, nrows int, xq *int8, xd *float32, sums *int16, xstride, nb int, out *float32, ostride int)
+TEXT ·gemmQ4_0x3VNNI(SB), NOSPLIT, $16-80
+	Q4_0(ZERO_3, ROWS_3, REDUCE_3)
+
+// func gemmQ4_0x4VNNI(w *byte, rowSize, nrows int, xq *int8, xd *float32, sums *int16, xstride, nb int, out *float32, ostride int)
+TEXT ·gemmQ4_0x4VNNI(SB), NOSPLIT, $16-80
+	Q4_0(ZERO_4, ROWS_4, REDUCE_4)
+
+// func gemmQ4_1x1VNNI(w *byte, rowSize, nrows int, xq *int8, xd *float32, sums *int16, xstride, nb int, out *float32, ostride int)
+TEXT ·gemmQ4_1x1VNNI(SB), NOSPLIT, $16-80
+	Q4_1(ZERO_1, ROWS_1, REDUCE_1)
+
+// func gemmQ4_1x2VNNI(w *byte, rowSize, nrows int, xq *int8, xd *float32, sums *int16, xstride, nb int, out *float32, ostride int)
+TEXT ·gemmQ4_1x2VNNI(SB), NOSPLIT, $16-80
+	Q4_1(ZERO_2, ROWS_2, REDUCE_2)
+
+// func gemmQ4_1x3VNNI(w *byte, rowSize, nrows int, xq *int8, xd *float32, sums *int16, xstride, nb int, out *float32, ostride int)
+TEXT ·gemmQ4_1x3VNNI(SB), NOSPLIT, $16-80
+	Q4_1(ZERO_3, ROWS_3, REDUCE_3)
+
+// func gemmQ4_1x4VNNI(w *byte, rowSize, nrows int, xq *int8, xd *float32, sums *int16, xstride, nb int, out *float32, ostride int)
+TEXT ·gemmQ4_1x4VNNI(SB), NOSPLIT, $16-80
+	Q4_1(ZERO_4, ROWS_4, REDUCE_4)
+
+// func gemmQ5_0x1VNNI(w *byte, rowSize, nrows int, xq *int8, xd *float32, sums *int16, xstride, nb int, out *float32, ostride int)
+TEXT ·gemmQ5_0x1VNNI(SB), NOSPLIT, $16-80
+	Q5_0(ZERO_1, ROWS_1, REDUCE_1)
+
+// func gemmQ5_0x2VNNI(w *byte, rowSize, nrows int, xq *int8, xd *float32, sums *int16, xstride, nb int, out *float32, ostride int)
+TEXT ·gemmQ5_0x2VNNI(SB), NOSPLIT, $16-80
+	Q5_0(ZERO_2, ROWS_2, REDUCE_2)
+
+// func gemmQ5_0x3VNNI(w *byte, rowSize, nrows int, xq *int8, xd *float32, sums *int16, xstride, nb int, out *float32, ostride int)
+TEXT ·gemmQ5_0x3VNNI(SB), NOSPLIT, $16-80
+	Q5_0(ZERO_3, ROWS_3, REDUCE_3)
+
+// func gemmQ5_0x4VNNI(w *byte, rowSize, nrows int, xq *int8, xd *float32, sums *int16, xstride, nb int, out *float32, ostride int)
+TEXT ·gemmQ5_0x4VNNI(SB), NOSPLIT, $16-80
+	Q5_0(ZERO_4, ROWS_4, REDUCE_4)
+
+// func gemmQ5_1x1VNNI(w *byte, rowSize, nrows int, xq *int8, xd *float32, sums *int16, xstride, nb int, out *float32, ostride int)
+TEXT ·gemmQ5_1x1VNNI(SB), NOSPLIT, $16-80
+	Q5_1(ZERO_1, ROWS_1, REDUCE_1)
+
+// func gemmQ5_1x2VNNI(w *byte, rowSize, nrows int, xq *int8, xd *float32, sums *int16, xstride, nb int, out *float32, ostride int)
+TEXT ·gemmQ5_1x2VNNI(SB), NOSPLIT, $16-80
+	Q5_1(ZERO_2, ROWS_2, REDUCE_2)
+
+// func gemmQ5_1x3VNNI(w *byte, rowSize, nrows int, xq *int8, xd *float32, sums *int16, xstride, nb int, out *float32, ostride int)
+TEXT ·gemmQ5_1x3VNNI(SB), NOSPLIT, $16-80
+	Q5_1(ZERO_3, ROWS_3, REDUCE_3)
+
+// func gemmQ5_1x4VNNI(w *byte, rowSize, nrows int, xq *int8, xd *float32, sums *int16, xstride, nb int, out *float32, ostride int)
+TEXT ·gemmQ5_1x4VNNI(SB), NOSPLIT, $16-80
+	Q5_1(ZERO_4, ROWS_4, REDUCE_4)
