@@ -129,35 +129,71 @@
 	VMULPS.BCST  xd, Z29, Z29 \
 	VFMADD231PS  Z29, Z21, Zf
 
-// ACT: one activation row (quants at x0..x24, scale xd, sum xs) times the
-// block: Zf += float(int32 lanes)·(d·dx), then the minimum term.
-#define ACT(x0, x8, x16, x24, xd, xs, Zi, Zf, INIT, MTERM) \
-	INIT(xs, Zi) \
-	VPBROADCASTQ x0, Z24 \
-	VPBROADCASTQ x8, Z25 \
-	VPBROADCASTQ x16, Z26 \
-	VPBROADCASTQ x24, Z27 \
-	VPDPBUSD     Z24, Z16, Zi \
-	VPDPBUSD     Z25, Z18, Zi \
-	VPDPBUSD     Z26, Z17, Zi \
-	VPDPBUSD     Z27, Z19, Zi \
-	VCVTDQ2PS    Zi, Zi \
-	VMULPS.BCST  xd, Z20, Z28 \
-	VFMADD231PS  Zi, Z28, Zf \
+// The activation rows' steps, issued phase by phase across the rows so
+// their VPDPBUSD chains interleave: PI_j starts row j's int32 lanes
+// (INIT), PQ_j adds one quarter block (quants at off, weight register W),
+// PF_j adds float(int32 lanes)·(d·dx) to its accumulator, then the
+// minimum term. Row j: quants at (BX) + j·R11, scale (DX) + 4j·nb, sum
+// (CX) + 2j·nb; Z(24+j) its broadcast quants, Z(4+j) its int32 lanes,
+// Z(j) its accumulator.
+#define QUART(x, Zx, W, Zi) \
+	VPBROADCASTQ x, Zx \
+	VPDPBUSD     Zx, W, Zi
+
+#define FIN(xd, xs, Zi, Zf, MTERM) \
+	VCVTDQ2PS   Zi, Zi \
+	VMULPS.BCST xd, Z20, Z28 \
+	VFMADD231PS Zi, Z28, Zf \
 	MTERM(xd, xs, Zf)
 
-#define ACT_R0(INIT, MTERM) ACT(0(BX), 8(BX), 16(BX), 24(BX), (DX), (CX), Z4, Z0, INIT, MTERM)
-#define ACT_R1(INIT, MTERM) ACT(0(BX)(R11*1), 8(BX)(R11*1), 16(BX)(R11*1), 24(BX)(R11*1), (DX)(R8*4), (CX)(R8*2), Z5, Z1, INIT, MTERM)
-#define ACT_R2(INIT, MTERM) ACT(0(BX)(R11*2), 8(BX)(R11*2), 16(BX)(R11*2), 24(BX)(R11*2), (DX)(R8*8), (CX)(R8*4), Z6, Z2, INIT, MTERM)
-#define ACT_R3(INIT, MTERM) ACT(0(BX)(R13*1), 8(BX)(R13*1), 16(BX)(R13*1), 24(BX)(R13*1), (DX)(AX*4), (CX)(AX*2), Z7, Z3, INIT, MTERM)
+#define PI_0(INIT) INIT((CX), Z4)
+#define PI_1(INIT) INIT((CX)(R8*2), Z5)
+#define PI_2(INIT) INIT((CX)(R8*4), Z6)
+#define PI_3(INIT) INIT((CX)(AX*2), Z7)
+#define PQ_0(off, W) QUART(off(BX), Z24, W, Z4)
+#define PQ_1(off, W) QUART(off(BX)(R11*1), Z25, W, Z5)
+#define PQ_2(off, W) QUART(off(BX)(R11*2), Z26, W, Z6)
+#define PQ_3(off, W) QUART(off(BX)(R13*1), Z27, W, Z7)
+#define PF_0(MTERM) FIN((DX), (CX), Z4, Z0, MTERM)
+#define PF_1(MTERM) FIN((DX)(R8*4), (CX)(R8*2), Z5, Z1, MTERM)
+#define PF_2(MTERM) FIN((DX)(R8*8), (CX)(R8*4), Z6, Z2, MTERM)
+#define PF_3(MTERM) FIN((DX)(AX*4), (CX)(AX*2), Z7, Z3, MTERM)
 
-#define ROWS_1(INIT, MTERM) ACT_R0(INIT, MTERM)
-#define ROWS_2(INIT, MTERM) ROWS_1(INIT, MTERM) \
-	ACT_R1(INIT, MTERM)
-#define ROWS_3(INIT, MTERM) ROWS_2(INIT, MTERM) \
-	ACT_R2(INIT, MTERM)
-#define ROWS_4(INIT, MTERM) ROWS_3(INIT, MTERM) \
-	ACT_R3(INIT, MTERM)
+#define PI_ALL1(INIT) PI_0(INIT)
+#define PI_ALL2(INIT) PI_ALL1(INIT) \
+	PI_1(INIT)
+#define PI_ALL3(INIT) PI_ALL2(INIT) \
+	PI_2(INIT)
+#define PI_ALL4(INIT) PI_ALL3(INIT) \
+	PI_3(INIT)
+#define PQ_ALL1(off, W) PQ_0(off, W)
+#define PQ_ALL2(off, W) PQ_ALL1(off, W) \
+	PQ_1(off, W)
+#define PQ_ALL3(off, W) PQ_ALL2(off, W) \
+	PQ_2(off, W)
+#define PQ_ALL4(off, W) PQ_ALL3(off, W) \
+	PQ_3(off, W)
+#define PF_ALL1(MTERM) PF_0(MTERM)
+#define PF_ALL2(MTERM) PF_ALL1(MTERM) \
+	PF_1(MTERM)
+#define PF_ALL3(MTERM) PF_ALL2(MTERM) \
+	PF_2(MTERM)
+#define PF_ALL4(MTERM) PF_ALL3(MTERM) \
+	PF_3(MTERM)
+
+// ROWS(PI, PQ, PF, INIT, MTERM): a block times the activation rows.
+#define ROWS(PI, PQ, PF, INIT, MTERM) \
+	PI(INIT) \
+	PQ(0, Z16) \
+	PQ(8, Z18) \
+	PQ(16, Z17) \
+	PQ(24, Z19) \
+	PF(MTERM)
+
+#define ROWS_1(INIT, MTERM) ROWS(PI_ALL1, PQ_ALL1, PF_ALL1, INIT, MTERM)
+#define ROWS_2(INIT, MTERM) ROWS(PI_ALL2, PQ_ALL2, PF_ALL2, INIT, MTERM)
+#define ROWS_3(INIT, MTERM) ROWS(PI_ALL3, PQ_ALL3, PF_ALL3, INIT, MTERM)
+#define ROWS_4(INIT, MTERM) ROWS(PI_ALL4, PQ_ALL4, PF_ALL4, INIT, MTERM)
 
 #define ZERO_1 VPXORD Z0, Z0, Z0
 #define ZERO_2 ZERO_1 \
