@@ -1,12 +1,15 @@
 // This file declares the small-batch GEMM kernels of intgemm32_amd64.s for
 // the 32-element block types with a 4-bit body (Q4_0, Q4_1, Q5_0, Q5_1):
-// eight weight rows times one to four activation rows, where the CPU has
+// eight weight rows times one to eight activation rows, where the CPU has
 // AVX-512 VNNI; Q5_0 and Q5_1 also need AVX-512 BITALG (VPSHUFBITQMB
 // spreads their fifth bits).
 
 package cpu
 
 import (
+	"fmt"
+	"unsafe"
+
 	"golang.org/x/sys/cpu"
 
 	"github.com/helexa/helexa/gguf"
@@ -16,72 +19,141 @@ import (
 var hasBITALG = cpu.X86.HasAVX512BITALG
 
 //go:noescape
-func gemmQ4_0x1VNNI(w *byte, rowSize, nrows int, xq *int8, xd *float32, sums *int16, xstride, nb int, out *float32, ostride int)
+func gemmQ4_0x1VNNI(w *byte, rowSize, nrows int, xq *int8, xd *float32, sums *int16, n, nb int, out *float32, ostride int)
 
 //go:noescape
-func gemmQ4_0x2VNNI(w *byte, rowSize, nrows int, xq *int8, xd *float32, sums *int16, xstride, nb int, out *float32, ostride int)
+func gemmQ4_0x2VNNI(w *byte, rowSize, nrows int, xq *int8, xd *float32, sums *int16, n, nb int, out *float32, ostride int)
 
 //go:noescape
-func gemmQ4_0x3VNNI(w *byte, rowSize, nrows int, xq *int8, xd *float32, sums *int16, xstride, nb int, out *float32, ostride int)
+func gemmQ4_0x3VNNI(w *byte, rowSize, nrows int, xq *int8, xd *float32, sums *int16, n, nb int, out *float32, ostride int)
 
 //go:noescape
-func gemmQ4_0x4VNNI(w *byte, rowSize, nrows int, xq *int8, xd *float32, sums *int16, xstride, nb int, out *float32, ostride int)
+func gemmQ4_0x4VNNI(w *byte, rowSize, nrows int, xq *int8, xd *float32, sums *int16, n, nb int, out *float32, ostride int)
 
 //go:noescape
-func gemmQ4_1x1VNNI(w *byte, rowSize, nrows int, xq *int8, xd *float32, sums *int16, xstride, nb int, out *float32, ostride int)
+func gemmQ4_0x5VNNI(w *byte, rowSize, nrows int, xq *int8, xd *float32, sums *int16, n, nb int, out *float32, ostride int)
 
 //go:noescape
-func gemmQ4_1x2VNNI(w *byte, rowSize, nrows int, xq *int8, xd *float32, sums *int16, xstride, nb int, out *float32, ostride int)
+func gemmQ4_0x6VNNI(w *byte, rowSize, nrows int, xq *int8, xd *float32, sums *int16, n, nb int, out *float32, ostride int)
 
 //go:noescape
-func gemmQ4_1x3VNNI(w *byte, rowSize, nrows int, xq *int8, xd *float32, sums *int16, xstride, nb int, out *float32, ostride int)
+func gemmQ4_0x7VNNI(w *byte, rowSize, nrows int, xq *int8, xd *float32, sums *int16, n, nb int, out *float32, ostride int)
 
 //go:noescape
-func gemmQ4_1x4VNNI(w *byte, rowSize, nrows int, xq *int8, xd *float32, sums *int16, xstride, nb int, out *float32, ostride int)
+func gemmQ4_0x8VNNI(w *byte, rowSize, nrows int, xq *int8, xd *float32, sums *int16, n, nb int, out *float32, ostride int)
 
 //go:noescape
-func gemmQ5_0x1VNNI(w *byte, rowSize, nrows int, xq *int8, xd *float32, sums *int16, xstride, nb int, out *float32, ostride int)
+func gemmQ4_1x1VNNI(w *byte, rowSize, nrows int, xq *int8, xd *float32, sums *int16, n, nb int, out *float32, ostride int)
 
 //go:noescape
-func gemmQ5_0x2VNNI(w *byte, rowSize, nrows int, xq *int8, xd *float32, sums *int16, xstride, nb int, out *float32, ostride int)
+func gemmQ4_1x2VNNI(w *byte, rowSize, nrows int, xq *int8, xd *float32, sums *int16, n, nb int, out *float32, ostride int)
 
 //go:noescape
-func gemmQ5_0x3VNNI(w *byte, rowSize, nrows int, xq *int8, xd *float32, sums *int16, xstride, nb int, out *float32, ostride int)
+func gemmQ4_1x3VNNI(w *byte, rowSize, nrows int, xq *int8, xd *float32, sums *int16, n, nb int, out *float32, ostride int)
 
 //go:noescape
-func gemmQ5_0x4VNNI(w *byte, rowSize, nrows int, xq *int8, xd *float32, sums *int16, xstride, nb int, out *float32, ostride int)
+func gemmQ4_1x4VNNI(w *byte, rowSize, nrows int, xq *int8, xd *float32, sums *int16, n, nb int, out *float32, ostride int)
 
 //go:noescape
-func gemmQ5_1x1VNNI(w *byte, rowSize, nrows int, xq *int8, xd *float32, sums *int16, xstride, nb int, out *float32, ostride int)
+func gemmQ4_1x5VNNI(w *byte, rowSize, nrows int, xq *int8, xd *float32, sums *int16, n, nb int, out *float32, ostride int)
 
 //go:noescape
-func gemmQ5_1x2VNNI(w *byte, rowSize, nrows int, xq *int8, xd *float32, sums *int16, xstride, nb int, out *float32, ostride int)
+func gemmQ4_1x6VNNI(w *byte, rowSize, nrows int, xq *int8, xd *float32, sums *int16, n, nb int, out *float32, ostride int)
 
 //go:noescape
-func gemmQ5_1x3VNNI(w *byte, rowSize, nrows int, xq *int8, xd *float32, sums *int16, xstride, nb int, out *float32, ostride int)
+func gemmQ4_1x7VNNI(w *byte, rowSize, nrows int, xq *int8, xd *float32, sums *int16, n, nb int, out *float32, ostride int)
 
 //go:noescape
-func gemmQ5_1x4VNNI(w *byte, rowSize, nrows int, xq *int8, xd *float32, sums *int16, xstride, nb int, out *float32, ostride int)
+func gemmQ4_1x8VNNI(w *byte, rowSize, nrows int, xq *int8, xd *float32, sums *int16, n, nb int, out *float32, ostride int)
+
+//go:noescape
+func gemmQ5_0x1VNNI(w *byte, rowSize, nrows int, xq *int8, xd *float32, sums *int16, n, nb int, out *float32, ostride int)
+
+//go:noescape
+func gemmQ5_0x2VNNI(w *byte, rowSize, nrows int, xq *int8, xd *float32, sums *int16, n, nb int, out *float32, ostride int)
+
+//go:noescape
+func gemmQ5_0x3VNNI(w *byte, rowSize, nrows int, xq *int8, xd *float32, sums *int16, n, nb int, out *float32, ostride int)
+
+//go:noescape
+func gemmQ5_0x4VNNI(w *byte, rowSize, nrows int, xq *int8, xd *float32, sums *int16, n, nb int, out *float32, ostride int)
+
+//go:noescape
+func gemmQ5_0x5VNNI(w *byte, rowSize, nrows int, xq *int8, xd *float32, sums *int16, n, nb int, out *float32, ostride int)
+
+//go:noescape
+func gemmQ5_0x6VNNI(w *byte, rowSize, nrows int, xq *int8, xd *float32, sums *int16, n, nb int, out *float32, ostride int)
+
+//go:noescape
+func gemmQ5_0x7VNNI(w *byte, rowSize, nrows int, xq *int8, xd *float32, sums *int16, n, nb int, out *float32, ostride int)
+
+//go:noescape
+func gemmQ5_0x8VNNI(w *byte, rowSize, nrows int, xq *int8, xd *float32, sums *int16, n, nb int, out *float32, ostride int)
+
+//go:noescape
+func gemmQ5_1x1VNNI(w *byte, rowSize, nrows int, xq *int8, xd *float32, sums *int16, n, nb int, out *float32, ostride int)
+
+//go:noescape
+func gemmQ5_1x2VNNI(w *byte, rowSize, nrows int, xq *int8, xd *float32, sums *int16, n, nb int, out *float32, ostride int)
+
+//go:noescape
+func gemmQ5_1x3VNNI(w *byte, rowSize, nrows int, xq *int8, xd *float32, sums *int16, n, nb int, out *float32, ostride int)
+
+//go:noescape
+func gemmQ5_1x4VNNI(w *byte, rowSize, nrows int, xq *int8, xd *float32, sums *int16, n, nb int, out *float32, ostride int)
+
+//go:noescape
+func gemmQ5_1x5VNNI(w *byte, rowSize, nrows int, xq *int8, xd *float32, sums *int16, n, nb int, out *float32, ostride int)
+
+//go:noescape
+func gemmQ5_1x6VNNI(w *byte, rowSize, nrows int, xq *int8, xd *float32, sums *int16, n, nb int, out *float32, ostride int)
+
+//go:noescape
+func gemmQ5_1x7VNNI(w *byte, rowSize, nrows int, xq *int8, xd *float32, sums *int16, n, nb int, out *float32, ostride int)
+
+//go:noescape
+func gemmQ5_1x8VNNI(w *byte, rowSize, nrows int, xq *int8, xd *float32, sums *int16, n, nb int, out *float32, ostride int)
+
+// gemm32Cols is the most activation rows of one call of these kernels.
+const gemm32Cols = 8
 
 // gemm32Kernel returns the VNNI GEMM kernel of a 32-element block type with
-// a 4-bit body and its tile (eight weight rows), nil when typ is not one or
-// the CPU lacks what it needs.
-func gemm32Kernel(typ gguf.Type) (gemmKernel, int) {
-	var ks [gemmCols]gemmSuperAsm
+// a 4-bit body, nil when typ is not one or the CPU lacks what it needs. It
+// takes the activation block-major (actQuant.blockMajor), eight weight rows
+// per tile and up to gemm32Cols activation rows per call.
+func gemm32Kernel(typ gguf.Type) gemmSpec {
+	var ks [gemm32Cols]gemmSuperAsm
 	switch typ {
 	case gguf.TypeQ4_0:
-		ks = [gemmCols]gemmSuperAsm{gemmQ4_0x1VNNI, gemmQ4_0x2VNNI, gemmQ4_0x3VNNI, gemmQ4_0x4VNNI}
+		ks = [gemm32Cols]gemmSuperAsm{gemmQ4_0x1VNNI, gemmQ4_0x2VNNI, gemmQ4_0x3VNNI, gemmQ4_0x4VNNI, gemmQ4_0x5VNNI, gemmQ4_0x6VNNI, gemmQ4_0x7VNNI, gemmQ4_0x8VNNI}
 	case gguf.TypeQ4_1:
-		ks = [gemmCols]gemmSuperAsm{gemmQ4_1x1VNNI, gemmQ4_1x2VNNI, gemmQ4_1x3VNNI, gemmQ4_1x4VNNI}
+		ks = [gemm32Cols]gemmSuperAsm{gemmQ4_1x1VNNI, gemmQ4_1x2VNNI, gemmQ4_1x3VNNI, gemmQ4_1x4VNNI, gemmQ4_1x5VNNI, gemmQ4_1x6VNNI, gemmQ4_1x7VNNI, gemmQ4_1x8VNNI}
 	case gguf.TypeQ5_0:
-		ks = [gemmCols]gemmSuperAsm{gemmQ5_0x1VNNI, gemmQ5_0x2VNNI, gemmQ5_0x3VNNI, gemmQ5_0x4VNNI}
+		ks = [gemm32Cols]gemmSuperAsm{gemmQ5_0x1VNNI, gemmQ5_0x2VNNI, gemmQ5_0x3VNNI, gemmQ5_0x4VNNI, gemmQ5_0x5VNNI, gemmQ5_0x6VNNI, gemmQ5_0x7VNNI, gemmQ5_0x8VNNI}
 	case gguf.TypeQ5_1:
-		ks = [gemmCols]gemmSuperAsm{gemmQ5_1x1VNNI, gemmQ5_1x2VNNI, gemmQ5_1x3VNNI, gemmQ5_1x4VNNI}
+		ks = [gemm32Cols]gemmSuperAsm{gemmQ5_1x1VNNI, gemmQ5_1x2VNNI, gemmQ5_1x3VNNI, gemmQ5_1x4VNNI, gemmQ5_1x5VNNI, gemmQ5_1x6VNNI, gemmQ5_1x7VNNI, gemmQ5_1x8VNNI}
 	default:
-		return nil, 0
+		return gemmSpec{}
 	}
 	if (typ == gguf.TypeQ5_0 || typ == gguf.TypeQ5_1) && !hasBITALG {
-		return nil, 0
+		return gemmSpec{}
 	}
-	return superGemm(int(typ.RowSize(32)), 32, 8, ks), 8
+	blockBytes := int(typ.RowSize(32))
+	k := func(w []byte, rowSize, nrows int, a *actQuant, r0, c int, out []float32, ostride int) {
+		if nrows <= 0 || c <= 0 {
+			return
+		}
+		nb := a.ne0 / 32
+		if nrows%8 != 0 || c > gemm32Cols || r0+c > a.n || nb == 0 || nb*blockBytes > rowSize || ostride < nrows || a.format != actQ8 {
+			panic(fmt.Sprintf("cpu: gemm: %d weight rows of %d bytes, activation rows %d..%d of %d, out stride %d", nrows, rowSize, r0, r0+c, a.n, ostride))
+		}
+		_ = w[nrows*rowSize-1]
+		_ = out[(c-1)*ostride+nrows-1]
+		a.blockMajor()
+		_ = a.bq[nb*a.n*32-1]
+		_ = a.bd[nb*a.n-1]
+		_ = a.bsums[nb*a.n-1]
+		ks[c-1](unsafe.SliceData(w), rowSize, nrows, &a.bq[r0*32], &a.bd[r0], &a.bsums[r0], a.n, nb, unsafe.SliceData(out), ostride)
+	}
+	return gemmSpec{k: k, tile: 8, cols: gemm32Cols, blockMajor: true}
 }

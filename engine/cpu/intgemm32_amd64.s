@@ -1,6 +1,6 @@
 // Small-batch integer GEMM kernels for the 32-element block types with a
 // 4-bit body (Q4_0, Q4_1, Q5_0, Q5_1) on amd64 with AVX-512 VNNI: a tile
-// of eight weight rows times up to four activation rows (q8) per call, so
+// of eight weight rows times up to eight activation rows (q8) per call, so
 // each weight block is loaded and unpacked once for all of them
 // (intdot_amd64.s unpacks it again for every activation row). The x1
 // kernels serve decoding too, so a row gets the same bits whatever the
@@ -20,19 +20,25 @@
 // activation row (two lanes per weight row); the two lanes of a row are
 // added at the end.
 //
+// The activation comes block-major (actQuant.blockMajor): block b of
+// activation row r at xq + 32·(b·n + r), its scale and sum at index
+// b·n + r, so the rows of a call sit side by side at fixed offsets.
+//
 // Registers: DI tile base, R9 rowSize, R12 3·rowSize, SI row 0 of the
-// tile at the current block, R15 row 4, R10 the prefetch pointer, BX the
-// activation quants at the current block (row stride R11, R13 = 3·R11),
-// DX their scales and CX their sums (row strides R8 = nb and AX = 3·nb,
-// times 4 and 2 bytes), R14 out; 0(SP) weight rows left, 8(SP) blocks
-// left. Z0-Z3 float accumulators of activation rows 0-3, Z4-Z7 their
-// int32 block sums, Z8/Z9 scratch, Z10, Z11, Z22, Z23 the VPSHUFBITQMB
-// indices, Z12-Z14 VPERMPS indices, Z15 the word pairs of the offset or
-// minimum term, Z16-Z19 the weight quants (elements 0-7, 16-23, 8-15,
-// 24-31), Z20 d per lane, Z21 m in even lanes (0 in odd), Z24-Z27
-// activation quants, Z28/Z29 scratch, Z30 0x10 bytes, Z31 0x0f bytes; K2
-// the even dword lanes, K3-K6 the fifth-bit masks. No global is read in
-// the loops, where R15 is live (dynamic linking takes R15 for that).
+// tile at the current block, R15 row 4, R10 the prefetch pointer, BX, DX
+// and CX the activation quants, scales and sums of the call's first row
+// at the current block (advanced by R11 = 32·n, R8 = 4·n and AX = 2·n
+// bytes a block), R14 out (R13 out row 5 at the end); 0(SP) weight rows
+// left, 8(SP) blocks left. Z0-Z7 float accumulators of activation rows
+// 0-7, Z8-Z11 int32 block sums of rows j and j+4 (Z8/Z9 also scratch of
+// the weight unpacking), Z12/Z13 the VPERMPS indices of d and m, Z14
+// scratch, Z15 the word pairs of the offset or minimum term, Z16-Z19 the
+// weight quants (elements 0-7, 16-23, 8-15, 24-31), Z20 d per lane, Z21 m
+// in even lanes (0 in odd), Z22-Z25 the VPSHUFBITQMB indices, Z26/Z27
+// activation quants, Z28 scratch, Z29 the final VPERMPS index, Z30 0x10
+// bytes, Z31 0x0f bytes; K2 the even dword lanes, K3-K6 the fifth-bit
+// masks. No global is read in the loops, where R15 is live (dynamic
+// linking takes R15 for that).
 
 #include "textflag.h"
 
@@ -98,10 +104,10 @@
 #define HIGH_Q5(off) \
 	GATHER(off) \
 	VPMOVZXDQ    Y8, Z8 \
-	VPSHUFBITQMB Z10, Z8, K3 \
-	VPSHUFBITQMB Z11, Z8, K4 \
-	VPSHUFBITQMB Z22, Z8, K5 \
-	VPSHUFBITQMB Z23, Z8, K6 \
+	VPSHUFBITQMB Z22, Z8, K3 \
+	VPSHUFBITQMB Z23, Z8, K4 \
+	VPSHUFBITQMB Z24, Z8, K5 \
+	VPSHUFBITQMB Z25, Z8, K6 \
 	VPADDB       Z30, Z16, K3, Z16 \
 	VPADDB       Z30, Z18, K4, Z18 \
 	VPADDB       Z30, Z17, K5, Z17 \
@@ -123,65 +129,98 @@
 #define MTERM_NONE(xd, xs, Zf)
 
 #define MTERM_MIN(xd, xs, Zf) \
-	VPBROADCASTW xs, Z29 \
-	VPMADDWD     Z15, Z29, Z29 \
-	VCVTDQ2PS    Z29, Z29 \
-	VMULPS.BCST  xd, Z29, Z29 \
-	VFMADD231PS  Z29, Z21, Zf
+	VPBROADCASTW xs, Z28 \
+	VPMADDWD     Z15, Z28, Z28 \
+	VCVTDQ2PS    Z28, Z28 \
+	VMULPS.BCST  xd, Z28, Z28 \
+	VFMADD231PS  Z28, Z21, Zf
 
-// The activation rows' steps, issued phase by phase across the rows so
+// The activation rows' steps, issued phase by phase across four rows so
 // their VPDPBUSD chains interleave: PI_j starts row j's int32 lanes
 // (INIT), PQ_j adds one quarter block (quants at off, weight register W),
 // PF_j adds float(int32 lanes)·(d·dx) to its accumulator, then the
-// minimum term. Row j: quants at (BX) + j·R11, scale (DX) + 4j·nb, sum
-// (CX) + 2j·nb; Z(24+j) its broadcast quants, Z(4+j) its int32 lanes,
-// Z(j) its accumulator.
+// minimum term. Row j: quants at 32j(BX), scale 4j(DX), sum 2j(CX);
+// Z(8+j%4) its int32 lanes, Z(j) its accumulator.
 #define QUART(x, Zx, W, Zi) \
 	VPBROADCASTQ x, Zx \
 	VPDPBUSD     Zx, W, Zi
 
 #define FIN(xd, xs, Zi, Zf, MTERM) \
 	VCVTDQ2PS   Zi, Zi \
-	VMULPS.BCST xd, Z20, Z28 \
-	VFMADD231PS Zi, Z28, Zf \
+	VMULPS.BCST xd, Z20, Z14 \
+	VFMADD231PS Zi, Z14, Zf \
 	MTERM(xd, xs, Zf)
 
-#define PI_0(INIT) INIT((CX), Z4)
-#define PI_1(INIT) INIT((CX)(R8*2), Z5)
-#define PI_2(INIT) INIT((CX)(R8*4), Z6)
-#define PI_3(INIT) INIT((CX)(AX*2), Z7)
-#define PQ_0(off, W) QUART(off(BX), Z24, W, Z4)
-#define PQ_1(off, W) QUART(off(BX)(R11*1), Z25, W, Z5)
-#define PQ_2(off, W) QUART(off(BX)(R11*2), Z26, W, Z6)
-#define PQ_3(off, W) QUART(off(BX)(R13*1), Z27, W, Z7)
-#define PF_0(MTERM) FIN((DX), (CX), Z4, Z0, MTERM)
-#define PF_1(MTERM) FIN((DX)(R8*4), (CX)(R8*2), Z5, Z1, MTERM)
-#define PF_2(MTERM) FIN((DX)(R8*8), (CX)(R8*4), Z6, Z2, MTERM)
-#define PF_3(MTERM) FIN((DX)(AX*4), (CX)(AX*2), Z7, Z3, MTERM)
+#define PI_0(INIT) INIT(0(CX), Z8)
+#define PQ_0(off, W) QUART((off+0)(BX), Z26, W, Z8)
+#define PF_0(MTERM) FIN(0(DX), 0(CX), Z8, Z0, MTERM)
+#define PI_1(INIT) INIT(2(CX), Z9)
+#define PQ_1(off, W) QUART((off+32)(BX), Z27, W, Z9)
+#define PF_1(MTERM) FIN(4(DX), 2(CX), Z9, Z1, MTERM)
+#define PI_2(INIT) INIT(4(CX), Z10)
+#define PQ_2(off, W) QUART((off+64)(BX), Z26, W, Z10)
+#define PF_2(MTERM) FIN(8(DX), 4(CX), Z10, Z2, MTERM)
+#define PI_3(INIT) INIT(6(CX), Z11)
+#define PQ_3(off, W) QUART((off+96)(BX), Z27, W, Z11)
+#define PF_3(MTERM) FIN(12(DX), 6(CX), Z11, Z3, MTERM)
+#define PI_4(INIT) INIT(8(CX), Z8)
+#define PQ_4(off, W) QUART((off+128)(BX), Z26, W, Z8)
+#define PF_4(MTERM) FIN(16(DX), 8(CX), Z8, Z4, MTERM)
+#define PI_5(INIT) INIT(10(CX), Z9)
+#define PQ_5(off, W) QUART((off+160)(BX), Z27, W, Z9)
+#define PF_5(MTERM) FIN(20(DX), 10(CX), Z9, Z5, MTERM)
+#define PI_6(INIT) INIT(12(CX), Z10)
+#define PQ_6(off, W) QUART((off+192)(BX), Z26, W, Z10)
+#define PF_6(MTERM) FIN(24(DX), 12(CX), Z10, Z6, MTERM)
+#define PI_7(INIT) INIT(14(CX), Z11)
+#define PQ_7(off, W) QUART((off+224)(BX), Z27, W, Z11)
+#define PF_7(MTERM) FIN(28(DX), 14(CX), Z11, Z7, MTERM)
 
-#define PI_ALL1(INIT) PI_0(INIT)
-#define PI_ALL2(INIT) PI_ALL1(INIT) \
+// Groups of rows 0.. (G) and 4.. (H) for one phase.
+#define GI_1(INIT) PI_0(INIT)
+#define GQ_1(off, W) PQ_0(off, W)
+#define GF_1(MTERM) PF_0(MTERM)
+#define GI_2(INIT) GI_1(INIT) \
 	PI_1(INIT)
-#define PI_ALL3(INIT) PI_ALL2(INIT) \
-	PI_2(INIT)
-#define PI_ALL4(INIT) PI_ALL3(INIT) \
-	PI_3(INIT)
-#define PQ_ALL1(off, W) PQ_0(off, W)
-#define PQ_ALL2(off, W) PQ_ALL1(off, W) \
+#define GQ_2(off, W) GQ_1(off, W) \
 	PQ_1(off, W)
-#define PQ_ALL3(off, W) PQ_ALL2(off, W) \
-	PQ_2(off, W)
-#define PQ_ALL4(off, W) PQ_ALL3(off, W) \
-	PQ_3(off, W)
-#define PF_ALL1(MTERM) PF_0(MTERM)
-#define PF_ALL2(MTERM) PF_ALL1(MTERM) \
+#define GF_2(MTERM) GF_1(MTERM) \
 	PF_1(MTERM)
-#define PF_ALL3(MTERM) PF_ALL2(MTERM) \
+#define GI_3(INIT) GI_2(INIT) \
+	PI_2(INIT)
+#define GQ_3(off, W) GQ_2(off, W) \
+	PQ_2(off, W)
+#define GF_3(MTERM) GF_2(MTERM) \
 	PF_2(MTERM)
-#define PF_ALL4(MTERM) PF_ALL3(MTERM) \
+#define GI_4(INIT) GI_3(INIT) \
+	PI_3(INIT)
+#define GQ_4(off, W) GQ_3(off, W) \
+	PQ_3(off, W)
+#define GF_4(MTERM) GF_3(MTERM) \
 	PF_3(MTERM)
+#define HI_1(INIT) PI_4(INIT)
+#define HQ_1(off, W) PQ_4(off, W)
+#define HF_1(MTERM) PF_4(MTERM)
+#define HI_2(INIT) HI_1(INIT) \
+	PI_5(INIT)
+#define HQ_2(off, W) HQ_1(off, W) \
+	PQ_5(off, W)
+#define HF_2(MTERM) HF_1(MTERM) \
+	PF_5(MTERM)
+#define HI_3(INIT) HI_2(INIT) \
+	PI_6(INIT)
+#define HQ_3(off, W) HQ_2(off, W) \
+	PQ_6(off, W)
+#define HF_3(MTERM) HF_2(MTERM) \
+	PF_6(MTERM)
+#define HI_4(INIT) HI_3(INIT) \
+	PI_7(INIT)
+#define HQ_4(off, W) HQ_3(off, W) \
+	PQ_7(off, W)
+#define HF_4(MTERM) HF_3(MTERM) \
+	PF_7(MTERM)
 
-// ROWS(PI, PQ, PF, INIT, MTERM): a block times the activation rows.
+// ROWS(PI, PQ, PF, INIT, MTERM): a block times a group of activation rows.
 #define ROWS(PI, PQ, PF, INIT, MTERM) \
 	PI(INIT) \
 	PQ(0, Z16) \
@@ -190,10 +229,18 @@
 	PQ(24, Z19) \
 	PF(MTERM)
 
-#define ROWS_1(INIT, MTERM) ROWS(PI_ALL1, PQ_ALL1, PF_ALL1, INIT, MTERM)
-#define ROWS_2(INIT, MTERM) ROWS(PI_ALL2, PQ_ALL2, PF_ALL2, INIT, MTERM)
-#define ROWS_3(INIT, MTERM) ROWS(PI_ALL3, PQ_ALL3, PF_ALL3, INIT, MTERM)
-#define ROWS_4(INIT, MTERM) ROWS(PI_ALL4, PQ_ALL4, PF_ALL4, INIT, MTERM)
+#define ROWS_1(INIT, MTERM) ROWS(GI_1, GQ_1, GF_1, INIT, MTERM)
+#define ROWS_2(INIT, MTERM) ROWS(GI_2, GQ_2, GF_2, INIT, MTERM)
+#define ROWS_3(INIT, MTERM) ROWS(GI_3, GQ_3, GF_3, INIT, MTERM)
+#define ROWS_4(INIT, MTERM) ROWS(GI_4, GQ_4, GF_4, INIT, MTERM)
+#define ROWS_5(INIT, MTERM) ROWS_4(INIT, MTERM) \
+	ROWS(HI_1, HQ_1, HF_1, INIT, MTERM)
+#define ROWS_6(INIT, MTERM) ROWS_4(INIT, MTERM) \
+	ROWS(HI_2, HQ_2, HF_2, INIT, MTERM)
+#define ROWS_7(INIT, MTERM) ROWS_4(INIT, MTERM) \
+	ROWS(HI_3, HQ_3, HF_3, INIT, MTERM)
+#define ROWS_8(INIT, MTERM) ROWS_4(INIT, MTERM) \
+	ROWS(HI_4, HQ_4, HF_4, INIT, MTERM)
 
 #define ZERO_1 VPXORD Z0, Z0, Z0
 #define ZERO_2 ZERO_1 \
@@ -202,13 +249,22 @@
 	VPXORD Z2, Z2, Z2
 #define ZERO_4 ZERO_3 \
 	VPXORD Z3, Z3, Z3
+#define ZERO_5 ZERO_4 \
+	VPXORD Z4, Z4, Z4
+#define ZERO_6 ZERO_5 \
+	VPXORD Z5, Z5, Z5
+#define ZERO_7 ZERO_6 \
+	VPXORD Z6, Z6, Z6
+#define ZERO_8 ZERO_7 \
+	VPXORD Z7, Z7, Z7
 
 // RED(Zf, Yf, out) adds the two lanes of each weight row and stores the
-// eight results at out (Z14: the even lanes first).
+// eight results at out (Z29: the even lanes first). Output row j is at
+// R14 + j·CX; R13 holds row 5's address.
 #define RED(Zf, Yf, out) \
-	VPERMILPS $0xb1, Zf, Z28 \
-	VADDPS    Z28, Zf, Zf \
-	VPERMPS   Zf, Z14, Zf \
+	VPERMILPS $0xb1, Zf, Z14 \
+	VADDPS    Z14, Zf, Zf \
+	VPERMPS   Zf, Z29, Zf \
 	VMOVUPS   Yf, out
 
 #define REDUCE_1 RED(Z0, Y0, (R14))
@@ -218,6 +274,14 @@
 	RED(Z2, Y2, (R14)(CX*2))
 #define REDUCE_4 REDUCE_3 \
 	RED(Z3, Y3, (R14)(BX*1))
+#define REDUCE_5 REDUCE_4 \
+	RED(Z4, Y4, (R14)(CX*4))
+#define REDUCE_6 REDUCE_5 \
+	RED(Z5, Y5, (R13))
+#define REDUCE_7 REDUCE_6 \
+	RED(Z6, Y6, (R13)(CX*1))
+#define REDUCE_8 REDUCE_7 \
+	RED(Z7, Y7, (R13)(CX*2))
 
 // GEMM32(size, noff, SCALES, HIGH, terms, INIT, MTERM, ZERO, ROWS, REDUCE)
 // is a kernel body for blocks of size bytes with the nibbles at noff and
@@ -231,22 +295,23 @@
 	MOVQ         nrows+16(FP), CX \
 	MOVQ         CX, 0(SP) \
 	MOVQ         out+64(FP), R14 \
-	MOVQ         xstride+48(FP), R11 \
-	LEAQ         (R11)(R11*2), R13 \
-	MOVQ         nb+56(FP), R8 \
-	LEAQ         (R8)(R8*2), AX \
+	MOVQ         n+48(FP), R8 \
+	MOVQ         R8, R11 \
+	SHLQ         $5, R11 \
+	LEAQ         (R8)(R8*1), AX \
+	SHLQ         $2, R8 \
 	MOVL         $0x0f0f0f0f, CX \
 	VPBROADCASTD CX, Z31 \
 	MOVL         $0x10101010, CX \
 	VPBROADCASTD CX, Z30 \
 	VMOVDQU32    b32idx<>+0(SB), Z12 \
 	VMOVDQU32    b32idx<>+64(SB), Z13 \
-	VMOVDQU32    b32idx<>+128(SB), Z14 \
+	VMOVDQU32    b32idx<>+128(SB), Z29 \
 	VPBROADCASTQ terms, Z15 \
-	VMOVDQU32    b32bits<>+0(SB), Z10 \
-	VMOVDQU32    b32bits<>+64(SB), Z11 \
-	VMOVDQU32    b32bits<>+128(SB), Z22 \
-	VMOVDQU32    b32bits<>+192(SB), Z23 \
+	VMOVDQU32    b32bits<>+0(SB), Z22 \
+	VMOVDQU32    b32bits<>+64(SB), Z23 \
+	VMOVDQU32    b32bits<>+128(SB), Z24 \
+	VMOVDQU32    b32bits<>+192(SB), Z25 \
 	MOVL         $0x5555, CX \
 	KMOVW        CX, K2 \
 tile: \
@@ -256,7 +321,8 @@ tile: \
 	MOVQ xq+24(FP), BX \
 	MOVQ xd+32(FP), DX \
 	MOVQ sums+40(FP), CX \
-	MOVQ R8, 8(SP) \
+	MOVQ nb+56(FP), R13 \
+	MOVQ R13, 8(SP) \
 	ZERO \
 blk: \
 	PREFETCHT0 (R10) \
@@ -269,14 +335,16 @@ blk: \
 	ROWS(INIT, MTERM) \
 	ADDQ $size, SI \
 	ADDQ $size, R15 \
-	ADDQ $32, BX \
-	ADDQ $4, DX \
-	ADDQ $2, CX \
+	ADDQ R11, BX \
+	ADDQ R8, DX \
+	ADDQ AX, CX \
 	DECQ 8(SP) \
 	JNZ  blk \
 	MOVQ ostride+72(FP), CX \
 	SHLQ $2, CX \
 	LEAQ (CX)(CX*2), BX \
+	LEAQ (R14)(CX*4), R13 \
+	ADDQ CX, R13 \
 	REDUCE \
 	LEAQ (DI)(R9*8), DI \
 	ADDQ $32, R14 \
@@ -361,66 +429,130 @@ DATA b32bits<>+240(SB)/8, $0x1f1e1d1c1b1a1918
 DATA b32bits<>+248(SB)/8, $0x1f1e1d1c1b1a1918
 GLOBL b32bits<>(SB), RODATA|NOPTR, $256
 
-// func gemmQ4_0x1VNNI(w *byte, rowSize, nrows int, xq *int8, xd *float32, sums *int16, xstride, nb int, out *float32, ostride int)
+// func gemmQ4_0x1VNNI(w *byte, rowSize, nrows int, xq *int8, xd *float32, sums *int16, n, nb int, out *float32, ostride int)
 TEXT ·gemmQ4_0x1VNNI(SB), NOSPLIT, $16-80
 	Q4_0(ZERO_1, ROWS_1, REDUCE_1)
 
-// func gemmQ4_0x2VNNI(w *byte, rowSize, nrows int, xq *int8, xd *float32, sums *int16, xstride, nb int, out *float32, ostride int)
+// func gemmQ4_0x2VNNI(w *byte, rowSize, nrows int, xq *int8, xd *float32, sums *int16, n, nb int, out *float32, ostride int)
 TEXT ·gemmQ4_0x2VNNI(SB), NOSPLIT, $16-80
 	Q4_0(ZERO_2, ROWS_2, REDUCE_2)
 
-// func gemmQ4_0x3VNNI(w *byte, rowSize, nrows int, xq *int8, xd *float32, sums *int16, xstride, nb int, out *float32, ostride int)
+// func gemmQ4_0x3VNNI(w *byte, rowSize, nrows int, xq *int8, xd *float32, sums *int16, n, nb int, out *float32, ostride int)
 TEXT ·gemmQ4_0x3VNNI(SB), NOSPLIT, $16-80
 	Q4_0(ZERO_3, ROWS_3, REDUCE_3)
 
-// func gemmQ4_0x4VNNI(w *byte, rowSize, nrows int, xq *int8, xd *float32, sums *int16, xstride, nb int, out *float32, ostride int)
+// func gemmQ4_0x4VNNI(w *byte, rowSize, nrows int, xq *int8, xd *float32, sums *int16, n, nb int, out *float32, ostride int)
 TEXT ·gemmQ4_0x4VNNI(SB), NOSPLIT, $16-80
 	Q4_0(ZERO_4, ROWS_4, REDUCE_4)
 
-// func gemmQ4_1x1VNNI(w *byte, rowSize, nrows int, xq *int8, xd *float32, sums *int16, xstride, nb int, out *float32, ostride int)
+// func gemmQ4_0x5VNNI(w *byte, rowSize, nrows int, xq *int8, xd *float32, sums *int16, n, nb int, out *float32, ostride int)
+TEXT ·gemmQ4_0x5VNNI(SB), NOSPLIT, $16-80
+	Q4_0(ZERO_5, ROWS_5, REDUCE_5)
+
+// func gemmQ4_0x6VNNI(w *byte, rowSize, nrows int, xq *int8, xd *float32, sums *int16, n, nb int, out *float32, ostride int)
+TEXT ·gemmQ4_0x6VNNI(SB), NOSPLIT, $16-80
+	Q4_0(ZERO_6, ROWS_6, REDUCE_6)
+
+// func gemmQ4_0x7VNNI(w *byte, rowSize, nrows int, xq *int8, xd *float32, sums *int16, n, nb int, out *float32, ostride int)
+TEXT ·gemmQ4_0x7VNNI(SB), NOSPLIT, $16-80
+	Q4_0(ZERO_7, ROWS_7, REDUCE_7)
+
+// func gemmQ4_0x8VNNI(w *byte, rowSize, nrows int, xq *int8, xd *float32, sums *int16, n, nb int, out *float32, ostride int)
+TEXT ·gemmQ4_0x8VNNI(SB), NOSPLIT, $16-80
+	Q4_0(ZERO_8, ROWS_8, REDUCE_8)
+
+// func gemmQ4_1x1VNNI(w *byte, rowSize, nrows int, xq *int8, xd *float32, sums *int16, n, nb int, out *float32, ostride int)
 TEXT ·gemmQ4_1x1VNNI(SB), NOSPLIT, $16-80
 	Q4_1(ZERO_1, ROWS_1, REDUCE_1)
 
-// func gemmQ4_1x2VNNI(w *byte, rowSize, nrows int, xq *int8, xd *float32, sums *int16, xstride, nb int, out *float32, ostride int)
+// func gemmQ4_1x2VNNI(w *byte, rowSize, nrows int, xq *int8, xd *float32, sums *int16, n, nb int, out *float32, ostride int)
 TEXT ·gemmQ4_1x2VNNI(SB), NOSPLIT, $16-80
 	Q4_1(ZERO_2, ROWS_2, REDUCE_2)
 
-// func gemmQ4_1x3VNNI(w *byte, rowSize, nrows int, xq *int8, xd *float32, sums *int16, xstride, nb int, out *float32, ostride int)
+// func gemmQ4_1x3VNNI(w *byte, rowSize, nrows int, xq *int8, xd *float32, sums *int16, n, nb int, out *float32, ostride int)
 TEXT ·gemmQ4_1x3VNNI(SB), NOSPLIT, $16-80
 	Q4_1(ZERO_3, ROWS_3, REDUCE_3)
 
-// func gemmQ4_1x4VNNI(w *byte, rowSize, nrows int, xq *int8, xd *float32, sums *int16, xstride, nb int, out *float32, ostride int)
+// func gemmQ4_1x4VNNI(w *byte, rowSize, nrows int, xq *int8, xd *float32, sums *int16, n, nb int, out *float32, ostride int)
 TEXT ·gemmQ4_1x4VNNI(SB), NOSPLIT, $16-80
 	Q4_1(ZERO_4, ROWS_4, REDUCE_4)
 
-// func gemmQ5_0x1VNNI(w *byte, rowSize, nrows int, xq *int8, xd *float32, sums *int16, xstride, nb int, out *float32, ostride int)
+// func gemmQ4_1x5VNNI(w *byte, rowSize, nrows int, xq *int8, xd *float32, sums *int16, n, nb int, out *float32, ostride int)
+TEXT ·gemmQ4_1x5VNNI(SB), NOSPLIT, $16-80
+	Q4_1(ZERO_5, ROWS_5, REDUCE_5)
+
+// func gemmQ4_1x6VNNI(w *byte, rowSize, nrows int, xq *int8, xd *float32, sums *int16, n, nb int, out *float32, ostride int)
+TEXT ·gemmQ4_1x6VNNI(SB), NOSPLIT, $16-80
+	Q4_1(ZERO_6, ROWS_6, REDUCE_6)
+
+// func gemmQ4_1x7VNNI(w *byte, rowSize, nrows int, xq *int8, xd *float32, sums *int16, n, nb int, out *float32, ostride int)
+TEXT ·gemmQ4_1x7VNNI(SB), NOSPLIT, $16-80
+	Q4_1(ZERO_7, ROWS_7, REDUCE_7)
+
+// func gemmQ4_1x8VNNI(w *byte, rowSize, nrows int, xq *int8, xd *float32, sums *int16, n, nb int, out *float32, ostride int)
+TEXT ·gemmQ4_1x8VNNI(SB), NOSPLIT, $16-80
+	Q4_1(ZERO_8, ROWS_8, REDUCE_8)
+
+// func gemmQ5_0x1VNNI(w *byte, rowSize, nrows int, xq *int8, xd *float32, sums *int16, n, nb int, out *float32, ostride int)
 TEXT ·gemmQ5_0x1VNNI(SB), NOSPLIT, $16-80
 	Q5_0(ZERO_1, ROWS_1, REDUCE_1)
 
-// func gemmQ5_0x2VNNI(w *byte, rowSize, nrows int, xq *int8, xd *float32, sums *int16, xstride, nb int, out *float32, ostride int)
+// func gemmQ5_0x2VNNI(w *byte, rowSize, nrows int, xq *int8, xd *float32, sums *int16, n, nb int, out *float32, ostride int)
 TEXT ·gemmQ5_0x2VNNI(SB), NOSPLIT, $16-80
 	Q5_0(ZERO_2, ROWS_2, REDUCE_2)
 
-// func gemmQ5_0x3VNNI(w *byte, rowSize, nrows int, xq *int8, xd *float32, sums *int16, xstride, nb int, out *float32, ostride int)
+// func gemmQ5_0x3VNNI(w *byte, rowSize, nrows int, xq *int8, xd *float32, sums *int16, n, nb int, out *float32, ostride int)
 TEXT ·gemmQ5_0x3VNNI(SB), NOSPLIT, $16-80
 	Q5_0(ZERO_3, ROWS_3, REDUCE_3)
 
-// func gemmQ5_0x4VNNI(w *byte, rowSize, nrows int, xq *int8, xd *float32, sums *int16, xstride, nb int, out *float32, ostride int)
+// func gemmQ5_0x4VNNI(w *byte, rowSize, nrows int, xq *int8, xd *float32, sums *int16, n, nb int, out *float32, ostride int)
 TEXT ·gemmQ5_0x4VNNI(SB), NOSPLIT, $16-80
 	Q5_0(ZERO_4, ROWS_4, REDUCE_4)
 
-// func gemmQ5_1x1VNNI(w *byte, rowSize, nrows int, xq *int8, xd *float32, sums *int16, xstride, nb int, out *float32, ostride int)
+// func gemmQ5_0x5VNNI(w *byte, rowSize, nrows int, xq *int8, xd *float32, sums *int16, n, nb int, out *float32, ostride int)
+TEXT ·gemmQ5_0x5VNNI(SB), NOSPLIT, $16-80
+	Q5_0(ZERO_5, ROWS_5, REDUCE_5)
+
+// func gemmQ5_0x6VNNI(w *byte, rowSize, nrows int, xq *int8, xd *float32, sums *int16, n, nb int, out *float32, ostride int)
+TEXT ·gemmQ5_0x6VNNI(SB), NOSPLIT, $16-80
+	Q5_0(ZERO_6, ROWS_6, REDUCE_6)
+
+// func gemmQ5_0x7VNNI(w *byte, rowSize, nrows int, xq *int8, xd *float32, sums *int16, n, nb int, out *float32, ostride int)
+TEXT ·gemmQ5_0x7VNNI(SB), NOSPLIT, $16-80
+	Q5_0(ZERO_7, ROWS_7, REDUCE_7)
+
+// func gemmQ5_0x8VNNI(w *byte, rowSize, nrows int, xq *int8, xd *float32, sums *int16, n, nb int, out *float32, ostride int)
+TEXT ·gemmQ5_0x8VNNI(SB), NOSPLIT, $16-80
+	Q5_0(ZERO_8, ROWS_8, REDUCE_8)
+
+// func gemmQ5_1x1VNNI(w *byte, rowSize, nrows int, xq *int8, xd *float32, sums *int16, n, nb int, out *float32, ostride int)
 TEXT ·gemmQ5_1x1VNNI(SB), NOSPLIT, $16-80
 	Q5_1(ZERO_1, ROWS_1, REDUCE_1)
 
-// func gemmQ5_1x2VNNI(w *byte, rowSize, nrows int, xq *int8, xd *float32, sums *int16, xstride, nb int, out *float32, ostride int)
+// func gemmQ5_1x2VNNI(w *byte, rowSize, nrows int, xq *int8, xd *float32, sums *int16, n, nb int, out *float32, ostride int)
 TEXT ·gemmQ5_1x2VNNI(SB), NOSPLIT, $16-80
 	Q5_1(ZERO_2, ROWS_2, REDUCE_2)
 
-// func gemmQ5_1x3VNNI(w *byte, rowSize, nrows int, xq *int8, xd *float32, sums *int16, xstride, nb int, out *float32, ostride int)
+// func gemmQ5_1x3VNNI(w *byte, rowSize, nrows int, xq *int8, xd *float32, sums *int16, n, nb int, out *float32, ostride int)
 TEXT ·gemmQ5_1x3VNNI(SB), NOSPLIT, $16-80
 	Q5_1(ZERO_3, ROWS_3, REDUCE_3)
 
-// func gemmQ5_1x4VNNI(w *byte, rowSize, nrows int, xq *int8, xd *float32, sums *int16, xstride, nb int, out *float32, ostride int)
+// func gemmQ5_1x4VNNI(w *byte, rowSize, nrows int, xq *int8, xd *float32, sums *int16, n, nb int, out *float32, ostride int)
 TEXT ·gemmQ5_1x4VNNI(SB), NOSPLIT, $16-80
 	Q5_1(ZERO_4, ROWS_4, REDUCE_4)
+
+// func gemmQ5_1x5VNNI(w *byte, rowSize, nrows int, xq *int8, xd *float32, sums *int16, n, nb int, out *float32, ostride int)
+TEXT ·gemmQ5_1x5VNNI(SB), NOSPLIT, $16-80
+	Q5_1(ZERO_5, ROWS_5, REDUCE_5)
+
+// func gemmQ5_1x6VNNI(w *byte, rowSize, nrows int, xq *int8, xd *float32, sums *int16, n, nb int, out *float32, ostride int)
+TEXT ·gemmQ5_1x6VNNI(SB), NOSPLIT, $16-80
+	Q5_1(ZERO_6, ROWS_6, REDUCE_6)
+
+// func gemmQ5_1x7VNNI(w *byte, rowSize, nrows int, xq *int8, xd *float32, sums *int16, n, nb int, out *float32, ostride int)
+TEXT ·gemmQ5_1x7VNNI(SB), NOSPLIT, $16-80
+	Q5_1(ZERO_7, ROWS_7, REDUCE_7)
+
+// func gemmQ5_1x8VNNI(w *byte, rowSize, nrows int, xq *int8, xd *float32, sums *int16, n, nb int, out *float32, ostride int)
+TEXT ·gemmQ5_1x8VNNI(SB), NOSPLIT, $16-80
+	Q5_1(ZERO_8, ROWS_8, REDUCE_8)

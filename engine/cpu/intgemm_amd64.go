@@ -72,38 +72,44 @@ func gemmQ8_0x3VNNI(w *byte, rowSize, nrows int, xq *int8, xd *float32, xstride,
 //go:noescape
 func gemmQ8_0x4VNNI(w *byte, rowSize, nrows int, xq *int8, xd *float32, xstride, nb int, out *float32, ostride int)
 
-// asmGemmKernel returns the GEMM kernel of typ for this CPU and the weight
-// rows of its tile, nil when there is none (MatMul then calls the one-row
-// kernel per activation row).
-func asmGemmKernel(typ gguf.Type) (gemmKernel, int) {
+// asmGemmKernel returns the GEMM kernel of typ for this CPU, a zero spec
+// when there is none (MatMul then calls the one-row kernel per activation
+// row).
+func asmGemmKernel(typ gguf.Type) gemmSpec {
 	if !hasAVX2 {
-		return nil, 0
+		return gemmSpec{}
 	}
 	if !hasGemmVNNI {
 		if typ != gguf.TypeQ8_0 {
-			return nil, 0
+			return gemmSpec{}
 		}
 		// Three activation rows at most: four go as two and two.
-		return wrapGemm(34, 32, 2, func(c int, w *byte, rowSize, nrows int, xq *int8, xd *float32, _ *int16, xstride, nb int, out *float32, ostride int) {
+		return gemmSpec4(wrapGemm(34, 32, 2, func(c int, w *byte, rowSize, nrows int, xq *int8, xd *float32, _ *int16, xstride, nb int, out *float32, ostride int) {
 			if c == 4 {
 				gemmQ8_0x2AVX2(w, rowSize, nrows, xq, xd, xstride, nb, out, ostride)
 				xq, xd, out = (*int8)(unsafe.Add(unsafe.Pointer(xq), 2*xstride)), (*float32)(unsafe.Add(unsafe.Pointer(xd), 2*4*nb)), (*float32)(unsafe.Add(unsafe.Pointer(out), 2*4*ostride))
 				c = 2
 			}
 			[3]gemmAsm{gemmQ8_0x1AVX2, gemmQ8_0x2AVX2, gemmQ8_0x3AVX2}[c-1](w, rowSize, nrows, xq, xd, xstride, nb, out, ostride)
-		}), 2
+		}), 2)
 	}
 	switch typ {
 	case gguf.TypeQ8_0:
-		return wrapGemm(34, 32, 8, func(c int, w *byte, rowSize, nrows int, xq *int8, xd *float32, _ *int16, xstride, nb int, out *float32, ostride int) {
+		return gemmSpec4(wrapGemm(34, 32, 8, func(c int, w *byte, rowSize, nrows int, xq *int8, xd *float32, _ *int16, xstride, nb int, out *float32, ostride int) {
 			[gemmCols]gemmAsm{gemmQ8_0x1VNNI, gemmQ8_0x2VNNI, gemmQ8_0x3VNNI, gemmQ8_0x4VNNI}[c-1](w, rowSize, nrows, xq, xd, xstride, nb, out, ostride)
-		}), 8
+		}), 8)
 	case gguf.TypeQ4_K:
-		return superGemm(144, 256, 2, [gemmCols]gemmSuperAsm{gemmQ4_Kx1VNNI, gemmQ4_Kx2VNNI, gemmQ4_Kx3VNNI, gemmQ4_Kx4VNNI}), 2
+		return gemmSpec4(superGemm(144, 256, 2, [gemmCols]gemmSuperAsm{gemmQ4_Kx1VNNI, gemmQ4_Kx2VNNI, gemmQ4_Kx3VNNI, gemmQ4_Kx4VNNI}), 2)
 	case gguf.TypeQ6_K:
-		return superGemm(210, 256, 2, [gemmCols]gemmSuperAsm{gemmQ6_Kx1VNNI, gemmQ6_Kx2VNNI, gemmQ6_Kx3VNNI, gemmQ6_Kx4VNNI}), 2
+		return gemmSpec4(superGemm(210, 256, 2, [gemmCols]gemmSuperAsm{gemmQ6_Kx1VNNI, gemmQ6_Kx2VNNI, gemmQ6_Kx3VNNI, gemmQ6_Kx4VNNI}), 2)
 	}
 	return gemm32Kernel(typ)
+}
+
+// gemmSpec4 is the spec of a kernel taking row-major activations, up to
+// gemmCols rows per call.
+func gemmSpec4(k gemmKernel, tile int) gemmSpec {
+	return gemmSpec{k: k, tile: tile, cols: gemmCols}
 }
 
 // superGemm adapts the kernels taking the activation's sums, one per

@@ -16,7 +16,7 @@ import (
 
 // gemmVariants runs check once per GEMM kernel this CPU has: the VNNI
 // ones where present and the AVX2 ones.
-func gemmVariants(t *testing.T, check func(typ gguf.Type, name string, k gemmKernel, tile int)) {
+func gemmVariants(t *testing.T, check func(typ gguf.Type, name string, g gemmSpec)) {
 	t.Helper()
 	tested := 0
 	variants := []bool{false}
@@ -27,13 +27,13 @@ func gemmVariants(t *testing.T, check func(typ gguf.Type, name string, k gemmKer
 		saved := hasGemmVNNI
 		hasGemmVNNI = vnni
 		for _, typ := range intTypes {
-			if k, tile := asmGemmKernel(typ); k != nil {
+			if g := asmGemmKernel(typ); g.k != nil {
 				tested++
 				name := typ.String() + "/avx2"
 				if vnni {
 					name = typ.String() + "/vnni"
 				}
-				check(typ, name, k, tile)
+				check(typ, name, g)
 			}
 		}
 		hasGemmVNNI = saved
@@ -45,8 +45,9 @@ func gemmVariants(t *testing.T, check func(typ gguf.Type, name string, k gemmKer
 
 func TestGemmKernels(t *testing.T) {
 	rng := rand.New(rand.NewPCG(13, 14))
-	gemmVariants(t, func(typ gguf.Type, name string, k gemmKernel, tile int) {
+	gemmVariants(t, func(typ gguf.Type, name string, g gemmSpec) {
 		ik := intKernels[typ]
+		k, tile := g.k, g.tile
 		bs := typ.BlockSize()
 		for _, nb := range []int{1, 2, 3, 7, 33} {
 			ne0 := nb * bs
@@ -57,7 +58,7 @@ func TestGemmKernels(t *testing.T) {
 					raw := make([]byte, off+rowSize*nrows)
 					w := raw[off:]
 					copy(w, randomWeight(rng, typ, ne0, nrows))
-					const n = 6
+					n := g.cols + 2
 					x := randomVec(rng, n*ne0)
 					for i := range x {
 						x[i] *= xs
@@ -65,7 +66,7 @@ func TestGemmKernels(t *testing.T) {
 					var a actQuant
 					a.quantize(ik.format, x, n, ne0)
 					for r0 := range n {
-						for c := 1; c <= min(gemmCols, n-r0); c++ {
+						for c := 1; c <= min(g.cols, n-r0); c++ {
 							ostride := nrows + 3
 							out := make([]float32, c*ostride)
 							for i := range out {
@@ -108,8 +109,9 @@ func FuzzGemmKernels(f *testing.F) {
 	f.Add(make([]byte, 900), uint64(2))
 	f.Fuzz(func(t *testing.T, data []byte, seed uint64) {
 		rng := rand.New(rand.NewPCG(seed, 3))
-		gemmVariants(t, func(typ gguf.Type, name string, k gemmKernel, tile int) {
+		gemmVariants(t, func(typ gguf.Type, name string, g gemmSpec) {
 			ik := intKernels[typ]
+			k, tile := g.k, g.tile
 			ne0 := typ.BlockSize() * (1 + int(seed%3))
 			rowSize := int(typ.RowSize(int64(ne0)))
 			w := make([]byte, rowSize*tile)
@@ -151,7 +153,7 @@ func TestMatMulGemm(t *testing.T) {
 	defer be.Close()
 	const ne0, ne1 = 512, 77
 	for _, typ := range []gguf.Type{gguf.TypeQ8_0, gguf.TypeQ4_0, gguf.TypeQ4_1, gguf.TypeQ5_0, gguf.TypeQ5_1, gguf.TypeQ4_K, gguf.TypeQ6_K} {
-		if intKernels[typ].gemm == nil {
+		if intKernels[typ].gemm.k == nil {
 			continue
 		}
 		data := randomWeight(rng, typ, ne0, ne1)
@@ -159,7 +161,7 @@ func TestMatMulGemm(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		for n := 1; n <= 9; n++ {
+		for n := 1; n <= 19; n++ {
 			x := randomVec(rng, n*ne0)
 			got := newBuffer(t, be, make([]float32, n*ne1))
 			want := newBuffer(t, be, make([]float32, n*ne1))
@@ -181,7 +183,8 @@ func TestMatMulGemm(t *testing.T) {
 
 // BenchmarkGemmKernels measures one thread's GEMM kernel against the
 // one-row kernel called per activation row, on a 256-row slice of the
-// Qwen3-0.6B gate matrix (1024 wide) with 4 activation rows, in GMAC/s
+// Qwen3-0.6B gate matrix (1024 wide) with as many activation rows as one
+// call takes (4; 8 for Q4_0, Q4_1, Q5_0 and Q5_1), in GMAC/s
 // (wall and CPU time) and in weight bytes per second (MB/s: each call
 // reads the slice once); the -avx2 pair runs the kernels of a CPU without
 // AVX-512.
@@ -189,14 +192,16 @@ func BenchmarkGemmKernels(b *testing.B) {
 	rng := rand.New(rand.NewPCG(1, 4))
 	for _, typ := range intTypes {
 		ik := intKernels[typ]
-		if ik.gemm == nil {
+		if ik.gemm.k == nil {
 			continue
 		}
-		const ne0, nrows, n = 1024, 256, 4
+		const ne0, nrows = 1024, 256
+		n := ik.gemm.cols
 		w := randomWeight(rng, typ, ne0, nrows)
 		rowSize := int(typ.RowSize(ne0))
 		var a actQuant
 		a.quantize(ik.format, randomVec(rng, n*ne0), n, ne0)
+		a.blockMajor()
 		out := make([]float32, n*nrows)
 		var cpu0 int64
 		report := func(b *testing.B) {
@@ -223,12 +228,12 @@ func BenchmarkGemmKernels(b *testing.B) {
 				report(b)
 			})
 		}
-		run("", ik.gemm)
+		run("", ik.gemm.k)
 		if hasGemmVNNI && hasVNNI {
 			// What a CPU without AVX-512 runs.
 			hasGemmVNNI, hasVNNI = false, false
-			if k, _ := asmGemmKernel(typ); k != nil {
-				run("-avx2", k)
+			if g := asmGemmKernel(typ); g.k != nil {
+				run("-avx2", g.k)
 			}
 			hasGemmVNNI, hasVNNI = true, true
 		}
