@@ -52,11 +52,11 @@ type actQuant struct {
 	sums   []int16
 
 	// bq, bd and bsums are the q8 rows block-major, when bmOK: block b of
-	// row r at bq[32*(b*n+r):], its scale and sum at bd[b*n+r] and
-	// bsums[b*n+r] (see blockMajor).
+	// row r at bq[32*(b*n+r):], its scale and sum (widened to int32) at
+	// bd[b*n+r] and bsums[b*n+r] (see blockMajor).
 	bq    []int8
 	bd    []float32
-	bsums []int16
+	bsums []int32
 	bmOK  bool
 
 	// src and gen identify the buffer contents quantized, for reuse.
@@ -108,7 +108,7 @@ func (a *actQuant) blockMajor() {
 			i := b*a.n + r
 			copy(a.bq[32*i:32*i+32], a.qs[r*a.ne0+32*b:])
 			a.bd[i] = a.d[r*nb+b]
-			a.bsums[i] = a.sums[r*nb+b]
+			a.bsums[i] = int32(a.sums[r*nb+b])
 		}
 	}
 	a.bmOK = true

@@ -19,100 +19,105 @@ import (
 var hasBITALG = cpu.X86.HasAVX512BITALG
 
 //go:noescape
-func gemmQ4_0x1VNNI(w *byte, rowSize, nrows int, xq *int8, xd *float32, sums *int16, n, nb int, out *float32, ostride int)
+func gemmQ4_0x1VNNI(w *byte, rowSize, nrows int, xq *int8, xd *float32, sums *int32, n, nb int, out *float32, ostride int)
 
 //go:noescape
-func gemmQ4_0x2VNNI(w *byte, rowSize, nrows int, xq *int8, xd *float32, sums *int16, n, nb int, out *float32, ostride int)
+func gemmQ4_0x2VNNI(w *byte, rowSize, nrows int, xq *int8, xd *float32, sums *int32, n, nb int, out *float32, ostride int)
 
 //go:noescape
-func gemmQ4_0x3VNNI(w *byte, rowSize, nrows int, xq *int8, xd *float32, sums *int16, n, nb int, out *float32, ostride int)
+func gemmQ4_0x3VNNI(w *byte, rowSize, nrows int, xq *int8, xd *float32, sums *int32, n, nb int, out *float32, ostride int)
 
 //go:noescape
-func gemmQ4_0x4VNNI(w *byte, rowSize, nrows int, xq *int8, xd *float32, sums *int16, n, nb int, out *float32, ostride int)
+func gemmQ4_0x4VNNI(w *byte, rowSize, nrows int, xq *int8, xd *float32, sums *int32, n, nb int, out *float32, ostride int)
 
 //go:noescape
-func gemmQ4_0x5VNNI(w *byte, rowSize, nrows int, xq *int8, xd *float32, sums *int16, n, nb int, out *float32, ostride int)
+func gemmQ4_0x5VNNI(w *byte, rowSize, nrows int, xq *int8, xd *float32, sums *int32, n, nb int, out *float32, ostride int)
 
 //go:noescape
-func gemmQ4_0x6VNNI(w *byte, rowSize, nrows int, xq *int8, xd *float32, sums *int16, n, nb int, out *float32, ostride int)
+func gemmQ4_0x6VNNI(w *byte, rowSize, nrows int, xq *int8, xd *float32, sums *int32, n, nb int, out *float32, ostride int)
 
 //go:noescape
-func gemmQ4_0x7VNNI(w *byte, rowSize, nrows int, xq *int8, xd *float32, sums *int16, n, nb int, out *float32, ostride int)
+func gemmQ4_0x7VNNI(w *byte, rowSize, nrows int, xq *int8, xd *float32, sums *int32, n, nb int, out *float32, ostride int)
 
 //go:noescape
-func gemmQ4_0x8VNNI(w *byte, rowSize, nrows int, xq *int8, xd *float32, sums *int16, n, nb int, out *float32, ostride int)
+func gemmQ4_0x8VNNI(w *byte, rowSize, nrows int, xq *int8, xd *float32, sums *int32, n, nb int, out *float32, ostride int)
 
 //go:noescape
-func gemmQ4_1x1VNNI(w *byte, rowSize, nrows int, xq *int8, xd *float32, sums *int16, n, nb int, out *float32, ostride int)
+func gemmQ4_1x1VNNI(w *byte, rowSize, nrows int, xq *int8, xd *float32, sums *int32, n, nb int, out *float32, ostride int)
 
 //go:noescape
-func gemmQ4_1x2VNNI(w *byte, rowSize, nrows int, xq *int8, xd *float32, sums *int16, n, nb int, out *float32, ostride int)
+func gemmQ4_1x2VNNI(w *byte, rowSize, nrows int, xq *int8, xd *float32, sums *int32, n, nb int, out *float32, ostride int)
 
 //go:noescape
-func gemmQ4_1x3VNNI(w *byte, rowSize, nrows int, xq *int8, xd *float32, sums *int16, n, nb int, out *float32, ostride int)
+func gemmQ4_1x3VNNI(w *byte, rowSize, nrows int, xq *int8, xd *float32, sums *int32, n, nb int, out *float32, ostride int)
 
 //go:noescape
-func gemmQ4_1x4VNNI(w *byte, rowSize, nrows int, xq *int8, xd *float32, sums *int16, n, nb int, out *float32, ostride int)
+func gemmQ4_1x4VNNI(w *byte, rowSize, nrows int, xq *int8, xd *float32, sums *int32, n, nb int, out *float32, ostride int)
 
 //go:noescape
-func gemmQ4_1x5VNNI(w *byte, rowSize, nrows int, xq *int8, xd *float32, sums *int16, n, nb int, out *float32, ostride int)
+func gemmQ4_1x5VNNI(w *byte, rowSize, nrows int, xq *int8, xd *float32, sums *int32, n, nb int, out *float32, ostride int)
 
 //go:noescape
-func gemmQ4_1x6VNNI(w *byte, rowSize, nrows int, xq *int8, xd *float32, sums *int16, n, nb int, out *float32, ostride int)
+func gemmQ4_1x6VNNI(w *byte, rowSize, nrows int, xq *int8, xd *float32, sums *int32, n, nb int, out *float32, ostride int)
 
 //go:noescape
-func gemmQ4_1x7VNNI(w *byte, rowSize, nrows int, xq *int8, xd *float32, sums *int16, n, nb int, out *float32, ostride int)
+func gemmQ4_1x7VNNI(w *byte, rowSize, nrows int, xq *int8, xd *float32, sums *int32, n, nb int, out *float32, ostride int)
 
 //go:noescape
-func gemmQ4_1x8VNNI(w *byte, rowSize, nrows int, xq *int8, xd *float32, sums *int16, n, nb int, out *float32, ostride int)
+func gemmQ4_1x8VNNI(w *byte, rowSize, nrows int, xq *int8, xd *float32, sums *int32, n, nb int, out *float32, ostride int)
 
 //go:noescape
-func gemmQ5_0x1VNNI(w *byte, rowSize, nrows int, xq *int8, xd *float32, sums *int16, n, nb int, out *float32, ostride int)
+func gemmQ5_0x1VNNI(w *byte, rowSize, nrows int, xq *int8, xd *float32, sums *int32, n, nb int, out *float32, ostride int)
 
 //go:noescape
-func gemmQ5_0x2VNNI(w *byte, rowSize, nrows int, xq *int8, xd *float32, sums *int16, n, nb int, out *float32, ostride int)
+func gemmQ5_0x2VNNI(w *byte, rowSize, nrows int, xq *int8, xd *float32, sums *int32, n, nb int, out *float32, ostride int)
 
 //go:noescape
-func gemmQ5_0x3VNNI(w *byte, rowSize, nrows int, xq *int8, xd *float32, sums *int16, n, nb int, out *float32, ostride int)
+func gemmQ5_0x3VNNI(w *byte, rowSize, nrows int, xq *int8, xd *float32, sums *int32, n, nb int, out *float32, ostride int)
 
 //go:noescape
-func gemmQ5_0x4VNNI(w *byte, rowSize, nrows int, xq *int8, xd *float32, sums *int16, n, nb int, out *float32, ostride int)
+func gemmQ5_0x4VNNI(w *byte, rowSize, nrows int, xq *int8, xd *float32, sums *int32, n, nb int, out *float32, ostride int)
 
 //go:noescape
-func gemmQ5_0x5VNNI(w *byte, rowSize, nrows int, xq *int8, xd *float32, sums *int16, n, nb int, out *float32, ostride int)
+func gemmQ5_0x5VNNI(w *byte, rowSize, nrows int, xq *int8, xd *float32, sums *int32, n, nb int, out *float32, ostride int)
 
 //go:noescape
-func gemmQ5_0x6VNNI(w *byte, rowSize, nrows int, xq *int8, xd *float32, sums *int16, n, nb int, out *float32, ostride int)
+func gemmQ5_0x6VNNI(w *byte, rowSize, nrows int, xq *int8, xd *float32, sums *int32, n, nb int, out *float32, ostride int)
 
 //go:noescape
-func gemmQ5_0x7VNNI(w *byte, rowSize, nrows int, xq *int8, xd *float32, sums *int16, n, nb int, out *float32, ostride int)
+func gemmQ5_0x7VNNI(w *byte, rowSize, nrows int, xq *int8, xd *float32, sums *int32, n, nb int, out *float32, ostride int)
 
 //go:noescape
-func gemmQ5_0x8VNNI(w *byte, rowSize, nrows int, xq *int8, xd *float32, sums *int16, n, nb int, out *float32, ostride int)
+func gemmQ5_0x8VNNI(w *byte, rowSize, nrows int, xq *int8, xd *float32, sums *int32, n, nb int, out *float32, ostride int)
 
 //go:noescape
-func gemmQ5_1x1VNNI(w *byte, rowSize, nrows int, xq *int8, xd *float32, sums *int16, n, nb int, out *float32, ostride int)
+func gemmQ5_1x1VNNI(w *byte, rowSize, nrows int, xq *int8, xd *float32, sums *int32, n, nb int, out *float32, ostride int)
 
 //go:noescape
-func gemmQ5_1x2VNNI(w *byte, rowSize, nrows int, xq *int8, xd *float32, sums *int16, n, nb int, out *float32, ostride int)
+func gemmQ5_1x2VNNI(w *byte, rowSize, nrows int, xq *int8, xd *float32, sums *int32, n, nb int, out *float32, ostride int)
 
 //go:noescape
-func gemmQ5_1x3VNNI(w *byte, rowSize, nrows int, xq *int8, xd *float32, sums *int16, n, nb int, out *float32, ostride int)
+func gemmQ5_1x3VNNI(w *byte, rowSize, nrows int, xq *int8, xd *float32, sums *int32, n, nb int, out *float32, ostride int)
 
 //go:noescape
-func gemmQ5_1x4VNNI(w *byte, rowSize, nrows int, xq *int8, xd *float32, sums *int16, n, nb int, out *float32, ostride int)
+func gemmQ5_1x4VNNI(w *byte, rowSize, nrows int, xq *int8, xd *float32, sums *int32, n, nb int, out *float32, ostride int)
 
 //go:noescape
-func gemmQ5_1x5VNNI(w *byte, rowSize, nrows int, xq *int8, xd *float32, sums *int16, n, nb int, out *float32, ostride int)
+func gemmQ5_1x5VNNI(w *byte, rowSize, nrows int, xq *int8, xd *float32, sums *int32, n, nb int, out *float32, ostride int)
 
 //go:noescape
-func gemmQ5_1x6VNNI(w *byte, rowSize, nrows int, xq *int8, xd *float32, sums *int16, n, nb int, out *float32, ostride int)
+func gemmQ5_1x6VNNI(w *byte, rowSize, nrows int, xq *int8, xd *float32, sums *int32, n, nb int, out *float32, ostride int)
 
 //go:noescape
-func gemmQ5_1x7VNNI(w *byte, rowSize, nrows int, xq *int8, xd *float32, sums *int16, n, nb int, out *float32, ostride int)
+func gemmQ5_1x7VNNI(w *byte, rowSize, nrows int, xq *int8, xd *float32, sums *int32, n, nb int, out *float32, ostride int)
 
 //go:noescape
-func gemmQ5_1x8VNNI(w *byte, rowSize, nrows int, xq *int8, xd *float32, sums *int16, n, nb int, out *float32, ostride int)
+func gemmQ5_1x8VNNI(w *byte, rowSize, nrows int, xq *int8, xd *float32, sums *int32, n, nb int, out *float32, ostride int)
+
+// gemmBlockMajorAsm is the signature of the kernels taking the activation
+// block-major: xq, xd and sums at the call's first row of block 0, n rows
+// in the activation.
+type gemmBlockMajorAsm func(w *byte, rowSize, nrows int, xq *int8, xd *float32, sums *int32, n, nb int, out *float32, ostride int)
 
 // gemm32Cols is the most activation rows of one call of these kernels.
 const gemm32Cols = 8
@@ -122,16 +127,16 @@ const gemm32Cols = 8
 // takes the activation block-major (actQuant.blockMajor), eight weight rows
 // per tile and up to gemm32Cols activation rows per call.
 func gemm32Kernel(typ gguf.Type) gemmSpec {
-	var ks [gemm32Cols]gemmSuperAsm
+	var ks [gemm32Cols]gemmBlockMajorAsm
 	switch typ {
 	case gguf.TypeQ4_0:
-		ks = [gemm32Cols]gemmSuperAsm{gemmQ4_0x1VNNI, gemmQ4_0x2VNNI, gemmQ4_0x3VNNI, gemmQ4_0x4VNNI, gemmQ4_0x5VNNI, gemmQ4_0x6VNNI, gemmQ4_0x7VNNI, gemmQ4_0x8VNNI}
+		ks = [gemm32Cols]gemmBlockMajorAsm{gemmQ4_0x1VNNI, gemmQ4_0x2VNNI, gemmQ4_0x3VNNI, gemmQ4_0x4VNNI, gemmQ4_0x5VNNI, gemmQ4_0x6VNNI, gemmQ4_0x7VNNI, gemmQ4_0x8VNNI}
 	case gguf.TypeQ4_1:
-		ks = [gemm32Cols]gemmSuperAsm{gemmQ4_1x1VNNI, gemmQ4_1x2VNNI, gemmQ4_1x3VNNI, gemmQ4_1x4VNNI, gemmQ4_1x5VNNI, gemmQ4_1x6VNNI, gemmQ4_1x7VNNI, gemmQ4_1x8VNNI}
+		ks = [gemm32Cols]gemmBlockMajorAsm{gemmQ4_1x1VNNI, gemmQ4_1x2VNNI, gemmQ4_1x3VNNI, gemmQ4_1x4VNNI, gemmQ4_1x5VNNI, gemmQ4_1x6VNNI, gemmQ4_1x7VNNI, gemmQ4_1x8VNNI}
 	case gguf.TypeQ5_0:
-		ks = [gemm32Cols]gemmSuperAsm{gemmQ5_0x1VNNI, gemmQ5_0x2VNNI, gemmQ5_0x3VNNI, gemmQ5_0x4VNNI, gemmQ5_0x5VNNI, gemmQ5_0x6VNNI, gemmQ5_0x7VNNI, gemmQ5_0x8VNNI}
+		ks = [gemm32Cols]gemmBlockMajorAsm{gemmQ5_0x1VNNI, gemmQ5_0x2VNNI, gemmQ5_0x3VNNI, gemmQ5_0x4VNNI, gemmQ5_0x5VNNI, gemmQ5_0x6VNNI, gemmQ5_0x7VNNI, gemmQ5_0x8VNNI}
 	case gguf.TypeQ5_1:
-		ks = [gemm32Cols]gemmSuperAsm{gemmQ5_1x1VNNI, gemmQ5_1x2VNNI, gemmQ5_1x3VNNI, gemmQ5_1x4VNNI, gemmQ5_1x5VNNI, gemmQ5_1x6VNNI, gemmQ5_1x7VNNI, gemmQ5_1x8VNNI}
+		ks = [gemm32Cols]gemmBlockMajorAsm{gemmQ5_1x1VNNI, gemmQ5_1x2VNNI, gemmQ5_1x3VNNI, gemmQ5_1x4VNNI, gemmQ5_1x5VNNI, gemmQ5_1x6VNNI, gemmQ5_1x7VNNI, gemmQ5_1x8VNNI}
 	default:
 		return gemmSpec{}
 	}

@@ -27,8 +27,8 @@
 // Registers: DI tile base, R9 rowSize, R12 3·rowSize, SI row 0 of the
 // tile at the current block, R15 row 4, R10 the prefetch pointer, BX, DX
 // and CX the activation quants, scales and sums of the call's first row
-// at the current block (advanced by R11 = 32·n, R8 = 4·n and AX = 2·n
-// bytes a block), R14 out (R13 out row 5 at the end); 0(SP) weight rows
+// at the current block (advanced by R11 = 32·n and R8 = 4·n bytes a
+// block), R14 out (R13 out row 5 at the end); 0(SP) weight rows
 // left, 8(SP) blocks left. Z0-Z7 float accumulators of activation rows
 // 0-7, Z8-Z11 int32 block sums of rows j and j+4 (Z8/Z9 also scratch of
 // the weight unpacking), Z12/Z13 the VPERMPS indices of d and m, Z14
@@ -114,8 +114,8 @@
 	VPADDB       Z30, Z19, K6, Z19
 
 // INIT_ZERO / INIT_OFFSET start an activation row's int32 lanes: zero, or
-// the offset (Z15's even words, -8 or -16) times the block's sum at xs in
-// each row's even lane.
+// the offset (Z15's even words, -8 or -16) times the block's sum at xs (an
+// int32 whose low word is the int16 sum) in each row's even lane.
 #define INIT_ZERO(xs, Zi) \
 	VPXORD Zi, Zi, Zi
 
@@ -139,7 +139,7 @@
 // their VPDPBUSD chains interleave: PI_j starts row j's int32 lanes
 // (INIT), PQ_j adds one quarter block (quants at off, weight register W),
 // PF_j adds float(int32 lanes)·(d·dx) to its accumulator, then the
-// minimum term. Row j: quants at 32j(BX), scale 4j(DX), sum 2j(CX);
+// minimum term. Row j: quants at 32j(BX), scale 4j(DX), sum 4j(CX);
 // Z(8+j%4) its int32 lanes, Z(j) its accumulator.
 #define QUART(x, Zx, W, Zi) \
 	VPBROADCASTQ x, Zx \
@@ -154,27 +154,27 @@
 #define PI_0(INIT) INIT(0(CX), Z8)
 #define PQ_0(off, W) QUART((off+0)(BX), Z26, W, Z8)
 #define PF_0(MTERM) FIN(0(DX), 0(CX), Z8, Z0, MTERM)
-#define PI_1(INIT) INIT(2(CX), Z9)
+#define PI_1(INIT) INIT(4(CX), Z9)
 #define PQ_1(off, W) QUART((off+32)(BX), Z27, W, Z9)
-#define PF_1(MTERM) FIN(4(DX), 2(CX), Z9, Z1, MTERM)
-#define PI_2(INIT) INIT(4(CX), Z10)
+#define PF_1(MTERM) FIN(4(DX), 4(CX), Z9, Z1, MTERM)
+#define PI_2(INIT) INIT(8(CX), Z10)
 #define PQ_2(off, W) QUART((off+64)(BX), Z26, W, Z10)
-#define PF_2(MTERM) FIN(8(DX), 4(CX), Z10, Z2, MTERM)
-#define PI_3(INIT) INIT(6(CX), Z11)
+#define PF_2(MTERM) FIN(8(DX), 8(CX), Z10, Z2, MTERM)
+#define PI_3(INIT) INIT(12(CX), Z11)
 #define PQ_3(off, W) QUART((off+96)(BX), Z27, W, Z11)
-#define PF_3(MTERM) FIN(12(DX), 6(CX), Z11, Z3, MTERM)
-#define PI_4(INIT) INIT(8(CX), Z8)
+#define PF_3(MTERM) FIN(12(DX), 12(CX), Z11, Z3, MTERM)
+#define PI_4(INIT) INIT(16(CX), Z8)
 #define PQ_4(off, W) QUART((off+128)(BX), Z26, W, Z8)
-#define PF_4(MTERM) FIN(16(DX), 8(CX), Z8, Z4, MTERM)
-#define PI_5(INIT) INIT(10(CX), Z9)
+#define PF_4(MTERM) FIN(16(DX), 16(CX), Z8, Z4, MTERM)
+#define PI_5(INIT) INIT(20(CX), Z9)
 #define PQ_5(off, W) QUART((off+160)(BX), Z27, W, Z9)
-#define PF_5(MTERM) FIN(20(DX), 10(CX), Z9, Z5, MTERM)
-#define PI_6(INIT) INIT(12(CX), Z10)
+#define PF_5(MTERM) FIN(20(DX), 20(CX), Z9, Z5, MTERM)
+#define PI_6(INIT) INIT(24(CX), Z10)
 #define PQ_6(off, W) QUART((off+192)(BX), Z26, W, Z10)
-#define PF_6(MTERM) FIN(24(DX), 12(CX), Z10, Z6, MTERM)
-#define PI_7(INIT) INIT(14(CX), Z11)
+#define PF_6(MTERM) FIN(24(DX), 24(CX), Z10, Z6, MTERM)
+#define PI_7(INIT) INIT(28(CX), Z11)
 #define PQ_7(off, W) QUART((off+224)(BX), Z27, W, Z11)
-#define PF_7(MTERM) FIN(28(DX), 14(CX), Z11, Z7, MTERM)
+#define PF_7(MTERM) FIN(28(DX), 28(CX), Z11, Z7, MTERM)
 
 // Groups of rows 0.. (G) and 4.. (H) for one phase.
 #define GI_1(INIT) PI_0(INIT)
@@ -298,7 +298,6 @@
 	MOVQ         n+48(FP), R8 \
 	MOVQ         R8, R11 \
 	SHLQ         $5, R11 \
-	LEAQ         (R8)(R8*1), AX \
 	SHLQ         $2, R8 \
 	MOVL         $0x0f0f0f0f, CX \
 	VPBROADCASTD CX, Z31 \
@@ -337,7 +336,7 @@ blk: \
 	ADDQ $size, R15 \
 	ADDQ R11, BX \
 	ADDQ R8, DX \
-	ADDQ AX, CX \
+	ADDQ R8, CX \
 	DECQ 8(SP) \
 	JNZ  blk \
 	MOVQ ostride+72(FP), CX \
