@@ -1,10 +1,12 @@
-// Small-batch integer GEMM kernels for the 32-element block types with a
-// 4-bit body (Q4_0, Q4_1, Q5_0, Q5_1) on amd64 with AVX-512 VNNI: a tile
-// of eight weight rows times up to eight activation rows (q8) per call, so
-// each weight block is loaded and unpacked once for all of them
-// (intdot_amd64.s unpacks it again for every activation row). The x1
-// kernels serve decoding too, so a row gets the same bits whatever the
-// batch. intgemm.go calls them; intdot.go holds the Go references.
+// Small-batch integer GEMM kernels for Q5_0 and Q5_1 on amd64 with
+// AVX-512 VNNI and BITALG: a tile of eight weight rows times up to eight
+// activation rows (q8) per call, so each weight block is loaded and
+// unpacked once for all of them (intdot_amd64.s unpacks it again for every
+// activation row). The x1 kernels serve decoding too, so a row gets the
+// same bits whatever the batch. intgemm32_amd64.go declares them;
+// intdot.go holds the Go references. (Q4_0 and Q4_1 have sixteen-row
+// kernels, intgemm16_amd64.s; this layout was theirs first and measured
+// 10-28 % slower for them, bench/cpu-notes.md section 15.)
 //
 // Layout: qword r of a zmm holds eight quants of weight row r, so one zmm
 // covers a quarter block of all eight rows. The 16 nibble bytes of a row
@@ -12,10 +14,9 @@
 // 8-15, their high nibbles 16-23 and 24-31. The matching eight activation
 // quants are broadcast to every qword, and VPDPBUSD (unsigned weights,
 // signed activations) adds into two int32 lanes per row; four of them do
-// the block. The quants stay unsigned (0..15, or 0..31 with the fifth bit):
-// Q4_0's -8 and Q5_0's -16 enter through the activation block's sum (an
-// int32 start value in the row's even lane), Q4_1's and Q5_1's minimum as
-// m·dx·sum in float. Per activation row and block the int32 lanes go to
+// the block. The quants stay unsigned (0..31 with the fifth bit): Q5_0's
+// -16 enters through the activation block's sum (an int32 start value in
+// the row's even lane), Q5_1's minimum as m·dx·sum in float. Per activation row and block the int32 lanes go to
 // float and are multiplied by d·dx into one float accumulator per
 // activation row (two lanes per weight row); the two lanes of a row are
 // added at the end.
@@ -97,8 +98,6 @@
 	SCALES_D \
 	VPERMPS.Z Z8, Z13, K2, Z21
 
-#define HIGH_NONE
-
 // HIGH_Q5(off) adds the fifth bits, bit j of the row's 32-bit qh at off
 // for element j, to the quants as 0x10.
 #define HIGH_Q5(off) \
@@ -114,7 +113,7 @@
 	VPADDB       Z30, Z19, K6, Z19
 
 // INIT_ZERO / INIT_OFFSET start an activation row's int32 lanes: zero, or
-// the offset (Z15's even words, -8 or -16) times the block's sum at xs (an
+// the offset (Z15's even words, -16) times the block's sum at xs (an
 // int32 whose low word is the int16 sum) in each row's even lane.
 #define INIT_ZERO(xs, Zi) \
 	VPXORD Zi, Zi, Zi
@@ -123,7 +122,7 @@
 	VPBROADCASTW xs, Zi \
 	VPMADDWD     Z15, Zi, Zi
 
-// MTERM_NONE / MTERM_MIN: the minimum term m·(sum·dx) of Q4_1 and Q5_1
+// MTERM_NONE / MTERM_MIN: the minimum term m·(sum·dx) of Q5_1
 // (Z15 the words 1, 0), added to the float accumulator after the block's
 // product.
 #define MTERM_NONE(xd, xs, Zf)
@@ -352,10 +351,8 @@ blk: \
 	VZEROUPPER \
 	RET
 
-#define Q4_0(ZERO, ROWS, REDUCE) GEMM32(18, 2, SCALES_D, HIGH_NONE, b32terms<>+0(SB), INIT_OFFSET, MTERM_NONE, ZERO, ROWS, REDUCE)
-#define Q4_1(ZERO, ROWS, REDUCE) GEMM32(20, 4, SCALES_DM, HIGH_NONE, b32terms<>+16(SB), INIT_ZERO, MTERM_MIN, ZERO, ROWS, REDUCE)
-#define Q5_0(ZERO, ROWS, REDUCE) GEMM32(22, 6, SCALES_D, HIGH_Q5(2), b32terms<>+8(SB), INIT_OFFSET, MTERM_NONE, ZERO, ROWS, REDUCE)
-#define Q5_1(ZERO, ROWS, REDUCE) GEMM32(24, 8, SCALES_DM, HIGH_Q5(4), b32terms<>+16(SB), INIT_ZERO, MTERM_MIN, ZERO, ROWS, REDUCE)
+#define Q5_0(ZERO, ROWS, REDUCE) GEMM32(22, 6, SCALES_D, HIGH_Q5(2), b32terms<>+0(SB), INIT_OFFSET, MTERM_NONE, ZERO, ROWS, REDUCE)
+#define Q5_1(ZERO, ROWS, REDUCE) GEMM32(24, 8, SCALES_DM, HIGH_Q5(4), b32terms<>+8(SB), INIT_ZERO, MTERM_MIN, ZERO, ROWS, REDUCE)
 
 // VPERMPS indices: d of row r to lanes 2r and 2r+1; m of row r to lane
 // 2r; the even lanes to the low half.
@@ -385,12 +382,11 @@ DATA b32idx<>+176(SB)/8, $0x0000000000000000
 DATA b32idx<>+184(SB)/8, $0x0000000000000000
 GLOBL b32idx<>(SB), RODATA|NOPTR, $192
 
-// Word pairs per qword (two dword lanes): Q4_0's (-8, 0), (0, 0); Q5_0's
-// (-16, 0), (0, 0); the minimum types' (1, 0), (1, 0).
-DATA b32terms<>+0(SB)/8, $0x000000000000fff8
-DATA b32terms<>+8(SB)/8, $0x000000000000fff0
-DATA b32terms<>+16(SB)/8, $0x0000000100000001
-GLOBL b32terms<>(SB), RODATA|NOPTR, $24
+// Word pairs per qword (two dword lanes): Q5_0's (-16, 0), (0, 0); Q5_1's
+// (1, 0), (1, 0).
+DATA b32terms<>+0(SB)/8, $0x000000000000fff0
+DATA b32terms<>+8(SB)/8, $0x0000000100000001
+GLOBL b32terms<>(SB), RODATA|NOPTR, $16
 
 // VPSHUFBITQMB indices: byte j of every qword picks bit 8k+j of the row's
 // qh for the quants of elements 8k..8k+7 (k = 0, 1, 2, 3).
@@ -427,70 +423,6 @@ DATA b32bits<>+232(SB)/8, $0x1f1e1d1c1b1a1918
 DATA b32bits<>+240(SB)/8, $0x1f1e1d1c1b1a1918
 DATA b32bits<>+248(SB)/8, $0x1f1e1d1c1b1a1918
 GLOBL b32bits<>(SB), RODATA|NOPTR, $256
-
-// func gemmQ4_0x1VNNI(w *byte, rowSize, nrows int, xq *int8, xd *float32, sums *int16, n, nb int, out *float32, ostride int)
-TEXT ·gemmQ4_0x1VNNI(SB), NOSPLIT, $16-80
-	Q4_0(ZERO_1, ROWS_1, REDUCE_1)
-
-// func gemmQ4_0x2VNNI(w *byte, rowSize, nrows int, xq *int8, xd *float32, sums *int16, n, nb int, out *float32, ostride int)
-TEXT ·gemmQ4_0x2VNNI(SB), NOSPLIT, $16-80
-	Q4_0(ZERO_2, ROWS_2, REDUCE_2)
-
-// func gemmQ4_0x3VNNI(w *byte, rowSize, nrows int, xq *int8, xd *float32, sums *int16, n, nb int, out *float32, ostride int)
-TEXT ·gemmQ4_0x3VNNI(SB), NOSPLIT, $16-80
-	Q4_0(ZERO_3, ROWS_3, REDUCE_3)
-
-// func gemmQ4_0x4VNNI(w *byte, rowSize, nrows int, xq *int8, xd *float32, sums *int16, n, nb int, out *float32, ostride int)
-TEXT ·gemmQ4_0x4VNNI(SB), NOSPLIT, $16-80
-	Q4_0(ZERO_4, ROWS_4, REDUCE_4)
-
-// func gemmQ4_0x5VNNI(w *byte, rowSize, nrows int, xq *int8, xd *float32, sums *int16, n, nb int, out *float32, ostride int)
-TEXT ·gemmQ4_0x5VNNI(SB), NOSPLIT, $16-80
-	Q4_0(ZERO_5, ROWS_5, REDUCE_5)
-
-// func gemmQ4_0x6VNNI(w *byte, rowSize, nrows int, xq *int8, xd *float32, sums *int16, n, nb int, out *float32, ostride int)
-TEXT ·gemmQ4_0x6VNNI(SB), NOSPLIT, $16-80
-	Q4_0(ZERO_6, ROWS_6, REDUCE_6)
-
-// func gemmQ4_0x7VNNI(w *byte, rowSize, nrows int, xq *int8, xd *float32, sums *int16, n, nb int, out *float32, ostride int)
-TEXT ·gemmQ4_0x7VNNI(SB), NOSPLIT, $16-80
-	Q4_0(ZERO_7, ROWS_7, REDUCE_7)
-
-// func gemmQ4_0x8VNNI(w *byte, rowSize, nrows int, xq *int8, xd *float32, sums *int16, n, nb int, out *float32, ostride int)
-TEXT ·gemmQ4_0x8VNNI(SB), NOSPLIT, $16-80
-	Q4_0(ZERO_8, ROWS_8, REDUCE_8)
-
-// func gemmQ4_1x1VNNI(w *byte, rowSize, nrows int, xq *int8, xd *float32, sums *int16, n, nb int, out *float32, ostride int)
-TEXT ·gemmQ4_1x1VNNI(SB), NOSPLIT, $16-80
-	Q4_1(ZERO_1, ROWS_1, REDUCE_1)
-
-// func gemmQ4_1x2VNNI(w *byte, rowSize, nrows int, xq *int8, xd *float32, sums *int16, n, nb int, out *float32, ostride int)
-TEXT ·gemmQ4_1x2VNNI(SB), NOSPLIT, $16-80
-	Q4_1(ZERO_2, ROWS_2, REDUCE_2)
-
-// func gemmQ4_1x3VNNI(w *byte, rowSize, nrows int, xq *int8, xd *float32, sums *int16, n, nb int, out *float32, ostride int)
-TEXT ·gemmQ4_1x3VNNI(SB), NOSPLIT, $16-80
-	Q4_1(ZERO_3, ROWS_3, REDUCE_3)
-
-// func gemmQ4_1x4VNNI(w *byte, rowSize, nrows int, xq *int8, xd *float32, sums *int16, n, nb int, out *float32, ostride int)
-TEXT ·gemmQ4_1x4VNNI(SB), NOSPLIT, $16-80
-	Q4_1(ZERO_4, ROWS_4, REDUCE_4)
-
-// func gemmQ4_1x5VNNI(w *byte, rowSize, nrows int, xq *int8, xd *float32, sums *int16, n, nb int, out *float32, ostride int)
-TEXT ·gemmQ4_1x5VNNI(SB), NOSPLIT, $16-80
-	Q4_1(ZERO_5, ROWS_5, REDUCE_5)
-
-// func gemmQ4_1x6VNNI(w *byte, rowSize, nrows int, xq *int8, xd *float32, sums *int16, n, nb int, out *float32, ostride int)
-TEXT ·gemmQ4_1x6VNNI(SB), NOSPLIT, $16-80
-	Q4_1(ZERO_6, ROWS_6, REDUCE_6)
-
-// func gemmQ4_1x7VNNI(w *byte, rowSize, nrows int, xq *int8, xd *float32, sums *int16, n, nb int, out *float32, ostride int)
-TEXT ·gemmQ4_1x7VNNI(SB), NOSPLIT, $16-80
-	Q4_1(ZERO_7, ROWS_7, REDUCE_7)
-
-// func gemmQ4_1x8VNNI(w *byte, rowSize, nrows int, xq *int8, xd *float32, sums *int16, n, nb int, out *float32, ostride int)
-TEXT ·gemmQ4_1x8VNNI(SB), NOSPLIT, $16-80
-	Q4_1(ZERO_8, ROWS_8, REDUCE_8)
 
 // func gemmQ5_0x1VNNI(w *byte, rowSize, nrows int, xq *int8, xd *float32, sums *int16, n, nb int, out *float32, ostride int)
 TEXT ·gemmQ5_0x1VNNI(SB), NOSPLIT, $16-80
