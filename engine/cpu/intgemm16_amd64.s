@@ -26,6 +26,7 @@
 // dwords -8, Z31 0x0f bytes; X12-X15 the scale gather.
 
 #include "textflag.h"
+#include "intgemm32_amd64.h"
 
 // WRr(off): row r of the tile at byte off of the current block.
 #define WR0(off) off(SI)
@@ -131,119 +132,46 @@
 	MTERM(xd, xs, Zf)
 
 // Activation row j's steps (quants at 32j(BX), scale 4j(DX), sum 4j(CX)):
-// T_j starts its int32 lanes, U_j(off, W) adds the four quants at off of
-// its block times W, V_j finishes the block.
-#define T_0(INIT) INIT(0(CX), Z8)
-#define U_0(off, W) VPDPBUSD.BCST (off+0)(BX), W, Z8
-#define V_0(MTERM) FIN16(0(DX), 0(CX), Z8, Z0, MTERM)
-#define T_1(INIT) INIT(4(CX), Z9)
-#define U_1(off, W) VPDPBUSD.BCST (off+32)(BX), W, Z9
-#define V_1(MTERM) FIN16(4(DX), 4(CX), Z9, Z1, MTERM)
-#define T_2(INIT) INIT(8(CX), Z10)
-#define U_2(off, W) VPDPBUSD.BCST (off+64)(BX), W, Z10
-#define V_2(MTERM) FIN16(8(DX), 8(CX), Z10, Z2, MTERM)
-#define T_3(INIT) INIT(12(CX), Z11)
-#define U_3(off, W) VPDPBUSD.BCST (off+96)(BX), W, Z11
-#define V_3(MTERM) FIN16(12(DX), 12(CX), Z11, Z3, MTERM)
-#define T_4(INIT) INIT(16(CX), Z8)
-#define U_4(off, W) VPDPBUSD.BCST (off+128)(BX), W, Z8
-#define V_4(MTERM) FIN16(16(DX), 16(CX), Z8, Z4, MTERM)
-#define T_5(INIT) INIT(20(CX), Z9)
-#define U_5(off, W) VPDPBUSD.BCST (off+160)(BX), W, Z9
-#define V_5(MTERM) FIN16(20(DX), 20(CX), Z9, Z5, MTERM)
-#define T_6(INIT) INIT(24(CX), Z10)
-#define U_6(off, W) VPDPBUSD.BCST (off+192)(BX), W, Z10
-#define V_6(MTERM) FIN16(24(DX), 24(CX), Z10, Z6, MTERM)
-#define T_7(INIT) INIT(28(CX), Z11)
-#define U_7(off, W) VPDPBUSD.BCST (off+224)(BX), W, Z11
-#define V_7(MTERM) FIN16(28(DX), 28(CX), Z11, Z7, MTERM)
+// PI_j starts its int32 lanes Z(8+j%4), PQ_j(off, W) adds the four quants
+// at off of its block times W, PF_j finishes the block into Z(j).
+#define PI_0(INIT) INIT(0(CX), Z8)
+#define PQ_0(off, W) VPDPBUSD.BCST (off+0)(BX), W, Z8
+#define PF_0(MTERM) FIN16(0(DX), 0(CX), Z8, Z0, MTERM)
+#define PI_1(INIT) INIT(4(CX), Z9)
+#define PQ_1(off, W) VPDPBUSD.BCST (off+32)(BX), W, Z9
+#define PF_1(MTERM) FIN16(4(DX), 4(CX), Z9, Z1, MTERM)
+#define PI_2(INIT) INIT(8(CX), Z10)
+#define PQ_2(off, W) VPDPBUSD.BCST (off+64)(BX), W, Z10
+#define PF_2(MTERM) FIN16(8(DX), 8(CX), Z10, Z2, MTERM)
+#define PI_3(INIT) INIT(12(CX), Z11)
+#define PQ_3(off, W) VPDPBUSD.BCST (off+96)(BX), W, Z11
+#define PF_3(MTERM) FIN16(12(DX), 12(CX), Z11, Z3, MTERM)
+#define PI_4(INIT) INIT(16(CX), Z8)
+#define PQ_4(off, W) VPDPBUSD.BCST (off+128)(BX), W, Z8
+#define PF_4(MTERM) FIN16(16(DX), 16(CX), Z8, Z4, MTERM)
+#define PI_5(INIT) INIT(20(CX), Z9)
+#define PQ_5(off, W) VPDPBUSD.BCST (off+160)(BX), W, Z9
+#define PF_5(MTERM) FIN16(20(DX), 20(CX), Z9, Z5, MTERM)
+#define PI_6(INIT) INIT(24(CX), Z10)
+#define PQ_6(off, W) VPDPBUSD.BCST (off+192)(BX), W, Z10
+#define PF_6(MTERM) FIN16(24(DX), 24(CX), Z10, Z6, MTERM)
+#define PI_7(INIT) INIT(28(CX), Z11)
+#define PQ_7(off, W) VPDPBUSD.BCST (off+224)(BX), W, Z11
+#define PF_7(MTERM) FIN16(28(DX), 28(CX), Z11, Z7, MTERM)
 
-// Groups of rows 0.. (A) and 4.. (B) for one phase.
-#define AT_1(INIT) T_0(INIT)
-#define AU_1(off, W) U_0(off, W)
-#define AV_1(MTERM) V_0(MTERM)
-#define AT_2(INIT) AT_1(INIT) \
-	T_1(INIT)
-#define AU_2(off, W) AU_1(off, W) \
-	U_1(off, W)
-#define AV_2(MTERM) AV_1(MTERM) \
-	V_1(MTERM)
-#define AT_3(INIT) AT_2(INIT) \
-	T_2(INIT)
-#define AU_3(off, W) AU_2(off, W) \
-	U_2(off, W)
-#define AV_3(MTERM) AV_2(MTERM) \
-	V_2(MTERM)
-#define AT_4(INIT) AT_3(INIT) \
-	T_3(INIT)
-#define AU_4(off, W) AU_3(off, W) \
-	U_3(off, W)
-#define AV_4(MTERM) AV_3(MTERM) \
-	V_3(MTERM)
-#define BT_1(INIT) T_4(INIT)
-#define BU_1(off, W) U_4(off, W)
-#define BV_1(MTERM) V_4(MTERM)
-#define BT_2(INIT) BT_1(INIT) \
-	T_5(INIT)
-#define BU_2(off, W) BU_1(off, W) \
-	U_5(off, W)
-#define BV_2(MTERM) BV_1(MTERM) \
-	V_5(MTERM)
-#define BT_3(INIT) BT_2(INIT) \
-	T_6(INIT)
-#define BU_3(off, W) BU_2(off, W) \
-	U_6(off, W)
-#define BV_3(MTERM) BV_2(MTERM) \
-	V_6(MTERM)
-#define BT_4(INIT) BT_3(INIT) \
-	T_7(INIT)
-#define BU_4(off, W) BU_3(off, W) \
-	U_7(off, W)
-#define BV_4(MTERM) BV_3(MTERM) \
-	V_7(MTERM)
-
-// BLK16(T, U, V, INIT, MTERM): a block times a group of activation rows,
-// each eighth of the block across the group before the next.
-#define BLK16(T, U, V, INIT, MTERM) \
-	T(INIT) \
-	U(0, Z16) \
-	U(4, Z17) \
-	U(8, Z18) \
-	U(12, Z19) \
-	U(16, Z20) \
-	U(20, Z21) \
-	U(24, Z22) \
-	U(28, Z23) \
-	V(MTERM)
-
-#define W16_1(INIT, MTERM) BLK16(AT_1, AU_1, AV_1, INIT, MTERM)
-#define W16_2(INIT, MTERM) BLK16(AT_2, AU_2, AV_2, INIT, MTERM)
-#define W16_3(INIT, MTERM) BLK16(AT_3, AU_3, AV_3, INIT, MTERM)
-#define W16_4(INIT, MTERM) BLK16(AT_4, AU_4, AV_4, INIT, MTERM)
-#define W16_5(INIT, MTERM) W16_4(INIT, MTERM) \
-	BLK16(BT_1, BU_1, BV_1, INIT, MTERM)
-#define W16_6(INIT, MTERM) W16_4(INIT, MTERM) \
-	BLK16(BT_2, BU_2, BV_2, INIT, MTERM)
-#define W16_7(INIT, MTERM) W16_4(INIT, MTERM) \
-	BLK16(BT_3, BU_3, BV_3, INIT, MTERM)
-#define W16_8(INIT, MTERM) W16_4(INIT, MTERM) \
-	BLK16(BT_4, BU_4, BV_4, INIT, MTERM)
-
-#define Z16_1 VPXORD Z0, Z0, Z0
-#define Z16_2 Z16_1 \
-	VPXORD Z1, Z1, Z1
-#define Z16_3 Z16_2 \
-	VPXORD Z2, Z2, Z2
-#define Z16_4 Z16_3 \
-	VPXORD Z3, Z3, Z3
-#define Z16_5 Z16_4 \
-	VPXORD Z4, Z4, Z4
-#define Z16_6 Z16_5 \
-	VPXORD Z5, Z5, Z5
-#define Z16_7 Z16_6 \
-	VPXORD Z6, Z6, Z6
-#define Z16_8 Z16_7 \
-	VPXORD Z7, Z7, Z7
+// BLOCK(PI, PQ, PF, INIT, MTERM): a block times a group of activation
+// rows, eighth by eighth (intgemm32_amd64.h).
+#define BLOCK(PI, PQ, PF, INIT, MTERM) \
+	PI(INIT) \
+	PQ(0, Z16) \
+	PQ(4, Z17) \
+	PQ(8, Z18) \
+	PQ(12, Z19) \
+	PQ(16, Z20) \
+	PQ(20, Z21) \
+	PQ(24, Z22) \
+	PQ(28, Z23) \
+	PF(MTERM)
 
 // S16_c store the accumulators, one output row each (row j at R14 +
 // j·CX, R13 = R14 + 5·CX).
@@ -334,64 +262,64 @@ blk: \
 
 // func gemmQ4_0w1VNNI(w *byte, rowSize, nrows int, xq *int8, xd *float32, sums *int32, n, nb int, out *float32, ostride int)
 TEXT ·gemmQ4_0w1VNNI(SB), NOSPLIT, $16-80
-	Q4_0W(Z16_1, W16_1, S16_1)
+	Q4_0W(ZERO_1, ROWS_1, S16_1)
 
 // func gemmQ4_0w2VNNI(w *byte, rowSize, nrows int, xq *int8, xd *float32, sums *int32, n, nb int, out *float32, ostride int)
 TEXT ·gemmQ4_0w2VNNI(SB), NOSPLIT, $16-80
-	Q4_0W(Z16_2, W16_2, S16_2)
+	Q4_0W(ZERO_2, ROWS_2, S16_2)
 
 // func gemmQ4_0w3VNNI(w *byte, rowSize, nrows int, xq *int8, xd *float32, sums *int32, n, nb int, out *float32, ostride int)
 TEXT ·gemmQ4_0w3VNNI(SB), NOSPLIT, $16-80
-	Q4_0W(Z16_3, W16_3, S16_3)
+	Q4_0W(ZERO_3, ROWS_3, S16_3)
 
 // func gemmQ4_0w4VNNI(w *byte, rowSize, nrows int, xq *int8, xd *float32, sums *int32, n, nb int, out *float32, ostride int)
 TEXT ·gemmQ4_0w4VNNI(SB), NOSPLIT, $16-80
-	Q4_0W(Z16_4, W16_4, S16_4)
+	Q4_0W(ZERO_4, ROWS_4, S16_4)
 
 // func gemmQ4_0w5VNNI(w *byte, rowSize, nrows int, xq *int8, xd *float32, sums *int32, n, nb int, out *float32, ostride int)
 TEXT ·gemmQ4_0w5VNNI(SB), NOSPLIT, $16-80
-	Q4_0W(Z16_5, W16_5, S16_5)
+	Q4_0W(ZERO_5, ROWS_5, S16_5)
 
 // func gemmQ4_0w6VNNI(w *byte, rowSize, nrows int, xq *int8, xd *float32, sums *int32, n, nb int, out *float32, ostride int)
 TEXT ·gemmQ4_0w6VNNI(SB), NOSPLIT, $16-80
-	Q4_0W(Z16_6, W16_6, S16_6)
+	Q4_0W(ZERO_6, ROWS_6, S16_6)
 
 // func gemmQ4_0w7VNNI(w *byte, rowSize, nrows int, xq *int8, xd *float32, sums *int32, n, nb int, out *float32, ostride int)
 TEXT ·gemmQ4_0w7VNNI(SB), NOSPLIT, $16-80
-	Q4_0W(Z16_7, W16_7, S16_7)
+	Q4_0W(ZERO_7, ROWS_7, S16_7)
 
 // func gemmQ4_0w8VNNI(w *byte, rowSize, nrows int, xq *int8, xd *float32, sums *int32, n, nb int, out *float32, ostride int)
 TEXT ·gemmQ4_0w8VNNI(SB), NOSPLIT, $16-80
-	Q4_0W(Z16_8, W16_8, S16_8)
+	Q4_0W(ZERO_8, ROWS_8, S16_8)
 
 // func gemmQ4_1w1VNNI(w *byte, rowSize, nrows int, xq *int8, xd *float32, sums *int32, n, nb int, out *float32, ostride int)
 TEXT ·gemmQ4_1w1VNNI(SB), NOSPLIT, $16-80
-	Q4_1W(Z16_1, W16_1, S16_1)
+	Q4_1W(ZERO_1, ROWS_1, S16_1)
 
 // func gemmQ4_1w2VNNI(w *byte, rowSize, nrows int, xq *int8, xd *float32, sums *int32, n, nb int, out *float32, ostride int)
 TEXT ·gemmQ4_1w2VNNI(SB), NOSPLIT, $16-80
-	Q4_1W(Z16_2, W16_2, S16_2)
+	Q4_1W(ZERO_2, ROWS_2, S16_2)
 
 // func gemmQ4_1w3VNNI(w *byte, rowSize, nrows int, xq *int8, xd *float32, sums *int32, n, nb int, out *float32, ostride int)
 TEXT ·gemmQ4_1w3VNNI(SB), NOSPLIT, $16-80
-	Q4_1W(Z16_3, W16_3, S16_3)
+	Q4_1W(ZERO_3, ROWS_3, S16_3)
 
 // func gemmQ4_1w4VNNI(w *byte, rowSize, nrows int, xq *int8, xd *float32, sums *int32, n, nb int, out *float32, ostride int)
 TEXT ·gemmQ4_1w4VNNI(SB), NOSPLIT, $16-80
-	Q4_1W(Z16_4, W16_4, S16_4)
+	Q4_1W(ZERO_4, ROWS_4, S16_4)
 
 // func gemmQ4_1w5VNNI(w *byte, rowSize, nrows int, xq *int8, xd *float32, sums *int32, n, nb int, out *float32, ostride int)
 TEXT ·gemmQ4_1w5VNNI(SB), NOSPLIT, $16-80
-	Q4_1W(Z16_5, W16_5, S16_5)
+	Q4_1W(ZERO_5, ROWS_5, S16_5)
 
 // func gemmQ4_1w6VNNI(w *byte, rowSize, nrows int, xq *int8, xd *float32, sums *int32, n, nb int, out *float32, ostride int)
 TEXT ·gemmQ4_1w6VNNI(SB), NOSPLIT, $16-80
-	Q4_1W(Z16_6, W16_6, S16_6)
+	Q4_1W(ZERO_6, ROWS_6, S16_6)
 
 // func gemmQ4_1w7VNNI(w *byte, rowSize, nrows int, xq *int8, xd *float32, sums *int32, n, nb int, out *float32, ostride int)
 TEXT ·gemmQ4_1w7VNNI(SB), NOSPLIT, $16-80
-	Q4_1W(Z16_7, W16_7, S16_7)
+	Q4_1W(ZERO_7, ROWS_7, S16_7)
 
 // func gemmQ4_1w8VNNI(w *byte, rowSize, nrows int, xq *int8, xd *float32, sums *int32, n, nb int, out *float32, ostride int)
 TEXT ·gemmQ4_1w8VNNI(SB), NOSPLIT, $16-80
-	Q4_1W(Z16_8, W16_8, S16_8)
+	Q4_1W(ZERO_8, ROWS_8, S16_8)
