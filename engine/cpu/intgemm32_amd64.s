@@ -1,223 +1,320 @@
-// Small-batch integer GEMM kernels for Q5_0 and Q5_1 on amd64 with
-// AVX-512 VNNI and BITALG: a tile of eight weight rows times up to eight
+// Small-batch integer GEMM kernels for the 32-element block types with a
+// 4-bit body (Q4_0, Q4_1, Q5_0, Q5_1) on amd64 with AVX-512 VNNI (Q5_0 and
+// Q5_1 also BITALG): a tile of sixteen weight rows times up to eight
 // activation rows (q8) per call, so each weight block is loaded and
 // unpacked once for all of them (intdot_amd64.s unpacks it again for every
 // activation row). The x1 kernels serve decoding too, so a row gets the
 // same bits whatever the batch. intgemm32_amd64.go declares them;
-// intdot.go holds the Go references. (Q4_0 and Q4_1 have sixteen-row
-// kernels, intgemm16_amd64.s; this layout was theirs first and measured
-// 10-28 % slower for them, bench/cpu-notes.md section 15.)
-//
-// Layout: qword r of a zmm holds eight quants of weight row r, so one zmm
-// covers a quarter block of all eight rows. The 16 nibble bytes of a row
-// split into bytes 0-7 and 8-15; their low nibbles are elements 0-7 and
-// 8-15, their high nibbles 16-23 and 24-31. The matching eight activation
-// quants are broadcast to every qword, and VPDPBUSD (unsigned weights,
-// signed activations) adds into two int32 lanes per row; four of them do
-// the block. The quants stay unsigned (0..31 with the fifth bit): Q5_0's
-// -16 enters through the activation block's sum (an int32 start value in
-// the row's even lane), Q5_1's minimum as m·dx·sum in float. Per activation row and block the int32 lanes go to
-// float and are multiplied by d·dx into one float accumulator per
-// activation row (two lanes per weight row); the two lanes of a row are
-// added at the end.
+// intdot.go holds the Go references they are tested against.
 //
 // The activation comes block-major (actQuant.blockMajor): block b of
-// activation row r at xq + 32·(b·n + r), its scale and sum at index
+// activation row r at xq + 32·(b·n + r), its scale and int32 sum at index
 // b·n + r, so the rows of a call sit side by side at fixed offsets.
 //
-// Registers: DI tile base, R9 rowSize, R12 3·rowSize, SI row 0 of the
-// tile at the current block, R15 row 4, R10 the prefetch pointer, BX, DX
-// and CX the activation quants, scales and sums of the call's first row
-// at the current block (advanced by R11 = 32·n and R8 = 4·n bytes a
-// block), R14 out (R13 out row 5 at the end); 0(SP) weight rows
-// left, 8(SP) blocks left. Z0-Z7 float accumulators of activation rows
-// 0-7, Z8-Z11 int32 block sums of rows j and j+4 (Z8/Z9 also scratch of
-// the weight unpacking), Z12/Z13 the VPERMPS indices of d and m, Z14
-// scratch, Z15 the word pairs of the offset or minimum term, Z16-Z19 the
-// weight quants (elements 0-7, 16-23, 8-15, 24-31), Z20 d per lane, Z21 m
-// in even lanes (0 in odd), Z22-Z25 the VPSHUFBITQMB indices, Z26/Z27
-// activation quants, Z28 scratch, Z29 the final VPERMPS index, Z30 0x10
-// bytes, Z31 0x0f bytes; K2 the even dword lanes, K3-K6 the fifth-bit
-// masks. No global is read in the loops, where R15 is live (dynamic
-// linking takes R15 for that).
+// Layout: dword r of a zmm holds four quants of weight row r, so one zmm
+// covers an eighth of a block of all sixteen rows: the 16 nibble bytes of
+// a row are four dwords, transposed from four rows per zmm (VPUNPCK*DQ,
+// VPUNPCK*QDQ); dword k's low nibbles are elements 4k..4k+3, its high
+// nibbles 16+4k..16+4k+3. VPDPBUSD with the matching four activation
+// quants broadcast from memory ({1to16}) adds them into row r's int32 lane,
+// so eight of them do the block and a lane is a whole row's block sum:
+// one convert, scale product and FMA per sixteen rows, and no reduction at
+// the end. The quants stay unsigned (0..15, or 0..31 with Q5's fifth bit
+// added from masks VPSHUFBITQMB makes of qh): Q4_0's -8 and Q5_0's -16
+// enter as the lane's start value, the offset times the activation block's
+// sum (one VPMULLD); Q4_1's and Q5_1's minimum as m·dx·sum in float.
+//
+// Registers: R9 rowSize, R12 3·rowSize, SI, DI, R13 and R10 rows 0, 4, 8
+// and 12 of the tile at the current block, AX the prefetch
+// pointer, BX, DX and CX the activation quants, scales and sums of the
+// call's first row at the current block (advanced by R11 = 32·n and R8 =
+// 4·n bytes a block), R14 out; 0(SP) weight rows left, 8(SP) blocks left,
+// 16(SP) the tile base. R15 is not used, so the loop may read globals
+// (dynamic linking takes R15 for that).
+// Z0-Z7 float accumulators of activation rows 0-7, Z8-Z11 int32 block sums
+// of rows j and j+4, Z16-Z19 the low and Z20-Z23 the high nibbles of
+// dwords 0-3, Z24 d and Z25 m of the sixteen rows, Z26-Z28 scratch, Z29 the
+// offset dwords (-8, -16), Z30 0x10 bytes, Z31 0x0f bytes; X12-X15 the
+// dword gathers; K1-K7 the fifth-bit masks.
 
 #include "textflag.h"
-#include "intgemm32_amd64.h"
 
-// Weight row r of the tile at byte off of the current block.
-#define W0(off) off(SI)
-#define W1(off) off(SI)(R9*1)
-#define W2(off) off(SI)(R9*2)
-#define W3(off) off(SI)(R12*1)
-#define W4(off) off(R15)
-#define W5(off) off(R15)(R9*1)
-#define W6(off) off(R15)(R9*2)
-#define W7(off) off(R15)(R12*1)
+// WRr(off): row r of the tile at byte off of the current block.
+#define WR0(off) off(SI)
+#define WR1(off) off(SI)(R9*1)
+#define WR2(off) off(SI)(R9*2)
+#define WR3(off) off(SI)(R12*1)
+#define WR4(off) off(DI)
+#define WR5(off) off(DI)(R9*1)
+#define WR6(off) off(DI)(R9*2)
+#define WR7(off) off(DI)(R12*1)
+#define WR8(off) off(R13)
+#define WR9(off) off(R13)(R9*1)
+#define WR10(off) off(R13)(R9*2)
+#define WR11(off) off(R13)(R12*1)
+#define WR12(off) off(R10)
+#define WR13(off) off(R10)(R9*1)
+#define WR14(off) off(R10)(R9*2)
+#define WR15(off) off(R10)(R12*1)
 
-// NIBBLES(off) unpacks the 16 nibble bytes at off of the eight rows:
-// Z16 elements 0-7, Z18 8-15, Z17 16-23, Z19 24-31 (qword r: row r).
-#define NIBBLES(off) \
-	VMOVDQU64    W0(off), X16 \
-	VINSERTI32X4 $1, W2(off), Z16, Z16 \
-	VINSERTI32X4 $2, W4(off), Z16, Z16 \
-	VINSERTI32X4 $3, W6(off), Z16, Z16 \
-	VMOVDQU64    W1(off), X17 \
-	VINSERTI32X4 $1, W3(off), Z17, Z17 \
-	VINSERTI32X4 $2, W5(off), Z17, Z17 \
-	VINSERTI32X4 $3, W7(off), Z17, Z17 \
-	VPUNPCKHQDQ  Z17, Z16, Z18 \
-	VPUNPCKLQDQ  Z17, Z16, Z16 \
-	VPSRLW       $4, Z16, Z17 \
-	VPSRLW       $4, Z18, Z19 \
-	VPANDD       Z31, Z16, Z16 \
-	VPANDD       Z31, Z18, Z18 \
-	VPANDD       Z31, Z17, Z17 \
-	VPANDD       Z31, Z19, Z19
+// LANES(off, Z, a, b, c, d): rows a, b, c, d's 16 bytes at off in the
+// four lanes of Z.
+#define LANES(off, Xz, Zz, a, b, c, d) \
+	VMOVDQU64    a(off), Xz \
+	VINSERTI32X4 $1, b(off), Zz, Zz \
+	VINSERTI32X4 $2, c(off), Zz, Zz \
+	VINSERTI32X4 $3, d(off), Zz, Zz
 
-// GATHER(off) loads the dword at off of the eight rows into Y8, row order.
-#define GATHER(off) \
-	VMOVD       W0(off), X8 \
-	VPINSRD     $1, W1(off), X8, X8 \
-	VPINSRD     $2, W2(off), X8, X8 \
-	VPINSRD     $3, W3(off), X8, X8 \
-	VMOVD       W4(off), X9 \
-	VPINSRD     $1, W5(off), X9, X9 \
-	VPINSRD     $2, W6(off), X9, X9 \
-	VPINSRD     $3, W7(off), X9, X9 \
-	VINSERTI128 $1, X9, Y8, Y8
+// NIB16(off): the nibbles at off of the sixteen rows, dword r row r: Z16-Z19
+// low nibbles of dwords 0-3, Z20-Z23 high nibbles.
+#define NIB16(off) \
+	LANES(off, X16, Z16, WR0, WR4, WR8, WR12) \
+	LANES(off, X17, Z17, WR1, WR5, WR9, WR13) \
+	LANES(off, X18, Z18, WR2, WR6, WR10, WR14) \
+	LANES(off, X19, Z19, WR3, WR7, WR11, WR15) \
+	VPUNPCKLDQ  Z17, Z16, Z20 \
+	VPUNPCKHDQ  Z17, Z16, Z21 \
+	VPUNPCKLDQ  Z19, Z18, Z22 \
+	VPUNPCKHDQ  Z19, Z18, Z23 \
+	VPUNPCKLQDQ Z22, Z20, Z16 \
+	VPUNPCKHQDQ Z22, Z20, Z17 \
+	VPUNPCKLQDQ Z23, Z21, Z18 \
+	VPUNPCKHQDQ Z23, Z21, Z19 \
+	VPSRLW      $4, Z16, Z20 \
+	VPSRLW      $4, Z17, Z21 \
+	VPSRLW      $4, Z18, Z22 \
+	VPSRLW      $4, Z19, Z23 \
+	VPANDD      Z31, Z16, Z16 \
+	VPANDD      Z31, Z17, Z17 \
+	VPANDD      Z31, Z18, Z18 \
+	VPANDD      Z31, Z19, Z19 \
+	VPANDD      Z31, Z20, Z20 \
+	VPANDD      Z31, Z21, Z21 \
+	VPANDD      Z31, Z22, Z22 \
+	VPANDD      Z31, Z23, Z23
 
-// SCALES_D: Z20 lanes 2r and 2r+1 = d of row r (the f16 at block offset
-// 0; the word after it is the first nibbles, converted and dropped).
-#define SCALES_D \
-	GATHER(0) \
-	VCVTPH2PS Y8, Z8 \
-	VPERMPS   Z8, Z12, Z20
+// DW4(off, X, a, b, c, d): the dwords at block offset off of rows a..d in
+// X.
+#define DW4(off, X, a, b, c, d) \
+	VMOVD   a(off), X \
+	VPINSRD $1, b(off), X, X \
+	VPINSRD $2, c(off), X, X \
+	VPINSRD $3, d(off), X, X
 
-// SCALES_DM: Z20 as SCALES_D, Z21 lane 2r = m of row r (the f16 at block
-// offset 2), lane 2r+1 = 0.
-#define SCALES_DM \
-	SCALES_D \
-	VPERMPS.Z Z8, Z13, K2, Z21
+// DW16(off): the sixteen rows' dwords at off in Z26 (dword r row r).
+#define DW16(off) \
+	DW4(off, X12, WR0, WR1, WR2, WR3) \
+	DW4(off, X13, WR4, WR5, WR6, WR7) \
+	DW4(off, X14, WR8, WR9, WR10, WR11) \
+	DW4(off, X15, WR12, WR13, WR14, WR15) \
+	VINSERTI128  $1, X13, Y12, Y12 \
+	VINSERTI128  $1, X15, Y14, Y14 \
+	VINSERTI64X4 $1, Y14, Z12, Z26
 
-// HIGH_Q5(off) adds the fifth bits, bit j of the row's 32-bit qh at off
-// for element j, to the quants as 0x10.
-#define HIGH_Q5(off) \
-	GATHER(off) \
-	VPMOVZXDQ    Y8, Z8 \
-	VPSHUFBITQMB Z22, Z8, K3 \
-	VPSHUFBITQMB Z23, Z8, K4 \
-	VPSHUFBITQMB Z24, Z8, K5 \
-	VPSHUFBITQMB Z25, Z8, K6 \
-	VPADDB       Z30, Z16, K3, Z16 \
-	VPADDB       Z30, Z18, K4, Z18 \
-	VPADDB       Z30, Z17, K5, Z17 \
-	VPADDB       Z30, Z19, K6, Z19
+// S16_D: Z24 lane r = d of row r (the f16 at block offset 0).
+#define S16_D \
+	DW16(0) \
+	VPMOVDW   Z26, Y27 \
+	VCVTPH2PS Y27, Z24
 
-// INIT_ZERO / INIT_OFFSET start an activation row's int32 lanes: zero, or
-// the offset (Z15's even words, -16) times the block's sum at xs (an
-// int32 whose low word is the int16 sum) in each row's even lane.
-#define INIT_ZERO(xs, Zi) \
+// S16_DM: Z24 as S16_D, Z25 lane r = m of row r (offset 2).
+#define S16_DM \
+	S16_D \
+	VPSRLD    $16, Z26, Z26 \
+	VPMOVDW   Z26, Y27 \
+	VCVTPH2PS Y27, Z25
+
+#define H16_NONE
+
+// H16_Q5(off) adds the fifth bits, bit j of row r's 32-bit qh at off for
+// element j, to the quants as 0x10: dword r of Z26 is row r's qh, so qword
+// i holds rows 2i and 2i+1, and VPSHUFBITQMB picks bits 4k..4k+3 (low
+// nibbles of dword k) or 16+4k.. (high) for bytes 0-3 and 32 more for
+// bytes 4-7 (b16bits, one table per quant register).
+#define H16_Q5(off) \
+	DW16(off) \
+	VPSHUFBITQMB b16bits<>+0(SB), Z26, K1 \
+	VPSHUFBITQMB b16bits<>+64(SB), Z26, K2 \
+	VPSHUFBITQMB b16bits<>+128(SB), Z26, K3 \
+	VPSHUFBITQMB b16bits<>+192(SB), Z26, K4 \
+	VPSHUFBITQMB b16bits<>+256(SB), Z26, K5 \
+	VPSHUFBITQMB b16bits<>+320(SB), Z26, K6 \
+	VPSHUFBITQMB b16bits<>+384(SB), Z26, K7 \
+	VPADDB       Z30, Z16, K1, Z16 \
+	VPADDB       Z30, Z17, K2, Z17 \
+	VPADDB       Z30, Z18, K3, Z18 \
+	VPADDB       Z30, Z19, K4, Z19 \
+	VPADDB       Z30, Z20, K5, Z20 \
+	VPADDB       Z30, Z21, K6, Z21 \
+	VPADDB       Z30, Z22, K7, Z22 \
+	VPSHUFBITQMB b16bits<>+448(SB), Z26, K1 \
+	VPADDB       Z30, Z23, K1, Z23
+
+#define I16_ZERO(xs, Zi) \
 	VPXORD Zi, Zi, Zi
 
-#define INIT_OFFSET(xs, Zi) \
-	VPBROADCASTW xs, Zi \
-	VPMADDWD     Z15, Zi, Zi
+#define I16_OFFSET(xs, Zi) \
+	VPMULLD.BCST xs, Z29, Zi
 
-// MTERM_NONE / MTERM_MIN: the minimum term m·(sum·dx) of Q5_1
-// (Z15 the words 1, 0), added to the float accumulator after the block's
-// product.
-#define MTERM_NONE(xd, xs, Zf)
+#define M16_NONE(xd, xs, Zf)
 
-#define MTERM_MIN(xd, xs, Zf) \
-	VPBROADCASTW xs, Z28 \
-	VPMADDWD     Z15, Z28, Z28 \
-	VCVTDQ2PS    Z28, Z28 \
-	VMULPS.BCST  xd, Z28, Z28 \
-	VFMADD231PS  Z28, Z21, Zf
+#define M16_MIN(xd, xs, Zf) \
+	VCVTDQ2PS.BCST xs, Z28 \
+	VMULPS.BCST    xd, Z28, Z28 \
+	VFMADD231PS    Z28, Z25, Zf
 
-// The activation rows' steps, issued phase by phase across four rows so
-// their VPDPBUSD chains interleave: PI_j starts row j's int32 lanes
-// (INIT), PQ_j adds one quarter block (quants at off, weight register W),
-// PF_j adds float(int32 lanes)·(d·dx) to its accumulator, then the
-// minimum term. Row j: quants at 32j(BX), scale 4j(DX), sum 4j(CX);
-// Z(8+j%4) its int32 lanes, Z(j) its accumulator.
-#define QUART(x, Zx, W, Zi) \
-	VPBROADCASTQ x, Zx \
-	VPDPBUSD     Zx, W, Zi
-
-#define FIN(xd, xs, Zi, Zf, MTERM) \
+#define FIN16(xd, xs, Zi, Zf, MTERM) \
 	VCVTDQ2PS   Zi, Zi \
-	VMULPS.BCST xd, Z20, Z14 \
-	VFMADD231PS Zi, Z14, Zf \
+	VMULPS.BCST xd, Z24, Z27 \
+	VFMADD231PS Zi, Z27, Zf \
 	MTERM(xd, xs, Zf)
 
+// Activation row j's steps (quants at 32j(BX), scale 4j(DX), sum 4j(CX)):
+// PI_j starts its int32 lanes Z(8+j%4), PQ_j(off, W) adds the four quants
+// at off of its block times W, PF_j finishes the block into Z(j).
 #define PI_0(INIT) INIT(0(CX), Z8)
-#define PQ_0(off, W) QUART((off+0)(BX), Z26, W, Z8)
-#define PF_0(MTERM) FIN(0(DX), 0(CX), Z8, Z0, MTERM)
+#define PQ_0(off, W) VPDPBUSD.BCST (off+0)(BX), W, Z8
+#define PF_0(MTERM) FIN16(0(DX), 0(CX), Z8, Z0, MTERM)
 #define PI_1(INIT) INIT(4(CX), Z9)
-#define PQ_1(off, W) QUART((off+32)(BX), Z27, W, Z9)
-#define PF_1(MTERM) FIN(4(DX), 4(CX), Z9, Z1, MTERM)
+#define PQ_1(off, W) VPDPBUSD.BCST (off+32)(BX), W, Z9
+#define PF_1(MTERM) FIN16(4(DX), 4(CX), Z9, Z1, MTERM)
 #define PI_2(INIT) INIT(8(CX), Z10)
-#define PQ_2(off, W) QUART((off+64)(BX), Z26, W, Z10)
-#define PF_2(MTERM) FIN(8(DX), 8(CX), Z10, Z2, MTERM)
+#define PQ_2(off, W) VPDPBUSD.BCST (off+64)(BX), W, Z10
+#define PF_2(MTERM) FIN16(8(DX), 8(CX), Z10, Z2, MTERM)
 #define PI_3(INIT) INIT(12(CX), Z11)
-#define PQ_3(off, W) QUART((off+96)(BX), Z27, W, Z11)
-#define PF_3(MTERM) FIN(12(DX), 12(CX), Z11, Z3, MTERM)
+#define PQ_3(off, W) VPDPBUSD.BCST (off+96)(BX), W, Z11
+#define PF_3(MTERM) FIN16(12(DX), 12(CX), Z11, Z3, MTERM)
 #define PI_4(INIT) INIT(16(CX), Z8)
-#define PQ_4(off, W) QUART((off+128)(BX), Z26, W, Z8)
-#define PF_4(MTERM) FIN(16(DX), 16(CX), Z8, Z4, MTERM)
+#define PQ_4(off, W) VPDPBUSD.BCST (off+128)(BX), W, Z8
+#define PF_4(MTERM) FIN16(16(DX), 16(CX), Z8, Z4, MTERM)
 #define PI_5(INIT) INIT(20(CX), Z9)
-#define PQ_5(off, W) QUART((off+160)(BX), Z27, W, Z9)
-#define PF_5(MTERM) FIN(20(DX), 20(CX), Z9, Z5, MTERM)
+#define PQ_5(off, W) VPDPBUSD.BCST (off+160)(BX), W, Z9
+#define PF_5(MTERM) FIN16(20(DX), 20(CX), Z9, Z5, MTERM)
 #define PI_6(INIT) INIT(24(CX), Z10)
-#define PQ_6(off, W) QUART((off+192)(BX), Z26, W, Z10)
-#define PF_6(MTERM) FIN(24(DX), 24(CX), Z10, Z6, MTERM)
+#define PQ_6(off, W) VPDPBUSD.BCST (off+192)(BX), W, Z10
+#define PF_6(MTERM) FIN16(24(DX), 24(CX), Z10, Z6, MTERM)
 #define PI_7(INIT) INIT(28(CX), Z11)
-#define PQ_7(off, W) QUART((off+224)(BX), Z27, W, Z11)
-#define PF_7(MTERM) FIN(28(DX), 28(CX), Z11, Z7, MTERM)
+#define PQ_7(off, W) VPDPBUSD.BCST (off+224)(BX), W, Z11
+#define PF_7(MTERM) FIN16(28(DX), 28(CX), Z11, Z7, MTERM)
 
 // BLOCK(PI, PQ, PF, INIT, MTERM): a block times a group of activation
-// rows, quarter by quarter (intgemm32_amd64.h).
+// rows, eighth by eighth.
 #define BLOCK(PI, PQ, PF, INIT, MTERM) \
 	PI(INIT) \
 	PQ(0, Z16) \
+	PQ(4, Z17) \
 	PQ(8, Z18) \
-	PQ(16, Z17) \
-	PQ(24, Z19) \
+	PQ(12, Z19) \
+	PQ(16, Z20) \
+	PQ(20, Z21) \
+	PQ(24, Z22) \
+	PQ(28, Z23) \
 	PF(MTERM)
 
-// RED(Zf, Yf, out) adds the two lanes of each weight row and stores the
-// eight results at out (Z29: the even lanes first). Output row j is at
-// R14 + j·CX; R13 holds row 5's address.
-#define RED(Zf, Yf, out) \
-	VPERMILPS $0xb1, Zf, Z14 \
-	VADDPS    Z14, Zf, Zf \
-	VPERMPS   Zf, Z29, Zf \
-	VMOVUPS   Yf, out
+// ROWS_c(INIT, MTERM) is a block times c activation rows: BLOCK over rows
+// 0-3, then over rows 4-7 (their int32 lanes reuse Z8-Z11), each part of
+// the block across a group before the next so that the rows' VPDPBUSD
+// chains interleave. ZERO_c clears the accumulators Z0..Z(c-1).
 
-#define REDUCE_1 RED(Z0, Y0, (R14))
-#define REDUCE_2 REDUCE_1 \
-	RED(Z1, Y1, (R14)(CX*1))
-#define REDUCE_3 REDUCE_2 \
-	RED(Z2, Y2, (R14)(CX*2))
-#define REDUCE_4 REDUCE_3 \
-	RED(Z3, Y3, (R14)(BX*1))
-#define REDUCE_5 REDUCE_4 \
-	RED(Z4, Y4, (R14)(CX*4))
-#define REDUCE_6 REDUCE_5 \
-	RED(Z5, Y5, (R13))
-#define REDUCE_7 REDUCE_6 \
-	RED(Z6, Y6, (R13)(CX*1))
-#define REDUCE_8 REDUCE_7 \
-	RED(Z7, Y7, (R13)(CX*2))
+// Groups of rows 0.. (G) and 4.. (H) for one phase.
+#define GI_1(INIT) PI_0(INIT)
+#define GQ_1(off, W) PQ_0(off, W)
+#define GF_1(MTERM) PF_0(MTERM)
+#define GI_2(INIT) GI_1(INIT) \
+	PI_1(INIT)
+#define GQ_2(off, W) GQ_1(off, W) \
+	PQ_1(off, W)
+#define GF_2(MTERM) GF_1(MTERM) \
+	PF_1(MTERM)
+#define GI_3(INIT) GI_2(INIT) \
+	PI_2(INIT)
+#define GQ_3(off, W) GQ_2(off, W) \
+	PQ_2(off, W)
+#define GF_3(MTERM) GF_2(MTERM) \
+	PF_2(MTERM)
+#define GI_4(INIT) GI_3(INIT) \
+	PI_3(INIT)
+#define GQ_4(off, W) GQ_3(off, W) \
+	PQ_3(off, W)
+#define GF_4(MTERM) GF_3(MTERM) \
+	PF_3(MTERM)
+#define HI_1(INIT) PI_4(INIT)
+#define HQ_1(off, W) PQ_4(off, W)
+#define HF_1(MTERM) PF_4(MTERM)
+#define HI_2(INIT) HI_1(INIT) \
+	PI_5(INIT)
+#define HQ_2(off, W) HQ_1(off, W) \
+	PQ_5(off, W)
+#define HF_2(MTERM) HF_1(MTERM) \
+	PF_5(MTERM)
+#define HI_3(INIT) HI_2(INIT) \
+	PI_6(INIT)
+#define HQ_3(off, W) HQ_2(off, W) \
+	PQ_6(off, W)
+#define HF_3(MTERM) HF_2(MTERM) \
+	PF_6(MTERM)
+#define HI_4(INIT) HI_3(INIT) \
+	PI_7(INIT)
+#define HQ_4(off, W) HQ_3(off, W) \
+	PQ_7(off, W)
+#define HF_4(MTERM) HF_3(MTERM) \
+	PF_7(MTERM)
 
-// GEMM32(size, noff, SCALES, HIGH, terms, INIT, MTERM, ZERO, ROWS, REDUCE)
-// is a kernel body for blocks of size bytes with the nibbles at noff and
-// Z15 broadcast from terms. Each block step prefetches the next 192 bytes
-// of the next tile (a tile is 8·size ≤ 192 bytes per block), one tile
-// ahead, as the Q8_0 kernels do.
-#define GEMM32(size, noff, SCALES, HIGH, terms, INIT, MTERM, ZERO, ROWS, REDUCE) \
-	MOVQ         w+0(FP), DI \
+#define ROWS_1(INIT, MTERM) BLOCK(GI_1, GQ_1, GF_1, INIT, MTERM)
+#define ROWS_2(INIT, MTERM) BLOCK(GI_2, GQ_2, GF_2, INIT, MTERM)
+#define ROWS_3(INIT, MTERM) BLOCK(GI_3, GQ_3, GF_3, INIT, MTERM)
+#define ROWS_4(INIT, MTERM) BLOCK(GI_4, GQ_4, GF_4, INIT, MTERM)
+#define ROWS_5(INIT, MTERM) ROWS_4(INIT, MTERM) \
+	BLOCK(HI_1, HQ_1, HF_1, INIT, MTERM)
+#define ROWS_6(INIT, MTERM) ROWS_4(INIT, MTERM) \
+	BLOCK(HI_2, HQ_2, HF_2, INIT, MTERM)
+#define ROWS_7(INIT, MTERM) ROWS_4(INIT, MTERM) \
+	BLOCK(HI_3, HQ_3, HF_3, INIT, MTERM)
+#define ROWS_8(INIT, MTERM) ROWS_4(INIT, MTERM) \
+	BLOCK(HI_4, HQ_4, HF_4, INIT, MTERM)
+
+#define ZERO_1 VPXORD Z0, Z0, Z0
+#define ZERO_2 ZERO_1 \
+	VPXORD Z1, Z1, Z1
+#define ZERO_3 ZERO_2 \
+	VPXORD Z2, Z2, Z2
+#define ZERO_4 ZERO_3 \
+	VPXORD Z3, Z3, Z3
+#define ZERO_5 ZERO_4 \
+	VPXORD Z4, Z4, Z4
+#define ZERO_6 ZERO_5 \
+	VPXORD Z5, Z5, Z5
+#define ZERO_7 ZERO_6 \
+	VPXORD Z6, Z6, Z6
+#define ZERO_8 ZERO_7 \
+	VPXORD Z7, Z7, Z7
+
+// S16_c store the accumulators, one output row each (row j at R14 +
+// j·CX, R13 = R14 + 5·CX).
+#define S16_1 VMOVUPS Z0, (R14)
+#define S16_2 S16_1 \
+	VMOVUPS Z1, (R14)(CX*1)
+#define S16_3 S16_2 \
+	VMOVUPS Z2, (R14)(CX*2)
+#define S16_4 S16_3 \
+	VMOVUPS Z3, (R14)(BX*1)
+#define S16_5 S16_4 \
+	VMOVUPS Z4, (R14)(CX*4)
+#define S16_6 S16_5 \
+	VMOVUPS Z5, (R13)
+#define S16_7 S16_6 \
+	VMOVUPS Z6, (R13)(CX*1)
+#define S16_8 S16_7 \
+	VMOVUPS Z7, (R13)(CX*2)
+
+// GEMM16(size, noff, SCALES, HIGH, offset, INIT, MTERM, ZERO, ROWS, STORE)
+// is a kernel body for blocks of size bytes with the nibbles at noff (Z29
+// the dwords offset). Each block step prefetches the next 384 bytes of the
+// next tile (a tile is 16·size ≤ 384 bytes per block), one tile ahead.
+// The tile base lives at 16(SP).
+#define GEMM16(size, noff, SCALES, HIGH, offset, INIT, MTERM, ZERO, ROWS, STORE) \
+	MOVQ         w+0(FP), SI \
+	MOVQ         SI, 16(SP) \
 	MOVQ         rowSize+8(FP), R9 \
 	LEAQ         (R9)(R9*2), R12 \
 	MOVQ         nrows+16(FP), CX \
@@ -231,37 +328,37 @@
 	VPBROADCASTD CX, Z31 \
 	MOVL         $0x10101010, CX \
 	VPBROADCASTD CX, Z30 \
-	VMOVDQU32    b32idx<>+0(SB), Z12 \
-	VMOVDQU32    b32idx<>+64(SB), Z13 \
-	VMOVDQU32    b32idx<>+128(SB), Z29 \
-	VPBROADCASTQ terms, Z15 \
-	VMOVDQU32    b32bits<>+0(SB), Z22 \
-	VMOVDQU32    b32bits<>+64(SB), Z23 \
-	VMOVDQU32    b32bits<>+128(SB), Z24 \
-	VMOVDQU32    b32bits<>+192(SB), Z25 \
-	MOVL         $0x5555, CX \
-	KMOVW        CX, K2 \
+	MOVL         $offset, CX \
+	VPBROADCASTD CX, Z29 \
 tile: \
-	MOVQ DI, SI \
-	LEAQ (DI)(R9*4), R15 \
-	LEAQ (DI)(R9*8), R10 \
+	MOVQ 16(SP), SI \
+	LEAQ (SI)(R9*4), DI \
+	LEAQ (SI)(R9*8), R13 \
+	LEAQ (R13)(R9*4), R10 \
+	LEAQ (R13)(R9*8), AX \
 	MOVQ xq+24(FP), BX \
 	MOVQ xd+32(FP), DX \
 	MOVQ sums+40(FP), CX \
 	MOVQ nb+56(FP), R13 \
 	MOVQ R13, 8(SP) \
+	LEAQ (SI)(R9*8), R13 \
 	ZERO \
 blk: \
-	PREFETCHT0 (R10) \
-	PREFETCHT0 64(R10) \
-	PREFETCHT0 128(R10) \
-	ADDQ       $192, R10 \
-	NIBBLES(noff) \
+	PREFETCHT0 (AX) \
+	PREFETCHT0 64(AX) \
+	PREFETCHT0 128(AX) \
+	PREFETCHT0 192(AX) \
+	PREFETCHT0 256(AX) \
+	PREFETCHT0 320(AX) \
+	ADDQ       $384, AX \
+	NIB16(noff) \
 	SCALES \
 	HIGH \
 	ROWS(INIT, MTERM) \
 	ADDQ $size, SI \
-	ADDQ $size, R15 \
+	ADDQ $size, DI \
+	ADDQ $size, R13 \
+	ADDQ $size, R10 \
 	ADDQ R11, BX \
 	ADDQ R8, DX \
 	ADDQ R8, CX \
@@ -272,147 +369,217 @@ blk: \
 	LEAQ (CX)(CX*2), BX \
 	LEAQ (R14)(CX*4), R13 \
 	ADDQ CX, R13 \
-	REDUCE \
-	LEAQ (DI)(R9*8), DI \
-	ADDQ $32, R14 \
-	SUBQ $8, 0(SP) \
+	STORE \
+	MOVQ 16(SP), SI \
+	LEAQ (SI)(R9*8), SI \
+	LEAQ (SI)(R9*8), SI \
+	MOVQ SI, 16(SP) \
+	ADDQ $64, R14 \
+	SUBQ $16, 0(SP) \
 	JNZ  tile \
 	VZEROUPPER \
 	RET
 
-#define Q5_0(ZERO, ROWS, REDUCE) GEMM32(22, 6, SCALES_D, HIGH_Q5(2), b32terms<>+0(SB), INIT_OFFSET, MTERM_NONE, ZERO, ROWS, REDUCE)
-#define Q5_1(ZERO, ROWS, REDUCE) GEMM32(24, 8, SCALES_DM, HIGH_Q5(4), b32terms<>+8(SB), INIT_ZERO, MTERM_MIN, ZERO, ROWS, REDUCE)
+#define Q4_0W(ZERO, ROWS, STORE) GEMM16(18, 2, S16_D, H16_NONE, -8, I16_OFFSET, M16_NONE, ZERO, ROWS, STORE)
+#define Q4_1W(ZERO, ROWS, STORE) GEMM16(20, 4, S16_DM, H16_NONE, 0, I16_ZERO, M16_MIN, ZERO, ROWS, STORE)
+#define Q5_0W(ZERO, ROWS, STORE) GEMM16(22, 6, S16_D, H16_Q5(2), -16, I16_OFFSET, M16_NONE, ZERO, ROWS, STORE)
+#define Q5_1W(ZERO, ROWS, STORE) GEMM16(24, 8, S16_DM, H16_Q5(4), 0, I16_ZERO, M16_MIN, ZERO, ROWS, STORE)
 
-// VPERMPS indices: d of row r to lanes 2r and 2r+1; m of row r to lane
-// 2r; the even lanes to the low half.
-DATA b32idx<>+0(SB)/8, $0x0000000000000000
-DATA b32idx<>+8(SB)/8, $0x0000000200000002
-DATA b32idx<>+16(SB)/8, $0x0000000400000004
-DATA b32idx<>+24(SB)/8, $0x0000000600000006
-DATA b32idx<>+32(SB)/8, $0x0000000800000008
-DATA b32idx<>+40(SB)/8, $0x0000000a0000000a
-DATA b32idx<>+48(SB)/8, $0x0000000c0000000c
-DATA b32idx<>+56(SB)/8, $0x0000000e0000000e
-DATA b32idx<>+64(SB)/8, $0x0000000100000001
-DATA b32idx<>+72(SB)/8, $0x0000000300000003
-DATA b32idx<>+80(SB)/8, $0x0000000500000005
-DATA b32idx<>+88(SB)/8, $0x0000000700000007
-DATA b32idx<>+96(SB)/8, $0x0000000900000009
-DATA b32idx<>+104(SB)/8, $0x0000000b0000000b
-DATA b32idx<>+112(SB)/8, $0x0000000d0000000d
-DATA b32idx<>+120(SB)/8, $0x0000000f0000000f
-DATA b32idx<>+128(SB)/8, $0x0000000200000000
-DATA b32idx<>+136(SB)/8, $0x0000000600000004
-DATA b32idx<>+144(SB)/8, $0x0000000a00000008
-DATA b32idx<>+152(SB)/8, $0x0000000e0000000c
-DATA b32idx<>+160(SB)/8, $0x0000000000000000
-DATA b32idx<>+168(SB)/8, $0x0000000000000000
-DATA b32idx<>+176(SB)/8, $0x0000000000000000
-DATA b32idx<>+184(SB)/8, $0x0000000000000000
-GLOBL b32idx<>(SB), RODATA|NOPTR, $192
+// VPSHUFBITQMB indices for H16_Q5, one 64-byte table per quant register
+// (Z16-Z19 low nibbles of dwords 0-3, Z20-Z23 high nibbles): every qword
+// holds bytes b, b+1, b+2, b+3, b+32, .., b+35 with b = 4k (+16 high).
 
-// Word pairs per qword (two dword lanes): Q5_0's (-16, 0), (0, 0); Q5_1's
-// (1, 0), (1, 0).
-DATA b32terms<>+0(SB)/8, $0x000000000000fff0
-DATA b32terms<>+8(SB)/8, $0x0000000100000001
-GLOBL b32terms<>(SB), RODATA|NOPTR, $16
 
-// VPSHUFBITQMB indices: byte j of every qword picks bit 8k+j of the row's
-// qh for the quants of elements 8k..8k+7 (k = 0, 1, 2, 3).
-DATA b32bits<>+0(SB)/8, $0x0706050403020100
-DATA b32bits<>+8(SB)/8, $0x0706050403020100
-DATA b32bits<>+16(SB)/8, $0x0706050403020100
-DATA b32bits<>+24(SB)/8, $0x0706050403020100
-DATA b32bits<>+32(SB)/8, $0x0706050403020100
-DATA b32bits<>+40(SB)/8, $0x0706050403020100
-DATA b32bits<>+48(SB)/8, $0x0706050403020100
-DATA b32bits<>+56(SB)/8, $0x0706050403020100
-DATA b32bits<>+64(SB)/8, $0x0f0e0d0c0b0a0908
-DATA b32bits<>+72(SB)/8, $0x0f0e0d0c0b0a0908
-DATA b32bits<>+80(SB)/8, $0x0f0e0d0c0b0a0908
-DATA b32bits<>+88(SB)/8, $0x0f0e0d0c0b0a0908
-DATA b32bits<>+96(SB)/8, $0x0f0e0d0c0b0a0908
-DATA b32bits<>+104(SB)/8, $0x0f0e0d0c0b0a0908
-DATA b32bits<>+112(SB)/8, $0x0f0e0d0c0b0a0908
-DATA b32bits<>+120(SB)/8, $0x0f0e0d0c0b0a0908
-DATA b32bits<>+128(SB)/8, $0x1716151413121110
-DATA b32bits<>+136(SB)/8, $0x1716151413121110
-DATA b32bits<>+144(SB)/8, $0x1716151413121110
-DATA b32bits<>+152(SB)/8, $0x1716151413121110
-DATA b32bits<>+160(SB)/8, $0x1716151413121110
-DATA b32bits<>+168(SB)/8, $0x1716151413121110
-DATA b32bits<>+176(SB)/8, $0x1716151413121110
-DATA b32bits<>+184(SB)/8, $0x1716151413121110
-DATA b32bits<>+192(SB)/8, $0x1f1e1d1c1b1a1918
-DATA b32bits<>+200(SB)/8, $0x1f1e1d1c1b1a1918
-DATA b32bits<>+208(SB)/8, $0x1f1e1d1c1b1a1918
-DATA b32bits<>+216(SB)/8, $0x1f1e1d1c1b1a1918
-DATA b32bits<>+224(SB)/8, $0x1f1e1d1c1b1a1918
-DATA b32bits<>+232(SB)/8, $0x1f1e1d1c1b1a1918
-DATA b32bits<>+240(SB)/8, $0x1f1e1d1c1b1a1918
-DATA b32bits<>+248(SB)/8, $0x1f1e1d1c1b1a1918
-GLOBL b32bits<>(SB), RODATA|NOPTR, $256
+DATA b16bits<>+0(SB)/8, $0x2322212003020100
+DATA b16bits<>+8(SB)/8, $0x2322212003020100
+DATA b16bits<>+16(SB)/8, $0x2322212003020100
+DATA b16bits<>+24(SB)/8, $0x2322212003020100
+DATA b16bits<>+32(SB)/8, $0x2322212003020100
+DATA b16bits<>+40(SB)/8, $0x2322212003020100
+DATA b16bits<>+48(SB)/8, $0x2322212003020100
+DATA b16bits<>+56(SB)/8, $0x2322212003020100
+DATA b16bits<>+64(SB)/8, $0x2726252407060504
+DATA b16bits<>+72(SB)/8, $0x2726252407060504
+DATA b16bits<>+80(SB)/8, $0x2726252407060504
+DATA b16bits<>+88(SB)/8, $0x2726252407060504
+DATA b16bits<>+96(SB)/8, $0x2726252407060504
+DATA b16bits<>+104(SB)/8, $0x2726252407060504
+DATA b16bits<>+112(SB)/8, $0x2726252407060504
+DATA b16bits<>+120(SB)/8, $0x2726252407060504
+DATA b16bits<>+128(SB)/8, $0x2b2a29280b0a0908
+DATA b16bits<>+136(SB)/8, $0x2b2a29280b0a0908
+DATA b16bits<>+144(SB)/8, $0x2b2a29280b0a0908
+DATA b16bits<>+152(SB)/8, $0x2b2a29280b0a0908
+DATA b16bits<>+160(SB)/8, $0x2b2a29280b0a0908
+DATA b16bits<>+168(SB)/8, $0x2b2a29280b0a0908
+DATA b16bits<>+176(SB)/8, $0x2b2a29280b0a0908
+DATA b16bits<>+184(SB)/8, $0x2b2a29280b0a0908
+DATA b16bits<>+192(SB)/8, $0x2f2e2d2c0f0e0d0c
+DATA b16bits<>+200(SB)/8, $0x2f2e2d2c0f0e0d0c
+DATA b16bits<>+208(SB)/8, $0x2f2e2d2c0f0e0d0c
+DATA b16bits<>+216(SB)/8, $0x2f2e2d2c0f0e0d0c
+DATA b16bits<>+224(SB)/8, $0x2f2e2d2c0f0e0d0c
+DATA b16bits<>+232(SB)/8, $0x2f2e2d2c0f0e0d0c
+DATA b16bits<>+240(SB)/8, $0x2f2e2d2c0f0e0d0c
+DATA b16bits<>+248(SB)/8, $0x2f2e2d2c0f0e0d0c
+DATA b16bits<>+256(SB)/8, $0x3332313013121110
+DATA b16bits<>+264(SB)/8, $0x3332313013121110
+DATA b16bits<>+272(SB)/8, $0x3332313013121110
+DATA b16bits<>+280(SB)/8, $0x3332313013121110
+DATA b16bits<>+288(SB)/8, $0x3332313013121110
+DATA b16bits<>+296(SB)/8, $0x3332313013121110
+DATA b16bits<>+304(SB)/8, $0x3332313013121110
+DATA b16bits<>+312(SB)/8, $0x3332313013121110
+DATA b16bits<>+320(SB)/8, $0x3736353417161514
+DATA b16bits<>+328(SB)/8, $0x3736353417161514
+DATA b16bits<>+336(SB)/8, $0x3736353417161514
+DATA b16bits<>+344(SB)/8, $0x3736353417161514
+DATA b16bits<>+352(SB)/8, $0x3736353417161514
+DATA b16bits<>+360(SB)/8, $0x3736353417161514
+DATA b16bits<>+368(SB)/8, $0x3736353417161514
+DATA b16bits<>+376(SB)/8, $0x3736353417161514
+DATA b16bits<>+384(SB)/8, $0x3b3a39381b1a1918
+DATA b16bits<>+392(SB)/8, $0x3b3a39381b1a1918
+DATA b16bits<>+400(SB)/8, $0x3b3a39381b1a1918
+DATA b16bits<>+408(SB)/8, $0x3b3a39381b1a1918
+DATA b16bits<>+416(SB)/8, $0x3b3a39381b1a1918
+DATA b16bits<>+424(SB)/8, $0x3b3a39381b1a1918
+DATA b16bits<>+432(SB)/8, $0x3b3a39381b1a1918
+DATA b16bits<>+440(SB)/8, $0x3b3a39381b1a1918
+DATA b16bits<>+448(SB)/8, $0x3f3e3d3c1f1e1d1c
+DATA b16bits<>+456(SB)/8, $0x3f3e3d3c1f1e1d1c
+DATA b16bits<>+464(SB)/8, $0x3f3e3d3c1f1e1d1c
+DATA b16bits<>+472(SB)/8, $0x3f3e3d3c1f1e1d1c
+DATA b16bits<>+480(SB)/8, $0x3f3e3d3c1f1e1d1c
+DATA b16bits<>+488(SB)/8, $0x3f3e3d3c1f1e1d1c
+DATA b16bits<>+496(SB)/8, $0x3f3e3d3c1f1e1d1c
+DATA b16bits<>+504(SB)/8, $0x3f3e3d3c1f1e1d1c
+GLOBL b16bits<>(SB), RODATA|NOPTR, $512
 
-// func gemmQ5_0x1VNNI(w *byte, rowSize, nrows int, xq *int8, xd *float32, sums *int16, n, nb int, out *float32, ostride int)
-TEXT ·gemmQ5_0x1VNNI(SB), NOSPLIT, $16-80
-	Q5_0(ZERO_1, ROWS_1, REDUCE_1)
+// func gemmQ4_0w1VNNI(w *byte, rowSize, nrows int, xq *int8, xd *float32, sums *int32, n, nb int, out *float32, ostride int)
+TEXT ·gemmQ4_0w1VNNI(SB), NOSPLIT, $24-80
+	Q4_0W(ZERO_1, ROWS_1, S16_1)
 
-// func gemmQ5_0x2VNNI(w *byte, rowSize, nrows int, xq *int8, xd *float32, sums *int16, n, nb int, out *float32, ostride int)
-TEXT ·gemmQ5_0x2VNNI(SB), NOSPLIT, $16-80
-	Q5_0(ZERO_2, ROWS_2, REDUCE_2)
+// func gemmQ4_0w2VNNI(w *byte, rowSize, nrows int, xq *int8, xd *float32, sums *int32, n, nb int, out *float32, ostride int)
+TEXT ·gemmQ4_0w2VNNI(SB), NOSPLIT, $24-80
+	Q4_0W(ZERO_2, ROWS_2, S16_2)
 
-// func gemmQ5_0x3VNNI(w *byte, rowSize, nrows int, xq *int8, xd *float32, sums *int16, n, nb int, out *float32, ostride int)
-TEXT ·gemmQ5_0x3VNNI(SB), NOSPLIT, $16-80
-	Q5_0(ZERO_3, ROWS_3, REDUCE_3)
+// func gemmQ4_0w3VNNI(w *byte, rowSize, nrows int, xq *int8, xd *float32, sums *int32, n, nb int, out *float32, ostride int)
+TEXT ·gemmQ4_0w3VNNI(SB), NOSPLIT, $24-80
+	Q4_0W(ZERO_3, ROWS_3, S16_3)
 
-// func gemmQ5_0x4VNNI(w *byte, rowSize, nrows int, xq *int8, xd *float32, sums *int16, n, nb int, out *float32, ostride int)
-TEXT ·gemmQ5_0x4VNNI(SB), NOSPLIT, $16-80
-	Q5_0(ZERO_4, ROWS_4, REDUCE_4)
+// func gemmQ4_0w4VNNI(w *byte, rowSize, nrows int, xq *int8, xd *float32, sums *int32, n, nb int, out *float32, ostride int)
+TEXT ·gemmQ4_0w4VNNI(SB), NOSPLIT, $24-80
+	Q4_0W(ZERO_4, ROWS_4, S16_4)
 
-// func gemmQ5_0x5VNNI(w *byte, rowSize, nrows int, xq *int8, xd *float32, sums *int16, n, nb int, out *float32, ostride int)
-TEXT ·gemmQ5_0x5VNNI(SB), NOSPLIT, $16-80
-	Q5_0(ZERO_5, ROWS_5, REDUCE_5)
+// func gemmQ4_0w5VNNI(w *byte, rowSize, nrows int, xq *int8, xd *float32, sums *int32, n, nb int, out *float32, ostride int)
+TEXT ·gemmQ4_0w5VNNI(SB), NOSPLIT, $24-80
+	Q4_0W(ZERO_5, ROWS_5, S16_5)
 
-// func gemmQ5_0x6VNNI(w *byte, rowSize, nrows int, xq *int8, xd *float32, sums *int16, n, nb int, out *float32, ostride int)
-TEXT ·gemmQ5_0x6VNNI(SB), NOSPLIT, $16-80
-	Q5_0(ZERO_6, ROWS_6, REDUCE_6)
+// func gemmQ4_0w6VNNI(w *byte, rowSize, nrows int, xq *int8, xd *float32, sums *int32, n, nb int, out *float32, ostride int)
+TEXT ·gemmQ4_0w6VNNI(SB), NOSPLIT, $24-80
+	Q4_0W(ZERO_6, ROWS_6, S16_6)
 
-// func gemmQ5_0x7VNNI(w *byte, rowSize, nrows int, xq *int8, xd *float32, sums *int16, n, nb int, out *float32, ostride int)
-TEXT ·gemmQ5_0x7VNNI(SB), NOSPLIT, $16-80
-	Q5_0(ZERO_7, ROWS_7, REDUCE_7)
+// func gemmQ4_0w7VNNI(w *byte, rowSize, nrows int, xq *int8, xd *float32, sums *int32, n, nb int, out *float32, ostride int)
+TEXT ·gemmQ4_0w7VNNI(SB), NOSPLIT, $24-80
+	Q4_0W(ZERO_7, ROWS_7, S16_7)
 
-// func gemmQ5_0x8VNNI(w *byte, rowSize, nrows int, xq *int8, xd *float32, sums *int16, n, nb int, out *float32, ostride int)
-TEXT ·gemmQ5_0x8VNNI(SB), NOSPLIT, $16-80
-	Q5_0(ZERO_8, ROWS_8, REDUCE_8)
+// func gemmQ4_0w8VNNI(w *byte, rowSize, nrows int, xq *int8, xd *float32, sums *int32, n, nb int, out *float32, ostride int)
+TEXT ·gemmQ4_0w8VNNI(SB), NOSPLIT, $24-80
+	Q4_0W(ZERO_8, ROWS_8, S16_8)
 
-// func gemmQ5_1x1VNNI(w *byte, rowSize, nrows int, xq *int8, xd *float32, sums *int16, n, nb int, out *float32, ostride int)
-TEXT ·gemmQ5_1x1VNNI(SB), NOSPLIT, $16-80
-	Q5_1(ZERO_1, ROWS_1, REDUCE_1)
+// func gemmQ4_1w1VNNI(w *byte, rowSize, nrows int, xq *int8, xd *float32, sums *int32, n, nb int, out *float32, ostride int)
+TEXT ·gemmQ4_1w1VNNI(SB), NOSPLIT, $24-80
+	Q4_1W(ZERO_1, ROWS_1, S16_1)
 
-// func gemmQ5_1x2VNNI(w *byte, rowSize, nrows int, xq *int8, xd *float32, sums *int16, n, nb int, out *float32, ostride int)
-TEXT ·gemmQ5_1x2VNNI(SB), NOSPLIT, $16-80
-	Q5_1(ZERO_2, ROWS_2, REDUCE_2)
+// func gemmQ4_1w2VNNI(w *byte, rowSize, nrows int, xq *int8, xd *float32, sums *int32, n, nb int, out *float32, ostride int)
+TEXT ·gemmQ4_1w2VNNI(SB), NOSPLIT, $24-80
+	Q4_1W(ZERO_2, ROWS_2, S16_2)
 
-// func gemmQ5_1x3VNNI(w *byte, rowSize, nrows int, xq *int8, xd *float32, sums *int16, n, nb int, out *float32, ostride int)
-TEXT ·gemmQ5_1x3VNNI(SB), NOSPLIT, $16-80
-	Q5_1(ZERO_3, ROWS_3, REDUCE_3)
+// func gemmQ4_1w3VNNI(w *byte, rowSize, nrows int, xq *int8, xd *float32, sums *int32, n, nb int, out *float32, ostride int)
+TEXT ·gemmQ4_1w3VNNI(SB), NOSPLIT, $24-80
+	Q4_1W(ZERO_3, ROWS_3, S16_3)
 
-// func gemmQ5_1x4VNNI(w *byte, rowSize, nrows int, xq *int8, xd *float32, sums *int16, n, nb int, out *float32, ostride int)
-TEXT ·gemmQ5_1x4VNNI(SB), NOSPLIT, $16-80
-	Q5_1(ZERO_4, ROWS_4, REDUCE_4)
+// func gemmQ4_1w4VNNI(w *byte, rowSize, nrows int, xq *int8, xd *float32, sums *int32, n, nb int, out *float32, ostride int)
+TEXT ·gemmQ4_1w4VNNI(SB), NOSPLIT, $24-80
+	Q4_1W(ZERO_4, ROWS_4, S16_4)
 
-// func gemmQ5_1x5VNNI(w *byte, rowSize, nrows int, xq *int8, xd *float32, sums *int16, n, nb int, out *float32, ostride int)
-TEXT ·gemmQ5_1x5VNNI(SB), NOSPLIT, $16-80
-	Q5_1(ZERO_5, ROWS_5, REDUCE_5)
+// func gemmQ4_1w5VNNI(w *byte, rowSize, nrows int, xq *int8, xd *float32, sums *int32, n, nb int, out *float32, ostride int)
+TEXT ·gemmQ4_1w5VNNI(SB), NOSPLIT, $24-80
+	Q4_1W(ZERO_5, ROWS_5, S16_5)
 
-// func gemmQ5_1x6VNNI(w *byte, rowSize, nrows int, xq *int8, xd *float32, sums *int16, n, nb int, out *float32, ostride int)
-TEXT ·gemmQ5_1x6VNNI(SB), NOSPLIT, $16-80
-	Q5_1(ZERO_6, ROWS_6, REDUCE_6)
+// func gemmQ4_1w6VNNI(w *byte, rowSize, nrows int, xq *int8, xd *float32, sums *int32, n, nb int, out *float32, ostride int)
+TEXT ·gemmQ4_1w6VNNI(SB), NOSPLIT, $24-80
+	Q4_1W(ZERO_6, ROWS_6, S16_6)
 
-// func gemmQ5_1x7VNNI(w *byte, rowSize, nrows int, xq *int8, xd *float32, sums *int16, n, nb int, out *float32, ostride int)
-TEXT ·gemmQ5_1x7VNNI(SB), NOSPLIT, $16-80
-	Q5_1(ZERO_7, ROWS_7, REDUCE_7)
+// func gemmQ4_1w7VNNI(w *byte, rowSize, nrows int, xq *int8, xd *float32, sums *int32, n, nb int, out *float32, ostride int)
+TEXT ·gemmQ4_1w7VNNI(SB), NOSPLIT, $24-80
+	Q4_1W(ZERO_7, ROWS_7, S16_7)
 
-// func gemmQ5_1x8VNNI(w *byte, rowSize, nrows int, xq *int8, xd *float32, sums *int16, n, nb int, out *float32, ostride int)
-TEXT ·gemmQ5_1x8VNNI(SB), NOSPLIT, $16-80
-	Q5_1(ZERO_8, ROWS_8, REDUCE_8)
+// func gemmQ4_1w8VNNI(w *byte, rowSize, nrows int, xq *int8, xd *float32, sums *int32, n, nb int, out *float32, ostride int)
+TEXT ·gemmQ4_1w8VNNI(SB), NOSPLIT, $24-80
+	Q4_1W(ZERO_8, ROWS_8, S16_8)
+
+// func gemmQ5_0w1VNNI(w *byte, rowSize, nrows int, xq *int8, xd *float32, sums *int32, n, nb int, out *float32, ostride int)
+TEXT ·gemmQ5_0w1VNNI(SB), NOSPLIT, $24-80
+	Q5_0W(ZERO_1, ROWS_1, S16_1)
+
+// func gemmQ5_0w2VNNI(w *byte, rowSize, nrows int, xq *int8, xd *float32, sums *int32, n, nb int, out *float32, ostride int)
+TEXT ·gemmQ5_0w2VNNI(SB), NOSPLIT, $24-80
+	Q5_0W(ZERO_2, ROWS_2, S16_2)
+
+// func gemmQ5_0w3VNNI(w *byte, rowSize, nrows int, xq *int8, xd *float32, sums *int32, n, nb int, out *float32, ostride int)
+TEXT ·gemmQ5_0w3VNNI(SB), NOSPLIT, $24-80
+	Q5_0W(ZERO_3, ROWS_3, S16_3)
+
+// func gemmQ5_0w4VNNI(w *byte, rowSize, nrows int, xq *int8, xd *float32, sums *int32, n, nb int, out *float32, ostride int)
+TEXT ·gemmQ5_0w4VNNI(SB), NOSPLIT, $24-80
+	Q5_0W(ZERO_4, ROWS_4, S16_4)
+
+// func gemmQ5_0w5VNNI(w *byte, rowSize, nrows int, xq *int8, xd *float32, sums *int32, n, nb int, out *float32, ostride int)
+TEXT ·gemmQ5_0w5VNNI(SB), NOSPLIT, $24-80
+	Q5_0W(ZERO_5, ROWS_5, S16_5)
+
+// func gemmQ5_0w6VNNI(w *byte, rowSize, nrows int, xq *int8, xd *float32, sums *int32, n, nb int, out *float32, ostride int)
+TEXT ·gemmQ5_0w6VNNI(SB), NOSPLIT, $24-80
+	Q5_0W(ZERO_6, ROWS_6, S16_6)
+
+// func gemmQ5_0w7VNNI(w *byte, rowSize, nrows int, xq *int8, xd *float32, sums *int32, n, nb int, out *float32, ostride int)
+TEXT ·gemmQ5_0w7VNNI(SB), NOSPLIT, $24-80
+	Q5_0W(ZERO_7, ROWS_7, S16_7)
+
+// func gemmQ5_0w8VNNI(w *byte, rowSize, nrows int, xq *int8, xd *float32, sums *int32, n, nb int, out *float32, ostride int)
+TEXT ·gemmQ5_0w8VNNI(SB), NOSPLIT, $24-80
+	Q5_0W(ZERO_8, ROWS_8, S16_8)
+
+// func gemmQ5_1w1VNNI(w *byte, rowSize, nrows int, xq *int8, xd *float32, sums *int32, n, nb int, out *float32, ostride int)
+TEXT ·gemmQ5_1w1VNNI(SB), NOSPLIT, $24-80
+	Q5_1W(ZERO_1, ROWS_1, S16_1)
+
+// func gemmQ5_1w2VNNI(w *byte, rowSize, nrows int, xq *int8, xd *float32, sums *int32, n, nb int, out *float32, ostride int)
+TEXT ·gemmQ5_1w2VNNI(SB), NOSPLIT, $24-80
+	Q5_1W(ZERO_2, ROWS_2, S16_2)
+
+// func gemmQ5_1w3VNNI(w *byte, rowSize, nrows int, xq *int8, xd *float32, sums *int32, n, nb int, out *float32, ostride int)
+TEXT ·gemmQ5_1w3VNNI(SB), NOSPLIT, $24-80
+	Q5_1W(ZERO_3, ROWS_3, S16_3)
+
+// func gemmQ5_1w4VNNI(w *byte, rowSize, nrows int, xq *int8, xd *float32, sums *int32, n, nb int, out *float32, ostride int)
+TEXT ·gemmQ5_1w4VNNI(SB), NOSPLIT, $24-80
+	Q5_1W(ZERO_4, ROWS_4, S16_4)
+
+// func gemmQ5_1w5VNNI(w *byte, rowSize, nrows int, xq *int8, xd *float32, sums *int32, n, nb int, out *float32, ostride int)
+TEXT ·gemmQ5_1w5VNNI(SB), NOSPLIT, $24-80
+	Q5_1W(ZERO_5, ROWS_5, S16_5)
+
+// func gemmQ5_1w6VNNI(w *byte, rowSize, nrows int, xq *int8, xd *float32, sums *int32, n, nb int, out *float32, ostride int)
+TEXT ·gemmQ5_1w6VNNI(SB), NOSPLIT, $24-80
+	Q5_1W(ZERO_6, ROWS_6, S16_6)
+
+// func gemmQ5_1w7VNNI(w *byte, rowSize, nrows int, xq *int8, xd *float32, sums *int32, n, nb int, out *float32, ostride int)
+TEXT ·gemmQ5_1w7VNNI(SB), NOSPLIT, $24-80
+	Q5_1W(ZERO_7, ROWS_7, S16_7)
+
+// func gemmQ5_1w8VNNI(w *byte, rowSize, nrows int, xq *int8, xd *float32, sums *int32, n, nb int, out *float32, ostride int)
+TEXT ·gemmQ5_1w8VNNI(SB), NOSPLIT, $24-80
+	Q5_1W(ZERO_8, ROWS_8, S16_8)
