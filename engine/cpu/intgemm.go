@@ -1,8 +1,9 @@
 // This file holds the small-batch integer GEMM: a tile of weight rows times
 // several quantized activation rows per kernel call, so a batched decode
 // step (one activation row per running sequence) loads and unpacks each
-// weight block once for up to gemmCols rows instead of once per row. The
-// assembly (intgemm_amd64.s, intgemmk_amd64.s) computes what the one-row
+// weight block once for up to four (eight for the 32-element 4-bit types)
+// rows instead of once per row. The assembly (intgemm_amd64.s,
+// intgemmk_amd64.s, intgemm32_amd64.s) computes what the one-row
 // kernels of intdot.go compute, block by block, and the tests hold it to
 // their Go references.
 
