@@ -4,8 +4,8 @@
 // and dots tiles of weight rows with every activation row, unless the
 // backend is exact or the kernel has no assembly here: up to four (Q4_0,
 // Q4_1, Q5_0, Q5_1: eight) activation rows per call where the type has a
-// multi-row kernel
-// (intgemm.go), one kernel call per tile and row otherwise. Then the block
+// multi-row kernel (intgemm.go), one kernel call per tile and row
+// otherwise. Then the block
 // types with a fused kernel (fused.go) dot each weight row in its block
 // format directly with each activation row. For a few batch rows (the
 // decode step) F16 and BF16 rows are dotted in place too. Otherwise a
