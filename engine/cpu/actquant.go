@@ -51,6 +51,14 @@ type actQuant struct {
 	d      []float32
 	sums   []int16
 
+	// bq, bd and bsums are the q8 rows block-major, when bmOK: block b of
+	// row r at bq[32*(b*n+r):], its scale and sum (widened to int32) at
+	// bd[b*n+r] and bsums[b*n+r] (see blockMajor).
+	bq    []int8
+	bd    []float32
+	bsums []int32
+	bmOK  bool
+
 	// src and gen identify the buffer contents quantized, for reuse.
 	src *buffer
 	gen uint64
@@ -80,7 +88,30 @@ func (a *actQuant) reset(f actFormat, n, ne0 int) {
 	a.qs = grow(a.qs, n*ne0)
 	a.d = grow(a.d, n*ne0/f.blockSize())
 	a.sums = grow(a.sums, n*ne0/f.sumGroup())
-	a.src = nil
+	a.src, a.bmOK = nil, false
+}
+
+// blockMajor fills a's block-major copy of its q8 rows, once per
+// quantization, for the GEMM kernels that read the rows of a call side by
+// side (intgemm32_amd64.s). It writes a, so MatMul calls it before
+// handing a to its workers.
+func (a *actQuant) blockMajor() {
+	if a.bmOK || a.format != actQ8 {
+		return
+	}
+	nb := a.ne0 / 32
+	a.bq = grow(a.bq, a.n*a.ne0)
+	a.bd = grow(a.bd, a.n*nb)
+	a.bsums = grow(a.bsums, a.n*nb)
+	for r := range a.n {
+		for b := range nb {
+			i := b*a.n + r
+			copy(a.bq[32*i:32*i+32], a.qs[r*a.ne0+32*b:])
+			a.bd[i] = a.d[r*nb+b]
+			a.bsums[i] = int32(a.sums[r*nb+b])
+		}
+	}
+	a.bmOK = true
 }
 
 // grow returns s resized to n elements, reallocating only when it is too

@@ -28,10 +28,9 @@ type intKernel struct {
 	format actFormat
 	ref    func(w []byte, a actRow) float32
 	asm    rowsKernel
-	// gemm is the multi-row assembly (intgemm.go), nil where there is
-	// none; its nrows must be a multiple of gemmTile.
-	gemm     gemmKernel
-	gemmTile int
+	// gemm is the multi-row assembly (intgemm.go), gemm.k nil where
+	// there is none.
+	gemm gemmSpec
 }
 
 // rows writes out[i] = row i of w · a for nrows rows of rowSize bytes, with
@@ -80,7 +79,7 @@ var intKernels = map[gguf.Type]*intKernel{
 func init() {
 	for typ, k := range intKernels {
 		k.asm = asmRowsKernel(typ)
-		k.gemm, k.gemmTile = asmGemmKernel(typ)
+		k.gemm = asmGemmKernel(typ)
 	}
 }
 

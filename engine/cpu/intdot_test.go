@@ -234,10 +234,10 @@ func BenchmarkIntKernels(b *testing.B) {
 				hasK23Wide = true
 			}
 		}
-		if k, _ := asmGemmKernel(typ); k != nil {
+		if g := asmGemmKernel(typ); g.k != nil && !g.blockMajor {
 			// The multi-row kernel on one activation row, as decode runs it.
 			run("gemm1", func(w []byte, rowSize, nrows int, _ actRow, out []float32) {
-				k(w, rowSize, nrows, &a, 0, 1, out, nrows)
+				g.k(w, rowSize, nrows, &a, 0, 1, out, nrows)
 			})
 		}
 	}

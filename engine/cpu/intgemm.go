@@ -1,9 +1,10 @@
 // This file holds the small-batch integer GEMM: a tile of weight rows times
 // several quantized activation rows per kernel call, so a batched decode
 // step (one activation row per running sequence) loads and unpacks each
-// weight block once for up to gemmCols rows instead of once per row. The
-// assembly (intgemm_amd64.s, intgemmk_amd64.s; Q2_K and Q3_K in
-// intdotk23_amd64.s and intdotk23z_amd64.s) computes what the one-row
+// weight block once for up to four (eight for the 32-element 4-bit types)
+// rows instead of once per row. The assembly (intgemm_amd64.s,
+// intgemmk_amd64.s, intgemm32_amd64.s; Q2_K and Q3_K in intdotk23_amd64.s
+// and intdotk23z_amd64.s) computes what the one-row
 // kernels of intdot.go compute, block by block, and the tests hold it to
 // their Go references (Q2_K's and Q3_K's to their one-row kernels' bits).
 
@@ -11,22 +12,32 @@ package cpu
 
 // gemmKernel writes out[j*ostride+i] = row i of w · activation row r0+j of
 // a, for i < nrows (a multiple of the kernel's tile) and j < c (at most
-// gemmCols).
+// its cols).
 type gemmKernel func(w []byte, rowSize, nrows int, a *actQuant, r0, c int, out []float32, ostride int)
 
-// gemmCols is the most activation rows of one gemm call.
+// gemmCols is the most activation rows of one gemm call of the kernels
+// that take the activation row-major.
 const gemmCols = 4
+
+// gemmSpec is a type's GEMM kernel: k takes nrows weight rows in multiples
+// of tile and up to cols activation rows per call, block-major ones
+// (actQuant.blockMajor) where blockMajor is set.
+type gemmSpec struct {
+	k          gemmKernel
+	tile, cols int
+	blockMajor bool
+}
 
 // gemmMinRows is the smallest batch MatMul runs through a gemm kernel.
 var gemmMinRows = 1
 
 // intMatMul is MatMul's integer path over output features [lo, hi): tiles
 // of intTile weight rows stay in L1/L2 while every activation row passes
-// over them, gemmCols rows per gemm call where the kernel has one, one row
+// over them, several rows per gemm call where the kernel has one, one row
 // per call otherwise and for the rows left over after whole gemm tiles.
 func (t *matmulTask) intMatMul(lo, hi int) {
 	ne1, rs := t.w.ne1, t.w.rowSize
-	gemm := t.ik.gemm
+	gemm, cols := t.ik.gemm.k, t.ik.gemm.cols
 	if t.n < gemmMinRows {
 		gemm = nil
 	}
@@ -35,9 +46,9 @@ func (t *matmulTask) intMatMul(lo, hi int) {
 		w := t.w.data[o0*rs : o1*rs]
 		m := 0
 		if gemm != nil {
-			m = (o1 - o0) / t.ik.gemmTile * t.ik.gemmTile
-			for r := 0; r < t.n && m > 0; r += gemmCols {
-				gemm(w, rs, m, t.act, r, min(gemmCols, t.n-r), t.dst[r*ne1+o0:], ne1)
+			m = (o1 - o0) / t.ik.gemm.tile * t.ik.gemm.tile
+			for r := 0; r < t.n && m > 0; r += cols {
+				gemm(w, rs, m, t.act, r, min(cols, t.n-r), t.dst[r*ne1+o0:], ne1)
 			}
 		}
 		if m == o1-o0 {

@@ -1,7 +1,8 @@
 // This file declares the small-batch GEMM kernels of intgemm_amd64.s,
 // intgemmk_amd64.s, intdotk23_amd64.s and intdotk23z_amd64.s and picks
-// them at start: Q8_0, Q4_K, Q5_K and Q6_K where the CPU has AVX-512 VNNI
-// (with BW and VL), Q8_0 alone with AVX2; Q2_K and Q3_K with AVX2
+// them at start: Q8_0, Q4_K, Q5_K and Q6_K (and the types of
+// intgemm32_amd64.go) where the CPU has AVX-512 VNNI (with BW and VL),
+// Q8_0 alone with AVX2; Q2_K and Q3_K with AVX2
 // everywhere and zmm where AVX-512BW and VNNI are (one weight row per
 // tile, two to four activation rows with the one-row kernel's arithmetic,
 // one row through the one-row kernel itself).
@@ -123,48 +124,54 @@ func gemmQ8_0x3VNNI(w *byte, rowSize, nrows int, xq *int8, xd *float32, xstride,
 //go:noescape
 func gemmQ8_0x4VNNI(w *byte, rowSize, nrows int, xq *int8, xd *float32, xstride, nb int, out *float32, ostride int)
 
-// asmGemmKernel returns the GEMM kernel of typ for this CPU and the weight
-// rows of its tile, nil when there is none (MatMul then calls the one-row
-// kernel per activation row).
-func asmGemmKernel(typ gguf.Type) (gemmKernel, int) {
+// asmGemmKernel returns the GEMM kernel of typ for this CPU, a zero spec
+// when there is none (MatMul then calls the one-row kernel per activation
+// row).
+func asmGemmKernel(typ gguf.Type) gemmSpec {
 	if !hasAVX2 {
-		return nil, 0
+		return gemmSpec{}
 	}
 	switch typ {
 	case gguf.TypeQ2_K:
-		return wrapGemm(84, 256, 1, superGemm([gemmCols]gemmSuperAsm{oneRowGemm(dotQ2_KRows),
-			pickGemm(gemmQ2_Kx2AVX2, gemmQ2_Kx2AVX512), pickGemm(gemmQ2_Kx3AVX2, gemmQ2_Kx3AVX512), pickGemm(gemmQ2_Kx4AVX2, gemmQ2_Kx4AVX512)})), 1
+		return gemmSpec4(wrapGemm(84, 256, 1, superGemm([gemmCols]gemmSuperAsm{oneRowGemm(dotQ2_KRows),
+			pickGemm(gemmQ2_Kx2AVX2, gemmQ2_Kx2AVX512), pickGemm(gemmQ2_Kx3AVX2, gemmQ2_Kx3AVX512), pickGemm(gemmQ2_Kx4AVX2, gemmQ2_Kx4AVX512)})), 1)
 	case gguf.TypeQ3_K:
-		return wrapGemm(110, 256, 1, superGemm([gemmCols]gemmSuperAsm{oneRowGemm(dotQ3_KRows),
-			pickGemm(gemmQ3_Kx2AVX2, gemmQ3_Kx2AVX512), pickGemm(gemmQ3_Kx3AVX2, gemmQ3_Kx3AVX512), pickGemm(gemmQ3_Kx4AVX2, gemmQ3_Kx4AVX512)})), 1
+		return gemmSpec4(wrapGemm(110, 256, 1, superGemm([gemmCols]gemmSuperAsm{oneRowGemm(dotQ3_KRows),
+			pickGemm(gemmQ3_Kx2AVX2, gemmQ3_Kx2AVX512), pickGemm(gemmQ3_Kx3AVX2, gemmQ3_Kx3AVX512), pickGemm(gemmQ3_Kx4AVX2, gemmQ3_Kx4AVX512)})), 1)
 	}
 	if !hasGemmVNNI {
 		if typ != gguf.TypeQ8_0 {
-			return nil, 0
+			return gemmSpec{}
 		}
 		// Three activation rows at most: four go as two and two.
-		return wrapGemm(34, 32, 2, func(c int, w *byte, rowSize, nrows int, xq *int8, xd *float32, _ *int16, xstride, nb int, out *float32, ostride int) {
+		return gemmSpec4(wrapGemm(34, 32, 2, func(c int, w *byte, rowSize, nrows int, xq *int8, xd *float32, _ *int16, xstride, nb int, out *float32, ostride int) {
 			if c == 4 {
 				gemmQ8_0x2AVX2(w, rowSize, nrows, xq, xd, xstride, nb, out, ostride)
 				xq, xd, out = (*int8)(unsafe.Add(unsafe.Pointer(xq), 2*xstride)), (*float32)(unsafe.Add(unsafe.Pointer(xd), 2*4*nb)), (*float32)(unsafe.Add(unsafe.Pointer(out), 2*4*ostride))
 				c = 2
 			}
 			[3]gemmAsm{gemmQ8_0x1AVX2, gemmQ8_0x2AVX2, gemmQ8_0x3AVX2}[c-1](w, rowSize, nrows, xq, xd, xstride, nb, out, ostride)
-		}), 2
+		}), 2)
 	}
 	switch typ {
 	case gguf.TypeQ8_0:
-		return wrapGemm(34, 32, 8, func(c int, w *byte, rowSize, nrows int, xq *int8, xd *float32, _ *int16, xstride, nb int, out *float32, ostride int) {
+		return gemmSpec4(wrapGemm(34, 32, 8, func(c int, w *byte, rowSize, nrows int, xq *int8, xd *float32, _ *int16, xstride, nb int, out *float32, ostride int) {
 			[gemmCols]gemmAsm{gemmQ8_0x1VNNI, gemmQ8_0x2VNNI, gemmQ8_0x3VNNI, gemmQ8_0x4VNNI}[c-1](w, rowSize, nrows, xq, xd, xstride, nb, out, ostride)
-		}), 8
+		}), 8)
 	case gguf.TypeQ4_K:
-		return wrapGemm(144, 256, 2, superGemm([gemmCols]gemmSuperAsm{gemmQ4_Kx1VNNI, gemmQ4_Kx2VNNI, gemmQ4_Kx3VNNI, gemmQ4_Kx4VNNI})), 2
+		return gemmSpec4(wrapGemm(144, 256, 2, superGemm([gemmCols]gemmSuperAsm{gemmQ4_Kx1VNNI, gemmQ4_Kx2VNNI, gemmQ4_Kx3VNNI, gemmQ4_Kx4VNNI})), 2)
 	case gguf.TypeQ5_K:
-		return wrapGemm(176, 256, 2, superGemm([gemmCols]gemmSuperAsm{gemmQ5_Kx1VNNI, gemmQ5_Kx2VNNI, gemmQ5_Kx3VNNI, gemmQ5_Kx4VNNI})), 2
+		return gemmSpec4(wrapGemm(176, 256, 2, superGemm([gemmCols]gemmSuperAsm{gemmQ5_Kx1VNNI, gemmQ5_Kx2VNNI, gemmQ5_Kx3VNNI, gemmQ5_Kx4VNNI})), 2)
 	case gguf.TypeQ6_K:
-		return wrapGemm(210, 256, 2, superGemm([gemmCols]gemmSuperAsm{gemmQ6_Kx1VNNI, gemmQ6_Kx2VNNI, gemmQ6_Kx3VNNI, gemmQ6_Kx4VNNI})), 2
+		return gemmSpec4(wrapGemm(210, 256, 2, superGemm([gemmCols]gemmSuperAsm{gemmQ6_Kx1VNNI, gemmQ6_Kx2VNNI, gemmQ6_Kx3VNNI, gemmQ6_Kx4VNNI})), 2)
 	}
-	return nil, 0
+	return gemm32Kernel(typ)
+}
+
+// gemmSpec4 is the spec of a kernel taking row-major activations, up to
+// gemmCols rows per call.
+func gemmSpec4(k gemmKernel, tile int) gemmSpec {
+	return gemmSpec{k: k, tile: tile, cols: gemmCols}
 }
 
 // superGemm calls the kernel of ks for c activation rows.

@@ -9,4 +9,4 @@ import "github.com/helexa/helexa/gguf"
 
 var hasGemmVNNI = false
 
-func asmGemmKernel(typ gguf.Type) (gemmKernel, int) { return nil, 0 }
+func asmGemmKernel(typ gguf.Type) gemmSpec { return gemmSpec{} }

@@ -2,9 +2,10 @@
 // type. Workers take ranges of output features. A type with an integer
 // kernel (intdot.go) gets its input quantized once to 8 bits (actquant.go)
 // and dots tiles of weight rows with every activation row, unless the
-// backend is exact or the kernel has no assembly here: up to four
-// activation rows per call where the type has a multi-row kernel
-// (intgemm.go), one kernel call per tile and row otherwise. Then the block
+// backend is exact or the kernel has no assembly here: up to four (Q4_0,
+// Q4_1, Q5_0, Q5_1: eight) activation rows per call where the type has a
+// multi-row kernel (intgemm.go), one kernel call per tile and row
+// otherwise. Then the block
 // types with a fused kernel (fused.go) dot each weight row in its block
 // format directly with each activation row. For a few batch rows (the
 // decode step) F16 and BF16 rows are dotted in place too. Otherwise a
@@ -170,6 +171,9 @@ func (b *Backend) MatMul(dst engine.Buffer, w engine.Weight, x engine.Buffer, n 
 	case ik != nil && ik.serves(n) && !b.exact:
 		t.ik = ik
 		t.act = b.quantized(ik.format, x.(*buffer), n, ne0)
+		if ik.gemm.blockMajor && n >= gemmMinRows {
+			t.act.blockMajor()
+		}
 		// Whole tiles per chunk at every batch size: where a tile starts
 		// decides which of its rows the multi-row kernel takes.
 		minChunk = intTile
