@@ -144,10 +144,13 @@ func (t *matmulTask) runHalf(lo, hi int) {
 			for k := 0; k < nw; k += 4 {
 				var out [16]float32
 				t.half.dot4x4(x, (*[4][]uint16)(w[k:k+4]), &out)
-				m := min(4, nw-k)
 				for i := range 4 {
 					o := (r+i)*ne1 + o0 + k
-					copy(t.dst[o:o+m], out[4*i:4*i+m])
+					if k+4 <= nw {
+						*(*[4]float32)(t.dst[o : o+4]) = [4]float32(out[4*i : 4*i+4])
+					} else {
+						copy(t.dst[o:o0+nw+(r+i)*ne1], out[4*i:])
+					}
 				}
 			}
 		}
