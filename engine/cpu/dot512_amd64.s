@@ -106,6 +106,94 @@
 	D44ROW(Z12, Z13, Z14, Z15, Y12, Y13, Y14, Y15, X12, X13, 48); \
 	VZEROUPPER
 
+// D8STEP adds sixteen elements of x (SI, byte offset AX) times eight weight
+// rows (R8-R15, byte offset DI, widened by LOAD) to Z0-Z7, prefetching
+// each row 512 bytes ahead.
+#define D8STEP(LOAD) \
+	PREFETCHT0  512(R8)(DI*1); \
+	PREFETCHT0  512(R9)(DI*1); \
+	PREFETCHT0  512(R10)(DI*1); \
+	PREFETCHT0  512(R11)(DI*1); \
+	PREFETCHT0  512(R12)(DI*1); \
+	PREFETCHT0  512(R13)(DI*1); \
+	PREFETCHT0  512(R14)(DI*1); \
+	PREFETCHT0  512(R15)(DI*1); \
+	VMOVUPS     (SI)(AX*1), Z8; \
+	LOAD((R8)(DI*1), Z16); \
+	LOAD((R9)(DI*1), Z17); \
+	LOAD((R10)(DI*1), Z18); \
+	LOAD((R11)(DI*1), Z19); \
+	LOAD((R12)(DI*1), Z20); \
+	LOAD((R13)(DI*1), Z21); \
+	LOAD((R14)(DI*1), Z22); \
+	LOAD((R15)(DI*1), Z23); \
+	VFMADD231PS Z16, Z8, Z0; \
+	VFMADD231PS Z17, Z8, Z1; \
+	VFMADD231PS Z18, Z8, Z2; \
+	VFMADD231PS Z19, Z8, Z3; \
+	VFMADD231PS Z20, Z8, Z4; \
+	VFMADD231PS Z21, Z8, Z5; \
+	VFMADD231PS Z22, Z8, Z6; \
+	VFMADD231PS Z23, Z8, Z7
+
+// D8ARGS loads x (SI), the eight row pointers (R8-R15) and n (CX) and
+// clears the offsets AX (x) and DI (w) and the accumulators Z0-Z7.
+#define D8ARGS \
+	MOVQ   x+0(FP), SI; \
+	MOVQ   w+8(FP), DX; \
+	MOVQ   0(DX), R8; \
+	MOVQ   8(DX), R9; \
+	MOVQ   16(DX), R10; \
+	MOVQ   24(DX), R11; \
+	MOVQ   32(DX), R12; \
+	MOVQ   40(DX), R13; \
+	MOVQ   48(DX), R14; \
+	MOVQ   56(DX), R15; \
+	MOVQ   n+16(FP), CX; \
+	XORQ   AX, AX; \
+	XORQ   DI, DI; \
+	VPXORD Z0, Z0, Z0; \
+	VPXORD Z1, Z1, Z1; \
+	VPXORD Z2, Z2, Z2; \
+	VPXORD Z3, Z3, Z3; \
+	VPXORD Z4, Z4, Z4; \
+	VPXORD Z5, Z5, Z5; \
+	VPXORD Z6, Z6, Z6; \
+	VPXORD Z7, Z7, Z7
+
+// D8END folds Z0-Z7 as D44ROW does (lane j + lane j+8, then the tree) and
+// stores the eight sums at DX.
+#define D8END \
+	VEXTRACTF64X4 $1, Z0, Y16; \
+	VADDPS        Y16, Y0, Y0; \
+	VEXTRACTF64X4 $1, Z1, Y17; \
+	VADDPS        Y17, Y1, Y1; \
+	VEXTRACTF64X4 $1, Z2, Y18; \
+	VADDPS        Y18, Y2, Y2; \
+	VEXTRACTF64X4 $1, Z3, Y19; \
+	VADDPS        Y19, Y3, Y3; \
+	VEXTRACTF64X4 $1, Z4, Y20; \
+	VADDPS        Y20, Y4, Y4; \
+	VEXTRACTF64X4 $1, Z5, Y21; \
+	VADDPS        Y21, Y5, Y5; \
+	VEXTRACTF64X4 $1, Z6, Y22; \
+	VADDPS        Y22, Y6, Y6; \
+	VEXTRACTF64X4 $1, Z7, Y23; \
+	VADDPS        Y23, Y7, Y7; \
+	VHADDPS       Y1, Y0, Y0; \
+	VHADDPS       Y3, Y2, Y2; \
+	VHADDPS       Y2, Y0, Y0; \
+	VEXTRACTF128  $1, Y0, X1; \
+	VADDPS        X1, X0, X0; \
+	VMOVUPS       X0, 0(DX); \
+	VHADDPS       Y5, Y4, Y4; \
+	VHADDPS       Y7, Y6, Y6; \
+	VHADDPS       Y6, Y4, Y4; \
+	VEXTRACTF128  $1, Y4, X5; \
+	VADDPS        X5, X4, X4; \
+	VMOVUPS       X4, 16(DX); \
+	VZEROUPPER
+
 // func dot4x4AVX512(x *float32, xs int, w0, w1, w2, w3 *float32, n int, out *[16]float32)
 // out[4r+k] = x_r·wk for four activation rows x_r = x + r·xs bytes and four
 // weight rows: each weight load feeds four FMAs, each activation load four.
@@ -208,4 +296,44 @@ bf16w:
 
 bf16wdone:
 	VZEROUPPER
+	RET
+
+// func dot8F16AVX512(x *float32, w *[8]*uint16, n int, out *[8]float32)
+// out[k] = Σ x[i]·f16(w[k][i]) for eight F16 rows, one zmm accumulator
+// each (the lanes of dot4F16AVX2's ymm pair), eight rows in flight from
+// memory; n a multiple of 16.
+TEXT ·dot8F16AVX512(SB), NOSPLIT, $0-32
+	D8ARGS
+
+d8f16loop:
+	CMPQ CX, $16
+	JL   d8f16end
+	D8STEP(LOADF16)
+	ADDQ $64, AX
+	ADDQ $32, DI
+	SUBQ $16, CX
+	JMP  d8f16loop
+
+d8f16end:
+	MOVQ out+24(FP), DX
+	D8END
+	RET
+
+// func dot8BF16AVX512(x *float32, w *[8]*uint16, n int, out *[8]float32)
+// dot8F16AVX512 for BF16 rows.
+TEXT ·dot8BF16AVX512(SB), NOSPLIT, $0-32
+	D8ARGS
+
+d8bf16loop:
+	CMPQ CX, $16
+	JL   d8bf16end
+	D8STEP(LOADBF16)
+	ADDQ $64, AX
+	ADDQ $32, DI
+	SUBQ $16, CX
+	JMP  d8bf16loop
+
+d8bf16end:
+	MOVQ out+24(FP), DX
+	D8END
 	RET

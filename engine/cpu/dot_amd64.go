@@ -71,3 +71,9 @@ func f16sToF32AVX2(dst *float32, src *uint16, n int)
 
 //go:noescape
 func bf16sToF32AVX2(dst *float32, src *uint16, n int)
+
+//go:noescape
+func dot8F16AVX512(x *float32, w *[8]*uint16, n int, out *[8]float32)
+
+//go:noescape
+func dot8BF16AVX512(x *float32, w *[8]*uint16, n int, out *[8]float32)

@@ -1,6 +1,6 @@
-// This file tests the 16-bit float kernels of MatMul's multi-row path: the
-// widening of F16 and BF16 rows to float32 against gguf's conversions, and
-// the 4×4 kernels that widen the weights as they load them against dot4 on
+// This file tests the 16-bit float kernels of MatMul: the widening of F16
+// and BF16 rows to float32 against gguf's conversions, and the 4×4 and
+// eight-row kernels that widen the weights as they load them against dot4 on
 // the widened rows (bit for bit: MatMul is batch invariant) and against a
 // float64 dot product. The benchmarks report GB/s of weight bytes.
 
@@ -90,6 +90,15 @@ func checkHalf4x4(t *testing.T, typ gguf.Type, x []float32, h [4][]uint16, wide 
 		xr := x[r*n : (r+1)*n]
 		var want [4]float32
 		dot4(xr, wide[0], wide[1], wide[2], wide[3], want[:])
+		// The eight-row one-row kernel, the rows twice over.
+		var got8 [8]float32
+		h8 := [8][]uint16{h[0], h[1], h[2], h[3], h[3], h[2], h[1], h[0]}
+		halfKernel(typ).dot8(xr, &h8, &got8)
+		for k := range 4 {
+			if !sameFloat(got8[k], want[k]) || !sameFloat(got8[7-k], want[k]) {
+				t.Fatalf("%s n %d: dot8 row %d weight %d = %g / %g, dot4 on the widened rows gives %g", typ, n, r, k, got8[k], got8[7-k], want[k])
+			}
+		}
 		for k := range 4 {
 			if !sameFloat(got[4*r+k], want[k]) {
 				t.Fatalf("%s n %d: row %d weight %d = %g, dot4 on the widened rows gives %g", typ, n, r, k, got[4*r+k], want[k])
@@ -165,7 +174,13 @@ func FuzzHalf4x4(f *testing.F) {
 		for r := range 4 {
 			var want [4]float32
 			dot4(x[r*n:(r+1)*n], wide[0], wide[1], wide[2], wide[3], want[:])
+			var got8 [8]float32
+			h8 := [8][]uint16{h[0], h[1], h[2], h[3], h[0], h[1], h[2], h[3]}
+			halfKernel(typ).dot8(x[r*n:(r+1)*n], &h8, &got8)
 			for k := range 4 {
+				if !sameFloat(got8[k], want[k]) || !sameFloat(got8[4+k], want[k]) {
+					t.Fatalf("%s n %d: dot8 row %d weight %d = %g / %g, dot4 gives %g", typ, n, r, k, got8[k], got8[4+k], want[k])
+				}
 				if !sameFloat(got[4*r+k], want[k]) {
 					t.Fatalf("%s n %d: row %d weight %d = %g, dot4 on the widened rows gives %g", typ, n, r, k, got[4*r+k], want[k])
 				}
@@ -176,8 +191,9 @@ func FuzzHalf4x4(f *testing.F) {
 
 // BenchmarkHalfKernels measures one thread's 4×4 kernels on four weight
 // rows of 1024 (L1-resident, as in MatMul's tiles) against widening the
-// rows and running dot4x4 on them, and the widening alone, in GB/s of
-// weight bytes (each 4×4 call reads 8 KiB of weights for 16 outputs).
+// rows and running dot4x4 on them, the eight-row one-row kernel, and the
+// widening alone, in GB/s of weight bytes (each 4×4 call reads 8 KiB of
+// weights for 16 outputs).
 func BenchmarkHalfKernels(b *testing.B) {
 	rng := rand.New(rand.NewPCG(63, 64))
 	const n = 1024
@@ -194,6 +210,14 @@ func BenchmarkHalfKernels(b *testing.B) {
 			b.SetBytes(4 * 2 * n)
 			for b.Loop() {
 				f.dot4x4(x, &h, &out)
+			}
+		})
+		b.Run(fmt.Sprintf("%s/dot8", typ), func(b *testing.B) {
+			h8 := [8][]uint16{h[0], h[1], h[2], h[3], h[0], h[1], h[2], h[3]}
+			var out8 [8]float32
+			b.SetBytes(8 * 2 * n)
+			for b.Loop() {
+				f.dot8(x[:n], &h8, &out8)
 			}
 		})
 		b.Run(fmt.Sprintf("%s/widen+dot4x4", typ), func(b *testing.B) {

@@ -76,6 +76,14 @@ func TestFloatKernelsAgree(t *testing.T) {
 			}
 			f.dot4x4(x, &c.rows, &out16)
 			same(c.name+"x4", out16[:], ref16[:])
+			// dot8 on the rows in order and reversed, against dot4.
+			var rows8 [8][]uint16
+			var out8 [8]float32
+			for k := range 4 {
+				rows8[k], rows8[7-k] = c.rows[k], c.rows[k]
+			}
+			f.dot8(x[:n], &rows8, &out8)
+			same("dot8", out8[:], []float32{ref16[0], ref16[1], ref16[2], ref16[3], ref16[3], ref16[2], ref16[1], ref16[0]})
 		}
 	}
 }

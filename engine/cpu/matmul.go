@@ -124,14 +124,16 @@ func (t *matmulTask) run(wid, lo, hi int) {
 // runHalf dots the F16 or BF16 weight rows lo..hi-1 in place with every
 // batch row. Tiles of up to maxTile weight rows (32 KiB of 1024-wide F16
 // rows, an L1 share) are dotted with groups of four batch rows by the 4×4
-// kernel, then with the remaining rows one at a time, four weight rows per
-// call; a last group of fewer than four weight rows repeats its last row.
+// kernel, then with the remaining rows one at a time, eight weight rows per
+// call (four for a last group of up to four); a last group short of four
+// or eight weight rows repeats its last row. A decode step (fewer than
+// four batch rows) takes tiles of eight.
 func (t *matmulTask) runHalf(lo, hi int) {
 	ne0, ne1, rs := t.w.ne0, t.w.ne1, t.w.rowSize
 	var w [maxTile][]uint16
 	tile := maxTile
 	if t.n < 4 {
-		tile = 4 // one-row kernels only: a group of weight rows at a time
+		tile = 8 // one-row kernels only: a group of weight rows at a time
 	}
 	for o0 := lo; o0 < hi; o0 += tile {
 		nw := min(tile, hi-o0)
@@ -156,7 +158,15 @@ func (t *matmulTask) runHalf(lo, hi int) {
 		}
 		for ; r < t.n; r++ {
 			x := t.x[r*ne0 : (r+1)*ne0]
-			for k := 0; k < nw; k += 4 {
+			k := 0
+			for ; k+8 <= (nw+3)&^3; k += 8 {
+				var out [8]float32
+				t.half.dot8(x, (*[8][]uint16)(w[k:k+8]), &out)
+				m := min(8, nw-k)
+				o := r*ne1 + o0 + k
+				copy(t.dst[o:o+m], out[:m])
+			}
+			for ; k < nw; k += 4 {
 				var out [4]float32
 				t.half.dot4(x, (*[4][]uint16)(w[k:k+4]), &out)
 				m := min(4, nw-k)
