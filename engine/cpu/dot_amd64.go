@@ -59,3 +59,21 @@ func dotsF16AVX512(q *float32, k *uint16, stride, np, hd int, out *float32)
 
 //go:noescape
 func accF16AVX512(out *float32, w *float32, v *uint16, stride, np, hd int)
+
+//go:noescape
+func dot4x4F16AVX512(x *float32, xs int, w0, w1, w2, w3 *uint16, n int, out *[16]float32)
+
+//go:noescape
+func dot4x4BF16AVX512(x *float32, xs int, w0, w1, w2, w3 *uint16, n int, out *[16]float32)
+
+//go:noescape
+func f16sToF32AVX2(dst *float32, src *uint16, n int)
+
+//go:noescape
+func bf16sToF32AVX2(dst *float32, src *uint16, n int)
+
+//go:noescape
+func dot8F16AVX512(x *float32, w *[8]*uint16, n int, out *[8]float32)
+
+//go:noescape
+func dot8BF16AVX512(x *float32, w *[8]*uint16, n int, out *[8]float32)

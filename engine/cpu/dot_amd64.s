@@ -344,133 +344,6 @@ d24bend:
 	VZEROUPPER
 	RET
 
-// func dot4x4AVX512(x *float32, xs int, w0, w1, w2, w3 *float32, n int, out *[16]float32)
-// out[4r+k] = x_r·wk for four activation rows x_r = x + r·xs bytes and four
-// weight rows, sixteen zmm accumulators: each weight load feeds four FMAs,
-// each activation load four. n must be a multiple of 16. Each zmm holds
-// the sixteen lanes of the shared arithmetic (top of this file).
-TEXT ·dot4x4AVX512(SB), NOSPLIT, $0-64
-	MOVQ x+0(FP), SI
-	MOVQ xs+8(FP), DX
-	MOVQ w0+16(FP), R8
-	MOVQ w1+24(FP), R9
-	MOVQ w2+32(FP), R10
-	MOVQ w3+40(FP), R11
-	MOVQ n+48(FP), CX
-	LEAQ (SI)(DX*1), R12
-	LEAQ (R12)(DX*1), R13
-	LEAQ (R13)(DX*1), BX
-	XORQ AX, AX
-	VPXORD Z0, Z0, Z0
-	VPXORD Z1, Z1, Z1
-	VPXORD Z2, Z2, Z2
-	VPXORD Z3, Z3, Z3
-	VPXORD Z4, Z4, Z4
-	VPXORD Z5, Z5, Z5
-	VPXORD Z6, Z6, Z6
-	VPXORD Z7, Z7, Z7
-	VPXORD Z8, Z8, Z8
-	VPXORD Z9, Z9, Z9
-	VPXORD Z10, Z10, Z10
-	VPXORD Z11, Z11, Z11
-	VPXORD Z12, Z12, Z12
-	VPXORD Z13, Z13, Z13
-	VPXORD Z14, Z14, Z14
-	VPXORD Z15, Z15, Z15
-
-d44loop:
-	CMPQ        CX, $16
-	JL          d44reduce
-	VMOVUPS     (R8)(AX*1), Z16
-	VMOVUPS     (R9)(AX*1), Z17
-	VMOVUPS     (R10)(AX*1), Z18
-	VMOVUPS     (R11)(AX*1), Z19
-	VMOVUPS     (SI)(AX*1), Z20
-	VFMADD231PS Z16, Z20, Z0
-	VFMADD231PS Z17, Z20, Z1
-	VFMADD231PS Z18, Z20, Z2
-	VFMADD231PS Z19, Z20, Z3
-	VMOVUPS     (R12)(AX*1), Z21
-	VFMADD231PS Z16, Z21, Z4
-	VFMADD231PS Z17, Z21, Z5
-	VFMADD231PS Z18, Z21, Z6
-	VFMADD231PS Z19, Z21, Z7
-	VMOVUPS     (R13)(AX*1), Z22
-	VFMADD231PS Z16, Z22, Z8
-	VFMADD231PS Z17, Z22, Z9
-	VFMADD231PS Z18, Z22, Z10
-	VFMADD231PS Z19, Z22, Z11
-	VMOVUPS     (BX)(AX*1), Z23
-	VFMADD231PS Z16, Z23, Z12
-	VFMADD231PS Z17, Z23, Z13
-	VFMADD231PS Z18, Z23, Z14
-	VFMADD231PS Z19, Z23, Z15
-	ADDQ        $64, AX
-	SUBQ        $16, CX
-	JMP         d44loop
-
-d44reduce:
-	MOVQ out+56(FP), DX
-	// Fold each row's four accumulators to their sums.
-	VEXTRACTF64X4 $1, Z0, Y16
-	VADDPS        Y16, Y0, Y0
-	VEXTRACTF64X4 $1, Z1, Y17
-	VADDPS        Y17, Y1, Y1
-	VEXTRACTF64X4 $1, Z2, Y18
-	VADDPS        Y18, Y2, Y2
-	VEXTRACTF64X4 $1, Z3, Y19
-	VADDPS        Y19, Y3, Y3
-	VHADDPS       Y1, Y0, Y0
-	VHADDPS       Y3, Y2, Y2
-	VHADDPS       Y2, Y0, Y0
-	VEXTRACTF128  $1, Y0, X1
-	VADDPS        X1, X0, X0
-	VMOVUPS       X0, 0(DX)
-	VEXTRACTF64X4 $1, Z4, Y16
-	VADDPS        Y16, Y4, Y4
-	VEXTRACTF64X4 $1, Z5, Y17
-	VADDPS        Y17, Y5, Y5
-	VEXTRACTF64X4 $1, Z6, Y18
-	VADDPS        Y18, Y6, Y6
-	VEXTRACTF64X4 $1, Z7, Y19
-	VADDPS        Y19, Y7, Y7
-	VHADDPS       Y5, Y4, Y4
-	VHADDPS       Y7, Y6, Y6
-	VHADDPS       Y6, Y4, Y4
-	VEXTRACTF128  $1, Y4, X5
-	VADDPS        X5, X4, X4
-	VMOVUPS       X4, 16(DX)
-	VEXTRACTF64X4 $1, Z8, Y16
-	VADDPS        Y16, Y8, Y8
-	VEXTRACTF64X4 $1, Z9, Y17
-	VADDPS        Y17, Y9, Y9
-	VEXTRACTF64X4 $1, Z10, Y18
-	VADDPS        Y18, Y10, Y10
-	VEXTRACTF64X4 $1, Z11, Y19
-	VADDPS        Y19, Y11, Y11
-	VHADDPS       Y9, Y8, Y8
-	VHADDPS       Y11, Y10, Y10
-	VHADDPS       Y10, Y8, Y8
-	VEXTRACTF128  $1, Y8, X9
-	VADDPS        X9, X8, X8
-	VMOVUPS       X8, 32(DX)
-	VEXTRACTF64X4 $1, Z12, Y16
-	VADDPS        Y16, Y12, Y12
-	VEXTRACTF64X4 $1, Z13, Y17
-	VADDPS        Y17, Y13, Y13
-	VEXTRACTF64X4 $1, Z14, Y18
-	VADDPS        Y18, Y14, Y14
-	VEXTRACTF64X4 $1, Z15, Y19
-	VADDPS        Y19, Y15, Y15
-	VHADDPS       Y13, Y12, Y12
-	VHADDPS       Y15, Y14, Y14
-	VHADDPS       Y14, Y12, Y12
-	VEXTRACTF128  $1, Y12, X13
-	VADDPS        X13, X12, X12
-	VMOVUPS       X12, 48(DX)
-	VZEROUPPER
-	RET
-
 // func dot4F16AVX2(x *float32, w0, w1, w2, w3 *uint16, n int, out *float32)
 // out[k] = Σ x[i]·f16(wk[i]) for four F16 rows, the same arithmetic as
 // dot4AVX2 on the widened rows; n must be a multiple of 16.
@@ -503,6 +376,10 @@ TEXT ·dot4BF16AVX2(SB), NOSPLIT, $0-56
 d4bf16loop:
 	CMPQ CX, $16
 	JL   d4bf16reduce
+	PREFETCHT0 512(R8)(DI*1)
+	PREFETCHT0 512(R9)(DI*1)
+	PREFETCHT0 512(R10)(DI*1)
+	PREFETCHT0 512(R11)(DI*1)
 	DOT4HSTEP(CVTBF16)
 	ADDQ $64, AX
 	ADDQ $32, DI

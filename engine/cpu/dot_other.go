@@ -20,6 +20,16 @@ func f32ToF16AVX2(dst *uint16, src *float32, n int)                          { p
 func dot4x4AVX512(x *float32, xs int, w0, w1, w2, w3 *float32, n int, out *[16]float32) {
 	panic("unreachable")
 }
+func dot4x4F16AVX512(x *float32, xs int, w0, w1, w2, w3 *uint16, n int, out *[16]float32) {
+	panic("unreachable")
+}
+func dot4x4BF16AVX512(x *float32, xs int, w0, w1, w2, w3 *uint16, n int, out *[16]float32) {
+	panic("unreachable")
+}
+func dot8F16AVX512(x *float32, w *[8]*uint16, n int, out *[8]float32)  { panic("unreachable") }
+func dot8BF16AVX512(x *float32, w *[8]*uint16, n int, out *[8]float32) { panic("unreachable") }
+func f16sToF32AVX2(dst *float32, src *uint16, n int)                   { panic("unreachable") }
+func bf16sToF32AVX2(dst *float32, src *uint16, n int)                  { panic("unreachable") }
 func dot4F16AVX2(x *float32, w0, w1, w2, w3 *uint16, n int, out *float32) {
 	panic("unreachable")
 }

@@ -82,6 +82,47 @@ func (f halfFormat) dot4(x []float32, w *[4][]uint16, out *[4]float32) {
 	}
 }
 
+// dot8 writes out[k] = Σ x[i]·w[k][i] for eight weight rows of len(x)
+// elements in format f, each with the bits dot4 gives it. With AVX-512 the
+// eight rows stream from memory at once (more loads in flight than dot4's
+// four: the one-row product is bound by memory latency).
+func (f halfFormat) dot8(x []float32, w *[8][]uint16, out *[8]float32) {
+	n := len(x)
+	if !hasAVX512 || !rowsAsm(n) {
+		f.dot4(x, (*[4][]uint16)(w[:4]), (*[4]float32)(out[:4]))
+		f.dot4(x, (*[4][]uint16)(w[4:]), (*[4]float32)(out[4:]))
+		return
+	}
+	var p [8]*uint16
+	for k, row := range w {
+		p[k] = &row[:n][0]
+	}
+	if f == halfBF16 {
+		dot8BF16AVX512(&x[0], &p, n, out)
+	} else {
+		dot8F16AVX512(&x[0], &p, n, out)
+	}
+}
+
+// dot4x4 writes out[4r+k] = Σ x_r[i]·w[k][i] for four activation rows
+// x_r = x[r*n:(r+1)*n] (n = len(x)/4) and four weight rows in format f:
+// each output has the bits dot4 gives it. With AVX-512 the weights are
+// widened as they are loaded, four activation rows sharing each load.
+func (f halfFormat) dot4x4(x []float32, w *[4][]uint16, out *[16]float32) {
+	n := len(x) / 4
+	w0, w1, w2, w3 := w[0][:n], w[1][:n], w[2][:n], w[3][:n]
+	switch {
+	case !hasAVX512 || !rowsAsm(n):
+		for r := range 4 {
+			f.dot4(x[r*n:(r+1)*n], w, (*[4]float32)(out[4*r:4*r+4]))
+		}
+	case f == halfBF16:
+		dot4x4BF16AVX512(&x[0], 4*n, &w0[0], &w1[0], &w2[0], &w3[0], n, out)
+	default:
+		dot4x4F16AVX512(&x[0], 4*n, &w0[0], &w1[0], &w2[0], &w3[0], n, out)
+	}
+}
+
 // f16At reads the little-endian F16 at byte offset i of b as float32.
 func f16At(b []byte, i int) float32 { return f16Table[binary.LittleEndian.Uint16(b[i:])] }
 

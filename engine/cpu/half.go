@@ -37,3 +37,26 @@ func f32sToF16(dst []uint16, src []float32) {
 		dst[i] = gguf.F32ToF16(src[i])
 	}
 }
+
+// widenHalf writes dst[i] = src[i] widened from F16 or BF16 (typ) to
+// float32, exactly; F16C or a shift does sixteen at a time where the CPU
+// has AVX2 (the same values: widening rounds nothing).
+func widenHalf(typ gguf.Type, dst []float32, src []uint16) {
+	src = src[:len(dst)]
+	i := 0
+	if n := len(dst) &^ 15; hasAVX2 && n > 0 {
+		if typ == gguf.TypeBF16 {
+			bf16sToF32AVX2(&dst[0], &src[0], n)
+		} else {
+			f16sToF32AVX2(&dst[0], &src[0], n)
+		}
+		i = n
+	}
+	for ; i < len(dst); i++ {
+		if typ == gguf.TypeBF16 {
+			dst[i] = gguf.BF16ToF32(src[i])
+		} else {
+			dst[i] = f16Table[src[i]]
+		}
+	}
+}

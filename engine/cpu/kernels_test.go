@@ -66,12 +66,24 @@ func TestFloatKernelsAgree(t *testing.T) {
 				wide[k] = make([]float32, n)
 				dequantRow(c.typ, unsafe.Slice((*byte)(unsafe.Pointer(&row[0])), 2*n), wide[k])
 			}
+			var ref16 [16]float32
 			for r := range 4 {
 				var got, ref [4]float32
 				f.dot4(x[r*n:(r+1)*n], &c.rows, &got)
 				dot4(x[r*n:(r+1)*n], wide[0], wide[1], wide[2], wide[3], ref[:])
 				same(c.name, got[:], ref[:])
+				copy(ref16[4*r:], ref[:])
 			}
+			f.dot4x4(x, &c.rows, &out16)
+			same(c.name+"x4", out16[:], ref16[:])
+			// dot8 on the rows in order and reversed, against dot4.
+			var rows8 [8][]uint16
+			var out8 [8]float32
+			for k := range 4 {
+				rows8[k], rows8[7-k] = c.rows[k], c.rows[k]
+			}
+			f.dot8(x[:n], &rows8, &out8)
+			same("dot8", out8[:], []float32{ref16[0], ref16[1], ref16[2], ref16[3], ref16[3], ref16[2], ref16[1], ref16[0]})
 		}
 	}
 }

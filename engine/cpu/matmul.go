@@ -7,8 +7,10 @@
 // multi-row kernel (intgemm.go), one kernel call per tile and row
 // otherwise. Then the block
 // types with a fused kernel (fused.go) dot each weight row in its block
-// format directly with each activation row. For a few batch rows (the
-// decode step) F16 and BF16 rows are dotted in place too. Otherwise a
+// format directly with each activation row. F16 and BF16 rows are dotted
+// in place too: for a few batch rows (the decode step), and for every batch
+// where AVX-512 is, four batch rows at a time by a 4×4 kernel that widens
+// each weight as it loads it (dot512_amd64.s). Otherwise a
 // worker turns a tile of weight rows into float32 (views for F32,
 // dequantized into its scratch otherwise) and dots every batch row with the
 // tile, four weight rows at a time, so decoding is done once per weight row
@@ -29,9 +31,11 @@ import (
 	"github.com/helexa/helexa/engine"
 )
 
-// fusedMaxRows is the largest batch that dots F16 and BF16 rows in place:
-// beyond it, widening each weight row once and reusing it for every batch
-// row is cheaper than widening it once per batch row.
+// fusedMaxRows is the largest batch that dots F16 and BF16 rows in place
+// without AVX-512: beyond it, widening each weight row once and reusing it
+// for every batch row is cheaper than widening it once per batch row. With
+// AVX-512 every batch dots them in place (runHalf), since the 4×4 kernel
+// widens each weight load once for four batch rows.
 const fusedMaxRows = 3
 
 // matmulTask is one MatMul call.
@@ -118,21 +122,58 @@ func (t *matmulTask) run(wid, lo, hi int) {
 	}
 }
 
-// runHalf dots the F16 or BF16 weight rows lo..hi-1 with every batch row,
-// four weight rows per kernel call; a last group of fewer repeats its last
-// row.
+// runHalf dots the F16 or BF16 weight rows lo..hi-1 in place with every
+// batch row. Tiles of up to maxTile weight rows (32 KiB of 1024-wide F16
+// rows, an L1 share) are dotted with groups of four batch rows by the 4×4
+// kernel, then with the remaining rows one at a time, eight weight rows per
+// call (four for a last group of up to four); a last group short of four
+// or eight weight rows repeats its last row. A decode step (fewer than
+// four batch rows) takes tiles of eight.
 func (t *matmulTask) runHalf(lo, hi int) {
 	ne0, ne1, rs := t.w.ne0, t.w.ne1, t.w.rowSize
-	var w [4][]uint16
-	var out [4]float32
-	for o := lo; o < hi; o += 4 {
-		for k := range w {
-			w[k] = unsafe.Slice((*uint16)(unsafe.Pointer(&t.w.data[min(o+k, hi-1)*rs])), ne0)
+	var w [maxTile][]uint16
+	tile := maxTile
+	if t.n < 4 {
+		tile = 8 // one-row kernels only: a group of weight rows at a time
+	}
+	for o0 := lo; o0 < hi; o0 += tile {
+		nw := min(tile, hi-o0)
+		for k := 0; k < (nw+3)&^3; k++ {
+			w[k] = unsafe.Slice((*uint16)(unsafe.Pointer(&t.w.data[(o0+min(k, nw-1))*rs])), ne0)
 		}
-		m := min(4, hi-o)
-		for r := range t.n {
-			t.half.dot4(t.x[r*ne0:(r+1)*ne0], &w, &out)
-			copy(t.dst[r*ne1+o:r*ne1+o+m], out[:m])
+		r := 0
+		for ; r+4 <= t.n; r += 4 {
+			x := t.x[r*ne0 : (r+4)*ne0]
+			for k := 0; k < nw; k += 4 {
+				var out [16]float32
+				t.half.dot4x4(x, (*[4][]uint16)(w[k:k+4]), &out)
+				for i := range 4 {
+					o := (r+i)*ne1 + o0 + k
+					if k+4 <= nw {
+						*(*[4]float32)(t.dst[o : o+4]) = [4]float32(out[4*i : 4*i+4])
+					} else {
+						copy(t.dst[o:o0+nw+(r+i)*ne1], out[4*i:])
+					}
+				}
+			}
+		}
+		for ; r < t.n; r++ {
+			x := t.x[r*ne0 : (r+1)*ne0]
+			k := 0
+			for ; k+8 <= (nw+3)&^3; k += 8 {
+				var out [8]float32
+				t.half.dot8(x, (*[8][]uint16)(w[k:k+8]), &out)
+				m := min(8, nw-k)
+				o := r*ne1 + o0 + k
+				copy(t.dst[o:o+m], out[:m])
+			}
+			for ; k < nw; k += 4 {
+				var out [4]float32
+				t.half.dot4(x, (*[4][]uint16)(w[k:k+4]), &out)
+				m := min(4, nw-k)
+				o := r*ne1 + o0 + k
+				copy(t.dst[o:o+m], out[:m])
+			}
 		}
 	}
 }
@@ -180,7 +221,9 @@ func (b *Backend) MatMul(dst engine.Buffer, w engine.Weight, x engine.Buffer, n 
 	case fusedKernels[t.w.typ] != nil:
 		// An exact backend, or no integer kernel in assembly here.
 		t.kern = fusedKernels[t.w.typ]
-	case n <= fusedMaxRows:
+	case n <= fusedMaxRows || hasAVX512 && rowsAsm(ne0):
+		// F16 and BF16 in place: the decode step, and every batch where
+		// the 4×4 kernel widens the weights as it loads them.
 		t.half = halfKernel(t.w.typ)
 	}
 	if t.kern == nil && t.half == halfNone && t.ik == nil {

@@ -34,9 +34,10 @@ func TestMatMul(t *testing.T) {
 		b := New(engine.BackendOptions{Threads: 3, Exact: exact})
 		t.Cleanup(func() { b.Close() })
 		for _, typ := range allTypes {
-			// n = 1 and 3 take the in-place kernels of F16 and BF16, 5, 8 and
-			// 40 their dequantize-then-dot path (groups of four rows, pairs and
-			// a single tail row); the block types take their fused kernels
+			// n = 1 and 3 take the one-row in-place kernels of F16 and BF16,
+			// 5, 8 and 40 their 4×4 kernel where AVX-512 is, else the
+			// dequantize-then-dot path (groups of four rows, pairs and a
+			// single tail row), a tail row the one-row kernel; the block types take their fused kernels
 			// (exact) or integer kernels for every n; the types without an
 			// integer kernel in assembly, the tile path.
 			for _, n := range []int{1, 3, 5, 8, 40} {

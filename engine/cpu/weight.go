@@ -86,14 +86,8 @@ func dequantRow(typ gguf.Type, src []byte, dst []float32) {
 		for i := range dst {
 			dst[i] = math.Float32frombits(binary.LittleEndian.Uint32(src[4*i:]))
 		}
-	case gguf.TypeF16:
-		for i := range dst {
-			dst[i] = f16ToF32(uint16(src[2*i]) | uint16(src[2*i+1])<<8)
-		}
-	case gguf.TypeBF16:
-		for i := range dst {
-			dst[i] = gguf.BF16ToF32(uint16(src[2*i]) | uint16(src[2*i+1])<<8)
-		}
+	case gguf.TypeF16, gguf.TypeBF16:
+		widenHalf(typ, dst, unsafe.Slice((*uint16)(unsafe.Pointer(unsafe.SliceData(src))), len(src)/2))
 	default:
 		gguf.DequantizeRow(typ, src, dst)
 	}
