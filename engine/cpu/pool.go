@@ -10,13 +10,12 @@
 // (a model file truncated under the mapping, see engine/fault.go) is handed
 // back to the caller and raised there, where it can be recovered.
 //
-// On a crowded machine (more runnable threads than cores) a pool thread is
-// descheduled mid-op, and the op waits a whole time slice for the chunk it
-// holds. A spinner that finds its clock jumped (it was descheduled) takes
-// one thread out of the ops that follow; after crowdedFor without that, a
-// thread comes back, which probes the machine again. With one busy process
-// beside it, a two-thread pool so runs on one thread, which then has a core
-// to itself, instead of two threads that keep stalling each other.
+// On a crowded machine (more runnable threads than cores) spinning backfires:
+// a spinning thread uses up the share of CPU the scheduler would otherwise
+// give it promptly when it wakes from sleep, and is preempted mid-op. A
+// spinner that finds its clock jumped (it was descheduled) turns spinning off
+// for the whole pool for a while, so the pool then behaves like one that
+// parks between ops.
 
 package cpu
 
@@ -46,9 +45,9 @@ const spinFor = 30 * time.Microsecond
 // microsecond apart when the thread runs.
 const preemptGap = 200 * time.Microsecond
 
-// crowdedFor is how long the pool keeps a thread out after a preemption
-// was seen, and then between the threads it brings back. A probe on a
-// machine still crowded costs about one time slice.
+// crowdedFor is how long nobody spins after a preemption was seen. The
+// next spin after it probes the machine again; a probe on a machine still
+// crowded costs at most one time slice.
 const crowdedFor = 100 * time.Millisecond
 
 // pool runs tasks on n workers: the caller plus n-1 goroutines that live
@@ -65,17 +64,13 @@ type pool struct {
 	t     task
 	total int
 	chunk int
-	own   int // chunks the caller ran of the open task
 
 	seq    atomic.Uint64 // odd while a task is open
 	next   atomic.Int64  // first unclaimed index
 	active atomic.Int32  // workers inside the open task
 	stop   atomic.Bool
-	// limit is how many threads, the caller included, serve the next ops:
-	// n on a quiet machine, fewer after spinners were descheduled.
-	limit atomic.Int32
-	// crowdedUntil is the clock (ns since epoch) before which limit stays
-	// as it is: a thread was taken out or brought back recently.
+	// crowdedUntil is the clock (ns since epoch) before which no thread
+	// spins: a spinner was descheduled recently.
 	crowdedUntil atomic.Int64
 	epoch        time.Time
 	// fault is the memory fault a worker hit in the open task, handed
@@ -97,7 +92,6 @@ func newPool(n int) *pool {
 		n = 1
 	}
 	p := &pool{n: n, sleeping: make([]atomic.Bool, n-1), wake: make([]chan struct{}, n-1), done: make(chan struct{}, 1), epoch: time.Now()}
-	p.limit.Store(int32(n))
 	for i := range p.wake {
 		p.wake[i] = make(chan struct{}, 1)
 		p.exited.Add(1)
@@ -138,43 +132,19 @@ func (p *pool) worker(i int) {
 // now is the pool's monotonic clock in nanoseconds.
 func (p *pool) now() int64 { return int64(time.Since(p.epoch)) }
 
-// threads returns how many threads serve the op being dispatched. After
-// crowdedFor without a preemption seen it brings one thread back.
-func (p *pool) threads() int {
-	m := p.limit.Load()
-	if int(m) < p.n {
-		if now := p.now(); now >= p.crowdedUntil.Load() {
-			p.crowdedUntil.Store(now + int64(crowdedFor))
-			m++
-			p.limit.Store(m)
-		}
-	}
-	return int(m)
-}
-
-// descheduled takes one thread out of the ops that follow, at most one per
-// half crowdedFor (the threads of one op may all see the same preemption).
-func (p *pool) descheduled(now int64) {
-	if p.crowdedUntil.Load() > now+int64(crowdedFor)/2 {
-		return
-	}
-	p.crowdedUntil.Store(now + int64(crowdedFor))
-	for {
-		m := p.limit.Load()
-		if m <= 1 || p.limit.CompareAndSwap(m, m-1) {
-			return
-		}
-	}
-}
+// spinning reports whether a thread about to wait may spin: not while the
+// machine was found crowded recently.
+func (p *pool) spinning() bool { return p.now() >= p.crowdedUntil.Load() }
 
 // keepSpinning is called every 64 polls of a spin loop that began at start
 // and last read the clock at *last; it reports whether to poll on. It says
 // stop after spinFor, and at once when the clock jumped by more than
-// preemptGap since the last look: the thread was descheduled.
+// preemptGap since the last look: the thread was descheduled, so the pool
+// stops spinning for crowdedFor.
 func (p *pool) keepSpinning(start int64, last *int64) bool {
 	now := p.now()
 	if now-*last > int64(preemptGap) {
-		p.descheduled(now)
+		p.crowdedUntil.Store(now + int64(crowdedFor))
 		return false
 	}
 	*last = now
@@ -182,11 +152,10 @@ func (p *pool) keepSpinning(start int64, last *int64) bool {
 }
 
 // waitTask returns the seq of an open task other than served, spinning for
-// spinFor (unless the worker is out of the ops for now) and then parking
-// until a dispatch wakes it. It returns early (any value) when the pool
-// stops.
+// spinFor (unless the machine is crowded) and then parking until a dispatch
+// wakes it. It returns early (any value) when the pool stops.
 func (p *pool) waitTask(i int, served uint64) uint64 {
-	if i+1 < int(p.limit.Load()) {
+	if p.spinning() {
 		start := p.now()
 		last := start
 		for spins := 0; ; spins++ {
@@ -229,9 +198,6 @@ func (p *pool) drain(wid int) {
 			return
 		}
 		p.t.run(wid, lo, min(lo+p.chunk, p.total))
-		if wid == 0 {
-			p.own++
-		}
 	}
 }
 
@@ -267,12 +233,11 @@ func (p *pool) parallel(t task, total, minChunk int) {
 	defer p.mu.Unlock()
 	// About four chunks per worker balances uneven rows and lets a late
 	// or preempted worker's share be taken by the others.
-	m := p.threads()
-	chunk := max(minChunk, total/(4*m), 1)
+	chunk := max(minChunk, total/(4*p.n), 1)
 	if minChunk > 1 {
 		chunk = (chunk + minChunk - 1) / minChunk * minChunk // whole units of minChunk
 	}
-	if m == 1 || chunk >= total {
+	if p.n == 1 || chunk >= total {
 		t.run(0, 0, total)
 		return
 	}
@@ -280,7 +245,7 @@ func (p *pool) parallel(t task, total, minChunk int) {
 	p.next.Store(0)
 	p.fault.Store(nil)
 	p.seq.Add(1) // open
-	for i := range m - 1 {
+	for i := range p.sleeping {
 		if p.sleeping[i].CompareAndSwap(true, false) {
 			p.wake[i] <- struct{}{}
 		}
@@ -288,11 +253,9 @@ func (p *pool) parallel(t task, total, minChunk int) {
 	// The workers must be done with t before this returns, even when the
 	// caller's own share faults; then any fault is raised here, on the
 	// goroutine that can recover it.
-	p.own = 0
-	t0 := p.now()
 	fault := p.safeDrain(0)
 	p.seq.Add(1) // closed: no worker enters any more
-	p.waitIdle(t0)
+	p.waitIdle()
 	p.t = nil
 	if fault == nil {
 		if f := p.fault.Load(); f != nil {
@@ -305,23 +268,18 @@ func (p *pool) parallel(t task, total, minChunk int) {
 }
 
 // waitIdle returns when no worker is inside the closed task: it spins for
-// spinFor (the usual case, a worker finishing its last chunk), then parks
-// so that a worker the OS preempted mid-chunk can have this core. The
-// caller's own chunks ran from t0 until now; a wait longer than two of
-// them plus preemptGap means a worker was descheduled mid-chunk.
-func (p *pool) waitIdle(t0 int64) {
+// spinFor (the usual case, a worker finishing its last chunk; not while the
+// machine is crowded), then parks so that a worker the OS preempted
+// mid-chunk can have this core.
+func (p *pool) waitIdle() {
 	if p.active.Load() == 0 {
 		return
 	}
+	spin := p.spinning()
 	start := p.now()
-	defer func() {
-		if now := p.now(); now-start > int64(preemptGap)+2*(start-t0)/int64(max(p.own, 1)) {
-			p.descheduled(now)
-		}
-	}()
 	last := start
 	for spins := 0; p.active.Load() != 0; spins++ {
-		if spins&63 != 63 || p.keepSpinning(start, &last) {
+		if spin && (spins&63 != 63 || p.keepSpinning(start, &last)) {
 			continue
 		}
 		p.waiting.Store(true)
