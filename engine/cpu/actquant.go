@@ -93,8 +93,8 @@ func (a *actQuant) reset(f actFormat, n, ne0 int) {
 
 // blockMajor fills a's block-major copy of its q8 rows, once per
 // quantization, for the GEMM kernels that read the rows of a call side by
-// side (intgemm32_amd64.s). It writes a, so MatMul calls it before
-// handing a to its workers.
+// side (intgemm32_amd64.s). It writes a, so MatMul calls it (through
+// gemmSpec.prepare) before handing a to its workers.
 func (a *actQuant) blockMajor() {
 	if a.bmOK || a.format != actQ8 {
 		return

@@ -28,6 +28,14 @@ type gemmSpec struct {
 	blockMajor bool
 }
 
+// prepare readies a, quantized for the kernel, before workers share it:
+// the block-major copy where the kernel reads one.
+func (g gemmSpec) prepare(a *actQuant) {
+	if g.blockMajor {
+		a.blockMajor()
+	}
+}
+
 // gemmMinRows is the smallest batch MatMul runs through a gemm kernel.
 var gemmMinRows = 1
 

@@ -154,7 +154,9 @@ func gemm32Kernel(typ gguf.Type) gemmSpec {
 		}
 		_ = w[nrows*rowSize-1]
 		_ = out[(c-1)*ostride+nrows-1]
-		a.blockMajor()
+		if !a.bmOK {
+			panic("cpu: gemm: the activation has no block-major copy (gemmSpec.prepare)")
+		}
 		_ = a.bq[nb*a.n*32-1]
 		_ = a.bd[nb*a.n-1]
 		_ = a.bsums[nb*a.n-1]

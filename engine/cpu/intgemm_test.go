@@ -67,6 +67,7 @@ func TestGemmKernels(t *testing.T) {
 					}
 					var a actQuant
 					a.quantize(ik.format, x, n, ne0)
+					g.prepare(&a)
 					for r0 := range n {
 						for c := 1; c <= min(g.cols, n-r0); c++ {
 							ostride := nrows + 3
@@ -193,6 +194,7 @@ func FuzzGemmKernels(f *testing.F) {
 			const n = 3
 			var a actQuant
 			a.quantize(ik.format, randomVec(rng, n*ne0), n, ne0)
+			g.prepare(&a)
 			out := make([]float32, n*tile)
 			k(w, rowSize, tile, &a, 0, n, out, tile)
 			for j := range n {
@@ -278,7 +280,7 @@ func BenchmarkGemmKernels(b *testing.B) {
 		rowSize := int(typ.RowSize(ne0))
 		var a actQuant
 		a.quantize(ik.format, randomVec(rng, n*ne0), n, ne0)
-		a.blockMajor()
+		ik.gemm.prepare(&a)
 		out := make([]float32, n*nrows)
 		var cpu0 int64
 		report := func(b *testing.B) {

@@ -212,8 +212,8 @@ func (b *Backend) MatMul(dst engine.Buffer, w engine.Weight, x engine.Buffer, n 
 	case ik != nil && ik.serves(n) && !b.exact:
 		t.ik = ik
 		t.act = b.quantized(ik.format, x.(*buffer), n, ne0)
-		if ik.gemm.blockMajor && n >= gemmMinRows {
-			t.act.blockMajor()
+		if n >= gemmMinRows {
+			ik.gemm.prepare(t.act)
 		}
 		// Whole tiles per chunk at every batch size: where a tile starts
 		// decides which of its rows the multi-row kernel takes.
