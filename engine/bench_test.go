@@ -16,7 +16,7 @@ import (
 )
 
 func BenchmarkDecodeStep(b *testing.B) {
-	for _, name := range []string{"mini-f32", "mini-f16", "mini-q8_0", "mini-q4_k_m"} {
+	for _, name := range []string{"mini-f32", "mini-f16", "mini-q8_0", "mini-q4_k_m", "mini-bf16"} {
 		b.Run(name, func(b *testing.B) {
 			m := openModel(b, reftest.Model(b, name), 0)
 			c, err := m.NewContext(engine.ContextOptions{Ctx: 256, Batch: 128})

@@ -51,10 +51,13 @@ type Backend struct {
 	// act holds the latest quantized MatMul input of each format, reused
 	// while its source buffer is unchanged.
 	act [actQ8K + 1]actQuant
+	// bf16 holds the latest MatMul input rounded to BF16 (bf16dot.go).
+	bf16 bf16Act
 
 	// Preallocated op descriptors, so dispatching an op allocates nothing.
 	mm   matmulTask
 	aq   quantTask
+	rt   roundTask
 	emb  embedTask
 	norm normTask
 	rope ropeTask

@@ -77,3 +77,16 @@ func dot8F16AVX512(x *float32, w *[8]*uint16, n int, out *[8]float32)
 
 //go:noescape
 func dot8BF16AVX512(x *float32, w *[8]*uint16, n int, out *[8]float32)
+
+// hasBF16DP selects the BF16 pair kernels (bf16dot_amd64.s) for BF16
+// weights on a backend that is not exact.
+var hasBF16DP = hasAVX512 && cpu.X86.HasAVX512BF16
+
+//go:noescape
+func dot4x4BF16DP(x *uint16, xs int, w0, w1, w2, w3 *uint16, n int, out *[16]float32)
+
+//go:noescape
+func dot8BF16DP(x *uint16, w *[8]*uint16, n int, out *[8]float32)
+
+//go:noescape
+func roundBF16AVX512(dst *uint16, x *float32, n int)

@@ -5,7 +5,7 @@
 
 package cpu
 
-var hasAVX2, hasAVX512 = false, false
+var hasAVX2, hasAVX512, hasBF16DP = false, false, false
 
 func dotAVX2(a, b *float32, n int) float32                                   { panic("unreachable") }
 func dotF16AVX2(a *float32, b *uint16, n int) float32                        { panic("unreachable") }
@@ -44,3 +44,8 @@ func expShiftAVX2(s *float32, n int, mx float32)                            { pa
 func swigluAVX2(dst, gate, u *float32, n int)                               { panic("unreachable") }
 func dotsF16AVX512(q *float32, k *uint16, stride, np, hd int, out *float32) { panic("unreachable") }
 func accF16AVX512(out *float32, w *float32, v *uint16, stride, np, hd int)  { panic("unreachable") }
+func dot4x4BF16DP(x *uint16, xs int, w0, w1, w2, w3 *uint16, n int, out *[16]float32) {
+	panic("unreachable")
+}
+func dot8BF16DP(x *uint16, w *[8]*uint16, n int, out *[8]float32) { panic("unreachable") }
+func roundBF16AVX512(dst *uint16, x *float32, n int)              { panic("unreachable") }

@@ -10,7 +10,9 @@
 // format directly with each activation row. F16 and BF16 rows are dotted
 // in place too: for a few batch rows (the decode step), and for every batch
 // where AVX-512 is, four batch rows at a time by a 4×4 kernel that widens
-// each weight as it loads it (dot512_amd64.s). Otherwise a
+// each weight as it loads it (dot512_amd64.s); BF16 rows on a CPU with
+// AVX512_BF16 are dotted with the activations rounded to BF16 instead
+// (bf16dot.go), unless the backend is exact. Otherwise a
 // worker turns a tile of weight rows into float32 (views for F32,
 // dequantized into its scratch otherwise) and dots every batch row with the
 // tile, four weight rows at a time, so decoding is done once per weight row
@@ -46,6 +48,7 @@ type matmulTask struct {
 	n      int
 	kern   dotKernel  // fused block kernel (exact backend), nil otherwise
 	half   halfFormat // in-place 16-bit float kernel, halfNone otherwise
+	xb     []uint16   // x rounded to BF16 for the BF16 pair kernels, or nil
 	ik     *intKernel // integer kernel, nil for the float paths
 	act    *actQuant  // x quantized for ik
 }
@@ -128,7 +131,9 @@ func (t *matmulTask) run(wid, lo, hi int) {
 // kernel, then with the remaining rows one at a time, eight weight rows per
 // call (four for a last group of up to four); a last group short of four
 // or eight weight rows repeats its last row. A decode step (fewer than
-// four batch rows) takes tiles of eight.
+// four batch rows) takes tiles of eight. With BF16-rounded activations
+// (t.xb) the BF16 pair kernels serve, eight weight rows per one-row call
+// for every group.
 func (t *matmulTask) runHalf(lo, hi int) {
 	ne0, ne1, rs := t.w.ne0, t.w.ne1, t.w.rowSize
 	var w [maxTile][]uint16
@@ -138,15 +143,18 @@ func (t *matmulTask) runHalf(lo, hi int) {
 	}
 	for o0 := lo; o0 < hi; o0 += tile {
 		nw := min(tile, hi-o0)
-		for k := 0; k < (nw+3)&^3; k++ {
+		for k := 0; k < (nw+7)&^7; k++ {
 			w[k] = unsafe.Slice((*uint16)(unsafe.Pointer(&t.w.data[(o0+min(k, nw-1))*rs])), ne0)
 		}
 		r := 0
 		for ; r+4 <= t.n; r += 4 {
-			x := t.x[r*ne0 : (r+4)*ne0]
 			for k := 0; k < nw; k += 4 {
 				var out [16]float32
-				t.half.dot4x4(x, (*[4][]uint16)(w[k:k+4]), &out)
+				if t.xb != nil {
+					bf16Dot4x4(t.xb[r*ne0:(r+4)*ne0], (*[4][]uint16)(w[k:k+4]), &out)
+				} else {
+					t.half.dot4x4(t.x[r*ne0:(r+4)*ne0], (*[4][]uint16)(w[k:k+4]), &out)
+				}
 				for i := range 4 {
 					o := (r+i)*ne1 + o0 + k
 					if k+4 <= nw {
@@ -160,6 +168,15 @@ func (t *matmulTask) runHalf(lo, hi int) {
 		for ; r < t.n; r++ {
 			x := t.x[r*ne0 : (r+1)*ne0]
 			k := 0
+			for ; t.xb != nil && k < nw; k += 8 {
+				// The BF16 pair kernel for every group, a last one short
+				// of eight repeating its last row.
+				var out [8]float32
+				bf16Dot8(t.xb[r*ne0:(r+1)*ne0], (*[8][]uint16)(w[k:k+8]), &out)
+				m := min(8, nw-k)
+				o := r*ne1 + o0 + k
+				copy(t.dst[o:o+m], out[:m])
+			}
 			for ; k+8 <= (nw+3)&^3; k += 8 {
 				var out [8]float32
 				t.half.dot8(x, (*[8][]uint16)(w[k:k+8]), &out)
@@ -201,7 +218,7 @@ func (b *Backend) MatMul(dst engine.Buffer, w engine.Weight, x engine.Buffer, n 
 		panic(fmt.Sprintf("cpu: matmul: x %d / dst %d floats too small for %d rows of [%d, %d]", x.Len(), dst.Len(), n, ne0, ne1))
 	}
 	t.x, t.n = buf(x)[:n*ne0], n
-	t.kern, t.half, t.ik, t.act = nil, halfNone, nil, nil
+	t.kern, t.half, t.ik, t.act, t.xb = nil, halfNone, nil, nil, nil
 	minChunk := 4
 	// Each type takes one path for every batch size, or paths with the
 	// same arithmetic, so that MatMul is batch invariant.
@@ -218,6 +235,10 @@ func (b *Backend) MatMul(dst engine.Buffer, w engine.Weight, x engine.Buffer, n 
 		// Whole tiles per chunk at every batch size: where a tile starts
 		// decides which of its rows the multi-row kernel takes.
 		minChunk = intTile
+	case halfKernel(t.w.typ) == halfBF16 && bf16Pairs(b.exact, ne0):
+		// BF16 weights dotted with BF16-rounded activations (bf16dot.go).
+		t.half = halfBF16
+		t.xb = b.bf16Rounded(x.(*buffer), n, ne0)
 	case fusedKernels[t.w.typ] != nil:
 		// An exact backend, or no integer kernel in assembly here.
 		t.kern = fusedKernels[t.w.typ]
@@ -233,7 +254,7 @@ func (b *Backend) MatMul(dst engine.Buffer, w engine.Weight, x engine.Buffer, n 
 	// belongs to the old contents and must not be reused afterwards.
 	t.dst = wbuf(dst)[:n*ne1]
 	b.pool.parallel(t, ne1, minChunk)
-	t.w, t.x, t.dst, t.kern, t.half, t.ik, t.act = nil, nil, nil, nil, halfNone, nil, nil
+	t.w, t.x, t.dst, t.kern, t.half, t.ik, t.act, t.xb = nil, nil, nil, nil, halfNone, nil, nil, nil
 }
 
 // quantized returns the n rows of x in format f, from the cache when x has

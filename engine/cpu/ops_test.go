@@ -59,6 +59,10 @@ func TestMatMul(t *testing.T) {
 					if ik := intKernels[typ]; ik != nil && ik.serves(n) && !exact {
 						x = roundTrip(ik.format, x, n, ne0)
 					}
+					// So does the BF16 pair path, with x rounded to BF16.
+					if typ == gguf.TypeBF16 && bf16Pairs(exact, ne0) {
+						x = bf16RoundTrip(x)
+					}
 					want := refMatMul(dequantAll(t, typ, data, ne0*ne1), x, n, ne0, ne1)
 					if rel, abs := maxRelErr(got, want); rel > opTol {
 						t.Errorf("%s n=%d: normalized error %.3g (max |Δ| %.3g), tolerance %g", typ, n, rel, abs, opTol)
@@ -67,6 +71,15 @@ func TestMatMul(t *testing.T) {
 			}
 		}
 	}
+}
+
+// bf16RoundTrip returns x rounded to BF16 and widened again.
+func bf16RoundTrip(x []float32) []float32 {
+	y := make([]float32, len(x))
+	for i, v := range x {
+		y[i] = gguf.BF16ToF32(gguf.F32ToBF16(v))
+	}
+	return y
 }
 
 // roundTrip returns x quantized in format f and dequantized again.

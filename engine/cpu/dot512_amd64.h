@@ -1,0 +1,124 @@
+// Argument loading and result folding shared by the AVX-512 dot kernels
+// of MatMul's 16-bit float paths (dot512_amd64.s, bf16dot_amd64.s): a
+// kernel's accumulators are folded by the same tree whichever product
+// filled them.
+
+// D44ARGS loads the arguments shared by the 4×4 kernels: x and its row
+// stride (SI, R12, R13, BX: the four activation rows), the weight rows
+// (R8-R11), n (CX); it clears the offsets AX (x) and DI (w) and the
+// accumulators Z0-Z15.
+#define D44ARGS \
+	MOVQ   x+0(FP), SI; \
+	MOVQ   xs+8(FP), DX; \
+	MOVQ   w0+16(FP), R8; \
+	MOVQ   w1+24(FP), R9; \
+	MOVQ   w2+32(FP), R10; \
+	MOVQ   w3+40(FP), R11; \
+	MOVQ   n+48(FP), CX; \
+	LEAQ   (SI)(DX*1), R12; \
+	LEAQ   (R12)(DX*1), R13; \
+	LEAQ   (R13)(DX*1), BX; \
+	XORQ   AX, AX; \
+	XORQ   DI, DI; \
+	VPXORD Z0, Z0, Z0; \
+	VPXORD Z1, Z1, Z1; \
+	VPXORD Z2, Z2, Z2; \
+	VPXORD Z3, Z3, Z3; \
+	VPXORD Z4, Z4, Z4; \
+	VPXORD Z5, Z5, Z5; \
+	VPXORD Z6, Z6, Z6; \
+	VPXORD Z7, Z7, Z7; \
+	VPXORD Z8, Z8, Z8; \
+	VPXORD Z9, Z9, Z9; \
+	VPXORD Z10, Z10, Z10; \
+	VPXORD Z11, Z11, Z11; \
+	VPXORD Z12, Z12, Z12; \
+	VPXORD Z13, Z13, Z13; \
+	VPXORD Z14, Z14, Z14; \
+	VPXORD Z15, Z15, Z15
+
+// D44ROW folds the accumulators a-d of one activation row (its four
+// weight rows) to their four sums and stores them at off(DX): lane j plus
+// lane j+8, then ((t0+t1)+(t2+t3))+((t4+t5)+(t6+t7)) as REDUCE4 does.
+#define D44ROW(za, zb, zc, zd, ya, yb, yc, yd, xa, xb, off) \
+	VEXTRACTF64X4 $1, za, Y16; \
+	VADDPS        Y16, ya, ya; \
+	VEXTRACTF64X4 $1, zb, Y17; \
+	VADDPS        Y17, yb, yb; \
+	VEXTRACTF64X4 $1, zc, Y18; \
+	VADDPS        Y18, yc, yc; \
+	VEXTRACTF64X4 $1, zd, Y19; \
+	VADDPS        Y19, yd, yd; \
+	VHADDPS       yb, ya, ya; \
+	VHADDPS       yd, yc, yc; \
+	VHADDPS       yc, ya, ya; \
+	VEXTRACTF128  $1, ya, xb; \
+	VADDPS        xb, xa, xa; \
+	VMOVUPS       xa, off(DX)
+
+// D44END writes the sixteen sums to out.
+#define D44END \
+	MOVQ out+56(FP), DX; \
+	D44ROW(Z0, Z1, Z2, Z3, Y0, Y1, Y2, Y3, X0, X1, 0); \
+	D44ROW(Z4, Z5, Z6, Z7, Y4, Y5, Y6, Y7, X4, X5, 16); \
+	D44ROW(Z8, Z9, Z10, Z11, Y8, Y9, Y10, Y11, X8, X9, 32); \
+	D44ROW(Z12, Z13, Z14, Z15, Y12, Y13, Y14, Y15, X12, X13, 48); \
+	VZEROUPPER
+
+// D8ARGS loads x (SI), the eight row pointers (R8-R15) and n (CX) and
+// clears the offsets AX (x) and DI (w) and the accumulators Z0-Z7.
+#define D8ARGS \
+	MOVQ   x+0(FP), SI; \
+	MOVQ   w+8(FP), DX; \
+	MOVQ   0(DX), R8; \
+	MOVQ   8(DX), R9; \
+	MOVQ   16(DX), R10; \
+	MOVQ   24(DX), R11; \
+	MOVQ   32(DX), R12; \
+	MOVQ   40(DX), R13; \
+	MOVQ   48(DX), R14; \
+	MOVQ   56(DX), R15; \
+	MOVQ   n+16(FP), CX; \
+	XORQ   AX, AX; \
+	XORQ   DI, DI; \
+	VPXORD Z0, Z0, Z0; \
+	VPXORD Z1, Z1, Z1; \
+	VPXORD Z2, Z2, Z2; \
+	VPXORD Z3, Z3, Z3; \
+	VPXORD Z4, Z4, Z4; \
+	VPXORD Z5, Z5, Z5; \
+	VPXORD Z6, Z6, Z6; \
+	VPXORD Z7, Z7, Z7
+
+// D8END folds Z0-Z7 as D44ROW does (lane j + lane j+8, then the tree) and
+// stores the eight sums at DX.
+#define D8END \
+	VEXTRACTF64X4 $1, Z0, Y16; \
+	VADDPS        Y16, Y0, Y0; \
+	VEXTRACTF64X4 $1, Z1, Y17; \
+	VADDPS        Y17, Y1, Y1; \
+	VEXTRACTF64X4 $1, Z2, Y18; \
+	VADDPS        Y18, Y2, Y2; \
+	VEXTRACTF64X4 $1, Z3, Y19; \
+	VADDPS        Y19, Y3, Y3; \
+	VEXTRACTF64X4 $1, Z4, Y20; \
+	VADDPS        Y20, Y4, Y4; \
+	VEXTRACTF64X4 $1, Z5, Y21; \
+	VADDPS        Y21, Y5, Y5; \
+	VEXTRACTF64X4 $1, Z6, Y22; \
+	VADDPS        Y22, Y6, Y6; \
+	VEXTRACTF64X4 $1, Z7, Y23; \
+	VADDPS        Y23, Y7, Y7; \
+	VHADDPS       Y1, Y0, Y0; \
+	VHADDPS       Y3, Y2, Y2; \
+	VHADDPS       Y2, Y0, Y0; \
+	VEXTRACTF128  $1, Y0, X1; \
+	VADDPS        X1, X0, X0; \
+	VMOVUPS       X0, 0(DX); \
+	VHADDPS       Y5, Y4, Y4; \
+	VHADDPS       Y7, Y6, Y6; \
+	VHADDPS       Y6, Y4, Y4; \
+	VEXTRACTF128  $1, Y4, X5; \
+	VADDPS        X5, X4, X4; \
+	VMOVUPS       X4, 16(DX); \
+	VZEROUPPER
