@@ -185,7 +185,8 @@ type Opener func(device int, opts BackendOptions) (Backend, error)
 type BackendOptions struct {
 	Threads int // CPU worker threads; 0 = all cores
 	// Exact keeps matrix products in float32 activations: no 8-bit
-	// activation quantization (slower, for numerical checks).
+	// activation quantization and no rounding to BF16 for BF16 weights
+	// (slower, for numerical checks).
 	Exact bool
 }
 

@@ -209,7 +209,7 @@ var configFlags = []struct {
 	{"device", "engine.device", "default device: auto, cpu, cuda or cuda:N"},
 	{"threads", "engine.threads", "CPU worker threads (0: all cores)"},
 	{"kv-cache-size", "engine.kv_cache_size", "KV cache per model, in memory (2GiB) or blocks (4096 blocks); empty: every sequence holds ctx_size"},
-	{"exact", "engine.exact", "CPU: float32 activations in matrix products (no 8-bit quantization; slower)"},
+	{"exact", "engine.exact", "CPU: float32 activations in matrix products (no 8-bit quantization or BF16 rounding; slower)"},
 	{"mmap", "engine.mmap", "map model files (false: read them into process memory, which the kernel cannot evict)"},
 	{"ctx-size", "engine.ctx_size", "default context size in tokens (0: the engine's default)"},
 	{"batch-size", "engine.batch_size", "prefill chunk in tokens (0: the engine's default)"},

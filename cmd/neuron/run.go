@@ -120,7 +120,7 @@ Defaults follow Qwen3's recommended sampling for thinking mode
 	f.IntVar(&o.CtxSize, "ctx-size", 0, "context size (0 = the smaller of the model's and 8192)")
 	f.IntVar(&o.Batch, "batch-size", 0, "prefill chunk in tokens (0 = 512)")
 	f.IntVar(&o.Threads, "threads", 0, "CPU threads (0 = all cores)")
-	f.BoolVar(&o.Exact, "exact", false, "CPU: float32 activations in matrix products (no 8-bit quantization)")
+	f.BoolVar(&o.Exact, "exact", false, "CPU: float32 activations in matrix products (no 8-bit quantization or BF16 rounding)")
 	f.StringVar(&o.Device, "device", "auto", "backend: auto, cpu, cuda or cuda:N")
 	f.BoolVarP(&o.Verbose, "verbose", "v", false, "log model loading")
 	rootCmd.AddCommand(cmd)
