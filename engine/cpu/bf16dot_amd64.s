@@ -55,14 +55,7 @@
 // weight rows (R8-R15, byte offset DI) to Z0-Z7, prefetching each row
 // 512 bytes ahead.
 #define DP8STEP \
-	PREFETCHT0 512(R8)(DI*1); \
-	PREFETCHT0 512(R9)(DI*1); \
-	PREFETCHT0 512(R10)(DI*1); \
-	PREFETCHT0 512(R11)(DI*1); \
-	PREFETCHT0 512(R12)(DI*1); \
-	PREFETCHT0 512(R13)(DI*1); \
-	PREFETCHT0 512(R14)(DI*1); \
-	PREFETCHT0 512(R15)(DI*1); \
+	D8PREFETCH; \
 	VMOVDQU32  (SI)(AX*1), Z8; \
 	VMOVDQU32  (R8)(DI*1), Z16; \
 	VMOVDQU32  (R9)(DI*1), Z17; \

@@ -28,6 +28,15 @@ func bf16Rows(rng *rand.Rand, n, off int, scale float64) (h [4][]uint16) {
 	return h
 }
 
+// bf16Vec returns n random BF16 values of scale 1.
+func bf16Vec(rng *rand.Rand, n int) []uint16 {
+	x := make([]uint16, n)
+	for i := range x {
+		x[i] = gguf.F32ToBF16(float32(rng.NormFloat64()))
+	}
+	return x
+}
+
 // checkBF16Pairs runs both kernels on x (four rows of n) and w and compares
 // them with dotBF16PairsGo bit for bit, and, when tol > 0, with a float64
 // sum of the same BF16 products.
@@ -94,10 +103,7 @@ func TestBF16PairKernelsWithoutAssembly(t *testing.T) {
 	rng := rand.New(rand.NewPCG(73, 74))
 	const n = 1024
 	w := bf16Rows(rng, n, 0, 1)
-	x := make([]uint16, 4*n)
-	for i := range x {
-		x[i] = gguf.F32ToBF16(float32(rng.NormFloat64()))
-	}
+	x := bf16Vec(rng, 4*n)
 	var asm, goRef [16]float32
 	bf16Dot4x4(x, &w, &asm)
 	hasBF16DP = false
@@ -231,10 +237,7 @@ func BenchmarkBF16PairKernels(b *testing.B) {
 	rng := rand.New(rand.NewPCG(75, 76))
 	const n = 1024
 	w := bf16Rows(rng, n, 0, 1)
-	x := make([]uint16, 4*n)
-	for i := range x {
-		x[i] = gguf.F32ToBF16(float32(rng.NormFloat64()))
-	}
+	x := bf16Vec(rng, 4*n)
 	b.Run("dot4x4", func(b *testing.B) {
 		var out [16]float32
 		b.SetBytes(4 * 2 * n)

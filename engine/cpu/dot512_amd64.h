@@ -122,3 +122,15 @@
 	VADDPS        X5, X4, X4; \
 	VMOVUPS       X4, 16(DX); \
 	VZEROUPPER
+
+// D8PREFETCH prefetches the eight weight rows R8-R15 512 bytes past the
+// byte offset DI.
+#define D8PREFETCH \
+	PREFETCHT0 512(R8)(DI*1); \
+	PREFETCHT0 512(R9)(DI*1); \
+	PREFETCHT0 512(R10)(DI*1); \
+	PREFETCHT0 512(R11)(DI*1); \
+	PREFETCHT0 512(R12)(DI*1); \
+	PREFETCHT0 512(R13)(DI*1); \
+	PREFETCHT0 512(R14)(DI*1); \
+	PREFETCHT0 512(R15)(DI*1)

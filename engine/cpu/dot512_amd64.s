@@ -49,14 +49,7 @@
 // rows (R8-R15, byte offset DI, widened by LOAD) to Z0-Z7, prefetching
 // each row 512 bytes ahead.
 #define D8STEP(LOAD) \
-	PREFETCHT0  512(R8)(DI*1); \
-	PREFETCHT0  512(R9)(DI*1); \
-	PREFETCHT0  512(R10)(DI*1); \
-	PREFETCHT0  512(R11)(DI*1); \
-	PREFETCHT0  512(R12)(DI*1); \
-	PREFETCHT0  512(R13)(DI*1); \
-	PREFETCHT0  512(R14)(DI*1); \
-	PREFETCHT0  512(R15)(DI*1); \
+	D8PREFETCH; \
 	VMOVUPS     (SI)(AX*1), Z8; \
 	LOAD((R8)(DI*1), Z16); \
 	LOAD((R9)(DI*1), Z17); \
