@@ -43,14 +43,23 @@ var gemmMinRows = 1
 // of intTile weight rows stay in L1/L2 while every activation row passes
 // over them, several rows per gemm call where the kernel has one, one row
 // per call otherwise and for the rows left over after whole gemm tiles.
+// When one gemm call takes every activation row (the decode step), no
+// tile is read twice, so the whole range goes in one call and the kernel
+// streams its weights without restarting every intTile rows. lo is a
+// multiple of intTile, so either way the same rows are left to the
+// one-row kernel.
 func (t *matmulTask) intMatMul(lo, hi int) {
 	ne1, rs := t.w.ne1, t.w.rowSize
 	gemm, cols := t.ik.gemm.k, t.ik.gemm.cols
 	if t.n < gemmMinRows {
 		gemm = nil
 	}
-	for o0 := lo; o0 < hi; o0 += intTile {
-		o1 := min(o0+intTile, hi)
+	step := intTile
+	if gemm != nil && t.n <= cols {
+		step = hi - lo
+	}
+	for o0 := lo; o0 < hi; o0 += step {
+		o1 := min(o0+step, hi)
 		w := t.w.data[o0*rs : o1*rs]
 		m := 0
 		if gemm != nil {

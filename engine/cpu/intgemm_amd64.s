@@ -302,9 +302,86 @@ blk: \
 	VZEROUPPER \
 	RET
 
+// Q8X1_BLOCK(q, d, acc) adds one block of a weight row (quants at q, f16
+// scale at d) times the activation block (BX, scale at DX) to the eight
+// lanes of acc with the arithmetic of Q8_PAIR: the same int32 lane sums
+// (|w|·(x·sign w) is w·x, the activation quants lying in ±127), converted,
+// times dw·dx, fused into acc.
+#define Q8X1_BLOCK(q, d, acc) \
+	VMOVDQU      q, Y2 \
+	VPSIGNB      Y2, Y3, Y4 \
+	VPABSB       Y2, Y2 \
+	VPXOR        Y5, Y5, Y5 \
+	VPDPBUSD     Y4, Y2, Y5 \
+	VCVTDQ2PS    Y5, Y5 \
+	MOVWLZX      d, AX \
+	VMOVD        AX, X6 \
+	VCVTPH2PS    X6, X6 \
+	VMULSS       (DX), X6, X6 \
+	VBROADCASTSS X6, Y6 \
+	VFMADD231PS  Y5, Y6, acc
+
+// Q8X1_REDUCE stores the sum of acc's eight lanes l0..l7 at out in
+// REDUCE_ROW's order: ((l0+l4)+(l2+l6)) + ((l1+l5)+(l3+l7)).
+#define Q8X1_REDUCE(acc, xacc, out) \
+	VEXTRACTF128 $1, acc, X7 \
+	VADDPS       X7, xacc, xacc \
+	VPERMILPS    $0x4e, xacc, X7 \
+	VADDPS       X7, xacc, xacc \
+	VPERMILPS    $0xb1, xacc, X7 \
+	VADDPS       X7, xacc, xacc \
+	VMOVSS       xacc, out
+
 // func gemmQ8_0x1VNNI(w *byte, rowSize, nrows int, xq *int8, xd *float32, xstride, nb int, out *float32, ostride int)
-TEXT ·gemmQ8_0x1VNNI(SB), NOSPLIT, $8-72
-	GEMM_Q8_0(ROWS_1, ZERO_1, REDUCE_1)
+// The one-activation-row kernel (the decode step): row i of the first
+// half of the rows beside row i of the second half, each read start to
+// end, so the weights come as two sequential streams far apart, which the
+// hardware prefetcher follows (the tile kernels' eight interleaved rows
+// need software prefetches and still stream at about half the speed from
+// memory; two neighbouring rows side by side streamed slower still), with
+// each output's arithmetic exactly that of the tile kernels (MatMul is
+// batch invariant). nrows must be even (it is a multiple of the tile).
+TEXT ·gemmQ8_0x1VNNI(SB), NOSPLIT, $0-72
+	MOVQ  w+0(FP), DI
+	MOVQ  rowSize+8(FP), R9
+	MOVQ  nrows+16(FP), R10
+	SHRQ  $1, R10
+	JZ    x1done
+	MOVQ  R10, R12
+	IMULQ R9, R12          // byte distance to the second half
+	MOVQ  out+56(FP), R14
+	LEAQ  (R14)(R10*4), R13 // its outputs
+
+x1row:
+	MOVQ   DI, SI
+	LEAQ   (DI)(R12*1), R15
+	MOVQ   xq+24(FP), BX
+	MOVQ   xd+32(FP), DX
+	MOVQ   nb+48(FP), CX
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+
+x1blk:
+	VMOVDQU (BX), Y3
+	Q8X1_BLOCK(2(SI), (SI), Y0)
+	Q8X1_BLOCK(2(R15), (R15), Y1)
+	ADDQ    $34, SI
+	ADDQ    $34, R15
+	ADDQ    $32, BX
+	ADDQ    $4, DX
+	DECQ    CX
+	JNZ     x1blk
+	Q8X1_REDUCE(Y0, X0, (R14))
+	Q8X1_REDUCE(Y1, X1, (R13))
+	ADDQ    $4, R14
+	ADDQ    $4, R13
+	ADDQ    R9, DI
+	DECQ    R10
+	JNZ     x1row
+	VZEROUPPER
+
+x1done:
+	RET
 
 // func gemmQ8_0x2VNNI(w *byte, rowSize, nrows int, xq *int8, xd *float32, xstride, nb int, out *float32, ostride int)
 TEXT ·gemmQ8_0x2VNNI(SB), NOSPLIT, $8-72
