@@ -139,6 +139,7 @@ func (t *matmulTask) runHalf(lo, hi int) {
 	var w [maxTile][]uint16
 	tile := maxTile
 	if t.n < 4 {
+		lo = t.halfStreams(lo, hi)
 		tile = 8 // one-row kernels only: a group of weight rows at a time
 	}
 	for o0 := lo; o0 < hi; o0 += tile {
@@ -193,6 +194,39 @@ func (t *matmulTask) runHalf(lo, hi int) {
 			}
 		}
 	}
+}
+
+// halfStreams dots the first 8·(hi-lo)/8 weight rows of [lo, hi) with
+// the (fewer than four) batch rows by the eight-row kernels, row i of each
+// eighth of the range beside row i of the others, so the weights are read
+// as eight sequential streams far apart, which the hardware prefetcher
+// follows better than eight neighbouring rows read side by side. Each
+// output has the arithmetic of a kernel call on any eight rows, so the
+// result is unchanged. It returns the first row left.
+func (t *matmulTask) halfStreams(lo, hi int) int {
+	ne0, ne1, rs := t.w.ne0, t.w.ne1, t.w.rowSize
+	m := (hi - lo) / 8
+	if m < 2 || (t.xb == nil && (!hasAVX512 || !rowsAsm(ne0))) {
+		return lo
+	}
+	var w [8][]uint16
+	var out [8]float32
+	for i := range m {
+		for j := range w {
+			w[j] = unsafe.Slice((*uint16)(unsafe.Pointer(&t.w.data[(lo+j*m+i)*rs])), ne0)
+		}
+		for r := range t.n {
+			if t.xb != nil {
+				bf16Dot8(t.xb[r*ne0:(r+1)*ne0], &w, &out)
+			} else {
+				t.half.dot8(t.x[r*ne0:(r+1)*ne0], &w, &out)
+			}
+			for j, v := range out {
+				t.dst[r*ne1+lo+j*m+i] = v
+			}
+		}
+	}
+	return lo + 8*m
 }
 
 // intTile is the weight rows an integer kernel call covers for a batch of
