@@ -320,7 +320,7 @@ func BenchmarkGemmKernels(b *testing.B) {
 	}
 }
 
-// BenchmarkMatMulStream runs one thread's MatMul of Q8_0 and the K-quant types with
+// BenchmarkMatMulStream runs one thread's MatMul of Q8_0, Q4_0 and the K-quant types with
 // one and four activation rows over a 1024-wide matrix that sits in L2
 // (1024 rows) and one that streams from memory (65536 rows, 47-67 MB),
 // reporting weight GB/s per second of process CPU time (cpu-GB/s), which
@@ -330,7 +330,7 @@ func BenchmarkMatMulStream(b *testing.B) {
 	be := New(engineOpts(1))
 	defer be.Close()
 	const ne0 = 1024
-	for _, typ := range []gguf.Type{gguf.TypeQ8_0, gguf.TypeQ4_K, gguf.TypeQ5_K, gguf.TypeQ6_K} {
+	for _, typ := range []gguf.Type{gguf.TypeQ8_0, gguf.TypeQ4_0, gguf.TypeQ4_K, gguf.TypeQ5_K, gguf.TypeQ6_K} {
 		for _, ne1 := range []int{1024, 65536} {
 			data := randomWeight(rng, typ, ne0, ne1)
 			w, err := be.LoadWeight("w", typ, ne0, ne1, data)
