@@ -332,56 +332,66 @@ blk: \
 	VADDPS       X7, xacc, xacc \
 	VMOVSS       xacc, out
 
-// func gemmQ8_0x1VNNI(w *byte, rowSize, nrows int, xq *int8, xd *float32, xstride, nb int, out *float32, ostride int)
-// The one-activation-row kernel (the decode step): row i of the first
-// half of the rows beside row i of the second half, each read start to
-// end, so the weights come as two sequential streams far apart, which the
-// hardware prefetcher follows (the tile kernels' eight interleaved rows
-// need software prefetches and still stream at about half the speed from
-// memory; two neighbouring rows side by side streamed slower still), with
-// each output's arithmetic exactly that of the tile kernels (MatMul is
-// batch invariant). nrows must be even (it is a multiple of the tile).
-TEXT ·gemmQ8_0x1VNNI(SB), NOSPLIT, $0-72
-	MOVQ  w+0(FP), DI
-	MOVQ  rowSize+8(FP), R9
-	MOVQ  nrows+16(FP), R10
-	SHRQ  $1, R10
-	JZ    x1done
-	MOVQ  R10, R12
-	IMULQ R9, R12          // byte distance to the second half
-	MOVQ  out+56(FP), R14
-	LEAQ  (R14)(R10*4), R13 // its outputs
-
-x1row:
-	MOVQ   DI, SI
-	LEAQ   (DI)(R12*1), R15
-	MOVQ   xq+24(FP), BX
-	MOVQ   xd+32(FP), DX
-	MOVQ   nb+48(FP), CX
-	VXORPS Y0, Y0, Y0
-	VXORPS Y1, Y1, Y1
-
-x1blk:
-	VMOVDQU (BX), Y3
-	Q8X1_BLOCK(2(SI), (SI), Y0)
-	Q8X1_BLOCK(2(R15), (R15), Y1)
-	ADDQ    $34, SI
-	ADDQ    $34, R15
-	ADDQ    $32, BX
-	ADDQ    $4, DX
-	DECQ    CX
-	JNZ     x1blk
-	Q8X1_REDUCE(Y0, X0, (R14))
-	Q8X1_REDUCE(Y1, X1, (R13))
-	ADDQ    $4, R14
-	ADDQ    $4, R13
-	ADDQ    R9, DI
-	DECQ    R10
-	JNZ     x1row
-	VZEROUPPER
-
-x1done:
+// GEMM_Q8_X1(PREP, ACT, BLOCK, REDUCE) is the body of a one-activation-
+// row kernel (the decode step): row i of the first half of the rows beside
+// row i of the second half, each read start to end, so the weights come
+// as two sequential streams far apart, which the hardware prefetcher
+// follows (the tile kernels' interleaved neighbouring rows stream at a
+// fraction of that speed from memory), with each output's arithmetic
+// exactly that of the tile kernels (MatMul is batch invariant). PREP sets
+// up constants, ACT loads the activation block at BX, BLOCK(q, d, acc)
+// adds a weight row's block to acc and REDUCE(acc, xacc, out) stores a
+// row's sum. nrows must be even (it is a multiple of the tile).
+// Registers: DI row i, R15 row i+nrows/2 (SI its block), R9 rowSize, R10
+// pairs left, R12 the distance between the halves, R14 and R13 their
+// outputs, BX / DX the activation block and scale, CX blocks left, Y0 / Y1
+// the accumulators.
+#define GEMM_Q8_X1(PREP, ACT, BLOCK, REDUCE) \
+	MOVQ  w+0(FP), DI \
+	MOVQ  rowSize+8(FP), R9 \
+	MOVQ  nrows+16(FP), R10 \
+	SHRQ  $1, R10 \
+	JZ    x1done \
+	MOVQ  R10, R12 \
+	IMULQ R9, R12 \
+	MOVQ  out+56(FP), R14 \
+	LEAQ  (R14)(R10*4), R13 \
+	PREP \
+x1row: \
+	MOVQ   DI, SI \
+	LEAQ   (DI)(R12*1), R15 \
+	MOVQ   xq+24(FP), BX \
+	MOVQ   xd+32(FP), DX \
+	MOVQ   nb+48(FP), CX \
+	VXORPS Y0, Y0, Y0 \
+	VXORPS Y1, Y1, Y1 \
+x1blk: \
+	ACT \
+	BLOCK(2(SI), (SI), Y0) \
+	BLOCK(2(R15), (R15), Y1) \
+	ADDQ $34, SI \
+	ADDQ $34, R15 \
+	ADDQ $32, BX \
+	ADDQ $4, DX \
+	DECQ CX \
+	JNZ  x1blk \
+	REDUCE(Y0, X0, (R14)) \
+	REDUCE(Y1, X1, (R13)) \
+	ADDQ $4, R14 \
+	ADDQ $4, R13 \
+	ADDQ R9, DI \
+	DECQ R10 \
+	JNZ  x1row \
+	VZEROUPPER \
+x1done: \
 	RET
+
+#define Q8X1_PREP
+#define Q8X1_ACT VMOVDQU (BX), Y3
+
+// func gemmQ8_0x1VNNI(w *byte, rowSize, nrows int, xq *int8, xd *float32, xstride, nb int, out *float32, ostride int)
+TEXT ·gemmQ8_0x1VNNI(SB), NOSPLIT, $0-72
+	GEMM_Q8_X1(Q8X1_PREP, Q8X1_ACT, Q8X1_BLOCK, Q8X1_REDUCE)
 
 // func gemmQ8_0x2VNNI(w *byte, rowSize, nrows int, xq *int8, xd *float32, xstride, nb int, out *float32, ostride int)
 TEXT ·gemmQ8_0x2VNNI(SB), NOSPLIT, $8-72
@@ -396,9 +406,40 @@ TEXT ·gemmQ8_0x4VNNI(SB), NOSPLIT, $8-72
 	GEMM_Q8_0(ROWS_4, ZERO_4, REDUCE_4)
 
 
+// A2X1_BLOCK(q, d, acc) adds one weight block (quants at q, f16 scale at
+// d) times the activation block in Y10 (scale at DX) to acc with
+// A2_PAIR's arithmetic.
+#define A2X1_BLOCK(q, d, acc) \
+	VMOVDQU      q, Y6 \
+	VPABSB       Y6, Y8 \
+	VPSIGNB      Y6, Y10, Y11 \
+	VPMADDUBSW   Y11, Y8, Y11 \
+	VPMADDWD     Y13, Y11, Y11 \
+	VCVTDQ2PS    Y11, Y11 \
+	A2_SCALE(d, X14) \
+	VMULSS       (DX), X14, X12 \
+	VBROADCASTSS X12, Y12 \
+	VFMADD231PS  Y11, Y12, acc
+
+// A2X1_REDUCE stores the sum of acc's eight lanes at out in A2_RED's
+// order: ((l0+l1)+(l2+l3)) + ((l4+l5)+(l6+l7)).
+#define A2X1_REDUCE(acc, xacc, out) \
+	VHADDPS      acc, acc, Y11 \
+	VHADDPS      Y11, Y11, Y11 \
+	VEXTRACTF128 $1, Y11, X12 \
+	VADDPS       X12, X11, X11 \
+	VMOVSS       X11, out
+
+#define A2X1_PREP \
+	MOVL         $0x00010001, AX \
+	VMOVD        AX, X13 \
+	VPBROADCASTD X13, Y13
+
+#define A2X1_ACT VMOVDQU (BX), Y10
+
 // func gemmQ8_0x1AVX2(w *byte, rowSize, nrows int, xq *int8, xd *float32, xstride, nb int, out *float32, ostride int)
 TEXT ·gemmQ8_0x1AVX2(SB), NOSPLIT, $0-72
-	GEMM_Q8_0_AVX2(A2_JS1, A2_ZERO1, A2_RED1)
+	GEMM_Q8_X1(A2X1_PREP, A2X1_ACT, A2X1_BLOCK, A2X1_REDUCE)
 
 // func gemmQ8_0x2AVX2(w *byte, rowSize, nrows int, xq *int8, xd *float32, xstride, nb int, out *float32, ostride int)
 TEXT ·gemmQ8_0x2AVX2(SB), NOSPLIT, $0-72

@@ -206,7 +206,7 @@ func (t *matmulTask) runHalf(lo, hi int) {
 func (t *matmulTask) halfStreams(lo, hi int) int {
 	ne0, ne1, rs := t.w.ne0, t.w.ne1, t.w.rowSize
 	m := (hi - lo) / 8
-	if m < 2 || (t.xb == nil && (!hasAVX512 || !rowsAsm(ne0))) {
+	if m < 2 {
 		return lo
 	}
 	var w [8][]uint16
