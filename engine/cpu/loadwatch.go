@@ -1,6 +1,7 @@
 // This file holds the part of the pool's load watch that every platform
 // shares: on a machine where other processes keep some cores busy, ops run
-// on as many pool threads as the cores they leave, because two
+// on as many pool threads as the cores they leave (and a pool given more
+// threads than the process has CPUs uses one a CPU), because two
 // barrier-synchronised threads sharing one core with a busy process wait
 // on each other (a thread descheduled mid-chunk holds the op for a
 // scheduler tick) and generate slower than one thread alone. The figure

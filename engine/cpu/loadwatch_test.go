@@ -56,6 +56,7 @@ func TestThreadsFor(t *testing.T) {
 		{8, 8, 6.6, 7},
 		{1, 4, 3.8, 4},
 		{4, 4, 1.0, 1},
+		{4, 4, 2.0, 2}, // four threads on a quiet two-CPU machine: two
 		{3, 8, 3.4, 3},
 	} {
 		if got := threadsFor(c.k, c.n, c.spare); got != c.want {
