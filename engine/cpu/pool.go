@@ -15,7 +15,11 @@
 // give it promptly when it wakes from sleep, and is preempted mid-op. A
 // spinner that finds its clock jumped (it was descheduled) turns spinning off
 // for the whole pool for a while, so the pool then behaves like one that
-// parks between ops.
+// parks between ops. And every watchEvery the dispatcher reads how many
+// cores other processes keep busy (loadwatch.go): ops then run on as many
+// threads as the cores left, on two cores beside a busy process the caller
+// alone, which generates faster there than two threads waiting on each
+// other.
 
 package cpu
 
@@ -64,6 +68,11 @@ type pool struct {
 	t     task
 	total int
 	chunk int
+	width int // threads the open task runs on: the caller and workers 1..width-1
+
+	// use is how many threads ops run on (1..n), set from watch.
+	use   atomic.Int32
+	watch loadWatch
 
 	seq    atomic.Uint64 // odd while a task is open
 	next   atomic.Int64  // first unclaimed index
@@ -92,6 +101,10 @@ func newPool(n int) *pool {
 		n = 1
 	}
 	p := &pool{n: n, sleeping: make([]atomic.Bool, n-1), wake: make([]chan struct{}, n-1), done: make(chan struct{}, 1), epoch: time.Now()}
+	p.use.Store(int32(n))
+	if n > 1 {
+		p.watch.src = newLoadSource()
+	}
 	for i := range p.wake {
 		p.wake[i] = make(chan struct{}, 1)
 		p.exited.Add(1)
@@ -118,7 +131,8 @@ func (p *pool) worker(i int) {
 		}
 		served = s
 		p.active.Add(1)
-		if p.seq.Load() == s { // still open: the task fields are valid
+		// Still open: the task fields are valid.
+		if p.seq.Load() == s && i+1 < p.width {
 			if r := p.safeDrain(i + 1); r != nil {
 				p.keepFault(r)
 			}
@@ -152,10 +166,11 @@ func (p *pool) keepSpinning(start int64, last *int64) bool {
 }
 
 // waitTask returns the seq of an open task other than served, spinning for
-// spinFor (unless the machine is crowded) and then parking until a dispatch
-// wakes it. It returns early (any value) when the pool stops.
+// spinFor (unless the machine is crowded or ops run without this worker)
+// and then parking until a dispatch wakes it. It returns early (any value)
+// when the pool stops.
 func (p *pool) waitTask(i int, served uint64) uint64 {
-	if p.spinning() {
+	if i+1 < int(p.use.Load()) && p.spinning() {
 		start := p.now()
 		last := start
 		for spins := 0; ; spins++ {
@@ -231,21 +246,22 @@ func (p *pool) parallel(t task, total, minChunk int) {
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	width := p.threads()
 	// About four chunks per worker balances uneven rows and lets a late
 	// or preempted worker's share be taken by the others.
-	chunk := max(minChunk, total/(4*p.n), 1)
+	chunk := max(minChunk, total/(4*width), 1)
 	if minChunk > 1 {
 		chunk = (chunk + minChunk - 1) / minChunk * minChunk // whole units of minChunk
 	}
-	if p.n == 1 || chunk >= total {
+	if width == 1 || chunk >= total {
 		t.run(0, 0, total)
 		return
 	}
-	p.t, p.total, p.chunk = t, total, chunk
+	p.t, p.total, p.chunk, p.width = t, total, chunk, width
 	p.next.Store(0)
 	p.fault.Store(nil)
 	p.seq.Add(1) // open
-	for i := range p.sleeping {
+	for i := range width - 1 {
 		if p.sleeping[i].CompareAndSwap(true, false) {
 			p.wake[i] <- struct{}{}
 		}
@@ -265,6 +281,17 @@ func (p *pool) parallel(t task, total, minChunk int) {
 	if fault != nil {
 		panic(fault)
 	}
+}
+
+// threads is the number of threads the next op runs on, after a look at
+// the other load when one is due. The caller holds mu.
+func (p *pool) threads() int {
+	k := int(p.use.Load())
+	if k2 := p.watch.update(p.now(), k, p.n); k2 != k {
+		p.use.Store(int32(k2))
+		k = k2
+	}
+	return k
 }
 
 // waitIdle returns when no worker is inside the closed task: it spins for
