@@ -173,8 +173,9 @@ func TestGemmOneRowBits(t *testing.T) {
 
 // FuzzGemmKernels runs every GEMM kernel variant on weight rows made of the
 // fuzz input (scale fields included, so NaN and infinite scales occur) and
-// three activation rows, and checks each result against the Go reference
-// where that is finite.
+// three activation rows, checks each result against the Go reference
+// where that is finite, and each row run alone against the same row run
+// with the others bit for bit.
 func FuzzGemmKernels(f *testing.F) {
 	f.Add([]byte{1, 2, 3}, uint64(1))
 	f.Add(make([]byte, 900), uint64(2))
@@ -198,6 +199,15 @@ func FuzzGemmKernels(f *testing.F) {
 			out := make([]float32, n*tile)
 			k(w, rowSize, tile, &a, 0, n, out, tile)
 			for j := range n {
+				// Each row alone (the decode step's kernel) has the bits
+				// it has beside the others: MatMul is batch invariant.
+				one := make([]float32, tile)
+				k(w, rowSize, tile, &a, j, 1, one, tile)
+				for i, v := range one {
+					if !sameFloat(v, out[j*tile+i]) {
+						t.Fatalf("%s: row %d alone [%d] = %g, beside %d rows %g", name, j, i, v, n, out[j*tile+i])
+					}
+				}
 				for i := range tile {
 					row := w[i*rowSize : (i+1)*rowSize]
 					want := ik.ref(row, a.row(j))
