@@ -12,6 +12,7 @@ package cpu
 
 import (
 	"bytes"
+	"math"
 	"time"
 )
 
@@ -108,7 +109,7 @@ func forEachCPU(text []byte, f func(cpu int, busy int64)) {
 			if v, rest, ok = parseUint(skipSpaces(rest)); !ok {
 				break
 			}
-			if field != 3 && field != 4 { // idle, iowait
+			if field != 3 && field != 4 && int64(v) <= math.MaxInt64-busy { // idle, iowait
 				busy += int64(v)
 			}
 		}
@@ -123,11 +124,16 @@ func skipSpaces(b []byte) []byte {
 	return b
 }
 
-// parseUint reads a decimal number at the start of b.
+// parseUint reads a decimal number at the start of b; one too large for
+// an int is not a number.
 func parseUint(b []byte) (v int, rest []byte, ok bool) {
 	i := 0
 	for i < len(b) && b[i] >= '0' && b[i] <= '9' {
-		v = v*10 + int(b[i]-'0')
+		d := int(b[i] - '0')
+		if v > (math.MaxInt-d)/10 {
+			return 0, b, false
+		}
+		v = v*10 + d
 		i++
 	}
 	return v, b[i:], i > 0

@@ -39,6 +39,22 @@ func TestForEachCPU(t *testing.T) {
 	})
 }
 
+// FuzzForEachCPU feeds the /proc/stat parser any text: it must not panic,
+// and what it reports are CPU numbers and busy times that are not
+// negative (a number too large for an int ends the parse).
+func FuzzForEachCPU(f *testing.F) {
+	f.Add([]byte("cpu  1 2 3 4 5 6 7 8\ncpu0 1 2 3 4 5 6 7 8\nintr 1\n"))
+	f.Add([]byte("cpu0 99999999999999999999 1 1 1\ncpu1 1\n"))
+	f.Add([]byte("cpu0 9000000000000000000 9000000000000000000 1 1 1\n"))
+	f.Fuzz(func(t *testing.T, text []byte) {
+		forEachCPU(text, func(cpu int, busy int64) {
+			if cpu < 0 || busy < 0 {
+				t.Fatalf("cpu%d busy %d from %q", cpu, busy, text)
+			}
+		})
+	})
+}
+
 func TestThreadsFor(t *testing.T) {
 	for _, c := range []struct {
 		k, n  int
