@@ -94,7 +94,7 @@ machine's limit shows.`,
 	f.IntVarP(&o.TG, "n-gen", "n", 128, "tokens to generate")
 	f.IntVarP(&o.Reps, "repetitions", "r", 3, "repetitions of each test")
 	f.IntVarP(&o.Batch, "batch-size", "b", 512, "prefill batch in tokens")
-	f.IntVarP(&o.Threads, "threads", "t", 0, "CPU threads (0 = all cores)")
+	f.IntVarP(&o.Threads, "threads", "t", 0, "CPU threads (0 = all cores; fewer run while other processes keep cores busy)")
 	f.BoolVar(&o.Exact, "exact", false, "CPU: float32 activations in matrix products (no 8-bit quantization or BF16 rounding)")
 	f.StringVar(&o.Device, "device", "auto", "backend: auto, cpu, cuda or cuda:N")
 	f.BoolVar(&o.JSON, "json", false, "print one JSON object")

@@ -207,7 +207,7 @@ var configFlags = []struct {
 	{"hub-token", "hub.token", "Hugging Face access token"},
 	{"hub-offline", "hub.offline", "resolve models from the cache only"},
 	{"device", "engine.device", "default device: auto, cpu, cuda or cuda:N"},
-	{"threads", "engine.threads", "CPU worker threads (0: all cores)"},
+	{"threads", "engine.threads", "CPU worker threads (0: all cores; fewer run while other processes keep cores busy)"},
 	{"kv-cache-size", "engine.kv_cache_size", "KV cache per model, in memory (2GiB) or blocks (4096 blocks); empty: every sequence holds ctx_size"},
 	{"exact", "engine.exact", "CPU: float32 activations in matrix products (no 8-bit quantization or BF16 rounding; slower)"},
 	{"mmap", "engine.mmap", "map model files (false: read them into process memory, which the kernel cannot evict)"},
