@@ -80,16 +80,7 @@
 TEXT ·dot4x4BF16DP(SB), NOSPLIT, $0-64
 	D44ARGS
 
-dp44loop:
-	CMPQ CX, $32
-	JL   dp44end
-	DP44STEP
-	ADDQ $64, AX
-	ADDQ $64, DI
-	SUBQ $32, CX
-	JMP  dp44loop
-
-dp44end:
+	DLOOP(DP44STEP, 32, 64, 64)
 	D44END
 	RET
 
@@ -99,16 +90,7 @@ dp44end:
 TEXT ·dot8BF16DP(SB), NOSPLIT, $0-32
 	D8ARGS
 
-dp8loop:
-	CMPQ CX, $32
-	JL   dp8end
-	DP8STEP
-	ADDQ $64, AX
-	ADDQ $64, DI
-	SUBQ $32, CX
-	JMP  dp8loop
-
-dp8end:
+	DLOOP(DP8STEP, 32, 64, 64)
 	MOVQ out+24(FP), DX
 	D8END
 	RET

@@ -41,14 +41,18 @@
 // weight rows) to their four sums and stores them at off(DX): lane j plus
 // lane j+8, then ((t0+t1)+(t2+t3))+((t4+t5)+(t6+t7)) as REDUCE4 does.
 #define D44ROW(za, zb, zc, zd, ya, yb, yc, yd, xa, xb, off) \
-	VEXTRACTF64X4 $1, za, Y16; \
-	VADDPS        Y16, ya, ya; \
-	VEXTRACTF64X4 $1, zb, Y17; \
-	VADDPS        Y17, yb, yb; \
-	VEXTRACTF64X4 $1, zc, Y18; \
-	VADDPS        Y18, yc, yc; \
-	VEXTRACTF64X4 $1, zd, Y19; \
-	VADDPS        Y19, yd, yd; \
+	D44ROWS(za, zb, zc, zd, ya, yb, yc, yd, xa, xb, off, Y16, Y17, Y18, Y19)
+
+// D44ROWS is D44ROW with the scratch registers s0-s3.
+#define D44ROWS(za, zb, zc, zd, ya, yb, yc, yd, xa, xb, off, s0, s1, s2, s3) \
+	VEXTRACTF64X4 $1, za, s0; \
+	VADDPS        s0, ya, ya; \
+	VEXTRACTF64X4 $1, zb, s1; \
+	VADDPS        s1, yb, yb; \
+	VEXTRACTF64X4 $1, zc, s2; \
+	VADDPS        s2, yc, yc; \
+	VEXTRACTF64X4 $1, zd, s3; \
+	VADDPS        s3, yd, yd; \
 	VHADDPS       yb, ya, ya; \
 	VHADDPS       yd, yc, yc; \
 	VHADDPS       yc, ya, ya; \
@@ -90,37 +94,11 @@
 	VPXORD Z6, Z6, Z6; \
 	VPXORD Z7, Z7, Z7
 
-// D8END folds Z0-Z7 as D44ROW does (lane j + lane j+8, then the tree) and
-// stores the eight sums at DX.
+// D8END folds Z0-Z3 and Z4-Z7 as D44ROW does (lane j + lane j+8, then
+// the tree) and stores the eight sums at DX.
 #define D8END \
-	VEXTRACTF64X4 $1, Z0, Y16; \
-	VADDPS        Y16, Y0, Y0; \
-	VEXTRACTF64X4 $1, Z1, Y17; \
-	VADDPS        Y17, Y1, Y1; \
-	VEXTRACTF64X4 $1, Z2, Y18; \
-	VADDPS        Y18, Y2, Y2; \
-	VEXTRACTF64X4 $1, Z3, Y19; \
-	VADDPS        Y19, Y3, Y3; \
-	VEXTRACTF64X4 $1, Z4, Y20; \
-	VADDPS        Y20, Y4, Y4; \
-	VEXTRACTF64X4 $1, Z5, Y21; \
-	VADDPS        Y21, Y5, Y5; \
-	VEXTRACTF64X4 $1, Z6, Y22; \
-	VADDPS        Y22, Y6, Y6; \
-	VEXTRACTF64X4 $1, Z7, Y23; \
-	VADDPS        Y23, Y7, Y7; \
-	VHADDPS       Y1, Y0, Y0; \
-	VHADDPS       Y3, Y2, Y2; \
-	VHADDPS       Y2, Y0, Y0; \
-	VEXTRACTF128  $1, Y0, X1; \
-	VADDPS        X1, X0, X0; \
-	VMOVUPS       X0, 0(DX); \
-	VHADDPS       Y5, Y4, Y4; \
-	VHADDPS       Y7, Y6, Y6; \
-	VHADDPS       Y6, Y4, Y4; \
-	VEXTRACTF128  $1, Y4, X5; \
-	VADDPS        X5, X4, X4; \
-	VMOVUPS       X4, 16(DX); \
+	D44ROWS(Z0, Z1, Z2, Z3, Y0, Y1, Y2, Y3, X0, X1, 0, Y16, Y17, Y18, Y19); \
+	D44ROWS(Z4, Z5, Z6, Z7, Y4, Y5, Y6, Y7, X4, X5, 16, Y20, Y21, Y22, Y23); \
 	VZEROUPPER
 
 // D8PREFETCH prefetches the eight weight rows R8-R15 512 bytes past the
@@ -134,3 +112,18 @@
 	PREFETCHT0 512(R13)(DI*1); \
 	PREFETCHT0 512(R14)(DI*1); \
 	PREFETCHT0 512(R15)(DI*1)
+
+// DLOOP(STEP, N, XB, WB) runs STEP while CX, the elements left, is at
+// least N, advancing the activation offset AX by XB bytes and the weight
+// offset DI by WB bytes each time (one use per kernel: it defines the
+// labels dloop and dend).
+#define DLOOP(STEP, N, XB, WB) \
+dloop: \
+	CMPQ CX, $N; \
+	JL   dend; \
+	STEP; \
+	ADDQ $XB, AX; \
+	ADDQ $WB, DI; \
+	SUBQ $N, CX; \
+	JMP  dloop; \
+dend:
