@@ -28,7 +28,6 @@ package cpu
 
 import (
 	"fmt"
-	"unsafe"
 
 	"github.com/helexa/helexa/engine"
 )
@@ -129,13 +128,11 @@ func (t *matmulTask) run(wid, lo, hi int) {
 // batch row. Tiles of up to maxTile weight rows (32 KiB of 1024-wide F16
 // rows, an L1 share) are dotted with groups of four batch rows by the 4×4
 // kernel, then with the remaining rows one at a time, eight weight rows per
-// call (four for a last group of up to four); a last group short of four
-// or eight weight rows repeats its last row. A decode step (fewer than
-// four batch rows) takes tiles of eight. With BF16-rounded activations
-// (t.xb) the BF16 pair kernels serve, eight weight rows per one-row call
-// for every group.
+// call; a last group short of four or eight weight rows repeats its last
+// row. A decode step (fewer than four batch rows) first takes most of the
+// range as long streams (halfStreams), then tiles of eight.
 func (t *matmulTask) runHalf(lo, hi int) {
-	ne0, ne1, rs := t.w.ne0, t.w.ne1, t.w.rowSize
+	ne1 := t.w.ne1
 	var w [maxTile][]uint16
 	tile := maxTile
 	if t.n < 4 {
@@ -145,17 +142,13 @@ func (t *matmulTask) runHalf(lo, hi int) {
 	for o0 := lo; o0 < hi; o0 += tile {
 		nw := min(tile, hi-o0)
 		for k := 0; k < (nw+7)&^7; k++ {
-			w[k] = unsafe.Slice((*uint16)(unsafe.Pointer(&t.w.data[(o0+min(k, nw-1))*rs])), ne0)
+			w[k] = t.w.halfRow(o0 + min(k, nw-1))
 		}
 		r := 0
 		for ; r+4 <= t.n; r += 4 {
 			for k := 0; k < nw; k += 4 {
 				var out [16]float32
-				if t.xb != nil {
-					bf16Dot4x4(t.xb[r*ne0:(r+4)*ne0], (*[4][]uint16)(w[k:k+4]), &out)
-				} else {
-					t.half.dot4x4(t.x[r*ne0:(r+4)*ne0], (*[4][]uint16)(w[k:k+4]), &out)
-				}
+				t.halfDot4x4(r, (*[4][]uint16)(w[k:k+4]), &out)
 				for i := range 4 {
 					o := (r+i)*ne1 + o0 + k
 					if k+4 <= nw {
@@ -167,28 +160,10 @@ func (t *matmulTask) runHalf(lo, hi int) {
 			}
 		}
 		for ; r < t.n; r++ {
-			x := t.x[r*ne0 : (r+1)*ne0]
-			k := 0
-			for ; t.xb != nil && k < nw; k += 8 {
-				// The BF16 pair kernel for every group, a last one short
-				// of eight repeating its last row.
+			for k := 0; k < nw; k += 8 {
 				var out [8]float32
-				bf16Dot8(t.xb[r*ne0:(r+1)*ne0], (*[8][]uint16)(w[k:k+8]), &out)
+				t.halfDot8(r, (*[8][]uint16)(w[k:k+8]), &out)
 				m := min(8, nw-k)
-				o := r*ne1 + o0 + k
-				copy(t.dst[o:o+m], out[:m])
-			}
-			for ; k+8 <= (nw+3)&^3; k += 8 {
-				var out [8]float32
-				t.half.dot8(x, (*[8][]uint16)(w[k:k+8]), &out)
-				m := min(8, nw-k)
-				o := r*ne1 + o0 + k
-				copy(t.dst[o:o+m], out[:m])
-			}
-			for ; k < nw; k += 4 {
-				var out [4]float32
-				t.half.dot4(x, (*[4][]uint16)(w[k:k+4]), &out)
-				m := min(4, nw-k)
 				o := r*ne1 + o0 + k
 				copy(t.dst[o:o+m], out[:m])
 			}
@@ -204,7 +179,7 @@ func (t *matmulTask) runHalf(lo, hi int) {
 // output has the arithmetic of a kernel call on any eight rows, so the
 // result is unchanged. It returns the first row left.
 func (t *matmulTask) halfStreams(lo, hi int) int {
-	ne0, ne1, rs := t.w.ne0, t.w.ne1, t.w.rowSize
+	ne1 := t.w.ne1
 	m := (hi - lo) / 8
 	if m < 2 {
 		return lo
@@ -213,20 +188,40 @@ func (t *matmulTask) halfStreams(lo, hi int) int {
 	var out [8]float32
 	for i := range m {
 		for j := range w {
-			w[j] = unsafe.Slice((*uint16)(unsafe.Pointer(&t.w.data[(lo+j*m+i)*rs])), ne0)
+			w[j] = t.w.halfRow(lo + j*m + i)
 		}
 		for r := range t.n {
-			if t.xb != nil {
-				bf16Dot8(t.xb[r*ne0:(r+1)*ne0], &w, &out)
-			} else {
-				t.half.dot8(t.x[r*ne0:(r+1)*ne0], &w, &out)
-			}
+			t.halfDot8(r, &w, &out)
 			for j, v := range out {
 				t.dst[r*ne1+lo+j*m+i] = v
 			}
 		}
 	}
 	return lo + 8*m
+}
+
+// halfDot8 writes out[k] = x_r·w[k] for batch row r and eight F16/BF16
+// weight rows: the BF16 pair kernel on the rounded activations (t.xb)
+// where there are, the float32-activation kernel otherwise. Every output
+// has the bits of halfDot4x4's for the same rows.
+func (t *matmulTask) halfDot8(r int, w *[8][]uint16, out *[8]float32) {
+	ne0 := t.w.ne0
+	if t.xb != nil {
+		bf16Dot8(t.xb[r*ne0:(r+1)*ne0], w, out)
+		return
+	}
+	t.half.dot8(t.x[r*ne0:(r+1)*ne0], w, out)
+}
+
+// halfDot4x4 writes out[4i+k] = x_(r+i)·w[k] for batch rows r..r+3 and four
+// F16/BF16 weight rows, choosing the kernel as halfDot8 does.
+func (t *matmulTask) halfDot4x4(r int, w *[4][]uint16, out *[16]float32) {
+	ne0 := t.w.ne0
+	if t.xb != nil {
+		bf16Dot4x4(t.xb[r*ne0:(r+4)*ne0], w, out)
+		return
+	}
+	t.half.dot4x4(t.x[r*ne0:(r+4)*ne0], w, out)
 }
 
 // intTile is the weight rows an integer kernel call covers for a batch of

@@ -38,6 +38,11 @@ func (w *weight) Bytes() int64          { return int64(len(w.data)) }
 func (w *weight) Free()                 { w.data, w.f32 = nil, nil }
 func (w *weight) rowBytes(o int) []byte { return w.data[o*w.rowSize : (o+1)*w.rowSize] }
 
+// halfRow returns row o of an F16 or BF16 weight as its ne0 16-bit values.
+func (w *weight) halfRow(o int) []uint16 {
+	return unsafe.Slice((*uint16)(unsafe.Pointer(&w.data[o*w.rowSize])), w.ne0)
+}
+
 // LoadWeight wraps data without copying it. F32 data is viewed in place as
 // float32 (GGUF aligns tensor data to at least 8 bytes); vectors of another
 // type (norm weights are F32 in practice) are converted once.
