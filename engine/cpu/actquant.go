@@ -45,11 +45,11 @@ func (f actFormat) sumGroup() int {
 // quants are qs[r*ne0:], its scales d[r*ne0/bs:] and its sums of quants
 // sums[r*ne0/sumGroup:].
 type actQuant struct {
-	format actFormat
-	n, ne0 int
-	qs     []int8
-	d      []float32
-	sums   []int16
+	format    actFormat
+	actSource // n, ne0 and what was quantized
+	qs        []int8
+	d         []float32
+	sums      []int16
 
 	// bq, bd and bsums are the q8 rows block-major, when bmOK: block b of
 	// row r at bq[32*(b*n+r):], its scale and sum (widened to int32) at
@@ -58,11 +58,25 @@ type actQuant struct {
 	bd    []float32
 	bsums []int32
 	bmOK  bool
-
-	// src and gen identify the buffer contents quantized, for reuse.
-	src *buffer
-	gen uint64
 }
+
+// actSource is the shape of a converted MatMul input (n rows of ne0) and
+// the buffer contents it was converted from (the buffer and its write
+// generation), so that a later MatMul on the same contents reuses it.
+type actSource struct {
+	n, ne0 int
+	src    *buffer
+	gen    uint64
+}
+
+// holds reports whether the conversion is of x's current contents, n rows
+// of ne0.
+func (s *actSource) holds(x *buffer, n, ne0 int) bool {
+	return s.src == x && s.gen == x.gen && s.n == n && s.ne0 == ne0
+}
+
+// made records that the conversion now holds x's current contents.
+func (s *actSource) made(x *buffer) { s.src, s.gen = x, x.gen }
 
 // actRow is one quantized activation row, the argument of a dot kernel.
 type actRow struct {

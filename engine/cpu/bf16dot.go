@@ -30,10 +30,8 @@ func bf16Pairs(exact bool, ne0 int) bool {
 // source buffer is unchanged (q, k and v share one rounding of their
 // input, as gate and up do).
 type bf16Act struct {
-	d      []uint16
-	n, ne0 int
-	src    *buffer
-	gen    uint64
+	d []uint16
+	actSource
 }
 
 // roundTask rounds rows of an activation to BF16 in parallel.
@@ -66,7 +64,7 @@ func roundBF16(dst []uint16, x []float32) {
 // x has not been written since.
 func (b *Backend) bf16Rounded(x *buffer, n, ne0 int) []uint16 {
 	a := &b.bf16
-	if a.src == x && a.gen == x.gen && a.n == n && a.ne0 == ne0 {
+	if a.holds(x, n, ne0) {
 		return a.d
 	}
 	a.d, a.n, a.ne0, a.src = grow(a.d, n*ne0), n, ne0, nil
@@ -74,7 +72,7 @@ func (b *Backend) bf16Rounded(x *buffer, n, ne0 int) []uint16 {
 	t.a, t.x = a, x.d[:n*ne0]
 	b.pool.parallel(t, n, 4)
 	t.a, t.x = nil, nil
-	a.src, a.gen = x, x.gen
+	a.made(x)
 	return a.d
 }
 

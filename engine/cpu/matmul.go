@@ -290,7 +290,7 @@ func (b *Backend) MatMul(dst engine.Buffer, w engine.Weight, x engine.Buffer, n 
 // not been written since it was quantized with the same shape.
 func (b *Backend) quantized(f actFormat, x *buffer, n, ne0 int) *actQuant {
 	a := &b.act[f]
-	if a.src == x && a.gen == x.gen && a.n == n && a.ne0 == ne0 {
+	if a.holds(x, n, ne0) {
 		return a
 	}
 	a.reset(f, n, ne0)
@@ -298,7 +298,7 @@ func (b *Backend) quantized(f actFormat, x *buffer, n, ne0 int) *actQuant {
 	t.a, t.x = a, x.d[:n*ne0]
 	b.pool.parallel(t, n, 4)
 	t.a, t.x = nil, nil
-	a.src, a.gen = x, x.gen
+	a.made(x)
 	return a
 }
 
